@@ -1,0 +1,154 @@
+// Package audit records security decisions as structured events.
+//
+// Every denial by a Bulwark guard emits exactly one Event through a Sink,
+// carrying the same request ID as the problem response the client sees, so
+// an operator can join the two. Events never carry secrets: no tokens,
+// passwords, API keys or cookie values — only reason codes and identifiers.
+package audit
+
+import (
+	"context"
+	"io"
+	"log/slog"
+	"net/http"
+	"sync"
+	"time"
+
+	"github.com/bulwark-go/bulwark/internal/reqctx"
+)
+
+// Decision is what a guard decided.
+type Decision string
+
+// Decisions a guard can record.
+const (
+	Deny  Decision = "deny"
+	Allow Decision = "allow"
+	Flag  Decision = "flag" // allowed, but worth an operator's attention
+)
+
+// Event is one security decision about one request.
+type Event struct {
+	Time      time.Time
+	RequestID string
+	ClientIP  string
+	Principal string
+	Guard     string   // e.g. "ratelimit", "jwt", "cors"
+	Decision  Decision // deny, allow or flag
+	Reason    string   // a stable, machine-readable code, e.g. "token_expired"
+	Status    int      // the HTTP status sent, 0 when none
+	Method    string
+	Route     string // the matched route pattern, or the path when unrouted
+	// Attrs holds extra, non-secret details.
+	Attrs []slog.Attr
+}
+
+// Sink receives audit events. Implementations must be safe for concurrent
+// use and must not block the request for long.
+type Sink interface {
+	Record(ctx context.Context, e *Event)
+}
+
+// Nop is the default sink: it discards every event.
+var Nop Sink = nopSink{}
+
+type nopSink struct{}
+
+func (nopSink) Record(context.Context, *Event) {}
+
+// OrNop returns s, or Nop when s is nil.
+func OrNop(s Sink) Sink {
+	if s == nil {
+		return Nop
+	}
+	return s
+}
+
+// SlogSink writes events to a *slog.Logger at Warn level for denials and
+// flags, Info otherwise, under the message "security".
+type SlogSink struct{ Logger *slog.Logger }
+
+// NewSlog returns a sink that writes to l.
+func NewSlog(l *slog.Logger) *SlogSink { return &SlogSink{Logger: l} }
+
+// NewJSONLines returns a sink writing one JSON object per event to w.
+func NewJSONLines(w io.Writer) *SlogSink {
+	return NewSlog(slog.New(slog.NewJSONHandler(w, nil)))
+}
+
+// Record implements Sink.
+func (s *SlogSink) Record(ctx context.Context, e *Event) {
+	level := slog.LevelInfo
+	if e.Decision != Allow {
+		level = slog.LevelWarn
+	}
+	if !s.Logger.Enabled(ctx, level) {
+		return
+	}
+	attrs := make([]slog.Attr, 0, 10+len(e.Attrs))
+	attrs = append(attrs,
+		slog.String("event", "security"),
+		slog.String("guard", e.Guard),
+		slog.String("decision", string(e.Decision)),
+		slog.String("reason", e.Reason),
+		slog.String("request_id", e.RequestID),
+		slog.String("client_ip", e.ClientIP),
+		slog.String("method", e.Method),
+		slog.String("route", e.Route),
+	)
+	if e.Principal != "" {
+		attrs = append(attrs, slog.String("principal", e.Principal))
+	}
+	if e.Status != 0 {
+		attrs = append(attrs, slog.Int("status", e.Status))
+	}
+	attrs = append(attrs, e.Attrs...)
+	s.Logger.LogAttrs(ctx, level, "security", attrs...)
+}
+
+// FromRequest fills an Event from what Bulwark knows about r.
+func FromRequest(r *http.Request, guard string, d Decision, reason string) *Event {
+	e := &Event{
+		Time:     time.Now(),
+		Guard:    guard,
+		Decision: d,
+		Reason:   reason,
+		Method:   r.Method,
+		Route:    r.Pattern,
+	}
+	if e.Route == "" && r.URL != nil {
+		e.Route = r.URL.Path
+	}
+	if st := reqctx.From(r.Context()); st != nil {
+		e.RequestID = st.RequestID()
+		if st.ClientIP.IsValid() {
+			e.ClientIP = st.ClientIP.String()
+		}
+		e.Principal = st.PrincipalID
+	}
+	return e
+}
+
+// Memory is a Sink that keeps events in memory, for tests.
+// The zero value is ready to use.
+type Memory struct {
+	mu     sync.Mutex
+	events []Event
+}
+
+// NewMemory returns an empty in-memory sink.
+func NewMemory() *Memory { return &Memory{} }
+
+// Record implements Sink.
+func (m *Memory) Record(_ context.Context, e *Event) {
+	m.mu.Lock()
+	m.events = append(m.events, *e)
+	m.mu.Unlock()
+}
+
+// Events returns a copy of the recorded events.
+func (m *Memory) Events() []Event {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	return append([]Event(nil), m.events...)
+}

@@ -1,0 +1,108 @@
+// Package reqctx holds the per-request state that Bulwark's guards share:
+// the request ID, the resolved client IP, whether the request arrived over
+// HTTPS (as seen directly or through a trusted proxy), and the authenticated
+// principal once a guard has set one.
+//
+// The state is allocated once per request by the client-identity guard,
+// together with the context that carries it, so the whole identity step
+// costs one allocation. Later guards fill in fields (the principal) in
+// place: guards run one after another on the request's goroutine, before the
+// handler, so no synchronisation is needed. Handlers must treat the state as
+// read-only.
+package reqctx
+
+import (
+	"context"
+	"net/http"
+	"net/netip"
+	"time"
+	"unsafe"
+)
+
+// MaxRequestIDLen is the longest request ID kept in the state.
+const MaxRequestIDLen = 64
+
+// State is what Bulwark knows about one request.
+type State struct {
+	// ClientIP is the resolved client address (zero when unknown).
+	ClientIP netip.Addr
+	// Secure reports whether the client connected over HTTPS, directly or
+	// through a trusted proxy that said so.
+	Secure bool
+	// Start is when the identity guard first saw the request.
+	Start time.Time
+
+	// Principal is the authenticated caller, set by an authn guard (an
+	// *authn.Principal); nil when anonymous.
+	Principal any
+	// PrincipalID is the principal's stable identifier, for logs and keys.
+	PrincipalID string
+
+	idLen int
+	id    [MaxRequestIDLen]byte
+	// hdr backs the X-Request-ID response header value so that echoing it
+	// needs no allocation.
+	hdr [1]string
+}
+
+// SetRequestID copies id (truncated to MaxRequestIDLen) into the state.
+func (s *State) SetRequestID(id []byte) {
+	s.idLen = copy(s.id[:], id)
+	s.hdr[0] = s.RequestID()
+}
+
+// RequestID returns the request ID; the string shares the state's memory,
+// which is never modified after SetRequestID.
+func (s *State) RequestID() string {
+	if s == nil || s.idLen == 0 {
+		return ""
+	}
+	return unsafe.String(&s.id[0], s.idLen)
+}
+
+// HeaderValue returns a one-element slice holding the request ID, suitable
+// for assigning straight into an http.Header without allocating.
+func (s *State) HeaderValue() []string { return s.hdr[:] }
+
+type key struct{}
+
+// stateCtx is a context carrying a State; allocating both together halves
+// the identity guard's allocations.
+type stateCtx struct {
+	context.Context
+	st State
+}
+
+func (c *stateCtx) Value(k any) any {
+	if k == (key{}) {
+		return &c.st
+	}
+	return c.Context.Value(k)
+}
+
+// New returns a child of parent carrying a fresh, zero State, and that state.
+func New(parent context.Context) (context.Context, *State) {
+	c := &stateCtx{Context: parent}
+	return c, &c.st
+}
+
+// From returns the request state in ctx, or nil if no identity guard ran.
+func From(ctx context.Context) *State {
+	if c, ok := ctx.(*stateCtx); ok { // the common case: identity is the outermost guard
+		return &c.st
+	}
+	s, _ := ctx.Value(key{}).(*State)
+	return s
+}
+
+// Ensure returns r's state, attaching a new one (and returning the new
+// request) when no identity guard ran before. Guards that record into the
+// state call it so they also work when used alone.
+func Ensure(r *http.Request) (*http.Request, *State) {
+	if s := From(r.Context()); s != nil {
+		return r, s
+	}
+	ctx, s := New(r.Context())
+	s.Start = time.Now()
+	return r.WithContext(ctx), s
+}

@@ -1,0 +1,5 @@
+package problem
+
+import "log/slog"
+
+func slogError(err error) slog.Attr { return slog.String("error", err.Error()) }
