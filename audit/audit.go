@@ -114,10 +114,7 @@ func FromRequest(r *http.Request, guard string, d Decision, reason string) *Even
 		Decision: d,
 		Reason:   reason,
 		Method:   r.Method,
-		Route:    r.Pattern,
-	}
-	if e.Route == "" && r.URL != nil {
-		e.Route = r.URL.Path
+		Route:    reqctx.RouteOf(r),
 	}
 	if st := reqctx.From(r.Context()); st != nil {
 		e.RequestID = st.RequestID()

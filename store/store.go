@@ -29,6 +29,10 @@ var ErrUnavailable = errors.New("store unavailable")
 // required.
 var ErrInvalidTTL = errors.New("store: ttl must be positive")
 
+// ErrClosed is returned (wrapped in an UnavailableError, so it also matches
+// ErrUnavailable) by a store used after Close.
+var ErrClosed = errors.New("store: closed")
+
 // UnavailableError wraps the underlying cause of an outage.
 type UnavailableError struct {
 	Op  string // the operation, e.g. "incr"

@@ -37,6 +37,9 @@ type State struct {
 	Principal any
 	// PrincipalID is the principal's stable identifier, for logs and keys.
 	PrincipalID string
+	// Route is the matched route pattern, recorded by a router that knows it
+	// (r.Pattern is only visible on the request the mux received).
+	Route string
 
 	idLen int
 	id    [MaxRequestIDLen]byte
@@ -105,4 +108,19 @@ func Ensure(r *http.Request) (*http.Request, *State) {
 	ctx, s := New(r.Context())
 	s.Start = time.Now()
 	return r.WithContext(ctx), s
+}
+
+// RouteOf returns the best name for r's route: the pattern a router
+// recorded in the state, else r.Pattern, else the path.
+func RouteOf(r *http.Request) string {
+	if s := From(r.Context()); s != nil && s.Route != "" {
+		return s.Route
+	}
+	if r.Pattern != "" {
+		return r.Pattern
+	}
+	if r.URL != nil {
+		return r.URL.Path
+	}
+	return ""
 }

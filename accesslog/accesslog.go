@@ -1,0 +1,76 @@
+// Package accesslog writes one structured line per request (the seeds'
+// enable_logging()): method, route, status, duration, bytes, request ID,
+// client IP and principal. It never logs secrets: no query strings, no
+// headers, no bodies — only the matched route pattern or the path.
+package accesslog
+
+import (
+	"log/slog"
+	"net/http"
+	"sync"
+	"time"
+
+	"github.com/bulwark-go/bulwark/internal/reqctx"
+	"github.com/bulwark-go/bulwark/internal/respwriter"
+)
+
+// Options configure the access log.
+type Options struct {
+	// Logger receives the lines. Required.
+	Logger *slog.Logger
+	// Level of each line. Default slog.LevelInfo.
+	Level slog.Level
+}
+
+// Log is the access-log guard.
+type Log struct {
+	logger *slog.Logger
+	level  slog.Level
+	pool   sync.Pool
+}
+
+// New returns an access-log guard.
+func New(opts Options) *Log {
+	if opts.Logger == nil {
+		opts.Logger = slog.New(slog.DiscardHandler)
+	}
+	l := &Log{logger: opts.Logger, level: opts.Level}
+	l.pool.New = func() any { return new(respwriter.Writer) }
+	return l
+}
+
+// Handler logs one line per request handled by next.
+func (l *Log) Handler(next http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if !l.logger.Enabled(r.Context(), l.level) {
+			next.ServeHTTP(w, r)
+			return
+		}
+		start := time.Now()
+		rw := l.pool.Get().(*respwriter.Writer)
+		rw.Reset(w)
+		defer func() {
+			route := reqctx.RouteOf(r)
+			attrs := []slog.Attr{
+				slog.String("method", r.Method),
+				slog.String("route", route),
+				slog.Int("status", rw.StatusOrOK()),
+				slog.Duration("duration", time.Since(start)),
+				slog.Int64("bytes", rw.Bytes),
+			}
+			if st := reqctx.From(r.Context()); st != nil {
+				attrs = append(attrs, slog.String("request_id", st.RequestID()))
+				if st.ClientIP.IsValid() {
+					attrs = append(attrs, slog.String("client_ip", st.ClientIP.String()))
+				}
+				if st.PrincipalID != "" {
+					attrs = append(attrs, slog.String("principal", st.PrincipalID))
+				}
+			}
+			l.logger.LogAttrs(r.Context(), l.level, "request", attrs...)
+			rw.Reset(nil)
+			l.pool.Put(rw)
+		}()
+		next.ServeHTTP(rw, r)
+	})
+}

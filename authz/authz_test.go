@@ -1,0 +1,120 @@
+package authz_test
+
+import (
+	"encoding/json"
+	"net/http"
+	"net/http/httptest"
+	"strings"
+	"testing"
+
+	"github.com/bulwark-go/bulwark/audit"
+	"github.com/bulwark-go/bulwark/authn"
+	"github.com/bulwark-go/bulwark/authz"
+)
+
+func newAuthz(t *testing.T, sink audit.Sink) *authz.Authorizer {
+	t.Helper()
+	a, err := authz.New(authz.Options{
+		RolePermissions: map[string][]string{
+			"admin": {"users:read", "users:delete", "posts:write"},
+			"user":  {"posts:write"},
+		},
+		AdminRole: "admin",
+		Audit:     sink,
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return a
+}
+
+var (
+	alice = &authn.Principal{Subject: "alice", Method: "jwt", Roles: []string{"admin"}, Scopes: []string{"read", "write"}}
+	bob   = &authn.Principal{Subject: "bob", Method: "jwt", Roles: []string{"user"}, Scopes: []string{"read"}}
+)
+
+func serve(t *testing.T, guard func(http.Handler) http.Handler, p *authn.Principal) *httptest.ResponseRecorder {
+	t.Helper()
+	h := guard(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) { w.WriteHeader(http.StatusNoContent) }))
+	r := httptest.NewRequest("GET", "/x", nil)
+	if p != nil {
+		r = authn.WithPrincipal(r, p)
+	}
+	w := httptest.NewRecorder()
+	h.ServeHTTP(w, r)
+	return w
+}
+
+func TestGuards(t *testing.T) {
+	sink := audit.NewMemory()
+	a := newAuthz(t, sink)
+	cases := []struct {
+		name      string
+		guard     func(http.Handler) http.Handler
+		p         *authn.Principal
+		want      int
+		challenge string
+	}{
+		{"permission granted", a.RequirePermission("users:read"), alice, 204, ""},
+		{"permission missing", a.RequirePermission("users:read"), bob, 403, ""},
+		{"all permissions needed", a.RequirePermission("posts:write", "users:delete"), bob, 403, ""},
+		{"no principal", a.RequirePermission("users:read"), nil, 401, `Bearer realm="api"`},
+		{"role granted", a.RequireRole("admin"), alice, 204, ""},
+		{"role missing", a.RequireRole("admin"), bob, 403, ""},
+		{"scope granted", a.RequireScope("write"), alice, 204, ""},
+		{"scope missing", a.RequireScope("write"), bob, 403, `Bearer realm="api", error="insufficient_scope", scope="write"`},
+	}
+	denials := 0
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			w := serve(t, tc.guard, tc.p)
+			if w.Code != tc.want {
+				t.Fatalf("status %d, want %d", w.Code, tc.want)
+			}
+			if got := w.Header().Get("WWW-Authenticate"); got != tc.challenge {
+				t.Errorf("WWW-Authenticate %q, want %q", got, tc.challenge)
+			}
+			if tc.want >= 400 {
+				denials++
+				if ct := w.Header().Get("Content-Type"); ct != "application/problem+json" {
+					t.Errorf("Content-Type %q", ct)
+				}
+				var body map[string]any
+				if err := json.Unmarshal(w.Body.Bytes(), &body); err != nil || body["status"] != float64(tc.want) {
+					t.Errorf("body %s", w.Body)
+				}
+			}
+		})
+	}
+	if got := len(sink.Events()); got != denials {
+		t.Errorf("%d audit events for %d denials", got, denials)
+	}
+}
+
+func TestOwnership(t *testing.T) {
+	a := newAuthz(t, nil)
+	if !a.CanModify(bob, "bob") || a.CanModify(bob, "alice") || !a.CanModify(alice, "bob") || a.CanModify(nil, "bob") {
+		t.Fatal("ownership rules wrong")
+	}
+	if a.CanModify(&authn.Principal{}, "") {
+		t.Fatal("an empty subject must not own resources with an empty owner")
+	}
+	w := httptest.NewRecorder()
+	r := authn.WithPrincipal(httptest.NewRequest("PUT", "/api/posts/1", nil), bob)
+	if a.RequireOwner(w, r, "alice") || w.Code != 403 {
+		t.Fatalf("bob changed alice's post: %d", w.Code)
+	}
+}
+
+func TestPermissions(t *testing.T) {
+	a := newAuthz(t, nil)
+	if got := strings.Join(a.Permissions(alice), ","); got != "posts:write,users:delete,users:read" {
+		t.Fatalf("Permissions = %s", got)
+	}
+}
+
+func TestInvalidConfig(t *testing.T) {
+	if _, err := authz.New(authz.Options{RolePermissions: map[string][]string{"admin": {"users read"}}}); err == nil {
+		t.Fatal("permission with a space accepted")
+	}
+}

@@ -1,0 +1,396 @@
+// Package clientip is Bulwark's first guard: it decides who the client is.
+//
+// It resolves the client IP address with an explicit trust model, decides
+// whether the client connected over HTTPS, assigns the request ID, and
+// records all three in the request state (internal/reqctx) that every later
+// guard, the audit log and the problem writer read.
+//
+// # Trust model
+//
+// No forwarding header is trusted by default: with neither TrustedProxies
+// nor TrustedHops set, the client IP is the address of the TCP peer
+// (r.RemoteAddr), full stop, whatever Forwarded, X-Forwarded-For or
+// X-Real-IP say.
+//
+// When the peer is a trusted proxy, the forwarding header is walked from the
+// right (the end the proxies append to), skipping addresses of trusted
+// proxies; the first untrusted address is the client. With TrustedHops N the
+// peer and the N-1 right-most entries are the trusted proxies and the N-th
+// entry from the right is the client.
+//
+// Parsing fails closed: an entry that is not an address, an "unknown" or
+// obfuscated identifier, or a malformed element stops the walk, and the
+// client is the nearest trusted address reached so far (at worst the peer
+// itself) — never a value a client could have written. At most 32 entries
+// are walked, right to left, without splitting the header, so a header of
+// 10,000 entries costs no more than one of 33.
+//
+// When several listed headers are present on one request (say Forwarded and
+// X-Forwarded-For), each is resolved and they must name the same client;
+// otherwise the client is the peer. A proxy that appends to one header
+// usually passes the other through untouched, so "use the first present
+// header" would let any client spoof its address by sending the header the
+// proxy ignores. List in Headers only the headers your proxies set.
+//
+// r.RemoteAddr is never rewritten: the peer stays visible to handlers.
+//
+// # Request IDs
+//
+// A well-formed incoming request ID (at most 64 bytes of [A-Za-z0-9._:-])
+// is kept, so that a request can be followed across services; any other
+// value is replaced by a fresh, unguessable ID (128 random bits, 26 base32
+// characters). The ID is echoed in the response header and carried in every
+// problem response and audit event.
+//
+// Place this guard outermost, with recovery (package recovery) directly
+// inside it, so that every response — a 500 after a panic included — carries
+// the request ID.
+package clientip
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"math/rand/v2"
+	"net/http"
+	"net/netip"
+	"strings"
+	"time"
+
+	"github.com/bulwark-go/bulwark/audit"
+	"github.com/bulwark-go/bulwark/internal/reqctx"
+)
+
+// MaxHops is the most forwarding-header entries walked for one request.
+const MaxHops = 32
+
+// Header names this package understands in Options.Headers.
+const (
+	HeaderForwarded     = "Forwarded"       // RFC 7239
+	HeaderXForwardedFor = "X-Forwarded-For" // de facto standard
+	HeaderXRealIP       = "X-Real-IP"       // nginx; one address
+)
+
+// DefaultRequestIDHeader is the header that carries the request ID.
+const DefaultRequestIDHeader = "X-Request-ID"
+
+// Options configures an Identity. The zero value trusts no proxy: the
+// client IP is the TCP peer's address.
+type Options struct {
+	// TrustedProxies lists the proxies whose forwarding headers are
+	// believed: CIDR prefixes ("10.0.0.0/8", "2001:db8::/32"), single
+	// addresses ("192.0.2.10"), or the keywords "loopback" (127.0.0.0/8,
+	// ::1), "private" (10.0.0.0/8, 172.16.0.0/12, 192.168.0.0/16,
+	// fc00::/7), "linklocal" (169.254.0.0/16, fe80::/10) and "unix" (a peer
+	// without an IP address, such as a Unix-socket connection).
+	// Default: none. A prefix that covers every address ("0.0.0.0/0",
+	// "::/0") is refused: it would let any client choose its IP.
+	TrustedProxies []string `json:"trusted_proxies,omitempty" yaml:"trusted_proxies,omitempty"`
+
+	// TrustedHops, as an alternative to TrustedProxies, trusts exactly this
+	// many proxies in front of the server, whatever their addresses: the
+	// client is the TrustedHops-th forwarding entry from the right. It is
+	// brittle — a request that reaches the server without passing through
+	// every proxy can choose its IP — so prefer TrustedProxies when the
+	// proxies' addresses are known. Default 0 (off); at most MaxHops;
+	// cannot be combined with TrustedProxies.
+	TrustedHops int `json:"trusted_hops,omitempty" yaml:"trusted_hops,omitempty"`
+
+	// Headers lists the forwarding headers consulted when the peer is
+	// trusted: "Forwarded", "X-Forwarded-For" and/or "X-Real-IP" (case
+	// does not matter). When more than one of them is present on a request
+	// they must agree (see the package documentation). X-Forwarded-Proto is
+	// consulted for the scheme when X-Forwarded-For or X-Real-IP is
+	// listed; the Forwarded "proto" parameter when Forwarded is.
+	// Default: Forwarded and X-Forwarded-For.
+	Headers []string `json:"headers,omitempty" yaml:"headers,omitempty"`
+
+	// RequestIDHeader is the request and response header carrying the
+	// request ID. Default "X-Request-ID".
+	RequestIDHeader string `json:"request_id_header,omitempty" yaml:"request_id_header,omitempty"`
+
+	// IgnoreIncomingRequestID makes every request get a fresh ID. Default
+	// false: a well-formed incoming ID (1 to 64 bytes of [A-Za-z0-9._:-])
+	// is kept; any other incoming value is replaced.
+	IgnoreIncomingRequestID bool `json:"ignore_incoming_request_id,omitempty" yaml:"ignore_incoming_request_id,omitempty"`
+
+	// GenerateRequestID appends a new request ID to dst (which has room
+	// for reqctx.MaxRequestIDLen bytes) and returns the extended slice. It
+	// must return 1 to 64 bytes of [A-Za-z0-9._:-] and be safe for
+	// concurrent use. Default: 128 random bits from the runtime's ChaCha8
+	// generator, as 26 lower-case base32 characters, without allocating.
+	GenerateRequestID func(dst []byte) []byte `json:"-" yaml:"-"`
+
+	// Now returns the current time, recorded as the request's start.
+	// Default time.Now.
+	Now func() time.Time `json:"-" yaml:"-"`
+
+	// Audit receives a "flag" event when a trusted proxy's forwarding
+	// header is malformed or two listed headers disagree (a sign of a
+	// misconfigured proxy or of a spoofing attempt). This guard never
+	// denies a request. Default: no audit.
+	Audit audit.Sink `json:"-" yaml:"-"`
+}
+
+// Identity resolves client identity; build it with New. It is safe for
+// concurrent use.
+type Identity struct {
+	prefixes  []netip.Prefix
+	trustUnix bool
+	hops      int
+	sources   []source
+	useXFP    bool
+	ridKey    string
+	keepID    bool
+	gen       func([]byte) []byte
+	now       func() time.Time
+	audit     audit.Sink
+}
+
+type source struct {
+	key  string // canonical header key
+	kind uint8
+}
+
+const (
+	kindForwarded uint8 = iota
+	kindXFF
+	kindXRealIP
+)
+
+var keywordPrefixes = map[string][]string{
+	"loopback":  {"127.0.0.0/8", "::1/128"},
+	"private":   {"10.0.0.0/8", "172.16.0.0/12", "192.168.0.0/16", "fc00::/7"},
+	"linklocal": {"169.254.0.0/16", "fe80::/10"},
+}
+
+// New validates opts and returns an Identity.
+func New(opts Options) (*Identity, error) {
+	id := &Identity{
+		hops:   opts.TrustedHops,
+		keepID: !opts.IgnoreIncomingRequestID,
+		gen:    opts.GenerateRequestID,
+		now:    opts.Now,
+		audit:  opts.Audit,
+	}
+	if id.gen == nil {
+		id.gen = AppendRequestID
+	}
+	if id.now == nil {
+		id.now = time.Now
+	}
+	for _, s := range opts.TrustedProxies {
+		s = strings.TrimSpace(s)
+		if s == "unix" {
+			id.trustUnix = true
+			continue
+		}
+		if kw, ok := keywordPrefixes[strings.ToLower(s)]; ok {
+			for _, p := range kw {
+				id.prefixes = append(id.prefixes, netip.MustParsePrefix(p))
+			}
+			continue
+		}
+		p, err := parseTrusted(s)
+		if err != nil {
+			return nil, err
+		}
+		id.prefixes = append(id.prefixes, p)
+	}
+	switch {
+	case opts.TrustedHops < 0 || opts.TrustedHops > MaxHops:
+		return nil, fmt.Errorf("clientip: TrustedHops is %d; it must be between 0 (off) and %d", opts.TrustedHops, MaxHops)
+	case opts.TrustedHops > 0 && len(opts.TrustedProxies) > 0:
+		return nil, errors.New("clientip: set TrustedProxies or TrustedHops, not both; prefer TrustedProxies with your proxies' addresses")
+	}
+	trusting := id.hops > 0 || len(opts.TrustedProxies) > 0
+
+	headers := opts.Headers
+	if len(headers) == 0 {
+		headers = []string{HeaderForwarded, HeaderXForwardedFor}
+	} else if !trusting {
+		return nil, errors.New("clientip: Headers has no effect without TrustedProxies or TrustedHops; list your proxies' addresses in TrustedProxies")
+	}
+	for _, h := range headers {
+		var src source
+		switch {
+		case strings.EqualFold(h, HeaderForwarded):
+			src = source{http.CanonicalHeaderKey(HeaderForwarded), kindForwarded}
+		case strings.EqualFold(h, HeaderXForwardedFor):
+			src = source{http.CanonicalHeaderKey(HeaderXForwardedFor), kindXFF}
+			id.useXFP = true
+		case strings.EqualFold(h, HeaderXRealIP):
+			src = source{http.CanonicalHeaderKey(HeaderXRealIP), kindXRealIP}
+			id.useXFP = true
+		default:
+			return nil, fmt.Errorf("clientip: unknown forwarding header %q in Headers; use %q, %q or %q", h, HeaderForwarded, HeaderXForwardedFor, HeaderXRealIP)
+		}
+		dup := false
+		for _, s := range id.sources {
+			dup = dup || s.kind == src.kind
+		}
+		if !dup {
+			id.sources = append(id.sources, src)
+		}
+	}
+	if !trusting {
+		id.sources, id.useXFP = nil, false
+	}
+
+	rid := opts.RequestIDHeader
+	if rid == "" {
+		rid = DefaultRequestIDHeader
+	}
+	if !validToken(rid) {
+		return nil, fmt.Errorf("clientip: RequestIDHeader %q is not a valid header name", rid)
+	}
+	id.ridKey = http.CanonicalHeaderKey(rid)
+	var buf [reqctx.MaxRequestIDLen]byte
+	if g := id.gen(buf[:0]); !ValidRequestID(string(g)) {
+		return nil, errors.New("clientip: GenerateRequestID returned an invalid ID; it must return 1 to 64 bytes of [A-Za-z0-9._:-]")
+	}
+	return id, nil
+}
+
+func parseTrusted(s string) (netip.Prefix, error) {
+	var p netip.Prefix
+	if strings.Contains(s, "/") {
+		var err error
+		p, err = netip.ParsePrefix(s)
+		if err != nil {
+			return p, fmt.Errorf("clientip: TrustedProxies entry %q is not a CIDR prefix, an IP address or one of loopback, private, linklocal, unix", s)
+		}
+		if p.Addr().Is4In6() {
+			if p.Bits() < 96 {
+				return p, fmt.Errorf("clientip: TrustedProxies entry %q mixes IPv4-mapped and IPv6 addresses; write the IPv4 prefix instead", s)
+			}
+			p = netip.PrefixFrom(p.Addr().Unmap(), p.Bits()-96)
+		}
+	} else {
+		a, err := netip.ParseAddr(s)
+		if err != nil || a.Zone() != "" {
+			return p, fmt.Errorf("clientip: TrustedProxies entry %q is not a CIDR prefix, an IP address (without zone) or one of loopback, private, linklocal, unix", s)
+		}
+		a = a.Unmap()
+		p = netip.PrefixFrom(a, a.BitLen())
+	}
+	if p.Bits() == 0 {
+		return p, fmt.Errorf("clientip: TrustedProxies entry %q trusts every address, which lets any client choose its IP; list your proxies' addresses", s)
+	}
+	return p.Masked(), nil
+}
+
+// Handler returns next wrapped so that it sees the request state: client
+// IP, HTTPS, start time and request ID (read them with FromContext,
+// IsSecure and RequestID). The request ID is echoed in the response header.
+func (id *Identity) Handler(next http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		ctx, st := reqctx.New(r.Context())
+		client, secure, flag := id.resolve(r)
+		st.ClientIP = client
+		st.Secure = secure
+		st.Start = id.now()
+		id.setRequestID(st, r)
+		w.Header()[id.ridKey] = st.HeaderValue()
+		r = r.WithContext(ctx)
+		if flag != "" && id.audit != nil {
+			id.audit.Record(ctx, audit.FromRequest(r, "clientip", audit.Flag, flag))
+		}
+		next.ServeHTTP(w, r)
+	})
+}
+
+// Resolve returns r's client IP under the trust model, without recording
+// anything. The zero Addr means the peer has no IP address (such as an
+// untrusted Unix-socket peer).
+func (id *Identity) Resolve(r *http.Request) netip.Addr {
+	a, _, _ := id.resolve(r)
+	return a
+}
+
+// IsSecure reports whether r's client connected over HTTPS: directly
+// (r.TLS is set) or, only when the peer is a trusted proxy, as that proxy
+// reports through X-Forwarded-Proto or the Forwarded "proto" parameter.
+func (id *Identity) IsSecure(r *http.Request) bool {
+	_, s, _ := id.resolve(r)
+	return s
+}
+
+func (id *Identity) setRequestID(st *reqctx.State, r *http.Request) {
+	var buf [reqctx.MaxRequestIDLen]byte
+	if id.keepID {
+		if v := r.Header[id.ridKey]; len(v) == 1 && ValidRequestID(v[0]) {
+			n := copy(buf[:], v[0])
+			st.SetRequestID(buf[:n])
+			return
+		}
+	}
+	st.SetRequestID(id.gen(buf[:0]))
+}
+
+// FromContext returns the client IP recorded by Identity.Handler, or the
+// zero Addr when the identity guard did not run.
+func FromContext(ctx context.Context) netip.Addr {
+	if st := reqctx.From(ctx); st != nil {
+		return st.ClientIP
+	}
+	return netip.Addr{}
+}
+
+// RequestID returns the request ID recorded by Identity.Handler, or "".
+func RequestID(ctx context.Context) string {
+	return reqctx.From(ctx).RequestID()
+}
+
+// IsSecure reports whether the client connected over HTTPS, as recorded by
+// Identity.Handler; false when the identity guard did not run.
+func IsSecure(ctx context.Context) bool {
+	if st := reqctx.From(ctx); st != nil {
+		return st.Secure
+	}
+	return false
+}
+
+// ValidRequestID reports whether s is an acceptable request ID: 1 to 64
+// bytes of [A-Za-z0-9._:-].
+func ValidRequestID(s string) bool {
+	if len(s) == 0 || len(s) > reqctx.MaxRequestIDLen {
+		return false
+	}
+	for i := 0; i < len(s); i++ {
+		c := s[i]
+		if !('a' <= c && c <= 'z' || 'A' <= c && c <= 'Z' || '0' <= c && c <= '9' || c == '.' || c == '_' || c == ':' || c == '-') {
+			return false
+		}
+	}
+	return true
+}
+
+const idAlphabet = "0123456789abcdefghjkmnpqrstvwxyz" // Crockford's base32, lower case
+
+// AppendRequestID appends a new request ID to dst: 128 bits from the
+// runtime's per-thread ChaCha8 generator (math/rand/v2), as 26 base32
+// characters. It does not allocate when dst has room for 26 bytes.
+func AppendRequestID(dst []byte) []byte {
+	hi, lo := rand.Uint64(), rand.Uint64()
+	var b [26]byte
+	for i := len(b) - 1; i >= 0; i-- {
+		b[i] = idAlphabet[lo&31]
+		lo = lo>>5 | hi<<59
+		hi >>= 5
+	}
+	return append(dst, b[:]...)
+}
+
+func validToken(s string) bool {
+	if s == "" {
+		return false
+	}
+	for i := 0; i < len(s); i++ {
+		c := s[i]
+		if c <= ' ' || c >= 0x7f || strings.IndexByte(`"(),/:;<=>?@[\]{}`, c) >= 0 {
+			return false
+		}
+	}
+	return true
+}

@@ -1,0 +1,41 @@
+package demo
+
+import (
+	"fmt"
+	"strings"
+)
+
+// Banner is what `bulwark demo` prints at start: the URL, the demo
+// credentials (with a warning) and sample curl commands.
+func Banner(base string, redis bool) string {
+	var b strings.Builder
+	storage := "in memory"
+	if redis {
+		storage = "in Redis"
+	}
+	fmt.Fprintf(&b, "Bulwark demo listening on %s (state %s)\n\n", base, storage)
+	b.WriteString("!! DEMO MODE: fixed, publicly known credentials and keys. Never expose this to a network you do not control. !!\n\n")
+	fmt.Fprintf(&b, "Accounts:  %s / %s (role admin; scopes read, write)\n", AliceUser, AlicePassword)
+	fmt.Fprintf(&b, "           %s / %s (role user; scope read)\n", BobUser, BobPassword)
+	b.WriteString("\nEndpoints:\n")
+	for _, e := range Endpoints {
+		b.WriteString("  " + e + "\n")
+	}
+	k := ""
+	if strings.HasPrefix(base, "https") {
+		k = "-k "
+	}
+	b.WriteString("\nTry:\n")
+	fmt.Fprintf(&b, "  curl %s-i %s/api/public\n", k, base)
+	fmt.Fprintf(&b, "  curl %s-i %s/no-such-path\n", k, base)
+	fmt.Fprintf(&b, "  curl %s%s/config/security\n", k, base)
+	for _, ex := range examples {
+		fmt.Fprintf(&b, "  "+ex+"\n", k, base)
+	}
+	b.WriteString("\n")
+	return b.String()
+}
+
+// examples are extra curl lines (format verbs: curl flags, base URL) that
+// features add as they are wired into the demo.
+var examples []string

@@ -1,0 +1,144 @@
+// Package demo is the reference API of the seeds (Cello's security example,
+// APIFromAnything's security guide, flask-xsrf, RestMachine's
+// authentication guide and the bottle JWT post), served by `bulwark demo`
+// with every Bulwark protection on.
+//
+// It exists to show the guards working together and to give acceptance
+// tests a fixed target; its credentials are public and it says so loudly
+// when it starts. State lives in memory unless Config.RedisURL is set.
+package demo
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"net/http"
+	"sync"
+	"time"
+
+	"github.com/bulwark-go/bulwark/audit"
+	"github.com/bulwark-go/bulwark/metrics"
+	"github.com/bulwark-go/bulwark/problem"
+	"github.com/bulwark-go/bulwark/store"
+	"github.com/bulwark-go/bulwark/store/memstore"
+	"github.com/bulwark-go/bulwark/store/redisstore"
+)
+
+// Config configures the demo.
+type Config struct {
+	// CORSOrigins are the origins allowed to call the API from a browser,
+	// with credentials. Default: https://example.com.
+	CORSOrigins []string
+	// TrustedProxies are CIDRs whose Forwarded / X-Forwarded-For headers
+	// are believed. Default: none (the TCP peer is the client).
+	TrustedProxies []string
+	// RedisURL moves all state (rate limits, revocations, refresh token
+	// families, abuse counters, sessions) to Redis. Default: in memory.
+	RedisURL string
+	// RedisPrefix is the key prefix in Redis. Default "bulwark-demo:".
+	RedisPrefix string
+	// Logger receives the access log and audit events. Default: discard.
+	Logger *slog.Logger
+	// Audit receives security events in addition to Logger. Optional.
+	Audit audit.Sink
+	// Now is the clock, for tests. Default time.Now.
+	Now func() time.Time
+}
+
+// App is a running demo: its handler and the state behind it.
+type App struct {
+	cfg     Config
+	handler http.Handler
+	store   store.Store
+	metrics *metrics.Metrics
+	audit   audit.Sink
+	logger  *slog.Logger
+	data    *data
+	closers []func() error
+	once    sync.Once
+}
+
+// New builds the demo app.
+func New(cfg Config) (*App, error) {
+	if len(cfg.CORSOrigins) == 0 {
+		cfg.CORSOrigins = []string{"https://example.com"}
+	}
+	if cfg.RedisPrefix == "" {
+		cfg.RedisPrefix = "bulwark-demo:"
+	}
+	if cfg.Logger == nil {
+		cfg.Logger = slog.New(slog.DiscardHandler)
+	}
+	if cfg.Now == nil {
+		cfg.Now = time.Now
+	}
+	a := &App{cfg: cfg, logger: cfg.Logger, metrics: metrics.New()}
+	a.audit = a.metrics.Sink(fanout{audit.NewSlog(cfg.Logger), audit.OrNop(cfg.Audit)})
+
+	if cfg.RedisURL != "" {
+		st, err := redisstore.Open(redisstore.Options{URL: cfg.RedisURL, Prefix: cfg.RedisPrefix})
+		if err != nil {
+			return nil, fmt.Errorf("demo: redis: %w", err)
+		}
+		a.store = st
+	} else {
+		a.store = memstore.New(memstore.Options{})
+	}
+	a.closers = append(a.closers, a.store.Close)
+
+	var err error
+	if a.data, err = newData(); err != nil {
+		return nil, err
+	}
+	h, err := a.build()
+	if err != nil {
+		_ = a.Close()
+		return nil, err
+	}
+	a.handler = h
+	return a, nil
+}
+
+// Handler returns the demo's HTTP handler.
+func (a *App) Handler() http.Handler { return a.handler }
+
+// Close releases the app's state (store connections, background work).
+func (a *App) Close() error {
+	var errs []error
+	a.once.Do(func() {
+		for i := len(a.closers) - 1; i >= 0; i-- {
+			errs = append(errs, a.closers[i]())
+		}
+	})
+	return errors.Join(errs...)
+}
+
+// fanout sends each event to several sinks.
+type fanout []audit.Sink
+
+func (f fanout) Record(ctx context.Context, e *audit.Event) {
+	for _, s := range f {
+		s.Record(ctx, e)
+	}
+}
+
+// writeJSON sends v as application/json with status.
+func writeJSON(w http.ResponseWriter, status int, v any) {
+	b, err := json.Marshal(v)
+	if err != nil {
+		w.WriteHeader(http.StatusInternalServerError)
+		return
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(status)
+	_, _ = w.Write(b)
+	_, _ = io.WriteString(w, "\n")
+}
+
+// deny writes p through the demo's audited denier for guard.
+func (a *App) deny(guard string) problem.Denier {
+	return problem.Denier{Guard: guard, Audit: a.audit}
+}

@@ -1,0 +1,76 @@
+package demo
+
+import (
+	"net/http"
+
+	"github.com/bulwark-go/bulwark"
+	"github.com/bulwark-go/bulwark/accesslog"
+)
+
+// build assembles the guards and routes.
+func (a *App) build() (http.Handler, error) {
+	mux := http.NewServeMux()
+	rt := &router{mux: mux, deny: a.deny("router")}
+
+	mux.HandleFunc("GET /{$}", a.overview)
+	mux.HandleFunc("GET /api/public", a.public)
+	mux.HandleFunc("GET /healthz", func(w http.ResponseWriter, r *http.Request) {
+		writeJSON(w, http.StatusOK, map[string]string{"status": "ok"})
+	})
+	mux.Handle("GET /metrics", a.metrics.Exposition())
+	mux.HandleFunc("GET /config/security", a.securityConfig)
+
+	policy := bulwark.Policy{
+		AccessLog: bulwark.GuardFunc(func(next http.Handler) http.Handler {
+			return a.metrics.Handler(accesslog.New(accesslog.Options{Logger: a.logger}).Handler(next))
+		}),
+	}
+	return policy.Handler(rt), nil
+}
+
+// Endpoints lists the reference API, for GET / and the start-up banner.
+var Endpoints = []string{
+	"GET  /                      this overview",
+	"GET  /secure-headers        the security header preset (every response carries it)",
+	"GET  /api/public            no authentication",
+	"GET  /healthz               liveness",
+	"GET  /metrics               Prometheus metrics",
+	"GET  /config/security       effective security configuration (secrets redacted)",
+}
+
+func (a *App) overview(w http.ResponseWriter, r *http.Request) {
+	writeJSON(w, http.StatusOK, map[string]any{
+		"message": "Bulwark security demo",
+		"warning": "demo mode: fixed, public credentials; never expose this to a network you do not control",
+		"features": map[string]string{
+			"security_headers": "API and HTML header profiles, HSTS on HTTPS, a typed CSP builder with nonces",
+			"cors":             "exact origins with credentials, preflights answered before routing",
+			"rate_limiting":    "token bucket per client on /api/*, sliding window on logins",
+			"jwt_auth":         "hardened verification, refresh-token rotation with reuse detection, revocation",
+			"problem_details":  "every error is RFC 9457 application/problem+json",
+			"client_identity":  "client IP from trusted proxies only, request IDs",
+		},
+		"endpoints": Endpoints,
+	})
+}
+
+func (a *App) public(w http.ResponseWriter, r *http.Request) {
+	writeJSON(w, http.StatusOK, map[string]any{"message": "This is a public endpoint", "authenticated": false})
+}
+
+func (a *App) securityConfig(w http.ResponseWriter, r *http.Request) {
+	writeJSON(w, http.StatusOK, a.describe())
+}
+
+// describe returns the effective security configuration, without secrets.
+func (a *App) describe() map[string]any {
+	storage := "memory"
+	if a.cfg.RedisURL != "" {
+		storage = "redis"
+	}
+	return map[string]any{
+		"storage":         storage,
+		"cors_origins":    a.cfg.CORSOrigins,
+		"trusted_proxies": a.cfg.TrustedProxies,
+	}
+}

@@ -1,0 +1,102 @@
+// Package metrics exposes Bulwark's request and security-decision counters
+// in the Prometheus text format.
+//
+// Requests are counted by method, route pattern (never the raw path, which
+// would explode label cardinality) and status class; denials by guard and
+// reason code, fed from the audit stream so that every denial counted is one
+// that was audited.
+package metrics
+
+import (
+	"context"
+	"net/http"
+	"strconv"
+	"sync"
+	"time"
+
+	"github.com/prometheus/client_golang/prometheus"
+	"github.com/prometheus/client_golang/prometheus/collectors"
+	"github.com/prometheus/client_golang/prometheus/promhttp"
+
+	"github.com/bulwark-go/bulwark/audit"
+	"github.com/bulwark-go/bulwark/internal/reqctx"
+	"github.com/bulwark-go/bulwark/internal/respwriter"
+)
+
+// Metrics holds the collectors and their registry.
+type Metrics struct {
+	reg      *prometheus.Registry
+	requests *prometheus.CounterVec
+	duration *prometheus.HistogramVec
+	denials  *prometheus.CounterVec
+	pool     sync.Pool
+}
+
+// New returns metrics registered on a fresh registry, with the Go runtime
+// and process collectors.
+func New() *Metrics {
+	m := &Metrics{
+		reg: prometheus.NewRegistry(),
+		requests: prometheus.NewCounterVec(prometheus.CounterOpts{
+			Name: "bulwark_http_requests_total", Help: "HTTP requests by method, route pattern and status code.",
+		}, []string{"method", "route", "code"}),
+		duration: prometheus.NewHistogramVec(prometheus.HistogramOpts{
+			Name: "bulwark_http_request_duration_seconds", Help: "Time to serve a request, by route pattern.",
+			Buckets: []float64{.0005, .001, .0025, .005, .01, .025, .05, .1, .25, .5, 1, 2.5},
+		}, []string{"route"}),
+		denials: prometheus.NewCounterVec(prometheus.CounterOpts{
+			Name: "bulwark_denials_total", Help: "Requests refused by a guard, by guard and reason code.",
+		}, []string{"guard", "reason"}),
+	}
+	m.reg.MustRegister(m.requests, m.duration, m.denials,
+		collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
+	m.pool.New = func() any { return new(respwriter.Writer) }
+	return m
+}
+
+// Registry returns the registry, to add application collectors.
+func (m *Metrics) Registry() *prometheus.Registry { return m.reg }
+
+// Exposition serves the metrics in the Prometheus text format.
+func (m *Metrics) Exposition() http.Handler {
+	return promhttp.HandlerFor(m.reg, promhttp.HandlerOpts{})
+}
+
+// Handler counts every request served by next. Unrouted requests (404s)
+// are counted under the route "unmatched".
+func (m *Metrics) Handler(next http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		start := time.Now()
+		rw := m.pool.Get().(*respwriter.Writer)
+		rw.Reset(w)
+		defer func() {
+			route := "unmatched"
+			if st := reqctx.From(r.Context()); st != nil && st.Route != "" {
+				route = st.Route
+			} else if r.Pattern != "" {
+				route = r.Pattern
+			}
+			m.requests.WithLabelValues(r.Method, route, strconv.Itoa(rw.StatusOrOK())).Inc()
+			m.duration.WithLabelValues(route).Observe(time.Since(start).Seconds())
+			rw.Reset(nil)
+			m.pool.Put(rw)
+		}()
+		next.ServeHTTP(rw, r)
+	})
+}
+
+// Sink returns an audit sink that counts denials and then forwards every
+// event to next (which may be nil).
+func (m *Metrics) Sink(next audit.Sink) audit.Sink { return &sink{m: m, next: audit.OrNop(next)} }
+
+type sink struct {
+	m    *Metrics
+	next audit.Sink
+}
+
+func (s *sink) Record(ctx context.Context, e *audit.Event) {
+	if e.Decision == audit.Deny {
+		s.m.denials.WithLabelValues(e.Guard, e.Reason).Inc()
+	}
+	s.next.Record(ctx, e)
+}

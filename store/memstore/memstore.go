@@ -1,0 +1,668 @@
+// Package memstore is the in-process implementation of the store contracts
+// (store.Store): the default state for every Bulwark guard when no Redis is
+// configured.
+//
+// It is bounded. At most Options.MaxKeys keys live at once, however many
+// distinct clients an attacker invents: inserting a new key into a full store
+// evicts an expired entry if there is one, and otherwise the least recently
+// used one. A set holds at most Options.MaxSetMembers members. Memory is
+// therefore bounded by MaxKeys × (per-key overhead + key + value) plus the
+// members of sets.
+//
+// Measured per-key overhead (Go 1.26, amd64; 1,000,000 inserts into a store
+// capped at 100,000 keys, 16-byte keys, counters): about 200 bytes per live
+// key including the key itself, so the default cap of 100,000 keys costs
+// roughly 20 MB at most for counters. Values and set members add their own
+// length plus about 60 bytes per set member. TestMemoryBound checks this
+// figure.
+//
+// TTLs are honoured on every read: an expired entry is never returned, even
+// before it is removed. A background janitor removes expired entries, one
+// shard at a time, so it never holds more than one shard's lock; Close stops
+// it.
+//
+// Keys are spread over Options.Shards shards, each with its own mutex, LRU
+// list and expiry heap, so that goroutines working on different keys rarely
+// contend. The LRU order is kept per shard, so eviction is least recently
+// used within the key's shard: an approximation of global LRU.
+//
+// memstore never blocks on I/O, so it ignores the contexts it is given.
+//
+// Keys share one namespace across kinds, as in Redis: Get of a counter
+// returns its decimal text, Incr of a value that holds a decimal integer
+// turns it into a counter, Set replaces any kind, and a set operation on a
+// key that holds something else (or a value operation on a set) returns
+// ErrWrongType.
+package memstore
+
+import (
+	"context"
+	"errors"
+	"hash/maphash"
+	"math"
+	"math/bits"
+	"strconv"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"github.com/bulwark-go/bulwark/store"
+)
+
+// Defaults for Options.
+const (
+	DefaultMaxKeys       = 100_000
+	DefaultMaxSetMembers = 10_000
+	DefaultShards        = 64
+	DefaultSweepInterval = time.Minute
+)
+
+// maxShards bounds Options.Shards.
+const maxShards = 4096
+
+// minKeysPerShard keeps shards large enough for LRU to mean something: a
+// small MaxKeys gets fewer shards.
+const minKeysPerShard = 32
+
+// maxSweepPerTick bounds how many expired entries the janitor removes under
+// one lock acquisition.
+const maxSweepPerTick = 4096
+
+// ErrWrongType is returned by an operation on a key that holds a different
+// kind of entry (for example AddToSet on a key set by Set), like Redis's
+// WRONGTYPE error.
+var ErrWrongType = errors.New("memstore: operation against a key holding the wrong kind of value")
+
+// ErrNotInteger is returned by Incr on a value that is not a decimal
+// integer, and when an increment would overflow int64.
+var ErrNotInteger = errors.New("memstore: value is not an integer or out of range")
+
+// Options configure a Store. The zero value is ready to use.
+type Options struct {
+	// MaxKeys is the most keys the store holds at once; inserting beyond it
+	// evicts an expired entry, else the least recently used one. Default
+	// 100,000 (DefaultMaxKeys).
+	MaxKeys int `json:"max_keys" yaml:"max_keys"`
+	// MaxSetMembers is the most members one set holds. Once a set is full,
+	// AddToSet of a new member does not store it and reports the set's size
+	// as MaxSetMembers: a size saturates at the cap (a guard that counts
+	// distinct items only needs to know the count is above its threshold).
+	// Default 10,000 (DefaultMaxSetMembers).
+	MaxSetMembers int `json:"max_set_members" yaml:"max_set_members"`
+	// Shards is the number of independently locked shards, rounded up to a
+	// power of two and reduced for a small MaxKeys so that each shard holds
+	// at least 32 keys. Default 64 (DefaultShards); at most 4096.
+	Shards int `json:"shards" yaml:"shards"`
+	// SweepInterval is how long the janitor takes to visit every shard once,
+	// removing expired entries (it sweeps one shard every
+	// SweepInterval/Shards). Expired entries are never returned whether or
+	// not they have been swept; sweeping only reclaims their memory early.
+	// Default 1 minute (DefaultSweepInterval); a negative value disables the
+	// janitor (expired entries are then reclaimed by eviction or Sweep).
+	SweepInterval time.Duration `json:"sweep_interval" yaml:"sweep_interval"`
+	// Now is the clock, for tests. Default time.Now.
+	Now func() time.Time `json:"-" yaml:"-"`
+}
+
+// Store is a bounded, sharded in-memory store.Store. It is safe for
+// concurrent use. Create it with New and release its janitor with Close.
+type Store struct {
+	shards     []shard
+	mask       uint64
+	seed       maphash.Seed
+	clock      func() time.Time
+	epoch      time.Time
+	maxMembers int
+	maxKeys    int
+
+	closed    atomic.Bool
+	closeOnce sync.Once
+	stop      chan struct{}
+	done      chan struct{} // closed when the janitor exits; nil without one
+}
+
+var _ store.Store = (*Store)(nil)
+
+type kind uint8
+
+const (
+	kindCounter kind = iota
+	kindValue
+	kindSet
+)
+
+// entry is one key. It is linked into its shard's LRU list and expiry heap.
+type entry struct {
+	key        string
+	prev, next *entry
+	exp        int64 // clock reading (ns since Store.epoch) at which it expires
+	n          int64
+	val        []byte
+	set        map[string]struct{}
+	hidx       int32
+	kind       kind
+}
+
+type shard struct {
+	mu   sync.Mutex
+	m    map[string]*entry
+	root entry // LRU sentinel: root.next is the most recent, root.prev the least
+	heap []*entry
+	cap  int
+	_    [64]byte // keep neighbouring shards' mutexes off one cache line
+}
+
+// New returns a Store configured by opts, with its janitor running unless
+// opts.SweepInterval is negative. Out-of-range options fall back to their
+// defaults.
+func New(opts Options) *Store {
+	maxKeys := opts.MaxKeys
+	if maxKeys <= 0 {
+		maxKeys = DefaultMaxKeys
+	}
+	maxMembers := opts.MaxSetMembers
+	if maxMembers <= 0 {
+		maxMembers = DefaultMaxSetMembers
+	}
+	n := opts.Shards
+	if n <= 0 {
+		n = DefaultShards
+	}
+	n = min(n, maxShards)
+	n = 1 << bits.Len(uint(n-1)) // round up to a power of two
+	for n > 1 && maxKeys/n < minKeysPerShard {
+		n /= 2
+	}
+	clock := opts.Now
+	if clock == nil {
+		clock = time.Now
+	}
+	s := &Store{
+		shards:     make([]shard, n),
+		mask:       uint64(n - 1),
+		seed:       maphash.MakeSeed(),
+		clock:      clock,
+		epoch:      clock(),
+		maxMembers: maxMembers,
+		maxKeys:    maxKeys,
+		stop:       make(chan struct{}),
+	}
+	base, extra := maxKeys/n, maxKeys%n
+	for i := range s.shards {
+		sh := &s.shards[i]
+		sh.cap = base
+		if i < extra {
+			sh.cap++
+		}
+		sh.m = make(map[string]*entry)
+		sh.root.next, sh.root.prev = &sh.root, &sh.root
+	}
+	interval := opts.SweepInterval
+	if interval == 0 {
+		interval = DefaultSweepInterval
+	}
+	if interval > 0 {
+		s.done = make(chan struct{})
+		go s.janitor(interval)
+	}
+	return s
+}
+
+// now returns the clock's reading in nanoseconds since the store was made
+// (monotonic with the default clock).
+func (s *Store) now() int64 { return int64(s.clock().Sub(s.epoch)) }
+
+func (s *Store) shard(key string) *shard {
+	return &s.shards[maphash.String(s.seed, key)&s.mask]
+}
+
+func expiry(now int64, ttl time.Duration) int64 {
+	if int64(ttl) > math.MaxInt64-now {
+		return math.MaxInt64
+	}
+	return now + int64(ttl)
+}
+
+func closedErr(op string) error {
+	return &store.UnavailableError{Op: op, Err: store.ErrClosed}
+}
+
+// Incr implements store.Counters. On an existing counter it does not
+// allocate.
+func (s *Store) Incr(_ context.Context, key string, delta int64, ttl time.Duration) (int64, error) {
+	if ttl <= 0 {
+		return 0, store.ErrInvalidTTL
+	}
+	if s.closed.Load() {
+		return 0, closedErr("incr")
+	}
+	now := s.now()
+	sh := s.shard(key)
+	sh.mu.Lock()
+	e := sh.get(key, now)
+	if e == nil {
+		e = sh.insert(key, expiry(now, ttl), now)
+		e.kind = kindCounter
+	} else {
+		switch e.kind {
+		case kindSet:
+			sh.mu.Unlock()
+			return 0, ErrWrongType
+		case kindValue:
+			v, err := strconv.ParseInt(string(e.val), 10, 64)
+			if err != nil {
+				sh.mu.Unlock()
+				return 0, ErrNotInteger
+			}
+			e.kind, e.n, e.val = kindCounter, v, nil
+		}
+		sh.touch(e)
+	}
+	n := e.n + delta
+	if (n > e.n) != (delta > 0) {
+		sh.mu.Unlock()
+		return 0, ErrNotInteger
+	}
+	e.n = n
+	sh.mu.Unlock()
+	return n, nil
+}
+
+// Get implements store.KV. The returned slice is the caller's own copy.
+func (s *Store) Get(_ context.Context, key string) ([]byte, bool, error) {
+	if s.closed.Load() {
+		return nil, false, closedErr("get")
+	}
+	now := s.now()
+	sh := s.shard(key)
+	sh.mu.Lock()
+	defer sh.mu.Unlock()
+	e := sh.get(key, now)
+	if e == nil {
+		return nil, false, nil
+	}
+	sh.touch(e)
+	switch e.kind {
+	case kindCounter:
+		return strconv.AppendInt(nil, e.n, 10), true, nil
+	case kindSet:
+		return nil, false, ErrWrongType
+	}
+	out := make([]byte, len(e.val))
+	copy(out, e.val)
+	return out, true, nil
+}
+
+// Set implements store.KV. The store keeps its own copy of value.
+func (s *Store) Set(_ context.Context, key string, value []byte, ttl time.Duration) error {
+	if ttl <= 0 {
+		return store.ErrInvalidTTL
+	}
+	if s.closed.Load() {
+		return closedErr("set")
+	}
+	now := s.now()
+	sh := s.shard(key)
+	sh.mu.Lock()
+	e := sh.get(key, now)
+	if e == nil {
+		e = sh.insert(key, expiry(now, ttl), now)
+	} else {
+		sh.touch(e)
+		sh.setExp(e, expiry(now, ttl))
+	}
+	e.setValue(value)
+	sh.mu.Unlock()
+	return nil
+}
+
+// SetNX implements store.KV. The store keeps its own copy of value.
+func (s *Store) SetNX(_ context.Context, key string, value []byte, ttl time.Duration) (bool, error) {
+	if ttl <= 0 {
+		return false, store.ErrInvalidTTL
+	}
+	if s.closed.Load() {
+		return false, closedErr("setnx")
+	}
+	now := s.now()
+	sh := s.shard(key)
+	sh.mu.Lock()
+	defer sh.mu.Unlock()
+	if e := sh.get(key, now); e != nil {
+		sh.touch(e)
+		return false, nil
+	}
+	sh.insert(key, expiry(now, ttl), now).setValue(value)
+	return true, nil
+}
+
+// Take implements store.KV: of concurrent callers for one key, exactly one
+// sees found == true.
+func (s *Store) Take(_ context.Context, key string) ([]byte, bool, error) {
+	if s.closed.Load() {
+		return nil, false, closedErr("take")
+	}
+	now := s.now()
+	sh := s.shard(key)
+	sh.mu.Lock()
+	defer sh.mu.Unlock()
+	e := sh.get(key, now)
+	if e == nil {
+		return nil, false, nil
+	}
+	var v []byte
+	switch e.kind {
+	case kindSet:
+		return nil, false, ErrWrongType
+	case kindCounter:
+		v = strconv.AppendInt(nil, e.n, 10)
+	default:
+		v = e.val // the entry is going away: hand over its private copy
+		if v == nil {
+			v = []byte{}
+		}
+		e.val = nil
+	}
+	sh.remove(e)
+	return v, true, nil
+}
+
+// Delete implements store.KV; deleting a missing key is not an error.
+func (s *Store) Delete(_ context.Context, key string) error {
+	if s.closed.Load() {
+		return closedErr("delete")
+	}
+	sh := s.shard(key)
+	sh.mu.Lock()
+	if e := sh.m[key]; e != nil {
+		sh.remove(e)
+	}
+	sh.mu.Unlock()
+	return nil
+}
+
+// AddToSet implements store.Sets. Every call restarts the set's TTL. A set
+// holds at most Options.MaxSetMembers members; see there.
+func (s *Store) AddToSet(_ context.Context, key, member string, ttl time.Duration) (int64, error) {
+	if ttl <= 0 {
+		return 0, store.ErrInvalidTTL
+	}
+	if s.closed.Load() {
+		return 0, closedErr("addtoset")
+	}
+	now := s.now()
+	sh := s.shard(key)
+	sh.mu.Lock()
+	defer sh.mu.Unlock()
+	e := sh.get(key, now)
+	if e == nil {
+		e = sh.insert(key, expiry(now, ttl), now)
+		e.kind = kindSet
+		e.set = make(map[string]struct{}, 1)
+	} else {
+		if e.kind != kindSet {
+			return 0, ErrWrongType
+		}
+		sh.touch(e)
+		sh.setExp(e, expiry(now, ttl))
+	}
+	if _, ok := e.set[member]; !ok && len(e.set) < s.maxMembers {
+		e.set[strings.Clone(member)] = struct{}{}
+	}
+	return int64(len(e.set)), nil
+}
+
+// SetSize implements store.Sets.
+func (s *Store) SetSize(_ context.Context, key string) (int64, error) {
+	if s.closed.Load() {
+		return 0, closedErr("setsize")
+	}
+	now := s.now()
+	sh := s.shard(key)
+	sh.mu.Lock()
+	defer sh.mu.Unlock()
+	e := sh.get(key, now)
+	if e == nil {
+		return 0, nil
+	}
+	if e.kind != kindSet {
+		return 0, ErrWrongType
+	}
+	sh.touch(e)
+	return int64(len(e.set)), nil
+}
+
+// IsMember implements store.Sets.
+func (s *Store) IsMember(_ context.Context, key, member string) (bool, error) {
+	if s.closed.Load() {
+		return false, closedErr("ismember")
+	}
+	now := s.now()
+	sh := s.shard(key)
+	sh.mu.Lock()
+	defer sh.mu.Unlock()
+	e := sh.get(key, now)
+	if e == nil {
+		return false, nil
+	}
+	if e.kind != kindSet {
+		return false, ErrWrongType
+	}
+	sh.touch(e)
+	_, ok := e.set[member]
+	return ok, nil
+}
+
+// Len returns the number of keys held, including expired ones not yet
+// removed. It never exceeds Options.MaxKeys.
+func (s *Store) Len() int {
+	n := 0
+	for i := range s.shards {
+		sh := &s.shards[i]
+		sh.mu.Lock()
+		n += len(sh.m)
+		sh.mu.Unlock()
+	}
+	return n
+}
+
+// Sweep removes every expired entry now, locking one shard at a time. The
+// janitor does the same in the background; Sweep is for callers that
+// disabled it.
+func (s *Store) Sweep() {
+	for i := range s.shards {
+		for s.sweepShard(i) {
+		}
+	}
+}
+
+// Close stops the janitor and releases the entries. Operations on a closed
+// store return an error matching store.ErrClosed (and store.ErrUnavailable,
+// so guards apply their outage policy during shutdown). Close is idempotent.
+func (s *Store) Close() error {
+	s.closeOnce.Do(func() {
+		s.closed.Store(true)
+		close(s.stop)
+		if s.done != nil {
+			<-s.done
+		}
+		for i := range s.shards {
+			sh := &s.shards[i]
+			sh.mu.Lock()
+			sh.m = map[string]*entry{}
+			sh.heap = nil
+			sh.root.next, sh.root.prev = &sh.root, &sh.root
+			sh.mu.Unlock()
+		}
+	})
+	return nil
+}
+
+func (s *Store) janitor(interval time.Duration) {
+	defer close(s.done)
+	tick := max(interval/time.Duration(len(s.shards)), time.Millisecond)
+	t := time.NewTicker(tick)
+	defer t.Stop()
+	i := 0
+	for {
+		select {
+		case <-s.stop:
+			return
+		case <-t.C:
+			s.sweepShard(i)
+			i = (i + 1) & int(s.mask)
+		}
+	}
+}
+
+// sweepShard removes up to maxSweepPerTick expired entries from shard i and
+// reports whether more may remain.
+func (s *Store) sweepShard(i int) bool {
+	sh := &s.shards[i]
+	now := s.now()
+	sh.mu.Lock()
+	defer sh.mu.Unlock()
+	for n := 0; n < maxSweepPerTick; n++ {
+		if len(sh.heap) == 0 || sh.heap[0].exp > now {
+			return false
+		}
+		sh.remove(sh.heap[0])
+	}
+	return true
+}
+
+// setValue turns e into a value entry holding a private copy of v.
+func (e *entry) setValue(v []byte) {
+	e.kind, e.n, e.set = kindValue, 0, nil
+	if cap(e.val) > 2*len(v)+64 {
+		e.val = nil // don't pin a much larger old buffer
+	}
+	e.val = append(e.val[:0], v...)
+}
+
+// The methods below require sh.mu.
+
+// get returns the live entry for key, removing it if it has expired.
+func (sh *shard) get(key string, now int64) *entry {
+	e := sh.m[key]
+	if e == nil {
+		return nil
+	}
+	if e.exp <= now {
+		sh.remove(e)
+		return nil
+	}
+	return e
+}
+
+// insert adds a new entry for key (which must be absent), evicting first
+// when the shard is full.
+func (sh *shard) insert(key string, exp, now int64) *entry {
+	if len(sh.m) >= sh.cap {
+		sh.evict(now)
+	}
+	// Clone the key: a caller's string may share memory with a much larger
+	// one (a request header), which the store must not keep alive.
+	e := &entry{key: strings.Clone(key), exp: exp}
+	sh.m[e.key] = e
+	e.prev, e.next = &sh.root, sh.root.next
+	e.next.prev, sh.root.next = e, e
+	e.hidx = int32(len(sh.heap))
+	sh.heap = append(sh.heap, e)
+	sh.up(int(e.hidx))
+	return e
+}
+
+// evict makes room for one entry: an expired one goes first, else the least
+// recently used.
+func (sh *shard) evict(now int64) {
+	if len(sh.heap) > 0 && sh.heap[0].exp <= now {
+		sh.remove(sh.heap[0])
+		return
+	}
+	if lru := sh.root.prev; lru != &sh.root {
+		sh.remove(lru)
+	}
+}
+
+func (sh *shard) remove(e *entry) {
+	delete(sh.m, e.key)
+	e.prev.next, e.next.prev = e.next, e.prev
+	e.prev, e.next = nil, nil
+	i, last := int(e.hidx), len(sh.heap)-1
+	if i != last {
+		sh.swap(i, last)
+	}
+	sh.heap[last] = nil
+	sh.heap = sh.heap[:last]
+	if i != last {
+		sh.fix(i)
+	}
+	e.hidx = -1
+	e.val, e.set = nil, nil
+}
+
+// touch marks e as the most recently used entry.
+func (sh *shard) touch(e *entry) {
+	if sh.root.next == e {
+		return
+	}
+	e.prev.next, e.next.prev = e.next, e.prev
+	e.prev, e.next = &sh.root, sh.root.next
+	e.next.prev, sh.root.next = e, e
+}
+
+func (sh *shard) setExp(e *entry, exp int64) {
+	if e.exp != exp {
+		e.exp = exp
+		sh.fix(int(e.hidx))
+	}
+}
+
+// Expiry heap: a binary min-heap on exp, positions stored in entry.hidx.
+
+func (sh *shard) swap(i, j int) {
+	h := sh.heap
+	h[i], h[j] = h[j], h[i]
+	h[i].hidx, h[j].hidx = int32(i), int32(j)
+}
+
+func (sh *shard) fix(i int) {
+	if !sh.down(i) {
+		sh.up(i)
+	}
+}
+
+func (sh *shard) up(i int) {
+	h := sh.heap
+	for i > 0 {
+		p := (i - 1) / 2
+		if h[p].exp <= h[i].exp {
+			return
+		}
+		sh.swap(i, p)
+		i = p
+	}
+}
+
+func (sh *shard) down(i int) bool {
+	h := sh.heap
+	start := i
+	for {
+		l := 2*i + 1
+		if l >= len(h) {
+			break
+		}
+		c := l
+		if r := l + 1; r < len(h) && h[r].exp < h[l].exp {
+			c = r
+		}
+		if h[i].exp <= h[c].exp {
+			break
+		}
+		sh.swap(i, c)
+		i = c
+	}
+	return i > start
+}
