@@ -1,0 +1,157 @@
+// Package abuse detects distinct-value velocity: one client trying many
+// different values of something that honest clients rarely vary.
+//
+// The card-testing detector of the bottle post is the model: a fraudster
+// tries hundreds of cards from one throw-away IP, while an honest customer
+// retries one or two. Each attempt records a fingerprint of the value (an
+// HMAC, so card data, usernames or emails are never stored in the clear)
+// in a set keyed by the client; when the set holds more than Threshold
+// distinct fingerprints the client is blocked. Every attempt restarts the
+// retention window, so an attacker stays blocked until the window passes in
+// silence — exactly the seed's "the hour retention is reset every time a
+// transaction is attempted".
+//
+// The same mechanism detects credential stuffing (many distinct usernames
+// failing from one IP) and account-targeted attacks (many distinct IPs
+// failing for one username; usually flagged rather than blocked, since
+// blocking would let an attacker lock a victim out).
+//
+// State lives in a store.Sets: memstore for one process, redisstore to share
+// the view across replicas.
+package abuse
+
+import (
+	"context"
+	"crypto/hmac"
+	"crypto/sha256"
+	"encoding/hex"
+	"errors"
+	"fmt"
+	"net/http"
+	"strings"
+	"time"
+
+	"github.com/bulwark-go/bulwark/audit"
+	"github.com/bulwark-go/bulwark/problem"
+	"github.com/bulwark-go/bulwark/store"
+)
+
+// Options configure a Detector.
+type Options struct {
+	// Name identifies the detector in keys and audit events, e.g.
+	// "card-testing". Required; letters, digits, '-' and '_'.
+	Name string
+	// Store holds the sets. Required.
+	Store store.Sets
+	// Threshold is the number of distinct values a key may show within the
+	// window; one more blocks (or flags) it. Required, > 0.
+	Threshold int
+	// Window is the retention window, restarted by every attempt.
+	// Default 1 hour.
+	Window time.Duration
+	// Secret keys the fingerprint HMAC. Required: at least 32 bytes, so
+	// that stored fingerprints cannot be reversed by brute force over the
+	// small space of, say, last-four-digits × expiry.
+	Secret []byte
+	// FailOpen decides what happens when the store is unavailable: true
+	// lets the request through (and audits the outage), false (the default)
+	// refuses with 503.
+	FailOpen bool
+	// Audit receives one event per block or flag. Default: none.
+	Audit audit.Sink
+	// ErrorHandler writes denials. Default problem.Write.
+	ErrorHandler problem.Handler
+}
+
+// Detector counts distinct values per key. Safe for concurrent use.
+type Detector struct {
+	opts Options
+	deny problem.Denier
+}
+
+// Verdict is the outcome of one observation.
+type Verdict struct {
+	// Distinct is the number of distinct values the key has shown within
+	// the window, this one included.
+	Distinct int64
+	// Exceeded is true when Distinct is above the threshold.
+	Exceeded bool
+}
+
+// New validates opts and returns a Detector.
+func New(opts Options) (*Detector, error) {
+	switch {
+	case opts.Name == "" || strings.Trim(opts.Name, "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789-_") != "":
+		return nil, fmt.Errorf("abuse: Name %q must be non-empty letters, digits, '-' or '_'", opts.Name)
+	case opts.Store == nil:
+		return nil, errors.New("abuse: Store is required (memstore for one process, redisstore for many)")
+	case opts.Threshold <= 0:
+		return nil, errors.New("abuse: Threshold must be positive")
+	case len(opts.Secret) < 32:
+		return nil, errors.New("abuse: Secret must be at least 32 random bytes (e.g. `openssl rand -base64 32`): fingerprints of low-entropy values are only safe under a strong key")
+	}
+	if opts.Window <= 0 {
+		opts.Window = time.Hour
+	}
+	opts.Secret = append([]byte(nil), opts.Secret...)
+	return &Detector{opts: opts, deny: problem.Denier{Guard: "abuse", Audit: opts.Audit, Handler: opts.ErrorHandler}}, nil
+}
+
+// Fingerprint returns a keyed hash of parts (joined unambiguously), to use
+// as the observed value.
+func (d *Detector) Fingerprint(parts ...string) string {
+	m := hmac.New(sha256.New, d.opts.Secret)
+	for _, p := range parts {
+		fmt.Fprintf(m, "%d:%s;", len(p), p)
+	}
+	return hex.EncodeToString(m.Sum(nil)[:16])
+}
+
+func (d *Detector) key(k string) string { return "abuse:" + d.opts.Name + ":" + k }
+
+// Observe records value (already fingerprinted, or any non-secret string)
+// for key, restarts key's window, and reports whether key is now over the
+// threshold.
+func (d *Detector) Observe(ctx context.Context, key, value string) (Verdict, error) {
+	n, err := d.opts.Store.AddToSet(ctx, d.key(key), value, d.opts.Window)
+	if err != nil {
+		return Verdict{}, err
+	}
+	return Verdict{Distinct: n, Exceeded: n > int64(d.opts.Threshold)}, nil
+}
+
+// Exceeded reports whether key is over the threshold, without recording
+// anything.
+func (d *Detector) Exceeded(ctx context.Context, key string) (bool, error) {
+	n, err := d.opts.Store.SetSize(ctx, d.key(key))
+	return n > int64(d.opts.Threshold), err
+}
+
+// Deny refuses r with a 403 abuse problem and one audit event.
+func (d *Detector) Deny(w http.ResponseWriter, r *http.Request, detail string) {
+	d.deny.Deny(w, r, problem.Forbidden(problem.TypeAbuse, detail).WithReason(d.opts.Name))
+}
+
+// Flag records an audit event (decision "flag") without refusing anything.
+func (d *Detector) Flag(r *http.Request, v Verdict) {
+	if d.opts.Audit == nil {
+		return
+	}
+	e := audit.FromRequest(r, "abuse", audit.Flag, d.opts.Name)
+	e.Attrs = append(e.Attrs, slogInt("distinct", v.Distinct))
+	d.opts.Audit.Record(r.Context(), e)
+}
+
+// Unavailable handles a store error according to FailOpen: it returns true
+// when the request may continue; otherwise it has written a 503.
+func (d *Detector) Unavailable(w http.ResponseWriter, r *http.Request, err error) bool {
+	if d.opts.FailOpen {
+		if d.opts.Audit != nil {
+			e := audit.FromRequest(r, "abuse", audit.Flag, "store_unavailable_fail_open")
+			d.opts.Audit.Record(r.Context(), e)
+		}
+		return true
+	}
+	d.deny.Deny(w, r, problem.Unavailable(5*time.Second, "abuse detection is temporarily unavailable").WithReason("store_unavailable").WithErr(err))
+	return false
+}

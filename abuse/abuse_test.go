@@ -1,0 +1,108 @@
+package abuse_test
+
+import (
+	"context"
+	"net/http/httptest"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/bulwark-go/bulwark/abuse"
+	"github.com/bulwark-go/bulwark/audit"
+	"github.com/bulwark-go/bulwark/store/memstore"
+)
+
+var secret = []byte(strings.Repeat("k", 32))
+
+type clock struct{ t time.Time }
+
+func (c *clock) Now() time.Time { return c.t }
+
+func newDetector(t *testing.T, c *clock, sink audit.Sink) *abuse.Detector {
+	t.Helper()
+	st := memstore.New(memstore.Options{Now: c.Now})
+	t.Cleanup(func() { _ = st.Close() })
+	d, err := abuse.New(abuse.Options{Name: "card-testing", Store: st, Threshold: 3, Window: time.Hour, Secret: secret, Audit: sink})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return d
+}
+
+// The seed's card-testing rule: more than 3 distinct cards from one IP
+// within an hour blocks it; every attempt restarts the hour.
+func TestCardTesting(t *testing.T) {
+	c := &clock{t: time.Unix(1_700_000_000, 0)}
+	d := newDetector(t, c, nil)
+	ctx := context.Background()
+	ip := "203.0.113.9"
+
+	for i, card := range []string{"4242|12/30", "4242|12/30", "1111|01/29", "2222|02/29"} {
+		v, err := d.Observe(ctx, ip, d.Fingerprint(card))
+		if err != nil || v.Exceeded {
+			t.Fatalf("attempt %d (%s): %+v %v", i, card, v, err)
+		}
+		c.t = c.t.Add(10 * time.Minute)
+	}
+	v, _ := d.Observe(ctx, ip, d.Fingerprint("3333|03/29"))
+	if !v.Exceeded || v.Distinct != 4 {
+		t.Fatalf("4th distinct card not blocked: %+v", v)
+	}
+	// Attempts keep the block alive: 59 minutes later, still blocked, and
+	// the attempt restarts the window again.
+	c.t = c.t.Add(59 * time.Minute)
+	if v, _ := d.Observe(ctx, ip, d.Fingerprint("4242|12/30")); !v.Exceeded {
+		t.Fatal("block lifted while attempts continued")
+	}
+	// An hour of silence lifts it.
+	c.t = c.t.Add(time.Hour + time.Second)
+	if ex, _ := d.Exceeded(ctx, ip); ex {
+		t.Fatal("still blocked after an hour of silence")
+	}
+	// Another IP was never affected.
+	if ex, _ := d.Exceeded(ctx, "198.51.100.1"); ex {
+		t.Fatal("block leaked to another key")
+	}
+}
+
+func TestFingerprintKeyedAndUnambiguous(t *testing.T) {
+	c := &clock{t: time.Now()}
+	d := newDetector(t, c, nil)
+	if d.Fingerprint("ab", "c") == d.Fingerprint("a", "bc") {
+		t.Fatal("fingerprint is ambiguous")
+	}
+	if strings.Contains(d.Fingerprint("4242", "12/30"), "4242") {
+		t.Fatal("fingerprint leaks the value")
+	}
+}
+
+func TestDenyAndFlagAudit(t *testing.T) {
+	sink := audit.NewMemory()
+	d := newDetector(t, &clock{t: time.Now()}, sink)
+	w := httptest.NewRecorder()
+	r := httptest.NewRequest("POST", "/api/checkout", nil)
+	d.Deny(w, r, "too many distinct cards")
+	d.Flag(r, abuse.Verdict{Distinct: 9, Exceeded: true})
+	if w.Code != 403 || !strings.Contains(w.Body.String(), "abuse-detected") {
+		t.Fatalf("%d %s", w.Code, w.Body)
+	}
+	ev := sink.Events()
+	if len(ev) != 2 || ev[0].Decision != audit.Deny || ev[1].Decision != audit.Flag {
+		t.Fatalf("events %+v", ev)
+	}
+}
+
+func TestConfigRefused(t *testing.T) {
+	st := memstore.New(memstore.Options{})
+	defer st.Close()
+	for _, o := range []abuse.Options{
+		{Name: "x", Store: st, Threshold: 3, Secret: []byte("short")},
+		{Name: "x y", Store: st, Threshold: 3, Secret: secret},
+		{Name: "x", Threshold: 3, Secret: secret},
+		{Name: "x", Store: st, Secret: secret},
+	} {
+		if _, err := abuse.New(o); err == nil {
+			t.Errorf("accepted %+v", o)
+		}
+	}
+}
