@@ -22,7 +22,7 @@ func tag(name string) bulwark.Guard {
 func TestPolicyOrder(t *testing.T) {
 	p := bulwark.Policy{
 		Authz: tag("authz"), CSRF: tag("csrf"), PostAuthLimit: tag("postlimit"), Authn: tag("authn"),
-		Abuse: tag("abuse"), PreAuthLimits: tag("prelimit"), CORS: tag("cors"), Headers: tag("headers"),
+		Abuse: tag("abuse"), PreAuthLimits: tag("prelimit"), CORS: tag("cors"), BodyLimit: tag("body"), Headers: tag("headers"),
 		AccessLog: tag("log"), Recovery: tag("recovery"), Identity: tag("identity"),
 	}
 	var got string
@@ -30,7 +30,7 @@ func TestPolicyOrder(t *testing.T) {
 		got = strings.Join(r.Header.Values("X-Order"), ",")
 	}))
 	h.ServeHTTP(httptest.NewRecorder(), httptest.NewRequest("GET", "/", nil))
-	want := "identity,recovery,log,headers,cors,prelimit,abuse,authn,postlimit,csrf,authz"
+	want := "identity,recovery,log,headers,cors,body,prelimit,abuse,authn,postlimit,csrf,authz"
 	if got != want {
 		t.Fatalf("order %s\nwant  %s", got, want)
 	}

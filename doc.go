@@ -16,8 +16,9 @@
 //  2. security headers and CSP (package headers, headers/csp), on every
 //     response, errors included
 //  3. CORS (package cors); preflights are answered here, before routing
-//  4. rate limits keyed by what is known before authentication: client IP,
-//     route, a header (package ratelimit)
+//  4. limits known before authentication: the body size cap (package
+//     bodylimit), and rate limits keyed by client IP, route or a header
+//     (package ratelimit)
 //  5. abuse detection (distinct-value velocity such as card testing)
 //  6. authentication (package authn and its jwt, apikey, basic, … children)
 //     → a Principal in the request context; then rate limits keyed by
@@ -78,6 +79,7 @@ type Policy struct {
 	Identity      Guard // 1. client IP + request ID
 	Headers       Guard // 2. security headers + CSP
 	CORS          Guard // 3. CORS; preflights answered here
+	BodyLimit     Guard // 4. request body size cap (413)
 	PreAuthLimits Guard // 4. rate limits by IP, route, header
 	Abuse         Guard // 5. abuse detection
 	Authn         Guard // 6. authentication → Principal
@@ -90,7 +92,7 @@ type Policy struct {
 func (p Policy) Handler(h http.Handler) http.Handler {
 	// Identity runs before recovery and the access log so that both can
 	// read the request ID and client IP.
-	return Chain(p.Identity, p.Recovery, p.AccessLog, p.Headers, p.CORS, p.PreAuthLimits,
+	return Chain(p.Identity, p.Recovery, p.AccessLog, p.Headers, p.CORS, p.BodyLimit, p.PreAuthLimits,
 		p.Abuse, p.Authn, p.PostAuthLimit, p.CSRF, p.Authz)(h)
 }
 

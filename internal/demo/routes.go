@@ -1,10 +1,16 @@
 package demo
 
 import (
+	"fmt"
 	"net/http"
+	"time"
 
 	"github.com/bulwark-go/bulwark"
 	"github.com/bulwark-go/bulwark/accesslog"
+	"github.com/bulwark-go/bulwark/bodylimit"
+	"github.com/bulwark-go/bulwark/clientip"
+	"github.com/bulwark-go/bulwark/cors"
+	"github.com/bulwark-go/bulwark/recovery"
 )
 
 // build assembles the guards and routes.
@@ -20,13 +26,46 @@ func (a *App) build() (http.Handler, error) {
 	mux.Handle("GET /metrics", a.metrics.Exposition())
 	mux.HandleFunc("GET /config/security", a.securityConfig)
 
+	identity, err := clientip.New(clientip.Options{TrustedProxies: a.cfg.TrustedProxies, Audit: a.audit})
+	if err != nil {
+		return nil, fmt.Errorf("demo: trusted proxies: %w", err)
+	}
+	rec, err := recovery.New(recovery.Options{Logger: a.logger, Audit: a.audit})
+	if err != nil {
+		return nil, err
+	}
+	corsGuard, err := cors.New(cors.Options{
+		AllowedOrigins:   a.cfg.CORSOrigins,
+		AllowCredentials: true,
+		AllowedMethods:   []string{"GET", "HEAD", "POST", "PUT", "PATCH", "DELETE"},
+		AllowedHeaders:   []string{"Authorization", "Content-Type", "X-API-Key", "X-CSRF-Token", "X-XSRF-Token", "X-Custom-Header"},
+		ExposedHeaders:   exposedHeaders,
+		MaxAge:           10 * time.Minute,
+		Audit:            a.audit,
+	})
+	if err != nil {
+		return nil, fmt.Errorf("demo: CORS: %w", err)
+	}
+	bodies, err := bodylimit.New(bodylimit.Options{MaxBytes: 64 << 10, Audit: a.audit})
+	if err != nil {
+		return nil, err
+	}
+
 	policy := bulwark.Policy{
+		Identity: identity,
+		Recovery: rec,
 		AccessLog: bulwark.GuardFunc(func(next http.Handler) http.Handler {
 			return a.metrics.Handler(accesslog.New(accesslog.Options{Logger: a.logger}).Handler(next))
 		}),
+		CORS:      corsGuard,
+		BodyLimit: bodies,
 	}
 	return policy.Handler(rt), nil
 }
+
+// exposedHeaders are the response headers a browser script may read.
+var exposedHeaders = []string{"RateLimit-Policy", "RateLimit", "X-RateLimit-Limit", "X-RateLimit-Remaining",
+	"X-RateLimit-Reset", "Retry-After", "X-Request-ID", "X-Refreshed-Token"}
 
 // Endpoints lists the reference API, for GET / and the start-up banner.
 var Endpoints = []string{
