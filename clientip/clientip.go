@@ -173,15 +173,12 @@ func New(opts Options) (*Identity, error) {
 		now:    opts.Now,
 		audit:  opts.Audit,
 	}
-	if id.gen == nil {
-		id.gen = AppendRequestID
-	}
 	if id.now == nil {
 		id.now = time.Now
 	}
 	for _, s := range opts.TrustedProxies {
 		s = strings.TrimSpace(s)
-		if s == "unix" {
+		if strings.EqualFold(s, "unix") {
 			id.trustUnix = true
 			continue
 		}
@@ -245,8 +242,7 @@ func New(opts Options) (*Identity, error) {
 		return nil, fmt.Errorf("clientip: RequestIDHeader %q is not a valid header name", rid)
 	}
 	id.ridKey = http.CanonicalHeaderKey(rid)
-	var buf [reqctx.MaxRequestIDLen]byte
-	if g := id.gen(buf[:0]); !ValidRequestID(string(g)) {
+	if g := id.gen; g != nil && !ValidRequestID(string(g(nil))) {
 		return nil, errors.New("clientip: GenerateRequestID returned an invalid ID; it must return 1 to 64 bytes of [A-Za-z0-9._:-]")
 	}
 	return id, nil
@@ -325,7 +321,13 @@ func (id *Identity) setRequestID(st *reqctx.State, r *http.Request) {
 			return
 		}
 	}
-	st.SetRequestID(id.gen(buf[:0]))
+	if id.gen == nil {
+		st.SetRequestID(AppendRequestID(buf[:0]))
+		return
+	}
+	// A custom generator may keep its argument, so its buffer is its own.
+	gbuf := make([]byte, 0, reqctx.MaxRequestIDLen)
+	st.SetRequestID(id.gen(gbuf))
 }
 
 // FromContext returns the client IP recorded by Identity.Handler, or the
@@ -358,13 +360,19 @@ func ValidRequestID(s string) bool {
 		return false
 	}
 	for i := 0; i < len(s); i++ {
-		c := s[i]
-		if !('a' <= c && c <= 'z' || 'A' <= c && c <= 'Z' || '0' <= c && c <= '9' || c == '.' || c == '_' || c == ':' || c == '-') {
+		if !idChars[s[i]] {
 			return false
 		}
 	}
 	return true
 }
+
+var idChars = func() (t [256]bool) {
+	for c := range 256 {
+		t[c] = 'a' <= c && c <= 'z' || 'A' <= c && c <= 'Z' || '0' <= c && c <= '9' || c == '.' || c == '_' || c == ':' || c == '-'
+	}
+	return t
+}()
 
 const idAlphabet = "0123456789abcdefghjkmnpqrstvwxyz" // Crockford's base32, lower case
 
@@ -372,12 +380,13 @@ const idAlphabet = "0123456789abcdefghjkmnpqrstvwxyz" // Crockford's base32, low
 // runtime's per-thread ChaCha8 generator (math/rand/v2), as 26 base32
 // characters. It does not allocate when dst has room for 26 bytes.
 func AppendRequestID(dst []byte) []byte {
-	hi, lo := rand.Uint64(), rand.Uint64()
 	var b [26]byte
-	for i := len(b) - 1; i >= 0; i-- {
-		b[i] = idAlphabet[lo&31]
-		lo = lo>>5 | hi<<59
-		hi >>= 5
+	for half := range 2 {
+		v := rand.Uint64()
+		for i := 13*half + 12; i >= 13*half; i-- { // 13 characters carry 64 bits
+			b[i] = idAlphabet[v&31]
+			v >>= 5
+		}
 	}
 	return append(dst, b[:]...)
 }

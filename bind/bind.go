@@ -1,0 +1,541 @@
+// Package bind decodes JSON request bodies strictly and validates them,
+// answering every way a body can be wrong with the right problem:
+//
+//	415 Content-Type is not application/json (or a +json type)
+//	413 body over the cap (1 MiB unless a bodylimit guard set one)
+//	400 empty body, malformed JSON (with "offset", "line", "column"),
+//	    unknown field, data after the JSON value, top-level null
+//	422 a value of the wrong type (with "field"), or struct validation
+//	    failures (go-playground/validator tags), listed per field
+//
+// Field names are reported as the client wrote them — their `json` names,
+// dotted for nested structs — and messages never repeat the submitted
+// values, so a problem response cannot reflect a password or a card number.
+//
+//	var in struct {
+//		Username string `json:"username" validate:"required,max=64"`
+//		Password string `json:"password" validate:"required,min=8"`
+//	}
+//	if p := bind.JSON(w, r, &in); p != nil {
+//		problem.Write(w, r, p)
+//		return
+//	}
+package bind
+
+import (
+	"bytes"
+	"encoding/json"
+	"errors"
+	"io"
+	"mime"
+	"net/http"
+	"reflect"
+	"strconv"
+	"strings"
+	"sync"
+
+	"github.com/go-playground/validator/v10"
+
+	"github.com/bulwark-go/bulwark/bodylimit"
+	"github.com/bulwark-go/bulwark/problem"
+)
+
+// DefaultMaxBytes caps a body that no bodylimit guard (or other
+// http.MaxBytesReader) has capped already: 1 MiB.
+const DefaultMaxBytes int64 = 1 << 20
+
+// MaxFieldErrors is the most field errors listed in one 422 problem.
+const MaxFieldErrors = 50
+
+// JSON decodes r's body into dst (a non-nil pointer) and validates it. It
+// returns nil on success and otherwise the problem to send; it writes
+// nothing itself (w is needed only so that http.MaxBytesReader can close
+// the connection after an oversized body).
+func JSON(w http.ResponseWriter, r *http.Request, dst any) *problem.Problem {
+	if p := checkContentType(r); p != nil {
+		return p
+	}
+	data, p := readBody(w, r)
+	if p != nil {
+		return p
+	}
+	if p := decode(data, dst); p != nil {
+		return p
+	}
+	return Validate(dst)
+}
+
+// Decode is JSON for a value of type T.
+func Decode[T any](w http.ResponseWriter, r *http.Request) (T, *problem.Problem) {
+	var v T
+	p := JSON(w, r, &v)
+	return v, p
+}
+
+// IsJSONContentType reports whether a Content-Type header value names JSON:
+// application/json or an application/*+json type, with parameters allowed
+// but a charset, if any, of UTF-8.
+func IsJSONContentType(ct string) bool {
+	mt, params, err := mime.ParseMediaType(ct)
+	if err != nil {
+		return false
+	}
+	if mt != "application/json" && !(strings.HasPrefix(mt, "application/") && strings.HasSuffix(mt, "+json")) {
+		return false
+	}
+	cs, ok := params["charset"]
+	return !ok || strings.EqualFold(cs, "utf-8")
+}
+
+func checkContentType(r *http.Request) *problem.Problem {
+	if IsJSONContentType(r.Header.Get("Content-Type")) {
+		return nil
+	}
+	p := problem.New(http.StatusUnsupportedMediaType, problem.TypeUnsupportedMediaType,
+		"the request body must be JSON, sent with Content-Type: application/json").
+		WithReason("unsupported_media_type")
+	switch r.Method {
+	case http.MethodPatch:
+		p.WithHeader("Accept-Patch", "application/json")
+	default:
+		p.WithHeader("Accept-Post", "application/json")
+	}
+	return p
+}
+
+// maxBytesReaderType is the dynamic type of http.MaxBytesReader's result,
+// used to tell whether a body is capped already.
+var maxBytesReaderType = reflect.TypeOf(http.MaxBytesReader(nil, http.NoBody, 1))
+
+func readBody(w http.ResponseWriter, r *http.Request) ([]byte, *problem.Problem) {
+	body := r.Body
+	if body == nil || body == http.NoBody {
+		return nil, emptyBody()
+	}
+	if reflect.TypeOf(body) != maxBytesReaderType {
+		if r.ContentLength > DefaultMaxBytes {
+			return nil, bodylimit.TooLarge(DefaultMaxBytes)
+		}
+		body = http.MaxBytesReader(w, body, DefaultMaxBytes)
+		r.Body = body
+	}
+	size := 512
+	if r.ContentLength > 0 {
+		size = int(min(r.ContentLength, 64<<10)) + 1 // a declared size is a hint, not a promise
+	}
+	buf := bytes.NewBuffer(make([]byte, 0, size))
+	if _, err := buf.ReadFrom(body); err != nil {
+		var mbe *http.MaxBytesError
+		if errors.As(err, &mbe) {
+			return nil, bodylimit.TooLarge(mbe.Limit)
+		}
+		return nil, problem.New(http.StatusBadRequest, problem.TypeBadRequest, "the request body could not be read").
+			WithReason("body_read_failed").WithErr(err)
+	}
+	return buf.Bytes(), nil
+}
+
+func emptyBody() *problem.Problem {
+	return problem.New(http.StatusBadRequest, problem.TypeMalformedJSON, "the request body is empty; a JSON value is required").
+		WithReason("empty_body")
+}
+
+func decode(data []byte, dst any) *problem.Problem {
+	start := skipSpace(data, 0)
+	if start == len(data) {
+		return emptyBody()
+	}
+	if bytes.Equal(bytes.TrimRight(data[start:], " \t\r\n"), []byte("null")) {
+		return problem.New(http.StatusBadRequest, problem.TypeMalformedJSON, "the request body must not be null").
+			WithReason("null_body")
+	}
+	dec := json.NewDecoder(bytes.NewReader(data))
+	dec.DisallowUnknownFields()
+	if err := dec.Decode(dst); err != nil {
+		return decodeProblem(data, dst, err)
+	}
+	if off := skipSpace(data, int(dec.InputOffset())); off < len(data) {
+		return at(problem.New(http.StatusBadRequest, problem.TypeMalformedJSON,
+			"unexpected data after the JSON value; send exactly one value"), data, off+1).
+			WithReason("trailing_data")
+	}
+	return nil
+}
+
+func decodeProblem(data []byte, dst any, err error) *problem.Problem {
+	var (
+		syn *json.SyntaxError
+		typ *json.UnmarshalTypeError
+		inv *json.InvalidUnmarshalError
+	)
+	switch {
+	case errors.As(err, &syn):
+		return at(problem.New(http.StatusBadRequest, problem.TypeMalformedJSON, "the request body is not valid JSON"),
+			data, int(syn.Offset)).WithReason("malformed_json")
+	case errors.Is(err, io.ErrUnexpectedEOF):
+		return at(problem.New(http.StatusBadRequest, problem.TypeMalformedJSON, "the request body ends in the middle of a JSON value"),
+			data, len(data)).WithReason("malformed_json")
+	case errors.As(err, &typ):
+		field := jsonPath(reflect.TypeOf(dst), typ.Field)
+		if field == "" {
+			return at(problem.New(http.StatusUnprocessableEntity, problem.TypeValidation,
+				"the request body must be "+article("JSON "+jsonKind(typ.Type))), data, int(typ.Offset)).
+				WithReason("type_mismatch")
+		}
+		return at(problem.Validation([]problem.FieldError{{Field: field, Message: "must be " + article(jsonKind(typ.Type)), Rule: "type"}}),
+			data, int(typ.Offset)).WithReason("type_mismatch")
+	case errors.As(err, &inv):
+		return problem.New(http.StatusInternalServerError, problem.TypeInternal, "").WithErr(err).WithReason("bind_misuse")
+	}
+	if name, ok := strings.CutPrefix(err.Error(), `json: unknown field "`); ok {
+		name = strings.TrimSuffix(name, `"`)
+		p := problem.New(http.StatusBadRequest, problem.TypeBadRequest, "the request body has a field this endpoint does not accept").
+			WithReason("unknown_field")
+		if len(name) <= 64 && printable(name) {
+			p.With("field", name)
+		}
+		return p
+	}
+	// An UnmarshalJSON/UnmarshalText method refused a value (a time in the
+	// wrong format, say); its message may quote the value, so it is kept
+	// for the log only.
+	return problem.New(http.StatusUnprocessableEntity, problem.TypeValidation, "a value in the request body has the wrong format").
+		WithReason("invalid_value").WithErr(err)
+}
+
+// at records where in data a problem was found: the byte offset and the
+// 1-based line and column of the byte just before off (encoding/json
+// reports offsets just past the offending byte).
+func at(p *problem.Problem, data []byte, off int) *problem.Problem {
+	off = max(0, min(off, len(data)))
+	prefix := data[:off]
+	line := bytes.Count(prefix, []byte("\n")) + 1
+	col := off - (bytes.LastIndexByte(prefix, '\n') + 1)
+	if col == 0 {
+		col = 1
+	}
+	return p.With("offset", off).With("line", line).With("column", col)
+}
+
+func skipSpace(data []byte, i int) int {
+	for i < len(data) && (data[i] == ' ' || data[i] == '\t' || data[i] == '\n' || data[i] == '\r') {
+		i++
+	}
+	return i
+}
+
+func printable(s string) bool {
+	for _, c := range s {
+		if c < 0x20 || c == 0x7f || c == '\uFFFD' {
+			return false
+		}
+	}
+	return true
+}
+
+// jsonKind names the JSON type a Go type is decoded from.
+func jsonKind(t reflect.Type) string {
+	if t == nil {
+		return "value"
+	}
+	for t.Kind() == reflect.Pointer {
+		t = t.Elem()
+	}
+	switch t.Kind() {
+	case reflect.String:
+		return "string"
+	case reflect.Bool:
+		return "boolean"
+	case reflect.Int, reflect.Int8, reflect.Int16, reflect.Int32, reflect.Int64:
+		return "integer" // or one out of range for the field
+	case reflect.Uint, reflect.Uint8, reflect.Uint16, reflect.Uint32, reflect.Uint64, reflect.Uintptr:
+		return "non-negative integer"
+	case reflect.Float32, reflect.Float64:
+		return "number"
+	case reflect.Slice, reflect.Array:
+		return "array"
+	case reflect.Struct, reflect.Map:
+		return "object"
+	}
+	return "value"
+}
+
+func article(kind string) string {
+	switch kind[0] {
+	case 'a', 'e', 'i', 'o', 'u':
+		return "an " + kind
+	}
+	return "a " + kind
+}
+
+// jsonPath turns a field path made of JSON names but with the Go names of
+// embedded structs (as encoding/json and the validator report them) into
+// the path the client wrote.
+func jsonPath(t reflect.Type, path string) string {
+	if path == "" {
+		return ""
+	}
+	var out []string
+	for comp := range strings.SplitSeq(path, ".") {
+		st := structOf(t)
+		if st == nil {
+			out = append(out, comp)
+			t = nil
+			continue
+		}
+		name, _, _ := strings.Cut(comp, "[")
+		if f, ok := st.FieldByName(name); ok && f.Anonymous && jsonName(f) == "" {
+			t = f.Type // an embedded struct: not part of the JSON path
+			continue
+		}
+		out = append(out, comp)
+		t = fieldByJSONName(st, name)
+	}
+	return strings.Join(out, ".")
+}
+
+func structOf(t reflect.Type) reflect.Type {
+	for t != nil {
+		switch t.Kind() {
+		case reflect.Pointer, reflect.Slice, reflect.Array, reflect.Map:
+			t = t.Elem()
+		case reflect.Struct:
+			return t
+		default:
+			return nil
+		}
+	}
+	return nil
+}
+
+func fieldByJSONName(st reflect.Type, name string) reflect.Type {
+	var found reflect.Type
+	for i := range st.NumField() {
+		f := st.Field(i)
+		if f.Anonymous && jsonName(f) == "" {
+			if t := fieldByJSONName(structOfOrSelf(f.Type), name); t != nil {
+				found = t
+			}
+			continue
+		}
+		n := jsonName(f)
+		if n == "" {
+			n = f.Name
+		}
+		if n == name {
+			return f.Type
+		}
+		if found == nil && strings.EqualFold(n, name) {
+			found = f.Type
+		}
+	}
+	return found
+}
+
+func structOfOrSelf(t reflect.Type) reflect.Type {
+	for t.Kind() == reflect.Pointer {
+		t = t.Elem()
+	}
+	if t.Kind() != reflect.Struct {
+		return reflect.TypeOf(struct{}{})
+	}
+	return t
+}
+
+func jsonName(f reflect.StructField) string {
+	name, _, _ := strings.Cut(f.Tag.Get("json"), ",")
+	if name == "-" {
+		return ""
+	}
+	return name
+}
+
+var validate = sync.OnceValue(func() *validator.Validate {
+	v := validator.New(validator.WithRequiredStructEnabled())
+	v.RegisterTagNameFunc(func(f reflect.StructField) string {
+		if f.Tag.Get("json") == "-" {
+			return "-"
+		}
+		return jsonName(f)
+	})
+	return v
+})
+
+// Validate checks v (a struct or a pointer to one) against its `validate`
+// tags and returns a 422 problem listing every failed field (at most
+// MaxFieldErrors), or nil. Values of other kinds are not validated.
+func Validate(v any) *problem.Problem {
+	st := structOfValue(v)
+	if st == nil {
+		return nil
+	}
+	err := validate().Struct(v)
+	if err == nil {
+		return nil
+	}
+	var ves validator.ValidationErrors
+	if !errors.As(err, &ves) {
+		return nil // an InvalidValidationError: not a struct after all
+	}
+	fields := make([]problem.FieldError, 0, min(len(ves), MaxFieldErrors))
+	for _, fe := range ves[:min(len(ves), MaxFieldErrors)] {
+		ns := fe.Namespace()
+		if _, rest, ok := strings.Cut(ns, "."); ok {
+			ns = rest // drop the top-level type name
+		}
+		fields = append(fields, problem.FieldError{Field: jsonPath(st, ns), Message: message(fe), Rule: fe.Tag()})
+	}
+	return problem.Validation(fields)
+}
+
+func structOfValue(v any) reflect.Type {
+	t := reflect.TypeOf(v)
+	if t == nil {
+		return nil
+	}
+	for t.Kind() == reflect.Pointer {
+		t = t.Elem()
+	}
+	if t.Kind() != reflect.Struct {
+		return nil
+	}
+	rv := reflect.ValueOf(v)
+	for rv.Kind() == reflect.Pointer {
+		if rv.IsNil() {
+			return nil
+		}
+		rv = rv.Elem()
+	}
+	return t
+}
+
+// message is a client-safe explanation of one failed rule. It quotes only
+// the rule's parameter, which the server wrote, never the value.
+func message(fe validator.FieldError) string {
+	p := fe.Param()
+	kind := fe.Kind()
+	if kind == reflect.Pointer && fe.Type() != nil {
+		kind = fe.Type().Elem().Kind()
+	}
+	size := func(least string) string {
+		switch kind {
+		case reflect.String:
+			return "must be " + least + " " + p + " characters long"
+		case reflect.Slice, reflect.Array, reflect.Map:
+			return "must contain " + least + " " + p + " items"
+		}
+		return ""
+	}
+	isTime := fe.Type() != nil && strings.HasSuffix(fe.Type().String(), "time.Time")
+	switch fe.Tag() {
+	case "required", "required_if", "required_unless", "required_with", "required_with_all",
+		"required_without", "required_without_all":
+		return "is required"
+	case "excluded_if", "excluded_unless", "excluded_with", "excluded_with_all", "excluded_without", "excluded_without_all":
+		return "must not be set here"
+	case "min", "gte":
+		if m := size("at least"); m != "" {
+			return m
+		}
+		if isTime && p == "" {
+			return "must not be in the past"
+		}
+		return "must be at least " + p
+	case "max", "lte":
+		if m := size("at most"); m != "" {
+			return m
+		}
+		if isTime && p == "" {
+			return "must not be in the future"
+		}
+		return "must be at most " + p
+	case "len":
+		if m := size("exactly"); m != "" {
+			return m
+		}
+		return "must be " + p
+	case "gt":
+		if m := size("more than"); m != "" {
+			return m
+		}
+		if isTime && p == "" {
+			return "must be in the future"
+		}
+		return "must be greater than " + p
+	case "lt":
+		if m := size("fewer than"); m != "" {
+			return m
+		}
+		if isTime && p == "" {
+			return "must be in the past"
+		}
+		return "must be less than " + p
+	case "eq":
+		return "must be " + p
+	case "ne":
+		return "must not be " + p
+	case "oneof":
+		return "must be one of: " + strings.Join(strings.Fields(p), ", ")
+	case "eqfield", "eqcsfield":
+		return "does not match"
+	case "nefield", "necsfield":
+		return "must differ from " + p
+	case "email":
+		return "must be a valid email address"
+	case "url", "http_url", "https_url", "uri", "url_encoded":
+		return "must be a valid URL"
+	case "uuid", "uuid3", "uuid4", "uuid5", "uuid_rfc4122", "uuid3_rfc4122", "uuid4_rfc4122", "uuid5_rfc4122":
+		return "must be a valid UUID"
+	case "alpha", "alphaunicode":
+		return "must contain only letters"
+	case "alphanum", "alphanumunicode":
+		return "must contain only letters and digits"
+	case "numeric", "number":
+		return "must contain only digits"
+	case "boolean":
+		return "must be true or false"
+	case "lowercase":
+		return "must be lower case"
+	case "uppercase":
+		return "must be upper case"
+	case "ascii", "printascii":
+		return "must contain only ASCII characters"
+	case "e164":
+		return "must be a phone number in E.164 format"
+	case "datetime":
+		return "must be a date or time in the format " + p
+	case "credit_card", "luhn_checksum":
+		return "must be a valid card number"
+	case "ip", "ipv4", "ipv6", "ip_addr", "ip4_addr", "ip6_addr":
+		return "must be a valid IP address"
+	case "cidr", "cidrv4", "cidrv6":
+		return "must be a valid CIDR prefix"
+	case "hostname", "hostname_rfc1123", "fqdn":
+		return "must be a valid host name"
+	case "hexadecimal":
+		return "must be hexadecimal"
+	case "base64", "base64url", "base64rawurl":
+		return "must be valid base64"
+	case "json":
+		return "must be valid JSON"
+	case "jwt":
+		return "must be a JSON Web Token"
+	case "startswith":
+		return "must start with " + strconv.Quote(p)
+	case "endswith":
+		return "must end with " + strconv.Quote(p)
+	case "contains":
+		return "must contain " + strconv.Quote(p)
+	case "excludes":
+		return "must not contain " + strconv.Quote(p)
+	case "unique":
+		return "must not contain duplicates"
+	case "iso3166_1_alpha2", "iso3166_1_alpha3":
+		return "must be a valid country code"
+	case "iso4217":
+		return "must be a valid currency code"
+	case "timezone":
+		return "must be a valid time zone"
+	}
+	return "is invalid"
+}
