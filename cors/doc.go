@@ -1,0 +1,87 @@
+// Package cors implements Cross-Origin Resource Sharing as the Fetch
+// standard defines it (https://fetch.spec.whatwg.org/#http-cors-protocol):
+// which web sites, other than the API's own, may read its responses from
+// a user's browser.
+//
+// It is step 3 of Bulwark's request path and wraps the whole router, so a
+// preflight from an allowed origin is answered for any path, before routing
+// and before authentication (preflights never carry credentials):
+//
+//	c, err := cors.New(cors.Options{
+//		AllowedOrigins:   []string{"https://app.example.com", "https://*.example.org"},
+//		AllowedMethods:   []string{"GET", "HEAD", "POST", "PUT", "DELETE"},
+//		AllowedHeaders:   []string{"Authorization", "Content-Type"},
+//		ExposedHeaders:   []string{"X-Request-ID"},
+//		AllowCredentials: true,
+//	})
+//	if err != nil { ... }
+//	handler = c.Handler(mux)
+//
+// # What a request gets
+//
+// A request without an Origin header is not a CORS request: it passes
+// through with only "Vary: Origin" added. An actual request (anything but a
+// preflight) from an allowed origin, with an allowed method, gets
+// Access-Control-Allow-Origin (its origin, or "*" when every origin is
+// allowed without credentials), Access-Control-Allow-Credentials and
+// Access-Control-Expose-Headers when configured. Every actual response
+// carries "Vary: Origin", also when the origin is absent or refused, so
+// that a cache never serves one origin's answer to another — except when
+// every origin is allowed ("*"), whose responses do not vary.
+//
+// A preflight — OPTIONS with Origin and Access-Control-Request-Method — is
+// answered here and never passed on; OPTIONS without
+// Access-Control-Request-Method is an ordinary request and goes to the next
+// handler. An allowed preflight gets PreflightStatus (204) with
+// Access-Control-Allow-Origin, -Credentials, -Methods (the allowed list),
+// -Headers (when headers were requested), -Max-Age and, for an opted-in
+// Private Network Access preflight, Access-Control-Allow-Private-Network.
+// Every preflight response carries "Vary: Origin,
+// Access-Control-Request-Method, Access-Control-Request-Headers".
+//
+// # What a refused request gets
+//
+// A disallowed origin gets no CORS headers at all. A refused actual request
+// still reaches the handler (the browser, not the server, withholds the
+// response from the page; CSRF protection, not CORS, stops side effects of
+// simple requests). A refused preflight — origin, method or a requested
+// header not allowed, or a malformed request — is answered with a 403
+// application/problem+json response (problem.TypeForbidden, reason codes
+// Reason*), without CORS headers, through the ErrorHandler hook, with one
+// audit event. The browser fails the preflight either way, so the choice
+// is about everyone else: a 403 tells the developer in the network panel
+// and a curl user which check failed (but never what the policy allows),
+// shows up in error-rate monitoring, is never stored in a preflight cache,
+// and denies the way every other Bulwark guard does; a 204 without headers
+// would report success for a refusal. The unsafe request a refused
+// preflight was asking about is never sent by the browser.
+//
+// # Origins
+//
+// The Origin header is matched byte for byte against the allowed origins
+// in their canonical form (lower-case scheme and host, no default port),
+// which is how browsers serialize it. A wildcard pattern
+// "https://*.example.com" matches only proper subdomains of example.com,
+// one or more valid DNS labels followed by ".example.com" with the same
+// scheme and port: not example.com itself, not "https://example.com.evil.net",
+// "https://evilexample.com" or "https://evil.com/.example.com". AllowOriginFunc
+// is asked about origins no entry matches. "Origin: null" is refused unless
+// AllowNullOrigin is set.
+//
+// New refuses configurations that let arbitrary origins read credentialed
+// responses — "*" (origins, methods, headers or exposed headers),
+// AllowNullOrigin or a permissive AllowOriginFunc together with
+// AllowCredentials — with an error wrapping ErrInsecure, and malformed
+// options with one wrapping ErrInvalid.
+//
+// Per-route policies are set with Options.Routes, keyed by path prefix.
+//
+// # Cost
+//
+// Every header value is built once by New and assigned into the response
+// header map as is, so an allowed actual request or preflight costs no
+// allocation. Access-Control-Request-Headers is parsed case-insensitively
+// with work bounded by the size of the allowed set: a list with more names
+// than are allowed, an over-long name or more than 16 empty elements (a
+// header of 1,024 commas) is refused at once.
+package cors

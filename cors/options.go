@@ -1,0 +1,124 @@
+package cors
+
+import (
+	"time"
+
+	"github.com/bulwark-go/bulwark/audit"
+	"github.com/bulwark-go/bulwark/problem"
+)
+
+// Options configure a CORS policy. The zero value allows no cross-origin
+// access at all: list the origins you trust. Options double as the
+// gateway's configuration (json/yaml tags); the func-valued fields can only
+// be set from Go.
+type Options struct {
+	// AllowedOrigins lists the origins whose pages may read responses:
+	//
+	//   - an exact origin, "https://app.example.com" or
+	//     "http://127.0.0.1:8080". Entries are normalised at construction:
+	//     scheme and host lower-cased, a default port (:80 for http, :443
+	//     for https) dropped, IPv6 addresses in their canonical form. A
+	//     trailing dot is kept: "https://example.com." is another origin,
+	//     allowed only when listed. A path (even "/"), query, fragment,
+	//     user information or a non-ASCII host is refused.
+	//   - a wildcard pattern "https://*.example.com" (optionally with a
+	//     port), matching the proper subdomains of example.com at any depth
+	//     with that scheme and port — never example.com itself. The
+	//     domain under the wildcard needs two labels or more ("*.com" is
+	//     refused; "*.localhost" is the exception).
+	//   - "*" alone: every origin, answered with "Access-Control-Allow-Origin: *".
+	//     Refused together with AllowCredentials.
+	//
+	// An incoming Origin header is compared byte for byte with the
+	// canonical entries, as browsers send it in canonical form; anything
+	// else ("HTTPS://EXAMPLE.COM", "https://example.com:443") comes from a
+	// non-browser client and is not allowed. "null" cannot be listed: see
+	// AllowNullOrigin. Default: none.
+	AllowedOrigins []string `json:"allowed_origins" yaml:"allowed_origins"`
+
+	// AllowOriginFunc, when set, is asked about origins that no entry of
+	// AllowedOrigins matches. It only ever sees syntactically valid,
+	// canonical serialized origins (never "null"), and must be fast, safe
+	// for concurrent use and free of side effects: with AllowCredentials,
+	// New calls it with made-up origins nobody controls and refuses the
+	// configuration if it allows any of them. Default: nil.
+	AllowOriginFunc func(origin string) bool `json:"-" yaml:"-"`
+
+	// AllowNullOrigin allows "Origin: null". Sandboxed iframes, file: pages,
+	// data: URLs and some redirects all send it, so any web site can
+	// produce it: it is refused together with AllowCredentials. Default
+	// false.
+	AllowNullOrigin bool `json:"allow_null_origin" yaml:"allow_null_origin"`
+
+	// AllowedMethods lists the methods cross-origin requests may use. The
+	// methods fetch() upper-cases (DELETE, GET, HEAD, OPTIONS, POST, PUT)
+	// are upper-cased here too; every other method is matched case-
+	// sensitively, as the Fetch standard does ("PATCH" allows "PATCH", not
+	// "patch"). "*" allows every method, without credentials only.
+	// CONNECT, TRACE and TRACK are refused: browsers never send them.
+	// Default: GET, HEAD, POST.
+	AllowedMethods []string `json:"allowed_methods" yaml:"allowed_methods"`
+
+	// AllowedHeaders lists the request headers, beyond the CORS-safelisted
+	// ones, that cross-origin requests may send (case-insensitive), e.g.
+	// "Authorization", "Content-Type" (needed for JSON bodies),
+	// "X-CSRF-Token". "*" allows every header including Authorization,
+	// without credentials only. Default: none.
+	AllowedHeaders []string `json:"allowed_headers" yaml:"allowed_headers"`
+
+	// ExposedHeaders lists the response headers, beyond the CORS-safelisted
+	// ones, that cross-origin scripts may read (Access-Control-Expose-Headers),
+	// e.g. "X-Request-ID", "RateLimit-Remaining". "*" (every header) is
+	// refused with credentials, where browsers read it as a header named
+	// "*". Default: none.
+	ExposedHeaders []string `json:"exposed_headers" yaml:"exposed_headers"`
+
+	// AllowCredentials lets cross-origin requests carry cookies, HTTP
+	// authentication and client certificates, and their responses be read
+	// (Access-Control-Allow-Credentials: true). New refuses it together
+	// with anything that lets arbitrary origins in: "*" in AllowedOrigins,
+	// AllowedMethods, AllowedHeaders or ExposedHeaders, AllowNullOrigin, or
+	// an AllowOriginFunc that allows made-up origins. Default false.
+	AllowCredentials bool `json:"allow_credentials" yaml:"allow_credentials"`
+
+	// MaxAge is how long a browser may cache a preflight's answer
+	// (Access-Control-Max-Age, rounded up to whole seconds). Zero means
+	// the default; a negative value sends "0", asking browsers not to cache.
+	// Browsers cap it (Chromium at 2 hours, Firefox at 24). Default 5
+	// minutes.
+	MaxAge time.Duration `json:"max_age" yaml:"max_age"`
+
+	// AllowPrivateNetwork answers Private Network Access preflights
+	// (Access-Control-Request-Private-Network: true), by which a browser
+	// asks whether a public web site may reach this server on a private
+	// network or loopback address, with Access-Control-Allow-Private-Network:
+	// true. Enable it only for services meant to be reached from the
+	// public web while running on a private network. Default false.
+	AllowPrivateNetwork bool `json:"allow_private_network" yaml:"allow_private_network"`
+
+	// PreflightStatus is the status of an allowed preflight's response; the
+	// Fetch standard needs a 2xx status. Default 204 (No Content).
+	PreflightStatus int `json:"preflight_status" yaml:"preflight_status"`
+
+	// Routes overrides the policy for parts of the URL space, keyed by path
+	// prefix: "/public" applies to "/public" and everything below
+	// "/public/" (a trailing slash in the key means the same). The longest
+	// matching prefix wins, compared with the cleaned request path; other
+	// paths use the top-level options. Each route's Options replace the
+	// top-level ones entirely — nothing is merged, so a route reads
+	// complete in one place — except Audit and ErrorHandler, inherited when
+	// nil. Routes may not nest. Default: none.
+	Routes map[string]Options `json:"routes" yaml:"routes"`
+
+	// Audit receives one event for every refused preflight. Default: none.
+	Audit audit.Sink `json:"-" yaml:"-"`
+
+	// ErrorHandler writes refused preflights. Default problem.Write.
+	ErrorHandler problem.Handler `json:"-" yaml:"-"`
+}
+
+// Defaults applied by New to zero-valued options.
+const (
+	DefaultMaxAge          = 5 * time.Minute
+	DefaultPreflightStatus = 204
+)
