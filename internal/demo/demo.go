@@ -20,6 +20,7 @@ import (
 	"time"
 
 	"github.com/bulwark-go/bulwark/audit"
+	"github.com/bulwark-go/bulwark/headers"
 	"github.com/bulwark-go/bulwark/metrics"
 	"github.com/bulwark-go/bulwark/problem"
 	"github.com/bulwark-go/bulwark/store"
@@ -57,6 +58,7 @@ type App struct {
 	audit   audit.Sink
 	logger  *slog.Logger
 	data    *data
+	headers *headers.Policy
 	closers []func() error
 	once    sync.Once
 }

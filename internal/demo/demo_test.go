@@ -123,3 +123,50 @@ func TestCORSPreflightBeforeRouting(t *testing.T) {
 		t.Fatal("disallowed origin got CORS headers")
 	}
 }
+
+// DESIGN.md's API profile, on success and error responses alike.
+func TestSecurityHeadersEverywhere(t *testing.T) {
+	srv := newDemo(t, demo.Config{})
+	want := map[string]string{
+		"X-Content-Type-Options":       "nosniff",
+		"Content-Security-Policy":      "default-src 'none'; frame-ancestors 'none'",
+		"X-Frame-Options":              "DENY",
+		"Referrer-Policy":              "no-referrer",
+		"Cross-Origin-Opener-Policy":   "same-origin",
+		"Cross-Origin-Resource-Policy": "same-origin",
+		"Cache-Control":                "no-store",
+		"X-Xss-Protection":             "0",
+	}
+	for _, path := range []string{"/api/public", "/no-such-path", "/secure-headers"} {
+		r := do(t, srv, "GET", path, "")
+		for k, v := range want {
+			if got := r.header.Get(k); got != v {
+				t.Errorf("%s: %s = %q, want %q", path, k, got, v)
+			}
+		}
+		if r.header.Get("Permissions-Policy") == "" {
+			t.Errorf("%s: no Permissions-Policy", path)
+		}
+		if r.header.Get("Strict-Transport-Security") != "" {
+			t.Errorf("%s: HSTS over plain HTTP", path)
+		}
+		// Spoofed X-Forwarded-Proto from an untrusted client earns no HSTS.
+		if r := do(t, srv, "GET", path, "", "X-Forwarded-Proto", "https"); r.header.Get("Strict-Transport-Security") != "" {
+			t.Errorf("%s: HSTS from an untrusted X-Forwarded-Proto", path)
+		}
+	}
+}
+
+func TestHSTSOverTLS(t *testing.T) {
+	app, err := demo.New(demo.Config{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer app.Close()
+	srv := httptest.NewTLSServer(app.Handler())
+	defer srv.Close()
+	r := do(t, srv, "GET", "/api/public", "")
+	if hsts := r.header.Get("Strict-Transport-Security"); !strings.HasPrefix(hsts, "max-age=") {
+		t.Fatalf("no HSTS over TLS: %q", hsts)
+	}
+}

@@ -10,6 +10,8 @@ import (
 	"github.com/bulwark-go/bulwark/bodylimit"
 	"github.com/bulwark-go/bulwark/clientip"
 	"github.com/bulwark-go/bulwark/cors"
+	"github.com/bulwark-go/bulwark/headers"
+	"github.com/bulwark-go/bulwark/headers/csp"
 	"github.com/bulwark-go/bulwark/recovery"
 )
 
@@ -25,6 +27,7 @@ func (a *App) build() (http.Handler, error) {
 	})
 	mux.Handle("GET /metrics", a.metrics.Exposition())
 	mux.HandleFunc("GET /config/security", a.securityConfig)
+	mux.HandleFunc("GET /secure-headers", a.secureHeaders)
 
 	identity, err := clientip.New(clientip.Options{TrustedProxies: a.cfg.TrustedProxies, Audit: a.audit})
 	if err != nil {
@@ -46,6 +49,16 @@ func (a *App) build() (http.Handler, error) {
 	if err != nil {
 		return nil, fmt.Errorf("demo: CORS: %w", err)
 	}
+	apiHeaders, err := headers.New(headers.API())
+	if err != nil {
+		return nil, err
+	}
+	a.headers = apiHeaders
+	reports, err := csp.NewCollector(csp.CollectorOptions{Audit: a.audit})
+	if err != nil {
+		return nil, err
+	}
+	mux.Handle("POST /csp-reports", reports)
 	bodies, err := bodylimit.New(bodylimit.Options{MaxBytes: 64 << 10, Audit: a.audit})
 	if err != nil {
 		return nil, err
@@ -57,6 +70,7 @@ func (a *App) build() (http.Handler, error) {
 		AccessLog: bulwark.GuardFunc(func(next http.Handler) http.Handler {
 			return a.metrics.Handler(accesslog.New(accesslog.Options{Logger: a.logger}).Handler(next))
 		}),
+		Headers:   apiHeaders,
 		CORS:      corsGuard,
 		BodyLimit: bodies,
 	}
@@ -72,6 +86,7 @@ var Endpoints = []string{
 	"GET  /                      this overview",
 	"GET  /secure-headers        the security header preset (every response carries it)",
 	"GET  /api/public            no authentication",
+	"POST /csp-reports           CSP violation reports (application/csp-report, application/reports+json)",
 	"GET  /healthz               liveness",
 	"GET  /metrics               Prometheus metrics",
 	"GET  /config/security       effective security configuration (secrets redacted)",
@@ -97,6 +112,17 @@ func (a *App) public(w http.ResponseWriter, r *http.Request) {
 	writeJSON(w, http.StatusOK, map[string]any{"message": "This is a public endpoint", "authenticated": false})
 }
 
+func (a *App) secureHeaders(w http.ResponseWriter, r *http.Request) {
+	writeJSON(w, http.StatusOK, map[string]any{
+		"message": "This response carries the API header profile; so does every response, errors included",
+		"headers": a.headers.Describe(),
+		"notes": map[string]string{
+			"Strict-Transport-Security": "sent on HTTPS requests only (directly, or through a trusted proxy)",
+			"X-XSS-Protection":          "0: the legacy XSS auditor is gone from browsers and its 1; mode=block could be abused to remove page content; CSP replaces it",
+		},
+	})
+}
+
 func (a *App) securityConfig(w http.ResponseWriter, r *http.Request) {
 	writeJSON(w, http.StatusOK, a.describe())
 }
@@ -110,6 +136,7 @@ func (a *App) describe() map[string]any {
 	return map[string]any{
 		"storage":         storage,
 		"cors_origins":    a.cfg.CORSOrigins,
+		"headers":         a.headers.Describe(),
 		"trusted_proxies": a.cfg.TrustedProxies,
 	}
 }

@@ -40,6 +40,10 @@ type State struct {
 	// Route is the matched route pattern, recorded by a router that knows it
 	// (r.Pattern is only visible on the request the mux received).
 	Route string
+	// CSPNonce is the response's Content-Security-Policy nonce, set by the
+	// headers guard when its policy uses one; handlers read it with
+	// csp.Nonce(ctx). Storing it here spares a context and request copy.
+	CSPNonce string
 
 	idLen int
 	id    [MaxRequestIDLen]byte

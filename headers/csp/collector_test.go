@@ -1,0 +1,289 @@
+package csp_test
+
+import (
+	"encoding/json"
+	"fmt"
+	"net/http"
+	"net/http/httptest"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/bulwark-go/bulwark/audit"
+	"github.com/bulwark-go/bulwark/headers/csp"
+	"github.com/bulwark-go/bulwark/problem"
+)
+
+const csp2Report = `{"csp-report":{"document-uri":"https://app.example.com/page?secret=1","referrer":"",
+"violated-directive":"script-src-elem","effective-directive":"script-src-elem",
+"original-policy":"script-src 'nonce-x' 'strict-dynamic'; report-uri /csp","disposition":"enforce",
+"blocked-uri":"https://evil.example/x.js","line-number":3,"source-file":"https://app.example.com/page","status-code":200,"script-sample":""}}`
+
+const reportingBatch = `[{"type":"csp-violation","age":12,"url":"https://app.example.com/a","user_agent":"UA",
+"body":{"documentURL":"https://app.example.com/a","blockedURL":"inline","effectiveDirective":"style-src-elem",
+"originalPolicy":"style-src 'self'","disposition":"report","sample":"body{}","statusCode":200}},
+{"type":"deprecation","age":1,"url":"https://app.example.com/a","body":{"id":"x","message":"m"}},
+{"type":"csp-violation","age":3,"url":"https://app.example.com/b",
+"body":{"documentURL":"https://app.example.com/b","blockedURL":"eval","effectiveDirective":"script-src","disposition":"enforce"}}]`
+
+func attrs(e audit.Event) map[string]string {
+	m := map[string]string{}
+	for _, a := range e.Attrs {
+		m[a.Key] = a.Value.String()
+	}
+	return m
+}
+
+func post(h http.Handler, ct, body string) *httptest.ResponseRecorder {
+	r := httptest.NewRequest("POST", "/csp-reports", strings.NewReader(body))
+	if ct != "" {
+		r.Header.Set("Content-Type", ct)
+	}
+	rec := httptest.NewRecorder()
+	h.ServeHTTP(rec, r)
+	return rec
+}
+
+func TestCollectorAccepts(t *testing.T) {
+	tests := []struct {
+		name, ct, body string
+		want           []map[string]string
+	}{
+		{"csp2", "application/csp-report", csp2Report, []map[string]string{
+			{"directive": "script-src-elem", "blocked_uri": "https://evil.example/x.js", "document_host": "app.example.com", "disposition": "enforce"}}},
+		{"csp2 with charset", "Application/CSP-Report; charset=utf-8", csp2Report, []map[string]string{
+			{"directive": "script-src-elem", "blocked_uri": "https://evil.example/x.js", "document_host": "app.example.com", "disposition": "enforce"}}},
+		{"csp1 violated-directive", "application/csp-report",
+			`{"csp-report":{"document-uri":"http://a.example/","violated-directive":"img-src 'self'","blocked-uri":"data"}}`,
+			[]map[string]string{{"directive": "img-src", "blocked_uri": "data", "document_host": "a.example", "disposition": ""}}},
+		{"reporting api", "application/reports+json", reportingBatch, []map[string]string{
+			{"directive": "style-src-elem", "blocked_uri": "inline", "document_host": "app.example.com", "disposition": "report"},
+			{"directive": "script-src", "blocked_uri": "eval", "document_host": "app.example.com", "disposition": "enforce"}}},
+		{"reporting api without csp reports", "application/reports+json", `[{"type":"deprecation","body":{}}]`, nil},
+		{"empty batch", "application/reports+json", `[]`, nil},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			mem := audit.NewMemory()
+			c, err := csp.NewCollector(csp.CollectorOptions{Audit: mem})
+			if err != nil {
+				t.Fatal(err)
+			}
+			rec := post(c, tc.ct, tc.body)
+			if rec.Code != http.StatusNoContent || rec.Body.Len() != 0 {
+				t.Fatalf("status %d body %q", rec.Code, rec.Body)
+			}
+			ev := mem.Events()
+			if len(ev) != len(tc.want) {
+				t.Fatalf("%d events, want %d", len(ev), len(tc.want))
+			}
+			for i, e := range ev {
+				if e.Guard != "csp" || e.Decision != audit.Flag || e.Reason != "csp_violation" || e.Status != 204 {
+					t.Fatalf("event %+v", e)
+				}
+				if got := attrs(e); fmt.Sprint(got) != fmt.Sprint(tc.want[i]) {
+					t.Fatalf("attrs %v, want %v", got, tc.want[i])
+				}
+			}
+		})
+	}
+}
+
+func TestCollectorRefuses(t *testing.T) {
+	big := `{"csp-report":{"effective-directive":"img-src","blocked-uri":"` + strings.Repeat("a", 70<<10) + `"}}`
+	tests := []struct {
+		name, method, ct, body string
+		chunked                bool
+		status                 int
+		reason                 string
+	}{
+		{"get", "GET", "", "", false, 405, "method_not_allowed"},
+		{"json", "POST", "application/json", csp2Report, false, 415, "unsupported_media_type"},
+		{"no type", "POST", "", csp2Report, false, 415, "unsupported_media_type"},
+		{"form", "POST", "application/x-www-form-urlencoded", "a=b", false, 415, "unsupported_media_type"},
+		{"too large by length", "POST", "application/csp-report", big, false, 413, "body_too_large"},
+		{"too large streamed", "POST", "application/csp-report", big, true, 413, "body_too_large"},
+		{"not json", "POST", "application/csp-report", "<script>alert(1)</script>", false, 400, "malformed_report"},
+		{"wrong shape", "POST", "application/csp-report", `{"report":{}}`, false, 400, "malformed_report"},
+		{"array as csp2", "POST", "application/csp-report", reportingBatch, false, 400, "malformed_report"},
+		{"object as batch", "POST", "application/reports+json", csp2Report, false, 400, "malformed_report"},
+		{"no directive", "POST", "application/csp-report", `{"csp-report":{"blocked-uri":"x"}}`, false, 400, "malformed_report"},
+		{"bad directive", "POST", "application/csp-report", `{"csp-report":{"effective-directive":"<img src=x>"}}`, false, 400, "malformed_report"},
+		{"csp-violation without body", "POST", "application/reports+json", `[{"type":"csp-violation"}]`, false, 400, "malformed_report"},
+		{"trailing garbage", "POST", "application/csp-report", csp2Report + "x", false, 400, "malformed_report"},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			mem := audit.NewMemory()
+			c, err := csp.NewCollector(csp.CollectorOptions{Audit: mem})
+			if err != nil {
+				t.Fatal(err)
+			}
+			r := httptest.NewRequest(tc.method, "/csp-reports", strings.NewReader(tc.body))
+			if tc.chunked {
+				r.ContentLength = -1
+			}
+			if tc.ct != "" {
+				r.Header.Set("Content-Type", tc.ct)
+			}
+			rec := httptest.NewRecorder()
+			c.ServeHTTP(rec, r)
+			if rec.Code != tc.status {
+				t.Fatalf("status %d, want %d", rec.Code, tc.status)
+			}
+			if ct := rec.Header().Get("Content-Type"); ct != problem.ContentType {
+				t.Fatalf("content type %q", ct)
+			}
+			if strings.Contains(rec.Body.String(), "alert") || strings.Contains(rec.Body.String(), "img src") {
+				t.Fatalf("report content reflected: %s", rec.Body)
+			}
+			var body map[string]any
+			if err := json.Unmarshal(rec.Body.Bytes(), &body); err != nil || body["status"] != float64(tc.status) {
+				t.Fatalf("body %s (%v)", rec.Body, err)
+			}
+			ev := mem.Events()
+			if len(ev) != 1 || ev[0].Decision != audit.Deny || ev[0].Reason != tc.reason || ev[0].Guard != "csp" {
+				t.Fatalf("events %+v, want one deny %s", ev, tc.reason)
+			}
+		})
+	}
+}
+
+func TestCollectorRateLimit(t *testing.T) {
+	now := time.Unix(1_700_000_000, 0)
+	mem := audit.NewMemory()
+	c, err := csp.NewCollector(csp.CollectorOptions{RateLimit: 2, Burst: 3, Audit: mem, Now: func() time.Time { return now }})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for i := 0; i < 3; i++ {
+		if rec := post(c, csp.MediaTypeCSPReport, csp2Report); rec.Code != 204 {
+			t.Fatalf("request %d: %d", i, rec.Code)
+		}
+	}
+	rec := post(c, csp.MediaTypeCSPReport, csp2Report)
+	if rec.Code != 429 || rec.Header().Get("Retry-After") != "1" {
+		t.Fatalf("status %d, Retry-After %q", rec.Code, rec.Header().Get("Retry-After"))
+	}
+	now = now.Add(500 * time.Millisecond) // one token at 2/s
+	if rec := post(c, csp.MediaTypeCSPReport, csp2Report); rec.Code != 204 {
+		t.Fatalf("after refill: %d", rec.Code)
+	}
+	if rec := post(c, csp.MediaTypeCSPReport, csp2Report); rec.Code != 429 {
+		t.Fatalf("second after refill: %d", rec.Code)
+	}
+	now = now.Add(time.Hour) // the bucket caps at Burst
+	for i := 0; i < 3; i++ {
+		if rec := post(c, csp.MediaTypeCSPReport, csp2Report); rec.Code != 204 {
+			t.Fatalf("after an hour, request %d: %d", i, rec.Code)
+		}
+	}
+	if rec := post(c, csp.MediaTypeCSPReport, csp2Report); rec.Code != 429 {
+		t.Fatalf("burst not capped: %d", rec.Code)
+	}
+	var flags, denies int
+	for _, e := range mem.Events() {
+		switch e.Decision {
+		case audit.Flag:
+			flags++
+		case audit.Deny:
+			denies++
+		}
+	}
+	if flags != 7 || denies != 3 {
+		t.Fatalf("%d flags, %d denies", flags, denies)
+	}
+}
+
+func TestCollectorBatchCapAndSanitizing(t *testing.T) {
+	var entries []string
+	for i := 0; i < 30; i++ {
+		entries = append(entries, `{"type":"csp-violation","body":{"documentURL":"https://a.example/","effectiveDirective":"img-src","blockedURL":"https://x.example/\u0000\u001b[31m`+strings.Repeat("é", 300)+`"}}`)
+	}
+	mem := audit.NewMemory()
+	c, err := csp.NewCollector(csp.CollectorOptions{Audit: mem, MaxReports: 5})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if rec := post(c, csp.MediaTypeReports, "["+strings.Join(entries, ",")+"]"); rec.Code != 204 {
+		t.Fatalf("status %d", rec.Code)
+	}
+	ev := mem.Events()
+	if len(ev) != 5 {
+		t.Fatalf("%d events, want 5", len(ev))
+	}
+	last := attrs(ev[4])
+	if last["dropped"] != "25" {
+		t.Fatalf("dropped = %q", last["dropped"])
+	}
+	b := last["blocked_uri"]
+	if len(b) > 256 || strings.ContainsAny(b, "\x00\x1b") || !strings.HasPrefix(b, "https://x.example/[31mé") || strings.ContainsRune(b, '\uFFFD') {
+		t.Fatalf("blocked_uri not sanitized: %q (%d bytes)", b, len(b))
+	}
+}
+
+func TestNewCollectorRefuses(t *testing.T) {
+	for _, o := range []csp.CollectorOptions{{MaxBodyBytes: -1}, {RateLimit: -1}, {Burst: -1}, {MaxReports: -1}} {
+		if _, err := csp.NewCollector(o); err == nil {
+			t.Errorf("NewCollector(%+v) succeeded", o)
+		}
+	}
+}
+
+func TestCollectorErrorHandler(t *testing.T) {
+	var got *problem.Problem
+	c, err := csp.NewCollector(csp.CollectorOptions{ErrorHandler: func(w http.ResponseWriter, r *http.Request, p *problem.Problem) {
+		got = p
+		w.WriteHeader(p.Status)
+	}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if rec := post(c, "text/plain", "x"); rec.Code != 415 || got == nil || got.Reason != "unsupported_media_type" {
+		t.Fatalf("status %d, problem %+v", rec.Code, got)
+	}
+}
+
+// FuzzReports checks that the collector's parser never panics and that
+// every field it keeps is bounded and clean, whatever the body.
+func FuzzReports(f *testing.F) {
+	f.Add(true, csp2Report)
+	f.Add(false, reportingBatch)
+	f.Add(true, `{"csp-report":{"violated-directive":"script-src 'self'","blocked-uri":"inline"}}`)
+	f.Add(false, `[{"type":"csp-violation","body":null}]`)
+	f.Add(false, `[{"type":"csp-violation","url":"http://[::1]:x/","body":{"effectiveDirective":"IMG-SRC","blockedURL":"\u202e\ud800"}}]`)
+	f.Add(true, `{"csp-report":null}`)
+	f.Add(false, `[1,2,3]`)
+	f.Fuzz(func(t *testing.T, csp2 bool, body string) {
+		ct := csp.MediaTypeReports
+		if csp2 {
+			ct = csp.MediaTypeCSPReport
+		}
+		reps, dropped, err := csp.ParseReports(ct, []byte(body), 3)
+		if err != nil {
+			if len(reps) != 0 {
+				t.Fatal("reports with an error")
+			}
+			return
+		}
+		if len(reps) > 3 || dropped < 0 || (csp2 && len(reps) != 1) {
+			t.Fatalf("%d reports, %d dropped", len(reps), dropped)
+		}
+		for _, r := range reps {
+			if r.Directive == "" || strings.Trim(r.Directive, "abcdefghijklmnopqrstuvwxyz-") != "" {
+				t.Fatalf("directive %q", r.Directive)
+			}
+			if len(r.BlockedURI) > 256 || len(r.DocumentHost) > 253 {
+				t.Fatalf("unbounded field: %q %q", r.BlockedURI, r.DocumentHost)
+			}
+			for _, s := range []string{r.BlockedURI, r.DocumentHost} {
+				if strings.ContainsFunc(s, func(c rune) bool { return c < 0x20 || c == 0x7f }) {
+					t.Fatalf("control character in %q", s)
+				}
+			}
+			if r.Disposition != "" && r.Disposition != "enforce" && r.Disposition != "report" {
+				t.Fatalf("disposition %q", r.Disposition)
+			}
+		}
+	})
+}

@@ -1,0 +1,299 @@
+package csp_test
+
+import (
+	"context"
+	"net/http"
+	"net/http/httptest"
+	"strings"
+	"testing"
+
+	"github.com/bulwark-go/bulwark/headers/csp"
+	"github.com/bulwark-go/bulwark/internal/reqctx"
+)
+
+func TestNewRenders(t *testing.T) {
+	h256, _ := csp.Hash("sha256", "console.log(1)")
+	tests := []struct {
+		name string
+		o    csp.Options
+		want string
+	}{
+		{"api", csp.Options{DefaultSrc: []string{csp.None}, FrameAncestors: []string{csp.None}},
+			"default-src 'none'; frame-ancestors 'none'"},
+		{"seed (Cello)", csp.Options{
+			DefaultSrc: []string{"'self'"}, ScriptSrc: []string{"'self'"},
+			StyleSrc: []string{"'self'", "'unsafe-inline'"}, ImgSrc: []string{"'self'", "data:", "https:"},
+			FontSrc: []string{"'self'", "https://fonts.gstatic.com"}},
+			"default-src 'self'; script-src 'self'; style-src 'self' 'unsafe-inline'; img-src 'self' data: https:; font-src 'self' https://fonts.gstatic.com"},
+		{"every directive in order", csp.Options{
+			ManifestSrc: []string{csp.Self}, WorkerSrc: []string{csp.Self}, ChildSrc: []string{csp.None},
+			FrameSrc: []string{"https://www.youtube-nocookie.com"}, ObjectSrc: []string{csp.None},
+			MediaSrc: []string{"https:"}, ConnectSrc: []string{csp.Self, "wss://ws.example.com"},
+			FontSrc: []string{csp.Self}, ImgSrc: []string{"*"}, StyleSrcAttr: []string{csp.UnsafeHashes, h256},
+			StyleSrcElem: []string{csp.Self}, StyleSrc: []string{csp.Self}, ScriptSrcAttr: []string{csp.None},
+			ScriptSrcElem: []string{csp.Self}, ScriptSrc: []string{csp.Self, csp.WasmUnsafeEval, csp.ReportSample},
+			DefaultSrc: []string{csp.None}, BaseURI: []string{csp.Self}, FormAction: []string{csp.Self},
+			FrameAncestors: []string{csp.Self, "https://partner.example"}, Sandbox: true,
+			SandboxAllow: []string{"allow-scripts", "Allow-Forms"}, UpgradeInsecureRequests: true,
+			TrustedTypes: []string{"default", "dompurify", "'allow-duplicates'"}, RequireTrustedTypesFor: []string{csp.Script},
+			ReportURI: []string{"/csp-reports", "https://reports.example.com/csp"}, ReportTo: "csp"},
+			"default-src 'none'; script-src 'self' 'wasm-unsafe-eval' 'report-sample'; script-src-elem 'self'; " +
+				"script-src-attr 'none'; style-src 'self'; style-src-elem 'self'; style-src-attr 'unsafe-hashes' " + h256 + "; " +
+				"img-src *; font-src 'self'; connect-src 'self' wss://ws.example.com; media-src https:; object-src 'none'; " +
+				"frame-src https://www.youtube-nocookie.com; child-src 'none'; worker-src 'self'; manifest-src 'self'; " +
+				"base-uri 'self'; form-action 'self'; frame-ancestors 'self' https://partner.example; " +
+				"sandbox allow-scripts allow-forms; upgrade-insecure-requests; trusted-types default dompurify 'allow-duplicates'; " +
+				"require-trusted-types-for 'script'; report-uri /csp-reports https://reports.example.com/csp; report-to csp"},
+		{"duplicates and case folded", csp.Options{ScriptSrc: []string{"'SELF'", "'self'", "HTTPS://CDN.example.com", "https://cdn.example.com"}},
+			"script-src 'self' https://cdn.example.com"},
+		{"strict-dynamic with a hash", csp.Options{ScriptSrc: []string{csp.StrictDynamic, h256}},
+			"script-src 'strict-dynamic' " + h256},
+		{"sandbox alone", csp.Options{Sandbox: true}, "sandbox"},
+		{"nonce", csp.Options{DefaultSrc: []string{csp.Self}, ScriptSrc: []string{csp.StrictDynamic},
+			ScriptSrcElem: []string{csp.Self}, StyleSrc: []string{csp.Self}, StyleSrcElem: []string{csp.Self, csp.UnsafeInline},
+			ObjectSrc: []string{csp.None}, Nonce: true},
+			"default-src 'self'; script-src 'nonce-{per-request}' 'strict-dynamic'; script-src-elem 'nonce-{per-request}' 'self'; " +
+				"style-src 'nonce-{per-request}' 'self'; style-src-elem 'self' 'unsafe-inline'; object-src 'none'"},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			p, err := csp.New(tc.o)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if got := p.String(); got != tc.want {
+				t.Fatalf("String()\n got %s\nwant %s", got, tc.want)
+			}
+			// The canonical string parses back to the same policy.
+			o, err := csp.Parse(p.Render("QUJDREVGR0hJSktMTU5PUFFSU1RVVg=="))
+			if err != nil {
+				t.Fatalf("Parse(String()): %v", err)
+			}
+			if tc.o.Nonce {
+				return // a rendered nonce is a fixed nonce, which New refuses
+			}
+			again, err := csp.New(*o)
+			if err != nil {
+				t.Fatalf("New(Parse(String())): %v", err)
+			}
+			if again.String() != p.String() {
+				t.Fatalf("round trip\n got %s\nwant %s", again, p)
+			}
+		})
+	}
+}
+
+func TestNewRefuses(t *testing.T) {
+	tests := []struct {
+		name    string
+		o       csp.Options
+		errPart string
+	}{
+		{"empty policy", csp.Options{}, "empty policy"},
+		{"empty list", csp.Options{ScriptSrc: []string{}}, "write 'none'"},
+		{"unquoted self", csp.Options{DefaultSrc: []string{"self"}}, "did you mean 'self'?"},
+		{"unquoted none", csp.Options{ObjectSrc: []string{"none"}}, "did you mean 'none'?"},
+		{"none with others", csp.Options{ScriptSrc: []string{csp.None, csp.Self}}, "'none' cannot be combined"},
+		{"fixed nonce", csp.Options{ScriptSrc: []string{"'nonce-QUJDREVGR0hJSktMTU5PUFFSU1RVVg=='"}}, "fixed nonce"},
+		{"bad host", csp.Options{ImgSrc: []string{"ex*ample.com"}}, "img-src"},
+		{"injection", csp.Options{ImgSrc: []string{"a.com; script-src *"}}, "visible ASCII"},
+		{"strict-dynamic alone", csp.Options{ScriptSrc: []string{csp.StrictDynamic}}, "blocks every script"},
+		{"strict-dynamic in default-src alone", csp.Options{DefaultSrc: []string{csp.StrictDynamic}}, "blocks every script"},
+		{"keyword without effect", csp.Options{ImgSrc: []string{csp.UnsafeInline}}, "no effect in img-src"},
+		{"strict-dynamic in style-src", csp.Options{StyleSrc: []string{csp.StrictDynamic}}, "no effect"},
+		{"unsafe-eval in frame-ancestors", csp.Options{FrameAncestors: []string{csp.UnsafeEval}}, "no effect"},
+		{"hash in img-src", csp.Options{ImgSrc: []string{"'sha256-47DEQpj8HBSa+/TImW+5JCeuQeRkm5NMpJWZG3hSuFU='"}}, "hashes apply only"},
+		{"wildcard frame-ancestors", csp.Options{FrameAncestors: []string{"*"}}, "allows any site"},
+		{"wildcard base-uri", csp.Options{BaseURI: []string{"*"}}, "allows any site"},
+		{"nonce without script-src", csp.Options{DefaultSrc: []string{csp.Self}, Nonce: true}, "set ScriptSrc"},
+		{"nonce with script-src none", csp.Options{ScriptSrc: []string{csp.None}, Nonce: true}, "is 'none' but Nonce"},
+		{"sandbox token", csp.Options{Sandbox: true, SandboxAllow: []string{"allow-everything"}}, "unknown token"},
+		{"sandbox allow without sandbox", csp.Options{DefaultSrc: []string{csp.Self}, SandboxAllow: []string{"allow-forms"}}, "needs Sandbox"},
+		{"trusted types empty", csp.Options{TrustedTypes: []string{}}, "trusted-types is empty"},
+		{"trusted types none mixed", csp.Options{TrustedTypes: []string{csp.None, "x"}}, "'none' cannot"},
+		{"trusted types keyword", csp.Options{TrustedTypes: []string{"'self'"}}, "unknown keyword"},
+		{"trusted types name", csp.Options{TrustedTypes: []string{"a b"}}, "invalid character"},
+		{"require tt value", csp.Options{RequireTrustedTypesFor: []string{"script"}}, "exactly one value"},
+		{"report-uri javascript", csp.Options{DefaultSrc: []string{csp.Self}, ReportURI: []string{"javascript:alert(1)"}}, "absolute http(s)"},
+		{"report-uri injection", csp.Options{DefaultSrc: []string{csp.Self}, ReportURI: []string{"/r; script-src *"}}, "contains"},
+		{"report-uri empty", csp.Options{DefaultSrc: []string{csp.Self}, ReportURI: []string{}}, "report-uri is empty"},
+		{"report-uri protocol-relative", csp.Options{DefaultSrc: []string{csp.Self}, ReportURI: []string{"//evil.example/r"}}, "absolute http(s)"},
+		{"report-to", csp.Options{DefaultSrc: []string{csp.Self}, ReportTo: "csp endpoint"}, "not a valid endpoint group"},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			p, err := csp.New(tc.o)
+			if err == nil {
+				t.Fatalf("New succeeded: %s", p)
+			}
+			if !strings.Contains(err.Error(), tc.errPart) {
+				t.Fatalf("error %q does not contain %q", err, tc.errPart)
+			}
+		})
+	}
+}
+
+func TestNewCopiesOptions(t *testing.T) {
+	o := csp.Options{ScriptSrc: []string{csp.Self}}
+	p, err := csp.New(o)
+	if err != nil {
+		t.Fatal(err)
+	}
+	o.ScriptSrc[0] = "https://evil.example"
+	if got := p.Options().ScriptSrc[0]; got != csp.Self {
+		t.Fatalf("policy options changed with the caller's slice: %q", got)
+	}
+	if p.String() != "script-src 'self'" {
+		t.Fatal(p.String())
+	}
+}
+
+func TestParseRefuses(t *testing.T) {
+	for _, h := range []string{
+		"", " ; ", "script-src 'self'; script-src https:", "default-src 'self', script-src 'none'",
+		"block-all-mixed-content", "plugin-types application/pdf", "foo-src 'self'",
+		"upgrade-insecure-requests 1", "report-to", "report-to a b", "report-uri", "require-trusted-types-for",
+		strings.Repeat("a", 17<<10),
+	} {
+		if o, err := csp.Parse(h); err == nil {
+			t.Errorf("Parse(%.40q) = %+v, want an error", h, o)
+		}
+	}
+	o, err := csp.Parse("  Default-Src  'self'\t;img-src;  ; trusted-types ; sandbox")
+	if err != nil {
+		t.Fatal(err)
+	}
+	p, err := csp.New(*o)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if want := "default-src 'self'; img-src 'none'; sandbox; trusted-types 'none'"; p.String() != want {
+		t.Fatalf("got %s, want %s", p, want)
+	}
+}
+
+func nonceFromHeader(t *testing.T, v string) []string {
+	t.Helper()
+	var ns []string
+	for rest := v; ; {
+		i := strings.Index(rest, "'nonce-")
+		if i < 0 {
+			return ns
+		}
+		rest = rest[i+7:]
+		j := strings.IndexByte(rest, '\'')
+		ns = append(ns, rest[:j])
+		rest = rest[j:]
+	}
+}
+
+func TestNonce(t *testing.T) {
+	enforce, err := csp.New(csp.Options{ScriptSrc: []string{csp.StrictDynamic}, StyleSrc: []string{csp.Self}, ObjectSrc: []string{csp.None}, BaseURI: []string{csp.None}, Nonce: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	reportOnly, err := csp.New(csp.Options{DefaultSrc: []string{csp.None}, ScriptSrc: []string{csp.StrictDynamic}, RequireTrustedTypesFor: []string{csp.Script}, Nonce: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var seen []string
+	h := csp.NewHeaders(enforce, reportOnly).Handler(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		seen = append(seen, csp.Nonce(r.Context()))
+		// Reachable through further context layers.
+		ctx := context.WithValue(r.Context(), struct{ k int }{1}, "x")
+		if csp.Nonce(ctx) != seen[len(seen)-1] {
+			t.Error("nonce lost under a derived context")
+		}
+	}))
+	nonces := map[string]bool{}
+	for i := 0; i < 50; i++ {
+		rec := httptest.NewRecorder()
+		r := httptest.NewRequest("GET", "/", nil)
+		if i%2 == 0 {
+			// With the identity guard's state, the nonce lives there.
+			ctx, _ := reqctx.New(r.Context())
+			r = r.WithContext(ctx)
+		}
+		h.ServeHTTP(rec, r)
+		n := seen[len(seen)-1]
+		if len(n) != csp.NonceLen || nonces[n] {
+			t.Fatalf("nonce %q: wrong length or repeated", n)
+		}
+		nonces[n] = true
+		e, ro := rec.Header().Get(csp.HeaderCSP), rec.Header().Get(csp.HeaderCSPReportOnly)
+		if want := enforce.Render(n); e != want {
+			t.Fatalf("enforced header\n got %s\nwant %s", e, want)
+		}
+		if want := reportOnly.Render(n); ro != want {
+			t.Fatalf("report-only header\n got %s\nwant %s", ro, want)
+		}
+		for _, got := range append(nonceFromHeader(t, e), nonceFromHeader(t, ro)...) {
+			if got != n {
+				t.Fatalf("header nonce %q, context nonce %q", got, n)
+			}
+		}
+		if len(nonceFromHeader(t, e)) != 2 {
+			t.Fatalf("want the nonce in script-src and style-src: %s", e)
+		}
+	}
+	if csp.Nonce(context.Background()) != "" {
+		t.Fatal("Nonce of a plain context is not empty")
+	}
+}
+
+func TestNonceLongPolicy(t *testing.T) {
+	// A policy longer than the inline buffer still renders correctly.
+	var hosts []string
+	for i := 0; i < 40; i++ {
+		hosts = append(hosts, "https://cdn"+strings.Repeat("x", i)+".example.com")
+	}
+	p, err := csp.New(csp.Options{ScriptSrc: append([]string{csp.StrictDynamic}, hosts...), Nonce: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var n string
+	h := p.Handler(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) { n = csp.Nonce(r.Context()) }))
+	rec := httptest.NewRecorder()
+	h.ServeHTTP(rec, httptest.NewRequest("GET", "/", nil))
+	if got := rec.Header().Get(csp.HeaderCSP); got != p.Render(n) || n == "" {
+		t.Fatalf("got %s", got)
+	}
+}
+
+func TestStaticHeadersDoNotAllocate(t *testing.T) {
+	if raceEnabled {
+		t.Skip("the race detector changes allocation counts")
+	}
+	p, err := csp.New(csp.Options{DefaultSrc: []string{csp.None}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	hs := csp.NewHeaders(p, p)
+	h := http.Header{}
+	r := httptest.NewRequest("GET", "/", nil)
+	if n := testing.AllocsPerRun(100, func() { hs.Apply(h, r) }); n != 0 {
+		t.Fatalf("%v allocations per request, want 0", n)
+	}
+	if h.Get(csp.HeaderCSP) != "default-src 'none'" || h.Get(csp.HeaderCSPReportOnly) != "default-src 'none'" {
+		t.Fatal(h)
+	}
+	np, err := csp.New(csp.Options{ScriptSrc: []string{csp.StrictDynamic}, Nonce: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	nh := csp.NewHeaders(np, nil)
+	ctx, _ := reqctx.New(r.Context())
+	rs := r.WithContext(ctx)
+	if n := testing.AllocsPerRun(100, func() { nh.Apply(h, rs) }); n != 1 {
+		t.Fatalf("nonce with request state: %v allocations per request, want 1", n)
+	}
+	if !strings.Contains(h.Get(csp.HeaderCSP), "'nonce-"+csp.Nonce(ctx)+"'") {
+		t.Fatal(h)
+	}
+	if n := testing.AllocsPerRun(100, func() { nh.Apply(h, r) }); n != 3 {
+		t.Fatalf("nonce without request state: %v allocations per request, want 3 (values, context, request copy)", n)
+	}
+	if csp.NewHeaders(nil, nil) != nil {
+		t.Fatal("NewHeaders(nil, nil) != nil")
+	}
+}

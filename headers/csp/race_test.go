@@ -1,0 +1,5 @@
+//go:build race
+
+package csp_test
+
+const raceEnabled = true

@@ -1,0 +1,62 @@
+// Package headers sends security response headers: HSTS, a
+// Content-Security-Policy (built with package csp, with per-request
+// nonces and a report-only policy beside it), X-Frame-Options,
+// Referrer-Policy, Permissions-Policy, the cross-origin isolation headers
+// (COOP, CORP, COEP), Cache-Control, X-Content-Type-Options and
+// X-XSS-Protection: 0, and removes headers that advertise the server
+// stack.
+//
+// It is step 2 of Bulwark's request path, right after client identity, so
+// that every response carries the headers, including the problem
+// responses later guards write:
+//
+//	p, err := headers.New(headers.API()) // or HTML(), Strict(), adjusted
+//	if err != nil { … }
+//	handler = p.Handler(handler)
+//
+// # Profiles
+//
+// API() is for JSON (and equals the zero Options), HTML() for pages
+// rendered by the server (a strict nonce-based CSP; read the nonce with
+// csp.Nonce(r.Context())), Strict() the strictest preset. A Policy replaces
+// every header it manages, so an HTML() policy wrapped around the /app
+// routes inside a Strict() policy around everything yields exactly the
+// HTML profile on /app.
+//
+// # HSTS and proxies
+//
+// Strict-Transport-Security is sent only on requests that arrived over
+// HTTPS: the connection is TLS, or the client-identity guard (package
+// clientip) marked the request secure because a trusted proxy said so. The
+// package never reads X-Forwarded-Proto itself: any client can send it,
+// and an HSTS header on plain HTTP is ignored by browsers anyway.
+//
+// # Why X-XSS-Protection is 0
+//
+// "X-XSS-Protection: 1; mode=block", which older guides (and the seeds)
+// recommend, switched on the XSS auditor of legacy browsers. The auditor
+// was a source of vulnerabilities: attackers could make it disable
+// legitimate scripts on a page, and its block mode leaked information
+// across sites. Chrome and Edge removed it, Firefox never shipped one,
+// Safari dropped it; where it survives it does harm. "0" turns it off, as
+// OWASP recommends; CSP is the XSS defence that works.
+//
+// # Removing headers
+//
+// RemoveHeaders (default Server, X-Powered-By, X-AspNet-Version,
+// X-AspNetMvc-Version, X-Runtime, X-Generator) are deleted before the
+// handler runs. A header the handler sets afterwards is deleted only with
+// Options.RemoveOnWrite, which wraps the ResponseWriter (one allocation
+// per request, http.ResponseController keeps working); a reverse proxy
+// strips upstream headers with StripHeaders in ModifyResponse. Go's
+// net/http sets none of these headers itself.
+//
+// # Cost
+//
+// Every value is rendered once by New as a []string assigned straight
+// into the header map: a policy without a nonce allocates nothing per
+// request. A nonce costs 16 bytes from crypto/rand and one allocation for
+// the rendered header values, the nonce riding in the identity guard's
+// request state; without that guard in front, a context and a request
+// copy as well.
+package headers
