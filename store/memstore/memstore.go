@@ -9,12 +9,13 @@
 // therefore bounded by MaxKeys × (per-key overhead + key + value) plus the
 // members of sets.
 //
-// Measured per-key overhead (Go 1.26, amd64; 1,000,000 inserts into a store
-// capped at 100,000 keys, 16-byte keys, counters): about 200 bytes per live
-// key including the key itself, so the default cap of 100,000 keys costs
-// roughly 20 MB at most for counters. Values and set members add their own
-// length plus about 60 bytes per set member. TestMemoryBound checks this
-// figure.
+// Memory per key, measured on Go 1.26/amd64 with 17-byte keys (runtime
+// heap after GC, 100,000 keys): a counter about 135 bytes, and about 170
+// bytes in a store that has churned through ten times its cap (the maps keep
+// their grown size); a 16-byte value about 180 bytes; a set about 440 bytes
+// with one member plus about 45 bytes per further short member. So the
+// default cap of 100,000 counters costs under 20 MB. TestBounded checks the
+// churned counter figure.
 //
 // TTLs are honoured on every read: an expired entry is never returned, even
 // before it is removed. A background janitor removes expired entries, one
@@ -23,8 +24,10 @@
 //
 // Keys are spread over Options.Shards shards, each with its own mutex, LRU
 // list and expiry heap, so that goroutines working on different keys rarely
-// contend. The LRU order is kept per shard, so eviction is least recently
-// used within the key's shard: an approximation of global LRU.
+// contend. Recency is tracked per shard with the CLOCK algorithm (an access
+// sets a flag; the eviction hand gives flagged entries a second chance), so
+// eviction is approximately least recently used within the key's shard, and
+// a read never writes to any memory but its own entry's.
 //
 // memstore never blocks on I/O, so it ignores the contexts it is given.
 //
@@ -41,6 +44,7 @@ import (
 	"hash/maphash"
 	"math"
 	"math/bits"
+	"runtime"
 	"strconv"
 	"strings"
 	"sync"
@@ -80,8 +84,9 @@ var ErrNotInteger = errors.New("memstore: value is not an integer or out of rang
 
 // Options configure a Store. The zero value is ready to use.
 type Options struct {
-	// MaxKeys is the most keys the store holds at once; inserting beyond it
-	// evicts an expired entry, else the least recently used one. Default
+	// MaxKeys is the most keys the store holds at once. A new key beyond it
+	// takes the place of an expired entry of its shard if there is one, else
+	// of the shard's (approximately) least recently used entry. Default
 	// 100,000 (DefaultMaxKeys).
 	MaxKeys int `json:"max_keys" yaml:"max_keys"`
 	// MaxSetMembers is the most members one set holds. Once a set is full,
@@ -111,10 +116,17 @@ type Store struct {
 	shards     []shard
 	mask       uint64
 	seed       maphash.Seed
-	clock      func() time.Time
+	clock      func() time.Time // nil: time.Since(epoch), one monotonic read
 	epoch      time.Time
 	maxMembers int
-	maxKeys    int
+	maxKeys    int64
+
+	// count is the number of keys held, across shards, never above
+	// maxKeys. Every insert writes it, so it has a cache line of its own,
+	// away from the read-mostly fields every operation loads.
+	_     [64]byte
+	count atomic.Int64
+	_     [56]byte
 
 	closed    atomic.Bool
 	closeOnce sync.Once
@@ -134,23 +146,32 @@ const (
 
 // entry is one key. It is linked into its shard's LRU list and expiry heap.
 type entry struct {
-	key        string
+	// Fields an Incr reads and writes come first, to share a cache line.
+	key  string
+	exp  int64 // clock reading (ns since Store.epoch) at which it expires
+	n    int64
+	hidx int32
+	kind kind
+	ref  bool // used since the eviction hand last passed (CLOCK)
+
 	prev, next *entry
-	exp        int64 // clock reading (ns since Store.epoch) at which it expires
-	n          int64
-	val        []byte
-	set        map[string]struct{}
-	hidx       int32
-	kind       kind
+	x          *extra // nil for a counter
+}
+
+// extra holds what a value or set entry has beyond a counter, keeping entry
+// at 64 bytes: one cache line, one size class.
+type extra struct {
+	val []byte
+	set map[string]struct{}
 }
 
 type shard struct {
-	mu   sync.Mutex
-	m    map[string]*entry
-	root entry // LRU sentinel: root.next is the most recent, root.prev the least
-	heap []*entry
-	cap  int
-	_    [64]byte // keep neighbouring shards' mutexes off one cache line
+	mu    sync.Mutex
+	m     map[string]*entry
+	root  entry // LRU sentinel: root.next is the most recent, root.prev the least
+	heap  []*entry
+	store *Store
+	_     [64]byte // keep neighbouring shards' mutexes off one cache line
 }
 
 // New returns a Store configured by opts, with its janitor running unless
@@ -175,26 +196,23 @@ func New(opts Options) *Store {
 		n /= 2
 	}
 	clock := opts.Now
-	if clock == nil {
-		clock = time.Now
+	epoch := time.Now()
+	if clock != nil {
+		epoch = clock()
 	}
 	s := &Store{
 		shards:     make([]shard, n),
 		mask:       uint64(n - 1),
 		seed:       maphash.MakeSeed(),
 		clock:      clock,
-		epoch:      clock(),
+		epoch:      epoch,
 		maxMembers: maxMembers,
-		maxKeys:    maxKeys,
+		maxKeys:    int64(maxKeys),
 		stop:       make(chan struct{}),
 	}
-	base, extra := maxKeys/n, maxKeys%n
 	for i := range s.shards {
 		sh := &s.shards[i]
-		sh.cap = base
-		if i < extra {
-			sh.cap++
-		}
+		sh.store = s
 		sh.m = make(map[string]*entry)
 		sh.root.next, sh.root.prev = &sh.root, &sh.root
 	}
@@ -211,7 +229,12 @@ func New(opts Options) *Store {
 
 // now returns the clock's reading in nanoseconds since the store was made
 // (monotonic with the default clock).
-func (s *Store) now() int64 { return int64(s.clock().Sub(s.epoch)) }
+func (s *Store) now() int64 {
+	if s.clock == nil {
+		return int64(time.Since(s.epoch))
+	}
+	return int64(s.clock().Sub(s.epoch))
+}
 
 func (s *Store) shard(key string) *shard {
 	return &s.shards[maphash.String(s.seed, key)&s.mask]
@@ -250,12 +273,12 @@ func (s *Store) Incr(_ context.Context, key string, delta int64, ttl time.Durati
 			sh.mu.Unlock()
 			return 0, ErrWrongType
 		case kindValue:
-			v, err := strconv.ParseInt(string(e.val), 10, 64)
+			v, err := strconv.ParseInt(string(e.x.val), 10, 64)
 			if err != nil {
 				sh.mu.Unlock()
 				return 0, ErrNotInteger
 			}
-			e.kind, e.n, e.val = kindCounter, v, nil
+			e.kind, e.n, e.x = kindCounter, v, nil
 		}
 		sh.touch(e)
 	}
@@ -289,8 +312,8 @@ func (s *Store) Get(_ context.Context, key string) ([]byte, bool, error) {
 	case kindSet:
 		return nil, false, ErrWrongType
 	}
-	out := make([]byte, len(e.val))
-	copy(out, e.val)
+	out := make([]byte, len(e.x.val))
+	copy(out, e.x.val)
 	return out, true, nil
 }
 
@@ -358,11 +381,10 @@ func (s *Store) Take(_ context.Context, key string) ([]byte, bool, error) {
 	case kindCounter:
 		v = strconv.AppendInt(nil, e.n, 10)
 	default:
-		v = e.val // the entry is going away: hand over its private copy
+		v = e.x.val // the entry is going away: hand over its private copy
 		if v == nil {
 			v = []byte{}
 		}
-		e.val = nil
 	}
 	sh.remove(e)
 	return v, true, nil
@@ -399,7 +421,7 @@ func (s *Store) AddToSet(_ context.Context, key, member string, ttl time.Duratio
 	if e == nil {
 		e = sh.insert(key, expiry(now, ttl), now)
 		e.kind = kindSet
-		e.set = make(map[string]struct{}, 1)
+		e.x = &extra{set: make(map[string]struct{}, 1)}
 	} else {
 		if e.kind != kindSet {
 			return 0, ErrWrongType
@@ -407,10 +429,11 @@ func (s *Store) AddToSet(_ context.Context, key, member string, ttl time.Duratio
 		sh.touch(e)
 		sh.setExp(e, expiry(now, ttl))
 	}
-	if _, ok := e.set[member]; !ok && len(e.set) < s.maxMembers {
-		e.set[strings.Clone(member)] = struct{}{}
+	set := e.x.set
+	if _, ok := set[member]; !ok && len(set) < s.maxMembers {
+		set[strings.Clone(member)] = struct{}{}
 	}
-	return int64(len(e.set)), nil
+	return int64(len(set)), nil
 }
 
 // SetSize implements store.Sets.
@@ -430,7 +453,7 @@ func (s *Store) SetSize(_ context.Context, key string) (int64, error) {
 		return 0, ErrWrongType
 	}
 	sh.touch(e)
-	return int64(len(e.set)), nil
+	return int64(len(e.x.set)), nil
 }
 
 // IsMember implements store.Sets.
@@ -450,22 +473,13 @@ func (s *Store) IsMember(_ context.Context, key, member string) (bool, error) {
 		return false, ErrWrongType
 	}
 	sh.touch(e)
-	_, ok := e.set[member]
+	_, ok := e.x.set[member]
 	return ok, nil
 }
 
 // Len returns the number of keys held, including expired ones not yet
 // removed. It never exceeds Options.MaxKeys.
-func (s *Store) Len() int {
-	n := 0
-	for i := range s.shards {
-		sh := &s.shards[i]
-		sh.mu.Lock()
-		n += len(sh.m)
-		sh.mu.Unlock()
-	}
-	return n
-}
+func (s *Store) Len() int { return int(s.count.Load()) }
 
 // Sweep removes every expired entry now, locking one shard at a time. The
 // janitor does the same in the background; Sweep is for callers that
@@ -495,6 +509,7 @@ func (s *Store) Close() error {
 			sh.root.next, sh.root.prev = &sh.root, &sh.root
 			sh.mu.Unlock()
 		}
+		s.count.Store(0)
 	})
 	return nil
 }
@@ -534,11 +549,13 @@ func (s *Store) sweepShard(i int) bool {
 
 // setValue turns e into a value entry holding a private copy of v.
 func (e *entry) setValue(v []byte) {
-	e.kind, e.n, e.set = kindValue, 0, nil
-	if cap(e.val) > 2*len(v)+64 {
-		e.val = nil // don't pin a much larger old buffer
+	e.kind, e.n = kindValue, 0
+	// Reuse the buffer of a previous value (callers only ever get copies of
+	// it), unless it is much larger than needed.
+	if e.x == nil || e.x.set != nil || cap(e.x.val) > 2*len(v)+64 {
+		e.x = &extra{}
 	}
-	e.val = append(e.val[:0], v...)
+	e.x.val = append(e.x.val[:0], v...)
 }
 
 // The methods below require sh.mu.
@@ -556,11 +573,13 @@ func (sh *shard) get(key string, now int64) *entry {
 	return e
 }
 
-// insert adds a new entry for key (which must be absent), evicting first
-// when the shard is full.
+// insert adds a new entry for key (which must be absent). When the store is
+// full it takes the place of a victim: an expired entry of this shard, else
+// its least recently used one, else (an empty shard) one from another shard.
 func (sh *shard) insert(key string, exp, now int64) *entry {
-	if len(sh.m) >= sh.cap {
-		sh.evict(now)
+	s := sh.store
+	if !s.reserve() && !sh.evict(now) {
+		s.evictElsewhere(sh, now)
 	}
 	// Clone the key: a caller's string may share memory with a much larger
 	// one (a request header), which the store must not keep alive.
@@ -574,19 +593,71 @@ func (sh *shard) insert(key string, exp, now int64) *entry {
 	return e
 }
 
-// evict makes room for one entry: an expired one goes first, else the least
-// recently used.
-func (sh *shard) evict(now int64) {
-	if len(sh.heap) > 0 && sh.heap[0].exp <= now {
-		sh.remove(sh.heap[0])
-		return
-	}
-	if lru := sh.root.prev; lru != &sh.root {
-		sh.remove(lru)
+// reserve counts one more key, unless the store is full.
+func (s *Store) reserve() bool {
+	for {
+		c := s.count.Load()
+		if c >= s.maxKeys {
+			return false
+		}
+		if s.count.CompareAndSwap(c, c+1) {
+			return true
+		}
 	}
 }
 
+// evict unlinks one entry, the first to expire if it has expired, else the
+// least recently used, and leaves its place in the key count to the caller.
+// It reports false for an empty shard.
+func (sh *shard) evict(now int64) bool {
+	if len(sh.heap) > 0 && sh.heap[0].exp <= now {
+		sh.unlink(sh.heap[0])
+		return true
+	}
+	// Each pass either evicts or clears one flag, so this ends within
+	// len(sh.m)+1 passes.
+	for {
+		lru := sh.root.prev
+		if lru == &sh.root {
+			return false
+		}
+		if !lru.ref {
+			sh.unlink(lru)
+			return true
+		}
+		lru.ref = false
+		sh.moveToFront(lru)
+	}
+}
+
+// evictElsewhere evicts an entry from a shard other than own (whose lock the
+// caller holds). It only try-locks, so two shards never wait on each other.
+// The store is full, so some other shard holds a key.
+func (s *Store) evictElsewhere(own *shard, now int64) {
+	for {
+		for i := range s.shards {
+			sh := &s.shards[i]
+			if sh == own || !sh.mu.TryLock() {
+				continue
+			}
+			ok := sh.evict(now)
+			sh.mu.Unlock()
+			if ok {
+				return
+			}
+		}
+		runtime.Gosched()
+	}
+}
+
+// remove deletes e from the shard and the key count.
 func (sh *shard) remove(e *entry) {
+	sh.unlink(e)
+	sh.store.count.Add(-1)
+}
+
+// unlink deletes e from the shard's map, LRU list and heap.
+func (sh *shard) unlink(e *entry) {
 	delete(sh.m, e.key)
 	e.prev.next, e.next.prev = e.next, e.prev
 	e.prev, e.next = nil, nil
@@ -600,14 +671,21 @@ func (sh *shard) remove(e *entry) {
 		sh.fix(i)
 	}
 	e.hidx = -1
-	e.val, e.set = nil, nil
+	e.x = nil
 }
 
-// touch marks e as the most recently used entry.
+// touch marks e as used. Eviction approximates LRU with the CLOCK (second
+// chance) algorithm: an access only sets a flag in the entry, rather than
+// moving it in a list, which would write to two other entries' memory; the
+// eviction hand moves flagged entries to the front as it meets them.
 func (sh *shard) touch(e *entry) {
-	if sh.root.next == e {
-		return
+	if !e.ref {
+		e.ref = true
 	}
+}
+
+// moveToFront puts e at the most recent end of the LRU list.
+func (sh *shard) moveToFront(e *entry) {
 	e.prev.next, e.next.prev = e.next, e.prev
 	e.prev, e.next = &sh.root, sh.root.next
 	e.next.prev, sh.root.next = e, e

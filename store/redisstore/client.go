@@ -4,8 +4,35 @@
 //
 // It uses rueidis, whose automatic pipelining batches concurrent commands
 // from many goroutines onto few connections: under load a decision costs a
-// fraction of a round trip. Multi-key scripts keep all their keys in one
-// Redis Cluster hash slot through a {hash tag}.
+// fraction of a round trip. Every Store method is one round trip: a single
+// command, or a Lua script sent with EVALSHA (falling back to EVAL when the
+// server does not know it yet), so each read-modify-write is atomic on the
+// server.
+//
+// # Outages
+//
+// Every command runs under Options.Timeout (default 250ms). When Redis is
+// unreachable, slow, or restarting, methods return an error matching
+// store.ErrUnavailable within about that time, never hang and never panic;
+// each guard then applies its own outage policy (fail open, fail closed, or
+// fall back to local state). When Redis comes back, the same Store works
+// again: there is nothing to recreate. Open does not need Redis to be up
+// either: if the first connection fails, the Store keeps retrying in the
+// background of later calls (at most one attempt at a time, backing off up
+// to a second apart), and each call fails with store.ErrUnavailable until
+// one succeeds. Only a configuration error (a malformed URL, a rejected
+// password) makes Open fail.
+//
+// # Keys and Redis Cluster
+//
+// Every key is Options.Prefix (default "bulwark:") followed by the caller's
+// key; Store.Key shows the result. All of Store's commands and scripts touch
+// exactly one key, so they work unchanged on Redis Cluster. Packages that run
+// their own scripts over several keys (through Store.Client) must keep those
+// keys in one hash slot by putting the part they share in a hash tag, built
+// with Tag: Key(Tag(family) + ":members") and Key(Tag(family) + ":revoked")
+// hash alike. The prefix may not contain braces, so that it never overrides a
+// caller's tag.
 package redisstore
 
 import (
@@ -13,6 +40,7 @@ import (
 	"errors"
 	"fmt"
 	"net"
+	"net/url"
 	"strings"
 	"time"
 
@@ -25,56 +53,101 @@ import (
 // sensible default.
 type Options struct {
 	// URL is a redis:// or rediss:// (TLS) URL, e.g.
-	// "redis://:password@127.0.0.1:6379/0". Required.
+	// "redis://:password@127.0.0.1:6379/0"; unix:///path/to/socket also
+	// works. Several Redis Cluster nodes are given as extra addr query
+	// parameters ("redis://10.0.0.1:6379?addr=10.0.0.2:6379"). Required.
 	URL string `json:"url" yaml:"url"`
 	// Prefix is prepended to every key, so that several applications can
-	// share one Redis. Default "bulwark:".
+	// share one Redis. It may not contain '{' or '}' (see the package doc on
+	// Redis Cluster). Default "bulwark:" (DefaultPrefix).
 	Prefix string `json:"prefix" yaml:"prefix"`
 	// Timeout bounds every command, including the wait for a connection.
-	// Default 250ms: a guard that cannot get an answer quickly applies its
-	// outage policy rather than stalling the request.
+	// A guard that cannot get an answer quickly applies its outage policy
+	// rather than stalling the request. Default 250ms (DefaultTimeout).
 	Timeout time.Duration `json:"timeout" yaml:"timeout"`
-	// DialTimeout bounds establishing a connection. Default 1s.
+	// DialTimeout bounds establishing a connection (TCP and, for rediss://,
+	// TLS). Default 1s (DefaultDialTimeout).
 	DialTimeout time.Duration `json:"dial_timeout" yaml:"dial_timeout"`
 }
 
-// DefaultPrefix is the key prefix used when Options.Prefix is empty.
-const DefaultPrefix = "bulwark:"
+// Defaults for Options.
+const (
+	DefaultPrefix      = "bulwark:"
+	DefaultTimeout     = 250 * time.Millisecond
+	DefaultDialTimeout = time.Second
+)
 
-// NewClient parses opts.URL and returns a connected rueidis client with
-// Bulwark's defaults (auto-pipelining on, client-side caching off). It does
-// not require Redis to be up: commands fail with store.ErrUnavailable until
-// it is, and the client reconnects on its own.
-func NewClient(opts Options) (rueidis.Client, error) {
-	if opts.URL == "" {
-		return nil, errors.New("redisstore: URL is required (redis://host:port/db or rediss:// for TLS)")
+// withDefaults validates opts and fills in defaults. Its errors never
+// contain the URL's password.
+func (o Options) withDefaults() (Options, error) {
+	if o.URL == "" {
+		return o, errors.New("redisstore: URL is required (redis://host:port/db, or rediss:// for TLS)")
 	}
-	if !strings.HasPrefix(opts.URL, "redis://") && !strings.HasPrefix(opts.URL, "rediss://") && !strings.HasPrefix(opts.URL, "unix://") {
-		return nil, fmt.Errorf("redisstore: URL %q must start with redis:// or rediss://", redactURL(opts.URL))
+	if !strings.HasPrefix(o.URL, "redis://") && !strings.HasPrefix(o.URL, "rediss://") && !strings.HasPrefix(o.URL, "unix://") {
+		return o, fmt.Errorf("redisstore: URL %q must start with redis://, rediss:// (TLS) or unix://", redactURL(o.URL))
 	}
-	co, err := rueidis.ParseURL(opts.URL)
+	if o.Prefix == "" {
+		o.Prefix = DefaultPrefix
+	}
+	if strings.ContainsAny(o.Prefix, "{}") {
+		return o, fmt.Errorf("redisstore: Prefix %q contains a brace: a hash tag in the prefix would put every key in one Redis Cluster slot and override callers' tags; remove the braces", o.Prefix)
+	}
+	if o.Timeout < 0 || o.DialTimeout < 0 {
+		return o, fmt.Errorf("redisstore: Timeout (%s) and DialTimeout (%s) must not be negative; use 0 for the defaults (%s, %s)", o.Timeout, o.DialTimeout, DefaultTimeout, DefaultDialTimeout)
+	}
+	if o.Timeout == 0 {
+		o.Timeout = DefaultTimeout
+	}
+	if o.DialTimeout == 0 {
+		o.DialTimeout = DefaultDialTimeout
+	}
+	return o, nil
+}
+
+// clientOption turns validated opts into rueidis options.
+func clientOption(o Options) (rueidis.ClientOption, error) {
+	co, err := rueidis.ParseURL(o.URL)
 	if err != nil {
-		return nil, fmt.Errorf("redisstore: invalid URL %q: %w", redactURL(opts.URL), err)
+		// url.Error repeats the whole URL, password included: keep only
+		// its cause.
+		var ue *url.Error
+		if errors.As(err, &ue) {
+			err = ue.Err
+		}
+		return co, fmt.Errorf("redisstore: invalid URL %q: %s", redactURL(o.URL), redactIn(err.Error(), o.URL))
 	}
-	dial := opts.DialTimeout
-	if dial <= 0 {
-		dial = time.Second
-	}
-	co.Dialer.Timeout = dial
-	co.ConnWriteTimeout = withDefault(opts.Timeout, 250*time.Millisecond) * 4
-	co.DisableCache = true
+	co.Dialer.Timeout = o.DialTimeout
+	// A connection whose writes stall this long is considered dead and
+	// replaced; it also paces the keep-alive pings that detect a silent
+	// peer.
+	co.ConnWriteTimeout = max(4*o.Timeout, time.Second)
+	co.DisableCache = true // Bulwark's state must not be served stale
 	co.DisableRetry = true // a guard decides what a failed decision means
-	return rueidis.NewClient(co)
+	return co, nil
 }
 
-func withDefault(d, def time.Duration) time.Duration {
-	if d <= 0 {
-		return def
+// NewClient validates opts and returns a rueidis client with Bulwark's
+// defaults (auto-pipelining on, client-side caching and retries off). It
+// tries to connect once, waiting at most opts.DialTimeout, but does not
+// require Redis to be up: if that fails, the client connects on a later
+// command (see the package doc on outages), and until then commands fail
+// with errors that Unavailable maps to store.ErrUnavailable. NewClient fails
+// only for a configuration error, or when Redis answers but refuses the
+// connection (a wrong password).
+func NewClient(opts Options) (rueidis.Client, error) {
+	o, err := opts.withDefaults()
+	if err != nil {
+		return nil, err
 	}
-	return d
+	co, err := clientOption(o)
+	if err != nil {
+		return nil, err
+	}
+	return newLazyClient(co, o.URL)
 }
 
-// redactURL hides a password in a Redis URL for error messages.
+// redactURL hides the user information (and so a password) of a Redis URL
+// for error messages.
 func redactURL(u string) string {
 	at := strings.LastIndexByte(u, '@')
 	scheme := strings.Index(u, "://")
@@ -82,6 +155,23 @@ func redactURL(u string) string {
 		return u
 	}
 	return u[:scheme+3] + "REDACTED" + u[at:]
+}
+
+// redactIn removes the password of rawURL from msg, in case a parser quoted
+// it.
+func redactIn(msg, rawURL string) string {
+	at := strings.LastIndexByte(rawURL, '@')
+	scheme := strings.Index(rawURL, "://")
+	if at < 0 || scheme < 0 || at < scheme {
+		return msg
+	}
+	userinfo := rawURL[scheme+3 : at]
+	if i := strings.IndexByte(userinfo, ':'); i >= 0 {
+		if pw := userinfo[i+1:]; pw != "" {
+			msg = strings.ReplaceAll(msg, pw, "REDACTED")
+		}
+	}
+	return msg
 }
 
 // Unavailable wraps err as a store.UnavailableError when it is a network or
@@ -93,8 +183,11 @@ func Unavailable(op string, err error) error {
 	var ne net.Error
 	var re *rueidis.RedisError
 	switch {
+	case errors.Is(err, store.ErrUnavailable):
+		return err
 	case errors.Is(err, context.DeadlineExceeded), errors.Is(err, context.Canceled),
-		errors.Is(err, rueidis.ErrClosing), errors.As(err, &ne), isConnErr(err):
+		errors.Is(err, rueidis.ErrClosing), errors.Is(err, errNotConnected),
+		errors.As(err, &ne), isConnErr(err):
 		return &store.UnavailableError{Op: op, Err: err}
 	case errors.As(err, &re) && (strings.HasPrefix(re.Error(), "LOADING") || strings.HasPrefix(re.Error(), "MASTERDOWN") || strings.HasPrefix(re.Error(), "CLUSTERDOWN") || strings.HasPrefix(re.Error(), "TRYAGAIN")):
 		return &store.UnavailableError{Op: op, Err: err}

@@ -44,8 +44,8 @@ type Factory struct {
 	Unit time.Duration
 }
 
-// Clock is a fake clock safe for concurrent use. Its zero value is not
-// usable; use NewClock.
+// Clock is a fake clock, safe for concurrent use, that moves only when
+// advanced. Its zero value reads the Unix epoch.
 type Clock struct {
 	ns atomic.Int64
 }
@@ -279,18 +279,18 @@ func testIncrDelta(e *env) {
 func testIncrConcurrent(e *env) {
 	const workers, each = 50, 20
 	var wg sync.WaitGroup
-	var failed atomic.Value
+	var failed firstError
 	for range workers {
 		wg.Go(func() {
 			for range each {
 				if _, err := e.s.Incr(e.ctx, "c", 1, 10*e.u); err != nil {
-					failed.Store(err)
+					failed.set(err)
 				}
 			}
 		})
 	}
 	wg.Wait()
-	if err := failed.Load(); err != nil {
+	if err := failed.get(); err != nil {
 		e.t.Fatalf("concurrent Incr: %v", err)
 	}
 	if n := e.incr("c", 0, 10*e.u); n != workers*each {
@@ -400,7 +400,7 @@ func testSetNXExclusive(e *env) {
 	for round := range 5 {
 		key := fmt.Sprint("lock-", round)
 		var wins atomic.Int32
-		var failed atomic.Value
+		var failed firstError
 		start := make(chan struct{})
 		var wg sync.WaitGroup
 		for i := range workers {
@@ -408,7 +408,7 @@ func testSetNXExclusive(e *env) {
 				<-start
 				ok, err := e.s.SetNX(e.ctx, key, []byte(fmt.Sprint(i)), 10*e.u)
 				if err != nil {
-					failed.Store(err)
+					failed.set(err)
 				}
 				if ok {
 					wins.Add(1)
@@ -417,7 +417,7 @@ func testSetNXExclusive(e *env) {
 		}
 		close(start)
 		wg.Wait()
-		if err := failed.Load(); err != nil {
+		if err := failed.get(); err != nil {
 			e.t.Fatalf("SetNX: %v", err)
 		}
 		if n := wins.Load(); n != 1 {
@@ -451,7 +451,7 @@ func testTakeAtMostOnce(e *env) {
 		key := fmt.Sprint("once-", round)
 		e.set(key, "secret", 10*e.u)
 		var got atomic.Int32
-		var failed atomic.Value
+		var failed firstError
 		start := make(chan struct{})
 		var wg sync.WaitGroup
 		for range workers {
@@ -459,19 +459,19 @@ func testTakeAtMostOnce(e *env) {
 				<-start
 				v, ok, err := e.s.Take(e.ctx, key)
 				if err != nil {
-					failed.Store(err)
+					failed.set(err)
 				}
 				if ok {
 					got.Add(1)
 					if string(v) != "secret" {
-						failed.Store(fmt.Errorf("Take returned %q", v))
+						failed.set(fmt.Errorf("the value taken is %q", v))
 					}
 				}
 			})
 		}
 		close(start)
 		wg.Wait()
-		if err := failed.Load(); err != nil {
+		if err := failed.get(); err != nil {
 			e.t.Fatalf("Take: %v", err)
 		}
 		if n := got.Load(); n != 1 {
@@ -626,4 +626,24 @@ func testClosed(e *env) {
 			e.t.Errorf("%s on a closed store: err = %v; want store.ErrClosed and store.ErrUnavailable", op, err)
 		}
 	}
+}
+
+// firstError keeps the first error reported from several goroutines.
+type firstError struct {
+	mu  sync.Mutex
+	err error
+}
+
+func (f *firstError) set(err error) {
+	f.mu.Lock()
+	if f.err == nil {
+		f.err = err
+	}
+	f.mu.Unlock()
+}
+
+func (f *firstError) get() error {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	return f.err
 }
