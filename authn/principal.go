@@ -33,6 +33,11 @@ type Principal struct {
 	// Claims holds the remaining decoded claims or attributes; read them
 	// with Claim.
 	Claims map[string]any
+	// ID, when set, is the principal's stable identifier, Method + ":" +
+	// Subject, precomputed by authenticators that reuse one Principal for
+	// many requests (a verified-token cache) so that WithPrincipal does not
+	// build it on every request. WithPrincipal derives it when empty.
+	ID string
 }
 
 // HasRole reports whether p has role r.
@@ -69,7 +74,11 @@ func WithPrincipal(r *http.Request, p *Principal) *http.Request {
 	r, st := reqctx.Ensure(r)
 	st.Principal = p
 	if p != nil {
-		st.PrincipalID = p.Method + ":" + p.Subject
+		if p.ID != "" {
+			st.PrincipalID = p.ID
+		} else {
+			st.PrincipalID = p.Method + ":" + p.Subject
+		}
 	} else {
 		st.PrincipalID = ""
 	}

@@ -1,0 +1,256 @@
+package authn
+
+import (
+	"errors"
+	"net/http"
+	"strings"
+
+	"github.com/bulwark-go/bulwark/audit"
+	"github.com/bulwark-go/bulwark/problem"
+	"github.com/bulwark-go/bulwark/store"
+)
+
+// Options configure a Guard: the authentication step of the request path.
+// The zero value of every field but Authenticator is a sensible default.
+type Options struct {
+	// Authenticator identifies callers. Required. Combine several with
+	// AnyOf / AllOf.
+	Authenticator Authenticator `json:"-" yaml:"-"`
+	// Realm names the protection space in WWW-Authenticate challenges.
+	// Default "api".
+	Realm string `json:"realm" yaml:"realm"`
+	// Audit receives exactly one event per denial. Default: none.
+	Audit audit.Sink `json:"-" yaml:"-"`
+	// ErrorHandler writes denials, so an application can shape its own 401
+	// and 403 bodies. Default problem.Write (RFC 9457 problem+json).
+	ErrorHandler problem.Handler `json:"-" yaml:"-"`
+	// Guard names the guard in audit events. Default "authn".
+	Guard string `json:"guard" yaml:"guard"`
+}
+
+// Guard runs an Authenticator in front of handlers and records the
+// principal in the request context. It is immutable after New and safe for
+// concurrent use.
+type Guard struct {
+	auth      Authenticator
+	realm     string
+	challenge string // the plain challenge: no error code
+	bearer    string // `Bearer realm="..."`, prefix of error challenges
+	deny      problem.Denier
+}
+
+// New validates opts and returns a Guard.
+func New(opts Options) (*Guard, error) {
+	if opts.Authenticator == nil {
+		return nil, errors.New("authn: Options.Authenticator is required (e.g. a *jwt.Verifier, or authn.AnyOf(...))")
+	}
+	realm := opts.Realm
+	if realm == "" {
+		realm = "api"
+	}
+	guard := opts.Guard
+	if guard == "" {
+		guard = "authn"
+	}
+	g := &Guard{
+		auth:   opts.Authenticator,
+		realm:  realm,
+		bearer: "Bearer realm=" + quote(realm),
+		deny:   problem.Denier{Guard: guard, Audit: opts.Audit, Handler: opts.ErrorHandler},
+	}
+	g.challenge = challengeOf(opts.Authenticator, realm)
+	if g.challenge == "" {
+		g.challenge = g.bearer
+	}
+	return g, nil
+}
+
+// Require returns middleware that admits only authenticated requests; see
+// Guard.Require. It panics if opts is invalid (a nil Authenticator): use it
+// for static configuration, and New where the options come from a file.
+func Require(opts Options) func(http.Handler) http.Handler {
+	g := must(New(opts))
+	return g.Require
+}
+
+// Optional returns middleware that authenticates when a credential is
+// present; see Guard.Optional. It panics if opts is invalid.
+func Optional(opts Options) func(http.Handler) http.Handler {
+	g := must(New(opts))
+	return g.Optional
+}
+
+func must(g *Guard, err error) *Guard {
+	if err != nil {
+		panic(err)
+	}
+	return g
+}
+
+// Check is the pure decision of Require: the principal, or the problem to
+// answer with (401 with a WWW-Authenticate challenge when the request
+// carries no or a bad credential, 503 when a backing store is down).
+func (g *Guard) Check(r *http.Request) (*Principal, *problem.Problem) {
+	p, err := g.auth.Authenticate(r)
+	if err == nil && p != nil {
+		return p, nil
+	}
+	if err == nil || errors.Is(err, ErrNoCredentials) {
+		return nil, g.missing()
+	}
+	return nil, g.refusal(err)
+}
+
+// Require wraps next so that only authenticated requests reach it. A
+// request without credentials gets 401 with `WWW-Authenticate: Bearer
+// realm="..."` (reason token_missing); an invalid one gets 401 with
+// `error="invalid_token", error_description="..."` (RFC 6750 §3). The
+// principal is recorded with WithPrincipal; read it with FromContext.
+func (g *Guard) Require(next http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		p, prob := g.Check(r)
+		if prob != nil {
+			g.deny.Deny(w, r, prob)
+			return
+		}
+		next.ServeHTTP(w, WithPrincipal(r, p))
+	})
+}
+
+// Optional wraps next so that a request without credentials passes
+// anonymously (FromContext reports false), while a request that presents a
+// credential must present a valid one: an invalid or expired token is
+// still refused with 401, never downgraded to anonymous.
+func (g *Guard) Optional(next http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		p, err := g.auth.Authenticate(r)
+		if err == nil && p != nil {
+			next.ServeHTTP(w, WithPrincipal(r, p))
+			return
+		}
+		if err == nil || errors.Is(err, ErrNoCredentials) {
+			next.ServeHTTP(w, r)
+			return
+		}
+		g.deny.Deny(w, r, g.refusal(err))
+	})
+}
+
+// RequireScope returns middleware admitting authenticated callers that
+// hold every one of scopes. Others get 403 problem+json (type
+// insufficient-scope, reason insufficient_scope) with the RFC 6750
+// challenge `Bearer realm="...", error="insufficient_scope",
+// scope="..."`; a request with no principal gets 401. Use it after Require
+// or Optional.
+func (g *Guard) RequireScope(scopes ...string) func(http.Handler) http.Handler {
+	scope := strings.Join(scopes, " ")
+	challenge := g.bearer + `, error="insufficient_scope", scope=` + quote(scope)
+	detail := "this operation requires the scope " + scope
+	req := append([]string(nil), scopes...)
+	return g.requireGrant(func(p *Principal) bool {
+		for _, s := range req {
+			if !p.HasScope(s) {
+				return false
+			}
+		}
+		return true
+	}, func() *problem.Problem {
+		return problem.Forbidden(problem.TypeInsufficientScope, detail).
+			WithHeader("WWW-Authenticate", challenge).
+			WithReason("insufficient_scope").With("required_scopes", req)
+	})
+}
+
+// RequireRole returns middleware admitting authenticated callers that hold
+// at least one of roles; others get 403 (reason missing_role) with the
+// challenge `Bearer realm="...", error="insufficient_scope"`.
+func (g *Guard) RequireRole(roles ...string) func(http.Handler) http.Handler {
+	detail := "this operation requires the role " + strings.Join(roles, " or ")
+	challenge := g.bearer + `, error="insufficient_scope"`
+	req := append([]string(nil), roles...)
+	return g.requireGrant(func(p *Principal) bool {
+		for _, role := range req {
+			if p.HasRole(role) {
+				return true
+			}
+		}
+		return false
+	}, func() *problem.Problem {
+		return problem.Forbidden(problem.TypeForbidden, detail).
+			WithHeader("WWW-Authenticate", challenge).
+			WithReason("missing_role").With("required_roles", req)
+	})
+}
+
+func (g *Guard) requireGrant(ok func(*Principal) bool, denial func() *problem.Problem) func(http.Handler) http.Handler {
+	return func(next http.Handler) http.Handler {
+		return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+			p, found := FromContext(r.Context())
+			if !found {
+				prob := g.missing()
+				prob.Reason = "no_principal"
+				g.deny.Deny(w, r, prob)
+				return
+			}
+			if !ok(p) {
+				g.deny.Deny(w, r, denial())
+				return
+			}
+			next.ServeHTTP(w, r)
+		})
+	}
+}
+
+// missing is the answer to a request without credentials: a challenge
+// without an error code (RFC 6750 §3.1).
+func (g *Guard) missing() *problem.Problem {
+	return problem.Unauthorized(problem.TypeUnauthorized, g.challenge, "authentication is required").
+		WithReason("token_missing")
+}
+
+// refusal turns an authenticator's error into the problem to send, adding
+// the RFC 6750 challenge for 401s and 400s that lack one.
+func (g *Guard) refusal(err error) *problem.Problem {
+	p, ok := problem.As(err)
+	if !ok {
+		if errors.Is(err, store.ErrUnavailable) {
+			return problem.Unavailable(0, "authentication is temporarily unavailable").
+				WithReason("authn_unavailable").WithErr(err)
+		}
+		p = problem.New(http.StatusUnauthorized, problem.TypeUnauthorized, "authentication failed").
+			WithReason("authn_error").WithErr(err)
+	}
+	if p.Header("WWW-Authenticate") != "" {
+		return p
+	}
+	switch {
+	case p.Status == http.StatusUnauthorized && p.Type == problem.TypeInvalidToken:
+		p.WithHeader("WWW-Authenticate", g.bearer+`, error="invalid_token", error_description=`+errorDescription(p.Detail))
+	case p.Status == http.StatusBadRequest:
+		p.WithHeader("WWW-Authenticate", g.bearer+`, error="invalid_request", error_description=`+errorDescription(p.Detail))
+	case p.Status == http.StatusUnauthorized:
+		p.WithHeader("WWW-Authenticate", g.challenge)
+	}
+	return p
+}
+
+// errorDescription quotes s for the error_description attribute, keeping
+// only the characters RFC 6750 §3 allows (%x20-21 / %x23-5B / %x5D-7E).
+func errorDescription(s string) string {
+	var b strings.Builder
+	b.Grow(len(s) + 2)
+	b.WriteByte('"')
+	for i := 0; i < len(s); i++ {
+		c := s[i]
+		if c >= 0x20 && c <= 0x7e && c != '"' && c != '\\' {
+			b.WriteByte(c)
+		}
+	}
+	b.WriteByte('"')
+	return b.String()
+}
+
+func incomplete() error {
+	return problem.New(http.StatusUnauthorized, problem.TypeUnauthorized,
+		"this resource requires several credentials; some are missing").WithReason("credentials_incomplete")
+}

@@ -1,0 +1,365 @@
+package jwt
+
+import (
+	"bytes"
+	"crypto/ecdsa"
+	"crypto/ed25519"
+	"crypto/rsa"
+	"encoding/base64"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"math/big"
+	"slices"
+)
+
+// errNotSigning marks a JWK that is well formed but not a signature key we
+// use (use "enc", key_ops without sign/verify, an algorithm or curve we do
+// not support): a JWKS skips it instead of failing.
+var errNotSigning = errors.New("jwt: not a supported signature key")
+
+// maxJWKSize bounds one JWK document; maxJWKSKeys the keys of a set.
+const (
+	maxJWKSize  = 1 << 20
+	maxJWKSKeys = 100
+)
+
+// ParseJWK reads one JSON Web Key (RFC 7517) and binds it to its "alg"
+// member, or to defaultAlg when it has none (EC and Ed25519 keys imply
+// theirs; RSA and oct keys need one). A JWK whose "use" is not "sig", whose
+// "key_ops" allow neither sign nor verify, or whose alg disagrees with its
+// key type or curve is refused. Member names are matched exactly (JOSE
+// names are case-sensitive) and base64url values must be canonical and
+// unpadded.
+func ParseJWK(data []byte, defaultAlg string) (*Key, error) {
+	if len(data) > maxJWKSize {
+		return nil, errors.New("jwt: JWK too large")
+	}
+	var m map[string]json.RawMessage
+	if err := json.Unmarshal(data, &m); err != nil || m == nil {
+		return nil, fmt.Errorf("jwt: invalid JWK JSON: %v", err)
+	}
+	return parseJWKMembers(m, defaultAlg)
+}
+
+// JWKSOptions control ParseJWKS.
+type JWKSOptions struct {
+	// DefaultAlg is used for keys without an "alg" member (some identity
+	// providers omit it on RSA keys). Default: none, such keys are refused
+	// unless their curve implies the algorithm.
+	DefaultAlg string
+	// AllowSymmetric admits "oct" (HMAC) keys. Leave it false for sets
+	// fetched from a URL: a secret key in a published document is no
+	// secret.
+	AllowSymmetric bool
+}
+
+// ParseJWKS reads a JSON Web Key Set ({"keys":[...]}). Keys that are not
+// signature keys we support (use "enc", RSA-OAEP keys, unknown curves) are
+// skipped; a malformed signature key (bad point, short or ROCA-weak RSA
+// modulus, short secret), two keys with one kid, or a set mixing HMAC
+// secrets with public keys fail the whole set, which is then ambiguous or
+// suspect.
+func ParseJWKS(data []byte, opts JWKSOptions) ([]*Key, error) {
+	if len(data) > maxJWKSize {
+		return nil, errors.New("jwt: JWKS too large")
+	}
+	var doc map[string]json.RawMessage
+	if err := json.Unmarshal(data, &doc); err != nil || doc == nil {
+		return nil, fmt.Errorf("jwt: invalid JWKS JSON: %v", err)
+	}
+	rawKeys, ok := doc["keys"]
+	if !ok {
+		return nil, errors.New(`jwt: JWKS has no "keys" member`)
+	}
+	var members []map[string]json.RawMessage
+	if err := json.Unmarshal(rawKeys, &members); err != nil {
+		return nil, fmt.Errorf(`jwt: JWKS "keys" must be an array of objects: %v`, err)
+	}
+	if len(members) > maxJWKSKeys {
+		return nil, fmt.Errorf("jwt: JWKS holds %d keys; at most %d are accepted", len(members), maxJWKSKeys)
+	}
+	var keys []*Key
+	seen := map[string]bool{}
+	symmetric, asymmetric := false, false
+	for i, m := range members {
+		if m == nil {
+			return nil, fmt.Errorf("jwt: JWKS key %d is not an object", i)
+		}
+		k, err := parseJWKMembers(m, opts.DefaultAlg)
+		if errors.Is(err, errNotSigning) {
+			continue
+		}
+		if err != nil {
+			return nil, fmt.Errorf("jwt: JWKS key %d: %w", i, err)
+		}
+		if k.Symmetric() {
+			if !opts.AllowSymmetric {
+				return nil, errors.New("jwt: JWKS holds an HMAC (oct) key; secret keys are never accepted from a key set that may be published")
+			}
+			symmetric = true
+		} else {
+			asymmetric = true
+		}
+		if k.id != "" {
+			if seen[k.id] {
+				return nil, fmt.Errorf("jwt: JWKS holds two keys with kid %s; the set is ambiguous", quoteForError(k.id))
+			}
+			seen[k.id] = true
+		}
+		keys = append(keys, k)
+	}
+	if symmetric && asymmetric {
+		return nil, errors.New("jwt: JWKS mixes HMAC secrets with public keys; keep them in separate sets")
+	}
+	return keys, nil
+}
+
+func parseJWKMembers(m map[string]json.RawMessage, defaultAlg string) (*Key, error) {
+	str := func(name string) (string, bool, error) {
+		raw, ok := m[name]
+		if !ok {
+			return "", false, nil
+		}
+		var s string
+		if err := json.Unmarshal(raw, &s); err != nil {
+			return "", true, fmt.Errorf("jwt: JWK member %q must be a string", name)
+		}
+		return s, true, nil
+	}
+	kty, _, err := str("kty")
+	if err != nil {
+		return nil, err
+	}
+	kid, _, err := str("kid")
+	if err != nil {
+		return nil, err
+	}
+	if len(kid) > maxKidLen {
+		return nil, fmt.Errorf("jwt: JWK kid is %d bytes; at most %d are allowed", len(kid), maxKidLen)
+	}
+	if use, ok, err := str("use"); err != nil {
+		return nil, err
+	} else if ok && use != "sig" {
+		return nil, fmt.Errorf("%w: use is %q, not \"sig\"", errNotSigning, use)
+	}
+	_, hasD := m["d"]
+	if raw, ok := m["key_ops"]; ok {
+		var ops []string
+		if err := json.Unmarshal(raw, &ops); err != nil {
+			return nil, errors.New(`jwt: JWK "key_ops" must be an array of strings`)
+		}
+		if !slices.Contains(ops, "verify") && !slices.Contains(ops, "sign") {
+			return nil, fmt.Errorf("%w: key_ops %v allow neither sign nor verify", errNotSigning, ops)
+		}
+	}
+	alg, hasAlg, err := str("alg")
+	if err != nil {
+		return nil, err
+	}
+	if hasAlg {
+		if _, ok := algorithms[alg]; !ok {
+			return nil, fmt.Errorf("%w: alg %s", errNotSigning, quoteForError(alg))
+		}
+	}
+	b64member := func(name string, required bool) ([]byte, error) {
+		s, ok, err := str(name)
+		if err != nil {
+			return nil, err
+		}
+		if !ok {
+			if required {
+				return nil, fmt.Errorf("jwt: %s JWK lacks %q", kty, name)
+			}
+			return nil, nil
+		}
+		b, err := decodeB64Member(s)
+		if err != nil {
+			return nil, fmt.Errorf("jwt: JWK member %q: %w", name, err)
+		}
+		return b, nil
+	}
+	var material any
+	switch kty {
+	case "oct":
+		k, err := b64member("k", true)
+		if err != nil {
+			return nil, err
+		}
+		if !hasAlg {
+			if defaultAlg == "" {
+				return nil, errors.New(`jwt: oct JWK needs an "alg" (HS256, HS384 or HS512)`)
+			}
+			alg = defaultAlg
+		}
+		material = k
+	case "RSA":
+		n, err := b64member("n", true)
+		if err != nil {
+			return nil, err
+		}
+		e, err := b64member("e", true)
+		if err != nil {
+			return nil, err
+		}
+		if len(n) == 0 || n[0] == 0 || len(e) == 0 || e[0] == 0 || len(e) > 4 {
+			return nil, errors.New("jwt: RSA JWK n and e must be minimal non-empty big-endian integers (RFC 7518 §6.3.1)")
+		}
+		eInt := new(big.Int).SetBytes(e)
+		if !eInt.IsInt64() || eInt.Int64() > 1<<31-1 {
+			return nil, errors.New("jwt: RSA JWK exponent is too large")
+		}
+		pub := rsa.PublicKey{N: new(big.Int).SetBytes(n), E: int(eInt.Int64())}
+		if hasD {
+			priv, err := rsaPrivateFromJWK(pub, b64member)
+			if err != nil {
+				return nil, err
+			}
+			material = priv
+		} else {
+			material = &pub
+		}
+		if !hasAlg {
+			if defaultAlg == "" {
+				return nil, errors.New(`jwt: RSA JWK needs an "alg" (RS256, RS384, RS512, PS256, PS384 or PS512)`)
+			}
+			alg = defaultAlg
+		}
+	case "EC":
+		crv, _, err := str("crv")
+		if err != nil {
+			return nil, err
+		}
+		implied, err := algForCurve(crv)
+		if err != nil {
+			return nil, fmt.Errorf("%w: curve %s", errNotSigning, quoteForError(crv))
+		}
+		if !hasAlg {
+			alg = implied
+		} else if alg != implied {
+			return nil, fmt.Errorf("jwt: EC JWK on %s cannot be used with alg %s (it needs %s)", crv, alg, implied)
+		}
+		a := algorithms[alg]
+		size := (a.curve.Params().BitSize + 7) / 8
+		x, err := b64member("x", true)
+		if err != nil {
+			return nil, err
+		}
+		y, err := b64member("y", true)
+		if err != nil {
+			return nil, err
+		}
+		if len(x) != size || len(y) != size {
+			return nil, fmt.Errorf("jwt: EC JWK coordinates must be %d bytes on %s", size, crv)
+		}
+		point := make([]byte, 0, 1+2*size)
+		point = append(append(append(point, 4), x...), y...)
+		pub, err := ecdsa.ParseUncompressedPublicKey(a.curve, point)
+		if err != nil {
+			return nil, fmt.Errorf("jwt: EC JWK is not a point on %s: %w", crv, err)
+		}
+		material = pub
+		if hasD {
+			d, err := b64member("d", true)
+			if err != nil {
+				return nil, err
+			}
+			if len(d) != size {
+				return nil, fmt.Errorf("jwt: EC JWK d must be %d bytes", size)
+			}
+			priv, err := ecdsa.ParseRawPrivateKey(a.curve, d)
+			if err != nil {
+				return nil, fmt.Errorf("jwt: invalid EC private key: %w", err)
+			}
+			if !priv.PublicKey.Equal(pub) {
+				return nil, errors.New("jwt: EC JWK d does not match x and y")
+			}
+			material = priv
+		}
+	case "OKP":
+		crv, _, err := str("crv")
+		if err != nil {
+			return nil, err
+		}
+		if crv != "Ed25519" {
+			return nil, fmt.Errorf("%w: OKP curve %s", errNotSigning, quoteForError(crv))
+		}
+		if !hasAlg {
+			alg = EdDSA
+		} else if alg != EdDSA {
+			return nil, fmt.Errorf("jwt: Ed25519 JWK cannot be used with alg %s", alg)
+		}
+		x, err := b64member("x", true)
+		if err != nil {
+			return nil, err
+		}
+		if len(x) != ed25519.PublicKeySize {
+			return nil, errors.New("jwt: Ed25519 JWK x must be 32 bytes")
+		}
+		material = ed25519.PublicKey(x)
+		if hasD {
+			d, err := b64member("d", true)
+			if err != nil {
+				return nil, err
+			}
+			if len(d) != ed25519.SeedSize {
+				return nil, errors.New("jwt: Ed25519 JWK d must be 32 bytes")
+			}
+			priv := ed25519.NewKeyFromSeed(d)
+			if !bytes.Equal(priv.Public().(ed25519.PublicKey), x) {
+				return nil, errors.New("jwt: Ed25519 JWK d does not match x")
+			}
+			material = priv
+		}
+	case "":
+		return nil, errors.New(`jwt: JWK lacks "kty"`)
+	default:
+		return nil, fmt.Errorf("%w: kty %s", errNotSigning, quoteForError(kty))
+	}
+	if a := algorithms[alg]; a != nil && a.kind.kty() != kty {
+		return nil, fmt.Errorf("jwt: JWK of type %s cannot be used with alg %s", kty, alg)
+	}
+	k, err := NewKey(kid, alg, material)
+	if err != nil {
+		return nil, err
+	}
+	return k.WithSource("jwk"), nil
+}
+
+func rsaPrivateFromJWK(pub rsa.PublicKey, b64member func(string, bool) ([]byte, error)) (*rsa.PrivateKey, error) {
+	d, err := b64member("d", true)
+	if err != nil {
+		return nil, err
+	}
+	p, err := b64member("p", true)
+	if err != nil {
+		return nil, errors.New("jwt: RSA private JWK must include p and q")
+	}
+	q, err := b64member("q", true)
+	if err != nil {
+		return nil, errors.New("jwt: RSA private JWK must include p and q")
+	}
+	priv := &rsa.PrivateKey{
+		PublicKey: pub,
+		D:         new(big.Int).SetBytes(d),
+		Primes:    []*big.Int{new(big.Int).SetBytes(p), new(big.Int).SetBytes(q)},
+	}
+	if err := priv.Validate(); err != nil {
+		return nil, fmt.Errorf("jwt: invalid RSA private JWK: %w", err)
+	}
+	return priv, nil
+}
+
+// decodeB64Member decodes a JWK member: unpadded, canonical base64url.
+func decodeB64Member(s string) ([]byte, error) {
+	for i := 0; i < len(s); i++ {
+		if b64Alphabet[s[i]] == 0 {
+			return nil, errors.New("not unpadded base64url")
+		}
+	}
+	b, err := base64.RawURLEncoding.Strict().DecodeString(s)
+	if err != nil {
+		return nil, errors.New("not canonical base64url")
+	}
+	return b, nil
+}

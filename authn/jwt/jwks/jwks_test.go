@@ -1,0 +1,285 @@
+package jwks_test
+
+import (
+	"bytes"
+	"context"
+	"crypto/ecdsa"
+	"crypto/elliptic"
+	"crypto/rand"
+	"io"
+	"log/slog"
+	"net/http"
+	"net/http/httptest"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"testing"
+	"testing/synctest"
+	"time"
+
+	"github.com/bulwark-go/bulwark/authn/jwt"
+	"github.com/bulwark-go/bulwark/authn/jwt/jwks"
+)
+
+type clock struct {
+	mu sync.Mutex
+	t  time.Time
+}
+
+func (c *clock) Now() time.Time { c.mu.Lock(); defer c.mu.Unlock(); return c.t }
+func (c *clock) Advance(d time.Duration) {
+	c.mu.Lock()
+	c.t = c.t.Add(d)
+	c.mu.Unlock()
+}
+
+// idp is a fake identity provider serving a JWKS it can rotate.
+type idp struct {
+	mu     sync.Mutex
+	keys   []*jwt.Key // private keys; their public halves are served
+	status int
+	body   []byte // overrides the document when set
+	hits   atomic.Int64
+	gate   chan struct{} // when set, requests wait for it
+}
+
+func (p *idp) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	p.hits.Add(1)
+	p.mu.Lock()
+	gate := p.gate
+	p.mu.Unlock()
+	if gate != nil {
+		<-gate
+	}
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	if p.status != 0 {
+		w.WriteHeader(p.status)
+		return
+	}
+	if p.body != nil {
+		_, _ = w.Write(p.body)
+		return
+	}
+	h, err := jwt.JWKSHandler(p.keys...)
+	if err != nil {
+		panic(err)
+	}
+	h.ServeHTTP(w, r)
+}
+
+func (p *idp) set(fn func(p *idp)) {
+	p.mu.Lock()
+	fn(p)
+	p.mu.Unlock()
+}
+
+func genKey(t testing.TB, kid string) *jwt.Key {
+	t.Helper()
+	priv, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
+	if err != nil {
+		t.Fatal(err)
+	}
+	k, err := jwt.NewKey(kid, jwt.ES256, priv)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return k
+}
+
+func sign(t testing.TB, k *jwt.Key, now time.Time) string {
+	t.Helper()
+	iss, err := jwt.NewIssuer(jwt.IssuerOptions{Key: k, Now: func() time.Time { return now }})
+	if err != nil {
+		t.Fatal(err)
+	}
+	tok, err := iss.Issue(jwt.Claims{Subject: "user-" + k.ID()})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return tok
+}
+
+var quiet = slog.New(slog.NewTextHandler(io.Discard, nil))
+
+func newRemote(t testing.TB, url string, c *clock) *jwks.Remote {
+	t.Helper()
+	r, err := jwks.New(jwks.Options{URL: url, Now: c.Now, Logger: quiet, RefreshInterval: time.Hour, MinRefreshInterval: time.Minute})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(r.Close)
+	return r
+}
+
+func TestRemoteRotationAndRateLimit(t *testing.T) {
+	c := &clock{t: time.Date(2026, 3, 1, 12, 0, 0, 0, time.UTC)}
+	k1, k2, k3 := genKey(t, "k1"), genKey(t, "k2"), genKey(t, "k3")
+	p := &idp{keys: []*jwt.Key{k1}}
+	srv := httptest.NewServer(p)
+	defer srv.Close()
+	r := newRemote(t, srv.URL+"/.well-known/jwks.json", c)
+	v, err := jwt.New(jwt.Options{KeySet: r, Algorithms: []string{jwt.ES256}, Now: c.Now})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := v.Verify(context.Background(), sign(t, k1, c.Now())); err != nil {
+		t.Fatal(err)
+	}
+	if p.hits.Load() != 1 {
+		t.Fatalf("%d fetches, want 1", p.hits.Load())
+	}
+	gen := r.Generation()
+
+	// The provider rotates to k2: the unknown kid triggers one refresh.
+	p.set(func(p *idp) { p.keys = []*jwt.Key{k1, k2} })
+	c.Advance(2 * time.Minute)
+	if _, err := v.Verify(context.Background(), sign(t, k2, c.Now())); err != nil {
+		t.Fatalf("rotated key: %v", err)
+	}
+	if p.hits.Load() != 2 || r.Generation() == gen {
+		t.Fatalf("%d fetches, generation %d→%d", p.hits.Load(), gen, r.Generation())
+	}
+	// Random kids within MinRefreshInterval cause no more fetches.
+	for _, kid := range []string{"x", "y", "z", "k3"} {
+		_, err := v.Verify(context.Background(), sign(t, genKey(t, kid), c.Now()))
+		if err == nil {
+			t.Fatalf("kid %s accepted", kid)
+		}
+	}
+	if p.hits.Load() != 2 {
+		t.Fatalf("%d fetches after unknown kids, want 2 (rate-limited)", p.hits.Load())
+	}
+	// After the interval, k3 is found.
+	p.set(func(p *idp) { p.keys = []*jwt.Key{k2, k3} })
+	c.Advance(time.Minute)
+	if _, err := v.Verify(context.Background(), sign(t, k3, c.Now())); err != nil {
+		t.Fatal(err)
+	}
+	// k1 was withdrawn: its tokens are refused, cached or not.
+	_, err = v.Verify(context.Background(), sign(t, k1, c.Now()))
+	if err == nil {
+		t.Fatal("withdrawn key still verifies")
+	}
+}
+
+func TestRemoteSingleflight(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		k1, k2 := genKey(t, "k1"), genKey(t, "k2")
+		p := &idp{keys: []*jwt.Key{k1}}
+		r, err := jwks.New(jwks.Options{URL: "https://idp.test/jwks.json", Logger: quiet, Client: &http.Client{Transport: roundTripper{p}}})
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer r.Close()
+		time.Sleep(2 * time.Minute) // past MinRefreshInterval
+		gate := make(chan struct{})
+		p.set(func(p *idp) { p.keys = []*jwt.Key{k1, k2}; p.gate = gate })
+		var wg sync.WaitGroup
+		found := atomic.Int64{}
+		for range 50 {
+			wg.Add(1)
+			go func() {
+				defer wg.Done()
+				if ks, _ := r.Lookup(context.Background(), "k2", jwt.ES256); len(ks) == 1 {
+					found.Add(1)
+				}
+			}()
+		}
+		synctest.Wait() // every lookup is now waiting: one on the server, the rest on it
+		close(gate)
+		wg.Wait()
+		if hits := p.hits.Load(); hits != 2 {
+			t.Fatalf("%d fetches for 50 concurrent unknown-kid lookups, want 2 (initial + one)", hits)
+		}
+		if found.Load() != 50 {
+			t.Fatalf("%d of 50 lookups found the new key", found.Load())
+		}
+	})
+}
+
+func TestRemoteKeepsStaleKeys(t *testing.T) {
+	c := &clock{t: time.Date(2026, 3, 1, 12, 0, 0, 0, time.UTC)}
+	k1 := genKey(t, "k1")
+	p := &idp{keys: []*jwt.Key{k1}}
+	srv := httptest.NewServer(p)
+	r := newRemote(t, srv.URL, c)
+	for name, mod := range map[string]func(*idp){
+		"500":         func(p *idp) { p.status = 500 },
+		"broken JSON": func(p *idp) { p.status = 0; p.body = []byte(`{"keys":[`) },
+		"empty set":   func(p *idp) { p.body = []byte(`{"keys":[]}`) },
+		"secret key": func(p *idp) {
+			p.body = []byte(`{"keys":[{"kty":"oct","alg":"HS256","k":"` + strings.Repeat("A", 43) + `"}]}`)
+		},
+		"off-curve key": func(p *idp) {
+			p.body = []byte(`{"keys":[{"kty":"EC","crv":"P-256","x":"` + strings.Repeat("A", 43) + `","y":"` + strings.Repeat("A", 43) + `"}]}`)
+		},
+	} {
+		p.set(mod)
+		if err := r.Refresh(context.Background()); err == nil {
+			t.Fatalf("%s: refresh succeeded", name)
+		}
+		if ks, _ := r.Lookup(context.Background(), "k1", jwt.ES256); len(ks) != 1 {
+			t.Fatalf("%s: the last good key was dropped", name)
+		}
+	}
+	srv.Close() // unreachable
+	if err := r.Refresh(context.Background()); err == nil {
+		t.Fatal("refresh from a closed server succeeded")
+	}
+	if ks, _ := r.Lookup(context.Background(), "k1", jwt.ES256); len(ks) != 1 {
+		t.Fatal("stale key dropped while the server is unreachable")
+	}
+	if d := r.Describe(); len(d) != 1 || d[0].ID != "k1" || !strings.HasPrefix(r.DescribeSource(), "http://127.0.0.1") {
+		t.Fatalf("describe %+v %s", d, r.DescribeSource())
+	}
+}
+
+func TestRemoteOptions(t *testing.T) {
+	for _, u := range []string{"http://idp.example.com/jwks.json", "ftp://x/jwks", "::bad", ""} {
+		if _, err := jwks.New(jwks.Options{URL: u, Logger: quiet}); err == nil {
+			t.Errorf("URL %q accepted", u)
+		}
+	}
+}
+
+// roundTripper serves the IdP in memory, so that the background refresh
+// can run on synctest's fake clock.
+type roundTripper struct{ h http.Handler }
+
+func (rt roundTripper) RoundTrip(r *http.Request) (*http.Response, error) {
+	w := httptest.NewRecorder()
+	rt.h.ServeHTTP(w, r)
+	resp := w.Result()
+	resp.Body = io.NopCloser(bytes.NewReader(w.Body.Bytes()))
+	return resp, nil
+}
+
+func TestRemoteBackgroundRefresh(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		k1, k2 := genKey(t, "k1"), genKey(t, "k2")
+		p := &idp{keys: []*jwt.Key{k1}}
+		r, err := jwks.New(jwks.Options{
+			URL: "https://idp.test/jwks.json", Logger: quiet, RefreshInterval: 10 * time.Minute,
+			Client: &http.Client{Transport: roundTripper{p}},
+		})
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer r.Close()
+		p.set(func(p *idp) { p.keys = []*jwt.Key{k2} })
+		time.Sleep(9 * time.Minute)
+		synctest.Wait()
+		if p.hits.Load() != 1 {
+			t.Fatalf("%d fetches before the interval", p.hits.Load())
+		}
+		time.Sleep(2 * time.Minute)
+		synctest.Wait()
+		if p.hits.Load() != 2 {
+			t.Fatalf("%d fetches after the interval, want 2", p.hits.Load())
+		}
+		if ks := r.Keys(); len(ks) != 1 || ks[0].ID() != "k2" {
+			t.Fatalf("keys %v", ks)
+		}
+	})
+}

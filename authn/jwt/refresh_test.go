@@ -1,0 +1,434 @@
+package jwt_test
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"net/http"
+	"net/http/httptest"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/bulwark-go/bulwark/audit"
+	"github.com/bulwark-go/bulwark/authn"
+	"github.com/bulwark-go/bulwark/authn/jwt"
+	"github.com/bulwark-go/bulwark/internal/testredis"
+	"github.com/bulwark-go/bulwark/problem"
+	"github.com/bulwark-go/bulwark/store"
+	"github.com/bulwark-go/bulwark/store/redisstore"
+)
+
+// replica is one service instance: its own verifier (with its own cache),
+// issuer and refresher over a store.
+type replica struct {
+	v   *jwt.Verifier
+	iss *jwt.Issuer
+	r   *jwt.Refresher
+}
+
+func newReplica(t testing.TB, st store.Store, now func() time.Time, key *jwt.Key) *replica {
+	t.Helper()
+	v := mustVerifier(t, jwt.Options{
+		Keys: []*jwt.Key{key}, Issuers: []string{"https://issuer.test"}, Audience: []string{"api"},
+		Type: jwt.TypeAccess, Store: st, Now: now,
+	})
+	iss, err := jwt.NewIssuer(jwt.IssuerOptions{Key: key, Issuer: "https://issuer.test", Audience: []string{"api"}, TTL: 15 * time.Minute, Now: now})
+	if err != nil {
+		t.Fatal(err)
+	}
+	r, err := jwt.NewRefresher(jwt.RefreshOptions{Issuer: iss, Verifier: v, RefreshTTL: 24 * time.Hour, SessionLifetime: 72 * time.Hour, Now: now})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return &replica{v: v, iss: iss, r: r}
+}
+
+var alice = jwt.Claims{Subject: "alice", Roles: []string{"admin"}, Scopes: []string{"read", "write"}}
+
+func expectReason(t testing.TB, err error, reason string) {
+	t.Helper()
+	if err == nil {
+		t.Fatalf("accepted, want refusal %s", reason)
+	}
+	if got := reasonOf(err); got != reason {
+		t.Fatalf("reason %q (%v), want %q", got, err, reason)
+	}
+}
+
+func TestLoginRefreshReuseLogout(t *testing.T) {
+	c := newClock()
+	key := mustKey(t, "k1", jwt.HS256, hmacSecret)
+	a := newReplica(t, newMemStore(t, c), c.Now, key)
+
+	pair, err := a.r.Login(bg, alice)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if pair.TokenType != "Bearer" || pair.ExpiresIn != 900 || pair.SessionID == "" {
+		t.Fatalf("pair %+v", pair)
+	}
+	p, err := a.v.Verify(bg, pair.AccessToken)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if sid, _ := authn.Claim[string](p, "sid"); sid != pair.SessionID || !p.HasRole("admin") || !p.HasScope("write") {
+		t.Fatalf("principal %+v", p)
+	}
+	// Never the one for the other.
+	_, err = a.v.Verify(bg, pair.RefreshToken)
+	expectReason(t, err, "token_wrong_type")
+	_, err = a.r.Refresh(bg, pair.AccessToken)
+	expectReason(t, err, "token_wrong_type")
+
+	c.Advance(time.Minute)
+	pair2, err := a.r.Refresh(bg, pair.RefreshToken)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if pair2.RefreshToken == pair.RefreshToken || pair2.AccessToken == pair.AccessToken || pair2.SessionID != pair.SessionID {
+		t.Fatal("refresh did not rotate the pair")
+	}
+	if _, err := a.v.Verify(bg, pair2.AccessToken); err != nil {
+		t.Fatal(err)
+	}
+	// The first refresh token was used: presenting it again revokes the family.
+	_, err = a.r.Refresh(bg, pair.RefreshToken)
+	expectReason(t, err, "refresh_reused")
+	if !errors.Is(err, jwt.ErrRefreshReused) {
+		t.Fatalf("err %v", err)
+	}
+	_, err = a.r.Refresh(bg, pair2.RefreshToken)
+	expectReason(t, err, "token_revoked")
+	for _, tok := range []string{pair.AccessToken, pair2.AccessToken} {
+		_, err = a.v.Verify(bg, tok)
+		expectReason(t, err, "token_revoked")
+	}
+
+	// Logout: a new session, its access token cached, then revoked at once.
+	pair3, err := a.r.Login(bg, alice)
+	if err != nil {
+		t.Fatal(err)
+	}
+	p3, err := a.v.Verify(bg, pair3.AccessToken)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if again, _ := a.v.Verify(bg, pair3.AccessToken); again != p3 {
+		t.Fatal("second verification was not served from the cache")
+	}
+	if err := a.r.Logout(bg, p3, pair3.RefreshToken); err != nil {
+		t.Fatal(err)
+	}
+	_, err = a.v.Verify(bg, pair3.AccessToken)
+	expectReason(t, err, "token_revoked")
+	_, err = a.r.Refresh(bg, pair3.RefreshToken)
+	expectReason(t, err, "token_revoked")
+}
+
+func TestLogoutWithoutRefreshTokenRevokesTheSession(t *testing.T) {
+	c := newClock()
+	a := newReplica(t, newMemStore(t, c), c.Now, mustKey(t, "k1", jwt.HS256, hmacSecret))
+	pair, err := a.r.Login(bg, alice)
+	if err != nil {
+		t.Fatal(err)
+	}
+	p, err := a.v.Verify(bg, pair.AccessToken)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := a.r.Logout(bg, p, ""); err != nil {
+		t.Fatal(err)
+	}
+	_, err = a.r.Refresh(bg, pair.RefreshToken)
+	expectReason(t, err, "token_revoked")
+	// A garbage refresh token does not make logout fail.
+	if err := a.r.Logout(bg, p, "garbage"); err != nil {
+		t.Fatal(err)
+	}
+}
+
+func TestRevokeSingleAccessToken(t *testing.T) {
+	c := newClock()
+	a := newReplica(t, newMemStore(t, c), c.Now, mustKey(t, "k1", jwt.HS256, hmacSecret))
+	tok, err := a.iss.Issue(jwt.Claims{Subject: "svc"}) // no session
+	if err != nil {
+		t.Fatal(err)
+	}
+	p, err := a.v.Verify(bg, tok)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := a.v.Revoke(bg, p); err != nil {
+		t.Fatal(err)
+	}
+	_, err = a.v.Verify(bg, tok)
+	expectReason(t, err, "token_revoked")
+	// The denylist entry outlives the token, then goes: the list never grows
+	// beyond the tokens still alive.
+	c.Advance(15*time.Minute + 2*time.Minute + time.Second)
+	_, err = a.v.Verify(bg, tok)
+	expectReason(t, err, "token_expired")
+}
+
+func TestRefreshExpiryAndSessionLifetime(t *testing.T) {
+	c := newClock()
+	a := newReplica(t, newMemStore(t, c), c.Now, mustKey(t, "k1", jwt.HS256, hmacSecret))
+	pair, err := a.r.Login(bg, alice)
+	if err != nil {
+		t.Fatal(err)
+	}
+	c.Advance(25 * time.Hour) // RefreshTTL is 24h
+	_, err = a.r.Refresh(bg, pair.RefreshToken)
+	expectReason(t, err, "token_expired")
+
+	// Refreshing daily keeps the session alive, but not past its lifetime.
+	pair, err = a.r.Login(bg, alice)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for i := 0; i < 3; i++ {
+		c.Advance(20 * time.Hour)
+		if pair, err = a.r.Refresh(bg, pair.RefreshToken); err != nil {
+			t.Fatalf("refresh %d: %v", i, err)
+		}
+		if !pair.AccessExpiresAt.After(c.Now()) {
+			t.Fatal("access token already expired")
+		}
+	}
+	c.Advance(13 * time.Hour) // 73h after login; SessionLifetime is 72h
+	_, err = a.r.Refresh(bg, pair.RefreshToken)
+	expectReason(t, err, "token_expired")
+}
+
+func TestConcurrentRefreshOnlyOneWins(t *testing.T) {
+	c := newClock()
+	a := newReplica(t, newMemStore(t, c), c.Now, mustKey(t, "k1", jwt.HS256, hmacSecret))
+	pair, err := a.r.Login(bg, alice)
+	if err != nil {
+		t.Fatal(err)
+	}
+	const n = 16
+	var wg sync.WaitGroup
+	results := make([]error, n)
+	for i := range n {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			_, results[i] = a.r.Refresh(bg, pair.RefreshToken)
+		}()
+	}
+	wg.Wait()
+	wins := 0
+	for _, err := range results {
+		if err == nil {
+			wins++
+		} else if r := reasonOf(err); r != "refresh_reused" && r != "token_revoked" {
+			t.Fatalf("unexpected refusal %v", err)
+		}
+	}
+	if wins != 1 {
+		t.Fatalf("%d refreshes succeeded with one token, want exactly 1", wins)
+	}
+}
+
+// failingStore answers every call with an outage.
+type failingStore struct{ store.Store }
+
+func (failingStore) Get(context.Context, string) ([]byte, bool, error) {
+	return nil, false, &store.UnavailableError{Op: "get", Err: errors.New("connection refused")}
+}
+
+func TestRevocationStoreOutage(t *testing.T) {
+	st := failingStore{}
+	closed := hsVerifier(t, func(o *jwt.Options) { o.Store = st })
+	_, err := closed.Verify(bg, hsToken(t, claims(nil)))
+	p, ok := problem.As(err)
+	if !ok || p.Status != http.StatusServiceUnavailable || !errors.Is(err, store.ErrUnavailable) {
+		t.Fatalf("err %v, want 503 wrapping ErrUnavailable", err)
+	}
+	open := hsVerifier(t, func(o *jwt.Options) { o.Store = st; o.RevocationFailOpen = true })
+	if _, err := open.Verify(bg, hsToken(t, claims(nil))); err != nil {
+		t.Fatalf("fail-open verifier refused: %v", err)
+	}
+}
+
+func TestRefresherOptions(t *testing.T) {
+	key := mustKey(t, "k1", jwt.HS256, hmacSecret)
+	other := mustKey(t, "k2", jwt.HS256, []byte(strings.Repeat("z", 32)))
+	iss, _ := jwt.NewIssuer(jwt.IssuerOptions{Key: key, Issuer: "https://issuer.test"})
+	noStore := mustVerifier(t, jwt.Options{Keys: []*jwt.Key{key}})
+	wrongKey := mustVerifier(t, jwt.Options{Keys: []*jwt.Key{other}, Store: newMemStore(t, nil)})
+	wrongIss := mustVerifier(t, jwt.Options{Keys: []*jwt.Key{key}, Issuers: []string{"https://other.test"}, Store: newMemStore(t, nil)})
+	for name, opts := range map[string]jwt.RefreshOptions{
+		"no verifier":         {Issuer: iss},
+		"no store":            {Issuer: iss, Verifier: noStore},
+		"verifier lacks key":  {Issuer: iss, Verifier: wrongKey},
+		"issuer not accepted": {Issuer: iss, Verifier: wrongIss},
+	} {
+		if _, err := jwt.NewRefresher(opts); err == nil {
+			t.Errorf("%s: accepted", name)
+		}
+	}
+}
+
+func TestRefreshAndLogoutHandlers(t *testing.T) {
+	c := newClock()
+	a := newReplica(t, newMemStore(t, c), c.Now, mustKey(t, "k1", jwt.HS256, hmacSecret))
+	sink := audit.NewMemory()
+	refresh := a.r.RefreshHandler(jwt.HandlerOptions{Audit: sink})
+	guard, err := authn.New(authn.Options{Authenticator: a.v, Audit: sink})
+	if err != nil {
+		t.Fatal(err)
+	}
+	logout := guard.Require(a.r.LogoutHandler(jwt.HandlerOptions{Audit: sink}))
+	pair, err := a.r.Login(bg, alice)
+	if err != nil {
+		t.Fatal(err)
+	}
+	post := func(h http.Handler, body, ctype, bearer string) *httptest.ResponseRecorder {
+		r := httptest.NewRequest("POST", "/api/refresh", strings.NewReader(body))
+		if ctype != "" {
+			r.Header.Set("Content-Type", ctype)
+		}
+		if bearer != "" {
+			r.Header.Set("Authorization", "Bearer "+bearer)
+		}
+		w := httptest.NewRecorder()
+		h.ServeHTTP(w, r)
+		return w
+	}
+	for _, tc := range []struct {
+		body, ctype string
+		status      int
+	}{
+		{`{"refresh_token":`, "application/json", 400},
+		{`{}`, "application/json", 422},
+		{`refresh_token=x`, "application/x-www-form-urlencoded", 415},
+		{`{"refresh_token":"garbage"}`, "application/json", 401},
+	} {
+		if w := post(refresh, tc.body, tc.ctype, ""); w.Code != tc.status || w.Header().Get("Content-Type") != problem.ContentType {
+			t.Errorf("body %q: %d %s, want %d problem", tc.body, w.Code, w.Header().Get("Content-Type"), tc.status)
+		}
+	}
+	w := post(refresh, `{"refresh_token":"`+pair.RefreshToken+`"}`, "application/json", "")
+	if w.Code != 200 || w.Header().Get("Cache-Control") != "no-store" {
+		t.Fatalf("refresh: %d %s", w.Code, w.Body)
+	}
+	var pair2 jwt.TokenPair
+	if err := json.Unmarshal(w.Body.Bytes(), &pair2); err != nil || pair2.TokenType != "Bearer" || pair2.AccessToken == "" || pair2.RefreshToken == "" || pair2.ExpiresIn <= 0 {
+		t.Fatalf("body %s: %v", w.Body, err)
+	}
+	before := len(sink.Events())
+	w = post(refresh, `{"refresh_token":"`+pair.RefreshToken+`"}`, "application/json", "")
+	evs := sink.Events()
+	if w.Code != 401 || len(evs) != before+1 || evs[len(evs)-1].Reason != "refresh_reused" {
+		t.Fatalf("reuse: %d, events %+v", w.Code, evs[before:])
+	}
+
+	pair3, err := a.r.Login(bg, alice)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if w := post(logout, `{"refresh_token":"`+pair3.RefreshToken+`"}`, "application/json", pair3.AccessToken); w.Code != 204 {
+		t.Fatalf("logout: %d %s", w.Code, w.Body)
+	}
+	w = post(logout, ``, "", pair3.AccessToken)
+	if w.Code != 401 || !strings.Contains(w.Header().Get("WWW-Authenticate"), `error="invalid_token"`) {
+		t.Fatalf("after logout: %d %q", w.Code, w.Header().Get("WWW-Authenticate"))
+	}
+}
+
+// TestCrossReplicaRevocationRedis: two replicas, each with its own Redis
+// client and its own verified-token cache, sharing one Redis and one key
+// prefix. Reuse detected on one replica revokes the family on the other;
+// logout on one revokes a token the other has cached.
+func TestCrossReplicaRevocationRedis(t *testing.T) {
+	url, prefix := testredis.URL(t), testredis.Prefix(t)
+	open := func() store.Store {
+		s, err := redisstore.Open(redisstore.Options{URL: url, Prefix: prefix})
+		if err != nil {
+			t.Fatal(err)
+		}
+		t.Cleanup(func() { _ = s.Close() })
+		return s
+	}
+	key := mustKey(t, "k1", jwt.HS256, hmacSecret)
+	a := newReplica(t, open(), time.Now, key)
+	b := newReplica(t, open(), time.Now, key)
+
+	// Refresh reuse across replicas.
+	pair, err := a.r.Login(bg, alice)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := b.v.Verify(bg, pair.AccessToken); err != nil { // now cached on b
+		t.Fatal(err)
+	}
+	pair2, err := a.r.Refresh(bg, pair.RefreshToken)
+	if err != nil {
+		t.Fatal(err)
+	}
+	_, err = b.r.Refresh(bg, pair.RefreshToken) // the stolen copy, on the other replica
+	expectReason(t, err, "refresh_reused")
+	_, err = a.r.Refresh(bg, pair2.RefreshToken)
+	expectReason(t, err, "token_revoked")
+	_, err = a.v.Verify(bg, pair2.AccessToken)
+	expectReason(t, err, "token_revoked")
+	_, err = b.v.Verify(bg, pair.AccessToken) // cached on b, revoked by a's family revocation
+	expectReason(t, err, "token_revoked")
+
+	// Concurrent refresh of one token on both replicas: exactly one wins.
+	pair, err = a.r.Login(bg, alice)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var wg sync.WaitGroup
+	errs := make([]error, 8)
+	for i := range errs {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			rep := a
+			if i%2 == 1 {
+				rep = b
+			}
+			_, errs[i] = rep.r.Refresh(bg, pair.RefreshToken)
+		}()
+	}
+	wg.Wait()
+	wins := 0
+	for _, err := range errs {
+		if err == nil {
+			wins++
+		}
+	}
+	if wins != 1 {
+		t.Fatalf("%d concurrent refreshes succeeded, want 1", wins)
+	}
+
+	// Logout on a revokes the access token b has cached, at once.
+	pair, err = a.r.Login(bg, alice)
+	if err != nil {
+		t.Fatal(err)
+	}
+	pb, err := b.v.Verify(bg, pair.AccessToken)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if again, _ := b.v.Verify(bg, pair.AccessToken); again != pb {
+		t.Fatal("b did not cache the token")
+	}
+	pa, err := a.v.Verify(bg, pair.AccessToken)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := a.r.Logout(bg, pa, pair.RefreshToken); err != nil {
+		t.Fatal(err)
+	}
+	_, err = b.v.Verify(bg, pair.AccessToken)
+	expectReason(t, err, "token_revoked")
+	_, err = b.r.Refresh(bg, pair.RefreshToken)
+	expectReason(t, err, "token_revoked")
+}

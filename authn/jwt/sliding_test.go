@@ -1,0 +1,106 @@
+package jwt_test
+
+import (
+	"net/http"
+	"net/http/httptest"
+	"testing"
+	"time"
+
+	"github.com/bulwark-go/bulwark/authn"
+	"github.com/bulwark-go/bulwark/authn/jwt"
+)
+
+func TestSlidingRefresh(t *testing.T) {
+	c := newClock()
+	st := newMemStore(t, c)
+	a := newReplica(t, st, c.Now, mustKey(t, "k1", jwt.HS256, hmacSecret))
+	guard, err := authn.New(authn.Options{Authenticator: a.v})
+	if err != nil {
+		t.Fatal(err)
+	}
+	slide, err := jwt.Sliding(jwt.SlidingOptions{Issuer: a.iss, MaxLifetime: time.Hour, Now: c.Now})
+	if err != nil {
+		t.Fatal(err)
+	}
+	h := guard.Require(slide(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) { w.WriteHeader(204) })))
+	call := func(tok string) *httptest.ResponseRecorder {
+		r := httptest.NewRequest("GET", "/api/protected", nil)
+		r.Header.Set("Authorization", "Bearer "+tok)
+		w := httptest.NewRecorder()
+		h.ServeHTTP(w, r)
+		return w
+	}
+	pair, err := a.r.Login(bg, jwt.Claims{Subject: "alice", Roles: []string{"admin"}, Scopes: []string{"read"}, Extra: map[string]any{"tenant": "acme"}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	c.Advance(5 * time.Minute) // 10 of 15 minutes left: outside the 5-minute window
+	if w := call(pair.AccessToken); w.Code != 204 || w.Header().Get(jwt.DefaultRefreshedTokenHeader) != "" {
+		t.Fatalf("outside the window: %d %q", w.Code, w.Header().Get(jwt.DefaultRefreshedTokenHeader))
+	}
+	c.Advance(6 * time.Minute) // 4 minutes left
+	w := call(pair.AccessToken)
+	fresh := w.Header().Get(jwt.DefaultRefreshedTokenHeader)
+	if w.Code != 204 || fresh == "" || w.Header().Get("Cache-Control") != "no-store" {
+		t.Fatalf("inside the window: %d %q", w.Code, fresh)
+	}
+	old, _ := a.v.Verify(bg, pair.AccessToken)
+	p, err := a.v.Verify(bg, fresh)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if p.Subject != "alice" || !p.HasRole("admin") || !p.HasScope("read") || p.Claims["tenant"] != "acme" ||
+		p.Claims["sid"] != old.Claims["sid"] || p.TokenID == old.TokenID || !p.ExpiresAt.After(old.ExpiresAt) {
+		t.Fatalf("fresh principal %+v", p)
+	}
+	// Revoking the session revokes the slid token too.
+	if err := a.r.Logout(bg, old, ""); err != nil {
+		t.Fatal(err)
+	}
+	if w := call(fresh); w.Code != 401 {
+		t.Fatalf("slid token after logout: %d", w.Code)
+	}
+
+	// Past MaxLifetime (from auth_time) no fresh token is given.
+	pair, err = a.r.Login(bg, alice)
+	if err != nil {
+		t.Fatal(err)
+	}
+	tok := pair.AccessToken
+	for i := 0; i < 6; i++ {
+		c.Advance(11 * time.Minute)
+		next := call(tok).Header().Get(jwt.DefaultRefreshedTokenHeader)
+		if next == "" {
+			if i < 4 {
+				t.Fatalf("round %d: no fresh token within MaxLifetime", i)
+			}
+			return
+		}
+		tok = next
+	}
+	t.Fatal("sliding went on past MaxLifetime")
+}
+
+func TestSlidingIgnoresForeignTokens(t *testing.T) {
+	iss, err := jwt.NewIssuer(jwt.IssuerOptions{Key: mustKey(t, "k1", jwt.HS256, hmacSecret), Issuer: "https://us.test", Now: func() time.Time { return testNow }})
+	if err != nil {
+		t.Fatal(err)
+	}
+	slide, err := jwt.Sliding(jwt.SlidingOptions{Issuer: iss, Now: func() time.Time { return testNow }})
+	if err != nil {
+		t.Fatal(err)
+	}
+	v := hsVerifier(t, nil) // tokens from https://issuer.test
+	guard, _ := authn.New(authn.Options{Authenticator: v})
+	h := guard.Require(slide(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {})))
+	r := httptest.NewRequest("GET", "/", nil)
+	r.Header.Set("Authorization", "Bearer "+hsToken(t, claims(map[string]any{"exp": testNow.Add(time.Minute).Unix()})))
+	w := httptest.NewRecorder()
+	h.ServeHTTP(w, r)
+	if w.Code != 200 || w.Header().Get(jwt.DefaultRefreshedTokenHeader) != "" {
+		t.Fatalf("foreign token renewed: %d", w.Code)
+	}
+	if _, err := jwt.Sliding(jwt.SlidingOptions{Issuer: iss, Window: time.Hour}); err == nil {
+		t.Fatal("window longer than the TTL accepted")
+	}
+}

@@ -1,0 +1,665 @@
+package jwt
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"net/http"
+	"slices"
+	"strings"
+	"sync"
+	"time"
+	"unicode/utf8"
+
+	"github.com/bulwark-go/bulwark/authn"
+	"github.com/bulwark-go/bulwark/problem"
+	"github.com/bulwark-go/bulwark/store"
+)
+
+// Token types (the typ header, RFC 8725 §3.11 explicit typing).
+const (
+	// TypeAccess is the typ of access tokens Issuer signs (RFC 9068).
+	TypeAccess = "at+jwt"
+	// TypeRefresh is the typ of refresh tokens Refresher signs. A Verifier
+	// for access tokens always refuses it.
+	TypeRefresh = "refresh+jwt"
+)
+
+// DefaultLeeway is the clock skew tolerated on exp, nbf and iat (as the
+// seeds' JwtConfig(leeway=60)).
+const DefaultLeeway = 60 * time.Second
+
+// maxKeyTries bounds the signature checks one token can cause when it names
+// no kid and several keys share its algorithm.
+const maxKeyTries = 4
+
+// Options configure a Verifier. They double as configuration: the gateway
+// decodes them from YAML or JSON (keys through KeyConfig). The zero value of
+// every field is the secure default noted beside it, except that at least
+// one key source (Keys or KeySet) is required.
+type Options struct {
+	// Keys verify tokens, each bound to its algorithm and found by kid.
+	// Several may be active at once for a rotation with overlap.
+	Keys []*Key `json:"-" yaml:"-"`
+	// KeySet supplies keys that change (a remote JWKS, jwks.Remote). It is
+	// consulted after Keys.
+	KeySet KeySet `json:"-" yaml:"-"`
+	// Algorithms is the explicit allowlist of alg values. Default: the
+	// algorithms of Keys; required when KeySet is set. "none" is refused in
+	// every casing whatever this says.
+	Algorithms []string `json:"algorithms" yaml:"algorithms"`
+	// Issuers lists the accepted iss values; when non-empty, iss is
+	// required and must be one of them. Default: iss not checked.
+	Issuers []string `json:"issuers" yaml:"issuers"`
+	// Audience lists the audiences this service answers to; a token must
+	// name at least one in aud. Default: none, and then a token that carries
+	// an aud is refused (RFC 7519 §4.1.3: a recipient that does not
+	// identify itself with the aud must reject the token).
+	Audience []string `json:"audience" yaml:"audience"`
+	// RequiredClaims must be present. Default ["exp"]: tokens without an
+	// expiry are refused. Set to e.g. ["exp", "sub", "jti"] to require more.
+	// Listing "iss" or "aud" requires them even without Issuers/Audience.
+	RequiredClaims []string `json:"required_claims" yaml:"required_claims"`
+	// Leeway is the clock skew tolerated on exp, nbf and iat. Default 60s;
+	// a negative value means none.
+	Leeway time.Duration `json:"leeway" yaml:"leeway"`
+	// Type, when set, is the typ header tokens must carry (RFC 8725 §3.11),
+	// e.g. "at+jwt"; compared case-insensitively, "application/" optional.
+	// Default: typ not required. A refresh+jwt typ or a token_use of
+	// "refresh" is always refused.
+	Type string `json:"type" yaml:"type"`
+	// Sources say where to find the token, in order. Default: the
+	// Authorization header, Bearer scheme. See FromQuery before enabling
+	// query parameters.
+	Sources []Source `json:"sources" yaml:"sources"`
+	// MaxTokenSize bounds a token's length, checked before any decoding.
+	// Default 8 KiB.
+	MaxTokenSize int `json:"max_token_size" yaml:"max_token_size"`
+	// MaxClaimsDepth bounds JSON nesting in the header and claims.
+	// Default 16.
+	MaxClaimsDepth int `json:"max_claims_depth" yaml:"max_claims_depth"`
+	// CacheSize is the number of verified tokens remembered, so that a
+	// repeated token skips signature checking and JSON decoding. Default
+	// 4096; negative disables the cache. A cached token is never served
+	// past its exp, after its key left the key set, or once revoked: every
+	// hit still asks the revocation store.
+	CacheSize int `json:"cache_size" yaml:"cache_size"`
+	// Store holds the revocation denylist (jti and session IDs) and the
+	// refresh families, shared by every replica when it is a redisstore.
+	// Default nil: no revocation (logout cannot revoke access tokens; a
+	// Refresher requires a Store). Give it a store of its own, or a Redis
+	// whose maxmemory-policy never evicts these keys (noeviction or a
+	// volatile-* policy with headroom): memstore evicts the least recently
+	// used keys when full, and a denylist entry pushed out by, say, rate
+	// limit keys would bring a revoked token back to life.
+	Store store.Store `json:"-" yaml:"-"`
+	// KeyPrefix prefixes every store key this package writes. Default "jwt:".
+	KeyPrefix string `json:"key_prefix" yaml:"key_prefix"`
+	// RevocationFailOpen accepts tokens when the revocation store cannot
+	// answer. Default false: such requests get 503, since a revoked token
+	// must not come back to life during an outage.
+	RevocationFailOpen bool `json:"revocation_fail_open" yaml:"revocation_fail_open"`
+	// RolesClaim names the claim holding roles (an array of strings or one
+	// string). Default "roles", falling back to "role".
+	RolesClaim string `json:"roles_claim" yaml:"roles_claim"`
+	// Now is the clock. Default time.Now.
+	Now func() time.Time `json:"-" yaml:"-"`
+}
+
+type tokenUse uint8
+
+const (
+	useAccess tokenUse = iota
+	useRefresh
+)
+
+// Verifier verifies JWTs and turns them into principals. It implements
+// authn.Authenticator (reading the token from its Sources) and is safe for
+// concurrent use.
+type Verifier struct {
+	opts      Options // normalised copy, for Describe and derived verifiers
+	keys      KeySet
+	static    *StaticKeySet // set when Keys are the only source: lookups by []byte
+	allowed   map[string]bool
+	issuers   []string
+	audience  []string
+	required  []string
+	reqIss    bool
+	reqAud    bool
+	leeway    time.Duration
+	typ       string
+	sources   []source
+	maxSize   int
+	maxDepth  int
+	cache     *tokenCache
+	rev       *revocations
+	failOpen  bool
+	rolesName string
+	now       func() time.Time
+	customNow bool      // Options.Now was set: the cache compares wall times
+	base      time.Time // monotonic origin of cache deadlines
+	use       tokenUse
+}
+
+var _ authn.Authenticator = (*Verifier)(nil)
+var _ authn.Challenger = (*Verifier)(nil)
+
+// New validates opts and returns a Verifier. Insecure or contradictory
+// options are refused with an error that says how to fix them.
+func New(opts Options) (*Verifier, error) {
+	v := &Verifier{}
+	if err := v.init(opts); err != nil {
+		return nil, err
+	}
+	return v, nil
+}
+
+func (v *Verifier) init(opts Options) error {
+	if len(opts.Keys) == 0 && opts.KeySet == nil {
+		return errors.New("jwt: no keys: set Options.Keys (from jwt.KeyConfig, LoadKeyFile, ParsePEM...) or Options.KeySet (e.g. jwks.New for a remote JWKS)")
+	}
+	var static *StaticKeySet
+	if len(opts.Keys) > 0 {
+		s, err := NewKeySet(opts.Keys...)
+		if err != nil {
+			return err
+		}
+		static = s
+	}
+	switch {
+	case static != nil && opts.KeySet != nil:
+		v.keys = chainKeySet{static, opts.KeySet}
+	case static != nil:
+		v.keys = static
+		v.static = static
+	default:
+		v.keys = opts.KeySet
+	}
+	algs := opts.Algorithms
+	if len(algs) == 0 {
+		if opts.KeySet != nil {
+			return errors.New("jwt: Options.Algorithms is required with a KeySet: list the algorithms its keys use, e.g. [\"RS256\"]")
+		}
+		for _, k := range opts.Keys {
+			if !slices.Contains(algs, k.alg.name) {
+				algs = append(algs, k.alg.name)
+			}
+		}
+	}
+	v.allowed = make(map[string]bool, len(algs))
+	for _, a := range algs {
+		if _, err := lookupAlg(a); err != nil {
+			return err
+		}
+		v.allowed[a] = true
+	}
+	symmetric, asymmetric := false, false
+	for a := range v.allowed {
+		if algorithms[a].kind == kindHMAC {
+			symmetric = true
+		} else {
+			asymmetric = true
+		}
+	}
+	if symmetric && asymmetric && opts.KeySet != nil {
+		return errors.New("jwt: Algorithms mixes HMAC (HS*) with public-key algorithms while keys come from a KeySet; allow only the family the key set serves")
+	}
+	for _, k := range opts.Keys {
+		if !v.allowed[k.alg.name] {
+			return fmt.Errorf("jwt: key %s is bound to %s, which Options.Algorithms does not allow", quoteForError(k.id), k.alg.name)
+		}
+	}
+	for _, iss := range opts.Issuers {
+		if iss == "" {
+			return errors.New("jwt: Options.Issuers holds an empty issuer")
+		}
+	}
+	for _, aud := range opts.Audience {
+		if aud == "" {
+			return errors.New("jwt: Options.Audience holds an empty audience")
+		}
+	}
+	v.issuers = append([]string(nil), opts.Issuers...)
+	v.audience = append([]string(nil), opts.Audience...)
+	v.required = opts.RequiredClaims
+	if v.required == nil {
+		v.required = []string{"exp"}
+	}
+	v.required = append([]string(nil), v.required...)
+	v.reqIss = len(v.issuers) > 0 || slices.Contains(v.required, "iss")
+	v.reqAud = len(v.audience) > 0 || slices.Contains(v.required, "aud")
+	switch {
+	case opts.Leeway == 0:
+		v.leeway = DefaultLeeway
+	case opts.Leeway < 0:
+		v.leeway = 0
+	case opts.Leeway > 10*time.Minute:
+		return errors.New("jwt: Options.Leeway above 10 minutes defeats expiry; fix the clocks instead (NTP)")
+	default:
+		v.leeway = opts.Leeway
+	}
+	v.typ = opts.Type
+	if strings.EqualFold(stripApplication(v.typ), TypeRefresh) {
+		return errors.New("jwt: Options.Type cannot be refresh+jwt: refresh tokens are verified by a Refresher, never accepted as access tokens")
+	}
+	srcs, err := compileSources(opts.Sources)
+	if err != nil {
+		return err
+	}
+	v.sources = srcs
+	v.maxSize = opts.MaxTokenSize
+	if v.maxSize <= 0 {
+		v.maxSize = DefaultMaxTokenSize
+	}
+	if v.maxSize > 1<<20 {
+		return errors.New("jwt: Options.MaxTokenSize above 1 MiB is not accepted")
+	}
+	v.maxDepth = opts.MaxClaimsDepth
+	if v.maxDepth <= 0 {
+		v.maxDepth = DefaultMaxClaimsDepth
+	}
+	if v.maxDepth > 64 {
+		return errors.New("jwt: Options.MaxClaimsDepth above 64 is not accepted")
+	}
+	size := opts.CacheSize
+	if size == 0 {
+		size = DefaultCacheSize
+	}
+	if size > 1<<20 {
+		return errors.New("jwt: Options.CacheSize above 1,048,576 is not accepted")
+	}
+	if size > 0 {
+		v.cache = newTokenCache(size)
+	}
+	if opts.KeyPrefix == "" {
+		opts.KeyPrefix = "jwt:"
+	}
+	if opts.Store != nil {
+		v.rev = &revocations{st: opts.Store, prefix: opts.KeyPrefix, leeway: v.leeway}
+	}
+	v.failOpen = opts.RevocationFailOpen
+	v.rolesName = opts.RolesClaim
+	if v.rolesName == "" {
+		v.rolesName = "roles"
+	}
+	v.now = opts.Now
+	v.customNow = opts.Now != nil
+	if v.now == nil {
+		v.now = time.Now
+	}
+	v.base = time.Now()
+	opts.Algorithms = algs
+	v.opts = opts
+	return nil
+}
+
+// forRefresh returns a verifier for refresh tokens signed by the same keys:
+// typ refresh+jwt and token_use "refresh" required, no audience check, no
+// cache.
+func (v *Verifier) forRefresh() *Verifier {
+	c := *v
+	c.use = useRefresh
+	c.cache = nil
+	c.typ = TypeRefresh
+	c.audience = nil
+	c.reqAud = false
+	c.required = []string{"exp", "jti", "sid", "sub"}
+	return &c
+}
+
+type chainKeySet []KeySet
+
+func (c chainKeySet) Lookup(ctx context.Context, kid, alg string) ([]*Key, error) {
+	var firstErr error
+	for _, s := range c {
+		ks, err := s.Lookup(ctx, kid, alg)
+		if len(ks) > 0 {
+			return ks, nil
+		}
+		if err != nil && firstErr == nil {
+			firstErr = err
+		}
+	}
+	return nil, firstErr
+}
+
+func (c chainKeySet) Generation() uint64 {
+	var g uint64
+	for _, s := range c {
+		g += s.Generation()
+	}
+	return g
+}
+
+// Challenge implements authn.Challenger.
+func (v *Verifier) Challenge(realm string) string { return "Bearer realm=" + authn.Quote(realm) }
+
+// Authenticate implements authn.Authenticator: it finds the token in the
+// configured sources and verifies it. No token: authn.ErrNoCredentials.
+func (v *Verifier) Authenticate(r *http.Request) (*authn.Principal, error) {
+	tok, prob := extract(r, v.sources)
+	if prob != nil {
+		return nil, prob
+	}
+	if tok == "" {
+		return nil, authn.ErrNoCredentials
+	}
+	return v.Verify(r.Context(), tok)
+}
+
+// Verify verifies token and returns its principal. Errors are
+// *problem.Problem values (401 invalid-token with a client-safe detail and
+// an audit reason, or 503 when the revocation store cannot answer); their
+// Err is one of the Err* sentinels, for errors.Is.
+//
+// The principal may be shared with other requests presenting the same
+// token (it is cached): treat it as read-only.
+func (v *Verifier) Verify(ctx context.Context, token string) (*authn.Principal, error) {
+	if v.cache != nil {
+		if e := v.cache.get(token); e != nil {
+			if v.cacheClock() < e.deadline && e.gen == v.keys.Generation() {
+				if prob := v.checkRevoked(ctx, e.jtiKey, e.sidKey); prob != nil {
+					return nil, prob
+				}
+				return e.p, nil
+			}
+			v.cache.drop(token)
+		}
+	}
+	now := v.now()
+	gen := v.keys.Generation()
+	vt, prob := v.verify(ctx, token, now)
+	if prob != nil {
+		return nil, prob
+	}
+	var jtiKey, sidKey string
+	if v.rev != nil {
+		jtiKey, sidKey = v.rev.jtiKey(vt.jti), v.rev.sidKey(vt.sid)
+		if prob := v.checkRevoked(ctx, jtiKey, sidKey); prob != nil {
+			return nil, prob
+		}
+	}
+	p := vt.principal()
+	if v.cache != nil && !vt.exp.IsZero() {
+		v.cache.put(&cacheEntry{token: token, p: p, deadline: v.deadline(now, vt.exp), gen: gen, jtiKey: jtiKey, sidKey: sidKey})
+	}
+	return p, nil
+}
+
+// cacheClock reads the clock cache deadlines are measured on: the
+// monotonic clock since v.base (one vDSO read, and immune to wall-clock
+// steps), or the injected clock's wall time.
+func (v *Verifier) cacheClock() int64 {
+	if v.customNow {
+		return v.now().UnixNano()
+	}
+	return int64(time.Since(v.base))
+}
+
+// deadline converts exp into the cache clock: the moment the entry dies.
+// The exact exp is used, without leeway: a cached token is never served
+// past its exp (full verification then decides, leeway included).
+func (v *Verifier) deadline(now, exp time.Time) int64 {
+	if v.customNow {
+		return exp.UnixNano()
+	}
+	return int64(now.Sub(v.base) + exp.Sub(now))
+}
+
+func (v *Verifier) checkRevoked(ctx context.Context, jtiKey, sidKey string) *problem.Problem {
+	if v.rev == nil || (jtiKey == "" && sidKey == "") {
+		return nil
+	}
+	revoked, err := v.rev.revoked(ctx, jtiKey, sidKey)
+	if err != nil {
+		if v.failOpen {
+			return nil
+		}
+		return problem.Unavailable(time.Second, "token revocation cannot be checked right now").
+			WithReason("revocation_unavailable").WithErr(err)
+	}
+	if revoked {
+		return invalidToken("token_revoked", "the token has been revoked", ErrRevoked)
+	}
+	return nil
+}
+
+// VerifyJWS verifies a compact JWS without interpreting its payload as JWT
+// claims: the structure checks, the header rules (alg allowlist, key
+// binding, crit, jku/x5u/jwk, b64) and the signature. It returns the
+// header and the payload bytes. Use Verify for tokens.
+func (v *Verifier) VerifyJWS(ctx context.Context, token string) (Header, []byte, error) {
+	var hdrBuf [256]byte
+	hdr, _, payloadB64, prob := v.verifySigned(ctx, token, hdrBuf[:0])
+	if prob != nil {
+		return Header{}, nil, prob
+	}
+	payload, err := decodeSegment(nil, payloadB64)
+	if err != nil {
+		return Header{}, nil, invalidToken("token_invalid", "the token is malformed", err)
+	}
+	return Header{Alg: string(hdr.alg), Kid: string(hdr.kid), Typ: string(hdr.typ), Cty: string(hdr.cty)}, payload, nil
+}
+
+// verifySigned checks the structure, the header and the signature, and
+// returns the header and the encoded payload.
+func (v *Verifier) verifySigned(ctx context.Context, token string, hdrBuf []byte) (rawHeader, []byte, string, *problem.Problem) {
+	h64, p64, s64, err := segments(token, v.maxSize)
+	if err != nil {
+		if errors.Is(err, ErrTooLarge) {
+			return rawHeader{}, nil, "", invalidToken("token_invalid", "the token is too large", err)
+		}
+		return rawHeader{}, nil, "", invalidToken("token_invalid", "the token is malformed", err)
+	}
+	hb, err := decodeSegment(hdrBuf, h64)
+	if err != nil {
+		return rawHeader{}, nil, "", invalidToken("token_invalid", "the token is malformed", err)
+	}
+	if !utf8.Valid(hb) {
+		return rawHeader{}, nil, "", invalidToken("token_invalid", "the token is malformed", errUTF8)
+	}
+	hdr, err := parseHeader(hb, v.maxDepth)
+	if err != nil {
+		return rawHeader{}, nil, "", invalidToken("token_invalid", "the token is malformed", err)
+	}
+	if err := v.checkHeader(&hdr); err != nil {
+		if errors.Is(err, ErrAlgorithm) {
+			return rawHeader{}, nil, "", invalidToken("token_invalid", "the token signature is invalid", err)
+		}
+		return rawHeader{}, nil, "", invalidToken("token_invalid", "the token is not acceptable here", err)
+	}
+	alg := algorithms[string(hdr.alg)]
+	var cands []*Key
+	var lerr error
+	if v.static != nil {
+		cands = v.static.lookupBytes(hdr.kid, alg.name)
+	} else {
+		var kid string
+		if len(hdr.kid) > 0 {
+			kid = string(hdr.kid)
+		}
+		cands, lerr = v.keys.Lookup(ctx, kid, alg.name)
+	}
+	n := 0
+	for _, k := range cands {
+		if k.alg == alg {
+			n++
+		}
+	}
+	if n == 0 {
+		var e error = errNoKey
+		if len(cands) > 0 {
+			e = wrapErr(ErrAlgorithm, "the key named is bound to another algorithm")
+		} else if lerr != nil {
+			e = errors.Join(errNoKey, lerr)
+		}
+		return rawHeader{}, nil, "", invalidToken("token_invalid", "the token signature is invalid", e)
+	}
+	if n > maxKeyTries {
+		return rawHeader{}, nil, "", invalidToken("token_invalid", "the token signature is invalid", errTooManyKeys)
+	}
+	signingInput := token[:len(h64)+1+len(p64)]
+	var ok bool
+	if alg.kind == kindHMAC {
+		ok, err = verifyMAC(cands, alg, signingInput, s64)
+	} else {
+		ok, err = verifyPublic(cands, alg, signingInput, s64)
+	}
+	if err != nil {
+		return rawHeader{}, nil, "", invalidToken("token_invalid", "the token is malformed", err)
+	}
+	if !ok {
+		return rawHeader{}, nil, "", invalidToken("token_invalid", "the token signature is invalid", ErrSignature)
+	}
+	return hdr, hb, p64, nil
+}
+
+// verifyMAC decodes the signature on the stack and checks it against the
+// HMAC candidates.
+func verifyMAC(cands []*Key, alg *algorithm, signingInput, s64 string) (bool, error) {
+	var arr [64]byte
+	sig, err := decodeSegment(arr[:0], s64)
+	if err != nil {
+		return false, err
+	}
+	for _, k := range cands {
+		if k.alg == alg && k.mac.verify(signingInput, sig) {
+			return true, nil
+		}
+	}
+	return false, nil
+}
+
+// verifyPublic checks the signature with golang-jwt's implementation of
+// the public-key algorithm.
+func verifyPublic(cands []*Key, alg *algorithm, signingInput, s64 string) (bool, error) {
+	sig, err := decodeSegment(nil, s64)
+	if err != nil {
+		return false, err
+	}
+	for _, k := range cands {
+		if k.alg == alg && k.verifySignature(signingInput, sig) {
+			return true, nil
+		}
+	}
+	return false, nil
+}
+
+// checkHeader applies the header rules shared by JWS and JWT verification.
+func (v *Verifier) checkHeader(h *rawHeader) error {
+	if h.seen&hAlg == 0 {
+		return errAlgMissing
+	}
+	if strings.EqualFold(string(h.alg), "none") {
+		return errAlgNone
+	}
+	if !v.allowed[string(h.alg)] {
+		return errAlgNotAllowed
+	}
+	if h.seen&hCrit != 0 {
+		// Bulwark implements no JWS extension, so every crit is unknown
+		// (RFC 7515 §4.1.11: the recipient must reject it).
+		return errCrit
+	}
+	if h.seen&(hJku|hX5u|hJwk) != 0 {
+		return errKeyURL
+	}
+	if h.seen&hB64 != 0 {
+		return errB64
+	}
+	if h.seen&(hEnc|hZip) != 0 {
+		return errJWE
+	}
+	if len(h.kid) > maxKidLen {
+		return errKidTooLong
+	}
+	return nil
+}
+
+// checkType applies the JWT typing rules: a refresh token never passes as
+// an access token, and the reverse.
+func (v *Verifier) checkType(h *rawHeader) error {
+	if strings.EqualFold(string(h.cty), "JWT") {
+		return errNested
+	}
+	isRefresh := typMatches(h.typ, TypeRefresh)
+	switch v.use {
+	case useRefresh:
+		if !isRefresh {
+			return errTyp
+		}
+	default:
+		if isRefresh {
+			return errTyp
+		}
+		if v.typ != "" && !typMatches(h.typ, v.typ) {
+			return errTyp
+		}
+	}
+	return nil
+}
+
+func stripApplication(s string) string {
+	if len(s) > 12 && strings.EqualFold(s[:12], "application/") {
+		return s[12:]
+	}
+	return s
+}
+
+// typMatches compares a typ header with want as RFC 7515 §4.1.9 says:
+// case-insensitively, with the "application/" prefix optional.
+func typMatches(got []byte, want string) bool {
+	g := got
+	if len(g) > 12 && strings.EqualFold(string(g[:12]), "application/") {
+		g = g[12:]
+	}
+	return strings.EqualFold(string(g), stripApplication(want))
+}
+
+var payloadPool = sync.Pool{New: func() any { b := make([]byte, 0, 1024); return &b }}
+
+// verify runs the full verification of a JWT.
+func (v *Verifier) verify(ctx context.Context, token string, now time.Time) (*verifiedToken, *problem.Problem) {
+	var hdrBuf [256]byte
+	hdr, _, p64, prob := v.verifySigned(ctx, token, hdrBuf[:0])
+	if prob != nil {
+		return nil, prob
+	}
+	if err := v.checkType(&hdr); err != nil {
+		if v.use == useAccess && typMatches(hdr.typ, TypeRefresh) {
+			return nil, invalidToken("token_wrong_type", "a refresh token cannot be used as an access token", err)
+		}
+		return nil, invalidToken("token_invalid", "the token is not acceptable here", err)
+	}
+	bp := payloadPool.Get().(*[]byte)
+	payload, err := decodeSegment((*bp)[:0], p64)
+	if err != nil {
+		payloadPool.Put(bp)
+		return nil, invalidToken("token_invalid", "the token is malformed", err)
+	}
+	claims, err := v.decodeClaims(payload)
+	if cap(payload) <= 64<<10 {
+		*bp = payload[:0]
+		payloadPool.Put(bp)
+	}
+	if err != nil {
+		return nil, invalidToken("token_invalid", "the token is malformed", err)
+	}
+	vt, prob := v.validateClaims(claims, now)
+	if prob != nil {
+		return nil, prob
+	}
+	vt.kid = string(hdr.kid)
+	return vt, nil
+}
+
+func (v *Verifier) decodeClaims(payload []byte) (map[string]any, error) {
+	if !utf8.Valid(payload) {
+		return nil, errUTF8
+	}
+	return decodeClaimsObject(payload, v.maxDepth)
+}
+
+func invalidToken(reason, detail string, err error) *problem.Problem {
+	return problem.New(http.StatusUnauthorized, problem.TypeInvalidToken, detail).WithReason(reason).WithErr(err)
+}

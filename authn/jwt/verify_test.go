@@ -1,0 +1,481 @@
+package jwt_test
+
+import (
+	"crypto/x509"
+	"encoding/pem"
+	"errors"
+	"net/http"
+	"net/http/httptest"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/bulwark-go/bulwark/authn"
+	"github.com/bulwark-go/bulwark/authn/jwt"
+	"github.com/bulwark-go/bulwark/problem"
+)
+
+func TestVerifyValidToken(t *testing.T) {
+	v := hsVerifier(t, nil)
+	p, err := v.Verify(bg, hsToken(t, claims(map[string]any{"tenant": "acme", "n": 3})))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if p.Subject != "alice" || p.Method != "jwt" || p.TokenID != "token-1" {
+		t.Fatalf("principal %+v", p)
+	}
+	if !p.HasRole("admin") || !p.HasScope("read") || !p.HasScope("write") || p.HasScope("read write") {
+		t.Fatalf("roles %v scopes %v", p.Roles, p.Scopes)
+	}
+	if !p.ExpiresAt.Equal(testNow.Add(time.Hour)) {
+		t.Fatalf("ExpiresAt %v", p.ExpiresAt)
+	}
+	if tenant, ok := authn.Claim[string](p, "tenant"); !ok || tenant != "acme" {
+		t.Fatalf("tenant claim %q %v", tenant, ok)
+	}
+	if n, ok := authn.Claim[float64](p, "n"); !ok || n != 3 {
+		t.Fatalf("numeric claim %v %v", n, ok)
+	}
+}
+
+func TestRolesAndScopesClaimForms(t *testing.T) {
+	v := hsVerifier(t, nil)
+	tests := []struct {
+		name   string
+		extra  map[string]any
+		roles  []string
+		scopes []string
+	}{
+		{"role string", map[string]any{"roles": nil, "role": "editor"}, []string{"editor"}, []string{"read", "write"}},
+		{"scp array", map[string]any{"scope": nil, "scp": []string{"a", "b"}}, []string{"admin"}, []string{"a", "b"}},
+		{"scopes array", map[string]any{"scope": nil, "scopes": []string{"x"}}, []string{"admin"}, []string{"x"}},
+		{"scp string", map[string]any{"scope": nil, "scp": "p q"}, []string{"admin"}, []string{"p", "q"}},
+		{"none", map[string]any{"scope": nil, "roles": nil}, nil, nil},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			p, err := v.Verify(bg, hsToken(t, claims(tc.extra)))
+			if err != nil {
+				t.Fatal(err)
+			}
+			if strings.Join(p.Roles, ",") != strings.Join(tc.roles, ",") || strings.Join(p.Scopes, ",") != strings.Join(tc.scopes, ",") {
+				t.Fatalf("roles %v scopes %v, want %v %v", p.Roles, p.Scopes, tc.roles, tc.scopes)
+			}
+		})
+	}
+}
+
+func TestAsymmetricAlgorithmsRoundTrip(t *testing.T) {
+	rsaKey, ecKey, edKey := testKeys(t)
+	for _, tc := range []struct {
+		alg      string
+		material any
+	}{
+		{jwt.RS256, rsaKey}, {jwt.RS512, rsaKey}, {jwt.PS256, rsaKey}, {jwt.PS384, rsaKey},
+		{jwt.ES256, ecKey}, {jwt.EdDSA, edKey}, {jwt.HS384, []byte(strings.Repeat("k", 48))}, {jwt.HS512, []byte(strings.Repeat("k", 64))},
+	} {
+		t.Run(tc.alg, func(t *testing.T) {
+			key := mustKey(t, "k-"+tc.alg, tc.alg, tc.material)
+			iss, err := jwt.NewIssuer(jwt.IssuerOptions{Key: key, Issuer: "https://issuer.test", Audience: []string{"api"}, Now: func() time.Time { return testNow }})
+			if err != nil {
+				t.Fatal(err)
+			}
+			tok, err := iss.Issue(jwt.Claims{Subject: "bob", Roles: []string{"user"}, Scopes: []string{"read"}})
+			if err != nil {
+				t.Fatal(err)
+			}
+			verifyKey := key.Public()
+			if verifyKey == nil {
+				verifyKey = key
+			}
+			v := mustVerifier(t, jwt.Options{Keys: []*jwt.Key{verifyKey}, Issuers: []string{"https://issuer.test"}, Audience: []string{"api"}, Type: "at+jwt", Now: func() time.Time { return testNow }})
+			p, err := v.Verify(bg, tok)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if p.Subject != "bob" || !p.HasRole("user") || !p.HasScope("read") || p.TokenID == "" {
+				t.Fatalf("principal %+v", p)
+			}
+			// One flipped bit in the signature is refused.
+			parts := strings.Split(tok, ".")
+			sig := []byte(parts[2])
+			sig[2] ^= 1
+			_, err = v.Verify(bg, parts[0]+"."+parts[1]+"."+string(sig))
+			expectRefused(t, err, nil)
+		})
+	}
+}
+
+func TestKeyRotationWithOverlap(t *testing.T) {
+	oldKey := mustKey(t, "2025", jwt.HS256, []byte(strings.Repeat("o", 32)))
+	newKey := mustKey(t, "2026", jwt.HS256, []byte(strings.Repeat("n", 32)))
+	issue := func(k *jwt.Key) string {
+		iss, err := jwt.NewIssuer(jwt.IssuerOptions{Key: k, Now: func() time.Time { return testNow }})
+		if err != nil {
+			t.Fatal(err)
+		}
+		tok, err := iss.Issue(jwt.Claims{Subject: "s"})
+		if err != nil {
+			t.Fatal(err)
+		}
+		return tok
+	}
+	oldTok, newTok := issue(oldKey), issue(newKey)
+	both := mustVerifier(t, jwt.Options{Keys: []*jwt.Key{oldKey, newKey}, Now: func() time.Time { return testNow }})
+	for _, tok := range []string{oldTok, newTok} {
+		if _, err := both.Verify(bg, tok); err != nil {
+			t.Fatalf("during the overlap: %v", err)
+		}
+	}
+	after := mustVerifier(t, jwt.Options{Keys: []*jwt.Key{newKey}, Now: func() time.Time { return testNow }})
+	if _, err := after.Verify(bg, newTok); err != nil {
+		t.Fatal(err)
+	}
+	_, err := after.Verify(bg, oldTok)
+	expectRefused(t, err, jwt.ErrUnknownKey)
+	// A token without kid is tried against every key of its algorithm.
+	noKid := craft(t, "HS256", []byte(strings.Repeat("o", 32)), []byte(`{"alg":"HS256"}`), mustJSON(t, map[string]any{"sub": "s", "exp": testNow.Add(time.Hour).Unix()}))
+	if _, err := both.Verify(bg, noKid); err != nil {
+		t.Fatalf("token without kid: %v", err)
+	}
+}
+
+// TestAttacks: every token here must be refused with the named error.
+func TestAttacks(t *testing.T) {
+	rsaKey, _, _ := testKeys(t)
+	hs := func(header string, c map[string]any) string {
+		return craft(t, "HS256", hmacSecret, []byte(header), mustJSON(t, c))
+	}
+	valid := hsToken(t, claims(nil))
+	parts := strings.Split(valid, ".")
+	unsigned := func(header string) string {
+		return b64([]byte(header)) + "." + b64(mustJSON(t, claims(nil))) + "."
+	}
+	// RS256 → HS256: the RSA public key, as PEM or DER, used as an HMAC secret.
+	der, err := x509.MarshalPKIXPublicKey(&rsaKey.PublicKey)
+	if err != nil {
+		t.Fatal(err)
+	}
+	pubPEM := pem.EncodeToMemory(&pem.Block{Type: "PUBLIC KEY", Bytes: der})
+	rsVerifier := mustVerifier(t, jwt.Options{
+		Keys: []*jwt.Key{mustKey(t, "rs", jwt.RS256, &rsaKey.PublicKey), mustKey(t, "hs", jwt.HS256, hmacSecret)},
+		Now:  func() time.Time { return testNow },
+	})
+	rsOnly := mustVerifier(t, jwt.Options{Keys: []*jwt.Key{mustKey(t, "rs", jwt.RS256, &rsaKey.PublicKey)}, Now: func() time.Time { return testNow }})
+	confusionPEM := craft(t, "HS256", pubPEM, []byte(`{"alg":"HS256","kid":"rs"}`), mustJSON(t, claims(map[string]any{"aud": nil})))
+	confusionDER := craft(t, "HS256", der, []byte(`{"alg":"HS256","kid":"rs"}`), mustJSON(t, claims(map[string]any{"aud": nil})))
+
+	v := hsVerifier(t, nil)
+	tests := []struct {
+		name string
+		v    *jwt.Verifier
+		tok  string
+		want error
+	}{
+		{"alg none", v, unsigned(`{"alg":"none"}`), jwt.ErrAlgorithm},
+		{"alg None", v, unsigned(`{"alg":"None"}`), jwt.ErrAlgorithm},
+		{"alg NONE", v, unsigned(`{"alg":"NONE"}`), jwt.ErrAlgorithm},
+		{"alg nOnE", v, unsigned(`{"alg":"nOnE"}`), jwt.ErrAlgorithm},
+		{"alg none with a signature", v, b64([]byte(`{"alg":"none","kid":"hs"}`)) + "." + parts[1] + "." + parts[2], jwt.ErrAlgorithm},
+		{"alg none signed as HS256", v, hs(`{"alg":"none","kid":"hs"}`, claims(nil)), jwt.ErrAlgorithm},
+		{"alg missing", v, hs(`{"kid":"hs"}`, claims(nil)), jwt.ErrAlgorithm},
+		{"alg in another case", v, hs(`{"alg":"hs256","kid":"hs"}`, claims(nil)), jwt.ErrAlgorithm},
+		{"ALG member name", v, hs(`{"ALG":"HS256","kid":"hs"}`, claims(nil)), jwt.ErrAlgorithm},
+		{"alg not allowed", v, craft(t, "HS512", []byte(strings.Repeat("k", 64)), []byte(`{"alg":"HS512","kid":"hs"}`), mustJSON(t, claims(nil))), jwt.ErrAlgorithm},
+		{"RS256 to HS256 with PEM public key (HS256 allowed)", rsVerifier, confusionPEM, jwt.ErrAlgorithm},
+		{"RS256 to HS256 with DER public key (HS256 allowed)", rsVerifier, confusionDER, jwt.ErrAlgorithm},
+		{"RS256 to HS256 with PEM public key (RS256 only)", rsOnly, confusionPEM, jwt.ErrAlgorithm},
+		{"stripped signature", v, parts[0] + "." + parts[1] + ".", jwt.ErrAlgorithm},
+		{"stripped signature and dot", v, parts[0] + "." + parts[1], jwt.ErrMalformed},
+		{"altered signature", v, parts[0] + "." + parts[1] + "." + flip(parts[2], 5), jwt.ErrSignature},
+		{"signature of another token", v, parts[0] + "." + parts[1] + "." + strings.Split(hsToken(t, claims(map[string]any{"sub": "bob"})), ".")[2], jwt.ErrSignature},
+		{"tampered payload", v, parts[0] + "." + b64(mustJSON(t, claims(map[string]any{"roles": []string{"superadmin"}}))) + "." + parts[2], jwt.ErrSignature},
+		{"tampered header", v, b64([]byte(`{"alg":"HS256","kid":"hs","typ":"at+jwt"}`)) + "." + parts[1] + "." + parts[2], jwt.ErrSignature},
+		{"unknown kid", v, hs(`{"alg":"HS256","kid":"other"}`, claims(nil)), jwt.ErrUnknownKey},
+		{"kid path traversal", v, hs(`{"alg":"HS256","kid":"../../../../dev/null"}`, claims(nil)), jwt.ErrUnknownKey},
+		{"kid SQL injection", v, hs(`{"alg":"HS256","kid":"hs' OR '1'='1"}`, claims(nil)), jwt.ErrUnknownKey},
+		{"kid with NUL", v, hs(`{"alg":"HS256","kid":"hs\u0000"}`, claims(nil)), jwt.ErrUnknownKey},
+		{"kid too long", v, hs(`{"alg":"HS256","kid":"`+strings.Repeat("a", 300)+`"}`, claims(nil)), jwt.ErrMalformed},
+		{"kid not a string", v, hs(`{"alg":"HS256","kid":7}`, claims(nil)), jwt.ErrMalformed},
+		{"jku header", v, hs(`{"alg":"HS256","kid":"hs","jku":"https://attacker.test/jwks.json"}`, claims(nil)), jwt.ErrHeader},
+		{"x5u header", v, hs(`{"alg":"HS256","kid":"hs","x5u":"https://attacker.test/cert.pem"}`, claims(nil)), jwt.ErrHeader},
+		{"embedded jwk header", v, hs(`{"alg":"HS256","kid":"hs","jwk":{"kty":"oct","k":"AAAA"}}`, claims(nil)), jwt.ErrHeader},
+		{"crit with an unknown extension", v, hs(`{"alg":"HS256","kid":"hs","crit":["http://example.com/ext"],"http://example.com/ext":true}`, claims(nil)), jwt.ErrHeader},
+		{"crit b64", v, hs(`{"alg":"HS256","kid":"hs","b64":false,"crit":["b64"]}`, claims(nil)), jwt.ErrHeader},
+		{"crit empty", v, hs(`{"alg":"HS256","kid":"hs","crit":[]}`, claims(nil)), jwt.ErrHeader},
+		{"JWE header members", v, hs(`{"alg":"HS256","kid":"hs","enc":"A256GCM"}`, claims(nil)), jwt.ErrHeader},
+		{"nested JWT", v, hs(`{"alg":"HS256","kid":"hs","cty":"JWT"}`, claims(nil)), jwt.ErrHeader},
+		{"duplicate alg member", v, hs(`{"alg":"none","alg":"HS256","kid":"hs"}`, claims(nil)), jwt.ErrMalformed},
+		{"duplicate kid member", v, hs(`{"alg":"HS256","kid":"x","kid":"hs"}`, claims(nil)), jwt.ErrMalformed},
+		{"header not an object", v, hs(`["alg","HS256"]`, claims(nil)), jwt.ErrMalformed},
+		{"header with trailing data", v, hs(`{"alg":"HS256","kid":"hs"} x`, claims(nil)), jwt.ErrMalformed},
+		{"expired", v, hsToken(t, claims(map[string]any{"exp": testNow.Add(-2 * time.Minute).Unix()})), jwt.ErrExpired},
+		{"expired long ago", v, hsToken(t, claims(map[string]any{"exp": 1300819380})), jwt.ErrExpired},
+		{"not yet valid", v, hsToken(t, claims(map[string]any{"nbf": testNow.Add(2 * time.Minute).Unix()})), jwt.ErrNotYetValid},
+		{"issued in the future", v, hsToken(t, claims(map[string]any{"iat": testNow.Add(2 * time.Minute).Unix()})), jwt.ErrNotYetValid},
+		{"wrong audience", v, hsToken(t, claims(map[string]any{"aud": "other-api"})), jwt.ErrClaims},
+		{"wrong audience array", v, hsToken(t, claims(map[string]any{"aud": []string{"x", "y"}})), jwt.ErrClaims},
+		{"missing audience", v, hsToken(t, claims(map[string]any{"aud": nil})), jwt.ErrClaims},
+		{"wrong issuer", v, hsToken(t, claims(map[string]any{"iss": "https://evil.test"})), jwt.ErrClaims},
+		{"missing issuer", v, hsToken(t, claims(map[string]any{"iss": nil})), jwt.ErrClaims},
+		{"missing exp", v, hsToken(t, claims(map[string]any{"exp": nil})), jwt.ErrClaims},
+		{"exp as a string", v, hsToken(t, claims(map[string]any{"exp": "2099-01-01"})), jwt.ErrClaims},
+		{"exp absurd", v, hsToken(t, claims(map[string]any{"exp": 1e300})), jwt.ErrClaims},
+		{"sub not a string", v, hsToken(t, claims(map[string]any{"sub": 42})), jwt.ErrClaims},
+		{"roles not strings", v, hsToken(t, claims(map[string]any{"roles": []any{"admin", 1}})), jwt.ErrClaims},
+		{"aud not strings", v, hsToken(t, claims(map[string]any{"aud": []any{"api", true}})), jwt.ErrClaims},
+		{"refresh token as access token (typ)", v, hs(`{"alg":"HS256","kid":"hs","typ":"refresh+jwt"}`, claims(nil)), jwt.ErrHeader},
+		{"refresh token as access token (token_use)", v, hsToken(t, claims(map[string]any{"token_use": "refresh"})), jwt.ErrClaims},
+		{"non-canonical base64 signature", v, parts[0] + "." + parts[1] + "." + nonCanonical(parts[2]), jwt.ErrMalformed},
+		{"non-canonical base64 header", v, nonCanonical(parts[0]) + "." + parts[1] + "." + parts[2], jwt.ErrMalformed},
+		{"padded base64", v, parts[0] + "." + parts[1] + "." + parts[2] + "=", jwt.ErrMalformed},
+		{"standard base64 alphabet", v, strings.NewReplacer("-", "+", "_", "/").Replace(parts[0]+"."+parts[1]) + "." + parts[2] + "+", jwt.ErrMalformed},
+		{"trailing segment", v, valid + ".", jwt.ErrMalformed},
+		{"trailing data segment", v, valid + ".e30", jwt.ErrMalformed},
+		{"trailing space", v, valid + " ", jwt.ErrMalformed},
+		{"trailing newline", v, valid + "\n", jwt.ErrMalformed},
+		{"embedded newline", v, parts[0] + "." + parts[1][:10] + "\n" + parts[1][10:] + "." + parts[2], jwt.ErrMalformed},
+		{"two JSON objects as claims", v, craft(t, "HS256", hmacSecret, []byte(`{"alg":"HS256","kid":"hs"}`), append(mustJSON(t, claims(nil)), []byte(`{"sub":"root"}`)...)), jwt.ErrMalformed},
+		{"claims with trailing garbage", v, craft(t, "HS256", hmacSecret, []byte(`{"alg":"HS256","kid":"hs"}`), append(mustJSON(t, claims(nil)), []byte(` x`)...)), jwt.ErrMalformed},
+		{"claims an array", v, craft(t, "HS256", hmacSecret, []byte(`{"alg":"HS256","kid":"hs"}`), []byte(`[1,2]`)), jwt.ErrMalformed},
+		{"claims null", v, craft(t, "HS256", hmacSecret, []byte(`{"alg":"HS256","kid":"hs"}`), []byte(`null`)), jwt.ErrMalformed},
+		{"claims empty", v, craft(t, "HS256", hmacSecret, []byte(`{"alg":"HS256","kid":"hs"}`), nil), jwt.ErrMalformed},
+		{"claims invalid UTF-8", v, craft(t, "HS256", hmacSecret, []byte(`{"alg":"HS256","kid":"hs"}`), []byte("{\"sub\":\"al\xffice\",\"exp\":9999999999}")), jwt.ErrMalformed},
+		{"deeply nested claims", v, craft(t, "HS256", hmacSecret, []byte(`{"alg":"HS256","kid":"hs"}`), nested(100)), jwt.ErrMalformed},
+		{"very deeply nested claims", v, craft(t, "HS256", hmacSecret, []byte(`{"alg":"HS256","kid":"hs"}`), nested(3000)), jwt.ErrMalformed},
+		{"deeply nested header", v, hs(`{"alg":"HS256","kid":"hs","x":`+strings.Repeat("[", 40)+strings.Repeat("]", 40)+`}`, claims(nil)), jwt.ErrMalformed},
+		{"1 MB token", v, strings.Repeat("a", 1<<20), jwt.ErrTooLarge},
+		{"1 MB token of a valid shape", v, parts[0] + "." + strings.Repeat("A", 1<<20) + "." + parts[2], jwt.ErrTooLarge},
+		{"token of dots", v, strings.Repeat(".", 8000), jwt.ErrMalformed},
+		{"empty token", v, "", jwt.ErrMalformed},
+		{"JSON serialization", v, `{"payload":"e30","signatures":[]}`, jwt.ErrMalformed},
+		{"five segments (JWE)", v, "a.b.c.d.e", jwt.ErrMalformed},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			_, err := tc.v.Verify(bg, tc.tok)
+			expectRefused(t, err, tc.want)
+		})
+	}
+}
+
+// flip changes the i-th character of a base64url string.
+func flip(s string, i int) string {
+	b := []byte(s)
+	if b[i] == 'A' {
+		b[i] = 'B'
+	} else {
+		b[i] = 'A'
+	}
+	return string(b)
+}
+
+// nonCanonical changes the unused low bits of the last character of an
+// unpadded base64url string whose length is not a multiple of 4: the
+// decoded bytes are the same, the encoding is not.
+func nonCanonical(s string) string {
+	const alphabet = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_"
+	if len(s)%4 == 0 {
+		panic("segment has no unused bits")
+	}
+	last := strings.IndexByte(alphabet, s[len(s)-1])
+	return s[:len(s)-1] + string(alphabet[last|1])
+}
+
+func nested(depth int) []byte {
+	return []byte(`{"sub":"a","exp":9999999999,"x":` + strings.Repeat("[", depth) + strings.Repeat("]", depth) + `}`)
+}
+
+func TestOversizedTokensAreCheap(t *testing.T) {
+	v := hsVerifier(t, nil)
+	huge := strings.Repeat("a", 1<<20)
+	dots := strings.Repeat(".", 8000)
+	for name, tok := range map[string]string{"1 MB": huge, "dots": dots} {
+		allocs := testing.AllocsPerRun(20, func() { _, _ = v.Verify(bg, tok) })
+		if allocs > 4 { // the problem value and its error only
+			t.Errorf("%s token: %.0f allocations, want the refusal alone", name, allocs)
+		}
+	}
+}
+
+func TestLeeway(t *testing.T) {
+	v := hsVerifier(t, nil) // default leeway 60s
+	if _, err := v.Verify(bg, hsToken(t, claims(map[string]any{"exp": testNow.Add(-30 * time.Second).Unix()}))); err != nil {
+		t.Fatalf("exp 30s ago within the 60s leeway: %v", err)
+	}
+	if _, err := v.Verify(bg, hsToken(t, claims(map[string]any{"nbf": testNow.Add(30 * time.Second).Unix()}))); err != nil {
+		t.Fatalf("nbf in 30s within the leeway: %v", err)
+	}
+	strict := hsVerifier(t, func(o *jwt.Options) { o.Leeway = -1 })
+	_, err := strict.Verify(bg, hsToken(t, claims(map[string]any{"exp": testNow.Add(-time.Second).Unix()})))
+	expectRefused(t, err, jwt.ErrExpired)
+	if r := reasonOf(err); r != "token_expired" {
+		t.Fatalf("reason %q", r)
+	}
+	_, err = strict.Verify(bg, hsToken(t, claims(map[string]any{"exp": testNow.Unix()})))
+	expectRefused(t, err, jwt.ErrExpired) // exp is the first invalid instant
+}
+
+func TestAudienceRules(t *testing.T) {
+	noAud := hsVerifier(t, func(o *jwt.Options) { o.Audience = nil })
+	_, err := noAud.Verify(bg, hsToken(t, claims(nil)))
+	expectRefused(t, err, jwt.ErrClaims) // RFC 7519 §4.1.3
+	if _, err := noAud.Verify(bg, hsToken(t, claims(map[string]any{"aud": nil}))); err != nil {
+		t.Fatalf("no aud on either side: %v", err)
+	}
+	multi := hsVerifier(t, func(o *jwt.Options) { o.Audience = []string{"api", "admin-api"} })
+	if _, err := multi.Verify(bg, hsToken(t, claims(map[string]any{"aud": []string{"other", "admin-api"}}))); err != nil {
+		t.Fatal(err)
+	}
+}
+
+func TestExplicitTyping(t *testing.T) {
+	v := hsVerifier(t, func(o *jwt.Options) { o.Type = "at+jwt" })
+	for _, typ := range []string{"at+jwt", "AT+JWT", "application/at+jwt"} {
+		tok := craft(t, "HS256", hmacSecret, mustJSON(t, map[string]string{"alg": "HS256", "kid": "hs", "typ": typ}), mustJSON(t, claims(nil)))
+		if _, err := v.Verify(bg, tok); err != nil {
+			t.Fatalf("typ %q: %v", typ, err)
+		}
+	}
+	for _, typ := range []string{"JWT", "", "application/jwt"} {
+		h := map[string]string{"alg": "HS256", "kid": "hs"}
+		if typ != "" {
+			h["typ"] = typ
+		}
+		_, err := v.Verify(bg, craft(t, "HS256", hmacSecret, mustJSON(t, h), mustJSON(t, claims(nil))))
+		expectRefused(t, err, jwt.ErrHeader)
+	}
+	if _, err := jwt.New(jwt.Options{Keys: []*jwt.Key{mustKey(t, "hs", jwt.HS256, hmacSecret)}, Type: "refresh+jwt"}); err == nil {
+		t.Fatal("a verifier for refresh tokens was accepted")
+	}
+}
+
+func TestRequiredClaims(t *testing.T) {
+	v := hsVerifier(t, func(o *jwt.Options) { o.RequiredClaims = []string{"exp", "sub", "jti"} })
+	_, err := v.Verify(bg, hsToken(t, claims(map[string]any{"jti": nil})))
+	expectRefused(t, err, jwt.ErrClaims)
+	if _, err := v.Verify(bg, hsToken(t, claims(nil))); err != nil {
+		t.Fatal(err)
+	}
+}
+
+func TestAuthenticateSources(t *testing.T) {
+	tok := hsToken(t, claims(nil))
+	def := hsVerifier(t, nil)
+	withCookie := hsVerifier(t, func(o *jwt.Options) {
+		o.Sources = []jwt.Source{{From: jwt.FromHeader}, {From: jwt.FromCookie, Name: "auth_token"}}
+	})
+	withQuery := hsVerifier(t, func(o *jwt.Options) {
+		o.Sources = []jwt.Source{{From: jwt.FromQuery, Name: "access_token"}}
+	})
+	custom := hsVerifier(t, func(o *jwt.Options) {
+		o.Sources = []jwt.Source{{From: jwt.FromHeader, Name: "X-Auth-Token"}}
+	})
+	req := func(mod func(*http.Request)) *http.Request {
+		r := httptest.NewRequest("GET", "/api/protected", nil)
+		mod(r)
+		return r
+	}
+	tests := []struct {
+		name   string
+		v      *jwt.Verifier
+		r      *http.Request
+		status int // 0: authenticated; -1: no credentials
+	}{
+		{"bearer", def, req(func(r *http.Request) { r.Header.Set("Authorization", "Bearer "+tok) }), 0},
+		{"bearer lowercase scheme", def, req(func(r *http.Request) { r.Header.Set("Authorization", "bearer "+tok) }), 0},
+		{"BEARER and two spaces", def, req(func(r *http.Request) { r.Header.Set("Authorization", "BEARER  "+tok) }), 0},
+		{"no header", def, req(func(r *http.Request) {}), -1},
+		{"basic scheme is not ours", def, req(func(r *http.Request) { r.SetBasicAuth("a", "b") }), -1},
+		{"BearerX is another scheme", def, req(func(r *http.Request) { r.Header.Set("Authorization", "BearerX "+tok) }), -1},
+		{"empty bearer", def, req(func(r *http.Request) { r.Header.Set("Authorization", "Bearer ") }), 400},
+		{"two authorization headers", def, req(func(r *http.Request) {
+			r.Header.Add("Authorization", "Bearer "+tok)
+			r.Header.Add("Authorization", "Bearer "+tok)
+		}), 400},
+		{"garbage bearer", def, req(func(r *http.Request) { r.Header.Set("Authorization", "Bearer not-a-jwt") }), 401},
+		{"cookie ignored by default", def, req(func(r *http.Request) { r.AddCookie(&http.Cookie{Name: "auth_token", Value: tok}) }), -1},
+		{"cookie", withCookie, req(func(r *http.Request) {
+			r.AddCookie(&http.Cookie{Name: "theme", Value: "dark"})
+			r.AddCookie(&http.Cookie{Name: "auth_token", Value: tok})
+		}), 0},
+		{"header wins over cookie", withCookie, req(func(r *http.Request) {
+			r.Header.Set("Authorization", "Bearer garbage")
+			r.AddCookie(&http.Cookie{Name: "auth_token", Value: tok})
+		}), 401},
+		{"query ignored by default", def, req(func(r *http.Request) { r.URL.RawQuery = "access_token=" + tok }), -1},
+		{"query when enabled", withQuery, req(func(r *http.Request) { r.URL.RawQuery = "x=1&access_token=" + tok }), 0},
+		{"custom header without scheme", custom, req(func(r *http.Request) { r.Header.Set("X-Auth-Token", tok) }), 0},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			p, err := tc.v.Authenticate(tc.r)
+			switch tc.status {
+			case 0:
+				if err != nil || p == nil || p.Subject != "alice" {
+					t.Fatalf("p=%v err=%v", p, err)
+				}
+			case -1:
+				if !errors.Is(err, authn.ErrNoCredentials) {
+					t.Fatalf("err=%v, want ErrNoCredentials", err)
+				}
+			default:
+				pr, ok := problem.As(err)
+				if !ok || pr.Status != tc.status {
+					t.Fatalf("err=%v, want status %d", err, tc.status)
+				}
+			}
+		})
+	}
+}
+
+func TestOptionsRefused(t *testing.T) {
+	hs := mustKey(t, "hs", jwt.HS256, hmacSecret)
+	tests := []struct {
+		name string
+		opts jwt.Options
+		msg  string
+	}{
+		{"no keys", jwt.Options{}, "no keys"},
+		{"alg none allowed", jwt.Options{Keys: []*jwt.Key{hs}, Algorithms: []string{"HS256", "none"}}, "never accepted"},
+		{"unknown alg", jwt.Options{Keys: []*jwt.Key{hs}, Algorithms: []string{"HS256", "XS1"}}, "unsupported"},
+		{"key alg not allowed", jwt.Options{Keys: []*jwt.Key{hs}, Algorithms: []string{"RS256"}}, "does not allow"},
+		{"key set without algorithms", jwt.Options{KeySet: mustKeySet(t, hs)}, "Algorithms is required"},
+		{"leeway too large", jwt.Options{Keys: []*jwt.Key{hs}, Leeway: time.Hour}, "Leeway"},
+		{"bad source", jwt.Options{Keys: []*jwt.Key{hs}, Sources: []jwt.Source{{From: "body"}}}, "From must be"},
+		{"cookie without name", jwt.Options{Keys: []*jwt.Key{hs}, Sources: []jwt.Source{{From: jwt.FromCookie}}}, "needs a name"},
+		{"duplicate kid", jwt.Options{Keys: []*jwt.Key{hs, mustKey(t, "hs", jwt.HS384, []byte(strings.Repeat("x", 48)))}}, "two keys"},
+		{"huge tokens", jwt.Options{Keys: []*jwt.Key{hs}, MaxTokenSize: 2 << 20}, "MaxTokenSize"},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			_, err := jwt.New(tc.opts)
+			if err == nil || !strings.Contains(err.Error(), tc.msg) {
+				t.Fatalf("err = %v, want it to mention %q", err, tc.msg)
+			}
+		})
+	}
+}
+
+func mustKeySet(t testing.TB, keys ...*jwt.Key) *jwt.StaticKeySet {
+	t.Helper()
+	s, err := jwt.NewKeySet(keys...)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return s
+}
+
+func TestVerifyJWSReturnsPayload(t *testing.T) {
+	v := hsVerifier(t, nil)
+	tok := craft(t, "HS256", hmacSecret, []byte(`{"alg":"HS256","kid":"hs","typ":"text"}`), []byte("not JSON at all"))
+	h, payload, err := v.VerifyJWS(bg, tok)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if string(payload) != "not JSON at all" || h.Alg != "HS256" || h.Kid != "hs" || h.Typ != "text" {
+		t.Fatalf("header %+v payload %q", h, payload)
+	}
+	_, err = v.Verify(bg, tok)
+	expectRefused(t, err, jwt.ErrMalformed) // not a JWT
+}
