@@ -59,6 +59,7 @@ type App struct {
 	logger  *slog.Logger
 	data    *data
 	headers *headers.Policy
+	auth    *auth
 	closers []func() error
 	once    sync.Once
 }

@@ -7,6 +7,7 @@ import (
 
 	"github.com/bulwark-go/bulwark"
 	"github.com/bulwark-go/bulwark/accesslog"
+	"github.com/bulwark-go/bulwark/authn/jwt"
 	"github.com/bulwark-go/bulwark/bodylimit"
 	"github.com/bulwark-go/bulwark/clientip"
 	"github.com/bulwark-go/bulwark/cors"
@@ -21,13 +22,37 @@ func (a *App) build() (http.Handler, error) {
 	rt := &router{mux: mux, deny: a.deny("router")}
 
 	mux.HandleFunc("GET /{$}", a.overview)
-	mux.HandleFunc("GET /api/public", a.public)
 	mux.HandleFunc("GET /healthz", func(w http.ResponseWriter, r *http.Request) {
 		writeJSON(w, http.StatusOK, map[string]string{"status": "ok"})
 	})
 	mux.Handle("GET /metrics", a.metrics.Exposition())
 	mux.HandleFunc("GET /config/security", a.securityConfig)
 	mux.HandleFunc("GET /secure-headers", a.secureHeaders)
+
+	var err error
+	if a.auth, err = a.newAuth(); err != nil {
+		return nil, err
+	}
+	x := a.auth
+	// Every /api/* route: authentication (required or optional) first,
+	// then the per-client token bucket keyed by the principal it found (or
+	// the client IP), then authorization and the handler.
+	api := func(authStep func(http.Handler) http.Handler, h http.Handler) http.Handler {
+		return authStep(x.apiLimit.Handler(h))
+	}
+	anonymous := func(h http.Handler) http.Handler { return h }
+	mux.Handle("GET /api/public", api(anonymous, http.HandlerFunc(a.public)))
+	mux.Handle("POST /api/login", api(anonymous, x.loginLimit.Handler(http.HandlerFunc(a.login))))
+	mux.Handle("POST /api/refresh", api(anonymous, x.refresher.RefreshHandler(jwt.HandlerOptions{Audit: a.audit})))
+	mux.Handle("POST /api/logout", api(x.guard.Require, x.refresher.LogoutHandler(jwt.HandlerOptions{Audit: a.audit})))
+	mux.Handle("GET /api/protected", api(x.guard.Require, http.HandlerFunc(a.protected)))
+	mux.Handle("GET /api/admin/users", api(x.guard.Require, x.authz.RequirePermission("users:read")(http.HandlerFunc(a.adminUsers))))
+	mux.Handle("DELETE /api/users/{id}", api(x.guard.Require, x.authz.RequirePermission("users:delete")(http.HandlerFunc(a.deleteUser))))
+	mux.Handle("GET /api/posts", api(x.guard.Optional, http.HandlerFunc(a.listPosts)))
+	mux.Handle("GET /api/posts/{id}", api(x.guard.Require, http.HandlerFunc(a.getPost)))
+	mux.Handle("PUT /api/posts/{id}", api(x.guard.Require, http.HandlerFunc(a.updatePost)))
+	mux.Handle("DELETE /api/posts/{id}", api(x.guard.Require, http.HandlerFunc(a.deletePost)))
+	mux.Handle("GET /.well-known/jwks.json", x.jwks)
 
 	identity, err := clientip.New(clientip.Options{TrustedProxies: a.cfg.TrustedProxies, Audit: a.audit})
 	if err != nil {
@@ -86,6 +111,15 @@ var Endpoints = []string{
 	"GET  /                      this overview",
 	"GET  /secure-headers        the security header preset (every response carries it)",
 	"GET  /api/public            no authentication",
+	"POST /api/login             {username, password} → access + refresh token (5 attempts per IP per 5 min)",
+	"POST /api/refresh           {refresh_token} → a new pair; each refresh token works once",
+	"POST /api/logout            Bearer token (+ {refresh_token}) → 204; both revoked",
+	"GET  /api/protected         JWT from Authorization: Bearer or cookie auth_token",
+	"GET  /api/admin/users       permission users:read (role admin)",
+	"DELETE /api/users/{id}      permission users:delete (role admin)",
+	"GET  /api/posts             optional authentication: more fields when logged in",
+	"GET/PUT/DELETE /api/posts/{id}  any login reads; owner or admin changes",
+	"GET  /.well-known/jwks.json the demo's public signing key",
 	"POST /csp-reports           CSP violation reports (application/csp-report, application/reports+json)",
 	"GET  /healthz               liveness",
 	"GET  /metrics               Prometheus metrics",

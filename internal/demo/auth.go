@@ -1,0 +1,231 @@
+package demo
+
+import (
+	"crypto/ed25519"
+	"crypto/sha256"
+	"errors"
+	"fmt"
+	"net/http"
+	"time"
+
+	"github.com/bulwark-go/bulwark/abuse"
+	"github.com/bulwark-go/bulwark/authn"
+	"github.com/bulwark-go/bulwark/authn/jwt"
+	"github.com/bulwark-go/bulwark/authz"
+	"github.com/bulwark-go/bulwark/bind"
+	"github.com/bulwark-go/bulwark/clientip"
+	"github.com/bulwark-go/bulwark/problem"
+	"github.com/bulwark-go/bulwark/ratelimit"
+	"github.com/bulwark-go/bulwark/ratelimit/redislimit"
+	"github.com/bulwark-go/bulwark/store"
+	"github.com/bulwark-go/bulwark/store/memstore"
+	"github.com/bulwark-go/bulwark/store/redisstore"
+)
+
+// The demo's signing key is derived from a fixed, public seed so that
+// several demo replicas sharing one Redis verify each other's tokens. It is
+// as public as the demo passwords: never use it for anything else.
+const (
+	demoKeyID   = "bulwark-demo-ed25519-1"
+	demoIssuer  = "bulwark-demo"
+	demoAudienc = "bulwark-demo"
+)
+
+func demoSigningKey() (*jwt.Key, error) {
+	seed := sha256.Sum256([]byte("bulwark demo signing key: public, for the demo only"))
+	return jwt.NewKey(demoKeyID, jwt.EdDSA, ed25519.NewKeyFromSeed(seed[:]))
+}
+
+// demoSecret keys the abuse fingerprints (public, like everything in demo
+// mode; a real deployment loads 32 random bytes from a secret store).
+var demoSecret = sha256.Sum256([]byte("bulwark demo fingerprint key: public, for the demo only"))
+
+// auth is the demo's authentication and authorization machinery.
+type auth struct {
+	key       *jwt.Key
+	verifier  *jwt.Verifier
+	issuer    *jwt.Issuer
+	refresher *jwt.Refresher
+	guard     *authn.Guard
+	authz     *authz.Authorizer
+	jwks      http.Handler
+
+	apiLimit   *ratelimit.Limiter // token bucket per client on /api/*
+	loginLimit *ratelimit.Limiter // sliding window per IP on POST /api/login
+	stuffing   *abuse.Detector    // distinct failed usernames per IP
+	targeted   *abuse.Detector    // distinct failing IPs per username (flag only)
+}
+
+// newAuth builds the JWT, authorization, rate-limit and abuse guards over
+// the app's state: token state in a store of its own (so that eviction of
+// other keys can never revive a revoked token), limits in memory or Redis.
+func (a *App) newAuth() (*auth, error) {
+	var tokens store.Store
+	var limits ratelimit.Store
+	if a.cfg.RedisURL != "" {
+		st, err := redisstore.Open(redisstore.Options{URL: a.cfg.RedisURL, Prefix: a.cfg.RedisPrefix + "jwt:"})
+		if err != nil {
+			return nil, err
+		}
+		tokens = st
+		rl, err := redislimit.New(redislimit.Options{Client: st.Client(), Prefix: a.cfg.RedisPrefix + "rl:"})
+		if err != nil {
+			return nil, err
+		}
+		limits = rl
+		a.closers = append(a.closers, func() error { rl.Close(); return nil })
+	} else {
+		tokens = memstore.New(memstore.Options{Now: a.cfg.Now})
+	}
+	a.closers = append(a.closers, tokens.Close)
+
+	x := &auth{}
+	var err error
+	if x.key, err = demoSigningKey(); err != nil {
+		return nil, err
+	}
+	if x.verifier, err = jwt.New(jwt.Options{
+		Keys:     []*jwt.Key{x.key},
+		Issuers:  []string{demoIssuer},
+		Audience: []string{demoAudienc},
+		Type:     jwt.TypeAccess,
+		Store:    tokens,
+		Sources:  []jwt.Source{{From: jwt.FromHeader}, {From: jwt.FromCookie, Name: "auth_token"}},
+		Leeway:   60 * time.Second,
+		Now:      a.cfg.Now,
+	}); err != nil {
+		return nil, err
+	}
+	if x.issuer, err = jwt.NewIssuer(jwt.IssuerOptions{Key: x.key, Issuer: demoIssuer, Audience: []string{demoAudienc}, TTL: 15 * time.Minute, Now: a.cfg.Now}); err != nil {
+		return nil, err
+	}
+	if x.refresher, err = jwt.NewRefresher(jwt.RefreshOptions{Issuer: x.issuer, Verifier: x.verifier}); err != nil {
+		return nil, err
+	}
+	if x.guard, err = authn.New(authn.Options{Authenticator: x.verifier, Realm: "bulwark-demo", Audit: a.audit}); err != nil {
+		return nil, err
+	}
+	if x.authz, err = authz.New(authz.Options{
+		RolePermissions: map[string][]string{
+			"admin": {"users:read", "users:delete", "posts:write", "posts:delete"},
+			"user":  {"posts:write"},
+		},
+		AdminRole: "admin",
+		Realm:     "bulwark-demo",
+		Audit:     a.audit,
+	}); err != nil {
+		return nil, err
+	}
+	if x.jwks, err = jwt.JWKSHandler(x.key); err != nil {
+		return nil, err
+	}
+
+	if x.apiLimit, err = ratelimit.New(ratelimit.Options{
+		Limits: []ratelimit.Limit{ratelimit.TokenBucket(100, 10).Named("api").By(ratelimit.ByPrincipal())},
+		Store:  limits, Now: a.cfg.Now, Audit: a.audit,
+	}); err != nil {
+		return nil, err
+	}
+	if x.loginLimit, err = ratelimit.New(ratelimit.Options{
+		Limits: []ratelimit.Limit{ratelimit.SlidingWindow(5, 5*time.Minute).Named("login").By(ratelimit.ByIP())},
+		Store:  limits, Now: a.cfg.Now, Audit: a.audit,
+	}); err != nil {
+		return nil, err
+	}
+	if x.stuffing, err = abuse.New(abuse.Options{Name: "credential-stuffing", Store: a.store, Threshold: 5, Window: time.Hour, Secret: demoSecret[:], Audit: a.audit}); err != nil {
+		return nil, err
+	}
+	if x.targeted, err = abuse.New(abuse.Options{Name: "account-targeted", Store: a.store, Threshold: 5, Window: time.Hour, Secret: demoSecret[:], Audit: a.audit, FailOpen: true}); err != nil {
+		return nil, err
+	}
+	return x, nil
+}
+
+type loginRequest struct {
+	Username string `json:"username" validate:"required,max=128"`
+	Password string `json:"password" validate:"required,max=1024"`
+}
+
+// login is POST /api/login: the sliding-window limit has already counted
+// this attempt; here the credential-stuffing detector, the body, the
+// password, and finally a token pair.
+func (a *App) login(w http.ResponseWriter, r *http.Request) {
+	ip := clientip.FromContext(r.Context()).String()
+	deny := a.deny("login")
+	if blocked, err := a.auth.stuffing.Exceeded(r.Context(), ip); err != nil {
+		if !a.auth.stuffing.Unavailable(w, r, err) {
+			return
+		}
+	} else if blocked {
+		a.auth.stuffing.Deny(w, r, "too many failed logins for different accounts from this address")
+		return
+	}
+	in, p := bind.Decode[loginRequest](w, r)
+	if p != nil {
+		deny.Deny(w, r, p)
+		return
+	}
+	user, ok := a.data.checkPassword(in.Username, in.Password)
+	if !ok {
+		a.loginFailed(w, r, ip, in.Username)
+		return
+	}
+	pair, err := a.auth.refresher.Login(r.Context(), jwt.Claims{Subject: user.Username, Roles: []string{user.Role}, Scopes: user.Scopes})
+	if err != nil {
+		deny.Deny(w, r, unavailable(err))
+		return
+	}
+	jwt.WriteTokenPair(w, pair)
+}
+
+// loginFailed records a failed login with both abuse detectors and answers
+// 401 — or 403 once this address has failed for too many accounts.
+func (a *App) loginFailed(w http.ResponseWriter, r *http.Request, ip, username string) {
+	fp := a.auth.stuffing.Fingerprint(username)
+	v, err := a.auth.stuffing.Observe(r.Context(), ip, fp)
+	if err != nil && !a.auth.stuffing.Unavailable(w, r, err) {
+		return
+	}
+	if t, err := a.auth.targeted.Observe(r.Context(), a.auth.targeted.Fingerprint(username), ip); err == nil && t.Exceeded {
+		a.auth.targeted.Flag(r, t) // an account under attack: flagged, never locked (that would hand attackers a lock-out)
+	}
+	if v.Exceeded {
+		a.auth.stuffing.Deny(w, r, "too many failed logins for different accounts from this address")
+		return
+	}
+	a.deny("login").Deny(w, r, problem.Unauthorized(problem.TypeInvalidCredentials, "", "invalid username or password").WithReason("bad_credentials"))
+}
+
+func unavailable(err error) *problem.Problem {
+	if errors.Is(err, store.ErrUnavailable) {
+		return problem.Unavailable(5*time.Second, "the token service is temporarily unavailable").WithReason("store_unavailable").WithErr(err)
+	}
+	return problem.New(http.StatusInternalServerError, problem.TypeInternal, "could not issue tokens").WithReason("issue_failed").WithErr(err)
+}
+
+func (a *App) protected(w http.ResponseWriter, r *http.Request) {
+	p, _ := authn.FromContext(r.Context())
+	writeJSON(w, http.StatusOK, map[string]any{
+		"message":       "This is a protected endpoint",
+		"authenticated": true,
+		"user":          map[string]any{"subject": p.Subject, "roles": p.Roles, "scopes": p.Scopes, "method": p.Method},
+	})
+}
+
+func (a *App) adminUsers(w http.ResponseWriter, r *http.Request) {
+	users := make([]*User, 0, len(a.data.users))
+	for _, name := range []string{AliceUser, BobUser} {
+		users = append(users, a.data.users[name])
+	}
+	writeJSON(w, http.StatusOK, map[string]any{"users": users})
+}
+
+func (a *App) deleteUser(w http.ResponseWriter, r *http.Request) {
+	if _, ok := a.data.users[r.PathValue("id")]; !ok {
+		a.deny("demo").Deny(w, r, problem.NotFound())
+		return
+	}
+	// The demo keeps its two accounts: deleting is authorized, then refused
+	// politely so that the demo stays usable.
+	writeJSON(w, http.StatusOK, map[string]any{"message": fmt.Sprintf("user %s would be deleted (the demo keeps its accounts)", r.PathValue("id"))})
+}

@@ -1,0 +1,174 @@
+package demo_test
+
+import (
+	"fmt"
+	"net/http/httptest"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/bulwark-go/bulwark/internal/demo"
+)
+
+func login(t *testing.T, srv *httptest.Server, user, pw string, hdr ...string) response {
+	t.Helper()
+	return do(t, srv, "POST", "/api/login", fmt.Sprintf(`{"username":%q,"password":%q}`, user, pw),
+		append([]string{"Content-Type", "application/json"}, hdr...)...)
+}
+
+func tokens(t *testing.T, r response) (access, refresh string) {
+	t.Helper()
+	if r.status != 200 {
+		t.Fatalf("login/refresh %d: %s", r.status, r.raw)
+	}
+	a, _ := r.body["access_token"].(string)
+	f, _ := r.body["refresh_token"].(string)
+	if a == "" || f == "" || r.body["token_type"] != "Bearer" || r.body["expires_in"] == nil {
+		t.Fatalf("token response %s", r.raw)
+	}
+	return a, f
+}
+
+func bearer(tok string) []string { return []string{"Authorization", "Bearer " + tok} }
+
+// DESIGN.md's flow: login → protected → refresh → reuse → logout.
+func TestJWTFlow(t *testing.T) {
+	srv := newDemo(t, demo.Config{})
+	access, refresh := tokens(t, login(t, srv, "alice", "wonderland-2026"))
+
+	r := do(t, srv, "GET", "/api/protected", "", bearer(access)...)
+	if r.status != 200 || r.body["authenticated"] != true {
+		t.Fatalf("protected %d %s", r.status, r.raw)
+	}
+	if r := do(t, srv, "GET", "/api/protected", "", "Cookie", "auth_token="+access); r.status != 200 {
+		t.Fatalf("cookie token refused: %d", r.status)
+	}
+	// No token: 401 with a bare Bearer challenge.
+	r = do(t, srv, "GET", "/api/protected", "")
+	wantProblem(t, r, 401)
+	if ch := r.header.Get("WWW-Authenticate"); !strings.HasPrefix(ch, "Bearer") || strings.Contains(ch, "error=") {
+		t.Fatalf("challenge %q", ch)
+	}
+	// Garbage token: invalid_token.
+	r = do(t, srv, "GET", "/api/protected", "", bearer("not.a.jwt")...)
+	wantProblem(t, r, 401)
+	if !strings.Contains(r.header.Get("WWW-Authenticate"), `error="invalid_token"`) {
+		t.Fatalf("challenge %q", r.header.Get("WWW-Authenticate"))
+	}
+	// A refresh token is never an access token.
+	wantProblem(t, do(t, srv, "GET", "/api/protected", "", bearer(refresh)...), 401)
+
+	body := `{"refresh_token":"` + refresh + `"}`
+	access2, refresh2 := tokens(t, do(t, srv, "POST", "/api/refresh", body, "Content-Type", "application/json"))
+	// Reuse of the old refresh token: 401, and the whole family is revoked.
+	wantProblem(t, do(t, srv, "POST", "/api/refresh", body, "Content-Type", "application/json"), 401)
+	wantProblem(t, do(t, srv, "POST", "/api/refresh", `{"refresh_token":"`+refresh2+`"}`, "Content-Type", "application/json"), 401)
+	wantProblem(t, do(t, srv, "GET", "/api/protected", "", bearer(access2)...), 401)
+
+	// Logout revokes the access and refresh token at once.
+	access3, refresh3 := tokens(t, login(t, srv, "bob", "builder-2026"))
+	r = do(t, srv, "POST", "/api/logout", `{"refresh_token":"`+refresh3+`"}`, append(bearer(access3), "Content-Type", "application/json")...)
+	if r.status != 204 {
+		t.Fatalf("logout %d %s", r.status, r.raw)
+	}
+	wantProblem(t, do(t, srv, "GET", "/api/protected", "", bearer(access3)...), 401)
+	wantProblem(t, do(t, srv, "POST", "/api/refresh", `{"refresh_token":"`+refresh3+`"}`, "Content-Type", "application/json"), 401)
+}
+
+func TestLoginInput(t *testing.T) {
+	srv := newDemo(t, demo.Config{})
+	wantProblem(t, do(t, srv, "POST", "/api/login", `{"username":`, "Content-Type", "application/json"), 400)
+	wantProblem(t, do(t, srv, "POST", "/api/login", `{"username":"alice"}`, "Content-Type", "application/json"), 422)
+	wantProblem(t, do(t, srv, "POST", "/api/login", `username=alice`, "Content-Type", "application/x-www-form-urlencoded"), 415)
+	r := login(t, srv, "alice", "wrong-password")
+	wantProblem(t, r, 401)
+	if strings.Contains(r.raw, "wrong-password") {
+		t.Fatal("password echoed")
+	}
+}
+
+// Sliding window: 5 attempts of any outcome per IP per 5 minutes.
+func TestLoginRateLimit(t *testing.T) {
+	srv := newDemo(t, demo.Config{})
+	for i := 0; i < 5; i++ {
+		r := login(t, srv, "alice", "wrong")
+		if r.status != 401 {
+			t.Fatalf("attempt %d: %d %s", i+1, r.status, r.raw)
+		}
+		if r.header.Get("RateLimit") == "" || r.header.Get("RateLimit-Policy") == "" {
+			t.Fatalf("attempt %d: no RateLimit headers", i+1)
+		}
+	}
+	r := login(t, srv, "alice", "wonderland-2026") // even the right password
+	wantProblem(t, r, 429)
+	if ra := r.header.Get("Retry-After"); ra == "" || ra == "0" {
+		t.Fatalf("Retry-After %q", ra)
+	}
+	if r.header.Get("RateLimit") == "" {
+		t.Fatal("429 without RateLimit header")
+	}
+}
+
+// More than 5 distinct usernames failing from one IP within an hour → 403.
+func TestCredentialStuffing(t *testing.T) {
+	now := time.Unix(1_800_000_000, 0)
+	clock := func() time.Time { return now }
+	srv := newDemo(t, demo.Config{Now: clock})
+	for i := 0; i < 5; i++ {
+		if r := login(t, srv, fmt.Sprintf("victim%d", i), "guess"); r.status != 401 {
+			t.Fatalf("attempt %d: %d", i, r.status)
+		}
+		now = now.Add(61 * time.Second) // stay under the login rate limit
+	}
+	now = now.Add(5 * time.Minute)
+	wantProblem(t, login(t, srv, "victim5", "guess"), 403)
+	// Now every login from this address is refused, even a correct one.
+	now = now.Add(5 * time.Minute)
+	wantProblem(t, login(t, srv, "alice", "wonderland-2026"), 403)
+}
+
+func TestAuthorization(t *testing.T) {
+	srv := newDemo(t, demo.Config{})
+	alice, _ := tokens(t, login(t, srv, "alice", "wonderland-2026"))
+	bob, _ := tokens(t, login(t, srv, "bob", "builder-2026"))
+
+	if r := do(t, srv, "GET", "/api/admin/users", "", bearer(alice)...); r.status != 200 {
+		t.Fatalf("admin users for alice: %d", r.status)
+	}
+	wantProblem(t, do(t, srv, "GET", "/api/admin/users", "", bearer(bob)...), 403)
+	wantProblem(t, do(t, srv, "GET", "/api/admin/users", ""), 401)
+	wantProblem(t, do(t, srv, "DELETE", "/api/users/alice", "", bearer(bob)...), 403)
+
+	// Posts: anonymous list shows published ids and titles only.
+	r := do(t, srv, "GET", "/api/posts", "")
+	if r.status != 200 || strings.Contains(r.raw, "Draft") || strings.Contains(r.raw, "owner") {
+		t.Fatalf("anonymous posts %s", r.raw)
+	}
+	if r := do(t, srv, "GET", "/api/posts", "", bearer(bob)...); !strings.Contains(r.raw, "Draft") || !strings.Contains(r.raw, "owner") {
+		t.Fatalf("logged-in posts %s", r.raw)
+	}
+	wantProblem(t, do(t, srv, "GET", "/api/posts/1", ""), 401)
+	if r := do(t, srv, "GET", "/api/posts/2", "", bearer(alice)...); r.status != 200 {
+		t.Fatalf("read post %d", r.status)
+	}
+	// bob may not change alice's post; unknown ids are 404 before 403.
+	upd := []string{"Content-Type", "application/json"}
+	wantProblem(t, do(t, srv, "PUT", "/api/posts/1", `{"title":"mine now"}`, append(bearer(bob), upd...)...), 403)
+	wantProblem(t, do(t, srv, "PUT", "/api/posts/999", `{"title":"x"}`, append(bearer(bob), upd...)...), 404)
+	wantProblem(t, do(t, srv, "DELETE", "/api/posts/1", "", bearer(bob)...), 403)
+	if r := do(t, srv, "PUT", "/api/posts/2", `{"title":"bob's own"}`, append(bearer(bob), upd...)...); r.status != 200 || r.body["title"] != "bob's own" {
+		t.Fatalf("owner update %d %s", r.status, r.raw)
+	}
+	if r := do(t, srv, "DELETE", "/api/posts/2", "", bearer(alice)...); r.status != 204 {
+		t.Fatalf("admin delete %d", r.status)
+	}
+	wantProblem(t, do(t, srv, "GET", "/api/posts/2", "", bearer(alice)...), 404)
+}
+
+func TestAPITokenBucketHeaders(t *testing.T) {
+	srv := newDemo(t, demo.Config{})
+	r := do(t, srv, "GET", "/api/public", "")
+	if pol := r.header.Get("RateLimit-Policy"); !strings.Contains(pol, "q=100") {
+		t.Fatalf("RateLimit-Policy %q", pol)
+	}
+}

@@ -1,0 +1,114 @@
+// Package ratelimit limits how often clients may call an HTTP API: exact
+// algorithms, keys that say what they count by, bounded in-process state,
+// and — through package ratelimit/redislimit — one shared limit across
+// every replica of a service.
+//
+//	login, err := ratelimit.New(ratelimit.Options{
+//		Limits: []ratelimit.Limit{
+//			ratelimit.SlidingWindow(5, 5*time.Minute).Named("login").By(ratelimit.ByIP()),
+//		},
+//		Audit: sink,
+//	})
+//	mux.Handle("POST /api/login", login.Handler(loginHandler))
+//
+// A refused request gets 429 Too Many Requests: an RFC 9457 problem
+// (type https://bulwark.dev/problems/rate-limited, reason "rate_limited")
+// with Retry-After, written through problem.Denier (one audit event, the
+// ErrorHandler hook). Responses carry the IETF RateLimit-Policy and
+// RateLimit headers of draft-ietf-httpapi-ratelimit-headers:
+//
+//	RateLimit-Policy: "login";q=5;w=300
+//	RateLimit: "login";r=0;t=294
+//
+// q is the quota (Limit), w the window in seconds, r the units remaining,
+// t the seconds until the quota is full again; optionally also the legacy
+// X-RateLimit-Limit, -Remaining and -Reset (seconds from now).
+// (*Limiter).Decide is the pure decision behind the middleware, and
+// (*Limiter).Allow / AllowN decide for keys outside HTTP.
+//
+// # Algorithms and their accuracy
+//
+// Each algorithm is exact: it admits precisely what its definition says,
+// under any concurrency, in memory and in Redis alike (the two share one
+// step-by-step test suite). What differs is the definition:
+//
+//   - TokenBucket(capacity, refillPerSecond): a bucket of capacity tokens,
+//     refilled continuously; a request of cost n takes n tokens. Over any
+//     interval of length d at most capacity + d×rate units pass. It is
+//     implemented as GCRA (below): the same decisions, from one timestamp
+//     of state, in integer arithmetic — no floating-point drift, no refill
+//     loop.
+//   - GCRA(rate, per, burst): the generic cell rate algorithm: a sustained
+//     rate with bursts of up to burst units; the same bound as the token
+//     bucket with capacity burst. State: one timestamp (the theoretical
+//     arrival time) per key. The refill interval (Window/Limit) is rounded
+//     to the nanosecond in memory and to the microsecond in Redis.
+//   - SlidingWindow(limit, window): at most limit units in any interval
+//     (t−window, t] — exact, not the two-window weighted estimate: the
+//     state is a log of the last limit admission times, 8 bytes each, so
+//     Limit is capped at MaxSlidingLimit (1,000). A unit admitted at t0
+//     leaves the window at exactly t0+window. Use GCRA for large limits.
+//   - FixedWindow(limit, window): at most limit units per window, windows
+//     aligned to the Unix epoch (so replicas agree where they start). The
+//     cheapest, but not a sliding bound: up to 2×limit units can pass
+//     within a short time around a window boundary (limit just before it,
+//     limit just after).
+//
+// Retry-After is exact too: the time until the same request would be
+// admitted (for a sliding window, until enough old admissions leave it).
+// A clock that steps backwards (NTP) never yields negative usage or a free
+// burst: the state just looks fuller until the clock catches up.
+//
+// # Several limits, weighted requests
+//
+// A Limiter holds up to 8 limits, e.g. a burst limit and a daily limit,
+// or one per IP and one per principal, each with its own Key. A request is
+// admitted only if every limit admits it, and a refusal by one consumes
+// none of the others: all are checked, then all are charged, atomically
+// (under the shard locks in memory, in one script in Redis). The decision
+// (and the RateLimit header) describes the binding limit. Options.Cost
+// weighs requests; a request costing more than a limit's Limit is never
+// admitted (reason "cost_exceeds_limit").
+//
+// # Keys
+//
+// Every limit says what it counts by: ByIP (the client IP that package
+// clientip resolved, IPv6 grouped by /64), ByPrincipal (the authenticated
+// caller, else the IP), ByAPIKey (a SHA-256 of the key), ByHeader, ByRoute,
+// ByFunc, or a Compose of them. A request whose key cannot be derived is
+// counted in one shared bucket, never exempted. Keys are built without
+// allocating.
+//
+// # State in memory
+//
+// The default store keeps each limit's state in a sharded open-addressing
+// hash table over flat []int64 slots. A decision on a known key takes one
+// shard lock and allocates nothing. Keys are stored only as 64-bit seeded
+// hashes (maphash, a random seed per process): memory per key does not
+// depend on the key's length, and no client identifier is kept. MaxKeys
+// (default 100,000) bounds the keys per limit; beyond it, keys whose state
+// has expired are dropped first (forgetting them changes no decision), then
+// the key closest to expiry in a small sample — the one whose loss admits
+// the least. Nothing runs in the background; there is nothing to close.
+//
+// Memory per tracked key, with the table full (the slack of power-of-two
+// tables and of uneven shards included): at most 54 bytes for the token
+// bucket and GCRA, 80 for the fixed window, and 107 + 10×Limit for the
+// sliding window, whatever the key; at the default MaxKeys of 100,000 a
+// token bucket takes 42 bytes per key, 4.2 MB in all (measured by
+// TestMemoryBound with 1,000,000 distinct keys). A 64-bit hash collision
+// makes two keys share a limit; among
+// 100,000 keys that happens with probability below 3·10⁻¹⁰, and without
+// the seed it cannot be aimed.
+//
+// # State in Redis
+//
+// With a redislimit.Store, every replica shares each limit. A decision is
+// one atomic script run using the Redis server's clock; concurrent
+// decisions are coalesced and pipelined; keys are Redis Cluster safe.
+// Options.Outage says what happens when Redis cannot answer within its
+// timeout: FallbackLocal (the default: an in-process limiter of the same
+// limits; each replica then admits up to Limit on its own, so N replicas
+// may admit up to N×Limit during the outage), FailOpen, or FailClosed (503
+// with Retry-After). See package redislimit.
+package ratelimit

@@ -1,0 +1,580 @@
+package ratelimit
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"hash/maphash"
+	"net/http"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/bulwark-go/bulwark/audit"
+	"github.com/bulwark-go/bulwark/problem"
+)
+
+// ErrLimited is the cause (problem.Err, in audit events) of a 429 from
+// this package; test with errors.Is.
+var ErrLimited = errors.New("ratelimit: rate limit exceeded")
+
+// ErrInvalidCost is returned by AllowN for a cost below 1.
+var ErrInvalidCost = errors.New("ratelimit: cost must be at least 1")
+
+// ErrNoKey is returned by Decide when a limit has no Key (see Limit.Key).
+var ErrNoKey = errors.New("ratelimit: a limit has no Key, so requests cannot be keyed")
+
+// ErrKeyCount is returned by Allow and AllowN when the number of keys is
+// neither 1 nor the number of limits.
+var ErrKeyCount = errors.New("ratelimit: pass one key, or one key per limit")
+
+// DefaultMaxKeys is the default Options.MaxKeys.
+const DefaultMaxKeys = 100_000
+
+// DefaultOutageRetryAfter is the default Options.OutageRetryAfter.
+const DefaultOutageRetryAfter = 5 * time.Second
+
+// Outage says what a Limiter does when its Store cannot decide (Redis down
+// or too slow).
+type Outage uint8
+
+const (
+	// FallbackLocal (the default) decides with an in-process limiter of
+	// the same limits while the store is unavailable. Each replica then
+	// enforces the limits on its own: during an outage a client spread
+	// over N replicas can get up to N × Limit (plus what it had already
+	// used in the store), and a client that had exhausted its shared
+	// quota gets a fresh local one. Once the store answers again,
+	// decisions go back to it (the local state is not copied over).
+	FallbackLocal Outage = iota
+	// FailOpen admits every request while the store is unavailable: no
+	// limit at all, but no dependency on the store for availability.
+	FailOpen
+	// FailClosed refuses every request while the store is unavailable
+	// with 503 Service Unavailable (a problem with Retry-After:
+	// OutageRetryAfter) — not 429, since the client is not over its
+	// limit, the service cannot check.
+	FailClosed
+)
+
+var outageNames = [...]string{FallbackLocal: "fallback_local", FailOpen: "fail_open", FailClosed: "fail_closed"}
+
+// String returns the policy's configuration name.
+func (o Outage) String() string {
+	if int(o) < len(outageNames) {
+		return outageNames[o]
+	}
+	return "Outage(" + strconv.Itoa(int(o)) + ")"
+}
+
+// MarshalText implements encoding.TextMarshaler.
+func (o Outage) MarshalText() ([]byte, error) {
+	if int(o) >= len(outageNames) {
+		return nil, fmt.Errorf("ratelimit: unknown outage policy %d", o)
+	}
+	return []byte(outageNames[o]), nil
+}
+
+// UnmarshalText implements encoding.TextUnmarshaler: "fallback_local",
+// "fail_open" or "fail_closed".
+func (o *Outage) UnmarshalText(b []byte) error {
+	s := strings.ReplaceAll(strings.ToLower(strings.TrimSpace(string(b))), "-", "_")
+	for i, n := range outageNames {
+		if n == s {
+			*o = Outage(i)
+			return nil
+		}
+	}
+	return fmt.Errorf("ratelimit: unknown outage policy %q (want fallback_local, fail_open or fail_closed)", b)
+}
+
+// HeaderMode says on which responses the RateLimit headers are sent.
+type HeaderMode uint8
+
+const (
+	// HeadersAlways (the default) sends RateLimit-Policy and RateLimit on
+	// every response the limiter decided, allowed or refused.
+	HeadersAlways HeaderMode = iota
+	// HeadersOnDeny sends them on 429 responses only.
+	HeadersOnDeny
+	// HeadersNever sends none (Retry-After is still sent with a 429).
+	HeadersNever
+)
+
+var headerModeNames = [...]string{HeadersAlways: "always", HeadersOnDeny: "on_deny", HeadersNever: "never"}
+
+// MarshalText implements encoding.TextMarshaler.
+func (m HeaderMode) MarshalText() ([]byte, error) {
+	if int(m) >= len(headerModeNames) {
+		return nil, fmt.Errorf("ratelimit: unknown header mode %d", m)
+	}
+	return []byte(headerModeNames[m]), nil
+}
+
+// UnmarshalText implements encoding.TextUnmarshaler: "always", "on_deny"
+// or "never".
+func (m *HeaderMode) UnmarshalText(b []byte) error {
+	s := strings.ReplaceAll(strings.ToLower(strings.TrimSpace(string(b))), "-", "_")
+	for i, n := range headerModeNames {
+		if n == s {
+			*m = HeaderMode(i)
+			return nil
+		}
+	}
+	return fmt.Errorf("ratelimit: unknown header mode %q (want always, on_deny or never)", b)
+}
+
+// Options configure a Limiter. Only Limits is required.
+type Options struct {
+	// Limits are the limits every request is checked against, together:
+	// a request is admitted only if all admit it, and a refusal by one
+	// does not consume the others. Required, at most 8. Each needs a Key
+	// (for Handler and Decide) and, when there are several, a unique Name.
+	Limits []Limit `json:"limits" yaml:"limits"`
+	// Store holds the state; nil (the default) keeps it in this process.
+	// Use redislimit.New to share limits across replicas.
+	Store Store `json:"-" yaml:"-"`
+	// MaxKeys bounds the keys tracked per limit in memory (the default
+	// store, and the FallbackLocal limiter); beyond it the idlest keys are
+	// evicted. Default DefaultMaxKeys (100,000).
+	MaxKeys int `json:"max_keys" yaml:"max_keys"`
+	// Outage is what to do when Store cannot decide. Default FallbackLocal.
+	Outage Outage `json:"outage" yaml:"outage"`
+	// OutageRetryAfter is the Retry-After of the 503 sent under FailClosed.
+	// Default DefaultOutageRetryAfter (5s).
+	OutageRetryAfter time.Duration `json:"outage_retry_after" yaml:"outage_retry_after"`
+	// OnStoreError, when set, is called with every error from Store (for
+	// logs and metrics) before the Outage policy applies. It must be safe
+	// for concurrent use and quick.
+	OnStoreError func(error) `json:"-" yaml:"-"`
+	// Cost returns the units a request costs (weighted requests); results
+	// below 1 count as 1. A request costing more than a limit's Limit is
+	// never admitted (429 with reason "cost_exceeds_limit"). Default: 1.
+	Cost func(*http.Request) int `json:"-" yaml:"-"`
+	// Headers says which responses carry the IETF RateLimit-Policy and
+	// RateLimit headers (draft-ietf-httpapi-ratelimit-headers). Default
+	// HeadersAlways.
+	Headers HeaderMode `json:"headers" yaml:"headers"`
+	// LegacyHeaders also sends X-RateLimit-Limit, X-RateLimit-Remaining and
+	// X-RateLimit-Reset (seconds from now) wherever RateLimit is sent.
+	// Default false.
+	LegacyHeaders bool `json:"legacy_headers" yaml:"legacy_headers"`
+	// Now is the clock of the in-process state. Default time.Now. (A
+	// Redis store uses the Redis server's clock.)
+	Now func() time.Time `json:"-" yaml:"-"`
+	// Audit receives one event per refused request. Default: none.
+	Audit audit.Sink `json:"-" yaml:"-"`
+	// ErrorHandler writes refusals (429, and 503 under FailClosed).
+	// Default problem.Write.
+	ErrorHandler problem.Handler `json:"-" yaml:"-"`
+}
+
+// Decision is the outcome of one request against a Limiter's limits. When
+// several limits apply, the fields describe the binding one: the refusing
+// limit with the longest RetryAfter, else the limit with the fewest units
+// left.
+type Decision struct {
+	// Allowed reports whether the request may proceed.
+	Allowed bool
+	// Policy is the binding limit's Name ("" when decided FailOpen).
+	Policy string
+	// Limit is the binding limit's Limit.
+	Limit int
+	// Remaining is the units the binding limit still admits.
+	Remaining int
+	// ResetAfter is the time until the binding limit has its full quota
+	// again.
+	ResetAfter time.Duration
+	// RetryAfter is, for a refused request, how long until the same
+	// request would be admitted (0 when allowed, or when CostTooHigh).
+	RetryAfter time.Duration
+	// CostTooHigh is set when the request costs more than a limit's Limit:
+	// it can never be admitted.
+	CostTooHigh bool
+	// Degraded is set when the Store could not decide and the Outage
+	// policy did.
+	Degraded bool
+
+	index int // binding limit
+}
+
+// Limiter checks requests against a set of limits. It is safe for
+// concurrent use.
+type Limiter struct {
+	limits    []Limit
+	minLimit  int
+	mem       *memoryStore // in-process state, when Store is nil
+	bound     Bound        // the Store's, else nil
+	fallback  *memoryStore // FallbackLocal state, when Store is set
+	outage    Outage
+	outageRA  time.Duration
+	onErr     func(error)
+	cost      func(*http.Request) int
+	headers   HeaderMode
+	legacy    bool
+	clock     func() time.Time // nil: the real clock
+	base      time.Time
+	baseUnix  int64
+	deny      problem.Denier
+	keyless   string     // name of a limit without a Key, if any
+	policyHdr []string   // RateLimit-Policy, built once
+	limitHdr  [][]string // X-RateLimit-Limit per limit, built once
+	limitErr  []error    // ErrLimited per limit, built once
+}
+
+// New validates opts and returns a Limiter.
+func New(opts Options) (*Limiter, error) {
+	if len(opts.Limits) == 0 {
+		return nil, errors.New("ratelimit: Options.Limits is empty: add a limit, e.g. ratelimit.TokenBucket(100, 10).By(ratelimit.ByIP())")
+	}
+	if len(opts.Limits) > maxLimitsPerLimiter {
+		return nil, fmt.Errorf("ratelimit: at most %d limits per limiter, got %d", maxLimitsPerLimiter, len(opts.Limits))
+	}
+	if opts.MaxKeys < 0 {
+		return nil, errors.New("ratelimit: MaxKeys must not be negative")
+	}
+	if opts.MaxKeys == 0 {
+		opts.MaxKeys = DefaultMaxKeys
+	}
+	if opts.Outage > FailClosed {
+		return nil, fmt.Errorf("ratelimit: unknown Outage %d", opts.Outage)
+	}
+	if opts.Headers > HeadersNever {
+		return nil, fmt.Errorf("ratelimit: unknown Headers mode %d", opts.Headers)
+	}
+	if opts.OutageRetryAfter < 0 {
+		return nil, errors.New("ratelimit: OutageRetryAfter must not be negative")
+	}
+	if opts.OutageRetryAfter == 0 {
+		opts.OutageRetryAfter = DefaultOutageRetryAfter
+	}
+	l := &Limiter{
+		limits:   append([]Limit(nil), opts.Limits...),
+		outage:   opts.Outage,
+		outageRA: opts.OutageRetryAfter,
+		onErr:    opts.OnStoreError,
+		cost:     opts.Cost,
+		headers:  opts.Headers,
+		legacy:   opts.LegacyHeaders,
+		clock:    opts.Now,
+		deny:     problem.Denier{Guard: "ratelimit", Audit: opts.Audit, Handler: opts.ErrorHandler},
+	}
+	if len(l.limits) == 1 && l.limits[0].Name == "" {
+		l.limits[0].Name = "default"
+	}
+	seen := make(map[string]bool, len(l.limits))
+	l.minLimit = l.limits[0].Limit
+	var policy strings.Builder
+	for i := range l.limits {
+		lim := &l.limits[i]
+		if err := lim.validate(false); err != nil {
+			return nil, err
+		}
+		if seen[lim.Name] {
+			return nil, fmt.Errorf("ratelimit: two limits are named %q; names must be unique", lim.Name)
+		}
+		seen[lim.Name] = true
+		if lim.Key.IsZero() && l.keyless == "" {
+			l.keyless = lim.Name
+		}
+		l.minLimit = min(l.minLimit, lim.Limit)
+		if i > 0 {
+			policy.WriteString(", ")
+		}
+		fmt.Fprintf(&policy, "%q;q=%d;w=%d", lim.Name, lim.Limit, lim.windowSeconds())
+		l.limitHdr = append(l.limitHdr, []string{strconv.Itoa(lim.Limit)})
+		l.limitErr = append(l.limitErr, fmt.Errorf("%w (policy %q: %d per %s by %s)", ErrLimited, lim.Name, lim.Limit, lim.Window, lim.Key))
+	}
+	l.policyHdr = []string{policy.String()}
+	if l.clock != nil {
+		l.base = l.clock()
+	} else {
+		l.base = time.Now()
+	}
+	l.baseUnix = l.base.UnixNano()
+	if opts.Store == nil {
+		l.mem = newMemoryStore(l.limits, opts.MaxKeys)
+		return l, nil
+	}
+	b, err := opts.Store.Bind(l.limits)
+	if err != nil {
+		return nil, err
+	}
+	l.bound = b
+	if l.outage == FallbackLocal {
+		l.fallback = newMemoryStore(l.limits, opts.MaxKeys)
+	}
+	return l, nil
+}
+
+// Limits returns a copy of the limiter's limits, defaults applied.
+func (l *Limiter) Limits() []Limit { return append([]Limit(nil), l.limits...) }
+
+// now reads the in-process clock: nanoseconds since the Unix epoch, but
+// advancing with the monotonic clock, so a wall-clock step does not move
+// it. (time.Since reads only the monotonic clock: half the cost of
+// time.Now.)
+func (l *Limiter) now() int64 {
+	if l.clock != nil {
+		return l.baseUnix + int64(l.clock().Sub(l.base))
+	}
+	return l.baseUnix + int64(time.Since(l.base))
+}
+
+// Decide checks r against every limit and charges them if all admit it.
+// Decide is the pure decision behind Handler: it writes nothing. The error
+// is non-nil only when the Store could not decide and the Outage policy is
+// FailClosed; the Decision then refuses the request, with RetryAfter set
+// to OutageRetryAfter.
+func (l *Limiter) Decide(r *http.Request) (Decision, error) {
+	if l.keyless != "" {
+		return Decision{index: -1}, fmt.Errorf("%w (limit %q)", ErrNoKey, l.keyless)
+	}
+	cost := 1
+	if l.cost != nil {
+		cost = max(l.cost(r), 1)
+	}
+	var buf [256]byte
+	if l.mem != nil {
+		if len(l.limits) == 1 {
+			return l.decideOne(hashKey(l.mem.seed, l.limits[0].Key.appendKey(buf[:0], r)), cost), nil
+		}
+		var hs [maxLimitsPerLimiter]uint64
+		for i := range l.limits {
+			hs[i] = hashKey(l.mem.seed, l.limits[i].Key.appendKey(buf[:0], r))
+		}
+		return l.decideMemory(l.mem, hs[:len(l.limits)], cost), nil
+	}
+	keys := make([]string, len(l.limits))
+	for i := range l.limits {
+		keys[i] = string(l.limits[i].Key.appendKey(buf[:0], r))
+	}
+	return l.decideStore(r.Context(), keys, cost)
+}
+
+// Allow is AllowN with a cost of 1.
+func (l *Limiter) Allow(ctx context.Context, keys ...string) (Decision, error) {
+	return l.AllowN(ctx, 1, keys...)
+}
+
+// AllowN decides a request of cost units for the given keys, outside HTTP:
+// one key for every limit, or one key per limit (in Options.Limits order).
+// The limits' Key fields are not used. Keys are used as given: bound their
+// length, and hash secrets first. Errors: ErrInvalidCost, ErrKeyCount, and,
+// under FailClosed, a Store outage (see Decide).
+func (l *Limiter) AllowN(ctx context.Context, cost int, keys ...string) (Decision, error) {
+	if l.mem != nil && len(l.limits) == 1 && len(keys) == 1 && cost >= 1 {
+		return l.decideOne(hashString(l.mem.seed, keys[0]), cost), nil // the hot path
+	}
+	return l.allowN(ctx, cost, keys)
+}
+
+func (l *Limiter) allowN(ctx context.Context, cost int, keys []string) (Decision, error) {
+	if cost < 1 {
+		return Decision{}, ErrInvalidCost
+	}
+	if len(keys) != 1 && len(keys) != len(l.limits) {
+		return Decision{}, ErrKeyCount
+	}
+	if l.mem != nil {
+		var hs [maxLimitsPerLimiter]uint64
+		for i := range l.limits {
+			hs[i] = hashString(l.mem.seed, keys[min(i, len(keys)-1)])
+		}
+		return l.decideMemory(l.mem, hs[:len(l.limits)], cost), nil
+	}
+	ks := make([]string, len(l.limits))
+	for i := range ks {
+		ks[i] = keys[min(i, len(keys)-1)]
+	}
+	return l.decideStore(ctx, ks, cost)
+}
+
+func hashKey(seed maphash.Seed, b []byte) uint64 {
+	h := maphash.Bytes(seed, b)
+	if h == 0 {
+		h = 1 // 0 marks an empty slot
+	}
+	return h
+}
+
+func hashString(seed maphash.Seed, s string) uint64 {
+	h := maphash.String(seed, s)
+	if h == 0 {
+		h = 1
+	}
+	return h
+}
+
+// tooCostly returns the decision for a cost above some limit's Limit.
+func (l *Limiter) tooCostly(cost int) (Decision, bool) {
+	if cost <= l.minLimit {
+		return Decision{}, false
+	}
+	for i := range l.limits {
+		if cost > l.limits[i].Limit {
+			return Decision{Policy: l.limits[i].Name, Limit: l.limits[i].Limit, CostTooHigh: true, index: i}, true
+		}
+	}
+	return Decision{}, false
+}
+
+// decideOne is decideMemory for a limiter of one limit, in memory: the
+// hot path.
+func (l *Limiter) decideOne(h uint64, cost int) Decision {
+	lim := &l.limits[0]
+	if cost > lim.Limit {
+		return Decision{Policy: lim.Name, Limit: lim.Limit, CostTooHigh: true}
+	}
+	var r Result
+	l.mem.tables[0].take(h, l.now(), int64(cost), &r)
+	return Decision{
+		Allowed:    r.Allowed,
+		Policy:     lim.Name,
+		Limit:      lim.Limit,
+		Remaining:  r.Remaining,
+		ResetAfter: r.ResetAfter,
+		RetryAfter: r.RetryAfter,
+	}
+}
+
+func (l *Limiter) decideMemory(s *memoryStore, hs []uint64, cost int) Decision {
+	if d, ok := l.tooCostly(cost); ok {
+		return d
+	}
+	now := l.now()
+	var rs [maxLimitsPerLimiter]Result
+	if len(hs) == 1 {
+		s.tables[0].take(hs[0], now, int64(cost), &rs[0])
+	} else {
+		s.takeAll(hs, now, int64(cost), rs[:len(hs)])
+	}
+	return l.decision(rs[:len(hs)])
+}
+
+func (l *Limiter) decideStore(ctx context.Context, keys []string, cost int) (Decision, error) {
+	if d, ok := l.tooCostly(cost); ok {
+		return d, nil
+	}
+	var rs [maxLimitsPerLimiter]Result
+	err := l.bound.Take(ctx, keys, cost, rs[:len(keys)])
+	if err == nil {
+		return l.decision(rs[:len(keys)]), nil
+	}
+	if l.onErr != nil {
+		l.onErr(err)
+	}
+	switch l.outage {
+	case FailOpen:
+		return Decision{Allowed: true, Degraded: true, index: -1}, nil
+	case FailClosed:
+		return Decision{RetryAfter: l.outageRA, Degraded: true, index: -1}, fmt.Errorf("ratelimit: cannot decide: %w", err)
+	}
+	var hs [maxLimitsPerLimiter]uint64
+	for i, k := range keys {
+		hs[i] = hashString(l.fallback.seed, k)
+	}
+	d := l.decideMemory(l.fallback, hs[:len(keys)], cost)
+	d.Degraded = true
+	return d, nil
+}
+
+// decision folds per-limit results into the binding limit's view.
+func (l *Limiter) decision(rs []Result) Decision {
+	b := 0
+	allowed := rs[0].Allowed
+	for i := 1; i < len(rs); i++ {
+		allowed = allowed && rs[i].Allowed
+		switch {
+		case !rs[i].Allowed && (rs[b].Allowed || rs[i].RetryAfter > rs[b].RetryAfter):
+			b = i
+		case rs[i].Allowed && rs[b].Allowed && (rs[i].Remaining < rs[b].Remaining ||
+			rs[i].Remaining == rs[b].Remaining && rs[i].ResetAfter > rs[b].ResetAfter):
+			b = i
+		}
+	}
+	r := &rs[b]
+	return Decision{
+		Allowed:    allowed,
+		Policy:     l.limits[b].Name,
+		Limit:      l.limits[b].Limit,
+		Remaining:  r.Remaining,
+		ResetAfter: r.ResetAfter,
+		RetryAfter: r.RetryAfter,
+		index:      b,
+	}
+}
+
+// Handler returns middleware that admits requests within the limits and
+// refuses the others with 429 Too Many Requests (an RFC 9457 problem with
+// Retry-After, reason "rate_limited"), one audit event each. Responses
+// carry the RateLimit headers as Options.Headers says.
+//
+// Handler panics if a limit has no Key: a wiring mistake, caught at
+// startup rather than by sharing one bucket among all clients.
+func (l *Limiter) Handler(next http.Handler) http.Handler {
+	if l.keyless != "" {
+		panic(fmt.Sprintf("ratelimit: limit %q has no Key; say what it limits by, e.g. .By(ratelimit.ByIP())", l.keyless))
+	}
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		d, err := l.Decide(r)
+		if err != nil {
+			l.deny.Deny(w, r, problem.Unavailable(d.RetryAfter, "rate limiting is temporarily unavailable; retry later").
+				WithReason("ratelimit_unavailable").WithErr(err))
+			return
+		}
+		if d.Allowed {
+			if l.headers == HeadersAlways {
+				l.SetHeaders(w.Header(), d)
+			}
+			next.ServeHTTP(w, r)
+			return
+		}
+		if l.headers != HeadersNever {
+			l.SetHeaders(w.Header(), d)
+		}
+		var p *problem.Problem
+		if d.CostTooHigh {
+			p = problem.New(http.StatusTooManyRequests, problem.TypeRateLimited, "the request costs more than the rate limit allows").
+				WithReason("cost_exceeds_limit")
+		} else {
+			p = problem.TooManyRequests(d.RetryAfter, "rate limit exceeded; retry after the time given in Retry-After").
+				WithReason("rate_limited")
+		}
+		l.deny.Deny(w, r, p.With("policy", d.Policy).WithErr(l.limitErr[d.index]))
+	})
+}
+
+// SetHeaders writes the RateLimit-Policy and RateLimit headers for d (and
+// the legacy X-RateLimit-* ones if enabled) into h, whatever
+// Options.Headers says. It writes nothing for a decision without a policy
+// (FailOpen).
+func (l *Limiter) SetHeaders(h http.Header, d Decision) {
+	if d.index < 0 || d.Policy == "" {
+		return
+	}
+	h["Ratelimit-Policy"] = l.policyHdr
+	var b [96]byte
+	v := append(b[:0], '"')
+	v = append(v, d.Policy...)
+	v = append(v, `";r=`...)
+	v = strconv.AppendInt(v, int64(d.Remaining), 10)
+	v = append(v, ";t="...)
+	n := len(v)
+	v = strconv.AppendInt(v, seconds(d.ResetAfter), 10)
+	s := string(v)
+	h["Ratelimit"] = []string{s}
+	if l.legacy {
+		h["X-Ratelimit-Limit"] = l.limitHdr[d.index]
+		h["X-Ratelimit-Remaining"] = []string{strconv.Itoa(d.Remaining)}
+		h["X-Ratelimit-Reset"] = []string{s[n:]}
+	}
+}
+
+// seconds rounds d up to whole seconds (0 stays 0).
+func seconds(d time.Duration) int64 {
+	if d <= 0 {
+		return 0
+	}
+	return int64((d + time.Second - 1) / time.Second)
+}

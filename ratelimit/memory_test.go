@@ -1,0 +1,107 @@
+package ratelimit_test
+
+import (
+	"context"
+	"runtime"
+	"strconv"
+	"testing"
+	"time"
+
+	"github.com/bulwark-go/bulwark/ratelimit"
+)
+
+// 1,000,000 distinct keys through a limiter capped at 100,000 keys (and
+// 300,000 through a sliding log): the tracked keys and the heap stay within
+// the documented bound.
+func TestMemoryBound(t *testing.T) {
+	if testing.Short() {
+		t.Skip("1,000,000 decisions")
+	}
+	for _, c := range []struct {
+		l     ratelimit.Limit
+		total int
+	}{{ratelimit.TokenBucket(10, 1), 1_000_000}, {ratelimit.SlidingWindow(5, 5*time.Minute), 300_000}} {
+		l, total := c.l, c.total
+		t.Run(l.Algorithm.String(), func(t *testing.T) {
+			const maxKeys = 100_000
+			var before, after runtime.MemStats
+			runtime.GC()
+			runtime.ReadMemStats(&before)
+			lim, err := ratelimit.New(ratelimit.Options{Limits: []ratelimit.Limit{l}, MaxKeys: maxKeys})
+			if err != nil {
+				t.Fatal(err)
+			}
+			ctx := context.Background()
+			var buf []byte
+			for i := range total {
+				buf = strconv.AppendInt(append(buf[:0], "client-"...), int64(i), 10)
+				d, err := lim.Allow(ctx, string(buf))
+				if err != nil || !d.Allowed {
+					t.Fatalf("key %d: %+v %v", i, d, err)
+				}
+			}
+			runtime.GC()
+			runtime.ReadMemStats(&after)
+			tracked := ratelimit.TrackedKeys(lim)[0]
+			if tracked > maxKeys || tracked < maxKeys*9/10 {
+				t.Fatalf("tracking %d keys, want at most %d (and close to it)", tracked, maxKeys)
+			}
+			perKey := ratelimit.BytesPerKeyBound(lim, 0)
+			grown := int64(after.HeapAlloc) - int64(before.HeapAlloc)
+			bound := int64(maxKeys*perKey) + 512<<10 // + slack for the runtime's own noise
+			t.Logf("%s: %d keys tracked, heap grew %d bytes (%.1f B/key); documented bound %d B/key",
+				l.Algorithm, tracked, grown, float64(grown)/float64(tracked), perKey)
+			if grown > bound {
+				t.Fatalf("heap grew %d bytes, above the bound of %d", grown, bound)
+			}
+			runtime.KeepAlive(lim)
+		})
+	}
+}
+
+// Keys whose state has expired are reclaimed first, and a decision on a
+// known key allocates nothing.
+func TestMemoryNoAllocs(t *testing.T) {
+	lim, err := ratelimit.New(ratelimit.Options{Limits: []ratelimit.Limit{ratelimit.GCRA(1000, time.Second, 1000)}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx := context.Background()
+	lim.Allow(ctx, "k")
+	if n := testing.AllocsPerRun(100, func() { lim.Allow(ctx, "k") }); n != 0 {
+		t.Fatalf("%v allocs per decision", n)
+	}
+	multi, err := ratelimit.New(ratelimit.Options{Limits: []ratelimit.Limit{
+		ratelimit.GCRA(1000, time.Second, 1000).Named("a"), ratelimit.SlidingWindow(1000, time.Hour).Named("b")}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if n := testing.AllocsPerRun(100, func() { multi.Allow(ctx, "k", "j") }); n != 0 {
+		t.Fatalf("%v allocs per two-limit decision", n)
+	}
+}
+
+func TestMemoryEvictsExpiredKeys(t *testing.T) {
+	clk := newClock(epochHour)
+	lim, err := ratelimit.New(ratelimit.Options{Limits: []ratelimit.Limit{ratelimit.SlidingWindow(1, time.Minute)}, MaxKeys: 100, Now: clk.Now})
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx := context.Background()
+	for i := range 1000 {
+		clk.Set(epochHour.Add(time.Duration(i) * time.Second))
+		if d, _ := lim.Allow(ctx, strconv.Itoa(i)); !d.Allowed {
+			t.Fatalf("fresh key %d refused", i)
+		}
+		// The key used 30s ago is still limited: eviction reclaimed
+		// expired keys, not live ones.
+		if i >= 30 {
+			if d, _ := lim.Allow(ctx, strconv.Itoa(i-30)); d.Allowed {
+				t.Fatalf("key %d was evicted while live (at %ds)", i-30, i)
+			}
+		}
+	}
+	if n := ratelimit.TrackedKeys(lim)[0]; n > 100 {
+		t.Fatalf("%d keys tracked, max 100", n)
+	}
+}

@@ -1,0 +1,203 @@
+package redislimit
+
+import (
+	"context"
+	"fmt"
+	"hash/maphash"
+	"sync"
+
+	"github.com/bulwark-go/bulwark/store"
+)
+
+// batcher coalesces concurrent decisions into one script run. A few worker
+// goroutines each take whatever decisions are waiting (up to max), run them
+// as one script — one atomic step per request, in order — and hand each
+// caller its slice of the reply. Under no concurrency a decision goes out
+// alone at once, so coalescing adds no waiting; under load the workers'
+// runs are pipelined by the client on one connection.
+type batcher struct {
+	s     *Store
+	max   int
+	queue chan *call
+	stop  chan struct{}
+	wg    sync.WaitGroup
+}
+
+// call is one decision waiting for a worker. It is owned by the worker
+// once queued: a caller that gives up (timeout) simply stops waiting.
+type call struct {
+	keys []string
+	args []string
+	vals []int64
+	err  error
+	done chan struct{}
+}
+
+// workers is the number of script runs in flight at once.
+const workers = 4
+
+func newBatcher(s *Store, max int) *batcher {
+	b := &batcher{s: s, max: max, queue: make(chan *call, 4096), stop: make(chan struct{})}
+	b.wg.Add(workers)
+	for range workers {
+		go b.work()
+	}
+	return b
+}
+
+func (b *batcher) close() {
+	close(b.stop)
+	b.wg.Wait()
+}
+
+// do queues one decision and waits for its values until ctx is done.
+func (b *batcher) do(ctx context.Context, keys, args []string) ([]int64, error) {
+	c := &call{keys: keys, args: args, done: make(chan struct{})}
+	select {
+	case b.queue <- c:
+	case <-ctx.Done():
+		return nil, &store.UnavailableError{Op: "ratelimit", Err: ctx.Err()}
+	case <-b.stop:
+		return nil, errClosed
+	}
+	select {
+	case <-c.done:
+		return c.vals, c.err
+	case <-ctx.Done():
+		return nil, &store.UnavailableError{Op: "ratelimit", Err: ctx.Err()}
+	}
+}
+
+func (b *batcher) work() {
+	defer b.wg.Done()
+	batch := make([]*call, 0, b.max)
+	var keys, args []string
+	for {
+		select {
+		case c := <-b.queue:
+			batch = append(batch[:0], c)
+		case <-b.stop:
+			return
+		}
+	drain:
+		for len(batch) < b.max {
+			select {
+			case c := <-b.queue:
+				batch = append(batch, c)
+			default:
+				break drain
+			}
+		}
+		if len(batch) > 1 && b.s.cluster() {
+			// Keys of different requests live in different slots: one
+			// script run each, pipelined by the client.
+			b.each(batch)
+			continue
+		}
+		keys, args = keys[:0], args[:0]
+		for _, c := range batch {
+			keys = append(keys, c.keys...)
+			args = append(args, c.args...)
+		}
+		ctx, cancel := context.WithTimeout(context.Background(), b.s.timeout)
+		vals, err := b.s.eval(ctx, keys, args)
+		cancel()
+		if err == nil && len(vals) != 4*len(keys) {
+			err = fmt.Errorf("redislimit: script returned %d values for %d keys", len(vals), len(keys))
+		}
+		off := 0
+		for i, c := range batch {
+			if err != nil {
+				c.err = err
+			} else {
+				n := 4 * len(c.keys)
+				c.vals = vals[off : off+n : off+n]
+				off += n
+			}
+			close(c.done)
+			batch[i] = nil
+		}
+		clear(keys)
+		clear(args)
+	}
+}
+
+// each runs every call of batch as its own script, concurrently.
+func (b *batcher) each(batch []*call) {
+	ctx, cancel := context.WithTimeout(context.Background(), b.s.timeout)
+	defer cancel()
+	var wg sync.WaitGroup
+	for i, c := range batch {
+		wg.Go(func() {
+			c.vals, c.err = b.s.eval(ctx, c.keys, c.args)
+			if c.err == nil && len(c.vals) != 4*len(c.keys) {
+				c.err = fmt.Errorf("redislimit: script returned %d values for %d keys", len(c.vals), len(c.keys))
+			}
+			close(c.done)
+		})
+		batch[i] = nil
+	}
+	wg.Wait()
+}
+
+// denyCache remembers keys that Redis refused, until the time Redis said
+// the same request could be retried.
+type denyCache struct {
+	seed   maphash.Seed
+	max    int // per shard
+	shards [16]denyShard
+}
+
+type denyShard struct {
+	mu sync.Mutex
+	m  map[uint64]denyEntry
+	_  [40]byte
+}
+
+type denyEntry struct {
+	until     int64 // local Unix nanoseconds: when the refused request may be retried
+	reset     int64 // when the limit is back to full
+	cost      int   // the cost refused
+	remaining int   // units left when refused (a lower bound until then)
+}
+
+func newDenyCache(n int) *denyCache {
+	d := &denyCache{seed: maphash.MakeSeed(), max: max(1, n/16)}
+	for i := range d.shards {
+		d.shards[i].m = make(map[uint64]denyEntry)
+	}
+	return d
+}
+
+// get reports whether a request of cost for key hash h is known to be
+// refused at now.
+func (d *denyCache) get(h uint64, now int64, cost int) (denyEntry, bool) {
+	sh := &d.shards[h&15]
+	sh.mu.Lock()
+	e, ok := sh.m[h]
+	if ok && now >= e.until {
+		delete(sh.m, h)
+		ok = false
+	}
+	sh.mu.Unlock()
+	// Only the same cost: a larger one is refused too, but its retry time
+	// would be later than the one remembered.
+	return e, ok && cost == e.cost
+}
+
+func (d *denyCache) put(h uint64, e denyEntry) {
+	sh := &d.shards[h&15]
+	sh.mu.Lock()
+	// A newer refusal replaces an older one: each is true on its own, a
+	// merge of the two might not be.
+	if _, ok := sh.m[h]; !ok && len(sh.m) >= d.max {
+		// Full: drop an arbitrary entry (map order is random). Losing one
+		// costs a round trip, never a wrong admission.
+		for k := range sh.m {
+			delete(sh.m, k)
+			break
+		}
+	}
+	sh.m[h] = e
+	sh.mu.Unlock()
+}

@@ -1,0 +1,318 @@
+package redislimit_test
+
+import (
+	"bufio"
+	"context"
+	"errors"
+	"fmt"
+	"net"
+	"os"
+	"os/exec"
+	"runtime"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"syscall"
+	"testing"
+	"time"
+
+	"github.com/bulwark-go/bulwark/ratelimit"
+	"github.com/bulwark-go/bulwark/ratelimit/redislimit"
+	"github.com/bulwark-go/bulwark/store"
+)
+
+// redisServer is a redis-server process this test owns, so that it can
+// kill and restart it.
+type redisServer struct {
+	t    *testing.T
+	bin  string
+	port int
+	cmd  *exec.Cmd
+}
+
+func startRedis(t *testing.T) *redisServer {
+	t.Helper()
+	bin, err := exec.LookPath("redis-server")
+	if err != nil {
+		bin = "/usr/bin/redis-server"
+		if _, err := os.Stat(bin); err != nil {
+			if os.Getenv("CI") != "" {
+				t.Fatal("redis-server is required in CI for the outage test")
+			}
+			t.Skip("no redis-server binary")
+		}
+	}
+	l, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	port := l.Addr().(*net.TCPAddr).Port
+	l.Close()
+	s := &redisServer{t: t, bin: bin, port: port}
+	s.start()
+	t.Cleanup(s.kill)
+	return s
+}
+
+func (s *redisServer) url() string { return fmt.Sprintf("redis://127.0.0.1:%d/0", s.port) }
+
+// start runs the server and returns once it accepts connections.
+func (s *redisServer) start() {
+	s.t.Helper()
+	cmd := exec.Command(s.bin, "--port", fmt.Sprint(s.port), "--bind", "127.0.0.1", "--save", "", "--appendonly", "no")
+	out, err := cmd.StdoutPipe()
+	if err != nil {
+		s.t.Fatal(err)
+	}
+	if err := cmd.Start(); err != nil {
+		s.t.Fatal(err)
+	}
+	ready := make(chan bool, 1)
+	go func() {
+		sc := bufio.NewScanner(out)
+		ok := false
+		for sc.Scan() {
+			if !ok && strings.Contains(sc.Text(), "Ready to accept connections") {
+				ok = true
+				ready <- true
+			}
+		}
+		if !ok {
+			ready <- false
+		}
+	}()
+	select {
+	case ok := <-ready:
+		if !ok {
+			s.t.Fatal("redis-server exited before it was ready")
+		}
+	case <-time.After(10 * time.Second):
+		cmd.Process.Kill()
+		s.t.Fatal("redis-server did not start")
+	}
+	s.cmd = cmd
+}
+
+func (s *redisServer) kill() {
+	if s.cmd != nil {
+		s.cmd.Process.Kill()
+		s.cmd.Wait()
+		s.cmd = nil
+	}
+}
+
+// Kill the Redis server mid-load: each outage policy behaves as documented,
+// no decision takes longer than the timeout (plus scheduling slack), and
+// decisions go back to Redis when it restarts on the same port — without
+// rebuilding anything.
+func TestOutage(t *testing.T) {
+	const timeout = 100 * time.Millisecond
+	const slack = 400 * time.Millisecond // the race detector, a shared 2-CPU machine
+	srv := startRedis(t)
+	redislimit.ShortBreaker(t)
+	for _, policy := range []ratelimit.Outage{ratelimit.FallbackLocal, ratelimit.FailOpen, ratelimit.FailClosed} {
+		t.Run(policy.String(), func(t *testing.T) {
+			st, err := redislimit.New(redislimit.Options{URL: srv.url(), Prefix: "outage:" + policy.String() + ":", Timeout: timeout})
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer st.Close()
+			var storeErrors atomic.Int64
+			lim, err := ratelimit.New(ratelimit.Options{
+				Limits:       []ratelimit.Limit{ratelimit.SlidingWindow(50, time.Hour)},
+				Store:        st,
+				Outage:       policy,
+				OnStoreError: func(error) { storeErrors.Add(1) },
+			})
+			if err != nil {
+				t.Fatal(err)
+			}
+			// Before the outage: "spent" has used 40 of its 50 in Redis.
+			for range 40 {
+				if d, err := lim.Allow(context.Background(), "spent"); err != nil || !d.Allowed || d.Degraded {
+					t.Fatalf("before the outage: %+v %v", d, err)
+				}
+			}
+
+			type outcome struct {
+				d   ratelimit.Decision
+				err error
+			}
+			var (
+				mu       sync.Mutex
+				outcomes []outcome // during the outage
+				stop     atomic.Bool
+				healthy  atomic.Int64
+				degraded atomic.Int64
+			)
+			var wg sync.WaitGroup
+			for g := range 16 {
+				wg.Go(func() {
+					for i := 0; !stop.Load(); i++ {
+						start := time.Now()
+						d, err := lim.Allow(context.Background(), fmt.Sprintf("client-%d-%d", g, i%10))
+						if dur := time.Since(start); dur > timeout+slack {
+							t.Errorf("a decision took %v (timeout %v)", dur, timeout)
+						}
+						if d.Degraded {
+							degraded.Add(1)
+							mu.Lock()
+							outcomes = append(outcomes, outcome{d, err})
+							mu.Unlock()
+						} else if err == nil {
+							healthy.Add(1)
+						}
+					}
+				})
+			}
+			waitFor(t, "decisions before the kill", func() bool { return healthy.Load() > 200 })
+			srv.kill()
+			defer func() {
+				if srv.cmd == nil {
+					srv.start() // for the next policy, if this one failed
+				}
+			}()
+			waitFor(t, "degraded decisions", func() bool { return degraded.Load() > 500 })
+			stop.Store(true)
+			wg.Wait()
+
+			for _, o := range outcomes {
+				switch policy {
+				case ratelimit.FailOpen:
+					if !o.d.Allowed || o.err != nil || o.d.Policy != "" {
+						t.Fatalf("fail open: %+v %v", o.d, o.err)
+					}
+				case ratelimit.FailClosed:
+					if o.d.Allowed || !errors.Is(o.err, store.ErrUnavailable) || o.d.RetryAfter != ratelimit.DefaultOutageRetryAfter {
+						t.Fatalf("fail closed: %+v %v", o.d, o.err)
+					}
+				case ratelimit.FallbackLocal:
+					if o.err != nil || o.d.Policy != "default" || o.d.Limit != 50 {
+						t.Fatalf("fallback: %+v %v", o.d, o.err)
+					}
+				}
+			}
+			if storeErrors.Load() == 0 {
+				t.Fatal("OnStoreError never called")
+			}
+			// "spent" used 40 of its 50 in Redis before the outage. During
+			// it, FallbackLocal gives it a fresh local quota of exactly 50
+			// (the documented overshoot: 90 in all, on one replica);
+			// FailOpen admits everything; FailClosed nothing.
+			admitted := 0
+			for range 60 {
+				start := time.Now()
+				d, err := lim.Allow(context.Background(), "spent")
+				if dur := time.Since(start); dur > timeout+slack {
+					t.Errorf("a decision took %v (timeout %v)", dur, timeout)
+				}
+				if !d.Degraded {
+					t.Fatalf("decided without Redis yet not degraded: %+v %v", d, err)
+				}
+				if d.Allowed {
+					admitted++
+				}
+			}
+			if want := map[ratelimit.Outage]int{ratelimit.FallbackLocal: 50, ratelimit.FailOpen: 60, ratelimit.FailClosed: 0}[policy]; admitted != want {
+				t.Fatalf("\"spent\" admitted %d times during the outage, want %d", admitted, want)
+			}
+
+			// Redis comes back on the same port: decisions resume (after
+			// the breaker's back-off), with nothing rebuilt.
+			srv.start()
+			i := 0
+			waitFor(t, "decisions to resume after Redis restarted", func() bool {
+				i++
+				d, err := lim.Allow(context.Background(), fmt.Sprintf("after-%d", i))
+				return err == nil && !d.Degraded && d.Allowed
+			})
+		})
+	}
+}
+
+// waitFor waits, without sleeping, for cond to hold, failing the test after
+// 20 seconds.
+func waitFor(t *testing.T, what string, cond func() bool) {
+	t.Helper()
+	deadline := time.Now().Add(20 * time.Second)
+	for !cond() {
+		if time.Now().After(deadline) {
+			t.Fatalf("timed out waiting for %s", what)
+		}
+		runtime.Gosched()
+	}
+}
+
+// A Redis that stops answering (the process frozen, connections open) is
+// the case a timeout exists for: every decision returns within the timeout,
+// degraded, and decisions resume when Redis answers again.
+func TestStalledRedis(t *testing.T) {
+	const timeout = 100 * time.Millisecond
+	const slack = 400 * time.Millisecond
+	srv := startRedis(t)
+	redislimit.ShortBreaker(t)
+	st, err := redislimit.New(redislimit.Options{URL: srv.url(), Timeout: timeout})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer st.Close()
+	lim, err := ratelimit.New(ratelimit.Options{Limits: []ratelimit.Limit{ratelimit.GCRA(100, time.Second, 100)}, Store: st})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if d, err := lim.Allow(context.Background(), "k"); err != nil || d.Degraded {
+		t.Fatalf("before: %+v %v", d, err)
+	}
+	if err := srv.cmd.Process.Signal(syscall.SIGSTOP); err != nil {
+		t.Fatal(err)
+	}
+	resumed := false
+	defer func() {
+		if !resumed {
+			srv.cmd.Process.Signal(syscall.SIGCONT)
+		}
+	}()
+	var wg sync.WaitGroup
+	var slow, notDegraded atomic.Int64
+	for g := range 32 {
+		wg.Go(func() {
+			for i := range 3 {
+				start := time.Now()
+				d, _ := lim.Allow(context.Background(), fmt.Sprintf("k%d-%d", g, i))
+				if time.Since(start) > timeout+slack {
+					slow.Add(1)
+				}
+				if !d.Degraded {
+					notDegraded.Add(1)
+				}
+			}
+		})
+	}
+	wg.Wait()
+	if slow.Load() != 0 || notDegraded.Load() != 0 {
+		t.Fatalf("%d decisions past the timeout, %d not degraded, while Redis was frozen", slow.Load(), notDegraded.Load())
+	}
+	// The breaker is open: decisions no longer wait for the timeout, but
+	// for the odd probe when a back-off ends.
+	waited := 0
+	for i := range 100 {
+		start := time.Now()
+		if d, _ := lim.Allow(context.Background(), fmt.Sprintf("fast-%d", i)); !d.Degraded {
+			t.Fatal("decided by a frozen Redis")
+		}
+		if time.Since(start) > timeout/2 {
+			waited++
+		}
+	}
+	if waited > 3 {
+		t.Fatalf("%d of 100 decisions waited for the frozen Redis", waited)
+	}
+	srv.cmd.Process.Signal(syscall.SIGCONT)
+	resumed = true
+	i := 0
+	waitFor(t, "decisions to resume", func() bool {
+		i++
+		d, err := lim.Allow(context.Background(), fmt.Sprintf("after-%d", i))
+		return err == nil && !d.Degraded
+	})
+}

@@ -1,0 +1,385 @@
+// Package redislimit keeps rate-limit state in Redis, so that every
+// replica of a service enforces one shared limit.
+//
+//	client, _ := redisstore.NewClient(redisstore.Options{URL: "redis://127.0.0.1:6379/0"})
+//	st, _ := redislimit.New(redislimit.Options{Client: client})
+//	lim, _ := ratelimit.New(ratelimit.Options{
+//		Limits: []ratelimit.Limit{ratelimit.SlidingWindow(5, 5*time.Minute).Named("login").By(ratelimit.ByIP())},
+//		Store:  st,
+//		Outage: ratelimit.FallbackLocal,
+//	})
+//
+// # One atomic round trip per decision
+//
+// Every decision is one Lua script run (EVALSHA, falling back to EVAL after
+// a Redis restart): all of a request's limits are read, checked and — only
+// if all admit it — charged in one atomic step, so concurrent replicas can
+// never admit more than the limit. Decisions made at the same moment by
+// many goroutines are coalesced into one script run (up to
+// Options.MaxBatch; each request is still decided atomically and in
+// arrival order), and the rueidis client pipelines the runs of concurrent
+// batches on one connection: under load a decision costs a small fraction
+// of a round trip.
+//
+// # Whose clock counts
+//
+// The Redis server's: the script reads redis.call('TIME'), so replicas
+// with skewed clocks agree on every window and refill. Times are kept in
+// microseconds (refill intervals and windows are rounded to the
+// microsecond; a refill interval must be at least 1µs). If the server's
+// clock steps backwards, limits only get stricter until it catches up —
+// never a free burst.
+//
+// # Keys
+//
+// A limit's state lives at PREFIX{KEY}:NAME:ALG. The {KEY} hash tag puts
+// all the limits of one key in one Redis Cluster slot, so a multi-limit
+// decision stays one script. In Cluster mode, the limits of one Limiter
+// must all use the same Key (Bind refuses others), and decisions are not
+// coalesced across keys (they live in different slots); on a single Redis
+// server or behind Sentinel there is no such restriction. Keys longer than
+// 128 bytes are replaced by a SHA-256 digest.
+//
+// # Keys already over their limit
+//
+// When Redis refuses a key, the refusal is remembered in this process until
+// the moment Redis said the same request could be retried: until then that
+// key's requests (of the same cost) are refused without a round
+// trip, so a client hammering past its limit costs no Redis capacity. This
+// never admits anything Redis would refuse: a refusal can only last longer,
+// not shorter, as others consume the same key.
+//
+// # Outages
+//
+// Every decision is bounded by Options.Timeout (default 150ms): a slow or
+// unreachable Redis yields an error matching store.ErrUnavailable within
+// that time, and the Limiter applies its Outage policy (fall back to a
+// local limiter, fail open, or fail closed). A decision that timed out may
+// still have been applied by Redis. After 3 consecutive failures the Store
+// stops asking Redis for a back-off (250ms, doubling up to 2s): decisions
+// fail at once, so a frozen Redis does not add the timeout to every
+// request; then one decision probes Redis, and its success ends the
+// outage. The client reconnects on its own; the scripts are reloaded when
+// Redis restarted; nothing needs rebuilding.
+package redislimit
+
+import (
+	"context"
+	"crypto/sha1"
+	"crypto/sha256"
+	"encoding/base64"
+	"encoding/hex"
+	"errors"
+	"fmt"
+	"hash/maphash"
+	"math"
+	"strconv"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"github.com/redis/rueidis"
+
+	"github.com/bulwark-go/bulwark/ratelimit"
+	"github.com/bulwark-go/bulwark/store"
+	"github.com/bulwark-go/bulwark/store/redisstore"
+)
+
+// DefaultPrefix is the key prefix used when Options.Prefix is empty.
+const DefaultPrefix = "bulwark:rl:"
+
+// DefaultTimeout is the default Options.Timeout.
+const DefaultTimeout = 150 * time.Millisecond
+
+// Options configure a Store. Client or URL is required.
+type Options struct {
+	// Client is the Redis client to use, e.g. from redisstore.NewClient;
+	// the Store does not close it.
+	Client rueidis.Client `json:"-" yaml:"-"`
+	// URL, when Client is nil, is a redis:// or rediss:// URL the Store
+	// connects to (through redisstore.NewClient); Close then closes that
+	// client.
+	URL string `json:"url" yaml:"url"`
+	// Prefix is prepended to every key. It must not contain '{' or '}'.
+	// Default DefaultPrefix ("bulwark:rl:").
+	Prefix string `json:"prefix" yaml:"prefix"`
+	// Timeout bounds every decision, from the call to the answer: past it
+	// the decision fails with store.ErrUnavailable. Default
+	// DefaultTimeout (150ms).
+	Timeout time.Duration `json:"timeout" yaml:"timeout"`
+	// DisableDenyCache turns off the local memory of keys known to be over
+	// their limit (see the package documentation). Default false: on.
+	DisableDenyCache bool `json:"disable_deny_cache" yaml:"disable_deny_cache"`
+	// MaxDenyCache bounds the keys the deny cache remembers. Default 10,000.
+	MaxDenyCache int `json:"max_deny_cache" yaml:"max_deny_cache"`
+	// MaxBatch is the most decisions coalesced into one script run.
+	// Default 64; 1 disables coalescing. (In Cluster mode, where the keys
+	// of different requests live in different slots, each decision is its
+	// own script run.)
+	MaxBatch int `json:"max_batch" yaml:"max_batch"`
+	// Now is the local clock of the deny cache. Default time.Now.
+	Now func() time.Time `json:"-" yaml:"-"`
+}
+
+// Store is a ratelimit.Store on Redis. It is safe for concurrent use.
+type Store struct {
+	client  rueidis.Client
+	own     bool
+	prefix  string
+	timeout time.Duration
+	now     func() time.Time
+	deny    *denyCache
+	batch   *batcher
+	breaker breaker
+	closed  atomic.Bool
+	script  string // the Lua source (tests swap the clock)
+	sha     string
+	evals   atomic.Int64 // script runs, for tests
+
+	mu    sync.Mutex
+	names map[string]string // limit name → its definition, to catch conflicting limiters
+}
+
+// New returns a Store. It does not need Redis to be up.
+func New(opts Options) (*Store, error) { return newStore(opts, script) }
+
+func newStore(opts Options, src string) (*Store, error) {
+	if opts.Timeout < 0 || opts.MaxBatch < 0 || opts.MaxDenyCache < 0 {
+		return nil, errors.New("redislimit: Timeout, MaxBatch and MaxDenyCache must not be negative")
+	}
+	if opts.Prefix == "" {
+		opts.Prefix = DefaultPrefix
+	}
+	if strings.ContainsAny(opts.Prefix, "{}") {
+		return nil, fmt.Errorf("redislimit: Prefix %q must not contain '{' or '}' (they delimit the Redis Cluster hash tag)", opts.Prefix)
+	}
+	s := &Store{
+		client:  opts.Client,
+		prefix:  opts.Prefix,
+		timeout: opts.Timeout,
+		now:     opts.Now,
+		names:   map[string]string{},
+		script:  src,
+	}
+	sum := sha1.Sum([]byte(src))
+	s.sha = hex.EncodeToString(sum[:])
+	if s.timeout == 0 {
+		s.timeout = DefaultTimeout
+	}
+	if s.now == nil {
+		s.now = time.Now
+	}
+	if s.client == nil {
+		if opts.URL == "" {
+			return nil, errors.New("redislimit: set Options.Client (e.g. from redisstore.NewClient) or Options.URL")
+		}
+		c, err := redisstore.NewClient(redisstore.Options{URL: opts.URL, Timeout: s.timeout})
+		if err != nil {
+			return nil, err
+		}
+		s.client, s.own = c, true
+	}
+	if !opts.DisableDenyCache {
+		n := opts.MaxDenyCache
+		if n == 0 {
+			n = 10_000
+		}
+		s.deny = newDenyCache(n)
+	}
+	maxBatch := opts.MaxBatch
+	if maxBatch == 0 {
+		maxBatch = 64
+	}
+	if maxBatch > 1 {
+		s.batch = newBatcher(s, maxBatch)
+	}
+	return s, nil
+}
+
+// Close stops the Store's goroutines and, if the Store opened its own
+// client (Options.URL), closes it. Decisions after Close fail with
+// store.ErrClosed (which matches store.ErrUnavailable).
+func (s *Store) Close() {
+	if !s.closed.CompareAndSwap(false, true) {
+		return
+	}
+	if s.batch != nil {
+		s.batch.close()
+	}
+	if s.own {
+		s.client.Close()
+	}
+}
+
+// Bind implements ratelimit.Store.
+func (s *Store) Bind(limits []ratelimit.Limit) (ratelimit.Bound, error) {
+	if len(limits) == 0 || len(limits) > 8 {
+		return nil, fmt.Errorf("redislimit: want 1 to 8 limits, got %d", len(limits))
+	}
+	b := &bound{s: s, n: len(limits)}
+	for i, l := range limits {
+		var alg string
+		var p time.Duration
+		switch l.Algorithm {
+		case ratelimit.AlgTokenBucket, ratelimit.AlgGCRA:
+			alg, p = "g", l.Interval()
+			if p < time.Microsecond {
+				return nil, fmt.Errorf("redislimit: limit %q refills every %s; Redis keeps microseconds, so the interval (Window/Limit) must be at least 1µs", l.Name, p)
+			}
+		case ratelimit.AlgFixedWindow:
+			alg, p = "f", l.Window
+		case ratelimit.AlgSlidingWindow:
+			alg, p = "s", l.Window
+		default:
+			return nil, fmt.Errorf("redislimit: limit %q: unknown algorithm %v", l.Name, l.Algorithm)
+		}
+		us := int64((p + time.Microsecond/2) / time.Microsecond)
+		if l.Algorithm == ratelimit.AlgFixedWindow || l.Algorithm == ratelimit.AlgSlidingWindow {
+			us = int64((p + time.Microsecond - 1) / time.Microsecond) // never shorter than asked
+		}
+		b.suffix = append(b.suffix, "}:"+l.Name+":"+alg)
+		b.args = append(b.args, alg, strconv.Itoa(l.Limit), strconv.FormatInt(us, 10))
+		if k := l.Key.String(); s.cluster() && i > 0 && (k != limits[0].Key.String() || strings.Contains(k, "func")) {
+			return nil, fmt.Errorf("redislimit: in Redis Cluster mode the limits of one limiter must share one Key (limit %q is by %s, %q by %s): their state must live in one hash slot to be decided atomically; use separate limiters", limits[0].Name, limits[0].Key, l.Name, l.Key)
+		}
+	}
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	for i, l := range limits {
+		def := b.args[3*i] + " " + b.args[3*i+1] + " " + b.args[3*i+2]
+		if prev, ok := s.names[l.Name]; ok && prev != def {
+			return nil, fmt.Errorf("redislimit: another limiter on this store already has a limit named %q with a different definition; limits of the same name share state, so give each distinct limit its own name", l.Name)
+		}
+		s.names[l.Name] = def
+	}
+	return b, nil
+}
+
+type bound struct {
+	s      *Store
+	n      int
+	suffix []string // per limit: "}:NAME:ALG"
+	args   []string // per limit: alg, limit, parameter (µs)
+}
+
+// errClosed is returned after Close.
+var errClosed = &store.UnavailableError{Op: "ratelimit", Err: store.ErrClosed}
+
+// Take implements ratelimit.Bound.
+func (b *bound) Take(ctx context.Context, keys []string, cost int, results []ratelimit.Result) error {
+	s := b.s
+	if s.closed.Load() {
+		return errClosed
+	}
+	if len(keys) != b.n || len(results) != b.n {
+		return fmt.Errorf("redislimit: %d keys for %d limits", len(keys), b.n)
+	}
+	rkeys := make([]string, b.n)
+	for i, k := range keys {
+		rkeys[i] = b.redisKey(k, i)
+	}
+	if b.n > 1 && s.cluster() {
+		for _, k := range keys[1:] {
+			if k != keys[0] {
+				return errors.New("redislimit: in Redis Cluster mode all limits of a request must have the same key")
+			}
+		}
+	}
+	var now int64
+	var hs [8]uint64
+	if s.deny != nil {
+		now = s.now().UnixNano()
+		for i, k := range rkeys {
+			hs[i] = maphash.String(s.deny.seed, k)
+			if e, ok := s.deny.get(hs[i], now, cost); ok {
+				// The other limits were not consulted; the refusing one
+				// binds the decision.
+				for j := range results {
+					results[j] = ratelimit.Result{Allowed: true, Remaining: math.MaxInt}
+				}
+				results[i] = ratelimit.Result{Remaining: e.remaining, RetryAfter: time.Duration(e.until - now), ResetAfter: time.Duration(max(e.reset-now, e.until-now))}
+				return nil
+			}
+		}
+	}
+	if now == 0 {
+		now = s.now().UnixNano()
+	}
+	ok, probe := s.breaker.allow(now)
+	if !ok {
+		return errBreakerOpen
+	}
+	args := make([]string, 0, 2+len(b.args))
+	args = append(args, strconv.Itoa(b.n), strconv.Itoa(cost))
+	args = append(args, b.args...)
+
+	ctx, cancel := context.WithTimeout(ctx, s.timeout)
+	defer cancel()
+	var vals []int64
+	var err error
+	if s.batch != nil {
+		vals, err = s.batch.do(ctx, rkeys, args)
+	} else {
+		vals, err = s.eval(ctx, rkeys, args)
+	}
+	if err != nil {
+		if errors.Is(err, store.ErrUnavailable) {
+			s.breaker.failure(s.now().UnixNano(), probe)
+		} else if probe {
+			s.breaker.probing.Store(false)
+		}
+		return err
+	}
+	s.breaker.success(probe)
+	if len(vals) != 4*b.n {
+		return fmt.Errorf("redislimit: script returned %d values for %d limits", len(vals), b.n)
+	}
+	for i := range results {
+		v := vals[4*i : 4*i+4]
+		results[i] = ratelimit.Result{
+			Allowed:    v[0] == 1,
+			Remaining:  int(v[1]),
+			ResetAfter: time.Duration(v[2]) * time.Microsecond,
+			RetryAfter: time.Duration(v[3]) * time.Microsecond,
+		}
+		if s.deny != nil && v[0] == 0 && v[3] > 0 {
+			s.deny.put(hs[i], denyEntry{until: now + v[3]*int64(time.Microsecond), reset: now + v[2]*int64(time.Microsecond), cost: cost, remaining: int(v[1])})
+		}
+	}
+	return nil
+}
+
+func (b *bound) redisKey(k string, i int) string {
+	var sb strings.Builder
+	if len(k) > 128 {
+		sum := sha256.Sum256([]byte(k))
+		k = "#" + base64.RawURLEncoding.EncodeToString(sum[:16])
+	}
+	sb.Grow(len(b.s.prefix) + 1 + len(k) + len(b.suffix[i]))
+	sb.WriteString(b.s.prefix)
+	sb.WriteByte('{')
+	sb.WriteString(k)
+	sb.WriteString(b.suffix[i])
+	return sb.String()
+}
+
+// cluster reports whether the client talks to a Redis Cluster. (A client
+// that has not connected yet cannot know; it is asked again every time.)
+func (s *Store) cluster() bool { return s.client.Mode() == rueidis.ClientModeCluster }
+
+// eval runs the script once, loading it if Redis does not have it (after
+// a restart, or a SCRIPT FLUSH).
+func (s *Store) eval(ctx context.Context, keys, args []string) ([]int64, error) {
+	c := s.client
+	s.evals.Add(1)
+	resp := c.Do(ctx, c.B().Evalsha().Sha1(s.sha).Numkeys(int64(len(keys))).Key(keys...).Arg(args...).Build())
+	if re, ok := rueidis.IsRedisErr(resp.Error()); ok && re.IsNoScript() {
+		resp = c.Do(ctx, c.B().Eval().Script(s.script).Numkeys(int64(len(keys))).Key(keys...).Arg(args...).Build())
+	}
+	vals, err := resp.AsIntSlice()
+	if err != nil {
+		return nil, redisstore.Unavailable("ratelimit", err)
+	}
+	return vals, nil
+}

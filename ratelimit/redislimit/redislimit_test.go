@@ -1,0 +1,312 @@
+package redislimit_test
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"strconv"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/redis/rueidis"
+
+	"github.com/bulwark-go/bulwark/internal/testredis"
+	"github.com/bulwark-go/bulwark/ratelimit"
+	"github.com/bulwark-go/bulwark/ratelimit/internal/limittest"
+	"github.com/bulwark-go/bulwark/ratelimit/redislimit"
+	"github.com/bulwark-go/bulwark/store"
+	"github.com/bulwark-go/bulwark/store/redisstore"
+)
+
+func client(t *testing.T) rueidis.Client {
+	t.Helper()
+	c, err := redisstore.NewClient(redisstore.Options{URL: testredis.URL(t)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(c.Close)
+	return c
+}
+
+func newStore(t *testing.T, opts redislimit.Options) *redislimit.Store {
+	t.Helper()
+	if opts.Client == nil {
+		opts.Client = client(t)
+	}
+	if opts.Timeout == 0 {
+		opts.Timeout = 2 * time.Second // generous: the race detector and a shared machine
+	}
+	s, err := redislimit.New(opts)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(s.Close)
+	return s
+}
+
+// serverClock sets the time the test script reads, and the deny cache's
+// local clock, to the same instant.
+type serverClock struct {
+	mu  sync.Mutex
+	c   rueidis.Client
+	key string
+	t   time.Time
+}
+
+func (s *serverClock) Now() time.Time {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.t
+}
+
+func (s *serverClock) Set(tb testing.TB, t time.Time) {
+	s.mu.Lock()
+	s.t = t
+	s.mu.Unlock()
+	us := t.UnixMicro()
+	err := s.c.Do(context.Background(), s.c.B().Hset().Key(s.key).FieldValue().
+		FieldValue("s", strconv.FormatInt(us/1e6, 10)).FieldValue("us", strconv.FormatInt(us%1e6, 10)).Build()).Error()
+	if err != nil {
+		tb.Fatal(err)
+	}
+}
+
+// The Redis script passes the same step-by-step cases as the in-memory
+// algorithms, against a clock the test controls.
+func TestAlgorithmsOnRedis(t *testing.T) {
+	prefix := testredis.Prefix(t)
+	c := client(t)
+	for i, tc := range limittest.Cases {
+		for _, batch := range []int{1, 64} {
+			t.Run(fmt.Sprintf("%s/batch=%d", tc.Name, batch), func(t *testing.T) {
+				clk := &serverClock{c: c, key: prefix + "clock"}
+				st, err := redislimit.NewWithClock(redislimit.Options{Client: c, Prefix: fmt.Sprintf("%s%d:%d:", prefix, i, batch),
+					Timeout: 2 * time.Second, MaxBatch: batch, Now: clk.Now}, clk.key)
+				if err != nil {
+					t.Fatal(err)
+				}
+				defer st.Close()
+				lim, err := ratelimit.New(ratelimit.Options{Limits: []ratelimit.Limit{tc.Limit}, Store: st, Outage: ratelimit.FailClosed})
+				if err != nil {
+					t.Fatal(err)
+				}
+				for j, s := range tc.Steps {
+					clk.Set(t, tc.Start.Add(s.At))
+					d, err := lim.AllowN(context.Background(), s.Cost, "k")
+					if err != nil {
+						t.Fatal(err)
+					}
+					where := fmt.Sprintf("step %d (at %v, cost %d)", j, s.At, s.Cost)
+					if d.Allowed != s.Allowed {
+						t.Fatalf("%s: allowed = %v, want %v (%+v)", where, d.Allowed, s.Allowed, d)
+					}
+					if s.Remaining != limittest.Skip && d.Remaining != s.Remaining {
+						t.Errorf("%s: remaining = %d, want %d", where, d.Remaining, s.Remaining)
+					}
+					if s.Retry != limittest.Skip && d.RetryAfter != s.Retry {
+						t.Errorf("%s: retry after = %v, want %v", where, d.RetryAfter, s.Retry)
+					}
+				}
+			})
+		}
+	}
+}
+
+// Three replicas, each with its own client, share one Redis: 64 goroutines
+// hammering one key with a limit of 100 get exactly 100 through, for every
+// algorithm (all four are exact).
+func TestReplicasShareOneExactLimit(t *testing.T) {
+	url := testredis.URL(t)
+	prefix := testredis.Prefix(t)
+	limits := []ratelimit.Limit{
+		ratelimit.TokenBucket(100, 0.001),
+		ratelimit.GCRA(1, time.Hour, 100),
+		ratelimit.SlidingWindow(100, time.Hour),
+		ratelimit.FixedWindow(100, ratelimit.MaxWindow), // a window boundary during the test is a 1-in-10^8 event
+	}
+	for i, l := range limits {
+		for _, batch := range []int{1, 0} {
+			t.Run(fmt.Sprintf("%s/batch=%d", l.Algorithm, batch), func(t *testing.T) {
+				var replicas []*ratelimit.Limiter
+				for range 3 {
+					st, err := redislimit.New(redislimit.Options{URL: url, Prefix: fmt.Sprintf("%s%d:%d:", prefix, i, batch), Timeout: 5 * time.Second, MaxBatch: batch})
+					if err != nil {
+						t.Fatal(err)
+					}
+					t.Cleanup(st.Close)
+					lim, err := ratelimit.New(ratelimit.Options{
+						Limits: []ratelimit.Limit{l.Named("l"), ratelimit.SlidingWindow(1000, time.Hour).Named("roomy")},
+						Store:  st, Outage: ratelimit.FailClosed,
+					})
+					if err != nil {
+						t.Fatal(err)
+					}
+					replicas = append(replicas, lim)
+				}
+				var mu sync.Mutex
+				allowed, failed := 0, 0
+				var wg sync.WaitGroup
+				for g := range 64 {
+					wg.Go(func() {
+						lim := replicas[g%3]
+						a, f := 0, 0
+						for range 5 {
+							d, err := lim.Allow(context.Background(), "hot-key")
+							if err != nil {
+								f++
+							} else if d.Allowed {
+								a++
+							}
+						}
+						mu.Lock()
+						allowed += a
+						failed += f
+						mu.Unlock()
+					})
+				}
+				wg.Wait()
+				if failed != 0 {
+					t.Fatalf("%d decisions failed", failed)
+				}
+				if allowed != 100 {
+					t.Fatalf("admitted %d across replicas, want exactly 100", allowed)
+				}
+			})
+		}
+	}
+}
+
+// A refusal by one limit consumes none of the others, in one script.
+func TestMultipleLimitsOnRedis(t *testing.T) {
+	prefix := testredis.Prefix(t)
+	c := client(t)
+	clk := &serverClock{c: c, key: prefix + "clock"}
+	st, err := redislimit.NewWithClock(redislimit.Options{Client: c, Prefix: prefix, Now: clk.Now, Timeout: 2 * time.Second}, clk.key)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer st.Close()
+	lim, err := ratelimit.New(ratelimit.Options{Store: st, Outage: ratelimit.FailClosed, Limits: []ratelimit.Limit{
+		ratelimit.SlidingWindow(3, time.Minute).Named("burst"),
+		ratelimit.FixedWindow(5, time.Hour).Named("hourly"),
+	}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx := context.Background()
+	clk.Set(t, limittest.EpochHour)
+	for range 3 {
+		if d, err := lim.Allow(ctx, "alice"); err != nil || !d.Allowed {
+			t.Fatalf("%+v %v", d, err)
+		}
+	}
+	for range 5 {
+		d, err := lim.Allow(ctx, "alice")
+		if err != nil || d.Allowed || d.Policy != "burst" {
+			t.Fatalf("want a burst refusal: %+v %v", d, err)
+		}
+	}
+	clk.Set(t, limittest.EpochHour.Add(time.Minute))
+	d, _ := lim.Allow(ctx, "alice")
+	if !d.Allowed || d.Policy != "hourly" || d.Remaining != 1 {
+		t.Fatalf("the refusals consumed the hourly limit: %+v", d)
+	}
+	// Per-limit keys in one script (a single Redis server allows it).
+	d, err = lim.Allow(ctx, "bob", "team-1")
+	if err != nil || !d.Allowed {
+		t.Fatalf("bob/team-1: %+v %v", d, err)
+	}
+}
+
+// Once Redis refuses a key, its requests are refused locally until the
+// retry time: no round trips for a client hammering past its limit.
+func TestDenyCache(t *testing.T) {
+	prefix := testredis.Prefix(t)
+	c := client(t)
+	clk := &serverClock{c: c, key: prefix + "clock"}
+	st, err := redislimit.NewWithClock(redislimit.Options{Client: c, Prefix: prefix, Now: clk.Now, MaxBatch: 1, Timeout: 2 * time.Second}, clk.key)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer st.Close()
+	lim, err := ratelimit.New(ratelimit.Options{Store: st, Limits: []ratelimit.Limit{ratelimit.FixedWindow(2, time.Minute)}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx := context.Background()
+	clk.Set(t, limittest.EpochHour)
+	lim.Allow(ctx, "k")
+	lim.Allow(ctx, "k")
+	d, _ := lim.Allow(ctx, "k")
+	if d.Allowed {
+		t.Fatal("3rd of 2 admitted")
+	}
+	before := redislimit.Evals(st)
+	clk.Set(t, limittest.EpochHour.Add(59*time.Second))
+	for range 100 {
+		d, _ := lim.Allow(ctx, "k")
+		if d.Allowed || d.RetryAfter != time.Second {
+			t.Fatalf("cached refusal: %+v", d)
+		}
+	}
+	if n := redislimit.Evals(st) - before; n != 0 {
+		t.Fatalf("%d round trips for a key known to be over its limit", n)
+	}
+	// Another key still goes to Redis; and at the retry time, so does k.
+	lim.Allow(ctx, "other")
+	clk.Set(t, limittest.EpochHour.Add(time.Minute))
+	if d, _ := lim.Allow(ctx, "k"); !d.Allowed {
+		t.Fatalf("after the window: %+v", d)
+	}
+	if n := redislimit.Evals(st) - before; n != 2 {
+		t.Fatalf("%d round trips, want 2", n)
+	}
+}
+
+func TestBindRefusals(t *testing.T) {
+	c := client(t)
+	if _, err := redislimit.New(redislimit.Options{Client: c, Prefix: "a{b}:"}); err == nil {
+		t.Error("prefix with a hash tag accepted")
+	}
+	if _, err := redislimit.New(redislimit.Options{}); err == nil {
+		t.Error("no client and no URL accepted")
+	}
+	st := newStore(t, redislimit.Options{Client: c, Prefix: testredis.Prefix(t)})
+	if _, err := ratelimit.New(ratelimit.Options{Store: st, Limits: []ratelimit.Limit{ratelimit.GCRA(10_000_000, time.Second, 10)}}); err == nil ||
+		!strings.Contains(err.Error(), "1µs") {
+		t.Errorf("sub-microsecond interval: %v", err)
+	}
+	if _, err := ratelimit.New(ratelimit.Options{Store: st, Limits: []ratelimit.Limit{ratelimit.FixedWindow(5, time.Minute).Named("login")}}); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := ratelimit.New(ratelimit.Options{Store: st, Limits: []ratelimit.Limit{ratelimit.FixedWindow(5, time.Minute).Named("login")}}); err != nil {
+		t.Errorf("the same limit twice: %v", err)
+	}
+	if _, err := ratelimit.New(ratelimit.Options{Store: st, Limits: []ratelimit.Limit{ratelimit.FixedWindow(50, time.Minute).Named("login")}}); err == nil {
+		t.Error("a different limit of the same name accepted")
+	}
+}
+
+func TestLongKeysAndClose(t *testing.T) {
+	st := newStore(t, redislimit.Options{Prefix: testredis.Prefix(t)})
+	lim, err := ratelimit.New(ratelimit.Options{Store: st, Outage: ratelimit.FailClosed, Limits: []ratelimit.Limit{ratelimit.FixedWindow(1, time.Hour)}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	long := strings.Repeat("x", 10_000)
+	if d, err := lim.Allow(context.Background(), long); err != nil || !d.Allowed {
+		t.Fatalf("%+v %v", d, err)
+	}
+	if d, err := lim.Allow(context.Background(), long+"y"); err != nil || !d.Allowed {
+		t.Fatalf("a different long key shares state: %+v %v", d, err)
+	}
+	if d, _ := lim.Allow(context.Background(), long); d.Allowed {
+		t.Fatal("long key not limited")
+	}
+	st.Close()
+	if _, err := lim.Allow(context.Background(), "k"); !errors.Is(err, store.ErrUnavailable) {
+		t.Fatalf("after Close: %v", err)
+	}
+}
