@@ -3,6 +3,7 @@
 //
 //	bulwark demo [--addr 127.0.0.1:8000] [--redis URL] [--cors-origin ORIGIN ...]
 //	             [--tls-cert FILE --tls-key FILE] [--trusted-proxy CIDR ...]
+//	bulwark token issue --key FILE --subject SUB [--role R] [--scope S] [--ttl D] [--aud A] [--iss I]
 //	bulwark hash-password            (reads the password from stdin)
 //	bulwark version
 package main
@@ -34,6 +35,7 @@ const usage = `bulwark — a security toolkit for Go HTTP APIs, and a gateway bu
 Usage:
   bulwark demo [flags]           serve the reference API with every protection on
   bulwark hash-password          print an argon2id hash of a password read from stdin
+  bulwark token issue [flags]    sign an access token (JWT) with a key file
   bulwark version                print the version
 
 Run "bulwark COMMAND -h" for a command's flags.
@@ -50,6 +52,8 @@ func run(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.
 	switch args[0] {
 	case "demo":
 		err = runDemo(ctx, args[1:], stdout, stderr)
+	case "token":
+		err = runToken(args[1:], stdout, stderr)
 	case "hash-password":
 		err = runHashPassword(args[1:], stdin, stdout)
 	case "version", "--version", "-version":

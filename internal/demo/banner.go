@@ -36,6 +36,10 @@ func Banner(base string, redis bool) string {
 	return b.String()
 }
 
-// examples are extra curl lines (format verbs: curl flags, base URL) that
-// features add as they are wired into the demo.
-var examples []string
+// examples are extra curl lines (format verbs: curl flags, base URL).
+var examples = []string{
+	`curl %s-s -X POST %s/api/login -H 'Content-Type: application/json' -d '{"username":"alice","password":"wonderland-2026"}'`,
+	`curl %s-i %s/api/protected -H "Authorization: Bearer $ACCESS_TOKEN"`,
+	`curl %s-s -X POST %s/api/refresh -H 'Content-Type: application/json' -d "{\"refresh_token\":\"$REFRESH_TOKEN\"}"`,
+	`curl %s-i %s/api/admin/users -H "Authorization: Bearer $ACCESS_TOKEN"`,
+}

@@ -168,9 +168,19 @@ func (a *App) describe() map[string]any {
 		storage = "redis"
 	}
 	return map[string]any{
-		"storage":         storage,
-		"cors_origins":    a.cfg.CORSOrigins,
-		"headers":         a.headers.Describe(),
+		"storage":      storage,
+		"cors_origins": a.cfg.CORSOrigins,
+		"headers":      a.headers.Describe(),
+		"jwt":          a.auth.verifier.Describe(),
+		"rate_limits": map[string]string{
+			"api":   "token bucket, capacity 100, refill 10/s, per principal (client IP when anonymous), on /api/*",
+			"login": "sliding window, 5 attempts of any outcome per client IP per 5 minutes, on POST /api/login",
+		},
+		"abuse": map[string]string{
+			"credential_stuffing": "more than 5 distinct usernames failing from one IP within an hour → 403",
+			"account_targeted":    "more than 5 distinct IPs failing for one username within an hour → audit flag",
+		},
+		"passwords":       "argon2id (m=19456 KiB, t=2, p=1)",
 		"trusted_proxies": a.cfg.TrustedProxies,
 	}
 }

@@ -1,0 +1,147 @@
+package main
+
+import (
+	"bufio"
+	"bytes"
+	"context"
+	"crypto/ed25519"
+	"crypto/rand"
+	"crypto/x509"
+	"encoding/pem"
+	"io"
+	"net/http"
+	"os"
+	"path/filepath"
+	"regexp"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/bulwark-go/bulwark/authn/jwt"
+	"github.com/bulwark-go/bulwark/password"
+)
+
+func runCLI(t *testing.T, stdin string, args ...string) (code int, stdout, stderr string) {
+	t.Helper()
+	var out, errb bytes.Buffer
+	code = run(context.Background(), args, strings.NewReader(stdin), &out, &errb)
+	return code, out.String(), errb.String()
+}
+
+func TestVersionAndUsage(t *testing.T) {
+	if code, out, _ := runCLI(t, "", "version"); code != 0 || !strings.HasPrefix(out, "bulwark ") {
+		t.Fatalf("version: %d %q", code, out)
+	}
+	if code, _, errs := runCLI(t, "", "frobnicate"); code != 2 || !strings.Contains(errs, "unknown command") {
+		t.Fatalf("unknown command: %d %q", code, errs)
+	}
+	if code, _, _ := runCLI(t, ""); code != 2 {
+		t.Fatalf("no command: %d", code)
+	}
+}
+
+func TestHashPassword(t *testing.T) {
+	code, out, errs := runCLI(t, "correct horse battery staple\n", "hash-password")
+	if code != 0 {
+		t.Fatalf("%d %s", code, errs)
+	}
+	if _, err := password.Verify("correct horse battery staple", strings.TrimSpace(out)); err != nil {
+		t.Fatalf("hash does not verify: %v", err)
+	}
+	if code, _, _ := runCLI(t, "", "hash-password"); code != 1 {
+		t.Fatalf("empty password accepted: %d", code)
+	}
+}
+
+func TestTokenIssue(t *testing.T) {
+	dir := t.TempDir()
+	_, priv, _ := ed25519.GenerateKey(rand.Reader)
+	der, _ := x509.MarshalPKCS8PrivateKey(priv)
+	keyFile := filepath.Join(dir, "ed.pem")
+	if err := os.WriteFile(keyFile, pem.EncodeToMemory(&pem.Block{Type: "PRIVATE KEY", Bytes: der}), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	code, out, errs := runCLI(t, "", "token", "issue", "--key", keyFile, "--kid", "k1", "--subject", "alice",
+		"--role", "admin", "--scope", "read", "--scope", "write", "--aud", "api", "--iss", "ops", "--ttl", "10m")
+	if code != 0 {
+		t.Fatalf("%d %s", code, errs)
+	}
+	pub, _ := jwt.NewKey("k1", jwt.EdDSA, priv.Public())
+	v, err := jwt.New(jwt.Options{Keys: []*jwt.Key{pub}, Issuers: []string{"ops"}, Audience: []string{"api"}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	p, err := v.Verify(context.Background(), strings.TrimSpace(out))
+	if err != nil {
+		t.Fatalf("issued token does not verify: %v", err)
+	}
+	if p.Subject != "alice" || !p.HasRole("admin") || !p.HasScope("write") {
+		t.Fatalf("principal %+v", p)
+	}
+
+	weak := filepath.Join(dir, "weak")
+	_ = os.WriteFile(weak, []byte("short"), 0o600)
+	if code, _, errs := runCLI(t, "", "token", "issue", "--key", weak, "--subject", "a"); code != 1 || !strings.Contains(errs, "32") {
+		t.Fatalf("weak secret: %d %q", code, errs)
+	}
+	if code, _, _ := runCLI(t, "", "token", "issue", "--subject", "a"); code != 2 {
+		t.Fatalf("missing --key: %d", code)
+	}
+}
+
+// `bulwark demo` prints its URL, credentials and curl commands, serves the
+// API, and shuts down cleanly when its context ends (SIGINT/SIGTERM).
+func TestDemoCommand(t *testing.T) {
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	pr, pw := io.Pipe()
+	var errs bytes.Buffer
+	done := make(chan int, 1)
+	go func() {
+		code := run(ctx, []string{"demo", "--addr", "127.0.0.1:0", "--quiet"}, nil, pw, &errs)
+		pw.Close()
+		done <- code
+	}()
+	// Read the banner up to its last line; the server is serving by then.
+	var banner strings.Builder
+	sc := bufio.NewScanner(pr)
+	var base string
+	urlRE := regexp.MustCompile(`listening on (http://127\.0\.0\.1:\d+)`)
+	for sc.Scan() {
+		banner.WriteString(sc.Text() + "\n")
+		if m := urlRE.FindStringSubmatch(sc.Text()); m != nil {
+			base = m[1]
+		}
+		if strings.Contains(sc.Text(), "curl") && strings.Contains(sc.Text(), "/config/security") {
+			break
+		}
+	}
+	go func() { _, _ = io.Copy(io.Discard, pr) }()
+	if base == "" {
+		t.Fatalf("no URL printed: %q", banner.String())
+	}
+	for _, want := range []string{"alice / wonderland-2026", "bob / builder-2026", "curl", "DEMO MODE"} {
+		if !strings.Contains(banner.String(), want) {
+			t.Errorf("banner lacks %q", want)
+		}
+	}
+	res, err := http.Get(base + "/api/public")
+	if err != nil {
+		t.Fatal(err)
+	}
+	body, _ := io.ReadAll(res.Body)
+	res.Body.Close()
+	if res.StatusCode != 200 || res.Header.Get("X-Request-ID") == "" || !strings.Contains(string(body), "public") {
+		t.Fatalf("GET /api/public: %d %v %s", res.StatusCode, res.Header, body)
+	}
+	cancel()
+	select {
+	case code := <-done:
+		if code != 0 {
+			t.Fatalf("demo exited %d: %s", code, errs.String())
+		}
+	case <-time.After(15 * time.Second):
+		t.Fatal("demo did not shut down")
+	}
+	_ = errs
+}
