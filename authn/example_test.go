@@ -8,6 +8,7 @@ import (
 
 	"github.com/bulwark-go/bulwark/audit"
 	"github.com/bulwark-go/bulwark/authn"
+	"github.com/bulwark-go/bulwark/authz"
 	"github.com/bulwark-go/bulwark/problem"
 )
 
@@ -32,9 +33,10 @@ func ExampleGuard() {
 		p, _ := authn.FromContext(r.Context())
 		fmt.Fprintf(w, "hello %s", p.Subject)
 	})
+	scopes, _ := authz.New(authz.Options{Realm: "api"}) // scopes, roles and permissions live in authz
 	mux := http.NewServeMux()
-	mux.Handle("GET /api/items", guard.Require(guard.RequireScope("read")(items)))
-	mux.Handle("POST /api/items", guard.Require(guard.RequireScope("write")(items)))
+	mux.Handle("GET /api/items", guard.Require(scopes.RequireScope("read")(items)))
+	mux.Handle("POST /api/items", guard.Require(scopes.RequireScope("write")(items)))
 
 	for _, tc := range []struct{ method, key string }{{"GET", ""}, {"GET", "demo-read-key-0001"}, {"POST", "demo-read-key-0001"}} {
 		r := httptest.NewRequest(tc.method, "/api/items", strings.NewReader("{}"))

@@ -25,24 +25,14 @@ type Post struct {
 	Published bool   `json:"published"`
 }
 
-// Item is a demo item (APIFromAnything's API-key example).
-type Item struct {
-	ID   int    `json:"id"`
-	Name string `json:"name"`
-	By   string `json:"created_by"`
-}
-
 // data is the demo's application state. A real application keeps it in a
 // database and queries it with parameterized statements; the demo keeps it
 // in memory behind a mutex.
 type data struct {
 	users map[string]*User
 
-	mu     sync.Mutex
-	posts  []Post
-	items  []Item
-	notes  map[string][]string // username → notes
-	nextID int
+	mu    sync.Mutex
+	posts []Post
 }
 
 // Demo credentials. They are public: demo mode says so when it starts.
@@ -60,9 +50,6 @@ func newData() (*data, error) {
 			{ID: 1, Title: "Welcome to Bulwark", Body: "Every protection on, by default.", Owner: AliceUser, Published: true},
 			{ID: 2, Title: "Draft: rate limits", Body: "Notes on GCRA and sliding windows.", Owner: BobUser, Published: false},
 		},
-		items:  []Item{{ID: 1, Name: "first item", By: "seed"}},
-		notes:  map[string][]string{},
-		nextID: 3,
 	}
 	for _, u := range []struct {
 		name, pw, role string
@@ -131,30 +118,4 @@ func (d *data) listPosts() []Post {
 	d.mu.Lock()
 	defer d.mu.Unlock()
 	return slices.Clone(d.posts)
-}
-
-func (d *data) addItem(name, by string) Item {
-	d.mu.Lock()
-	defer d.mu.Unlock()
-	it := Item{ID: len(d.items) + 1, Name: name, By: by}
-	d.items = append(d.items, it)
-	return it
-}
-
-func (d *data) listItems() []Item {
-	d.mu.Lock()
-	defer d.mu.Unlock()
-	return slices.Clone(d.items)
-}
-
-func (d *data) addNote(user, text string) {
-	d.mu.Lock()
-	defer d.mu.Unlock()
-	d.notes[user] = append(d.notes[user], text)
-}
-
-func (d *data) listNotes(user string) []string {
-	d.mu.Lock()
-	defer d.mu.Unlock()
-	return slices.Clone(d.notes[user])
 }
