@@ -5,7 +5,6 @@ import (
 	"net/netip"
 	"strings"
 	"testing"
-	"time"
 
 	"github.com/bulwark-go/bulwark/clientip"
 	"github.com/bulwark-go/bulwark/internal/reqctx"
@@ -51,11 +50,10 @@ func BenchmarkHandler(b *testing.B) {
 	empty := http.HandlerFunc(func(http.ResponseWriter, *http.Request) {})
 	id := mustNew(b, clientip.Options{TrustedProxies: []string{"10.0.0.0/8"}})
 	// floor is what any context-carrying identity guard must pay: the state
-	// allocation, the request copy and the clock.
+	// allocation and the request copy.
 	var next http.Handler = empty
 	floor := http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		ctx, st := reqctx.New(r.Context())
-		st.Start = time.Now()
+		ctx, _ := reqctx.New(r.Context())
 		next.ServeHTTP(w, r.WithContext(ctx))
 	})
 	for _, tc := range []struct {

@@ -55,7 +55,6 @@ import (
 	"net/http"
 	"net/netip"
 	"strings"
-	"time"
 
 	"github.com/bulwark-go/bulwark/audit"
 	"github.com/bulwark-go/bulwark/internal/reqctx"
@@ -121,10 +120,6 @@ type Options struct {
 	// generator, as 26 lower-case base32 characters, without allocating.
 	GenerateRequestID func(dst []byte) []byte `json:"-" yaml:"-"`
 
-	// Now returns the current time, recorded as the request's start.
-	// Default time.Now.
-	Now func() time.Time `json:"-" yaml:"-"`
-
 	// Audit receives a "flag" event when a trusted proxy's forwarding
 	// header is malformed or two listed headers disagree (a sign of a
 	// misconfigured proxy or of a spoofing attempt). This guard never
@@ -143,7 +138,6 @@ type Identity struct {
 	ridKey    string
 	keepID    bool
 	gen       func([]byte) []byte
-	now       func() time.Time
 	audit     audit.Sink
 }
 
@@ -170,11 +164,7 @@ func New(opts Options) (*Identity, error) {
 		hops:   opts.TrustedHops,
 		keepID: !opts.IgnoreIncomingRequestID,
 		gen:    opts.GenerateRequestID,
-		now:    opts.Now,
 		audit:  opts.Audit,
-	}
-	if id.now == nil {
-		id.now = time.Now
 	}
 	for _, s := range opts.TrustedProxies {
 		s = strings.TrimSpace(s)
@@ -285,7 +275,6 @@ func (id *Identity) Handler(next http.Handler) http.Handler {
 		client, secure, flag := id.resolve(r)
 		st.ClientIP = client
 		st.Secure = secure
-		st.Start = id.now()
 		id.setRequestID(st, r)
 		w.Header()[id.ridKey] = st.HeaderValue()
 		r = r.WithContext(ctx)

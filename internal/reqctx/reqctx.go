@@ -15,7 +15,6 @@ import (
 	"context"
 	"net/http"
 	"net/netip"
-	"time"
 	"unsafe"
 )
 
@@ -29,8 +28,6 @@ type State struct {
 	// Secure reports whether the client connected over HTTPS, directly or
 	// through a trusted proxy that said so.
 	Secure bool
-	// Start is when the identity guard first saw the request.
-	Start time.Time
 
 	// Principal is the authenticated caller, set by an authn guard (an
 	// *authn.Principal); nil when anonymous.
@@ -110,7 +107,6 @@ func Ensure(r *http.Request) (*http.Request, *State) {
 		return r, s
 	}
 	ctx, s := New(r.Context())
-	s.Start = time.Now()
 	return r.WithContext(ctx), s
 }
 
