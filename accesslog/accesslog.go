@@ -16,7 +16,7 @@ import (
 
 // Options configure the access log.
 type Options struct {
-	// Logger receives the lines. Required.
+	// Logger receives the lines. Default: a logger that discards them.
 	Logger *slog.Logger
 	// Level of each line. Default slog.LevelInfo.
 	Level slog.Level

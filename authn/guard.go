@@ -101,6 +101,28 @@ func (g *Guard) Check(r *http.Request) (*Principal, *problem.Problem) {
 	return nil, g.refusal(err)
 }
 
+// CheckOptional is the pure decision of Optional: the principal when the
+// request carries a valid credential, (nil, nil) when it carries none, and
+// the problem to answer with when it carries a bad one (or a backing store
+// is down).
+func (g *Guard) CheckOptional(r *http.Request) (*Principal, *problem.Problem) {
+	p, err := g.auth.Authenticate(r)
+	if err == nil && p != nil {
+		return p, nil
+	}
+	if err == nil || errors.Is(err, ErrNoCredentials) {
+		return nil, nil
+	}
+	return nil, g.refusal(err)
+}
+
+// Deny refuses r with p through the guard's error hook, with one audit
+// event: for callers that use Check or CheckOptional and act on the
+// decision later (say, after counting the request against a rate limit).
+func (g *Guard) Deny(w http.ResponseWriter, r *http.Request, p *problem.Problem) {
+	g.deny.Deny(w, r, p)
+}
+
 // Require wraps next so that only authenticated requests reach it. A
 // request without credentials gets 401 with `WWW-Authenticate: Bearer
 // realm="..."` (reason token_missing); an invalid one gets 401 with
@@ -123,16 +145,15 @@ func (g *Guard) Require(next http.Handler) http.Handler {
 // still refused with 401, never downgraded to anonymous.
 func (g *Guard) Optional(next http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		p, err := g.auth.Authenticate(r)
-		if err == nil && p != nil {
+		p, prob := g.CheckOptional(r)
+		switch {
+		case prob != nil:
+			g.deny.Deny(w, r, prob)
+		case p != nil:
 			next.ServeHTTP(w, WithPrincipal(r, p))
-			return
-		}
-		if err == nil || errors.Is(err, ErrNoCredentials) {
+		default:
 			next.ServeHTTP(w, r)
-			return
 		}
-		g.deny.Deny(w, r, g.refusal(err))
 	})
 }
 

@@ -2,9 +2,9 @@
 // Authenticator contract, any-of / all-of composition, and the typed
 // context accessors handlers use to read who is calling.
 //
-// Authenticators (jwt, apikey, basic, introspect, session, mtls) decode
-// credentials once; handlers read the result with FromContext and never
-// decode again.
+// Authenticators (today package jwt; API keys, Basic, OAuth2 introspection,
+// sessions and mTLS are planned) decode credentials once; handlers read the
+// result with FromContext and never decode again.
 package authn
 
 import (

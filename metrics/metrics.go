@@ -2,7 +2,7 @@
 // in the Prometheus text format.
 //
 // Requests are counted by method, route pattern (never the raw path, which
-// would explode label cardinality) and status class; denials by guard and
+// would explode label cardinality) and status code; denials by guard and
 // reason code, fed from the audit stream so that every denial counted is one
 // that was audited.
 package metrics

@@ -141,6 +141,30 @@ func (a *App) newAuth() (*auth, error) {
 	return x, nil
 }
 
+// api wraps an /api/* handler: authenticate with check (nil: anonymous
+// route), record the principal, count the request against the per-client
+// token bucket — refused authentications included — and then either refuse
+// or serve.
+func (x *auth) api(check func(*http.Request) (*authn.Principal, *problem.Problem), h http.Handler) http.Handler {
+	limited := x.apiLimit.Handler(h)
+	if check == nil {
+		return limited
+	}
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		p, prob := check(r)
+		if prob != nil {
+			x.apiLimit.Handler(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+				x.guard.Deny(w, r, prob)
+			})).ServeHTTP(w, r)
+			return
+		}
+		if p != nil {
+			r = authn.WithPrincipal(r, p)
+		}
+		limited.ServeHTTP(w, r)
+	})
+}
+
 type loginRequest struct {
 	Username string `json:"username" validate:"required,max=128"`
 	Password string `json:"password" validate:"required,max=1024"`
@@ -193,7 +217,7 @@ func (a *App) loginFailed(w http.ResponseWriter, r *http.Request, ip, username s
 		a.auth.stuffing.Deny(w, r, "too many failed logins for different accounts from this address")
 		return
 	}
-	a.deny("login").Deny(w, r, problem.Unauthorized(problem.TypeInvalidCredentials, "", "invalid username or password").WithReason("bad_credentials"))
+	a.deny("login").Deny(w, r, problem.Unauthorized(problem.TypeInvalidCredentials, `Bearer realm="bulwark-demo"`, "invalid username or password").WithReason("bad_credentials"))
 }
 
 func unavailable(err error) *problem.Problem {

@@ -82,6 +82,9 @@ func TestLoginInput(t *testing.T) {
 	wantProblem(t, do(t, srv, "POST", "/api/login", `username=alice`, "Content-Type", "application/x-www-form-urlencoded"), 415)
 	r := login(t, srv, "alice", "wrong-password")
 	wantProblem(t, r, 401)
+	if r.header.Get("WWW-Authenticate") == "" {
+		t.Fatal("401 without a challenge (RFC 9110 §15.5.2)")
+	}
 	if strings.Contains(r.raw, "wrong-password") {
 		t.Fatal("password echoed")
 	}
@@ -171,4 +174,25 @@ func TestAPITokenBucketHeaders(t *testing.T) {
 	if pol := r.header.Get("RateLimit-Policy"); !strings.Contains(pol, "q=100") {
 		t.Fatalf("RateLimit-Policy %q", pol)
 	}
+}
+
+// A flood of bogus tokens is throttled by the per-client bucket like any
+// other traffic: refused authentications count too.
+func TestBogusTokensAreRateLimited(t *testing.T) {
+	now := time.Unix(1_800_000_000, 0)
+	srv := newDemo(t, demo.Config{Now: func() time.Time { return now }})
+	for i := 0; i < 100; i++ {
+		if r := do(t, srv, "GET", "/api/protected", "", bearer("bogus")...); r.status != 401 {
+			t.Fatalf("request %d: %d", i+1, r.status)
+		}
+	}
+	wantProblem(t, do(t, srv, "GET", "/api/protected", "", bearer("bogus")...), 429)
+	// The bucket refills at 10 per second.
+	now = now.Add(time.Second)
+	for i := 0; i < 10; i++ {
+		if r := do(t, srv, "GET", "/api/public", ""); r.status != 200 {
+			t.Fatalf("after refill, request %d: %d", i+1, r.status)
+		}
+	}
+	wantProblem(t, do(t, srv, "GET", "/api/public", ""), 429)
 }

@@ -37,7 +37,7 @@ type Config struct {
 	// are believed. Default: none (the TCP peer is the client).
 	TrustedProxies []string
 	// RedisURL moves all state (rate limits, revocations, refresh token
-	// families, abuse counters, sessions) to Redis. Default: in memory.
+	// families, abuse counters) to Redis. Default: in memory.
 	RedisURL string
 	// RedisPrefix is the key prefix in Redis. Default "bulwark-demo:".
 	RedisPrefix string

@@ -34,24 +34,23 @@ func (a *App) build() (http.Handler, error) {
 		return nil, err
 	}
 	x := a.auth
-	// Every /api/* route: authentication (required or optional) first,
-	// then the per-client token bucket keyed by the principal it found (or
-	// the client IP), then authorization and the handler.
-	api := func(authStep func(http.Handler) http.Handler, h http.Handler) http.Handler {
-		return authStep(x.apiLimit.Handler(h))
-	}
-	anonymous := func(h http.Handler) http.Handler { return h }
-	mux.Handle("GET /api/public", api(anonymous, http.HandlerFunc(a.public)))
-	mux.Handle("POST /api/login", api(anonymous, x.loginLimit.Handler(http.HandlerFunc(a.login))))
-	mux.Handle("POST /api/refresh", api(anonymous, x.refresher.RefreshHandler(jwt.HandlerOptions{Audit: a.audit})))
-	mux.Handle("POST /api/logout", api(x.guard.Require, x.refresher.LogoutHandler(jwt.HandlerOptions{Audit: a.audit})))
-	mux.Handle("GET /api/protected", api(x.guard.Require, http.HandlerFunc(a.protected)))
-	mux.Handle("GET /api/admin/users", api(x.guard.Require, x.authz.RequirePermission("users:read")(http.HandlerFunc(a.adminUsers))))
-	mux.Handle("DELETE /api/users/{id}", api(x.guard.Require, x.authz.RequirePermission("users:delete")(http.HandlerFunc(a.deleteUser))))
-	mux.Handle("GET /api/posts", api(x.guard.Optional, http.HandlerFunc(a.listPosts)))
-	mux.Handle("GET /api/posts/{id}", api(x.guard.Require, http.HandlerFunc(a.getPost)))
-	mux.Handle("PUT /api/posts/{id}", api(x.guard.Require, http.HandlerFunc(a.updatePost)))
-	mux.Handle("DELETE /api/posts/{id}", api(x.guard.Require, http.HandlerFunc(a.deletePost)))
+	// Every /api/* route: authentication (required, optional or none)
+	// first, then the per-client token bucket keyed by the principal it
+	// found (or the client IP), then authorization and the handler. A
+	// refused authentication is counted against the client's bucket too,
+	// so that a flood of bogus tokens is throttled like any other.
+	required, optional := x.guard.Check, x.guard.CheckOptional
+	mux.Handle("GET /api/public", x.api(nil, http.HandlerFunc(a.public)))
+	mux.Handle("POST /api/login", x.api(nil, x.loginLimit.Handler(http.HandlerFunc(a.login))))
+	mux.Handle("POST /api/refresh", x.api(nil, x.refresher.RefreshHandler(jwt.HandlerOptions{Audit: a.audit})))
+	mux.Handle("POST /api/logout", x.api(required, x.refresher.LogoutHandler(jwt.HandlerOptions{Audit: a.audit})))
+	mux.Handle("GET /api/protected", x.api(required, http.HandlerFunc(a.protected)))
+	mux.Handle("GET /api/admin/users", x.api(required, x.authz.RequirePermission("users:read")(http.HandlerFunc(a.adminUsers))))
+	mux.Handle("DELETE /api/users/{id}", x.api(required, x.authz.RequirePermission("users:delete")(http.HandlerFunc(a.deleteUser))))
+	mux.Handle("GET /api/posts", x.api(optional, http.HandlerFunc(a.listPosts)))
+	mux.Handle("GET /api/posts/{id}", x.api(required, http.HandlerFunc(a.getPost)))
+	mux.Handle("PUT /api/posts/{id}", x.api(required, http.HandlerFunc(a.updatePost)))
+	mux.Handle("DELETE /api/posts/{id}", x.api(required, http.HandlerFunc(a.deletePost)))
 	mux.Handle("GET /.well-known/jwks.json", x.jwks)
 
 	identity, err := clientip.New(clientip.Options{TrustedProxies: a.cfg.TrustedProxies, Audit: a.audit})
