@@ -2,10 +2,16 @@ package bench
 
 // Rate limiting: Bulwark's ratelimit against the limiters Go users pick
 // today, in the same run. Memory: 100,000 keys, parallel. Redis: 64
-// concurrent callers over 100,000 keys, database 15 (the peers flush it).
+// concurrent callers over 100,000 keys, database 15 (REDIS_URL to change
+// it; nothing is flushed, every benchmark uses its own key prefix).
 //
-//	go test -run '^$' -bench 'Limiter' -benchmem
-//	REDIS_URL=redis://127.0.0.1:6379/15 go test -run '^$' -bench 'RedisLimiter' -benchmem
+//	go test -run '^$' -bench 'Limiter_' -benchmem
+//	go test -run '^$' -bench 'RedisLimiter_' -benchmem
+//
+// Besides ns/op, each reports decisions/s, cpu-ns/op (this process's CPU
+// time per decision: steadier than wall time on a shared machine) and, for
+// Redis, redis-cpu-ns/op (the server's CPU time per decision, from INFO
+// cpu; other clients of the same server inflate it).
 
 import (
 	"context"
@@ -13,7 +19,10 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"os"
+	"strconv"
+	"strings"
 	"sync/atomic"
+	"syscall"
 	"testing"
 	"time"
 
@@ -45,6 +54,62 @@ func decisionsPerSecond(b *testing.B) {
 	b.ReportMetric(float64(b.N)/b.Elapsed().Seconds(), "decisions/s")
 }
 
+// cpuTime is the CPU time this process has used. On a shared machine the
+// CPU time per decision is steadier than the wall time.
+func cpuTime() time.Duration {
+	var ru syscall.Rusage
+	if err := syscall.Getrusage(syscall.RUSAGE_SELF, &ru); err != nil {
+		return 0
+	}
+	return time.Duration(ru.Utime.Nano() + ru.Stime.Nano())
+}
+
+// meter reports, when stopped, decisions/s and the CPU time per decision
+// of this process and, given a Redis client, of the Redis server.
+type meter struct {
+	b          *testing.B
+	cpu        time.Duration
+	rdb        *redis.Client
+	redisStart float64
+}
+
+func startMeter(b *testing.B, rdb *redis.Client) *meter {
+	m := &meter{b: b, rdb: rdb}
+	if rdb != nil {
+		m.redisStart = redisCPU(b, rdb)
+	}
+	b.ResetTimer()
+	m.cpu = cpuTime()
+	return m
+}
+
+func (m *meter) stop() {
+	m.b.StopTimer()
+	n := float64(m.b.N)
+	m.b.ReportMetric(float64(cpuTime()-m.cpu)/n, "cpu-ns/op")
+	if m.rdb != nil {
+		m.b.ReportMetric((redisCPU(m.b, m.rdb)-m.redisStart)*1e9/n, "redis-cpu-ns/op")
+	}
+	decisionsPerSecond(m.b)
+}
+
+// redisCPU is the CPU time (seconds) the Redis server has used.
+func redisCPU(b *testing.B, rdb *redis.Client) float64 {
+	info, err := rdb.Info(context.Background(), "cpu").Result()
+	if err != nil {
+		b.Fatal(err)
+	}
+	total := 0.0
+	for _, line := range strings.Split(info, "\n") {
+		k, v, ok := strings.Cut(strings.TrimSpace(line), ":")
+		if ok && (k == "used_cpu_sys" || k == "used_cpu_user") {
+			f, _ := strconv.ParseFloat(v, 64)
+			total += f
+		}
+	}
+	return total
+}
+
 func benchBulwarkMemory(b *testing.B, l ratelimit.Limit) {
 	lim, err := ratelimit.New(ratelimit.Options{Limits: []ratelimit.Limit{l}})
 	if err != nil {
@@ -53,7 +118,7 @@ func benchBulwarkMemory(b *testing.B, l ratelimit.Limit) {
 	ctx := context.Background()
 	var n atomic.Uint64
 	b.ReportAllocs()
-	b.ResetTimer()
+	m := startMeter(b, nil)
 	b.RunParallel(func(pb *testing.PB) {
 		for pb.Next() {
 			if _, err := lim.Allow(ctx, rlKeyList[n.Add(1)%rlKeys]); err != nil {
@@ -62,7 +127,7 @@ func benchBulwarkMemory(b *testing.B, l ratelimit.Limit) {
 			}
 		}
 	})
-	decisionsPerSecond(b)
+	m.stop()
 }
 
 func BenchmarkLimiter_BulwarkGCRA(b *testing.B) {
@@ -98,7 +163,7 @@ func BenchmarkLimiter_BulwarkDecideByIP(b *testing.B) {
 	}
 	var n atomic.Uint64
 	b.ReportAllocs()
-	b.ResetTimer()
+	m := startMeter(b, nil)
 	b.RunParallel(func(pb *testing.PB) {
 		for pb.Next() {
 			if _, err := lim.Decide(reqs[n.Add(1)%rlKeys]); err != nil {
@@ -107,7 +172,7 @@ func BenchmarkLimiter_BulwarkDecideByIP(b *testing.B) {
 			}
 		}
 	})
-	decisionsPerSecond(b)
+	m.stop()
 }
 
 func BenchmarkLimiter_PeerSethvargoMemory(b *testing.B) {
@@ -119,13 +184,13 @@ func BenchmarkLimiter_PeerSethvargoMemory(b *testing.B) {
 	ctx := context.Background()
 	var n atomic.Uint64
 	b.ReportAllocs()
-	b.ResetTimer()
+	m := startMeter(b, nil)
 	b.RunParallel(func(pb *testing.PB) {
 		for pb.Next() {
 			st.Take(ctx, rlKeyList[n.Add(1)%rlKeys])
 		}
 	})
-	decisionsPerSecond(b)
+	m.stop()
 }
 
 func BenchmarkLimiter_PeerUluleMemory(b *testing.B) {
@@ -133,13 +198,13 @@ func BenchmarkLimiter_PeerUluleMemory(b *testing.B) {
 	ctx := context.Background()
 	var n atomic.Uint64
 	b.ReportAllocs()
-	b.ResetTimer()
+	m := startMeter(b, nil)
 	b.RunParallel(func(pb *testing.PB) {
 		for pb.Next() {
 			lim.Get(ctx, rlKeyList[n.Add(1)%rlKeys])
 		}
 	})
-	decisionsPerSecond(b)
+	m.stop()
 }
 
 type rlNopRW struct{ h http.Header }
@@ -156,7 +221,7 @@ func BenchmarkLimiter_PeerHttprate(b *testing.B) {
 	}
 	var n atomic.Uint64
 	b.ReportAllocs()
-	b.ResetTimer()
+	m := startMeter(b, nil)
 	b.RunParallel(func(pb *testing.PB) {
 		w := &rlNopRW{h: http.Header{}}
 		for pb.Next() {
@@ -164,7 +229,7 @@ func BenchmarkLimiter_PeerHttprate(b *testing.B) {
 			rl.OnLimit(w, reqs[i], rlKeyList[i])
 		}
 	})
-	decisionsPerSecond(b)
+	m.stop()
 }
 
 // Redis: 64 concurrent callers (2 CPUs × 32), 100,000 keys.
@@ -191,13 +256,13 @@ func rlGoRedis(b *testing.B) *redis.Client {
 }
 
 func benchBulwarkRedis(b *testing.B, maxBatch int) {
-	rlGoRedis(b) // skip without Redis
+	rdb := rlGoRedis(b) // skips without Redis; reads the server's CPU time
 	client, err := redisstore.NewClient(redisstore.Options{URL: rlRedisURL()})
 	if err != nil {
 		b.Fatal(err)
 	}
 	defer client.Close()
-	prefix := fmt.Sprintf("bench:rl:%d:", time.Now().UnixNano())
+	prefix := fmt.Sprintf("b%x:", time.Now().UnixNano()&0xffffff)
 	st, err := redislimit.New(redislimit.Options{Client: client, Prefix: prefix, MaxBatch: maxBatch, Timeout: 5 * time.Second})
 	if err != nil {
 		b.Fatal(err)
@@ -216,7 +281,7 @@ func benchBulwarkRedis(b *testing.B, maxBatch int) {
 	var n atomic.Uint64
 	b.SetParallelism(32)
 	b.ReportAllocs()
-	b.ResetTimer()
+	m := startMeter(b, rdb)
 	b.RunParallel(func(pb *testing.PB) {
 		for pb.Next() {
 			d, err := lim.Allow(ctx, rlKeyList[n.Add(1)%rlKeys])
@@ -226,11 +291,10 @@ func benchBulwarkRedis(b *testing.B, maxBatch int) {
 			}
 		}
 	})
-	b.StopTimer()
-	decisionsPerSecond(b)
+	m.stop()
 }
 
-func BenchmarkRedisLimiter_BulwarkGCRA(b *testing.B)          { benchBulwarkRedis(b, 0) }
+func BenchmarkRedisLimiter_BulwarkGCRA(b *testing.B)           { benchBulwarkRedis(b, 0) }
 func BenchmarkRedisLimiter_BulwarkGCRANoCoalesce(b *testing.B) { benchBulwarkRedis(b, 1) }
 
 func BenchmarkRedisLimiter_PeerUluleGoRedis(b *testing.B) {
@@ -244,7 +308,7 @@ func BenchmarkRedisLimiter_PeerUluleGoRedis(b *testing.B) {
 	var n atomic.Uint64
 	b.SetParallelism(32)
 	b.ReportAllocs()
-	b.ResetTimer()
+	m := startMeter(b, c)
 	b.RunParallel(func(pb *testing.PB) {
 		for pb.Next() {
 			if _, err := lim.Get(ctx, rlKeyList[n.Add(1)%rlKeys]); err != nil {
@@ -253,8 +317,7 @@ func BenchmarkRedisLimiter_PeerUluleGoRedis(b *testing.B) {
 			}
 		}
 	})
-	b.StopTimer()
-	decisionsPerSecond(b)
+	m.stop()
 }
 
 func BenchmarkRedisLimiter_PeerRedisRateGCRA(b *testing.B) {
@@ -269,7 +332,7 @@ func BenchmarkRedisLimiter_PeerRedisRateGCRA(b *testing.B) {
 	var n atomic.Uint64
 	b.SetParallelism(32)
 	b.ReportAllocs()
-	b.ResetTimer()
+	m := startMeter(b, c)
 	b.RunParallel(func(pb *testing.PB) {
 		for pb.Next() {
 			if _, err := lim.Allow(ctx, keys[n.Add(1)%rlKeys], redis_rate.PerMinute(1<<30)); err != nil {
@@ -278,6 +341,5 @@ func BenchmarkRedisLimiter_PeerRedisRateGCRA(b *testing.B) {
 			}
 		}
 	})
-	b.StopTimer()
-	decisionsPerSecond(b)
+	m.stop()
 }

@@ -30,7 +30,8 @@
 //
 // Each algorithm is exact: it admits precisely what its definition says,
 // under any concurrency, in memory and in Redis alike (the two share one
-// step-by-step test suite). What differs is the definition:
+// step-by-step test suite) — as long as a key's state is kept, which in
+// memory MaxKeys bounds (see below). What differs is the definition:
 //
 //   - TokenBucket(capacity, refillPerSecond): a bucket of capacity tokens,
 //     refilled continuously; a request of cost n takes n tokens. Over any
@@ -65,7 +66,7 @@
 // or one per IP and one per principal, each with its own Key. A request is
 // admitted only if every limit admits it, and a refusal by one consumes
 // none of the others: all are checked, then all are charged, atomically
-// (under the shard locks in memory, in one script in Redis). The decision
+// (holding the keys' slot locks in memory, in one script in Redis). The decision
 // (and the RateLimit header) describes the binding limit. Options.Cost
 // weighs requests; a request costing more than a limit's Limit is never
 // admitted (reason "cost_exceeds_limit").
@@ -82,14 +83,18 @@
 // # State in memory
 //
 // The default store keeps each limit's state in a sharded open-addressing
-// hash table over flat []int64 slots. A decision on a known key takes one
-// shard lock and allocates nothing. Keys are stored only as 64-bit seeded
-// hashes (maphash, a random seed per process): memory per key does not
-// depend on the key's length, and no client identifier is kept. MaxKeys
-// (default 100,000) bounds the keys per limit; beyond it, keys whose state
-// has expired are dropped first (forgetting them changes no decision), then
-// the key closest to expiry in a small sample — the one whose loss admits
-// the least. Nothing runs in the background; there is nothing to close.
+// hash table over flat []int64 slots. A decision on a known key takes no
+// shard-wide lock: it finds the key's slot with atomic loads and locks that
+// slot alone (a bit in its first word), so decisions contend only when
+// they concern the same key, and allocate nothing. Keys are stored only as
+// 64-bit seeded hashes (maphash, a random seed per process): memory per key
+// does not depend on the key's length, and no client identifier is kept.
+// MaxKeys (default 100,000) bounds the keys per limit; beyond it, a key
+// whose state has expired is dropped first (forgetting it changes no
+// decision), else the key holding the fewest units in a small sample — the
+// one whose loss admits the least, so that flooding the table with new keys
+// does not buy a limited client a fresh quota. Nothing runs in the
+// background; there is nothing to close.
 //
 // Memory per tracked key, with the table full (the slack of power-of-two
 // tables and of uneven shards included): at most 54 bytes for the token

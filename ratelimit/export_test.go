@@ -28,3 +28,27 @@ func TrackedKeys(l *Limiter) []int {
 // BytesPerKeyBound returns the documented bound on memory per tracked key
 // of limit i once its table is full.
 func BytesPerKeyBound(l *Limiter, i int) int { return l.mem.tables[i].bytesPerKeyBound() }
+
+// Duplicates counts keys held twice in limit 0's table (a broken table).
+func Duplicates(l *Limiter) int {
+	t := l.mem.tables[0]
+	seen := map[int64]bool{}
+	dup := 0
+	for i := range t.shards {
+		sh := &t.shards[i]
+		sh.mu.Lock()
+		tab := sh.tab.Load()
+		for j := uint64(0); j <= tab.mask; j++ {
+			h := tab.words[j*t.stride] &^ lockBit
+			if h == 0 {
+				continue
+			}
+			if seen[h] {
+				dup++
+			}
+			seen[h] = true
+		}
+		sh.mu.Unlock()
+	}
+	return dup
+}

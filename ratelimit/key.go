@@ -152,15 +152,19 @@ func (k Key) String() string {
 	return b.String()
 }
 
-// MarshalText implements encoding.TextMarshaler; ByFunc keys cannot be
-// marshalled.
+// MarshalText implements encoding.TextMarshaler; ByFunc keys, and keys
+// whose text would not parse back, cannot be marshalled.
 func (k Key) MarshalText() ([]byte, error) {
 	for _, p := range k.parts {
 		if p.kind == kindFunc {
 			return nil, errors.New("ratelimit: a ByFunc key has no text form")
 		}
 	}
-	return []byte(k.String()), nil
+	s := k.String()
+	if back, err := ParseKey(s); err != nil || back.String() != s {
+		return nil, fmt.Errorf("ratelimit: key %q has no text form (a header name with '+'?)", s)
+	}
+	return []byte(s), nil
 }
 
 // UnmarshalText implements encoding.TextUnmarshaler with ParseKey.

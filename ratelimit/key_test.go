@@ -144,6 +144,12 @@ func TestParseKey(t *testing.T) {
 	if _, err := ratelimit.ByFunc(func(*http.Request) (string, bool) { return "", true }).MarshalText(); err == nil {
 		t.Error("a ByFunc key marshalled")
 	}
+	if _, err := ratelimit.ByHeader("a+b").MarshalText(); err == nil {
+		t.Error("a key whose text does not parse back marshalled")
+	}
+	if b, err := ratelimit.Compose(ratelimit.ByRoute(), ratelimit.ByIP()).MarshalText(); err != nil || string(b) != "route+ip" {
+		t.Errorf("route+ip marshalled to %q, %v", b, err)
+	}
 	if !ratelimit.ByFunc(nil).IsZero() {
 		t.Error("ByFunc(nil) is not the zero key")
 	}

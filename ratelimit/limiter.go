@@ -135,8 +135,9 @@ type Options struct {
 	// Use redislimit.New to share limits across replicas.
 	Store Store `json:"-" yaml:"-"`
 	// MaxKeys bounds the keys tracked per limit in memory (the default
-	// store, and the FallbackLocal limiter); beyond it the idlest keys are
-	// evicted. Default DefaultMaxKeys (100,000).
+	// store, and the FallbackLocal limiter); beyond it, expired keys and
+	// then the least used are evicted (see the package documentation).
+	// Default DefaultMaxKeys (100,000).
 	MaxKeys int `json:"max_keys" yaml:"max_keys"`
 	// Outage is what to do when Store cannot decide. Default FallbackLocal.
 	Outage Outage `json:"outage" yaml:"outage"`
@@ -324,8 +325,8 @@ func (l *Limiter) now() int64 {
 // Decide checks r against every limit and charges them if all admit it.
 // Decide is the pure decision behind Handler: it writes nothing. The error
 // is non-nil only when the Store could not decide and the Outage policy is
-// FailClosed; the Decision then refuses the request, with RetryAfter set
-// to OutageRetryAfter.
+// FailClosed (the Decision then refuses the request, with RetryAfter set
+// to OutageRetryAfter), or when a limit has no Key (ErrNoKey).
 func (l *Limiter) Decide(r *http.Request) (Decision, error) {
 	if l.keyless != "" {
 		return Decision{index: -1}, fmt.Errorf("%w (limit %q)", ErrNoKey, l.keyless)

@@ -205,7 +205,7 @@ func (t *memoryTable) acquire(sh *memShard, hv, now int64) (*slotTable, uint64) 
 		w := &tab.words[i*t.stride]
 		v := atomic.LoadInt64(w)
 		if v&^lockBit == hv {
-			if lockSlot(w, hv) {
+			if v == hv && atomic.CompareAndSwapInt64(w, hv, hv|lockBit) || lockSlot(w, hv) {
 				if sh.tab.Load() == tab {
 					return tab, i
 				}
@@ -242,7 +242,9 @@ func (t *memoryTable) acquireSlow(sh *memShard, hv, now int64) (*slotTable, uint
 	// state has expired (forgetting it changes no decision); expired keys
 	// are otherwise left in place, so a client that comes back finds its
 	// slot.
-	if sh.n >= t.perShard || t.count.Load() >= t.maxKeys && sh.n > 0 {
+	// The new key's place in the total is reserved first, so that
+	// concurrent insertions in other shards cannot overshoot maxKeys.
+	if t.count.Add(1) > t.maxKeys && sh.n > 0 || sh.n >= t.perShard {
 		t.evict(sh, now)
 	}
 	if (sh.n+1)*4 > int(tab.mask+1)*3 && int(tab.mask+1) < t.maxSlots {
@@ -267,7 +269,6 @@ func (t *memoryTable) acquireSlow(sh *memShard, hv, now int64) (*slotTable, uint
 	}
 	atomic.StoreInt64(w, hv|lockBit)
 	sh.n++
-	t.count.Add(1)
 	return tab, i
 }
 
@@ -300,16 +301,18 @@ func (t *memoryTable) newRing(sh *memShard) int32 {
 	return r
 }
 
-// evict removes one key; sh.mu is held. It takes the first key whose state
-// has expired among up to 32 held keys after the hand, else, of the first 8
-// of them, the one closest to expiry — the idlest, whose loss admits the
-// least: it starts afresh if it comes back. Keys in use at that instant
-// are passed over. Size MaxKeys for the clients you expect at once.
+// evict removes one key; sh.mu is held. It takes the first key holding no
+// units (its state has expired: forgetting it changes no decision) among
+// up to 16 held keys after the hand, else, of the first 8 of them, the one
+// holding the fewest units — whose loss admits the least. A key over its
+// limit holds many units, so flooding the table with new keys does not
+// buy a limited client a fresh quota while lighter keys remain. Keys in
+// use at that instant are passed over.
 func (t *memoryTable) evict(sh *memShard, now int64) {
 	tab := sh.tab.Load()
-	best, bestExp, bestHash := uint64(math.MaxUint64), int64(math.MaxInt64), int64(0)
+	best, bestUse, bestHash := uint64(math.MaxUint64), int64(math.MaxInt64), int64(0)
 	seen := 0
-	for j := uint64(1); j <= tab.mask+1 && seen < 32; j++ {
+	for j := uint64(1); j <= tab.mask+1 && seen < 16; j++ {
 		i := (sh.hand + j) & tab.mask
 		w := &tab.words[i*t.stride]
 		v := atomic.LoadInt64(w)
@@ -317,20 +320,37 @@ func (t *memoryTable) evict(sh *memShard, now int64) {
 			continue // empty, or in use
 		}
 		seen++
-		exp := tab.words[i*t.stride+1]
-		if exp <= now {
+		if tab.words[i*t.stride+1] <= now { // expired: holds nothing
 			sh.hand = i
 			t.remove(sh, tab, i)
 			return
 		}
-		unlockSlot(w, v)
-		if seen <= 8 && exp < bestExp {
-			best, bestExp, bestHash = i, exp, v
+		if seen <= 8 {
+			if use := t.usage(sh, tab, i, now); use < bestUse {
+				best, bestUse, bestHash = i, use, v
+			}
 		}
+		unlockSlot(w, v)
 	}
 	if best != math.MaxUint64 && lockSlot(&tab.words[best*t.stride], bestHash) {
 		sh.hand = best
 		t.remove(sh, tab, best)
+	}
+}
+
+// usage measures what the key in slot i (locked, not expired) holds now:
+// the more its limit is used, the more.
+func (t *memoryTable) usage(sh *memShard, tab *slotTable, i uint64, now int64) int64 {
+	s := tab.words[i*t.stride : (i+1)*t.stride]
+	switch t.alg {
+	case AlgTokenBucket, AlgGCRA:
+		return s[1] - now // the time its used units take to refill
+	case AlgFixedWindow:
+		return s[2]
+	default:
+		var r Result
+		slidingState(t.ring(sh, s[2]), int(s[3]), now, t.interval, &r)
+		return t.limit - int64(r.Remaining) // units in the window
 	}
 }
 
@@ -465,6 +485,16 @@ func (t *memoryTable) take(h uint64, now, cost int64, r *Result) {
 	sh := t.shard(h)
 	hv := slotHash(h)
 	tab, i := t.acquire(sh, hv, now)
+	if t.stride == 2 { // token bucket, GCRA: the common case, without the switches
+		s := tab.words[i*2 : i*2+2 : i*2+2]
+		gcraCheck(s[1], now, t.interval, t.capacity, cost, r)
+		if r.Allowed {
+			s[1] = max(s[1], now) + cost*t.interval
+			gcraState(s[1], now, t.interval, t.capacity, r)
+		}
+		unlockSlot(&s[0], hv)
+		return
+	}
 	t.check(sh, tab, i, now, cost, r)
 	if r.Allowed {
 		t.apply(sh, tab, i, now, cost)

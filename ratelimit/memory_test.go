@@ -4,6 +4,7 @@ import (
 	"context"
 	"runtime"
 	"strconv"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -11,8 +12,9 @@ import (
 )
 
 // 1,000,000 distinct keys through a limiter capped at 100,000 keys (and
-// 300,000 through a sliding log): the tracked keys and the heap stay within
-// the documented bound.
+// 300,000 through a sliding log; fewer under the race detector, which
+// makes each one slow): the tracked keys and the heap stay within the
+// documented bound.
 func TestMemoryBound(t *testing.T) {
 	if testing.Short() {
 		t.Skip("1,000,000 decisions")
@@ -20,7 +22,7 @@ func TestMemoryBound(t *testing.T) {
 	for _, c := range []struct {
 		l     ratelimit.Limit
 		total int
-	}{{ratelimit.TokenBucket(10, 1), 1_000_000}, {ratelimit.SlidingWindow(5, 5*time.Minute), 300_000}} {
+	}{{ratelimit.TokenBucket(10, 1), 1_000_000}, {ratelimit.SlidingWindow(5, 5*time.Minute), slidingKeys}} {
 		l, total := c.l, c.total
 		t.Run(l.Algorithm.String(), func(t *testing.T) {
 			const maxKeys = 100_000
@@ -103,5 +105,40 @@ func TestMemoryEvictsExpiredKeys(t *testing.T) {
 	}
 	if n := ratelimit.TrackedKeys(lim)[0]; n > 100 {
 		t.Fatalf("%d keys tracked, max 100", n)
+	}
+}
+
+// Keys inserted, evicted and moved (tables growing, backward-shift
+// deletion) while decisions on a hot key run concurrently: the hot key's
+// limit stays exact, and nothing races (go test -race).
+func TestMemoryChurnKeepsHotKeyExact(t *testing.T) {
+	for _, hot := range []ratelimit.Limit{ratelimit.GCRA(1, time.Hour, 100), ratelimit.SlidingWindow(100, time.Hour)} {
+		t.Run(hot.Algorithm.String(), func(t *testing.T) {
+			lim, err := ratelimit.New(ratelimit.Options{Limits: []ratelimit.Limit{hot}, MaxKeys: 300})
+			if err != nil {
+				t.Fatal(err)
+			}
+			ctx := context.Background()
+			got := hammer(8, 400, func() bool {
+				d, _ := lim.Allow(ctx, "hot")
+				return d.Allowed
+			})
+			var churned atomic.Int64
+			admitted := hammer(8, 600, func() bool {
+				n := churned.Add(1)
+				lim.Allow(ctx, "churn-"+strconv.FormatInt(n, 10)) // a new key each time: inserts, evictions
+				d, _ := lim.Allow(ctx, "hot")
+				return d.Allowed
+			})
+			if n := ratelimit.Duplicates(lim); n != 0 {
+				t.Fatalf("%d keys held twice", n)
+			}
+			if got+admitted != 100 {
+				t.Fatalf("hot key admitted %d+%d, want exactly 100", got, admitted)
+			}
+			if n := ratelimit.TrackedKeys(lim)[0]; n > 300 {
+				t.Fatalf("%d keys tracked, max 300", n)
+			}
+		})
 	}
 }

@@ -2,9 +2,9 @@ package redislimit
 
 import (
 	"context"
-	"fmt"
 	"hash/maphash"
 	"sync"
+	"time"
 
 	"github.com/bulwark-go/bulwark/store"
 )
@@ -23,17 +23,18 @@ type batcher struct {
 	wg    sync.WaitGroup
 }
 
-// call is one decision waiting for a worker. It is owned by the worker
-// once queued: a caller that gives up (timeout) simply stops waiting.
+// call is one decision waiting for a worker. Once queued it belongs to
+// the worker: a caller that gives up (timeout) simply stops waiting.
 type call struct {
-	keys []string
-	args []string
+	req  request
 	vals []int64
 	err  error
 	done chan struct{}
 }
 
-// workers is the number of script runs in flight at once.
+// workers is the number of script runs in flight at once: enough to keep
+// Redis busy while replies travel back, few enough that batches grow
+// large under load (Redis spends less per decision in a large batch).
 const workers = 4
 
 func newBatcher(s *Store, max int) *batcher {
@@ -50,11 +51,16 @@ func (b *batcher) close() {
 	b.wg.Wait()
 }
 
-// do queues one decision and waits for its values until ctx is done.
-func (b *batcher) do(ctx context.Context, keys, args []string) ([]int64, error) {
-	c := &call{keys: keys, args: args, done: make(chan struct{})}
+// do queues one decision and waits for its values, at most the store's
+// timeout (or until ctx is done).
+func (b *batcher) do(ctx context.Context, req request) ([]int64, error) {
+	c := &call{req: req, done: make(chan struct{})}
+	timer := time.NewTimer(b.s.timeout)
+	defer timer.Stop()
 	select {
 	case b.queue <- c:
+	case <-timer.C:
+		return nil, &store.UnavailableError{Op: "ratelimit", Err: context.DeadlineExceeded}
 	case <-ctx.Done():
 		return nil, &store.UnavailableError{Op: "ratelimit", Err: ctx.Err()}
 	case <-b.stop:
@@ -63,6 +69,8 @@ func (b *batcher) do(ctx context.Context, keys, args []string) ([]int64, error) 
 	select {
 	case <-c.done:
 		return c.vals, c.err
+	case <-timer.C:
+		return nil, &store.UnavailableError{Op: "ratelimit", Err: context.DeadlineExceeded}
 	case <-ctx.Done():
 		return nil, &store.UnavailableError{Op: "ratelimit", Err: ctx.Err()}
 	}
@@ -71,7 +79,7 @@ func (b *batcher) do(ctx context.Context, keys, args []string) ([]int64, error) 
 func (b *batcher) work() {
 	defer b.wg.Done()
 	batch := make([]*call, 0, b.max)
-	var keys, args []string
+	reqs := make([]request, 0, b.max)
 	for {
 		select {
 		case c := <-b.queue:
@@ -94,31 +102,26 @@ func (b *batcher) work() {
 			b.each(batch)
 			continue
 		}
-		keys, args = keys[:0], args[:0]
+		reqs = reqs[:0]
 		for _, c := range batch {
-			keys = append(keys, c.keys...)
-			args = append(args, c.args...)
+			reqs = append(reqs, c.req)
 		}
 		ctx, cancel := context.WithTimeout(context.Background(), b.s.timeout)
-		vals, err := b.s.eval(ctx, keys, args)
+		vals, err := b.s.eval(ctx, reqs)
 		cancel()
-		if err == nil && len(vals) != 4*len(keys) {
-			err = fmt.Errorf("redislimit: script returned %d values for %d keys", len(vals), len(keys))
-		}
 		off := 0
 		for i, c := range batch {
 			if err != nil {
 				c.err = err
 			} else {
-				n := 4 * len(c.keys)
+				n := c.req.b.width
 				c.vals = vals[off : off+n : off+n]
 				off += n
 			}
 			close(c.done)
 			batch[i] = nil
 		}
-		clear(keys)
-		clear(args)
+		clear(reqs)
 	}
 }
 
@@ -129,10 +132,7 @@ func (b *batcher) each(batch []*call) {
 	var wg sync.WaitGroup
 	for i, c := range batch {
 		wg.Go(func() {
-			c.vals, c.err = b.s.eval(ctx, c.keys, c.args)
-			if c.err == nil && len(c.vals) != 4*len(c.keys) {
-				c.err = fmt.Errorf("redislimit: script returned %d values for %d keys", len(c.vals), len(c.keys))
-			}
+			c.vals, c.err = b.s.eval(ctx, []request{c.req})
 			close(c.done)
 		})
 		batch[i] = nil

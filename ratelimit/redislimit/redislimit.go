@@ -35,9 +35,10 @@
 // A limit's state lives at PREFIX{KEY}:NAME:ALG. The {KEY} hash tag puts
 // all the limits of one key in one Redis Cluster slot, so a multi-limit
 // decision stays one script. In Cluster mode, the limits of one Limiter
-// must all use the same Key (Bind refuses others), and decisions are not
-// coalesced across keys (they live in different slots); on a single Redis
-// server or behind Sentinel there is no such restriction. Keys longer than
+// must all use the same Key (Bind refuses others), and each decision is a
+// script run of its own (requests for different keys live in different
+// slots), pipelined; on a single Redis server or behind Sentinel there is
+// no such restriction. Keys longer than
 // 128 bytes are replaced by a SHA-256 digest.
 //
 // # Keys already over their limit
@@ -217,7 +218,7 @@ func (s *Store) Bind(limits []ratelimit.Limit) (ratelimit.Bound, error) {
 	if len(limits) == 0 || len(limits) > 8 {
 		return nil, fmt.Errorf("redislimit: want 1 to 8 limits, got %d", len(limits))
 	}
-	b := &bound{s: s, n: len(limits)}
+	b := &bound{s: s, n: len(limits), spec: []string{strconv.Itoa(len(limits))}}
 	for i, l := range limits {
 		var alg string
 		var p time.Duration
@@ -239,7 +240,15 @@ func (s *Store) Bind(limits []ratelimit.Limit) (ratelimit.Bound, error) {
 			us = int64((p + time.Microsecond - 1) / time.Microsecond) // never shorter than asked
 		}
 		b.suffix = append(b.suffix, "}:"+l.Name+":"+alg)
-		b.args = append(b.args, alg, strconv.Itoa(l.Limit), strconv.FormatInt(us, 10))
+		b.spec = append(b.spec, alg, strconv.Itoa(l.Limit), strconv.FormatInt(us, 10))
+		b.gcra = append(b.gcra, alg == "g")
+		b.p = append(b.p, us)
+		b.cap = append(b.cap, us*int64(l.Limit))
+		if alg == "g" {
+			b.width++
+		} else {
+			b.width += 4
+		}
 		if k := l.Key.String(); s.cluster() && i > 0 && (k != limits[0].Key.String() || strings.Contains(k, "func")) {
 			return nil, fmt.Errorf("redislimit: in Redis Cluster mode the limits of one limiter must share one Key (limit %q is by %s, %q by %s): their state must live in one hash slot to be decided atomically; use separate limiters", limits[0].Name, limits[0].Key, l.Name, l.Key)
 		}
@@ -247,7 +256,7 @@ func (s *Store) Bind(limits []ratelimit.Limit) (ratelimit.Bound, error) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	for i, l := range limits {
-		def := b.args[3*i] + " " + b.args[3*i+1] + " " + b.args[3*i+2]
+		def := strings.Join(b.spec[1+3*i:4+3*i], " ")
 		if prev, ok := s.names[l.Name]; ok && prev != def {
 			return nil, fmt.Errorf("redislimit: another limiter on this store already has a limit named %q with a different definition; limits of the same name share state, so give each distinct limit its own name", l.Name)
 		}
@@ -260,7 +269,17 @@ type bound struct {
 	s      *Store
 	n      int
 	suffix []string // per limit: "}:NAME:ALG"
-	args   []string // per limit: alg, limit, parameter (µs)
+	spec   []string // the script's spec: n, then per limit alg, limit, parameter (µs)
+	gcra   []bool   // per limit: a GCRA reply (one value) rather than four
+	p, cap []int64  // per limit: parameter and, for GCRA, capacity (µs)
+	width  int      // values in the reply per request
+}
+
+// request is one decision for the script.
+type request struct {
+	b    *bound
+	keys []string // Redis keys, one per limit
+	cost int
 }
 
 // errClosed is returned after Close.
@@ -310,18 +329,15 @@ func (b *bound) Take(ctx context.Context, keys []string, cost int, results []rat
 	if !ok {
 		return errBreakerOpen
 	}
-	args := make([]string, 0, 2+len(b.args))
-	args = append(args, strconv.Itoa(b.n), strconv.Itoa(cost))
-	args = append(args, b.args...)
-
-	ctx, cancel := context.WithTimeout(ctx, s.timeout)
-	defer cancel()
+	req := request{b: b, keys: rkeys, cost: cost}
 	var vals []int64
 	var err error
 	if s.batch != nil {
-		vals, err = s.batch.do(ctx, rkeys, args)
+		vals, err = s.batch.do(ctx, req)
 	} else {
-		vals, err = s.eval(ctx, rkeys, args)
+		ctx, cancel := context.WithTimeout(ctx, s.timeout)
+		vals, err = s.eval(ctx, []request{req})
+		cancel()
 	}
 	if err != nil {
 		if errors.Is(err, store.ErrUnavailable) {
@@ -332,19 +348,37 @@ func (b *bound) Take(ctx context.Context, keys []string, cost int, results []rat
 		return err
 	}
 	s.breaker.success(probe)
-	if len(vals) != 4*b.n {
+	if len(vals) != b.width {
 		return fmt.Errorf("redislimit: script returned %d values for %d limits", len(vals), b.n)
 	}
 	for i := range results {
-		v := vals[4*i : 4*i+4]
-		results[i] = ratelimit.Result{
-			Allowed:    v[0] == 1,
-			Remaining:  int(v[1]),
-			ResetAfter: time.Duration(v[2]) * time.Microsecond,
-			RetryAfter: time.Duration(v[3]) * time.Microsecond,
+		r := &results[i]
+		if b.gcra[i] {
+			// One value: 2×d + admitted, d = the TAT (new when admitted,
+			// current when refused) − now.
+			v := vals[0]
+			vals = vals[1:]
+			d, p, c := v>>1, b.p[i], b.cap[i]
+			*r = ratelimit.Result{
+				Allowed:    v&1 == 1,
+				Remaining:  int(max((c-d)/p, 0)),
+				ResetAfter: time.Duration(d) * time.Microsecond,
+			}
+			if !r.Allowed {
+				r.RetryAfter = time.Duration(d+int64(cost)*p-c) * time.Microsecond
+			}
+		} else {
+			v := vals[:4]
+			vals = vals[4:]
+			*r = ratelimit.Result{
+				Allowed:    v[0] == 1,
+				Remaining:  int(v[1]),
+				ResetAfter: time.Duration(v[2]) * time.Microsecond,
+				RetryAfter: time.Duration(v[3]) * time.Microsecond,
+			}
 		}
-		if s.deny != nil && v[0] == 0 && v[3] > 0 {
-			s.deny.put(hs[i], denyEntry{until: now + v[3]*int64(time.Microsecond), reset: now + v[2]*int64(time.Microsecond), cost: cost, remaining: int(v[1])})
+		if s.deny != nil && !r.Allowed && r.RetryAfter > 0 {
+			s.deny.put(hs[i], denyEntry{until: now + int64(r.RetryAfter), reset: now + int64(r.ResetAfter), cost: cost, remaining: r.Remaining})
 		}
 	}
 	return nil
@@ -368,9 +402,50 @@ func (b *bound) redisKey(k string, i int) string {
 // that has not connected yet cannot know; it is asked again every time.)
 func (s *Store) cluster() bool { return s.client.Mode() == rueidis.ClientModeCluster }
 
-// eval runs the script once, loading it if Redis does not have it (after
-// a restart, or a SCRIPT FLUSH).
-func (s *Store) eval(ctx context.Context, keys, args []string) ([]int64, error) {
+// eval runs the script once for reqs, loading it if Redis does not have
+// it (after a restart, or a SCRIPT FLUSH). It returns the values of every
+// request, bound.width each.
+func (s *Store) eval(ctx context.Context, reqs []request) ([]int64, error) {
+	nkeys, width := 0, 0
+	for _, r := range reqs {
+		nkeys += len(r.keys)
+		width += r.b.width
+	}
+	keys := make([]string, 0, nkeys)
+	args := make([]string, 2, 2+len(reqs[0].b.spec)+len(reqs))
+	// The distinct specs first (a batch rarely mixes more than a few
+	// limiters), then each request's code: its spec index + 16 × its cost,
+	// or one code for all when they are alike.
+	var specs [15]*bound // the script takes the index mod 16
+	ns := 0
+	codes := make([]int, len(reqs))
+	uniform := true
+	for i, r := range reqs {
+		j := 0
+		for j < ns && specs[j] != r.b {
+			j++
+		}
+		if j == ns {
+			if ns == len(specs) {
+				return nil, errors.New("redislimit: too many limiters in one batch")
+			}
+			specs[ns] = r.b
+			ns++
+			args = append(args, r.b.spec...)
+		}
+		codes[i] = j + 1 + 16*r.cost
+		uniform = uniform && codes[i] == codes[0]
+		keys = append(keys, r.keys...)
+	}
+	args[0] = strconv.Itoa(ns)
+	if uniform {
+		args[1] = strconv.Itoa(codes[0])
+	} else {
+		args[1] = "0"
+		for _, c := range codes {
+			args = append(args, strconv.Itoa(c))
+		}
+	}
 	c := s.client
 	s.evals.Add(1)
 	resp := c.Do(ctx, c.B().Evalsha().Sha1(s.sha).Numkeys(int64(len(keys))).Key(keys...).Arg(args...).Build())
@@ -380,6 +455,9 @@ func (s *Store) eval(ctx context.Context, keys, args []string) ([]int64, error) 
 	vals, err := resp.AsIntSlice()
 	if err != nil {
 		return nil, redisstore.Unavailable("ratelimit", err)
+	}
+	if len(vals) != width {
+		return nil, fmt.Errorf("redislimit: script returned %d values, want %d", len(vals), width)
 	}
 	return vals, nil
 }

@@ -3,134 +3,219 @@ package redislimit
 // script decides a batch of requests, each against one or more limits, in
 // one atomic step on the Redis server, using the server's clock.
 //
-// ARGV is a sequence of requests: n (limits), cost, then n triples
-// (algorithm, limit, parameter µs); KEYS holds every request's n keys in
-// order. For each request every limit is checked first (phase 1, which
-// changes nothing but dropping sliding-log entries that have left the
-// window), and only if all admit it are they charged (phase 2). The reply
-// holds four integers per limit: admitted (1/0), remaining, reset (µs) and
-// retry-after (µs).
+// ARGV[1] is the number of limit specs S, ARGV[2] a uniform request code
+// (0 when the requests' codes follow the specs). Then S specs, each n (the
+// number of limits) followed by n triples: algorithm, limit, parameter in
+// µs. Then, unless uniform, one code per request: the index of its spec
+// (from 1) + 16 × its cost. KEYS holds every request's n keys in order.
 //
-// Times are integers of microseconds since the Unix epoch (< 2^53, exact in
-// Lua's doubles); numbers are written with string.format('%.0f') because
-// Lua's default number format keeps only 14 significant digits.
+// Each request is decided on its own, in order: every limit is checked
+// first (which changes nothing but dropping sliding-log entries that have
+// already left the window), and only if all admit it are they charged.
+//
+// The reply, per limit of every request: for GCRA one integer, 2×d + 1
+// when admitted (d = the new TAT − now) and 2×d when refused (d = the
+// current TAT − now, never negative); the client derives remaining, reset
+// and retry-after from d, the limit and the cost. For the windows four
+// integers: admitted (1/0), remaining, reset (µs) and retry-after (µs).
+//
+// Times are integers of microseconds since the Unix epoch, below 2^53 and
+// so exact in Lua's doubles; numbers stored by redis.call are read back
+// with tonumber, which parses any format Redis writes them in.
 //
 // Algorithms: 'g' GCRA (token bucket): a string holding the theoretical
-// arrival time, p = refill interval; 'f' fixed window: a hash {e = window
-// end, c = count}, p = window; 's' sliding log: a list of admission times,
-// oldest first, p = window.
+// arrival time (TAT) as an 8-byte little-endian double, p = refill interval; 'f' fixed window: a hash {e =
+// window end, c = count}, p = window; 's' sliding log: a list of admission
+// times, oldest first, p = window. Every key expires once its state has
+// become indistinguishable from a fresh one — at the end of the bucket (of
+// the limit's window, aligned to the epoch) holding that moment. Because
+// expiry times are bucketed, a write that leaves them where they were
+// keeps the TTL (SET KEEPTTL): most decisions cost one read and one plain
+// write. A batch whose requests are all single-GCRA reads every key with
+// one MGET; a key written earlier in the batch is then read from the
+// script's own record of what it wrote.
 const script = `
 if redis.replicate_commands then redis.replicate_commands() end
 local t = redis.call('TIME')
 local now = tonumber(t[1]) * 1000000 + tonumber(t[2])
+local fmod, floor, ceil = math.fmod, math.floor, math.ceil
 local out = {}
 local o = 0
-local ki = 1
-local ai = 1
 local nargs = #ARGV
-local function num(x) return string.format('%.0f', x) end
-while ai <= nargs do
+local uniform = tonumber(ARGV[2])
+local specs = {}
+local ai = 3
+for s = 1, tonumber(ARGV[1]) do
   local nl = tonumber(ARGV[ai])
-  local cost = tonumber(ARGV[ai + 1])
-  ai = ai + 2
-  local all = true
-  local plan = {}
+  local sp = {nl}
   for j = 1, nl do
-    local alg = ARGV[ai]
-    local lim = tonumber(ARGV[ai + 1])
-    local p = tonumber(ARGV[ai + 2])
-    ai = ai + 3
-    local key = KEYS[ki]
-    ki = ki + 1
-    local ok, rem, reset, retry, a, b
-    if alg == 'g' then
-      local cap = lim * p
-      local t0 = tonumber(redis.call('GET', key)) or 0
-      if t0 < now then t0 = now end
-      local ntat = t0 + cost * p
-      if ntat - now <= cap then
-        ok = true
-        a = ntat
-        rem = math.floor((cap - (ntat - now)) / p)
-        reset = ntat - now
-        retry = 0
-      else
-        ok = false
-        rem = math.floor((cap - (t0 - now)) / p)
-        reset = t0 - now
-        retry = ntat - now - cap
-      end
-    elseif alg == 'f' then
-      local v = redis.call('HMGET', key, 'e', 'c')
-      local e = tonumber(v[1])
-      local c = tonumber(v[2]) or 0
-      if not e or now >= e then
-        e = now - math.fmod(now, p) + p
-        c = 0
-      end
-      reset = e - now
-      if c + cost <= lim then
-        ok = true
-        a = e
-        b = c + cost
-        rem = lim - b
-        retry = 0
-      else
-        ok = false
-        rem = lim - c
-        retry = e - now
-      end
+    local b = ai + 3 * j - 2
+    sp[3 * j - 1] = ARGV[b]
+    sp[3 * j] = tonumber(ARGV[b + 1])
+    sp[3 * j + 1] = tonumber(ARGV[b + 2])
+  end
+  specs[s] = sp
+  ai = ai + 1 + 3 * nl
+end
+-- the end of x's bucket of width w: the first multiple of w at or after x
+local function bucket(x, w)
+  local m = fmod(x, w)
+  if m == 0 then return x end
+  return x - m + w
+end
+local pack, unpack8 = struct.pack, struct.unpack
+-- A TAT is stored as 8 bytes (a little-endian double): no decimal
+-- formatting or parsing on the hot path.
+local function tat(v)
+  if v then return (unpack8('<d', v)) end
+  return nil
+end
+local written = {} -- GCRA keys written by this run: key -> TAT
+-- gcra decides one GCRA limit; old is the stored TAT (or nil). It returns
+-- whether the limit admits, and the new TAT.
+local function gcra(key, old, cap, p, cost, commit)
+  local t0 = old or 0
+  if t0 < now then t0 = now end
+  local ntat = t0 + cost * p
+  if ntat - now > cap then
+    out[o + 1] = 2 * (t0 - now)
+    o = o + 1
+    return false, ntat
+  end
+  out[o + 1] = 2 * (ntat - now) + 1
+  o = o + 1
+  if commit then
+    if old and bucket(old + cap, cap) >= ntat + cap then
+      redis.call('SET', key, pack('<d', ntat), 'KEEPTTL')
     else
-      local floor = now - p
-      while true do
-        local h = redis.call('LINDEX', key, 0)
-        if h and tonumber(h) <= floor then redis.call('LPOP', key) else break end
-      end
-      local n = redis.call('LLEN', key)
-      local last = nil
-      if n > 0 then last = tonumber(redis.call('LINDEX', key, -1)) end
-      if n + cost <= lim then
-        ok = true
-        a = now
-        if last and last > a then a = last end
-        rem = lim - n - cost
-        reset = a + p - now
-        retry = 0
-      else
-        ok = false
-        rem = lim - n
-        reset = last + p - now
-        retry = tonumber(redis.call('LINDEX', key, n + cost - lim - 1)) + p - now
-      end
+      redis.call('SET', key, pack('<d', ntat), 'PX', ceil((bucket(ntat + cap, cap) - now) / 1000))
     end
-    if reset < 0 then reset = 0 end
-    if rem < 0 then rem = 0 end
-    all = all and ok
-    plan[j] = {alg, key, a, b, p}
-    out[o + 1] = ok and 1 or 0
-    out[o + 2] = rem
-    out[o + 3] = reset
-    out[o + 4] = retry
-    o = o + 4
+    written[key] = ntat
   end
-  if all then
+  return true, ntat
+end
+local ok, rem, reset, retry, a, b, old
+local function check(alg, key, lim, p, cost)
+  if alg == 'g' then
+    old = written[key] or tat(redis.call('GET', key))
+    ok, a = gcra(key, old, lim * p, p, cost, false)
+    return
+  elseif alg == 'f' then
+    local v = redis.call('HMGET', key, 'e', 'c')
+    local e = tonumber(v[1])
+    local c = tonumber(v[2]) or 0
+    old = e
+    if not e or now >= e then
+      e = now - fmod(now, p) + p
+      c = 0
+    end
+    reset = e - now
+    if c + cost <= lim then
+      ok, a, b, rem, retry = true, e, c + cost, lim - c - cost, 0
+    else
+      ok, rem, retry = false, lim - c, e - now
+    end
+  else
+    local limit = now - p
+    while true do
+      local h = redis.call('LINDEX', key, 0)
+      if h and tonumber(h) <= limit then redis.call('LPOP', key) else break end
+    end
+    local n = redis.call('LLEN', key)
+    old = nil
+    if n > 0 then old = tonumber(redis.call('LINDEX', key, -1)) end
+    if n + cost <= lim then
+      a = now
+      if old and old > a then a = old end
+      ok, rem, reset, retry = true, lim - n - cost, a + p - now, 0
+    else
+      ok, rem, reset = false, lim - n, old + p - now
+      retry = tonumber(redis.call('LINDEX', key, n + cost - lim - 1)) + p - now
+    end
+  end
+  if reset < 0 then reset = 0 end
+  if rem < 0 then rem = 0 end
+  out[o + 1] = ok and 1 or 0
+  out[o + 2] = rem
+  out[o + 3] = reset
+  out[o + 4] = retry
+  o = o + 4
+end
+-- commit writes the state check computed; old is what check read.
+local function commit(alg, key, lim, p, cost, a, b, old)
+  if alg == 'g' then
+    local cap = lim * p
+    if old and bucket(old + cap, cap) >= a + cap then
+      redis.call('SET', key, pack('<d', a), 'KEEPTTL')
+    else
+      redis.call('SET', key, pack('<d', a), 'PX', ceil((bucket(a + cap, cap) - now) / 1000))
+    end
+    written[key] = a
+  elseif alg == 'f' then
+    if old == a then
+      redis.call('HINCRBY', key, 'c', cost)
+    else
+      redis.call('HSET', key, 'e', a, 'c', b)
+      redis.call('PEXPIRE', key, ceil((a - now) / 1000))
+    end
+  else
+    local args = {}
+    for i = 1, cost do args[i] = a end
+    redis.call('RPUSH', key, unpack(args))
+    if not old or bucket(old + p, p) < a + p then
+      redis.call('PEXPIRE', key, ceil((bucket(a + p, p) - now) / 1000))
+    end
+  end
+end
+if uniform > 0 and specs[fmod(uniform, 16)][1] == 1 and specs[fmod(uniform, 16)][2] == 'g' then
+  -- The common case: one GCRA limit per request, all alike.
+  local sp = specs[fmod(uniform, 16)]
+  local cost, p = floor(uniform / 16), sp[4]
+  local cap = sp[3] * p
+  local vals = redis.call('MGET', unpack(KEYS))
+  for i = 1, #KEYS do
+    local key = KEYS[i]
+    gcra(key, written[key] or tat(vals[i]), cap, p, cost, true)
+  end
+  return out
+end
+local ki = 1
+local pa, pb, po = {}, {}, {}
+local ri = ai
+while true do
+  local r = uniform
+  if r == 0 then
+    if ri > nargs then break end
+    r = tonumber(ARGV[ri])
+    ri = ri + 1
+  elseif ki > #KEYS then
+    break
+  end
+  local sp = specs[fmod(r, 16)]
+  local cost = floor(r / 16)
+  local nl = sp[1]
+  if nl == 1 then
+    local alg, key, lim, p = sp[2], KEYS[ki], sp[3], sp[4]
+    if alg == 'g' then
+      gcra(key, written[key] or tat(redis.call('GET', key)), lim * p, p, cost, true)
+    else
+      check(alg, key, lim, p, cost)
+      if ok then commit(alg, key, lim, p, cost, a, b, old) end
+    end
+  else
+    local all = true
     for j = 1, nl do
-      local s = plan[j]
-      local alg, key, a = s[1], s[2], s[3]
-      if alg == 'g' then
-        redis.call('SET', key, num(a), 'PX', num(math.ceil((a - now) / 1000)))
-      elseif alg == 'f' then
-        redis.call('HSET', key, 'e', num(a), 'c', num(s[4]))
-        redis.call('PEXPIRE', key, num(math.ceil((a - now) / 1000)))
-      else
-        local ts = num(a)
-        local args = {}
-        for i = 1, cost do args[i] = ts end
-        redis.call('RPUSH', key, unpack(args))
-        redis.call('PEXPIRE', key, num(math.ceil((a + s[5] - now) / 1000)))
+      check(sp[3 * j - 1], KEYS[ki + j - 1], sp[3 * j], sp[3 * j + 1], cost)
+      all = all and ok
+      pa[j], pb[j], po[j] = a, b, old
+    end
+    if all then
+      for j = 1, nl do
+        commit(sp[3 * j - 1], KEYS[ki + j - 1], sp[3 * j], sp[3 * j + 1], cost, pa[j], pb[j], po[j])
       end
     end
   end
+  ki = ki + nl
 end
 return out
 `

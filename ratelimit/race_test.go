@@ -1,0 +1,7 @@
+//go:build race
+
+package ratelimit_test
+
+// slidingKeys is the number of keys TestMemoryBound sends through a
+// sliding log (fewer under the race detector).
+const slidingKeys = 150_000
