@@ -34,6 +34,7 @@ import (
 func stitchedStack() http.Handler {
 	var h http.Handler = jwtOK
 	h = jwtPeerMW(h)
+	//lint:ignore SA1019 the peers' stitched stack (../shared/bench/peers) uses exactly this
 	h = httprate.LimitByIP(1<<30, time.Minute)(h)
 	h = cors.New(cors.Options{AllowedOrigins: []string{"https://example.com"}, AllowCredentials: true,
 		AllowedMethods: []string{"GET", "POST", "PUT", "DELETE"}, AllowedHeaders: []string{"Authorization", "Content-Type"}}).Handler(h)
