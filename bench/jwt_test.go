@@ -31,10 +31,10 @@ import (
 
 var jwtSecret = []byte("0123456789abcdef0123456789abcdef")
 
-func jwtToken(b *testing.B) string { return jwtTokenWith(b, nil) }
+func jwtToken(b testing.TB) string { return jwtTokenWith(b, nil) }
 
 // jwtTokenWith is the peers' token plus extra claims.
-func jwtTokenWith(b *testing.B, extra gjwt.MapClaims) string {
+func jwtTokenWith(b testing.TB, extra gjwt.MapClaims) string {
 	b.Helper()
 	c := gjwt.MapClaims{
 		"sub": "alice", "role": "admin", "iss": "bench", "aud": "api",

@@ -44,7 +44,7 @@ func stitchedStack() http.Handler {
 // bulwarkStack is the same protection assembled through bulwark.Policy;
 // revocation says whether the verifier checks a revocation store (the demo
 // does) on every request.
-func bulwarkStack(b *testing.B, revocation bool) http.Handler {
+func bulwarkStack(b testing.TB, revocation bool) http.Handler {
 	b.Helper()
 	must := func(err error) {
 		if err != nil {
