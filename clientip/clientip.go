@@ -26,11 +26,24 @@
 // 10,000 entries costs no more than one of 33.
 //
 // When several listed headers are present on one request (say Forwarded and
-// X-Forwarded-For), each is resolved and they must name the same client;
-// otherwise the client is the peer. A proxy that appends to one header
-// usually passes the other through untouched, so "use the first present
-// header" would let any client spoof its address by sending the header the
-// proxy ignores. List in Headers only the headers your proxies set.
+// X-Forwarded-For), each is resolved and they must name the same client. A
+// proxy that appends to one header usually passes the other through
+// untouched, so "use the first present header" would let any client spoof
+// its address by sending the header the proxy ignores. List in Headers only
+// the headers your proxies set; the default is X-Forwarded-For alone, the
+// header nearly every proxy and load balancer appends to.
+//
+// # Malformed forwarding headers
+//
+// A trusted proxy's forwarding header that cannot be parsed where the walk
+// reads it, or two listed headers that name different clients, mean a
+// misconfigured proxy or a spoofing attempt. Handler refuses such a request
+// with a 400 problem (type forwarding-header-invalid) and one audit event,
+// so that no client is silently keyed, limited and logged as the proxy.
+// Options.TolerateInvalidForwarding keeps the request instead: the client
+// is then the nearest trusted address reached (at worst the peer) and the
+// event is a flag. Garbage a client writes to the left of the address its
+// proxy appended is never read, so it cannot trigger either.
 //
 // r.RemoteAddr is never rewritten: the peer stays visible to handlers.
 //
@@ -58,6 +71,7 @@ import (
 
 	"github.com/bulwark-go/bulwark/audit"
 	"github.com/bulwark-go/bulwark/internal/reqctx"
+	"github.com/bulwark-go/bulwark/problem"
 )
 
 // MaxHops is the most forwarding-header entries walked for one request.
@@ -120,11 +134,23 @@ type Options struct {
 	// generator, as 26 lower-case base32 characters, without allocating.
 	GenerateRequestID func(dst []byte) []byte `json:"-" yaml:"-"`
 
-	// Audit receives a "flag" event when a trusted proxy's forwarding
-	// header is malformed or two listed headers disagree (a sign of a
-	// misconfigured proxy or of a spoofing attempt). This guard never
-	// denies a request. Default: no audit.
+	// TolerateInvalidForwarding keeps requests whose trusted forwarding
+	// header is malformed, or whose listed headers disagree, instead of
+	// refusing them with 400: the client is then the nearest trusted
+	// address reached (at worst the peer) and the audit event is a flag.
+	// Default false (refuse).
+	TolerateInvalidForwarding bool `json:"tolerate_invalid_forwarding,omitempty" yaml:"tolerate_invalid_forwarding,omitempty"`
+
+	// Audit receives one event per refused request ("deny", reason
+	// forwarding_header_invalid or forwarding_headers_disagree) and a
+	// "flag" event for a tolerated one (see TolerateInvalidForwarding) or a
+	// walk cut at MaxHops trusted entries (forwarding_header_too_long).
+	// Default: no audit.
 	Audit audit.Sink `json:"-" yaml:"-"`
+
+	// ErrorHandler writes the 400 problem for a refused request. Default
+	// problem.Write.
+	ErrorHandler problem.Handler `json:"-" yaml:"-"`
 }
 
 // Identity resolves client identity; build it with New. It is safe for
@@ -139,6 +165,8 @@ type Identity struct {
 	keepID    bool
 	gen       func([]byte) []byte
 	audit     audit.Sink
+	tolerate  bool
+	deny      problem.Denier
 }
 
 type source struct {
@@ -161,10 +189,12 @@ var keywordPrefixes = map[string][]string{
 // New validates opts and returns an Identity.
 func New(opts Options) (*Identity, error) {
 	id := &Identity{
-		hops:   opts.TrustedHops,
-		keepID: !opts.IgnoreIncomingRequestID,
-		gen:    opts.GenerateRequestID,
-		audit:  opts.Audit,
+		hops:     opts.TrustedHops,
+		keepID:   !opts.IgnoreIncomingRequestID,
+		gen:      opts.GenerateRequestID,
+		audit:    opts.Audit,
+		tolerate: opts.TolerateInvalidForwarding,
+		deny:     problem.Denier{Guard: "clientip", Audit: opts.Audit, Handler: opts.ErrorHandler},
 	}
 	for _, s := range opts.TrustedProxies {
 		s = strings.TrimSpace(s)
@@ -194,7 +224,7 @@ func New(opts Options) (*Identity, error) {
 
 	headers := opts.Headers
 	if len(headers) == 0 {
-		headers = []string{HeaderForwarded, HeaderXForwardedFor}
+		headers = []string{HeaderXForwardedFor}
 	} else if !trusting {
 		return nil, errors.New("clientip: Headers has no effect without TrustedProxies or TrustedHops; list your proxies' addresses in TrustedProxies")
 	}
@@ -266,9 +296,16 @@ func parseTrusted(s string) (netip.Prefix, error) {
 	return p.Masked(), nil
 }
 
+// ErrInvalidForwarding is returned by Check for a request whose trusted
+// forwarding header is malformed or whose listed forwarding headers name
+// different clients.
+var ErrInvalidForwarding = errors.New("clientip: invalid forwarding header from a trusted proxy")
+
 // Handler returns next wrapped so that it sees the request state: client
-// IP, HTTPS, start time and request ID (read them with FromContext,
-// IsSecure and RequestID). The request ID is echoed in the response header.
+// IP, HTTPS and request ID (read them with FromContext, IsSecure and
+// RequestID). The request ID is echoed in the response header. A request
+// whose trusted forwarding header is invalid is refused with 400 unless
+// Options.TolerateInvalidForwarding is set (see the package documentation).
 func (id *Identity) Handler(next http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		ctx, st := reqctx.New(r.Context())
@@ -278,19 +315,50 @@ func (id *Identity) Handler(next http.Handler) http.Handler {
 		id.setRequestID(st, r)
 		w.Header()[id.ridKey] = st.HeaderValue()
 		r = r.WithContext(ctx)
-		if flag != "" && id.audit != nil {
-			id.audit.Record(ctx, audit.FromRequest(r, "clientip", audit.Flag, flag))
+		if flag != "" {
+			if refusable(flag) && !id.tolerate {
+				id.deny.Deny(w, r, problem.New(http.StatusBadRequest, problem.TypeForwardingHeader,
+					"a forwarding header set by a trusted proxy is malformed or contradicts another").WithReason(flag))
+				return
+			}
+			if id.audit != nil {
+				id.audit.Record(ctx, audit.FromRequest(r, "clientip", audit.Flag, flag))
+			}
 		}
 		next.ServeHTTP(w, r)
 	})
 }
 
+// refusable reports whether a resolve flag means the request cannot be
+// attributed to a client (as opposed to a walk cut short at MaxHops, whose
+// result is still an address only trusted proxies wrote).
+func refusable(flag string) bool { return flag != flagTooLong }
+
+const (
+	flagInvalid  = "forwarding_header_invalid"
+	flagDisagree = "forwarding_headers_disagree"
+	flagTooLong  = "forwarding_header_too_long"
+)
+
 // Resolve returns r's client IP under the trust model, without recording
 // anything. The zero Addr means the peer has no IP address (such as an
-// untrusted Unix-socket peer).
+// untrusted Unix-socket peer). For a request Check refuses, Resolve
+// returns the fail-closed answer: the nearest trusted address reached, at
+// worst the peer.
 func (id *Identity) Resolve(r *http.Request) netip.Addr {
 	a, _, _ := id.resolve(r)
 	return a
+}
+
+// Check reports whether Handler would refuse r: an error wrapping
+// ErrInvalidForwarding when r's trusted forwarding header is malformed or
+// its listed headers disagree (whatever TolerateInvalidForwarding says),
+// nil otherwise. It records nothing.
+func (id *Identity) Check(r *http.Request) error {
+	if _, _, flag := id.resolve(r); flag != "" && refusable(flag) {
+		return fmt.Errorf("%w (%s)", ErrInvalidForwarding, flag)
+	}
+	return nil
 }
 
 // IsSecure reports whether r's client connected over HTTPS: directly

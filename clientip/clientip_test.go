@@ -2,6 +2,8 @@ package clientip_test
 
 import (
 	"crypto/tls"
+	"encoding/json"
+	"errors"
 	"net/http"
 	"net/http/httptest"
 	"net/netip"
@@ -33,7 +35,8 @@ func newReq(remote string, hdr map[string][]string) *http.Request {
 type hdrs = map[string][]string
 
 var (
-	proxies    = clientip.Options{TrustedProxies: []string{"loopback", "private"}}
+	proxies    = clientip.Options{TrustedProxies: []string{"loopback", "private"}, Headers: []string{"Forwarded", "X-Forwarded-For"}}
+	xffDefault = clientip.Options{TrustedProxies: []string{"loopback", "private"}}
 	withRealIP = clientip.Options{TrustedProxies: []string{"loopback", "private"}, Headers: []string{"X-Real-IP"}}
 	xffOnly    = clientip.Options{TrustedProxies: []string{"private"}, Headers: []string{"x-forwarded-for"}}
 	hops1      = clientip.Options{TrustedHops: 1}
@@ -132,6 +135,11 @@ func TestResolve(t *testing.T) {
 		{"fwd no equals", proxies, "10.0.0.1:1", hdrs{"Forwarded": {`for`}}, false, "10.0.0.1", false},
 		{"fwd 10,000 elements", proxies, "10.0.0.1:1", hdrs{"Forwarded": {fwdLong}}, false, "2001:db8::1", false},
 
+		// The default trusts X-Forwarded-For only.
+		{"default headers: xff", xffDefault, "10.0.0.1:1", hdrs{"X-Forwarded-For": {"192.0.2.60"}}, false, "192.0.2.60", false},
+		{"default headers: fwd ignored", xffDefault, "10.0.0.1:1", hdrs{"Forwarded": {"for=192.0.2.61;proto=https"}, "X-Forwarded-For": {"192.0.2.60"}}, false, "192.0.2.60", false},
+		{"default headers: fwd alone ignored", xffDefault, "10.0.0.1:1", hdrs{"Forwarded": {"for=192.0.2.61"}}, false, "10.0.0.1", false},
+
 		// Several headers must agree.
 		{"fwd and xff agree", proxies, "10.0.0.1:1", hdrs{"Forwarded": {"for=192.0.2.60"}, "X-Forwarded-For": {"192.0.2.60"}}, false, "192.0.2.60", false},
 		{"fwd and xff disagree", proxies, "10.0.0.1:1", hdrs{"Forwarded": {"for=192.0.2.61"}, "X-Forwarded-For": {"192.0.2.60"}}, false, "10.0.0.1", false},
@@ -147,11 +155,13 @@ func TestResolve(t *testing.T) {
 		{"hops 2 short chain", hops2, "198.51.100.1:1", hdrs{"X-Forwarded-For": {"203.0.113.9"}}, false, "203.0.113.9", false},
 		{"hops 2 no header", hops2, "198.51.100.1:1", nil, false, "198.51.100.1", false},
 		{"hops 2 garbage hop", hops2, "198.51.100.1:1", hdrs{"X-Forwarded-For": {"203.0.113.9, garbage"}}, false, "198.51.100.1", false},
-		{"hops forwarded", hops2, "198.51.100.1:1", hdrs{"Forwarded": {"for=203.0.113.9;proto=https, for=198.51.100.2"}}, false, "203.0.113.9", true},
+		{"hops forwarded", clientip.Options{TrustedHops: 2, Headers: []string{"Forwarded"}}, "198.51.100.1:1", hdrs{"Forwarded": {"for=203.0.113.9;proto=https, for=198.51.100.2"}}, false, "203.0.113.9", true},
 
 		// Scheme.
 		{"xfp from trusted peer", proxies, "127.0.0.1:1", hdrs{"X-Forwarded-Proto": {"https"}}, false, "127.0.0.1", true},
-		{"xfp first value", proxies, "127.0.0.1:1", hdrs{"X-Forwarded-Proto": {"HTTPS, http"}}, false, "127.0.0.1", true},
+		{"xfp the peer's (right-most) value", proxies, "127.0.0.1:1", hdrs{"X-Forwarded-Proto": {"http, HTTPS"}}, false, "127.0.0.1", true},
+		{"xfp client-written left value ignored", proxies, "127.0.0.1:1", hdrs{"X-Forwarded-Proto": {"https, http"}}, false, "127.0.0.1", false},
+		{"xfp last line", proxies, "127.0.0.1:1", hdrs{"X-Forwarded-Proto": {"https", "http"}}, false, "127.0.0.1", false},
 		{"xfp http", proxies, "127.0.0.1:1", hdrs{"X-Forwarded-Proto": {"http"}}, false, "127.0.0.1", false},
 		{"xfp ignored when only Forwarded listed", clientip.Options{TrustedProxies: []string{"loopback"}, Headers: []string{"Forwarded"}}, "127.0.0.1:1", hdrs{"X-Forwarded-Proto": {"https"}}, false, "127.0.0.1", false},
 	}
@@ -256,26 +266,78 @@ func TestHandler(t *testing.T) {
 			t.Fatalf("kept %q from duplicated header", gotID)
 		}
 	})
-	t.Run("audit flag once on disagreement", func(t *testing.T) {
+	t.Run("disagreeing headers refused", func(t *testing.T) {
+		both := mustNew(t, clientip.Options{TrustedProxies: []string{"10.0.0.0/8"}, Headers: []string{"Forwarded", "X-Forwarded-For"}, Audit: mem})
+		called := false
+		h := both.Handler(http.HandlerFunc(func(http.ResponseWriter, *http.Request) { called = true }))
 		before := len(mem.Events())
-		h.ServeHTTP(httptest.NewRecorder(), newReq("10.0.0.1:9", h2("X-Request-Id", "rid-1", "Forwarded", "for=192.0.2.1", "X-Forwarded-For", "192.0.2.2")))
+		w := httptest.NewRecorder()
+		h.ServeHTTP(w, newReq("10.0.0.1:9", h2("X-Request-Id", "rid-1", "Forwarded", "for=192.0.2.1", "X-Forwarded-For", "192.0.2.2")))
+		wantRefused(t, w, "rid-1")
 		ev := mem.Events()[before:]
-		if len(ev) != 1 || ev[0].Reason != "forwarding_headers_disagree" || ev[0].Decision != audit.Flag || ev[0].RequestID != "rid-1" || ev[0].ClientIP != "10.0.0.1" {
-			t.Fatalf("events = %+v", ev)
+		if called || len(ev) != 1 || ev[0].Reason != "forwarding_headers_disagree" || ev[0].Decision != audit.Deny || ev[0].RequestID != "rid-1" || ev[0].ClientIP != "10.0.0.1" {
+			t.Fatalf("called %v, events = %+v", called, ev)
 		}
 		h.ServeHTTP(httptest.NewRecorder(), newReq("10.0.0.1:9", h2("X-Forwarded-For", "192.0.2.2")))
-		if n := len(mem.Events()) - before; n != 1 {
-			t.Fatalf("a clean request was flagged (%d events)", n)
+		if n := len(mem.Events()) - before; n != 1 || !called {
+			t.Fatalf("a clean request was refused or audited (%d events)", n)
 		}
 	})
-	t.Run("audit flag on malformed trusted entry", func(t *testing.T) {
+	for _, tc := range []struct{ name, hdr, val string }{
+		{"malformed trusted entry", "X-Forwarded-For", "192.0.2.2, oops"},
+		{"bad bracket", "X-Forwarded-For", "[2001:db8::1"},
+		{"port out of form", "X-Forwarded-For", "203.0.113.9:http"},
+		{"999 octet", "X-Forwarded-For", "999.1.1.1"},
+	} {
+		t.Run("refused: "+tc.name, func(t *testing.T) {
+			called := false
+			h := id.Handler(http.HandlerFunc(func(http.ResponseWriter, *http.Request) { called = true }))
+			before := len(mem.Events())
+			w := httptest.NewRecorder()
+			h.ServeHTTP(w, newReq("10.0.0.1:9", h2("X-Request-Id", "rid-2", tc.hdr, tc.val)))
+			wantRefused(t, w, "rid-2")
+			ev := mem.Events()[before:]
+			if called || len(ev) != 1 || ev[0].Reason != "forwarding_header_invalid" || ev[0].Decision != audit.Deny {
+				t.Fatalf("called %v, events = %+v", called, ev)
+			}
+			if err := id.Check(newReq("10.0.0.1:9", h2(tc.hdr, tc.val))); !errors.Is(err, clientip.ErrInvalidForwarding) {
+				t.Fatalf("Check = %v", err)
+			}
+		})
+	}
+	t.Run("same garbage from an untrusted peer is ignored", func(t *testing.T) {
+		w := httptest.NewRecorder()
+		h.ServeHTTP(w, newReq("198.51.100.1:9", h2("X-Forwarded-For", "192.0.2.2, oops")))
+		if w.Code != 200 || gotIP != netip.MustParseAddr("198.51.100.1") {
+			t.Fatalf("status %d ip %v", w.Code, gotIP)
+		}
+	})
+	t.Run("tolerated: flagged, keyed as the nearest trusted hop", func(t *testing.T) {
+		tol := mustNew(t, clientip.Options{TrustedProxies: []string{"10.0.0.0/8"}, TolerateInvalidForwarding: true, Audit: mem})
 		before := len(mem.Events())
-		h.ServeHTTP(httptest.NewRecorder(), newReq("10.0.0.1:9", h2("X-Forwarded-For", "192.0.2.2, oops")))
+		w := httptest.NewRecorder()
+		tol.Handler(next).ServeHTTP(w, newReq("10.0.0.1:9", h2("X-Forwarded-For", "192.0.2.2, oops")))
 		ev := mem.Events()[before:]
-		if len(ev) != 1 || ev[0].Reason != "forwarding_header_invalid" {
-			t.Fatalf("events = %+v", ev)
+		if w.Code != 200 || gotIP != netip.MustParseAddr("10.0.0.1") || len(ev) != 1 || ev[0].Reason != "forwarding_header_invalid" || ev[0].Decision != audit.Flag {
+			t.Fatalf("status %d ip %v events %+v", w.Code, gotIP, ev)
 		}
 	})
+}
+
+func wantRefused(t *testing.T, w *httptest.ResponseRecorder, rid string) {
+	t.Helper()
+	var p struct {
+		Type      string `json:"type"`
+		Status    int    `json:"status"`
+		RequestID string `json:"request_id"`
+	}
+	if err := json.Unmarshal(w.Body.Bytes(), &p); err != nil {
+		t.Fatalf("body %q: %v", w.Body, err)
+	}
+	if w.Code != 400 || w.Header().Get("Content-Type") != "application/problem+json" || p.Status != 400 ||
+		p.Type != "https://bulwark.dev/problems/forwarding-header-invalid" || p.RequestID != rid || w.Header().Get("X-Request-Id") != rid {
+		t.Fatalf("response %d %v %s", w.Code, w.Header(), w.Body)
+	}
 }
 
 func h2(kv ...string) hdrs {

@@ -77,6 +77,15 @@ func checkForwarding(t *testing.T, header, value string) {
 	}
 	_ = id.IsSecure(r)
 
+	// Through the guard: the request passes (200) or is refused with a 400
+	// problem, exactly when Check says so; never anything else.
+	w := httptest.NewRecorder()
+	id.Handler(http.HandlerFunc(func(http.ResponseWriter, *http.Request) {})).ServeHTTP(w, r)
+	if refused := id.Check(r) != nil; w.Code != map[bool]int{false: 200, true: 400}[refused] ||
+		refused && w.Header().Get("Content-Type") != "application/problem+json" {
+		t.Fatalf("Handler(%q): status %d, Check refused %v", value, w.Code, refused)
+	}
+
 	if got := id.Resolve(newReq("198.51.100.1:1", hdrs{header: {value}})); got != netip.MustParseAddr("198.51.100.1") {
 		t.Fatalf("untrusted peer: Resolve(%q) = %v", value, got)
 	}

@@ -33,15 +33,17 @@ func (id *Identity) resolve(r *http.Request) (client netip.Addr, secure bool, fl
 		addr, https, st := id.walk(src.kind, lines, peer)
 		switch st {
 		case stInvalid:
-			flag = "forwarding_header_invalid"
+			flag = flagInvalid
 		case stTooMany:
-			flag = "forwarding_header_too_long"
+			if flag == "" {
+				flag = flagTooLong
+			}
 		}
 		secure = secure || https
 		if !found {
 			client, found = addr, true
 		} else if addr != client {
-			return peer, secure, "forwarding_headers_disagree"
+			return peer, secure, flagDisagree
 		}
 	}
 	if !found {
@@ -400,15 +402,17 @@ func nodePort(s string) bool {
 	return digitPort(s)
 }
 
-// forwardedProtoHTTPS reports whether X-Forwarded-Proto's first value is
-// "https" (a chain of appending proxies lists the client's scheme first).
+// forwardedProtoHTTPS reports whether X-Forwarded-Proto's right-most value
+// is "https". Proxies that overwrite the header leave one value; proxies
+// that append add theirs on the right, so the right-most value is the one
+// the trusted peer wrote, and anything to its left may be the client's.
 func forwardedProtoHTTPS(lines []string) bool {
 	if len(lines) == 0 {
 		return false
 	}
-	v := lines[0]
-	if i := strings.IndexByte(v, ','); i >= 0 {
-		v = v[:i]
+	v := lines[len(lines)-1]
+	if i := strings.LastIndexByte(v, ','); i >= 0 {
+		v = v[i+1:]
 	}
 	return strings.EqualFold(trimOWS(v), "https")
 }

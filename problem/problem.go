@@ -41,23 +41,24 @@ const BaseURI = "https://bulwark.dev/problems/"
 
 // Problem types. Each names one kind of denial and never changes meaning.
 const (
-	TypeBadRequest           = BaseURI + "bad-request"            // 400
-	TypeMalformedJSON        = BaseURI + "malformed-json"         // 400
-	TypeUnauthorized         = BaseURI + "unauthorized"           // 401: no or unusable credentials
-	TypeInvalidToken         = BaseURI + "invalid-token"          // 401: token present but invalid/expired/revoked
-	TypeInvalidCredentials   = BaseURI + "invalid-credentials"    // 401: wrong username/password/API key
-	TypeForbidden            = BaseURI + "forbidden"              // 403
-	TypeInsufficientScope    = BaseURI + "insufficient-scope"     // 403
-	TypeCSRF                 = BaseURI + "csrf"                   // 403
-	TypeAbuse                = BaseURI + "abuse-detected"         // 403
-	TypeNotFound             = BaseURI + "not-found"              // 404
-	TypeMethodNotAllowed     = BaseURI + "method-not-allowed"     // 405
-	TypeBodyTooLarge         = BaseURI + "body-too-large"         // 413
-	TypeUnsupportedMediaType = BaseURI + "unsupported-media-type" // 415
-	TypeValidation           = BaseURI + "validation-failed"      // 422
-	TypeRateLimited          = BaseURI + "rate-limited"           // 429
-	TypeInternal             = BaseURI + "internal"               // 500
-	TypeUnavailable          = BaseURI + "unavailable"            // 503
+	TypeBadRequest           = BaseURI + "bad-request"               // 400
+	TypeForwardingHeader     = BaseURI + "forwarding-header-invalid" // 400: a trusted proxy's Forwarded/X-Forwarded-For is malformed
+	TypeMalformedJSON        = BaseURI + "malformed-json"            // 400
+	TypeUnauthorized         = BaseURI + "unauthorized"              // 401: no or unusable credentials
+	TypeInvalidToken         = BaseURI + "invalid-token"             // 401: token present but invalid/expired/revoked
+	TypeInvalidCredentials   = BaseURI + "invalid-credentials"       // 401: wrong username/password/API key
+	TypeForbidden            = BaseURI + "forbidden"                 // 403
+	TypeInsufficientScope    = BaseURI + "insufficient-scope"        // 403
+	TypeCSRF                 = BaseURI + "csrf"                      // 403
+	TypeAbuse                = BaseURI + "abuse-detected"            // 403
+	TypeNotFound             = BaseURI + "not-found"                 // 404
+	TypeMethodNotAllowed     = BaseURI + "method-not-allowed"        // 405
+	TypeBodyTooLarge         = BaseURI + "body-too-large"            // 413
+	TypeUnsupportedMediaType = BaseURI + "unsupported-media-type"    // 415
+	TypeValidation           = BaseURI + "validation-failed"         // 422
+	TypeRateLimited          = BaseURI + "rate-limited"              // 429
+	TypeInternal             = BaseURI + "internal"                  // 500
+	TypeUnavailable          = BaseURI + "unavailable"               // 503
 )
 
 // Problem is one RFC 9457 problem detail plus the private context a guard

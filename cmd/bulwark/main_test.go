@@ -98,7 +98,8 @@ func TestDemoCommand(t *testing.T) {
 	var errs bytes.Buffer
 	done := make(chan int, 1)
 	go func() {
-		code := run(ctx, []string{"demo", "--addr", "127.0.0.1:0", "--quiet"}, nil, pw, &errs)
+		code := run(ctx, []string{"demo", "--addr", "127.0.0.1:0", "--quiet",
+			"--trusted-proxy", "127.0.0.1/32", "--cors-origin", "https://app.test"}, nil, pw, &errs)
 		pw.Close()
 		done <- code
 	}()
@@ -133,6 +134,49 @@ func TestDemoCommand(t *testing.T) {
 	res.Body.Close()
 	if res.StatusCode != 200 || res.Header.Get("X-Request-ID") == "" || !strings.Contains(string(body), "public") {
 		t.Fatalf("GET /api/public: %d %v %s", res.StatusCode, res.Header, body)
+	}
+
+	// The flags reach the guards, through the real server's limits.
+	get := func(method, path string, hdr ...string) *http.Response {
+		t.Helper()
+		req, _ := http.NewRequest(method, base+path, nil)
+		for i := 0; i+1 < len(hdr); i += 2 {
+			req.Header.Set(hdr[i], hdr[i+1])
+		}
+		res, err := http.DefaultClient.Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		_, _ = io.Copy(io.Discard, res.Body)
+		res.Body.Close()
+		return res
+	}
+	// 10,000 X-Forwarded-For entries (about 90 KB) from the trusted proxy:
+	// resolved from the right, not a plain-text 431.
+	if res := get("GET", "/api/public", "X-Forwarded-For", strings.Repeat("1.2.3.4, ", 10000)+"203.0.113.9"); res.StatusCode != 200 {
+		t.Fatalf("10,000-entry XFF: %d", res.StatusCode)
+	}
+	// Garbage where the trusted proxy's entry should be: a 400 problem.
+	if res := get("GET", "/api/public", "X-Forwarded-For", "203.0.113.9, not-an-ip"); res.StatusCode != 400 || res.Header.Get("Content-Type") != "application/problem+json" {
+		t.Fatalf("garbage XFF: %d %s", res.StatusCode, res.Header.Get("Content-Type"))
+	}
+	// HSTS only when the trusted proxy reports HTTPS.
+	if res := get("GET", "/api/public", "X-Forwarded-Proto", "https"); res.Header.Get("Strict-Transport-Security") == "" {
+		t.Fatal("no HSTS behind a trusted HTTPS proxy")
+	}
+	if res := get("GET", "/api/public"); res.Header.Get("Strict-Transport-Security") != "" {
+		t.Fatal("HSTS on plain HTTP")
+	}
+	// --cors-origin replaces the default origin.
+	pre := []string{"Access-Control-Request-Method", "PUT", "Access-Control-Request-Headers", "x-custom-header"}
+	if res := get("OPTIONS", "/api/items", append([]string{"Origin", "https://app.test"}, pre...)...); res.Header.Get("Access-Control-Allow-Origin") != "https://app.test" {
+		t.Fatalf("preflight from --cors-origin: %d %v", res.StatusCode, res.Header)
+	}
+	if res := get("OPTIONS", "/api/items", append([]string{"Origin", "https://example.com"}, pre...)...); res.Header.Get("Access-Control-Allow-Origin") != "" {
+		t.Fatalf("the default origin is still allowed: %v", res.Header)
+	}
+	if res := get("GET", "/no-such-path"); res.StatusCode != 404 || res.Header.Get("Content-Type") != "application/problem+json" {
+		t.Fatalf("unknown path: %d %s", res.StatusCode, res.Header.Get("Content-Type"))
 	}
 	cancel()
 	select {
