@@ -1,12 +1,18 @@
 package bulwark_test
 
 import (
+	"bytes"
+	"encoding/json"
+	"log/slog"
 	"net/http"
 	"net/http/httptest"
 	"strings"
 	"testing"
 
 	"github.com/bulwark-go/bulwark"
+	"github.com/bulwark-go/bulwark/accesslog"
+	"github.com/bulwark-go/bulwark/clientip"
+	"github.com/bulwark-go/bulwark/recovery"
 )
 
 // tag returns a guard that appends name to the X-Order request header.
@@ -30,9 +36,53 @@ func TestPolicyOrder(t *testing.T) {
 		got = strings.Join(r.Header.Values("X-Order"), ",")
 	}))
 	h.ServeHTTP(httptest.NewRecorder(), httptest.NewRequest("GET", "/", nil))
-	want := "identity,recovery,log,headers,cors,body,prelimit,abuse,authn,postlimit,csrf,authz"
+	want := "identity,log,recovery,headers,cors,body,prelimit,abuse,authn,postlimit,csrf,authz"
 	if got != want {
 		t.Fatalf("order %s\nwant  %s", got, want)
+	}
+}
+
+// A panic answered by recovery is logged as the 500 the client got, with
+// the request ID; the access log sits outside recovery in the Policy.
+func TestPolicyLogsRecoveredPanicAs500(t *testing.T) {
+	var logs bytes.Buffer
+	id, _ := clientip.New(clientip.Options{})
+	rec, _ := recovery.New(recovery.Options{Logger: slog.New(slog.DiscardHandler)})
+	p := bulwark.Policy{
+		Identity:  id,
+		AccessLog: accesslog.New(accesslog.Options{Logger: slog.New(slog.NewJSONHandler(&logs, nil))}),
+		Recovery:  rec,
+	}
+	h := p.Handler(http.HandlerFunc(func(http.ResponseWriter, *http.Request) { panic("boom") }))
+	r := httptest.NewRequest("GET", "/x", nil)
+	r.Header.Set("X-Request-ID", "rid-500")
+	w := httptest.NewRecorder()
+	h.ServeHTTP(w, r)
+	var line struct {
+		Status    int    `json:"status"`
+		RequestID string `json:"request_id"`
+	}
+	if err := json.Unmarshal(logs.Bytes(), &line); err != nil {
+		t.Fatalf("%v: %s", err, logs.String())
+	}
+	if w.Code != 500 || line.Status != 500 || line.RequestID != "rid-500" {
+		t.Fatalf("client %d, log %+v", w.Code, line)
+	}
+}
+
+// Without recovery inside it, the access log still records a panic (as a
+// 500, aborted) and lets it go on.
+func TestAccessLogRecordsUnrecoveredPanic(t *testing.T) {
+	var logs bytes.Buffer
+	h := accesslog.New(accesslog.Options{Logger: slog.New(slog.NewJSONHandler(&logs, nil))}).
+		Handler(http.HandlerFunc(func(http.ResponseWriter, *http.Request) { panic("boom") }))
+	got := func() (v any) {
+		defer func() { v = recover() }()
+		h.ServeHTTP(httptest.NewRecorder(), httptest.NewRequest("GET", "/x", nil))
+		return nil
+	}()
+	if got != "boom" || !strings.Contains(logs.String(), `"status":500`) || !strings.Contains(logs.String(), `"aborted":true`) {
+		t.Fatalf("recovered %v, log %s", got, logs.String())
 	}
 }
 

@@ -74,9 +74,9 @@ func Chain(guards ...Guard) func(http.Handler) http.Handler {
 // path; Handler composes them in the documented order. Leave a step nil to
 // skip it.
 type Policy struct {
-	Recovery      Guard // around everything: panics become 500 problems
-	AccessLog     Guard // one structured line per request
 	Identity      Guard // 1. client IP + request ID
+	AccessLog     Guard // one structured line per request
+	Recovery      Guard // panics become 500 problems (the access log sees the 500)
 	Headers       Guard // 2. security headers + CSP
 	CORS          Guard // 3. CORS; preflights answered here
 	BodyLimit     Guard // 4. request body size cap (413)
@@ -90,9 +90,10 @@ type Policy struct {
 
 // Handler wraps h in the policy's guards, in request-path order.
 func (p Policy) Handler(h http.Handler) http.Handler {
-	// Identity runs before recovery and the access log so that both can
-	// read the request ID and client IP.
-	return Chain(p.Identity, p.Recovery, p.AccessLog, p.Headers, p.CORS, p.BodyLimit, p.PreAuthLimits,
+	// Identity runs before the access log and recovery so that both can
+	// read the request ID and client IP; recovery runs inside the access
+	// log so that a recovered panic is logged as the 500 it became.
+	return Chain(p.Identity, p.AccessLog, p.Recovery, p.Headers, p.CORS, p.BodyLimit, p.PreAuthLimits,
 		p.Abuse, p.Authn, p.PostAuthLimit, p.CSRF, p.Authz)(h)
 }
 

@@ -50,13 +50,24 @@ func (l *Log) Handler(next http.Handler) http.Handler {
 		rw := l.pool.Get().(*respwriter.Writer)
 		rw.Reset(w)
 		defer func() {
+			// A panic still unwinding here was not answered (place
+			// recovery inside this guard, so that panics reach it as 500s):
+			// the line records it, and the panic goes on.
+			aborted := recover()
+			status := rw.StatusOrOK()
+			if aborted != nil && rw.Status == 0 {
+				status = http.StatusInternalServerError
+			}
 			route := reqctx.RouteOf(r)
 			attrs := []slog.Attr{
 				slog.String("method", r.Method),
 				slog.String("route", route),
-				slog.Int("status", rw.StatusOrOK()),
+				slog.Int("status", status),
 				slog.Duration("duration", time.Since(start)),
 				slog.Int64("bytes", rw.Bytes),
+			}
+			if aborted != nil {
+				attrs = append(attrs, slog.Bool("aborted", true))
 			}
 			if st := reqctx.From(r.Context()); st != nil {
 				attrs = append(attrs, slog.String("request_id", st.RequestID()))
@@ -70,6 +81,9 @@ func (l *Log) Handler(next http.Handler) http.Handler {
 			l.logger.LogAttrs(r.Context(), l.level, "request", attrs...)
 			rw.Reset(nil)
 			l.pool.Put(rw)
+			if aborted != nil {
+				panic(aborted)
+			}
 		}()
 		next.ServeHTTP(rw, r)
 	})

@@ -70,16 +70,24 @@ func (m *Metrics) Handler(next http.Handler) http.Handler {
 		rw := m.pool.Get().(*respwriter.Writer)
 		rw.Reset(w)
 		defer func() {
+			aborted := recover() // counted, then passed on (see accesslog)
+			status := rw.StatusOrOK()
+			if aborted != nil && rw.Status == 0 {
+				status = http.StatusInternalServerError
+			}
 			route := "unmatched"
 			if st := reqctx.From(r.Context()); st != nil && st.Route != "" {
 				route = st.Route
 			} else if r.Pattern != "" {
 				route = r.Pattern
 			}
-			m.requests.WithLabelValues(r.Method, route, strconv.Itoa(rw.StatusOrOK())).Inc()
+			m.requests.WithLabelValues(r.Method, route, strconv.Itoa(status)).Inc()
 			m.duration.WithLabelValues(route).Observe(time.Since(start).Seconds())
 			rw.Reset(nil)
 			m.pool.Put(rw)
+			if aborted != nil {
+				panic(aborted)
+			}
 		}()
 		next.ServeHTTP(rw, r)
 	})

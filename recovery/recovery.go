@@ -6,20 +6,23 @@
 // line. http.ErrAbortHandler is re-panicked, as net/http expects, to abort
 // the response.
 //
-// Place it directly inside the client-identity guard (package clientip), so
-// that the 500 and the log line carry the request ID:
+// Place it inside the client-identity guard (package clientip), so that
+// the 500 and the log line carry the request ID, and inside the access log,
+// so that the log records the 500 (bulwark.Policy does both):
 //
 //	h = rec.Handler(h)
+//	h = accessLog.Handler(h)
 //	h = identity.Handler(h)
 //
-// Limitation: the guard does not wrap the ResponseWriter (a wrapper would
-// cost an allocation on every request and hide optional interfaces such as
-// http.Flusher), so it cannot tell whether the handler had already started
-// its response. A handler that panics after writing its headers gets no
-// problem body; net/http logs a "superfluous WriteHeader call" and the
-// client sees the partial response followed by the problem JSON. Handlers
-// that stream should recover themselves, or panic with
-// http.ErrAbortHandler to cut the connection.
+// The guard watches whether the handler has started its response (through
+// a pooled wrapper, or the access log's when it runs outside: no allocation
+// either way). A panic before anything was written gets the 500 problem. A
+// panic after the status line went out cannot become a 500 any more: the
+// guard logs and audits it, then aborts the response with
+// http.ErrAbortHandler, so that the client sees a cut connection (an
+// incomplete response) rather than a truncated body that claims success.
+// The wrapper keeps http.ResponseController working (Flush, Hijack,
+// deadlines) through Unwrap.
 package recovery
 
 import (
@@ -28,9 +31,11 @@ import (
 	"log/slog"
 	"net/http"
 	"runtime/debug"
+	"sync"
 
 	"github.com/bulwark-go/bulwark/audit"
 	"github.com/bulwark-go/bulwark/internal/reqctx"
+	"github.com/bulwark-go/bulwark/internal/respwriter"
 	"github.com/bulwark-go/bulwark/problem"
 )
 
@@ -55,30 +60,40 @@ type Options struct {
 type Recoverer struct {
 	log  *slog.Logger
 	deny problem.Denier
+	pool sync.Pool
 }
 
 // New returns a Recoverer.
 func New(opts Options) (*Recoverer, error) {
-	return &Recoverer{
+	rc := &Recoverer{
 		log:  opts.Logger,
 		deny: problem.Denier{Guard: "recovery", Audit: opts.Audit, Handler: opts.ErrorHandler},
-	}, nil
+	}
+	rc.pool.New = func() any { return new(respwriter.Writer) }
+	return rc, nil
 }
 
 // Handler returns next wrapped so that a panic in it is logged and answered
-// with a 500 problem. It adds no allocation when nothing panics.
+// with a 500 problem (or, once the response has started, aborted). It adds
+// no allocation when nothing panics.
 func (rc *Recoverer) Handler(next http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		rw, shared := w.(*respwriter.Writer) // the access log's, when it runs outside
+		if !shared {
+			rw = rc.pool.Get().(*respwriter.Writer)
+			rw.Reset(w)
+			defer func() { rw.Reset(nil); rc.pool.Put(rw) }()
+		}
 		defer func() {
 			if v := recover(); v != nil {
-				rc.recovered(w, r, v)
+				rc.recovered(rw, r, v)
 			}
 		}()
-		next.ServeHTTP(w, r)
+		next.ServeHTTP(rw, r)
 	})
 }
 
-func (rc *Recoverer) recovered(w http.ResponseWriter, r *http.Request, v any) {
+func (rc *Recoverer) recovered(rw *respwriter.Writer, r *http.Request, v any) {
 	if err, ok := v.(error); ok && errors.Is(err, http.ErrAbortHandler) {
 		panic(v) // net/http aborts the response silently
 	}
@@ -94,13 +109,26 @@ func (rc *Recoverer) recovered(w http.ResponseWriter, r *http.Request, v any) {
 	if r.URL != nil {
 		path = r.URL.Path
 	}
-	l.LogAttrs(r.Context(), slog.LevelError, "panic recovered",
+	started := rw.Status != 0
+	msg := "panic recovered"
+	if started {
+		msg = "panic recovered after the response started; connection aborted"
+	}
+	l.LogAttrs(r.Context(), slog.LevelError, msg,
 		slog.String("panic", fmt.Sprint(v)),
 		slog.String("request_id", rid),
 		slog.String("method", r.Method),
 		slog.String("path", path),
 		slog.String("stack", string(debug.Stack())),
 	)
+	if started {
+		if a := rc.deny.Audit; a != nil {
+			e := audit.FromRequest(r, "recovery", audit.Deny, "panic_after_response_started")
+			e.Status = rw.Status
+			a.Record(r.Context(), e)
+		}
+		panic(http.ErrAbortHandler) // net/http closes the connection without a log line of its own
+	}
 	p := problem.New(http.StatusInternalServerError, problem.TypeInternal, Detail).WithReason("panic")
-	rc.deny.Deny(w, r, p)
+	rc.deny.Deny(rw, r, p)
 }

@@ -5,6 +5,8 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"io"
+	"log"
 	"log/slog"
 	"net/http"
 	"net/http/httptest"
@@ -101,6 +103,49 @@ func TestAbortHandlerRepanics(t *testing.T) {
 		if logs.Len() != 0 || len(mem.Events()) != 0 {
 			t.Fatalf("abort was logged or audited")
 		}
+	}
+}
+
+// A panic after the status line went out cannot become a 500: the response
+// is cut, so that the client never reads a complete response claiming
+// success, and the panic is logged and audited once.
+func TestPanicAfterResponseStartedAborts(t *testing.T) {
+	for _, flush := range []bool{false, true} {
+		t.Run(fmt.Sprintf("flushed=%v", flush), func(t *testing.T) {
+			h, logs, mem := setup(t, recovery.Options{}, func(w http.ResponseWriter, r *http.Request) {
+				w.Header().Set("Content-Type", "application/json")
+				w.WriteHeader(200)
+				_, _ = w.Write([]byte(`{"partial":`))
+				if flush {
+					if err := http.NewResponseController(w).Flush(); err != nil {
+						panic("ResponseController lost Flush through the wrapper: " + err.Error())
+					}
+				}
+				panic("half way")
+			})
+			srv := httptest.NewUnstartedServer(h)
+			srv.Config.ErrorLog = log.New(io.Discard, "", 0)
+			srv.Start()
+			defer srv.Close()
+			res, err := srv.Client().Get(srv.URL + "/stream")
+			if err == nil {
+				body, rerr := io.ReadAll(res.Body)
+				res.Body.Close()
+				if rerr == nil {
+					t.Fatalf("client read a complete response: %d %q", res.StatusCode, body)
+				}
+				if strings.Contains(string(body), "problem") || strings.Contains(string(body), "half way") {
+					t.Fatalf("problem or panic text appended to the partial body: %q", body)
+				}
+			}
+			if !strings.Contains(logs.String(), "connection aborted") || !strings.Contains(logs.String(), "half way") {
+				t.Fatalf("log: %s", logs.String())
+			}
+			ev := mem.Events()
+			if len(ev) != 1 || ev[0].Reason != "panic_after_response_started" || ev[0].Status != 200 {
+				t.Fatalf("audit events = %+v", ev)
+			}
+		})
 	}
 }
 
