@@ -224,6 +224,18 @@ func compile(p *policy, o Options, where string) error {
 		if err != nil {
 			return invalid("AllowedOrigins[%d] %q: %v", i, raw, err)
 		}
+		if section, ok := spec.publicSuffixPattern(); ok {
+			reads, hint := "read your API's responses", `; if you really mean every origin, say so with "*"`
+			if o.AllowCredentials {
+				reads, hint = "read your users' credentialed responses", ""
+			}
+			return insecure(`AllowedOrigins[%d] %q: %q is a public suffix (%s): anyone can register a site under it, so the pattern lets strangers' pages %s; list your own origins ("https://app.example.com"), or a wildcard under a domain you own ("https://*.example.com")%s`,
+				i, raw, strings.TrimSuffix(spec.host, "."), section, reads, hint)
+		}
+		if o.AllowCredentials && !spec.trustworthy() {
+			return insecure(`AllowedOrigins[%d] %q with AllowCredentials: a page served over plain %s:// can be rewritten by anyone on its users' network path (public Wi-Fi, an ISP, a proxy), who could then read their credentialed responses; list the site's TLS origin %q instead, or set AllowCredentials to false (loopback origins such as "http://localhost:3000", "http://127.0.0.1:8080" or "http://[::1]:8080" stay allowed for local development)`,
+				i, raw, spec.scheme, spec.scheme+"s"+strings.TrimPrefix(spec.canon, spec.scheme))
+		}
 		if spec.pattern {
 			if !slices.ContainsFunc(p.patterns, func(s originSpec) bool { return s.canon == spec.canon }) {
 				p.patterns = append(p.patterns, spec)

@@ -64,15 +64,23 @@
 // "https://*.example.com" matches only proper subdomains of example.com,
 // one or more valid DNS labels followed by ".example.com" with the same
 // scheme and port: not example.com itself, not "https://example.com.evil.net",
-// "https://evilexample.com" or "https://evil.com/.example.com". AllowOriginFunc
+// "https://evilexample.com" or "https://evil.com/.example.com". A wildcard
+// over a public suffix ("https://*.co.uk", "https://*.github.io": any name
+// of the Public Suffix List, ICANN or private section) matches sites run
+// by anyone and is refused with ErrInsecure, with or without credentials:
+// write "*" when every origin is meant. AllowOriginFunc
 // is asked about origins no entry matches. "Origin: null" is refused unless
 // AllowNullOrigin is set.
 //
 // New refuses configurations that let arbitrary origins read credentialed
-// responses — "*" (origins, methods, headers or exposed headers),
-// AllowNullOrigin or a permissive AllowOriginFunc together with
-// AllowCredentials — with an error wrapping ErrInsecure, and malformed
-// options with one wrapping ErrInvalid.
+// responses with an error wrapping ErrInsecure: together with
+// AllowCredentials, "*" (origins, methods, headers or exposed headers),
+// AllowNullOrigin, an http:// origin or pattern whose host is not loopback
+// (a network attacker can inject script into a page served without TLS;
+// http://localhost, http://*.localhost, http://127.0.0.1 and
+// http://[::1] stay allowed for local development), and a permissive
+// AllowOriginFunc. Malformed
+// options get an error wrapping ErrInvalid.
 //
 // Per-route policies are set with Options.Routes, keyed by path prefix.
 //

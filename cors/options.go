@@ -24,8 +24,16 @@ type Options struct {
 	//   - a wildcard pattern "https://*.example.com" (optionally with a
 	//     port), matching the proper subdomains of example.com at any depth
 	//     with that scheme and port — never example.com itself. The
-	//     domain under the wildcard needs two labels or more ("*.com" is
-	//     refused; "*.localhost" is the exception).
+	//     domain under the wildcard must not be a public suffix — a name
+	//     under which anyone can register a site, as the Public Suffix
+	//     List (ICANN and private sections) says: "https://*.com",
+	//     "https://*.co.uk", "https://*.github.io" and
+	//     "https://*.herokuapp.com" are refused with ErrInsecure, with or
+	//     without AllowCredentials, since they let strangers' pages read
+	//     responses while looking like a restriction (write "*" if every
+	//     origin is meant). "*.localhost" is allowed: its names are
+	//     loopback. The list is the one compiled into golang.org/x/net at
+	//     build time.
 	//   - "*" alone: every origin, answered with "Access-Control-Allow-Origin: *".
 	//     Refused together with AllowCredentials.
 	//
@@ -77,8 +85,13 @@ type Options struct {
 	// authentication and client certificates, and their responses be read
 	// (Access-Control-Allow-Credentials: true). New refuses it together
 	// with anything that lets arbitrary origins in: "*" in AllowedOrigins,
-	// AllowedMethods, AllowedHeaders or ExposedHeaders, AllowNullOrigin, or
-	// an AllowOriginFunc that allows made-up origins. Default false.
+	// AllowedMethods, AllowedHeaders or ExposedHeaders, AllowNullOrigin, an
+	// http:// or ws:// origin or pattern (anyone on the network path can
+	// inject script into a page served without TLS) unless its host is
+	// loopback — localhost, *.localhost, 127.0.0.0/8 or [::1], for local
+	// development — or an AllowOriginFunc that allows made-up origins.
+	// Other schemes (chrome-extension://, capacitor://) are not fetched
+	// over the network and stay allowed. Default false.
 	AllowCredentials bool `json:"allow_credentials" yaml:"allow_credentials"`
 
 	// MaxAge is how long a browser may cache a preflight's answer

@@ -33,6 +33,8 @@ var opaqueSchemes = map[string]bool{"file": true, "data": true, "about": true, "
 type originSpec struct {
 	canon   string // canonical serialized origin, or the canonical pattern
 	pattern bool   // a "scheme://*.domain[:port]" pattern
+	scheme  string // lower-case scheme
+	host    string // canonical host without port; for patterns the domain under the wildcard
 	// For patterns: the origin must be prefix + subdomain labels + suffix.
 	prefix string // "https://"
 	suffix string // ".example.com" or ".example.com:8443"
@@ -102,7 +104,7 @@ func parseOriginSpec(raw string) (originSpec, error) {
 			return originSpec{}, err
 		}
 		prefix := scheme + "://"
-		return originSpec{canon: prefix + "*." + base + port, pattern: true, prefix: prefix, suffix: "." + base + port}, nil
+		return originSpec{canon: prefix + "*." + base + port, pattern: true, scheme: scheme, host: base, prefix: prefix, suffix: "." + base + port}, nil
 	}
 	if strings.IndexByte(host, '*') >= 0 {
 		return originSpec{}, fmt.Errorf(`a wildcard is only supported as the whole leftmost label ("https://*.example.com" matches the proper subdomains of example.com); "*" alone allows every origin`)
@@ -111,7 +113,7 @@ func parseOriginSpec(raw string) (originSpec, error) {
 	if err != nil {
 		return originSpec{}, err
 	}
-	return originSpec{canon: scheme + "://" + h + port}, nil
+	return originSpec{canon: scheme + "://" + h + port, scheme: scheme, host: h}, nil
 }
 
 func validScheme(s string) bool {
@@ -252,9 +254,10 @@ func validLabels(s string) bool {
 	return n > 0
 }
 
-// validPatternBase checks the domain under a wildcard: a domain name (not
-// an address) of at least two labels, so that "*.com" is refused; the one
-// single-label base allowed is "localhost".
+// validPatternBase checks the syntax of the domain under a wildcard: a
+// domain name, not an address. Whether the domain is a public suffix
+// ("*.com", "*.co.uk", "*.github.io") is checked by compile, which refuses
+// it as insecure.
 func validPatternBase(base string) error {
 	if strings.IndexByte(base, '*') >= 0 {
 		return fmt.Errorf(`only one wildcard, as the whole leftmost label, is supported (e.g. "https://*.example.com")`)
@@ -262,13 +265,7 @@ func validPatternBase(base string) error {
 	if base == "" || strings.HasPrefix(base, "[") || endsInNumber(base) {
 		return fmt.Errorf("a wildcard needs a domain name under it, not an IP address")
 	}
-	if err := validDomain(base, true); err != nil {
-		return err
-	}
-	if strings.IndexByte(strings.TrimSuffix(base, "."), '.') < 0 && base != "localhost" {
-		return fmt.Errorf("wildcard over a top-level domain (%q) would match sites run by anyone: list a registrable domain such as \"https://*.example.com\"", "*."+base)
-	}
-	return nil
+	return validDomain(base, true)
 }
 
 // serializeIPv6 writes an IPv6 address as the URL standard does: lower-case
