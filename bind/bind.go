@@ -26,6 +26,7 @@ import (
 	"bytes"
 	"encoding/json"
 	"errors"
+	"fmt"
 	"io"
 	"mime"
 	"net/http"
@@ -197,10 +198,10 @@ func decodeProblem(data []byte, dst any, err error) *problem.Problem {
 		return p
 	}
 	// An UnmarshalJSON/UnmarshalText method refused a value (a time in the
-	// wrong format, say); its message may quote the value, so it is kept
-	// for the log only.
+	// wrong format, say). Its message may quote the value — a password, a
+	// card number — so not even the audit log gets it: only its type.
 	return problem.New(http.StatusUnprocessableEntity, problem.TypeValidation, "a value in the request body has the wrong format").
-		WithReason("invalid_value").WithErr(err)
+		WithReason("invalid_value").WithErr(fmt.Errorf("a value was refused by its decoder (%T)", err))
 }
 
 // at records where in data a problem was found: the byte offset and the
@@ -289,7 +290,7 @@ func jsonPath(t reflect.Type, path string) string {
 			continue
 		}
 		out = append(out, comp)
-		t = fieldByJSONName(st, name)
+		t = fieldByJSONName(st, name, 0)
 	}
 	return strings.Join(out, ".")
 }
@@ -308,12 +309,20 @@ func structOf(t reflect.Type) reflect.Type {
 	return nil
 }
 
-func fieldByJSONName(st reflect.Type, name string) reflect.Type {
+// maxEmbedDepth bounds the walk through embedded structs: a type that
+// embeds itself (type T struct{ *T; ... }) is legal Go, and without a bound
+// a client's field error would recurse until the stack overflowed.
+const maxEmbedDepth = 16
+
+func fieldByJSONName(st reflect.Type, name string, depth int) reflect.Type {
 	var found reflect.Type
 	for i := range st.NumField() {
 		f := st.Field(i)
 		if f.Anonymous && jsonName(f) == "" {
-			if t := fieldByJSONName(structOfOrSelf(f.Type), name); t != nil {
+			if depth >= maxEmbedDepth {
+				continue
+			}
+			if t := fieldByJSONName(structOfOrSelf(f.Type), name, depth+1); t != nil {
 				found = t
 			}
 			continue

@@ -9,6 +9,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/bulwark-go/bulwark/audit"
 	"github.com/bulwark-go/bulwark/bind"
 	"github.com/bulwark-go/bulwark/bodylimit"
 	"github.com/bulwark-go/bulwark/problem"
@@ -181,6 +182,47 @@ func TestNoValueEchoed(t *testing.T) {
 		problem.Write(w, httptest.NewRequest("POST", "/", nil), p)
 		if strings.Contains(w.Body.String(), secret) || strings.Contains(w.Body.String(), secret[:5]) {
 			t.Errorf("response echoes the submitted value: %s", w.Body)
+		}
+		// Nor does the audit event (the internal error goes there).
+		mem := audit.NewMemory()
+		problem.Denier{Guard: "bind", Audit: mem}.Deny(httptest.NewRecorder(), httptest.NewRequest("POST", "/", nil), p)
+		if ev, _ := json.Marshal(mem.Events()); strings.Contains(string(ev), secret) || strings.Contains(string(ev), secret[:5]) {
+			t.Errorf("audit event carries the submitted value: %s", ev)
+		}
+	}
+}
+
+// SelfEmbed embeds itself; a field error in it must not recurse forever
+// while naming the field (a stack overflow kills the process, recovery or
+// not).
+type SelfEmbed struct {
+	*SelfEmbed
+	X int `json:"x"`
+}
+
+type MutualA struct {
+	*MutualB
+	Y int `json:"y"`
+}
+
+type MutualB struct {
+	*MutualA
+	Z int `json:"z"`
+}
+
+func TestSelfEmbeddingTypes(t *testing.T) {
+	for _, tc := range []struct {
+		dst  any
+		body string
+	}{
+		{new(SelfEmbed), `{"x":"str"}`},
+		{new(SelfEmbed), `{"nope":"str"}`},
+		{new(MutualA), `{"z":"str"}`},
+		{new(MutualA), `{"y":"str"}`},
+	} {
+		p := bind.JSON(httptest.NewRecorder(), post("application/json", tc.body), tc.dst)
+		if p == nil || p.Status/100 != 4 {
+			t.Fatalf("%T %s: %v", tc.dst, tc.body, p)
 		}
 	}
 }
