@@ -11,12 +11,19 @@ import (
 	"fmt"
 	"math/big"
 	"slices"
+	"strings"
 )
 
 // errNotSigning marks a JWK that is well formed but not a signature key we
 // use (use "enc", key_ops without sign/verify, an algorithm or curve we do
 // not support): a JWKS skips it instead of failing.
 var errNotSigning = errors.New("jwt: not a supported signature key")
+
+// errNoAlg marks a well-formed RSA or oct JWK without an "alg" member when
+// no default algorithm is configured: it cannot be bound to one algorithm
+// (RFC 7517 §4.4 makes alg optional; Microsoft Entra and others omit it), so
+// a JWKS skips it instead of failing.
+var errNoAlg = errors.New("jwt: the key names no algorithm")
 
 // maxJWKSize bounds one JWK document; maxJWKSKeys the keys of a set.
 const (
@@ -44,9 +51,10 @@ func ParseJWK(data []byte, defaultAlg string) (*Key, error) {
 
 // JWKSOptions control ParseJWKS.
 type JWKSOptions struct {
-	// DefaultAlg is used for keys without an "alg" member (some identity
-	// providers omit it on RSA keys). Default: none, such keys are refused
-	// unless their curve implies the algorithm.
+	// DefaultAlg is used for RSA and oct keys without an "alg" member (some
+	// identity providers, Microsoft Entra among them, omit it). Default:
+	// none; ParseJWKS then skips such keys (EC and Ed25519 keys imply their
+	// algorithm) and ParseJWK refuses them.
 	DefaultAlg string
 	// AllowSymmetric admits "oct" (HMAC) keys. Leave it false for sets
 	// fetched from a URL: a secret key in a published document is no
@@ -55,47 +63,81 @@ type JWKSOptions struct {
 }
 
 // ParseJWKS reads a JSON Web Key Set ({"keys":[...]}). Keys that are not
-// signature keys we support (use "enc", RSA-OAEP keys, unknown curves) are
-// skipped; a malformed signature key (bad point, short or ROCA-weak RSA
-// modulus, short secret), two keys with one kid, or a set mixing HMAC
-// secrets with public keys fail the whole set, which is then ambiguous or
-// suspect.
+// signature keys we support (use "enc", RSA-OAEP keys, unknown curves) and
+// RSA or oct keys without an "alg" member when opts.DefaultAlg is empty
+// (they cannot be bound to one algorithm) are skipped; ParseJWKSSkipped
+// also says which and why. A malformed signature key (bad point, short or
+// ROCA-weak RSA modulus, short secret), two keys with one kid, a set mixing
+// HMAC secrets with public keys, or an HMAC signing secret in a set that
+// does not allow them fail the whole set, which is then ambiguous or
+// suspect. A set whose every key was skipped is not an error here: the
+// result is empty, and callers that need a key (LoadJWKSFile, jwks.Remote)
+// refuse it.
 func ParseJWKS(data []byte, opts JWKSOptions) ([]*Key, error) {
+	keys, _, err := ParseJWKSSkipped(data, opts)
+	return keys, err
+}
+
+// SkippedKey describes a JWK that ParseJWKSSkipped left out of the set.
+type SkippedKey struct {
+	Index  int    `json:"index"`         // position in the "keys" array
+	ID     string `json:"kid,omitempty"` // its kid, if it has one
+	Type   string `json:"kty,omitempty"` // its kty
+	Reason string `json:"reason"`        // why it was skipped
+}
+
+// String describes the skipped key and the reason, for logs.
+func (s SkippedKey) String() string {
+	return fmt.Sprintf("key %d (kty %s, kid %s): %s", s.Index, quoteForError(s.Type), quoteForError(s.ID), s.Reason)
+}
+
+// ParseJWKSSkipped is ParseJWKS that also returns the keys it skipped, with
+// the reason for each, so that a caller can log them: a provider whose RSA
+// keys carry no "alg" (set DefaultAlg), or which publishes encryption keys
+// beside its signature keys.
+func ParseJWKSSkipped(data []byte, opts JWKSOptions) ([]*Key, []SkippedKey, error) {
 	if len(data) > maxJWKSize {
-		return nil, errors.New("jwt: JWKS too large")
+		return nil, nil, errors.New("jwt: JWKS too large")
 	}
 	var doc map[string]json.RawMessage
 	if err := json.Unmarshal(data, &doc); err != nil || doc == nil {
-		return nil, fmt.Errorf("jwt: invalid JWKS JSON: %v", err)
+		return nil, nil, fmt.Errorf("jwt: invalid JWKS JSON: %v", err)
 	}
 	rawKeys, ok := doc["keys"]
 	if !ok {
-		return nil, errors.New(`jwt: JWKS has no "keys" member`)
+		return nil, nil, errors.New(`jwt: JWKS has no "keys" member`)
 	}
 	var members []map[string]json.RawMessage
 	if err := json.Unmarshal(rawKeys, &members); err != nil {
-		return nil, fmt.Errorf(`jwt: JWKS "keys" must be an array of objects: %v`, err)
+		return nil, nil, fmt.Errorf(`jwt: JWKS "keys" must be an array of objects: %v`, err)
 	}
 	if len(members) > maxJWKSKeys {
-		return nil, fmt.Errorf("jwt: JWKS holds %d keys; at most %d are accepted", len(members), maxJWKSKeys)
+		return nil, nil, fmt.Errorf("jwt: JWKS holds %d keys; at most %d are accepted", len(members), maxJWKSKeys)
 	}
 	var keys []*Key
+	var skipped []SkippedKey
 	seen := map[string]bool{}
 	symmetric, asymmetric := false, false
 	for i, m := range members {
 		if m == nil {
-			return nil, fmt.Errorf("jwt: JWKS key %d is not an object", i)
+			return nil, nil, fmt.Errorf("jwt: JWKS key %d is not an object", i)
 		}
 		k, err := parseJWKMembers(m, opts.DefaultAlg)
-		if errors.Is(err, errNotSigning) {
+		if errors.Is(err, errNoAlg) && !opts.AllowSymmetric && jwkString(m, "kty") == "oct" {
+			// A signing secret in a set that may be published is refused
+			// whether or not it names its algorithm.
+			return nil, nil, errors.New("jwt: JWKS holds an HMAC (oct) key; secret keys are never accepted from a key set that may be published")
+		}
+		if errors.Is(err, errNotSigning) || errors.Is(err, errNoAlg) {
+			skipped = append(skipped, SkippedKey{Index: i, ID: jwkString(m, "kid"), Type: jwkString(m, "kty"), Reason: strings.TrimPrefix(err.Error(), "jwt: ")})
 			continue
 		}
 		if err != nil {
-			return nil, fmt.Errorf("jwt: JWKS key %d: %w", i, err)
+			return nil, nil, fmt.Errorf("jwt: JWKS key %d: %w", i, err)
 		}
 		if k.Symmetric() {
 			if !opts.AllowSymmetric {
-				return nil, errors.New("jwt: JWKS holds an HMAC (oct) key; secret keys are never accepted from a key set that may be published")
+				return nil, nil, errors.New("jwt: JWKS holds an HMAC (oct) key; secret keys are never accepted from a key set that may be published")
 			}
 			symmetric = true
 		} else {
@@ -103,16 +145,26 @@ func ParseJWKS(data []byte, opts JWKSOptions) ([]*Key, error) {
 		}
 		if k.id != "" {
 			if seen[k.id] {
-				return nil, fmt.Errorf("jwt: JWKS holds two keys with kid %s; the set is ambiguous", quoteForError(k.id))
+				return nil, nil, fmt.Errorf("jwt: JWKS holds two keys with kid %s; the set is ambiguous", quoteForError(k.id))
 			}
 			seen[k.id] = true
 		}
 		keys = append(keys, k)
 	}
 	if symmetric && asymmetric {
-		return nil, errors.New("jwt: JWKS mixes HMAC secrets with public keys; keep them in separate sets")
+		return nil, nil, errors.New("jwt: JWKS mixes HMAC secrets with public keys; keep them in separate sets")
 	}
-	return keys, nil
+	return keys, skipped, nil
+}
+
+// jwkString reads a string member of a JWK for a skip report ("" when it
+// is absent or not a string).
+func jwkString(m map[string]json.RawMessage, name string) string {
+	var s string
+	if raw, ok := m[name]; ok && json.Unmarshal(raw, &s) == nil && len(s) <= maxKidLen {
+		return s
+	}
+	return ""
 }
 
 func parseJWKMembers(m map[string]json.RawMessage, defaultAlg string) (*Key, error) {
@@ -188,7 +240,10 @@ func parseJWKMembers(m map[string]json.RawMessage, defaultAlg string) (*Key, err
 		}
 		if !hasAlg {
 			if defaultAlg == "" {
-				return nil, errors.New(`jwt: oct JWK needs an "alg" (HS256, HS384 or HS512)`)
+				if len(k) < algorithms[HS256].minKey {
+					return nil, fmt.Errorf("jwt: oct JWK secret is %d bytes; at least %d are required (RFC 7518 §3.2)", len(k), algorithms[HS256].minKey)
+				}
+				return nil, fmt.Errorf(`%w: an oct JWK needs an "alg" (HS256, HS384 or HS512), or set DefaultAlg`, errNoAlg)
 			}
 			alg = defaultAlg
 		}
@@ -221,7 +276,11 @@ func parseJWKMembers(m map[string]json.RawMessage, defaultAlg string) (*Key, err
 		}
 		if !hasAlg {
 			if defaultAlg == "" {
-				return nil, errors.New(`jwt: RSA JWK needs an "alg" (RS256, RS384, RS512, PS256, PS384 or PS512)`)
+				// Still refuse a weak key outright, as if it were bound.
+				if err := checkRSA(&pub); err != nil {
+					return nil, err
+				}
+				return nil, fmt.Errorf(`%w: an RSA JWK needs an "alg" (RS256, RS384, RS512, PS256, PS384 or PS512), or set DefaultAlg`, errNoAlg)
 			}
 			alg = defaultAlg
 		}

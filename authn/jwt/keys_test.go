@@ -230,6 +230,53 @@ func TestParseJWKSRules(t *testing.T) {
 	if k, err := jwt.ParseJWK(rsaNoAlg, jwt.PS256); err != nil || k.Alg() != jwt.PS256 {
 		t.Fatalf("RSA JWK with default alg: %v", err)
 	}
+
+	// In a set, a key that cannot be bound to an algorithm is skipped, with
+	// the reason, and does not take the usable keys down with it.
+	var rsaMember map[string]any
+	if err := json.Unmarshal(rsaNoAlg, &rsaMember); err != nil {
+		t.Fatal(err)
+	}
+	rsaMember["kid"] = "entra"
+	ks, skipped, err := jwt.ParseJWKSSkipped(doc(rsaMember, pub, enc), jwt.JWKSOptions{})
+	if err != nil || len(ks) != 1 || ks[0].ID() != "ec" {
+		t.Fatalf("RSA key without alg beside an EC key: %v, %v", err, ks)
+	}
+	if len(skipped) != 2 || skipped[0].ID != "entra" || skipped[0].Type != "RSA" || !strings.Contains(skipped[0].Reason, `"alg"`) ||
+		skipped[1].ID != "enc" || !strings.Contains(skipped[1].String(), `use is "enc"`) {
+		t.Fatalf("skipped %+v", skipped)
+	}
+	if ks, err := jwt.ParseJWKS(doc(rsaMember, pub), jwt.JWKSOptions{DefaultAlg: jwt.RS256}); err != nil || len(ks) != 2 {
+		t.Fatalf("DefaultAlg: %v, %d keys", err, len(ks))
+	}
+	if ks, err := jwt.ParseJWKS(doc(rsaMember), jwt.JWKSOptions{}); err != nil || len(ks) != 0 {
+		t.Fatalf("set of one unbindable key: %v, %d keys", err, len(ks))
+	}
+	path := filepath.Join(t.TempDir(), "jwks.json")
+	if err := os.WriteFile(path, doc(rsaMember), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := jwt.LoadJWKSFile(path, jwt.JWKSOptions{}); err == nil || !strings.Contains(err.Error(), "no usable") || !strings.Contains(err.Error(), `"alg"`) {
+		t.Fatalf("JWKS file of unbindable keys: %v", err)
+	}
+	// A secret without alg is still a secret: refused from a publishable set,
+	// skipped from a local one.
+	octNoAlg := map[string]any{"kty": "oct", "kid": "hs2", "k": b64(hmacSecret)}
+	if _, err := jwt.ParseJWKS(doc(octNoAlg, pub), jwt.JWKSOptions{}); err == nil {
+		t.Fatal("oct key without alg accepted from a publishable set")
+	}
+	if ks, skipped, err := jwt.ParseJWKSSkipped(doc(octNoAlg, oct), jwt.JWKSOptions{AllowSymmetric: true}); err != nil || len(ks) != 1 || len(skipped) != 1 {
+		t.Fatalf("local set with an oct key without alg: %v, %d keys, %v", err, len(ks), skipped)
+	}
+	// A weak key fails the set even when it names no algorithm.
+	weak, err := rsa.GenerateKey(rand.Reader, 1024)
+	if err != nil {
+		t.Fatal(err)
+	}
+	weakMember := map[string]any{"kty": "RSA", "kid": "weak", "n": b64(weak.N.Bytes()), "e": "AQAB"}
+	if _, err := jwt.ParseJWKS(doc(weakMember, pub), jwt.JWKSOptions{}); err == nil || !strings.Contains(err.Error(), "bits") {
+		t.Fatalf("1024-bit RSA key without alg: %v", err)
+	}
 }
 
 func TestJWKSFileAndHandler(t *testing.T) {

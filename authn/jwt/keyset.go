@@ -2,9 +2,9 @@ package jwt
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"os"
+	"strings"
 )
 
 // A KeySet finds the keys that may verify a token. Implementations must be
@@ -100,17 +100,35 @@ func LoadJWKSFile(path string, opts JWKSOptions) (*StaticKeySet, error) {
 		return nil, fmt.Errorf("jwt: reading JWKS file: %w", err)
 	}
 	opts.AllowSymmetric = true
-	keys, err := ParseJWKS(data, opts)
+	keys, skipped, err := ParseJWKSSkipped(data, opts)
 	if err != nil {
 		return nil, err
 	}
 	if len(keys) == 0 {
-		return nil, errors.New("jwt: the JWKS file holds no usable signature key")
+		return nil, fmt.Errorf("jwt: the JWKS file holds no usable signature key%s", skipSummary(skipped))
 	}
 	for i, k := range keys {
 		keys[i] = k.WithSource("jwks-file:" + path)
 	}
 	return NewKeySet(keys...)
+}
+
+// skipSummary formats skipped keys for an error message: "" when there
+// are none, else " (skipped: key 0 (...): reason; ...)".
+func skipSummary(skipped []SkippedKey) string {
+	if len(skipped) == 0 {
+		return ""
+	}
+	var b strings.Builder
+	b.WriteString(" (skipped: ")
+	for i, s := range skipped {
+		if i > 0 {
+			b.WriteString("; ")
+		}
+		b.WriteString(s.String())
+	}
+	b.WriteString(")")
+	return b.String()
 }
 
 // describer is implemented by key sets that can describe their keys.
