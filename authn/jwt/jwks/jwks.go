@@ -3,16 +3,25 @@
 //
 // The set is cached and refreshed in the background. A token naming an
 // unknown kid (the provider rotated its keys) triggers at most one refresh
-// per MinRefreshInterval, shared by all concurrent requests through
-// singleflight, so a flood of tokens with random kids costs one fetch, not
-// one per request. When the provider is unreachable or serves a broken
-// document, the last good keys are kept (stale keys beat no keys) and the
-// error is logged.
+// per MinRefreshInterval, shared by all concurrent requests, so a flood of
+// tokens with random kids costs one fetch, not one per request. A forced
+// refresh (the background tick, Refresh) always fetches, sharing a fetch
+// only with one already running. When the provider is unreachable or
+// serves a broken document, the last good keys are kept (stale keys beat
+// no keys) and the error is logged.
+//
+// Keys that cannot be used are skipped, not fatal: encryption keys, unknown
+// curves, and RSA keys without an "alg" member unless DefaultAlg is set
+// (Microsoft Entra and other providers omit it). Each change in what is
+// skipped is logged with the reasons, and Skipped reports the current list;
+// a document in which no usable key remains is refused.
 //
 // Keys named by the token itself (jku, x5u, jwk headers) are never
 // fetched: the Verifier refuses such tokens. Only the URL configured here
 // is trusted, and it must be HTTPS (or a loopback address, for tests and
-// sidecars). Symmetric (oct) keys in a fetched document are refused.
+// sidecars); redirects are followed only to the same host and never from
+// https to http. Symmetric (oct) signing keys in a fetched document are
+// refused.
 package jwks
 
 import (
@@ -29,8 +38,6 @@ import (
 	"sync/atomic"
 	"time"
 
-	"golang.org/x/sync/singleflight"
-
 	"github.com/bulwark-go/bulwark/authn/jwt"
 )
 
@@ -40,9 +47,10 @@ type Options struct {
 	// URL of the JWKS document. Required; https:// unless the host is a
 	// loopback address.
 	URL string `json:"url" yaml:"url"`
-	// DefaultAlg is used for keys without an "alg" member (some providers
-	// omit it on RSA keys), e.g. "RS256". Default: such keys are skipped
-	// unless their curve implies the algorithm.
+	// DefaultAlg is used for RSA keys without an "alg" member (some
+	// providers, Microsoft Entra among them, omit it), e.g. "RS256".
+	// Default: such keys are skipped, and the skip is logged (EC and
+	// Ed25519 keys imply their algorithm).
 	DefaultAlg string `json:"default_alg" yaml:"default_alg"`
 	// RefreshInterval is how often the set is fetched in the background.
 	// Default 15 minutes.
@@ -54,8 +62,10 @@ type Options struct {
 	Timeout time.Duration `json:"timeout" yaml:"timeout"`
 	// MaxBytes bounds the document. Default 1 MiB.
 	MaxBytes int64 `json:"max_bytes" yaml:"max_bytes"`
-	// Client makes the requests. Default: a client that follows no
-	// redirects to other hosts and has Timeout.
+	// Client makes the requests. Default: a client with Timeout. Whatever
+	// the client, redirects are followed only to the same host, at most 3,
+	// and never from https to http (a plain-http original is allowed only
+	// for a loopback address, and may then be redirected to https).
 	Client *http.Client `json:"-" yaml:"-"`
 	// Logger receives fetch failures. Default slog.Default().
 	Logger *slog.Logger `json:"-" yaml:"-"`
@@ -66,17 +76,19 @@ type Options struct {
 // Remote is a jwt.KeySet backed by a remote JWKS. Create it with New and
 // stop its background refresh with Close.
 type Remote struct {
-	url      string
-	safeURL  string
-	opts     Options
-	client   *http.Client
-	log      *slog.Logger
-	now      func() time.Time
-	sf       singleflight.Group
-	state    atomic.Pointer[snapshot]
-	gen      atomic.Uint64
-	mu       sync.Mutex // guards lastTry
-	lastTry  time.Time
+	url     string
+	safeURL string
+	opts    Options
+	client  *http.Client
+	log     *slog.Logger
+	now     func() time.Time
+	state   atomic.Pointer[snapshot]
+	gen     atomic.Uint64
+	mu      sync.Mutex // guards lastTry, cur and skipSig
+	lastTry time.Time  // when the last fetch started
+	cur     *call      // the fetch in progress, nil when none
+	skipSig string     // the skip list last logged
+
 	stop     chan struct{}
 	stopOnce sync.Once
 	done     chan struct{}
@@ -87,8 +99,15 @@ type snapshot struct {
 	anonymous map[string][]*jwt.Key
 	byAlg     map[string][]*jwt.Key
 	keys      []*jwt.Key
+	skipped   []jwt.SkippedKey
 	fetched   time.Time
 	sig       string // identity of the key set, to detect changes
+}
+
+// call is one fetch, shared by the callers that arrive while it runs.
+type call struct {
+	done chan struct{} // closed when the fetch ended
+	err  error         // its result, set before done is closed
 }
 
 var _ jwt.KeySet = (*Remote)(nil)
@@ -125,17 +144,12 @@ func New(opts Options) (*Remote, error) {
 		stop: make(chan struct{}), done: make(chan struct{}),
 	}
 	if r.client == nil {
-		host := u.Host
-		r.client = &http.Client{
-			Timeout: opts.Timeout,
-			CheckRedirect: func(req *http.Request, via []*http.Request) error {
-				if req.URL.Host != host || len(via) > 3 {
-					return errors.New("jwks: redirect to another host refused")
-				}
-				return nil
-			},
-		}
+		r.client = &http.Client{Timeout: opts.Timeout}
+	} else {
+		c := *r.client // the caller's client, with our redirect policy on top
+		r.client = &c
 	}
+	r.client.CheckRedirect = redirectPolicy(u, r.client.CheckRedirect)
 	if r.log == nil {
 		r.log = slog.Default()
 	}
@@ -148,6 +162,32 @@ func New(opts Options) (*Remote, error) {
 	}
 	go r.loop()
 	return r, nil
+}
+
+// redirectPolicy refuses redirects to another host (or port), more than 3
+// of them, and any that would leave https: the scheme may only stay the
+// same or go from http (allowed for loopback originals) to https. then, when
+// set, is the caller's own policy, consulted after ours.
+func redirectPolicy(orig *url.URL, then func(*http.Request, []*http.Request) error) func(*http.Request, []*http.Request) error {
+	host := orig.Host
+	return func(req *http.Request, via []*http.Request) error {
+		if len(via) > 3 {
+			return errors.New("jwks: more than 3 redirects refused")
+		}
+		if req.URL.Host != host {
+			return errors.New("jwks: redirect to another host refused")
+		}
+		switch prev := via[len(via)-1].URL.Scheme; {
+		case req.URL.Scheme == "https":
+		case req.URL.Scheme == "http" && prev == "http" && orig.Scheme == "http" && isLoopback(req.URL.Hostname()):
+		default:
+			return fmt.Errorf("jwks: redirect from %s to %s refused: keys fetched over plain HTTP can be replaced in transit", prev, req.URL.Scheme)
+		}
+		if then != nil {
+			return then(req, via)
+		}
+		return nil
+	}
 }
 
 func isLoopback(host string) bool {
@@ -180,36 +220,55 @@ func (r *Remote) Close() {
 	<-r.done
 }
 
-// Refresh fetches the set now (concurrent callers share one fetch). On
-// failure the previous keys stay in place.
+// Refresh fetches the set now. Concurrent callers, and callers that arrive
+// while another fetch is running, share one fetch. On failure the previous
+// keys stay in place.
 func (r *Remote) Refresh(ctx context.Context) error {
 	return r.flight(ctx, true)
 }
 
-// flight runs one fetch shared by every concurrent caller (singleflight).
-// Unless forced, it fetches only when the last attempt is older than
-// MinRefreshInterval, so callers that arrive while a fetch is running wait
-// for its result, and callers after it are rate-limited.
+// flight joins the fetch in progress, or starts one. A forced flight
+// (Refresh, the background tick) always starts one when none is running;
+// an unforced one (an unknown kid) only when the last fetch started at
+// least MinRefreshInterval ago, and otherwise returns nil at once. The
+// decision and the join happen under one lock, so a forced caller can
+// never be handed an unforced caller's decision not to fetch, and a flood
+// of unknown kids never starts more than one fetch per interval.
 func (r *Remote) flight(ctx context.Context, force bool) error {
-	ch := r.sf.DoChan("fetch", func() (any, error) {
-		r.mu.Lock()
-		now := r.now()
+	now := r.now() // read outside the lock: the clock is the caller's code
+	r.mu.Lock()
+	c := r.cur
+	if c == nil {
 		if !force && now.Sub(r.lastTry) < r.opts.MinRefreshInterval {
 			r.mu.Unlock()
-			return nil, nil
+			return nil
 		}
-		r.lastTry = now
-		r.mu.Unlock()
-		fctx, cancel := context.WithTimeout(context.Background(), r.opts.Timeout)
-		defer cancel()
-		return nil, r.fetch(fctx)
-	})
+		if now.After(r.lastTry) {
+			r.lastTry = now
+		}
+		c = &call{done: make(chan struct{})}
+		r.cur = c
+		go r.run(c)
+	}
+	r.mu.Unlock()
 	select {
-	case res := <-ch:
-		return res.Err
+	case <-c.done:
+		return c.err
 	case <-ctx.Done():
 		return ctx.Err()
 	}
+}
+
+// run performs the fetch of c, detached from any caller's context (a
+// caller that gives up must not cancel the fetch the others wait for).
+func (r *Remote) run(c *call) {
+	fctx, cancel := context.WithTimeout(context.Background(), r.opts.Timeout)
+	c.err = r.fetch(fctx)
+	cancel()
+	r.mu.Lock()
+	r.cur = nil
+	r.mu.Unlock()
+	close(c.done)
 }
 
 func (r *Remote) fetch(ctx context.Context) error {
@@ -233,14 +292,18 @@ func (r *Remote) fetch(ctx context.Context) error {
 	if int64(len(data)) > r.opts.MaxBytes {
 		return fmt.Errorf("jwks: %s is larger than %d bytes", r.safeURL, r.opts.MaxBytes)
 	}
-	keys, err := jwt.ParseJWKS(data, jwt.JWKSOptions{DefaultAlg: r.opts.DefaultAlg})
+	keys, skipped, err := jwt.ParseJWKSSkipped(data, jwt.JWKSOptions{DefaultAlg: r.opts.DefaultAlg})
 	if err != nil {
 		return err
 	}
+	r.logSkipped(skipped)
 	if len(keys) == 0 {
+		if len(skipped) > 0 {
+			return fmt.Errorf("jwks: %s holds no usable signature key; skipped: %v", r.safeURL, skipped)
+		}
 		return fmt.Errorf("jwks: %s holds no usable signature key", r.safeURL)
 	}
-	s := &snapshot{byID: map[string][]*jwt.Key{}, anonymous: map[string][]*jwt.Key{}, byAlg: map[string][]*jwt.Key{}, fetched: r.now()}
+	s := &snapshot{byID: map[string][]*jwt.Key{}, anonymous: map[string][]*jwt.Key{}, byAlg: map[string][]*jwt.Key{}, skipped: skipped, fetched: r.now()}
 	var sig strings.Builder
 	for _, k := range keys {
 		k = k.WithSource("jwks:" + r.safeURL)
@@ -259,6 +322,29 @@ func (r *Remote) fetch(ctx context.Context) error {
 		r.gen.Add(1)
 	}
 	return nil
+}
+
+// logSkipped logs the keys a fetch skipped, once per change of the list,
+// so that a provider omitting "alg" is visible without a line every
+// RefreshInterval.
+func (r *Remote) logSkipped(skipped []jwt.SkippedKey) {
+	sig := fmt.Sprint(skipped)
+	r.mu.Lock()
+	changed := sig != r.skipSig
+	r.skipSig = sig
+	r.mu.Unlock()
+	if changed && len(skipped) > 0 {
+		reasons := make([]string, len(skipped))
+		for i, k := range skipped {
+			reasons[i] = k.String()
+		}
+		r.log.Warn("jwks: keys skipped (set DefaultAlg for RSA keys without \"alg\")", "url", r.safeURL, "skipped", len(skipped), "reasons", reasons)
+	}
+}
+
+// Skipped returns the keys the last successful fetch left out, and why.
+func (r *Remote) Skipped() []jwt.SkippedKey {
+	return append([]jwt.SkippedKey(nil), r.state.Load().skipped...)
 }
 
 // Lookup implements jwt.KeySet. A kid that is not in the set triggers a

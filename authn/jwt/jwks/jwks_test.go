@@ -6,6 +6,8 @@ import (
 	"crypto/ecdsa"
 	"crypto/elliptic"
 	"crypto/rand"
+	"crypto/rsa"
+	"encoding/json"
 	"io"
 	"log/slog"
 	"net/http"
@@ -280,6 +282,238 @@ func TestRemoteBackgroundRefresh(t *testing.T) {
 		}
 		if ks := r.Keys(); len(ks) != 1 || ks[0].ID() != "k2" {
 			t.Fatalf("keys %v", ks)
+		}
+	})
+}
+
+// rsaNoAlgJWK is a well-formed RSA public JWK without "alg", as Microsoft
+// Entra publishes them.
+func rsaNoAlgJWK(t testing.TB, kid string) map[string]any {
+	t.Helper()
+	priv, err := rsa.GenerateKey(rand.Reader, 2048)
+	if err != nil {
+		t.Fatal(err)
+	}
+	k, err := jwt.NewKey(kid, jwt.RS256, priv)
+	if err != nil {
+		t.Fatal(err)
+	}
+	m, err := k.PublicJWK()
+	if err != nil {
+		t.Fatal(err)
+	}
+	delete(m, "alg")
+	return m
+}
+
+func jwksDoc(t testing.TB, keys ...map[string]any) []byte {
+	t.Helper()
+	b, err := json.Marshal(map[string]any{"keys": keys})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return b
+}
+
+// TestRemoteSkipsKeysWithoutAlg: an RSA key without "alg" beside a usable
+// EC key is skipped, visibly (Skipped, one log line), instead of failing
+// the whole set; with DefaultAlg it is used; a set in which nothing usable
+// remains is refused with the reasons.
+func TestRemoteSkipsKeysWithoutAlg(t *testing.T) {
+	c := &clock{t: time.Date(2026, 3, 1, 12, 0, 0, 0, time.UTC)}
+	ec := genKey(t, "ec1")
+	ecJWK, err := ec.PublicJWK()
+	if err != nil {
+		t.Fatal(err)
+	}
+	rsaJWK := rsaNoAlgJWK(t, "entra-1")
+	p := &idp{body: jwksDoc(t, rsaJWK, ecJWK)}
+	srv := httptest.NewServer(p)
+	defer srv.Close()
+
+	var logs bytes.Buffer
+	var logMu sync.Mutex
+	logger := slog.New(slog.NewTextHandler(&lockedWriter{w: &logs, mu: &logMu}, nil))
+	r, err := jwks.New(jwks.Options{URL: srv.URL, Now: c.Now, Logger: logger})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer r.Close()
+	if ks := r.Keys(); len(ks) != 1 || ks[0].ID() != "ec1" {
+		t.Fatalf("keys %v, want the EC key alone", ks)
+	}
+	sk := r.Skipped()
+	if len(sk) != 1 || sk[0].ID != "entra-1" || sk[0].Type != "RSA" || sk[0].Index != 0 || !strings.Contains(sk[0].Reason, `"alg"`) {
+		t.Fatalf("skipped %+v", sk)
+	}
+	v, err := jwt.New(jwt.Options{KeySet: r, Algorithms: []string{jwt.ES256}, Now: c.Now})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := v.Verify(context.Background(), sign(t, ec, c.Now())); err != nil {
+		t.Fatalf("the EC key does not verify: %v", err)
+	}
+	// The skip is logged once, not on every refresh.
+	if err := r.Refresh(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	logMu.Lock()
+	out := logs.String()
+	logMu.Unlock()
+	if n := strings.Count(out, "keys skipped"); n != 1 || !strings.Contains(out, "entra-1") {
+		t.Fatalf("%d skip log lines, want 1:\n%s", n, out)
+	}
+
+	// With DefaultAlg the RSA key is bound and used.
+	withDefault, err := jwks.New(jwks.Options{URL: srv.URL, Now: c.Now, Logger: quiet, DefaultAlg: jwt.RS256})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer withDefault.Close()
+	if ks := withDefault.Keys(); len(ks) != 2 || len(withDefault.Skipped()) != 0 {
+		t.Fatalf("DefaultAlg: keys %v, skipped %v", ks, withDefault.Skipped())
+	}
+
+	// Nothing usable left: the fetch fails, saying why, and the last good
+	// keys stay.
+	p.set(func(p *idp) { p.body = jwksDoc(t, rsaJWK) })
+	err = r.Refresh(context.Background())
+	if err == nil || !strings.Contains(err.Error(), "no usable signature key") || !strings.Contains(err.Error(), "entra-1") {
+		t.Fatalf("refresh of a set of unbindable keys: %v", err)
+	}
+	if ks := r.Keys(); len(ks) != 1 {
+		t.Fatalf("last good keys dropped: %v", ks)
+	}
+}
+
+type lockedWriter struct {
+	w  io.Writer
+	mu *sync.Mutex
+}
+
+func (l *lockedWriter) Write(p []byte) (int, error) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.w.Write(p)
+}
+
+// recordingTransport records every URL requested through it.
+type recordingTransport struct {
+	rt   http.RoundTripper
+	mu   sync.Mutex
+	urls []string
+}
+
+func (t *recordingTransport) RoundTrip(r *http.Request) (*http.Response, error) {
+	t.mu.Lock()
+	t.urls = append(t.urls, r.URL.String())
+	t.mu.Unlock()
+	return t.rt.RoundTrip(r)
+}
+
+// TestRemoteRefusesSchemeDowngrade: an https JWKS that redirects to http on
+// the same host is not followed, whatever client is configured; a
+// same-host https redirect is.
+func TestRemoteRefusesSchemeDowngrade(t *testing.T) {
+	k1 := genKey(t, "k1")
+	p := &idp{keys: []*jwt.Key{k1}}
+	mux := http.NewServeMux()
+	mux.Handle("/jwks.json", p)
+	var srv *httptest.Server
+	mux.HandleFunc("/downgrade", func(w http.ResponseWriter, r *http.Request) {
+		http.Redirect(w, r, "http://"+srv.Listener.Addr().String()+"/jwks.json", http.StatusFound)
+	})
+	mux.HandleFunc("/moved", func(w http.ResponseWriter, r *http.Request) {
+		http.Redirect(w, r, "/jwks.json", http.StatusMovedPermanently)
+	})
+	srv = httptest.NewTLSServer(mux)
+	defer srv.Close()
+
+	for _, tc := range []struct {
+		path string
+		ok   bool
+	}{{"/moved", true}, {"/downgrade", false}} {
+		rec := &recordingTransport{rt: srv.Client().Transport}
+		r, err := jwks.New(jwks.Options{URL: srv.URL + tc.path, Logger: quiet, Client: &http.Client{Transport: rec}})
+		if err != nil {
+			t.Fatal(err)
+		}
+		err = r.Refresh(context.Background())
+		r.Close()
+		rec.mu.Lock()
+		urls := append([]string(nil), rec.urls...)
+		rec.mu.Unlock()
+		for _, u := range urls {
+			if strings.HasPrefix(u, "http://") {
+				t.Errorf("%s: followed a redirect to %s", tc.path, u)
+			}
+		}
+		if tc.ok {
+			if err != nil || len(r.Keys()) != 1 {
+				t.Errorf("%s: %v, keys %v", tc.path, err, r.Keys())
+			}
+			continue
+		}
+		if err == nil || !strings.Contains(err.Error(), "refused") || len(r.Keys()) != 0 {
+			t.Errorf("%s: err %v, keys %v; want the redirect refused", tc.path, err, r.Keys())
+		}
+	}
+}
+
+// TestRemoteForcedRefreshAlwaysFetches: a forced refresh that arrives while
+// a rate-limited unknown-kid lookup is deciding not to fetch still fetches.
+func TestRemoteForcedRefreshAlwaysFetches(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		k1, k2 := genKey(t, "k1"), genKey(t, "k2")
+		p := &idp{keys: []*jwt.Key{k1}}
+		var (
+			mu      sync.Mutex
+			gate    chan struct{} // one-shot: the next clock read waits on it
+			entered = make(chan struct{})
+		)
+		now := func() time.Time {
+			mu.Lock()
+			g := gate
+			gate = nil
+			mu.Unlock()
+			if g != nil {
+				close(entered)
+				<-g
+			}
+			return time.Now()
+		}
+		r, err := jwks.New(jwks.Options{URL: "https://idp.test/jwks.json", Logger: quiet, Now: now, Client: &http.Client{Transport: roundTripper{p}}})
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer r.Close()
+		p.set(func(p *idp) { p.keys = []*jwt.Key{k1, k2} })
+
+		// An unknown kid within MinRefreshInterval: rate-limited, and held
+		// while it reads the clock.
+		release := make(chan struct{})
+		mu.Lock()
+		gate = release
+		mu.Unlock()
+		lookup := make(chan int, 1)
+		go func() {
+			ks, _ := r.Lookup(context.Background(), "k2", jwt.ES256)
+			lookup <- len(ks)
+		}()
+		<-entered
+		refreshed := make(chan error, 1)
+		go func() { refreshed <- r.Refresh(context.Background()) }()
+		synctest.Wait()
+		close(release)
+		if err := <-refreshed; err != nil {
+			t.Fatal(err)
+		}
+		<-lookup
+		if hits := p.hits.Load(); hits != 2 {
+			t.Fatalf("%d fetches, want 2: the forced refresh did not fetch", hits)
+		}
+		if ks, _ := r.Lookup(context.Background(), "k2", jwt.ES256); len(ks) != 1 {
+			t.Fatal("the forced refresh did not bring the new key")
 		}
 	})
 }
