@@ -5,7 +5,9 @@
 // It is bounded. At most Options.MaxKeys keys live at once, however many
 // distinct clients an attacker invents: inserting a new key into a full store
 // evicts an expired entry if there is one, and otherwise the least recently
-// used one. A set holds at most Options.MaxSetMembers members. Memory is
+// used one — or, with Options.NoEvict, refuses the write (ErrFull), for
+// state whose silent loss would be a security failure (a revocation, a
+// refresh-token family). A set holds at most Options.MaxSetMembers members. Memory is
 // therefore bounded by MaxKeys × (per-key overhead + key + value) plus the
 // members of sets.
 //
@@ -78,6 +80,11 @@ const maxSweepPerTick = 4096
 // WRONGTYPE error.
 var ErrWrongType = errors.New("memstore: operation against a key holding the wrong kind of value")
 
+// ErrFull is returned, wrapped in a store.UnavailableError (so it also
+// matches store.ErrUnavailable), by a write that needs a new key when a
+// NoEvict store holds MaxKeys live keys.
+var ErrFull = errors.New("memstore: full (MaxKeys live keys and NoEvict set)")
+
 // ErrNotInteger is returned by Incr on a value that is not a decimal
 // integer, and when an increment would overflow int64.
 var ErrNotInteger = errors.New("memstore: value is not an integer or out of range")
@@ -89,6 +96,13 @@ type Options struct {
 	// of the shard's (approximately) least recently used entry. Default
 	// 100,000 (DefaultMaxKeys).
 	MaxKeys int `json:"max_keys" yaml:"max_keys"`
+	// NoEvict makes a full store refuse a write that needs a new key, with
+	// an error matching ErrFull and store.ErrUnavailable, instead of
+	// evicting a live entry; expired entries are still reclaimed. Use it for
+	// state whose loss is a security failure — revocation denylists,
+	// refresh-token families — where a guard should fail closed (say, a 503
+	// on login) rather than forget a logout. Default false: evict.
+	NoEvict bool `json:"no_evict" yaml:"no_evict"`
 	// MaxSetMembers is the most members one set holds. Once a set is full,
 	// AddToSet of a new member does not store it and reports the set's size
 	// as MaxSetMembers: a size saturates at the cap (a guard that counts
@@ -120,6 +134,7 @@ type Store struct {
 	epoch      time.Time
 	maxMembers int
 	maxKeys    int64
+	noEvict    bool
 
 	// count is the number of keys held, across shards, never above
 	// maxKeys. Every insert writes it, so it has a cache line of its own,
@@ -208,6 +223,7 @@ func New(opts Options) *Store {
 		epoch:      epoch,
 		maxMembers: maxMembers,
 		maxKeys:    int64(maxKeys),
+		noEvict:    opts.NoEvict,
 		stop:       make(chan struct{}),
 	}
 	for i := range s.shards {
@@ -251,6 +267,10 @@ func closedErr(op string) error {
 	return &store.UnavailableError{Op: op, Err: store.ErrClosed}
 }
 
+func fullErr(op string) error {
+	return &store.UnavailableError{Op: op, Err: ErrFull}
+}
+
 // Incr implements store.Counters. On an existing counter it does not
 // allocate.
 func (s *Store) Incr(_ context.Context, key string, delta int64, ttl time.Duration) (int64, error) {
@@ -265,7 +285,10 @@ func (s *Store) Incr(_ context.Context, key string, delta int64, ttl time.Durati
 	sh.mu.Lock()
 	e := sh.get(key, now)
 	if e == nil {
-		e = sh.insert(key, expiry(now, ttl), now)
+		if e = sh.insert(key, expiry(now, ttl), now); e == nil {
+			sh.mu.Unlock()
+			return 0, fullErr("incr")
+		}
 		e.kind = kindCounter
 	} else {
 		switch e.kind {
@@ -330,7 +353,10 @@ func (s *Store) Set(_ context.Context, key string, value []byte, ttl time.Durati
 	sh.mu.Lock()
 	e := sh.get(key, now)
 	if e == nil {
-		e = sh.insert(key, expiry(now, ttl), now)
+		if e = sh.insert(key, expiry(now, ttl), now); e == nil {
+			sh.mu.Unlock()
+			return fullErr("set")
+		}
 	} else {
 		sh.touch(e)
 		sh.setExp(e, expiry(now, ttl))
@@ -356,7 +382,11 @@ func (s *Store) SetNX(_ context.Context, key string, value []byte, ttl time.Dura
 		sh.touch(e)
 		return false, nil
 	}
-	sh.insert(key, expiry(now, ttl), now).setValue(value)
+	e := sh.insert(key, expiry(now, ttl), now)
+	if e == nil {
+		return false, fullErr("setnx")
+	}
+	e.setValue(value)
 	return true, nil
 }
 
@@ -419,7 +449,9 @@ func (s *Store) AddToSet(_ context.Context, key, member string, ttl time.Duratio
 	defer sh.mu.Unlock()
 	e := sh.get(key, now)
 	if e == nil {
-		e = sh.insert(key, expiry(now, ttl), now)
+		if e = sh.insert(key, expiry(now, ttl), now); e == nil {
+			return 0, fullErr("addtoset")
+		}
 		e.kind = kindSet
 		e.x = &extra{set: make(map[string]struct{}, 1)}
 	} else {
@@ -576,9 +608,17 @@ func (sh *shard) get(key string, now int64) *entry {
 // insert adds a new entry for key (which must be absent). When the store is
 // full it takes the place of a victim: an expired entry of this shard, else
 // its least recently used one, else (an empty shard) one from another shard.
+// A NoEvict store takes only expired victims, and insert returns nil when
+// there is none.
 func (sh *shard) insert(key string, exp, now int64) *entry {
 	s := sh.store
-	if !s.reserve() && !sh.evict(now) {
+	switch {
+	case s.reserve():
+	case s.noEvict:
+		if !sh.evictExpired(now) && !s.evictExpiredElsewhere(sh, now) {
+			return nil
+		}
+	case !sh.evict(now):
 		s.evictElsewhere(sh, now)
 	}
 	// Clone the key: a caller's string may share memory with a much larger
@@ -610,8 +650,7 @@ func (s *Store) reserve() bool {
 // least recently used, and leaves its place in the key count to the caller.
 // It reports false for an empty shard.
 func (sh *shard) evict(now int64) bool {
-	if len(sh.heap) > 0 && sh.heap[0].exp <= now {
-		sh.unlink(sh.heap[0])
+	if sh.evictExpired(now) {
 		return true
 	}
 	// Each pass either evicts or clears one flag, so this ends within
@@ -630,11 +669,46 @@ func (sh *shard) evict(now int64) bool {
 	}
 }
 
+// evictExpired unlinks this shard's first-expiring entry if it has expired,
+// leaving its place in the key count to the caller.
+func (sh *shard) evictExpired(now int64) bool {
+	if len(sh.heap) > 0 && sh.heap[0].exp <= now {
+		sh.unlink(sh.heap[0])
+		return true
+	}
+	return false
+}
+
+// evictExpiredElsewhere makes room for one key without evicting a live
+// entry: a slot freed meanwhile, or an expired entry of another shard (one
+// try-locked pass). It reports false when neither exists.
+func (s *Store) evictExpiredElsewhere(own *shard, now int64) bool {
+	if s.reserve() {
+		return true
+	}
+	for i := range s.shards {
+		sh := &s.shards[i]
+		if sh == own || !sh.mu.TryLock() {
+			continue
+		}
+		ok := sh.evictExpired(now)
+		sh.mu.Unlock()
+		if ok {
+			return true
+		}
+	}
+	return s.reserve()
+}
+
 // evictElsewhere evicts an entry from a shard other than own (whose lock the
-// caller holds). It only try-locks, so two shards never wait on each other.
-// The store is full, so some other shard holds a key.
+// caller holds), or takes a slot that frees up meanwhile (other shards may
+// empty concurrently through Delete, Take or expiry). It only try-locks, so
+// two shards never wait on each other.
 func (s *Store) evictElsewhere(own *shard, now int64) {
 	for {
+		if s.reserve() {
+			return
+		}
 		for i := range s.shards {
 			sh := &s.shards[i]
 			if sh == own || !sh.mu.TryLock() {

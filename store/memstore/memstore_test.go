@@ -44,6 +44,104 @@ func TestConformanceSmall(t *testing.T) {
 	})
 }
 
+// TestConformanceNoEvict runs the suite on a NoEvict store: below its cap it
+// behaves like any other.
+func TestConformanceNoEvict(t *testing.T) {
+	storetest.Run(t, storetest.Factory{
+		New: func(t *testing.T, clock *storetest.Clock) store.Store {
+			return memstore.New(memstore.Options{NoEvict: true, Now: clock.Now})
+		},
+	})
+}
+
+// A NoEvict store refuses new keys when full instead of forgetting live
+// ones (a revocation must not be evicted by a flood of logins), reclaims
+// expired entries from any shard, and accepts writes to existing keys.
+func TestNoEvict(t *testing.T) {
+	ctx := context.Background()
+	s, clock := newTestStore(t, memstore.Options{MaxKeys: 64, NoEvict: true, SweepInterval: -1})
+	if s.NumShards() != 2 {
+		t.Fatalf("%d shards; the test wants two", s.NumShards())
+	}
+	for i := range 64 {
+		ttl := time.Hour
+		if i == 7 {
+			ttl = time.Second
+		}
+		if err := s.Set(ctx, fmt.Sprint("live", i), []byte("revoked"), ttl); err != nil {
+			t.Fatal(err)
+		}
+	}
+	full := func(op string, err error) {
+		t.Helper()
+		if !errors.Is(err, memstore.ErrFull) || !errors.Is(err, store.ErrUnavailable) {
+			t.Fatalf("%s on a full NoEvict store: %v; want ErrFull (and ErrUnavailable)", op, err)
+		}
+	}
+	_, err := s.Incr(ctx, "new-counter", 1, time.Hour)
+	full("Incr", err)
+	full("Set", s.Set(ctx, "new-value", []byte("x"), time.Hour))
+	_, err = s.SetNX(ctx, "new-nx", []byte("x"), time.Hour)
+	full("SetNX", err)
+	_, err = s.AddToSet(ctx, "new-set", "m", time.Hour)
+	full("AddToSet", err)
+	for i := range 64 {
+		if _, ok, _ := s.Get(ctx, fmt.Sprint("live", i)); !ok {
+			t.Fatalf("live%d was evicted", i)
+		}
+	}
+	if err := s.Set(ctx, "live3", []byte("updated"), time.Hour); err != nil {
+		t.Fatalf("update of an existing key refused: %v", err)
+	}
+	// live7 expires: its place, in whichever shard, takes new keys, one.
+	clock.Advance(2 * time.Second)
+	for i := range 2 {
+		err := s.Set(ctx, fmt.Sprint("after-expiry", i), []byte("x"), time.Hour)
+		if i == 0 && err != nil {
+			t.Fatalf("the expired key's place was not reused: %v", err)
+		}
+		if i == 1 {
+			full("Set after the one expired slot was used", err)
+		}
+	}
+	if err := s.Delete(ctx, "live0"); err != nil {
+		t.Fatal(err)
+	}
+	if err := s.Set(ctx, "after-delete", []byte("x"), time.Hour); err != nil {
+		t.Fatalf("a deleted key's place was not reused: %v", err)
+	}
+}
+
+// Inserts into a full store while other goroutines empty it must never
+// hang: an evicting insert whose victims vanish takes the freed slot.
+func TestFullStoreChurnNeverHangs(t *testing.T) {
+	for _, noEvict := range []bool{false, true} {
+		s := memstore.New(memstore.Options{MaxKeys: 64, Shards: 2, SweepInterval: -1, NoEvict: noEvict})
+		ctx := context.Background()
+		var wg sync.WaitGroup
+		for g := range 4 {
+			wg.Add(1)
+			go func() {
+				defer wg.Done()
+				for i := range 20000 {
+					k := fmt.Sprint(g, "-", i%200)
+					if g%2 == 0 {
+						_, _ = s.Incr(ctx, k, 1, time.Hour)
+					} else {
+						_ = s.Delete(ctx, k)
+						_, _, _ = s.Take(ctx, fmt.Sprint(g-1, "-", i%200))
+					}
+				}
+			}()
+		}
+		wg.Wait()
+		if err := s.CheckInvariants(); err != nil {
+			t.Fatal(err)
+		}
+		s.Close()
+	}
+}
+
 func newTestStore(t *testing.T, opts memstore.Options) (*memstore.Store, *storetest.Clock) {
 	t.Helper()
 	clock := storetest.NewClock(time.Unix(1_700_000_000, 0))
