@@ -188,3 +188,17 @@ func quote(s string) string {
 // parameter (realm="..."), escaping quotes and backslashes and dropping
 // control characters.
 func Quote(s string) string { return quote(s) }
+
+// BearerError returns the RFC 6750 §3 challenge for a refused bearer
+// credential: `Bearer realm="realm", error="code", error_description="..."`.
+// The realm is an RFC 9110 quoted-string (Quote); code is an RFC 6750 error
+// code (invalid_request, invalid_token, insufficient_scope); description,
+// when not empty, keeps only the characters RFC 6750 allows in
+// error_description (%x20-21 / %x23-5B / %x5D-7E), so it needs no escaping.
+func BearerError(realm, code, description string) string {
+	c := "Bearer realm=" + quote(realm) + ", error=" + errorDescription(code)
+	if description != "" {
+		c += ", error_description=" + errorDescription(description)
+	}
+	return c
+}

@@ -209,3 +209,23 @@ func TestCheckIsThePureDecision(t *testing.T) {
 		t.Fatalf("prob=%v", prob)
 	}
 }
+
+func TestBearerErrorAndRealm(t *testing.T) {
+	if got, want := authn.BearerError(`a "b"`, "invalid_token", "bad \"token\"\\\n é"), `Bearer realm="a \"b\"", error="invalid_token", error_description="bad token "`; got != want {
+		t.Fatalf("BearerError = %s, want %s", got, want)
+	}
+	if got, want := authn.BearerError("api", "invalid_request", ""), `Bearer realm="api", error="invalid_request"`; got != want {
+		t.Fatalf("BearerError = %s, want %s", got, want)
+	}
+	g, err := authn.New(authn.Options{Authenticator: tokenAuth, Realm: "bulwark-demo"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if g.Realm() != "bulwark-demo" {
+		t.Fatalf("Realm() = %q", g.Realm())
+	}
+	w := serve(g.Require(ok), map[string]string{"X-Token": "bad"})
+	if got := w.Header().Get("WWW-Authenticate"); got != `Bearer realm="bulwark-demo", error="invalid_token", error_description="the token has expired"` {
+		t.Fatalf("challenge %s", got)
+	}
+}

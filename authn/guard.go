@@ -35,7 +35,6 @@ type Guard struct {
 	auth      Authenticator
 	realm     string
 	challenge string // the plain challenge: no error code
-	bearer    string // `Bearer realm="..."`, prefix of error challenges
 	deny      problem.Denier
 }
 
@@ -53,17 +52,21 @@ func New(opts Options) (*Guard, error) {
 		guard = "authn"
 	}
 	g := &Guard{
-		auth:   opts.Authenticator,
-		realm:  realm,
-		bearer: "Bearer realm=" + quote(realm),
-		deny:   problem.Denier{Guard: guard, Audit: opts.Audit, Handler: opts.ErrorHandler},
+		auth:  opts.Authenticator,
+		realm: realm,
+		deny:  problem.Denier{Guard: guard, Audit: opts.Audit, Handler: opts.ErrorHandler},
 	}
 	g.challenge = challengeOf(opts.Authenticator, realm)
 	if g.challenge == "" {
-		g.challenge = g.bearer
+		g.challenge = "Bearer realm=" + quote(realm)
 	}
 	return g, nil
 }
+
+// Realm returns the realm the guard's challenges name, so that handlers
+// behind it (jwt.Refresher's refresh and logout handlers) can challenge
+// with the same one.
+func (g *Guard) Realm() string { return g.realm }
 
 // Require returns middleware that admits only authenticated requests; see
 // Guard.Require. It panics if opts is invalid (a nil Authenticator): use it
@@ -181,9 +184,9 @@ func (g *Guard) refusal(err error) *problem.Problem {
 	}
 	switch {
 	case p.Status == http.StatusUnauthorized && p.Type == problem.TypeInvalidToken:
-		p.WithHeader("WWW-Authenticate", g.bearer+`, error="invalid_token", error_description=`+errorDescription(p.Detail))
+		p.WithHeader("WWW-Authenticate", BearerError(g.realm, "invalid_token", p.Detail))
 	case p.Status == http.StatusBadRequest:
-		p.WithHeader("WWW-Authenticate", g.bearer+`, error="invalid_request", error_description=`+errorDescription(p.Detail))
+		p.WithHeader("WWW-Authenticate", BearerError(g.realm, "invalid_request", p.Detail))
 	case p.Status == http.StatusUnauthorized:
 		p.WithHeader("WWW-Authenticate", g.challenge)
 	}

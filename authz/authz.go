@@ -15,6 +15,7 @@
 package authz
 
 import (
+	"errors"
 	"fmt"
 	"net/http"
 	"slices"
@@ -163,10 +164,22 @@ func (a *Authorizer) RequireRole(roles ...string) func(http.Handler) http.Handle
 }
 
 // RequireScope returns a guard admitting callers holding every one of
-// scopes; denials carry the RFC 6750 insufficient_scope challenge.
+// scopes; denials carry the RFC 6750 insufficient_scope challenge, with
+// the realm and the scope list as RFC 9110 quoted-strings.
+//
+// Each scope must be an RFC 6750 §3 scope-token: one or more printable
+// ASCII characters other than space, '"' and '\' (%x21 / %x23-5B /
+// %x5D-7E). RequireScope builds the guard once, at route setup, and panics
+// there when a scope is not one, or when no scope is given (a guard that
+// admits everyone is a configuration mistake); validate scopes that come
+// from configuration with CheckScopes first.
 func (a *Authorizer) RequireScope(scopes ...string) func(http.Handler) http.Handler {
+	if err := CheckScopes(scopes...); err != nil {
+		panic(err.Error())
+	}
+	scopes = append([]string(nil), scopes...)
 	scope := strings.Join(scopes, " ")
-	challenge := fmt.Sprintf(`Bearer realm=%q, error="insufficient_scope", scope=%q`, a.realm, scope)
+	challenge := "Bearer realm=" + authn.Quote(a.realm) + `, error="insufficient_scope", scope=` + authn.Quote(scope)
 	return a.require(func(p *authn.Principal) bool {
 		for _, s := range scopes {
 			if !p.HasScope(s) {
@@ -178,6 +191,26 @@ func (a *Authorizer) RequireScope(scopes ...string) func(http.Handler) http.Hand
 		return problem.Forbidden(problem.TypeInsufficientScope, "this operation requires the scope "+scope).
 			WithHeader("WWW-Authenticate", challenge).WithReason("insufficient_scope").With("required_scopes", scopes)
 	})
+}
+
+// CheckScopes reports whether scopes can be required by RequireScope: at
+// least one, each an RFC 6750 §3 scope-token (%x21 / %x23-5B / %x5D-7E,
+// non-empty). The error names the first offending scope.
+func CheckScopes(scopes ...string) error {
+	if len(scopes) == 0 {
+		return errors.New("authz: RequireScope needs at least one scope")
+	}
+	for _, s := range scopes {
+		if s == "" {
+			return errors.New("authz: RequireScope: empty scope")
+		}
+		for i := 0; i < len(s); i++ {
+			if c := s[i]; c < 0x21 || c > 0x7e || c == '"' || c == '\\' {
+				return fmt.Errorf("authz: RequireScope: scope %q is not an RFC 6750 scope-token (printable ASCII except space, '\"' and '\\')", s)
+			}
+		}
+	}
+	return nil
 }
 
 func (a *Authorizer) require(ok func(*authn.Principal) bool, denial func() *problem.Problem) func(http.Handler) http.Handler {
@@ -198,6 +231,6 @@ func (a *Authorizer) require(ok func(*authn.Principal) bool, denial func() *prob
 }
 
 func (a *Authorizer) unauthenticated(w http.ResponseWriter, r *http.Request) {
-	a.deny.Deny(w, r, problem.Unauthorized(problem.TypeUnauthorized, fmt.Sprintf("Bearer realm=%q", a.realm),
+	a.deny.Deny(w, r, problem.Unauthorized(problem.TypeUnauthorized, "Bearer realm="+authn.Quote(a.realm),
 		"authentication is required").WithReason("no_principal"))
 }

@@ -118,3 +118,50 @@ func TestInvalidConfig(t *testing.T) {
 		t.Fatal("permission with a space accepted")
 	}
 }
+
+// TestChallengesAreRFC9110QuotedStrings: the realm and scope parameters are
+// RFC 9110 quoted-strings (quotes and backslashes escaped, controls
+// dropped), not Go-escaped strings.
+func TestChallengesAreRFC9110QuotedStrings(t *testing.T) {
+	a, err := authz.New(authz.Options{Realm: "my \"api\"\\\x7f\t"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, tc := range []struct {
+		p    *authn.Principal
+		want string
+	}{
+		{bob, `Bearer realm="my \"api\"\\", error="insufficient_scope", scope="write admin:all"`},
+		{nil, `Bearer realm="my \"api\"\\"`},
+	} {
+		w := serve(t, a.RequireScope("write", "admin:all"), tc.p)
+		if got := w.Header().Get("WWW-Authenticate"); got != tc.want {
+			t.Errorf("WWW-Authenticate %s, want %s", got, tc.want)
+		}
+	}
+}
+
+// TestRequireScopeValidatesScopeTokens: scopes outside RFC 6750's
+// scope-token charset are refused when the guard is built, not when a
+// request comes.
+func TestRequireScopeValidatesScopeTokens(t *testing.T) {
+	a := newAuthz(t, nil)
+	for _, scopes := range [][]string{{"read write"}, {`a"b`}, {`a\b`}, {""}, {"caf\u00e9"}, {"tab\t"}, {"read", "x\x7f"}, nil} {
+		if err := authz.CheckScopes(scopes...); err == nil {
+			t.Errorf("CheckScopes(%q) accepted", scopes)
+		}
+		func() {
+			defer func() {
+				r := recover()
+				msg, _ := r.(string)
+				if !strings.Contains(msg, "authz: RequireScope") {
+					t.Errorf("RequireScope(%q): panic %v, want a clear construction-time panic", scopes, r)
+				}
+			}()
+			a.RequireScope(scopes...)
+		}()
+	}
+	if err := authz.CheckScopes("read", "users:write", "https://api.example.com/items.read", "!#[]~"); err != nil {
+		t.Fatal(err)
+	}
+}
