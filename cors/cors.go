@@ -1,8 +1,6 @@
 package cors
 
 import (
-	"crypto/rand"
-	"encoding/hex"
 	"errors"
 	"fmt"
 	"net/http"
@@ -108,6 +106,7 @@ type policy struct {
 	exactList   [][]string          // the same values when there are few: a scan beats hashing
 	patterns    []originSpec
 	pred        func(string) bool
+	predDomains []string // AllowOriginFuncDomains, canonical; nil for no limit
 	credentials bool
 
 	methods   []string // exact, byte-compared
@@ -253,10 +252,8 @@ func compile(p *policy, o Options, where string) error {
 	if o.AllowNullOrigin && o.AllowCredentials {
 		return insecure(`AllowNullOrigin with AllowCredentials would let any web site read credentialed responses: every site can send "Origin: null" from a sandboxed iframe; set AllowNullOrigin to false, or AllowCredentials to false`)
 	}
-	if o.AllowOriginFunc != nil && o.AllowCredentials {
-		if probe, ok := probePredicate(o.AllowOriginFunc, p); !ok {
-			return insecure("AllowOriginFunc allows %q, an origin nobody controls: with AllowCredentials any web site could read your users' credentialed responses; make the predicate allow only origins you control (compare the whole origin, or check for a \".example.com\" suffix with its dot), or set AllowCredentials to false", probe)
-		}
+	if err := compilePredicate(p, o, invalid, insecure); err != nil {
+		return err
 	}
 
 	// Methods.
@@ -374,62 +371,6 @@ func compile(p *policy, o Options, where string) error {
 		p.varyPreflight = []string{"Origin, Access-Control-Request-Method, Access-Control-Request-Headers"}
 	}
 	return nil
-}
-
-// probePredicate asks pred about origins nobody controls, including
-// look-alikes of the listed origins; it reports the first one allowed.
-func probePredicate(pred func(string) bool, p *policy) (string, bool) {
-	var b [8]byte
-	_, _ = rand.Read(b[:])
-	r := "bulwark-probe-" + hex.EncodeToString(b[:])
-	probes := []string{
-		"https://" + r + ".invalid",
-		"http://" + r + ".example",
-		"https://" + r + ".com",
-		"https://localhost." + r + ".net",
-	}
-	hosts := make([]string, 0, len(p.exact)+len(p.patterns))
-	for o := range p.exact {
-		hosts = append(hosts, o[strings.Index(o, "://")+3:])
-	}
-	for _, s := range p.patterns {
-		hosts = append(hosts, strings.TrimPrefix(s.suffix, "."))
-	}
-	slices.Sort(hosts)
-	for _, h := range hosts {
-		if h[0] == '[' {
-			continue // an IPv6 address has no look-alikes worth probing
-		}
-		h, _, _ = strings.Cut(h, ":")
-		if h = strings.TrimSuffix(h, "."); h == "" {
-			continue
-		}
-		probes = append(probes,
-			"https://"+r+h,                // "evilexample.com"
-			"https://"+h+"."+r+".invalid", // "example.com.evil.net"
-			"https://"+r+"-"+strings.ReplaceAll(h, ".", "-")+".com",
-		)
-	}
-	for _, o := range probes {
-		if matchesEntry(p, o) {
-			continue // the probe is legitimately covered by an entry
-		}
-		if askPredicate(pred, o) {
-			return o, false
-		}
-	}
-	return "", true
-}
-
-// askPredicate calls pred, counting a panic as an answer of "allowed" so
-// that a predicate that cannot cope with strange origins is refused.
-func askPredicate(pred func(string) bool, origin string) (allowed bool) {
-	defer func() {
-		if recover() != nil {
-			allowed = true
-		}
-	}()
-	return pred(origin)
 }
 
 // matchesEntry reports whether origin matches an exact entry or a pattern.
@@ -580,7 +521,7 @@ func (p *policy) matchOrigin(origins []string) ([]string, string) {
 			return origins[:1:1], ""
 		}
 	}
-	if p.pred != nil && isSerializedOrigin(o) && p.pred(o) {
+	if p.pred != nil && isSerializedOrigin(o) && p.predInScope(o) && p.pred(o) {
 		return origins[:1:1], ""
 	}
 	return nil, ReasonOriginNotAllowed

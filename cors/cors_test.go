@@ -88,13 +88,35 @@ func TestNewRefuses(t *testing.T) {
 	}{
 		{"star with credentials", cors.Options{AllowedOrigins: []string{"*"}, AllowCredentials: true}, cors.ErrInsecure, "list the exact origins"},
 		{"null with credentials", cors.Options{AllowNullOrigin: true, AllowCredentials: true}, cors.ErrInsecure, "sandboxed iframe"},
-		{"predicate allowing all with credentials", cors.Options{AllowOriginFunc: allowAll, AllowCredentials: true}, cors.ErrInsecure, "nobody controls"},
-		{"suffix predicate without dot", cors.Options{AllowedOrigins: []string{"https://example.com"}, AllowCredentials: true,
-			AllowOriginFunc: func(o string) bool { return strings.HasSuffix(o, "example.com") }}, cors.ErrInsecure, "AllowOriginFunc"},
-		{"contains predicate", cors.Options{AllowedOrigins: []string{"https://*.example.com"}, AllowCredentials: true,
-			AllowOriginFunc: func(o string) bool { return strings.Contains(o, "example.com") }}, cors.ErrInsecure, "AllowOriginFunc"},
-		{"prefix predicate", cors.Options{AllowedOrigins: []string{"https://example.com"}, AllowCredentials: true,
-			AllowOriginFunc: func(o string) bool { return strings.HasPrefix(o, "https://example.com") }}, cors.ErrInsecure, "AllowOriginFunc"},
+		{"predicate allowing all with credentials", cors.Options{AllowOriginFunc: allowAll, AllowCredentials: true}, cors.ErrInsecure, "needs AllowOriginFuncDomains"},
+		{"predicate allowing all with credentials and domains", cors.Options{AllowOriginFunc: allowAll, AllowOriginFuncDomains: []string{"example.com"}, AllowCredentials: true}, cors.ErrInsecure, "nobody controls"},
+		{"exact predicate with credentials but no domains", cors.Options{AllowOriginFunc: func(o string) bool { return o == "https://partner.example" }, AllowCredentials: true}, cors.ErrInsecure, `needs AllowOriginFuncDomains, the domains whose origins the predicate may allow (e.g. []string{"example.com"})`},
+		{"suffix predicate without dot", cors.Options{AllowedOrigins: []string{"https://example.com"}, AllowCredentials: true, AllowOriginFuncDomains: []string{"example.com"},
+			AllowOriginFunc: func(o string) bool { return strings.HasSuffix(o, "example.com") }}, cors.ErrInsecure, "AllowOriginFunc allows"},
+		// The audit's case: no AllowedOrigins at all, so only the domains
+		// give the probes something to imitate.
+		{"suffix predicate without dot and no origins", cors.Options{AllowCredentials: true, AllowOriginFuncDomains: []string{"example.com"},
+			AllowOriginFunc: func(o string) bool { return strings.HasSuffix(o, "example.com") }}, cors.ErrInsecure, "example.com"},
+		{"suffix predicate on a subdomain", cors.Options{AllowCredentials: true, AllowOriginFuncDomains: []string{"app.example.com"},
+			AllowOriginFunc: func(o string) bool { return strings.HasSuffix(o, ".example.com") }}, cors.ErrInsecure, "AllowOriginFunc allows"},
+		{"suffix predicate on a private suffix", cors.Options{AllowCredentials: true, AllowOriginFuncDomains: []string{"me.github.io"},
+			AllowOriginFunc: func(o string) bool { return strings.HasSuffix(o, ".github.io") }}, cors.ErrInsecure, "github.io"},
+		{"suffix predicate on an ICANN suffix", cors.Options{AllowCredentials: true, AllowOriginFuncDomains: []string{"example.co.uk"},
+			AllowOriginFunc: func(o string) bool { return strings.HasSuffix(o, ".co.uk") }}, cors.ErrInsecure, "co.uk"},
+		{"contains predicate", cors.Options{AllowedOrigins: []string{"https://*.example.com"}, AllowCredentials: true, AllowOriginFuncDomains: []string{"example.com"},
+			AllowOriginFunc: func(o string) bool { return strings.Contains(o, "example.com") }}, cors.ErrInsecure, "AllowOriginFunc allows"},
+		{"prefix predicate", cors.Options{AllowedOrigins: []string{"https://example.com"}, AllowCredentials: true, AllowOriginFuncDomains: []string{"example.com"},
+			AllowOriginFunc: func(o string) bool { return strings.HasPrefix(o, "https://example.com") }}, cors.ErrInsecure, "AllowOriginFunc allows"},
+		{"prefix predicate without origins", cors.Options{AllowCredentials: true, AllowOriginFuncDomains: []string{"example.com"},
+			AllowOriginFunc: func(o string) bool { return strings.HasPrefix(o, "https://example.com") }}, cors.ErrInsecure, "AllowOriginFunc allows"},
+		{"predicate domain public suffix", cors.Options{AllowCredentials: true, AllowOriginFuncDomains: []string{"github.io"}, AllowOriginFunc: allowAll}, cors.ErrInsecure, `AllowOriginFuncDomains[0] "github.io" is a public suffix`},
+		{"predicate domain TLD without credentials", cors.Options{AllowOriginFuncDomains: []string{"com"}, AllowOriginFunc: allowAll}, cors.ErrInsecure, "public suffix"},
+		{"predicate domain origin", cors.Options{AllowCredentials: true, AllowOriginFuncDomains: []string{"https://example.com"}, AllowOriginFunc: allowAll}, cors.ErrInvalid, "bare domain name"},
+		{"predicate domain wildcard", cors.Options{AllowOriginFuncDomains: []string{"*.example.com"}, AllowOriginFunc: allowAll}, cors.ErrInvalid, "bare domain name"},
+		{"predicate domain IP", cors.Options{AllowOriginFuncDomains: []string{"10.0.0.1"}, AllowOriginFunc: allowAll}, cors.ErrInvalid, "not an IP address"},
+		{"predicate domain bad", cors.Options{AllowOriginFuncDomains: []string{"a..b"}, AllowOriginFunc: allowAll}, cors.ErrInvalid, "invalid host"},
+		{"predicate domains empty", cors.Options{AllowOriginFuncDomains: []string{}, AllowOriginFunc: allowAll}, cors.ErrInvalid, "is empty"},
+		{"predicate domains without predicate", cors.Options{AllowOriginFuncDomains: []string{"example.com"}}, cors.ErrInvalid, "without AllowOriginFunc"},
 		{"headers star with credentials", cors.Options{AllowedOrigins: []string{"https://a.example"}, AllowedHeaders: []string{"*"}, AllowCredentials: true}, cors.ErrInsecure, "AllowedHeaders"},
 		{"methods star with credentials", cors.Options{AllowedOrigins: []string{"https://a.example"}, AllowedMethods: []string{"*"}, AllowCredentials: true}, cors.ErrInsecure, "AllowedMethods"},
 		{"exposed star with credentials", cors.Options{AllowedOrigins: []string{"https://a.example"}, ExposedHeaders: []string{"*"}, AllowCredentials: true}, cors.ErrInsecure, "ExposedHeaders"},
@@ -191,15 +213,20 @@ func TestNewRefuses(t *testing.T) {
 
 func TestNewAccepts(t *testing.T) {
 	exact := func(o string) bool { return o == "https://partner.example" }
+	partner := []string{"partner.example"}
 	for name, o := range map[string]cors.Options{
 		"zero value":                 {},
 		"demo":                       demoOptions(),
 		"star without credentials":   {AllowedOrigins: []string{"*"}, AllowedHeaders: []string{"*"}, AllowedMethods: []string{"*"}, ExposedHeaders: []string{"*"}},
 		"null without credentials":   {AllowNullOrigin: true},
-		"exact predicate with creds": {AllowOriginFunc: exact, AllowCredentials: true},
-		"dotted-suffix predicate with creds": {AllowedOrigins: []string{"https://example.com"}, AllowCredentials: true,
+		"exact predicate with creds": {AllowOriginFunc: exact, AllowCredentials: true, AllowOriginFuncDomains: partner},
+		"dotted-suffix predicate with creds": {AllowedOrigins: []string{"https://example.com"}, AllowCredentials: true, AllowOriginFuncDomains: []string{"Example.COM."},
 			AllowOriginFunc: func(o string) bool { return strings.HasSuffix(o, ".example.com") && strings.HasPrefix(o, "https://") }},
-		"localhost wildcard": {AllowedOrigins: []string{"http://*.localhost:3000"}, AllowCredentials: true},
+		"dotted-suffix predicate on a subdomain with creds": {AllowCredentials: true, AllowOriginFuncDomains: []string{"app.example.com"},
+			AllowOriginFunc: func(o string) bool { return strings.HasSuffix(o, ".app.example.com") }},
+		"predicate without credentials":                          {AllowOriginFunc: func(o string) bool { return strings.HasSuffix(o, "example.com") }},
+		"predicate on a registrable private domain":              {AllowCredentials: true, AllowOriginFuncDomains: []string{"me.github.io", "localhost"}, AllowOriginFunc: exact},
+		"localhost wildcard":                                     {AllowedOrigins: []string{"http://*.localhost:3000"}, AllowCredentials: true},
 		"wildcard under a registrable domain on a public suffix": {AllowedOrigins: []string{"https://*.example.co.uk", "https://*.myapp.github.io", "https://*.corp.internal"}, AllowCredentials: true},
 		"loopback http origins with credentials":                 {AllowedOrigins: []string{"http://localhost", "http://localhost:3000", "http://app.localhost:5173", "http://127.0.0.1:8080", "http://127.1.2.3", "http://[::1]:8080"}, AllowCredentials: true},
 		"http origin without credentials":                        {AllowedOrigins: []string{"http://example.com", "http://*.example.org"}},
@@ -230,8 +257,9 @@ func TestOriginMatching(t *testing.T) {
 			"http://[0:0:0:0:0:0:0:1]:8080",
 			"http://127.0.0.1:9000",
 		},
-		AllowCredentials: true,
-		AllowOriginFunc:  func(o string) bool { return o == "https://partner.example" },
+		AllowCredentials:       true,
+		AllowOriginFunc:        func(o string) bool { return o == "https://partner.example" },
+		AllowOriginFuncDomains: []string{"partner.example"},
 	})
 	tests := []struct {
 		origin string
@@ -727,6 +755,11 @@ func TestZeroAllocs(t *testing.T) {
 	pattern := mustNew(t, cors.Options{AllowedOrigins: []string{"https://*.example.com"}, AllowCredentials: true, AllowedHeaders: []string{"Content-Type"}})
 	h := c.Handler(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {}))
 	ph := pattern.Handler(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {}))
+	pred := mustNew(t, cors.Options{AllowCredentials: true, AllowOriginFuncDomains: []string{"example.net", "example.com"},
+		AllowOriginFunc: func(o string) bool { return o == "https://partner.example.com:8443" }})
+	predH := pred.Handler(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {}))
+	predActual := httptest.NewRequest("GET", "/api/items", nil)
+	predActual.Header.Set("Origin", "https://partner.example.com:8443")
 
 	actual := httptest.NewRequest("GET", "/api/items", nil)
 	actual.Header.Set("Origin", "https://example.com")
@@ -752,6 +785,7 @@ func TestZeroAllocs(t *testing.T) {
 		{"actual", h, actual, 0},
 		{"preflight", h, preflight, 204},
 		{"pattern preflight", ph, patPreflight, 204},
+		{"predicate actual", predH, predActual, 0},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			w := &nopRW{h: make(http.Header, 8)}
@@ -827,7 +861,7 @@ func TestPredicateSeesOnlyCanonicalOrigins(t *testing.T) {
 }
 
 func TestPanickingPredicateRefusedWithCredentials(t *testing.T) {
-	_, err := cors.New(cors.Options{AllowCredentials: true, AllowOriginFunc: func(o string) bool {
+	_, err := cors.New(cors.Options{AllowCredentials: true, AllowOriginFuncDomains: []string{"example.com"}, AllowOriginFunc: func(o string) bool {
 		if strings.Contains(o, "probe") {
 			panic("unexpected origin")
 		}
@@ -848,5 +882,73 @@ func TestRefusedActualRequestsAreNotAudited(t *testing.T) {
 	res := serve(t, c, "POST", "/session/login", map[string][]string{"Origin": one("https://api.example.com")})
 	if res.nextCalls != 1 || len(mem.Events()) != 0 {
 		t.Fatalf("next %d, events %+v", res.nextCalls, mem.Events())
+	}
+}
+
+// TestPredicateLimitedToDomains is the request-time guarantee: a predicate
+// that slips past the construction probes (here it refuses anything that
+// looks like a probe) and approves look-alikes still cannot let an origin
+// outside AllowOriginFuncDomains read credentialed responses.
+func TestPredicateLimitedToDomains(t *testing.T) {
+	var asked []string
+	sloppy := func(o string) bool {
+		asked = append(asked, o)
+		return strings.HasSuffix(o, "example.com") && !strings.Contains(o, "bulwark-probe")
+	}
+	c := mustNew(t, cors.Options{AllowCredentials: true, AllowOriginFunc: sloppy, AllowOriginFuncDomains: []string{"example.com"}})
+	open := mustNew(t, cors.Options{AllowOriginFunc: sloppy}) // no credentials, no domains: the predicate decides
+	scoped := mustNew(t, cors.Options{AllowOriginFunc: sloppy, AllowOriginFuncDomains: []string{"app.example.com"}})
+	tests := []struct {
+		origin              string
+		creds, open, scoped bool
+	}{
+		{"https://example.com", true, true, false},
+		{"https://app.example.com", true, true, true},
+		{"https://a.b.example.com", true, true, false},
+		{"https://x.app.example.com", true, true, true},
+		{"https://example.com.", false, false, false}, // the predicate itself says no
+		{"https://evilexample.com", false, true, false},
+		{"https://evil-example.com", false, true, false},
+		{"https://app.evilexample.com", false, true, false},
+		{"http://app.example.com", false, true, true}, // plain http: refused with credentials only
+		{"ws://app.example.com", false, true, true},
+		{"https://[::1]:8443", false, false, false},
+		{"null", false, false, false},
+	}
+	for _, tc := range tests {
+		t.Run(tc.origin, func(t *testing.T) {
+			for _, p := range []struct {
+				name string
+				c    *cors.CORS
+				want bool
+			}{{"credentials", c, tc.creds}, {"open", open, tc.open}, {"scoped", scoped, tc.scoped}} {
+				for _, method := range []string{"GET", "OPTIONS"} {
+					r := httptest.NewRequest(method, "/", nil)
+					r.Header.Set("Origin", tc.origin)
+					if method == "OPTIONS" {
+						r.Header.Set("Access-Control-Request-Method", "GET")
+					}
+					d := p.c.Check(r)
+					if d.Allowed != p.want {
+						t.Errorf("%s %s: Allowed = %v, want %v", p.name, method, d.Allowed, p.want)
+					}
+				}
+			}
+		})
+	}
+	// The predicate is not even asked about origins outside the domains.
+	asked = asked[:0]
+	r := httptest.NewRequest("GET", "/", nil)
+	r.Header.Set("Origin", "https://evilexample.com")
+	c.Check(r)
+	if len(asked) != 0 {
+		t.Errorf("predicate asked about %q, outside its domains", asked)
+	}
+	// Credentialed loopback development through a predicate.
+	dev := mustNew(t, cors.Options{AllowCredentials: true, AllowOriginFuncDomains: []string{"localhost"},
+		AllowOriginFunc: func(o string) bool { return o == "http://localhost:5173" }})
+	r.Header.Set("Origin", "http://localhost:5173")
+	if d := dev.Check(r); !d.Allowed || d.AllowOrigin() != "http://localhost:5173" {
+		t.Errorf("loopback origin through a predicate: %+v", d)
 	}
 }

@@ -68,9 +68,20 @@
 // over a public suffix ("https://*.co.uk", "https://*.github.io": any name
 // of the Public Suffix List, ICANN or private section) matches sites run
 // by anyone and is refused with ErrInsecure, with or without credentials:
-// write "*" when every origin is meant. AllowOriginFunc
-// is asked about origins no entry matches. "Origin: null" is refused unless
+// write "*" when every origin is meant. "Origin: null" is refused unless
 // AllowNullOrigin is set.
+//
+// AllowOriginFunc is asked about origins no entry matches. With
+// AllowCredentials it needs AllowOriginFuncDomains, and that is the
+// guarantee: an origin the predicate approves is accepted only if its host
+// is one of those domains or a proper subdomain of one, over https (or
+// another non-http scheme) unless the host is loopback — so a predicate
+// such as strings.HasSuffix(origin, "example.com") cannot let
+// "https://evilexample.com" read credentialed responses. New additionally
+// asks the predicate about made-up origins (random names, sites under
+// public suffixes, look-alikes of the domains and listed origins) and
+// refuses one that allows any of them; that catches common mistakes but
+// proves nothing, so keep the predicate exact.
 //
 // New refuses configurations that let arbitrary origins read credentialed
 // responses with an error wrapping ErrInsecure: together with
@@ -78,8 +89,8 @@
 // AllowNullOrigin, an http:// origin or pattern whose host is not loopback
 // (a network attacker can inject script into a page served without TLS;
 // http://localhost, http://*.localhost, http://127.0.0.1 and
-// http://[::1] stay allowed for local development), and a permissive
-// AllowOriginFunc. Malformed
+// http://[::1] stay allowed for local development), and an
+// AllowOriginFunc without AllowOriginFuncDomains. Malformed
 // options get an error wrapping ErrInvalid.
 //
 // Per-route policies are set with Options.Routes, keyed by path prefix.

@@ -102,3 +102,36 @@ func ExampleOptions_routes() {
 	// /public/feed "*"
 	// /api/me ""
 }
+
+// A predicate decides about tenant subdomains looked up at run time; with
+// credentials it must name the domains it may allow, and an origin outside
+// them is never let in, whatever the predicate says.
+func ExampleOptions_allowOriginFunc() {
+	tenants := map[string]bool{"https://acme.example.com": true}
+	c, err := cors.New(cors.Options{
+		AllowCredentials:       true,
+		AllowOriginFunc:        func(origin string) bool { return tenants[origin] },
+		AllowOriginFuncDomains: []string{"example.com"},
+	})
+	if err != nil {
+		log.Fatal(err)
+	}
+	for _, origin := range []string{"https://acme.example.com", "https://other.example.com", "https://acme.example.com.evil.net"} {
+		r := httptest.NewRequest("GET", "/", nil)
+		r.Header.Set("Origin", origin)
+		fmt.Println(origin, c.Check(r).Allowed)
+	}
+
+	// A sloppy suffix check is refused at construction.
+	_, err = cors.New(cors.Options{
+		AllowCredentials:       true,
+		AllowOriginFunc:        func(origin string) bool { return strings.HasSuffix(origin, "example.com") },
+		AllowOriginFuncDomains: []string{"example.com"},
+	})
+	fmt.Println(errors.Is(err, cors.ErrInsecure))
+	// Output:
+	// https://acme.example.com true
+	// https://other.example.com false
+	// https://acme.example.com.evil.net false
+	// true
+}

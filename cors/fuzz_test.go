@@ -45,9 +45,10 @@ func FuzzOriginMatch(f *testing.F) {
 	f.Fuzz(func(t *testing.T, entry, origin string) {
 		entries := append(append([]string(nil), fixedOrigins...), entry)
 		opts := cors.Options{
-			AllowedOrigins:   entries,
-			AllowCredentials: true,
-			AllowOriginFunc:  func(o string) bool { return o == predOrigin },
+			AllowedOrigins:         entries,
+			AllowCredentials:       true,
+			AllowOriginFunc:        func(o string) bool { return o == predOrigin },
+			AllowOriginFuncDomains: []string{"partner.example"},
 		}
 		c, err := cors.New(opts)
 		if err != nil {

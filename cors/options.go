@@ -46,11 +46,35 @@ type Options struct {
 
 	// AllowOriginFunc, when set, is asked about origins that no entry of
 	// AllowedOrigins matches. It only ever sees syntactically valid,
-	// canonical serialized origins (never "null"), and must be fast, safe
-	// for concurrent use and free of side effects: with AllowCredentials,
-	// New calls it with made-up origins nobody controls and refuses the
-	// configuration if it allows any of them. Default: nil.
+	// canonical serialized origins (never "null") inside
+	// AllowOriginFuncDomains when those are set, and must be fast, safe
+	// for concurrent use and free of side effects.
+	//
+	// With AllowCredentials it must come with AllowOriginFuncDomains, and
+	// what is guaranteed is this: an origin the predicate approves is
+	// accepted only if its host is one of those domains or a proper
+	// subdomain of one, over a scheme other than http/ws unless the host
+	// is loopback. Whatever the predicate's bugs, no other site is let
+	// in. In addition New calls the predicate with made-up origins nobody
+	// controls — random names, sites under public suffixes such as
+	// github.io or co.uk, and look-alikes of the domains and of the
+	// listed origins ("https://evilexample.com",
+	// "https://example.com.evil.invalid") — and refuses the configuration
+	// if it allows any of them, since such a predicate does not do what
+	// its author thinks; that check catches common mistakes but proves
+	// nothing. A panicking predicate counts as allowing. Without
+	// credentials the predicate decides alone (within
+	// AllowOriginFuncDomains if set). Default: nil.
 	AllowOriginFunc func(origin string) bool `json:"-" yaml:"-"`
+
+	// AllowOriginFuncDomains are the domains whose origins AllowOriginFunc
+	// may allow: bare domain names ("example.com", "app.example.co.uk"),
+	// each covering itself and every subdomain, for any scheme and port.
+	// Required with AllowOriginFunc and AllowCredentials; optional, and
+	// enforced the same way, without credentials. A public suffix
+	// ("github.io", "co.uk") is refused with ErrInsecure, an IP address or
+	// an origin with ErrInvalid. Default: nil (required with credentials).
+	AllowOriginFuncDomains []string `json:"-" yaml:"-"`
 
 	// AllowNullOrigin allows "Origin: null". Sandboxed iframes, file: pages,
 	// data: URLs and some redirects all send it, so any web site can
@@ -89,7 +113,8 @@ type Options struct {
 	// http:// or ws:// origin or pattern (anyone on the network path can
 	// inject script into a page served without TLS) unless its host is
 	// loopback — localhost, *.localhost, 127.0.0.0/8 or [::1], for local
-	// development — or an AllowOriginFunc that allows made-up origins.
+	// development — or an AllowOriginFunc without AllowOriginFuncDomains
+	// (or one that allows the made-up origins New asks it about).
 	// Other schemes (chrome-extension://, capacitor://) are not fetched
 	// over the network and stay allowed. Default false.
 	AllowCredentials bool `json:"allow_credentials" yaml:"allow_credentials"`
