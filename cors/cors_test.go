@@ -952,3 +952,43 @@ func TestPredicateLimitedToDomains(t *testing.T) {
 		t.Errorf("loopback origin through a predicate: %+v", d)
 	}
 }
+
+func TestDescription(t *testing.T) {
+	o := demoOptions()
+	o.AllowedOrigins = []string{"https://example.com", "HTTPS://App.Example.com:443", "https://*.Example.org", "http://localhost:3000"}
+	o.MaxAge = 10 * time.Minute
+	o.AllowPrivateNetwork = true
+	o.AllowOriginFunc = func(o string) bool { return o == "https://partner.example" }
+	o.AllowOriginFuncDomains = []string{"Partner.Example."}
+	o.Routes = map[string]cors.Options{
+		"/public/": {AllowedOrigins: []string{"*"}, AllowedHeaders: []string{"*"}, AllowedMethods: []string{"*"}, MaxAge: -1},
+		"/none":    {},
+	}
+	c := mustNew(t, o)
+	got, err := json.Marshal(c.Description())
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := `{"allowed_origins":["http://localhost:3000","https://app.example.com","https://example.com"],` +
+		`"origin_patterns":["https://*.example.org"],"allow_origin_func":true,"allow_origin_func_domains":["partner.example"],` +
+		`"allow_null_origin":false,"allowed_methods":["GET","HEAD","POST","PUT","PATCH","DELETE"],` +
+		`"allowed_headers":["Authorization","Content-Type","X-Api-Key","X-Csrf-Token","X-Xsrf-Token","X-Custom-Header"],` +
+		`"exposed_headers":["Ratelimit-Limit","Ratelimit-Remaining","Ratelimit-Reset","Retry-After","X-Request-Id"],` +
+		`"allow_credentials":true,"max_age_seconds":600,"allow_private_network":true,"preflight_status":204,"routes":{` +
+		`"/none":{"allowed_origins":[],"origin_patterns":[],"allow_origin_func":false,"allow_origin_func_domains":[],"allow_null_origin":false,` +
+		`"allowed_methods":["GET","HEAD","POST"],"allowed_headers":[],"exposed_headers":[],"allow_credentials":false,"max_age_seconds":300,` +
+		`"allow_private_network":false,"preflight_status":204},` +
+		`"/public":{"allowed_origins":["*"],"origin_patterns":[],"allow_origin_func":false,"allow_origin_func_domains":[],"allow_null_origin":false,` +
+		`"allowed_methods":["*"],"allowed_headers":["*"],"exposed_headers":[],"allow_credentials":false,"max_age_seconds":0,` +
+		`"allow_private_network":false,"preflight_status":204}}}`
+	if string(got) != want {
+		t.Errorf("Description JSON\n got %s\nwant %s", got, want)
+	}
+	// The description is a copy.
+	d := c.Description()
+	d.AllowedMethods[0] = "TRACE"
+	d.AllowedHeaders[0] = "X"
+	if c.Description().AllowedMethods[0] != "GET" || c.Description().AllowedHeaders[0] != "Authorization" {
+		t.Error("Description shares memory with the policy")
+	}
+}
