@@ -1,8 +1,9 @@
 package demo
 
 import (
+	"context"
 	"crypto/ed25519"
-	"crypto/sha256"
+	"crypto/rand"
 	"errors"
 	"fmt"
 	"net/http"
@@ -22,23 +23,65 @@ import (
 	"github.com/bulwark-go/bulwark/store/redisstore"
 )
 
-// The demo's signing key is derived from a fixed, public seed so that
-// several demo replicas sharing one Redis verify each other's tokens. It is
-// as public as the demo passwords: never use it for anything else.
 const (
-	demoKeyID   = "bulwark-demo-ed25519-1"
 	demoIssuer  = "bulwark-demo"
 	demoAudienc = "bulwark-demo"
 )
 
-func demoSigningKey() (*jwt.Key, error) {
-	seed := sha256.Sum256([]byte("bulwark demo signing key: public, for the demo only"))
-	return jwt.NewKey(demoKeyID, jwt.EdDSA, ed25519.NewKeyFromSeed(seed[:]))
+// demoSecrets are the demo's signing seed and fingerprint key. Unlike the
+// demo accounts they are not public: a fixed signing key would let anyone
+// mint an admin token. Each process draws them from crypto/rand; demo
+// replicas sharing a Redis (--redis) agree on one pair through SET NX, so
+// that a token issued by one verifies on every other. A real deployment
+// loads its keys from a secret store instead (jwt.KeyConfig).
+type demoSecrets struct {
+	signingSeed    []byte // Ed25519 seed
+	fingerprintKey []byte // HMAC key of the abuse fingerprints
 }
 
-// demoSecret keys the abuse fingerprints (public, like everything in demo
-// mode; a real deployment loads 32 random bytes from a secret store).
-var demoSecret = sha256.Sum256([]byte("bulwark demo fingerprint key: public, for the demo only"))
+// secretTTL outlives any demo run; the secrets are only ever read back.
+const secretTTL = 365 * 24 * time.Hour
+
+func (a *App) loadSecrets(ctx context.Context) (*demoSecrets, error) {
+	get := func(name string) ([]byte, error) {
+		fresh := make([]byte, 32)
+		if _, err := rand.Read(fresh); err != nil {
+			return nil, err
+		}
+		if a.cfg.RedisURL == "" {
+			return fresh, nil
+		}
+		key := "demo-secret:" + name
+		if _, err := a.store.SetNX(ctx, key, fresh, secretTTL); err != nil {
+			return nil, fmt.Errorf("demo: sharing the %s through Redis: %w", name, err)
+		}
+		v, ok, err := a.store.Get(ctx, key)
+		if err != nil || !ok || len(v) != 32 {
+			return nil, fmt.Errorf("demo: reading the shared %s from Redis: found %v, %d bytes, %v", name, ok, len(v), err)
+		}
+		return v, nil
+	}
+	var s demoSecrets
+	var err error
+	if s.signingSeed, err = get("signing-seed"); err != nil {
+		return nil, err
+	}
+	if s.fingerprintKey, err = get("fingerprint-key"); err != nil {
+		return nil, err
+	}
+	return &s, nil
+}
+
+// signingKey is the Ed25519 key from the seed, its kid the first 16
+// characters of its RFC 7638 thumbprint (so replicas with one seed agree).
+func (s *demoSecrets) signingKey() (*jwt.Key, error) {
+	priv := ed25519.NewKeyFromSeed(s.signingSeed)
+	k, err := jwt.NewKey("demo", jwt.EdDSA, priv)
+	if err != nil {
+		return nil, err
+	}
+	return jwt.NewKey("demo-"+k.Thumbprint()[:16], jwt.EdDSA, priv)
+}
 
 // auth is the demo's authentication and authorization machinery.
 type auth struct {
@@ -49,6 +92,9 @@ type auth struct {
 	guard     *authn.Guard
 	authz     *authz.Authorizer
 	jwks      http.Handler
+
+	crossOrigin *http.CrossOriginProtection // cookie-carrying unsafe /api/* requests
+	csrfDeny    problem.Denier
 
 	apiLimit   *ratelimit.Limiter // token bucket per client on /api/*
 	loginLimit *ratelimit.Limiter // sliding window per IP on POST /api/login
@@ -75,13 +121,18 @@ func (a *App) newAuth() (*auth, error) {
 		limits = rl
 		a.closers = append(a.closers, func() error { rl.Close(); return nil })
 	} else {
-		tokens = memstore.New(memstore.Options{Now: a.cfg.Now})
+		// NoEvict: a flood of logins must never push a revocation or a live
+		// refresh family out of memory; a full store fails closed (503).
+		tokens = memstore.New(memstore.Options{Now: a.cfg.Now, NoEvict: true})
 	}
 	a.closers = append(a.closers, tokens.Close)
 
+	secrets, err := a.loadSecrets(context.Background())
+	if err != nil {
+		return nil, err
+	}
 	x := &auth{}
-	var err error
-	if x.key, err = demoSigningKey(); err != nil {
+	if x.key, err = secrets.signingKey(); err != nil {
 		return nil, err
 	}
 	if x.verifier, err = jwt.New(jwt.Options{
@@ -119,6 +170,18 @@ func (a *App) newAuth() (*auth, error) {
 	if x.jwks, err = jwt.JWKSHandler(x.key); err != nil {
 		return nil, err
 	}
+	// The auth_token cookie makes /api/* CSRF-prone: Go's Fetch-Metadata /
+	// Origin check (the DESIGN's CSRF decision, without tokens: no /api
+	// form posts exist) refuses cross-origin unsafe requests that carry
+	// cookies; the CORS origins, allowed credentialed calls anyway, are
+	// trusted.
+	x.crossOrigin = http.NewCrossOriginProtection()
+	for _, o := range a.cfg.CORSOrigins {
+		if err := x.crossOrigin.AddTrustedOrigin(o); err != nil {
+			return nil, fmt.Errorf("demo: CORS origin %q: %w", o, err)
+		}
+	}
+	x.csrfDeny = a.deny("csrf")
 
 	if x.apiLimit, err = ratelimit.New(ratelimit.Options{
 		Limits: []ratelimit.Limit{ratelimit.TokenBucket(100, 10).Named("api").By(ratelimit.ByPrincipal())},
@@ -132,25 +195,35 @@ func (a *App) newAuth() (*auth, error) {
 	}); err != nil {
 		return nil, err
 	}
-	if x.stuffing, err = abuse.New(abuse.Options{Name: "credential-stuffing", Store: a.store, Threshold: 5, Window: time.Hour, Secret: demoSecret[:], Audit: a.audit}); err != nil {
+	if x.stuffing, err = abuse.New(abuse.Options{Name: "credential-stuffing", Store: a.store, Threshold: 5, Window: time.Hour, Secret: secrets.fingerprintKey, Audit: a.audit}); err != nil {
 		return nil, err
 	}
-	if x.targeted, err = abuse.New(abuse.Options{Name: "account-targeted", Store: a.store, Threshold: 5, Window: time.Hour, Secret: demoSecret[:], Audit: a.audit, FailOpen: true}); err != nil {
+	if x.targeted, err = abuse.New(abuse.Options{Name: "account-targeted", Store: a.store, Threshold: 5, Window: time.Hour, Secret: secrets.fingerprintKey, Audit: a.audit, FailOpen: true}); err != nil {
 		return nil, err
 	}
 	return x, nil
 }
 
-// api wraps an /api/* handler: authenticate with check (nil: anonymous
-// route), record the principal, count the request against the per-client
-// token bucket — refused authentications included — and then either refuse
-// or serve.
+// api wraps an /api/* handler: refuse a cross-origin unsafe request that
+// carries cookies (the auth_token cookie makes it CSRF-prone), authenticate
+// with check (nil: anonymous route), record the principal, count the
+// request against the per-client token bucket — refused authentications
+// included — and then either refuse or serve.
 func (x *auth) api(check func(*http.Request) (*authn.Principal, *problem.Problem), h http.Handler) http.Handler {
 	limited := x.apiLimit.Handler(h)
-	if check == nil {
-		return limited
-	}
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if r.Header["Cookie"] != nil {
+			if err := x.crossOrigin.Check(r); err != nil {
+				x.csrfDeny.Deny(w, r, problem.Forbidden(problem.TypeCSRF,
+					"a cross-origin request that carries cookies was refused; send the token in the Authorization header").
+					WithReason("cross_origin_request").WithErr(err))
+				return
+			}
+		}
+		if check == nil {
+			limited.ServeHTTP(w, r)
+			return
+		}
 		p, prob := check(r)
 		if prob != nil {
 			x.apiLimit.Handler(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {

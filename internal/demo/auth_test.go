@@ -1,12 +1,15 @@
 package demo_test
 
 import (
+	"crypto/ed25519"
+	"crypto/sha256"
 	"fmt"
 	"net/http/httptest"
 	"strings"
 	"testing"
 	"time"
 
+	"github.com/bulwark-go/bulwark/authn/jwt"
 	"github.com/bulwark-go/bulwark/internal/demo"
 )
 
@@ -195,4 +198,73 @@ func TestBogusTokensAreRateLimited(t *testing.T) {
 		}
 	}
 	wantProblem(t, do(t, srv, "GET", "/api/public", ""), 429)
+}
+
+// The demo's signing key is secret even though its accounts are public: a
+// token minted with the key an earlier version derived from a public seed
+// (or with any key but this process's) is refused, and separate demo
+// processes without a shared Redis do not accept each other's tokens.
+func TestForgedAdminTokenRefused(t *testing.T) {
+	srv := newDemo(t, demo.Config{})
+	seed := sha256.Sum256([]byte("bulwark demo signing key: public, for the demo only"))
+	priv := ed25519.NewKeyFromSeed(seed[:])
+	for _, kid := range []string{"bulwark-demo-ed25519-1", ""} {
+		key, err := jwt.NewKey(kid, jwt.EdDSA, priv)
+		if err != nil {
+			t.Fatal(err)
+		}
+		iss, err := jwt.NewIssuer(jwt.IssuerOptions{Key: key, Issuer: "bulwark-demo", Audience: []string{"bulwark-demo"}, TTL: time.Hour})
+		if err != nil {
+			t.Fatal(err)
+		}
+		forged, err := iss.Issue(jwt.Claims{Subject: "mallory", Roles: []string{"admin"}, Scopes: []string{"read", "write"}})
+		if err != nil {
+			t.Fatal(err)
+		}
+		wantProblem(t, do(t, srv, "GET", "/api/admin/users", "", bearer(forged)...), 401)
+	}
+	other := newDemo(t, demo.Config{})
+	access, _ := tokens(t, login(t, other, "alice", "wonderland-2026"))
+	wantProblem(t, do(t, srv, "GET", "/api/protected", "", bearer(access)...), 401)
+}
+
+// The auth_token cookie makes /api/* CSRF-prone: a cross-origin unsafe
+// request that carries cookies is refused (a bodiless POST /api/logout
+// needs no preflight), unless its origin is a trusted CORS origin; bearer
+// requests and same-origin ones pass.
+func TestCookieCSRFOnAPI(t *testing.T) {
+	srv := newDemo(t, demo.Config{CORSOrigins: []string{"https://app.example"}})
+	access, _ := tokens(t, login(t, srv, "bob", "builder-2026"))
+	cookie := []string{"Cookie", "auth_token=" + access}
+	for _, tc := range []struct {
+		name string
+		hdr  []string
+	}{
+		{"fetch metadata cross-site", []string{"Sec-Fetch-Site", "cross-site"}},
+		{"fetch metadata same-site", []string{"Sec-Fetch-Site", "same-site", "Origin", "https://sub.example.net"}},
+		{"foreign Origin", []string{"Origin", "https://evil.example"}},
+		{"Origin null", []string{"Origin", "null"}},
+	} {
+		r := do(t, srv, "POST", "/api/logout", "", append(cookie, tc.hdr...)...)
+		wantProblem(t, r, 403)
+		if r.body["type"] != "https://bulwark.dev/problems/csrf" {
+			t.Fatalf("%s: %s", tc.name, r.raw)
+		}
+	}
+	// Still logged in: nothing was revoked.
+	if r := do(t, srv, "GET", "/api/protected", "", cookie...); r.status != 200 {
+		t.Fatalf("refused logout changed state: %d", r.status)
+	}
+	// A cross-site GET (safe) and a bearer POST without cookies pass.
+	if r := do(t, srv, "GET", "/api/protected", "", append(cookie, "Sec-Fetch-Site", "cross-site")...); r.status != 200 {
+		t.Fatalf("cross-site GET: %d", r.status)
+	}
+	// The trusted CORS origin may make credentialed unsafe calls.
+	if r := do(t, srv, "POST", "/api/logout", "", append(cookie, "Sec-Fetch-Site", "cross-site", "Origin", "https://app.example")...); r.status != 204 {
+		t.Fatalf("trusted origin logout: %d %s", r.status, r.raw)
+	}
+	access2, _ := tokens(t, login(t, srv, "bob", "builder-2026"))
+	if r := do(t, srv, "POST", "/api/logout", "", append(bearer(access2), "Sec-Fetch-Site", "cross-site")...); r.status != 204 {
+		t.Fatalf("bearer logout without cookies: %d %s", r.status, r.raw)
+	}
 }
