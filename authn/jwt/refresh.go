@@ -1,17 +1,18 @@
 package jwt
 
 import (
+	"bufio"
 	"context"
 	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
-	"mime"
 	"net/http"
 	"time"
 
 	"github.com/bulwark-go/bulwark/audit"
 	"github.com/bulwark-go/bulwark/authn"
+	"github.com/bulwark-go/bulwark/bind"
 	"github.com/bulwark-go/bulwark/problem"
 	"github.com/bulwark-go/bulwark/store"
 )
@@ -326,26 +327,57 @@ type HandlerOptions struct {
 	Audit audit.Sink
 	// ErrorHandler writes denials. Default problem.Write.
 	ErrorHandler problem.Handler
+	// Realm names the protection space in the WWW-Authenticate challenge
+	// of 401 answers. Default "api", the default of authn.Guard; when the
+	// guard in front of the API has another realm, pass it (guard.Realm()).
+	Realm string
 }
 
+func (o HandlerOptions) realm() string {
+	if o.Realm == "" {
+		return "api"
+	}
+	return o.Realm
+}
+
+// maxBody caps the refresh and logout bodies (a token or two).
 const maxBody = 16 << 10
+
+// refreshRequest is the body of a refresh.
+type refreshRequest struct {
+	RefreshToken string `json:"refresh_token" validate:"required"`
+}
+
+// logoutRequest is the optional body of a logout.
+type logoutRequest struct {
+	RefreshToken string `json:"refresh_token"`
+}
 
 // RefreshHandler returns a handler for POST /refresh: a JSON body
 // {"refresh_token": "..."} → 200 and a new TokenPair (Cache-Control:
-// no-store). Malformed JSON → 400, a missing field → 422, a bad, expired,
-// revoked or reused token → 401 (a reused one revokes its family), a store
-// outage → 503; every denial audited once.
+// no-store). The body is decoded as package bind does: a Content-Type
+// other than JSON → 415; malformed JSON → 400 with the offset, line and
+// column; an unknown field, data after the object, or a body over 16 KiB
+// → 400 or 413; a missing or empty refresh_token → 422. A bad, expired,
+// revoked or reused token → 401 with `WWW-Authenticate: Bearer
+// realm="...", error="invalid_token", error_description="..."` (a reused
+// one revokes its family); a store outage → 503. Every denial is audited
+// once.
 func (r *Refresher) RefreshHandler(opts HandlerOptions) http.Handler {
 	deny := problem.Denier{Guard: "jwt", Audit: opts.Audit, Handler: opts.ErrorHandler}
+	realm := opts.realm()
 	return http.HandlerFunc(func(w http.ResponseWriter, req *http.Request) {
-		body, prob := readTokenBody(req, true)
-		if prob != nil {
+		if req.Body != nil && req.Body != http.NoBody {
+			req.Body = http.MaxBytesReader(w, req.Body, maxBody)
+		}
+		var body refreshRequest
+		if prob := bind.JSON(w, req, &body); prob != nil {
 			deny.Deny(w, req, prob)
 			return
 		}
 		pair, err := r.Refresh(req.Context(), body.RefreshToken)
 		if err != nil {
-			deny.Deny(w, req, asProblem(err))
+			deny.Deny(w, req, challenge(asProblem(err), realm))
 			return
 		}
 		WriteTokenPair(w, pair)
@@ -355,17 +387,21 @@ func (r *Refresher) RefreshHandler(opts HandlerOptions) http.Handler {
 // LogoutHandler returns a handler for POST /logout behind a Guard that
 // requires the access token: it revokes the access token, its session and
 // the refresh token in the optional JSON body {"refresh_token": "..."},
-// then answers 204.
+// then answers 204. An empty body is fine; a body that is present is
+// decoded as RefreshHandler's (415, 400, 413). Without a principal (no
+// guard in front) it answers 401 with `WWW-Authenticate: Bearer
+// realm="..."`; a store outage → 503.
 func (r *Refresher) LogoutHandler(opts HandlerOptions) http.Handler {
 	deny := problem.Denier{Guard: "jwt", Audit: opts.Audit, Handler: opts.ErrorHandler}
+	plain := "Bearer realm=" + authn.Quote(opts.realm())
 	return http.HandlerFunc(func(w http.ResponseWriter, req *http.Request) {
 		p, ok := authn.FromContext(req.Context())
 		if !ok {
-			deny.Deny(w, req, problem.Unauthorized(problem.TypeUnauthorized, `Bearer realm="api"`, "authentication is required").WithReason("token_missing"))
+			deny.Deny(w, req, problem.Unauthorized(problem.TypeUnauthorized, plain, "authentication is required").WithReason("token_missing"))
 			return
 		}
-		body, prob := readTokenBody(req, false)
-		if prob != nil {
+		var body logoutRequest
+		if prob := optionalJSON(w, req, &body); prob != nil {
 			deny.Deny(w, req, prob)
 			return
 		}
@@ -376,6 +412,36 @@ func (r *Refresher) LogoutHandler(opts HandlerOptions) http.Handler {
 		w.Header().Set("Cache-Control", "no-store")
 		w.WriteHeader(http.StatusNoContent)
 	})
+}
+
+// challenge adds the RFC 6750 invalid_token challenge to a 401 that has
+// none.
+func challenge(p *problem.Problem, realm string) *problem.Problem {
+	if p.Status == http.StatusUnauthorized && p.Header("WWW-Authenticate") == "" {
+		p.WithHeader("WWW-Authenticate", authn.BearerError(realm, "invalid_token", p.Detail))
+	}
+	return p
+}
+
+// optionalJSON decodes req's body into dst with bind.JSON, capped at
+// maxBody, unless the body is empty (no body, Content-Length: 0, or a
+// chunked body with no bytes).
+func optionalJSON(w http.ResponseWriter, req *http.Request, dst any) *problem.Problem {
+	if req.Body == nil || req.Body == http.NoBody || req.ContentLength == 0 {
+		return nil
+	}
+	capped := http.MaxBytesReader(w, req.Body, maxBody)
+	br := bufio.NewReader(capped)
+	if _, err := br.Peek(1); err == io.EOF {
+		return nil
+	}
+	req.Body = http.MaxBytesReader(w, readCloser{br, capped}, maxBody)
+	return bind.JSON(w, req, dst)
+}
+
+type readCloser struct {
+	io.Reader
+	io.Closer
 }
 
 // WriteTokenPair writes pair as a 200 JSON token response with
@@ -398,38 +464,4 @@ func asProblem(err error) *problem.Problem {
 		return storeProblem(err)
 	}
 	return problem.New(http.StatusInternalServerError, problem.TypeInternal, "the request could not be completed").WithReason("internal").WithErr(err)
-}
-
-type tokenBody struct {
-	RefreshToken string `json:"refresh_token"`
-}
-
-func readTokenBody(req *http.Request, required bool) (tokenBody, *problem.Problem) {
-	var body tokenBody
-	if req.Body == nil || req.ContentLength == 0 && !required {
-		return body, nil
-	}
-	if ct := req.Header.Get("Content-Type"); ct != "" {
-		mt, _, err := mime.ParseMediaType(ct)
-		if err != nil || mt != "application/json" {
-			return body, problem.New(http.StatusUnsupportedMediaType, problem.TypeUnsupportedMediaType, "the body must be application/json").WithReason("unsupported_media_type")
-		}
-	}
-	data, err := io.ReadAll(io.LimitReader(req.Body, maxBody+1))
-	if err != nil {
-		return body, problem.New(http.StatusBadRequest, problem.TypeBadRequest, "the body could not be read").WithReason("body_unreadable").WithErr(err)
-	}
-	if len(data) > maxBody {
-		return body, problem.New(http.StatusRequestEntityTooLarge, problem.TypeBodyTooLarge, "the body is too large").WithReason("body_too_large")
-	}
-	if len(data) == 0 && !required {
-		return body, nil
-	}
-	if err := json.Unmarshal(data, &body); err != nil {
-		return body, problem.New(http.StatusBadRequest, problem.TypeMalformedJSON, "the body is not valid JSON").WithReason("malformed_json")
-	}
-	if required && body.RefreshToken == "" {
-		return body, problem.Validation([]problem.FieldError{{Field: "refresh_token", Message: "is required", Rule: "required"}})
-	}
-	return body, nil
 }

@@ -432,3 +432,96 @@ func TestCrossReplicaRevocationRedis(t *testing.T) {
 	_, err = b.r.Refresh(bg, pair.RefreshToken)
 	expectReason(t, err, "token_revoked")
 }
+
+// TestHandlersDecodeLikeBindAndChallenge: the refresh and logout bodies are
+// decoded as package bind decodes (415, 400 with the position, unknown
+// fields refused, 413, 422), logout's body stays optional, and 401s carry
+// the RFC 6750 challenge with the configured realm. One audit event per
+// denial.
+func TestHandlersDecodeLikeBindAndChallenge(t *testing.T) {
+	c := newClock()
+	a := newReplica(t, newMemStore(t, c), c.Now, mustKey(t, "k1", jwt.HS256, hmacSecret))
+	sink := audit.NewMemory()
+	opts := jwt.HandlerOptions{Audit: sink, Realm: `bulwark "demo"`}
+	refresh := a.r.RefreshHandler(opts)
+	logout := a.r.LogoutHandler(opts)
+	type req struct {
+		h            http.Handler
+		body, ctype  string
+		chunked      bool
+		principal    bool
+		status       int
+		reason       string
+		challenge    string
+		wantPosition bool
+	}
+	pair, err := a.r.Login(bg, alice)
+	if err != nil {
+		t.Fatal(err)
+	}
+	p, err := a.v.Verify(bg, pair.AccessToken)
+	if err != nil {
+		t.Fatal(err)
+	}
+	const js = "application/json"
+	for i, tc := range []req{
+		{h: refresh, body: `{"refresh_token":"x"}`, status: 415, reason: "unsupported_media_type"},
+		{h: refresh, body: `{"refresh_token":"x"}`, ctype: "text/plain", status: 415, reason: "unsupported_media_type"},
+		{h: refresh, body: "{\n \"refresh_token\": x}", ctype: js, status: 400, reason: "malformed_json", wantPosition: true},
+		{h: refresh, body: `{"refresh_token":"x","scope":"admin"}`, ctype: js, status: 400, reason: "unknown_field"},
+		{h: refresh, body: `{"refresh_token":"x"} {}`, ctype: js, status: 400, reason: "trailing_data", wantPosition: true},
+		{h: refresh, body: ``, ctype: js, status: 400, reason: "empty_body"},
+		{h: refresh, body: `{"refresh_token":""}`, ctype: js, status: 422},
+		{h: refresh, body: `{"refresh_token":42}`, ctype: js, status: 422, reason: "type_mismatch", wantPosition: true},
+		{h: refresh, body: `{"refresh_token":"` + strings.Repeat("a", 17<<10) + `"}`, ctype: js, status: 413},
+		{h: refresh, body: `{"refresh_token":"garbage"}`, ctype: "application/json; charset=utf-8", status: 401, reason: "token_invalid",
+			challenge: `Bearer realm="bulwark \"demo\"", error="invalid_token", error_description="the token is malformed"`},
+		{h: refresh, body: `{"refresh_token":"` + pair.AccessToken + `"}`, ctype: js, status: 401, reason: "token_wrong_type",
+			challenge: `Bearer realm="bulwark \"demo\"", error="invalid_token", error_description="an access token cannot be used as a refresh token"`},
+		{h: logout, body: ``, status: 401, reason: "token_missing", challenge: `Bearer realm="bulwark \"demo\""`},
+		{h: logout, body: `{"refresh_token":"x"}`, principal: true, status: 415, reason: "unsupported_media_type"},
+		{h: logout, body: `{"refresh_token":"x","all":true}`, ctype: js, principal: true, status: 400, reason: "unknown_field"},
+		{h: logout, body: `{"refresh_token":`, ctype: js, principal: true, status: 400, reason: "malformed_json", wantPosition: true},
+		{h: logout, body: `{"refresh_token":"x"}`, ctype: js, chunked: true, principal: true, status: 204}, // a chunked body is read
+		{h: logout, body: ``, chunked: true, principal: true, status: 204},
+		{h: logout, body: ``, principal: true, status: 204},
+	} {
+		r := httptest.NewRequest("POST", "/api/x", strings.NewReader(tc.body))
+		if tc.chunked {
+			r.ContentLength = -1
+		}
+		if tc.ctype != "" {
+			r.Header.Set("Content-Type", tc.ctype)
+		}
+		if tc.principal {
+			r = authn.WithPrincipal(r, p)
+		}
+		before := len(sink.Events())
+		w := httptest.NewRecorder()
+		tc.h.ServeHTTP(w, r)
+		if w.Code != tc.status {
+			t.Errorf("case %d (%.40q): status %d, want %d: %s", i, tc.body, w.Code, tc.status, w.Body)
+			continue
+		}
+		if got := w.Header().Get("WWW-Authenticate"); got != tc.challenge {
+			t.Errorf("case %d: WWW-Authenticate %s, want %s", i, got, tc.challenge)
+		}
+		evs := sink.Events()[before:]
+		if tc.status < 400 {
+			if len(evs) != 0 {
+				t.Errorf("case %d: %d audit events for a success", i, len(evs))
+			}
+			continue
+		}
+		if w.Header().Get("Content-Type") != problem.ContentType || len(evs) != 1 || (tc.reason != "" && evs[0].Reason != tc.reason) {
+			t.Errorf("case %d: %s, events %+v, want one with reason %q", i, w.Header().Get("Content-Type"), evs, tc.reason)
+		}
+		var doc map[string]any
+		if err := json.Unmarshal(w.Body.Bytes(), &doc); err != nil {
+			t.Errorf("case %d: body %s", i, w.Body)
+		}
+		if _, ok := doc["line"]; ok != tc.wantPosition {
+			t.Errorf("case %d: position in the problem %v, want %v: %s", i, ok, tc.wantPosition, w.Body)
+		}
+	}
+}
