@@ -29,7 +29,9 @@
 // HTTPS: the connection is TLS, or the client-identity guard (package
 // clientip) marked the request secure because a trusted proxy said so. The
 // package never reads X-Forwarded-Proto itself: any client can send it,
-// and an HSTS header on plain HTTP is ignored by browsers anyway.
+// and an HSTS header on plain HTTP is ignored by browsers anyway. On plain
+// HTTP a Strict-Transport-Security header that an earlier middleware set
+// is deleted, like every managed header a Policy does not send.
 //
 // # Why X-XSS-Protection is 0
 //

@@ -498,8 +498,14 @@ func (p *Policy) Apply(w http.ResponseWriter, r *http.Request) *http.Request {
 	for i := range p.static {
 		h[p.static[i].name] = p.static[i].val
 	}
-	if p.hsts != nil && isSecure(r) {
-		h[HeaderHSTS] = p.hsts
+	if p.hsts != nil {
+		if isSecure(r) {
+			h[HeaderHSTS] = p.hsts
+		} else {
+			// Not sent on plain HTTP, so not left there by an earlier
+			// middleware either (HSTS.Off policies have it in clear).
+			delete(h, HeaderHSTS)
+		}
 	}
 	if p.csp != nil {
 		return p.csp.Apply(h, r)

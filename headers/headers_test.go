@@ -173,6 +173,43 @@ func TestHSTSOnlyWhenSecure(t *testing.T) {
 	}
 }
 
+// TestHSTSDeletedOnPlainHTTP: a Strict-Transport-Security header an
+// earlier middleware (or an outer Policy) set is deleted on plain HTTP,
+// where this policy does not send it, and replaced on HTTPS.
+func TestHSTSDeletedOnPlainHTTP(t *testing.T) {
+	outer := func(next http.Handler) http.Handler {
+		return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+			w.Header().Set("Strict-Transport-Security", "max-age=1; includeSubDomains; preload")
+			next.ServeHTTP(w, r)
+		})
+	}
+	off := headers.API()
+	off.HSTS.Off = true
+	for _, tc := range []struct {
+		name   string
+		o      headers.Options
+		secure bool
+		want   string
+	}{
+		{"plain HTTP", headers.API(), false, ""},
+		{"HTTPS", headers.API(), true, "max-age=31536000"},
+		{"HSTS off, HTTPS", off, true, ""},
+		{"HSTS off, plain HTTP", off, false, ""},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			p, err := headers.New(tc.o)
+			if err != nil {
+				t.Fatal(err)
+			}
+			rec := httptest.NewRecorder()
+			outer(p.Handler(http.NotFoundHandler())).ServeHTTP(rec, secureReq(tc.secure))
+			if got := strings.Join(rec.Header().Values("Strict-Transport-Security"), "|"); got != tc.want {
+				t.Fatalf("Strict-Transport-Security %q, want %q", got, tc.want)
+			}
+		})
+	}
+}
+
 func TestHSTSOptions(t *testing.T) {
 	tests := []struct {
 		h       headers.HSTS
