@@ -230,6 +230,7 @@ func Write(w http.ResponseWriter, r *http.Request, p *Problem) {
 	if h.Get("Cache-Control") == "" {
 		h.Set("Cache-Control", "no-store")
 	}
+	h.Add("Vary", "Accept") // the body's format follows Accept
 	var rid, instance string
 	if r != nil {
 		if st := reqctx.From(r.Context()); st != nil {

@@ -79,6 +79,10 @@ func TestWriteHTMLForBrowsers(t *testing.T) {
 	if w.Header().Get("Content-Type") != problem.ContentType {
 		t.Fatal("JSON-capable client got HTML")
 	}
+	// The format follows Accept, so caches must key on it.
+	if v := w.Header().Values("Vary"); len(v) != 1 || v[0] != "Accept" {
+		t.Fatalf("Vary = %q", v)
+	}
 }
 
 func TestUnauthorizedChallenge(t *testing.T) {
