@@ -82,10 +82,15 @@ func (hs *Headers) Apply(h http.Header, r *http.Request) *http.Request {
 		return r
 	}
 	vals, buf := hs.alloc()
+	// The random bytes are drawn into buf just after the nonce's place,
+	// where the rendered headers overwrite them below (buf holds at least
+	// 96 bytes, and a nonce policy renders more than nonceBytes): a stack
+	// array would escape to the heap under the race detector, one
+	// allocation more.
+	raw := buf[NonceLen : NonceLen+nonceBytes]
+	_, _ = rand.Read(raw) // crypto/rand.Read never fails (it crashes the program instead)
+	base64.StdEncoding.Encode(buf[:NonceLen], raw)
 	buf = buf[:NonceLen:hs.size]
-	var raw [nonceBytes]byte
-	_, _ = rand.Read(raw[:]) // crypto/rand.Read never fails (it crashes the program instead)
-	base64.StdEncoding.Encode(buf, raw[:])
 	// The strings below share buf, which is never written again.
 	nonce := unsafe.String(unsafe.SliceData(buf), NonceLen)
 	if p := hs.enforce; p != nil {

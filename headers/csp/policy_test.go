@@ -260,10 +260,9 @@ func TestNonceLongPolicy(t *testing.T) {
 	}
 }
 
+// TestStaticHeadersDoNotAllocate runs with and without -race (CI tests
+// with it): the race detector does not change these counts.
 func TestStaticHeadersDoNotAllocate(t *testing.T) {
-	if raceEnabled {
-		t.Skip("the race detector changes allocation counts")
-	}
 	p, err := csp.New(csp.Options{DefaultSrc: []string{csp.None}})
 	if err != nil {
 		t.Fatal(err)

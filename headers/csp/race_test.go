@@ -1,5 +1,0 @@
-//go:build race
-
-package csp_test
-
-const raceEnabled = true

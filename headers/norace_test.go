@@ -1,5 +1,0 @@
-//go:build !race
-
-package headers_test
-
-const raceEnabled = false
