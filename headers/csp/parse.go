@@ -81,6 +81,11 @@ func parseDirective(o *Options, name string, values []string) error {
 			return fmt.Errorf("csp: report-uri needs at least one URL")
 		}
 		o.ReportURI = values
+	case "webrtc":
+		if len(values) != 1 {
+			return fmt.Errorf("csp: webrtc takes one value, %s or %s", WebRTCBlock, WebRTCAllow)
+		}
+		o.WebRTC = values[0]
 	case "trusted-types":
 		if len(values) == 0 {
 			values = []string{None}

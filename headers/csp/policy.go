@@ -82,6 +82,12 @@ type Options struct {
 	// over https:. (It supersedes the obsolete block-all-mixed-content.)
 	// Default false.
 	UpgradeInsecureRequests bool `json:"upgrade_insecure_requests,omitempty" yaml:"upgrade_insecure_requests,omitempty"`
+	// WebRTC is the CSP Level 3 webrtc directive: WebRTCBlock ("'block'")
+	// stops the document from making WebRTC connections (which fetch
+	// directives do not govern, so a page could otherwise send data out
+	// over them); WebRTCAllow ("'allow'") states that it may. Default ""
+	// (no directive: allowed).
+	WebRTC string `json:"webrtc,omitempty" yaml:"webrtc,omitempty"`
 	// ReportTo names a Reporting-Endpoints group that receives violation
 	// reports (headers.Options.ReportingEndpoints defines it).
 	// Default: none.
@@ -257,6 +263,17 @@ func New(o Options) (*Policy, error) {
 	}
 	if o.UpgradeInsecureRequests {
 		appendDirective(&cur, "upgrade-insecure-requests")
+	}
+	if o.WebRTC != "" {
+		v := strings.ToLower(o.WebRTC)
+		if v != WebRTCAllow && v != WebRTCBlock {
+			hint := ""
+			if v == "allow" || v == "block" {
+				hint = fmt.Sprintf(" (quoted: '%s')", v)
+			}
+			return nil, fmt.Errorf("csp: webrtc %q: the value is %s or %s%s", o.WebRTC, WebRTCBlock, WebRTCAllow, hint)
+		}
+		appendDirective(&cur, "webrtc "+v)
 	}
 	if o.TrustedTypes != nil {
 		if err := validateTrustedTypes(o.TrustedTypes); err != nil {

@@ -34,7 +34,7 @@ func TestNewRenders(t *testing.T) {
 			ScriptSrcElem: []string{csp.Self}, ScriptSrc: []string{csp.Self, csp.WasmUnsafeEval, csp.ReportSample},
 			DefaultSrc: []string{csp.None}, BaseURI: []string{csp.Self}, FormAction: []string{csp.Self},
 			FrameAncestors: []string{csp.Self, "https://partner.example"}, Sandbox: true,
-			SandboxAllow: []string{"allow-scripts", "Allow-Forms"}, UpgradeInsecureRequests: true,
+			SandboxAllow: []string{"allow-scripts", "Allow-Forms"}, UpgradeInsecureRequests: true, WebRTC: "'BLOCK'",
 			TrustedTypes: []string{"default", "dompurify", "'allow-duplicates'"}, RequireTrustedTypesFor: []string{csp.Script},
 			ReportURI: []string{"/csp-reports", "https://reports.example.com/csp"}, ReportTo: "csp"},
 			"default-src 'none'; script-src 'self' 'wasm-unsafe-eval' 'report-sample'; script-src-elem 'self'; " +
@@ -42,13 +42,15 @@ func TestNewRenders(t *testing.T) {
 				"img-src *; font-src 'self'; connect-src 'self' wss://ws.example.com; media-src https:; object-src 'none'; " +
 				"frame-src https://www.youtube-nocookie.com; child-src 'none'; worker-src 'self'; manifest-src 'self'; " +
 				"base-uri 'self'; form-action 'self'; frame-ancestors 'self' https://partner.example; " +
-				"sandbox allow-scripts allow-forms; upgrade-insecure-requests; trusted-types default dompurify 'allow-duplicates'; " +
+				"sandbox allow-scripts allow-forms; upgrade-insecure-requests; webrtc 'block'; trusted-types default dompurify 'allow-duplicates'; " +
 				"require-trusted-types-for 'script'; report-uri /csp-reports https://reports.example.com/csp; report-to csp"},
 		{"duplicates and case folded", csp.Options{ScriptSrc: []string{"'SELF'", "'self'", "HTTPS://CDN.example.com", "https://cdn.example.com"}},
 			"script-src 'self' https://cdn.example.com"},
 		{"strict-dynamic with a hash", csp.Options{ScriptSrc: []string{csp.StrictDynamic, h256}},
 			"script-src 'strict-dynamic' " + h256},
 		{"sandbox alone", csp.Options{Sandbox: true}, "sandbox"},
+		{"webrtc allow", csp.Options{DefaultSrc: []string{csp.None}, WebRTC: csp.WebRTCAllow}, "default-src 'none'; webrtc 'allow'"},
+		{"webrtc block", csp.Options{WebRTC: csp.WebRTCBlock}, "webrtc 'block'"},
 		{"nonce", csp.Options{DefaultSrc: []string{csp.Self}, ScriptSrc: []string{csp.StrictDynamic},
 			ScriptSrcElem: []string{csp.Self}, StyleSrc: []string{csp.Self}, StyleSrcElem: []string{csp.Self, csp.UnsafeInline},
 			ObjectSrc: []string{csp.None}, Nonce: true},
@@ -119,6 +121,8 @@ func TestNewRefuses(t *testing.T) {
 		{"report-uri empty", csp.Options{DefaultSrc: []string{csp.Self}, ReportURI: []string{}}, "report-uri is empty"},
 		{"report-uri protocol-relative", csp.Options{DefaultSrc: []string{csp.Self}, ReportURI: []string{"//evil.example/r"}}, "absolute http(s)"},
 		{"report-to", csp.Options{DefaultSrc: []string{csp.Self}, ReportTo: "csp endpoint"}, "not a valid endpoint group"},
+		{"webrtc unquoted", csp.Options{WebRTC: "block"}, "(quoted: 'block')"},
+		{"webrtc unknown", csp.Options{WebRTC: "'deny'"}, "the value is 'block' or 'allow'"},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
@@ -153,6 +157,7 @@ func TestParseRefuses(t *testing.T) {
 		"", " ; ", "script-src 'self'; script-src https:", "default-src 'self', script-src 'none'",
 		"block-all-mixed-content", "plugin-types application/pdf", "foo-src 'self'",
 		"upgrade-insecure-requests 1", "report-to", "report-to a b", "report-uri", "require-trusted-types-for",
+		"webrtc", "webrtc 'block' 'allow'", "webrtc 'block'; webrtc 'allow'",
 		strings.Repeat("a", 17<<10),
 	} {
 		if o, err := csp.Parse(h); err == nil {
@@ -294,5 +299,33 @@ func TestStaticHeadersDoNotAllocate(t *testing.T) {
 	}
 	if csp.NewHeaders(nil, nil) != nil {
 		t.Fatal("NewHeaders(nil, nil) != nil")
+	}
+}
+
+// TestParseWebRTC: the CSP Level 3 webrtc directive parses and renders.
+func TestParseWebRTC(t *testing.T) {
+	for in, want := range map[string]string{
+		"webrtc 'block'":                     "webrtc 'block'",
+		"WebRTC 'Allow'":                     "webrtc 'allow'",
+		"default-src 'none'; webrtc 'block'": "default-src 'none'; webrtc 'block'",
+	} {
+		o, err := csp.Parse(in)
+		if err != nil {
+			t.Fatalf("Parse(%q): %v", in, err)
+		}
+		p, err := csp.New(*o)
+		if err != nil {
+			t.Fatalf("New(Parse(%q)): %v", in, err)
+		}
+		if p.String() != want {
+			t.Errorf("Parse(%q) renders %q, want %q", in, p, want)
+		}
+	}
+	o, err := csp.Parse("webrtc block")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := csp.New(*o); err == nil || !strings.Contains(err.Error(), "quoted") {
+		t.Errorf("New accepted an unquoted webrtc value: %v", err)
 	}
 }

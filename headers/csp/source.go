@@ -25,6 +25,9 @@ const (
 	InlineSpeculationRules = "'inline-speculation-rules'"
 	// Script is the only value of require-trusted-types-for.
 	Script = "'script'"
+	// WebRTCBlock and WebRTCAllow are the values of the webrtc directive.
+	WebRTCBlock = "'block'"
+	WebRTCAllow = "'allow'"
 )
 
 // keywords are the quoted keyword-sources of CSP Level 3, lower case
