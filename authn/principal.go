@@ -38,6 +38,62 @@ type Principal struct {
 	// many requests (a verified-token cache) so that WithPrincipal does not
 	// build it on every request. WithPrincipal derives it when empty.
 	ID string
+	// Source is where the request carried the credential: a header, a
+	// cookie or a query parameter (SourceUnknown when the authenticator
+	// does not say, e.g. a token verified outside a request). A credential
+	// from a cookie is sent by browsers on their own, cross-site requests
+	// included, so unsafe requests authenticated that way need CSRF
+	// protection; read it with SourceOf.
+	Source CredentialSource
+	// CredentialInfo holds what the authenticator knows about the
+	// credential beyond its claims, for the authenticator's own typed
+	// accessor (package jwt: jwt.KeyOf, the key that verified the token).
+	// Never the secret itself. Nil when the authenticator records nothing.
+	CredentialInfo any
+}
+
+// CredentialSource says where a request carried its credential.
+type CredentialSource uint8
+
+// Credential sources.
+const (
+	// SourceUnknown: not recorded.
+	SourceUnknown CredentialSource = iota
+	// SourceHeader: a request header the client set itself (Authorization:
+	// Bearer, X-API-Key). Browsers do not attach such headers to
+	// cross-site requests without a CORS preflight the server must allow.
+	SourceHeader
+	// SourceCookie: a cookie. Browsers attach cookies by themselves, to
+	// cross-site requests too: unsafe methods authenticated this way need a
+	// CSRF check.
+	SourceCookie
+	// SourceQuery: a URL query parameter.
+	SourceQuery
+)
+
+// String returns "header", "cookie", "query" or "unknown".
+func (s CredentialSource) String() string {
+	switch s {
+	case SourceHeader:
+		return "header"
+	case SourceCookie:
+		return "cookie"
+	case SourceQuery:
+		return "query"
+	}
+	return "unknown"
+}
+
+// SourceOf returns where the request's principal presented its credential,
+// and SourceUnknown when the request is anonymous. A CSRF guard applies
+// its check to unsafe methods when it is SourceCookie:
+//
+//	if authn.SourceOf(r.Context()) == authn.SourceCookie && !safe(r.Method) { ...check the CSRF token... }
+func SourceOf(ctx context.Context) CredentialSource {
+	if p, ok := FromContext(ctx); ok {
+		return p.Source
+	}
+	return SourceUnknown
 }
 
 // HasRole reports whether p has role r.

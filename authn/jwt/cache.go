@@ -10,14 +10,48 @@ import (
 // DefaultCacheSize is the default number of verified tokens remembered.
 const DefaultCacheSize = 4096
 
-// cacheEntry is one verified token. It is immutable once published.
+// cacheEntry is one verified token. It is immutable once published, but
+// for alt, which fills in lazily.
 type cacheEntry struct {
 	token    string
-	p        *authn.Principal
-	deadline int64  // on the verifier's cache clock: the entry is dead from then on
-	gen      uint64 // key set generation when verified
-	jtiKey   string // revocation store keys, precomputed ("" when none)
+	p        *authn.Principal // as first verified, with that request's Source
+	deadline int64            // on the verifier's cache clock: the entry is dead from then on
+	gen      uint64           // key set generation when verified
+	jtiKey   string           // revocation store keys, precomputed ("" when none)
 	sidKey   string
+	// alt holds the principal for the other sources the same token was
+	// presented from (a token sent in a header once and in a cookie
+	// later): the principal records its source, and cached principals are
+	// shared, so each source gets its own copy, made once.
+	alt [numSources]atomic.Pointer[authn.Principal]
+}
+
+// numSources bounds the authn.CredentialSource values a cache entry
+// keeps principals for (unknown, header, cookie, query).
+const numSources = 4
+
+// principal returns the entry's principal for a request whose token came
+// from src. It allocates only the first time a token is seen from a
+// second source.
+func (e *cacheEntry) principal(src authn.CredentialSource) *authn.Principal {
+	if e.p.Source == src {
+		return e.p
+	}
+	if int(src) >= numSources {
+		c := *e.p
+		c.Source = src
+		return &c
+	}
+	slot := &e.alt[src]
+	if p := slot.Load(); p != nil {
+		return p
+	}
+	c := *e.p
+	c.Source = src
+	if slot.CompareAndSwap(nil, &c) {
+		return &c
+	}
+	return slot.Load()
 }
 
 // tokenCache is a direct-mapped cache of verified tokens: a fixed array of

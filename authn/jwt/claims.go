@@ -17,7 +17,7 @@ type verifiedToken struct {
 	jti      string
 	sid      string
 	iss      string
-	kid      string
+	key      *Key // the key that verified the signature
 	aud      []string
 	exp      time.Time
 	iat      time.Time
@@ -218,7 +218,7 @@ func stringsClaim(m map[string]any, name string, split bool) ([]string, bool) {
 
 // principal builds the principal: claims decoded once, never again.
 func (vt *verifiedToken) principal() *authn.Principal {
-	return &authn.Principal{
+	p := &authn.Principal{
 		Subject:   vt.sub,
 		Method:    "jwt",
 		Roles:     vt.roles,
@@ -228,4 +228,28 @@ func (vt *verifiedToken) principal() *authn.Principal {
 		Claims:    vt.claims,
 		ID:        "jwt:" + vt.sub,
 	}
+	if vt.key != nil && vt.key.vk != nil {
+		p.CredentialInfo = vt.key.vk
+	}
+	return p
+}
+
+// KeyOf describes the key that verified the token p was authenticated
+// with, when a Verifier made p: its kid, algorithm, thumbprint (public
+// keys) and source, never its material. It tells which key — and so which
+// issuer — signed the token, which the iss claim alone cannot when a
+// verifier trusts several key sources.
+func KeyOf(p *authn.Principal) (KeyDescription, bool) {
+	if vk := verifiedKeyOf(p); vk != nil {
+		return vk.desc, true
+	}
+	return KeyDescription{}, false
+}
+
+func verifiedKeyOf(p *authn.Principal) *verifiedKey {
+	if p == nil {
+		return nil
+	}
+	vk, _ := p.CredentialInfo.(*verifiedKey)
+	return vk
 }

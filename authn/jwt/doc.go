@@ -48,7 +48,12 @@
 // ("scope" space-separated, else "scp" or "scopes"), TokenID (jti),
 // ExpiresAt (exp), and Claims holding every claim (numbers as float64;
 // read them with authn.Claim[T]). Handlers read it with authn.FromContext
-// and never decode the token again.
+// and never decode the token again. Source says where the token was found
+// (authn.SourceHeader, SourceCookie or SourceQuery; read it with
+// authn.SourceOf): a CSRF guard checks unsafe requests whose token came
+// from a cookie, since browsers send cookies cross-site on their own.
+// KeyOf describes the key that verified the token (kid, alg, thumbprint,
+// source; never the material).
 //
 // # Keys
 //

@@ -7,6 +7,7 @@ import (
 	"net/url"
 	"strings"
 
+	"github.com/bulwark-go/bulwark/authn"
 	"github.com/bulwark-go/bulwark/problem"
 )
 
@@ -23,7 +24,9 @@ const (
 )
 
 // Source is one place to look for a token. Sources are tried in order; the
-// first that holds a token wins.
+// first that holds a token wins, and the principal records which kind it
+// was (authn.Principal.Source: header, cookie or query), so that a CSRF
+// guard can check cookie-authenticated unsafe requests.
 type Source struct {
 	// From is FromHeader, FromCookie or FromQuery.
 	From string `json:"from" yaml:"from"`
@@ -44,6 +47,7 @@ var DefaultSources = []Source{{From: FromHeader, Name: "Authorization", Scheme: 
 
 type source struct {
 	from   string
+	kind   authn.CredentialSource
 	name   string // canonical header key, cookie or parameter name
 	scheme string
 }
@@ -68,12 +72,16 @@ func compileSources(in []Source) ([]source, error) {
 			if strings.ContainsAny(scheme, " \t\"") {
 				return nil, fmt.Errorf("jwt: source %d: invalid scheme %q", i, scheme)
 			}
-			out = append(out, source{from: FromHeader, name: canon, scheme: scheme})
+			out = append(out, source{from: FromHeader, kind: authn.SourceHeader, name: canon, scheme: scheme})
 		case FromCookie, FromQuery:
 			if s.Name == "" {
 				return nil, fmt.Errorf("jwt: source %d: a %s source needs a name", i, s.From)
 			}
-			out = append(out, source{from: s.From, name: s.Name})
+			kind := authn.SourceCookie
+			if s.From == FromQuery {
+				kind = authn.SourceQuery
+			}
+			out = append(out, source{from: s.From, kind: kind, name: s.Name})
 		default:
 			return nil, fmt.Errorf("jwt: source %d: From must be %q, %q or %q, not %q", i, FromHeader, FromCookie, FromQuery, s.From)
 		}
@@ -81,9 +89,10 @@ func compileSources(in []Source) ([]source, error) {
 	return out, nil
 }
 
-// extract returns the first token found, "" when there is none, or a
-// problem for a malformed request (400 invalid_request, RFC 6750 §3.1).
-func extract(r *http.Request, sources []source) (string, *problem.Problem) {
+// extract returns the first token found and where it was found, "" when
+// there is none, or a problem for a malformed request (400
+// invalid_request, RFC 6750 §3.1).
+func extract(r *http.Request, sources []source) (string, authn.CredentialSource, *problem.Problem) {
 	for i := range sources {
 		s := &sources[i]
 		switch s.from {
@@ -93,7 +102,7 @@ func extract(r *http.Request, sources []source) (string, *problem.Problem) {
 				continue
 			}
 			if len(vals) > 1 {
-				return "", invalidRequest("the request carries several " + s.name + " headers")
+				return "", 0, invalidRequest("the request carries several " + s.name + " headers")
 			}
 			v := vals[0]
 			if s.scheme == "" {
@@ -101,7 +110,7 @@ func extract(r *http.Request, sources []source) (string, *problem.Problem) {
 				if v == "" {
 					continue
 				}
-				return v, nil
+				return v, s.kind, nil
 			}
 			n := len(s.scheme)
 			if len(v) < n || !strings.EqualFold(v[:n], s.scheme) {
@@ -114,20 +123,20 @@ func extract(r *http.Request, sources []source) (string, *problem.Problem) {
 			rest = strings.TrimLeft(rest, " ")
 			rest = strings.TrimRight(rest, " \t")
 			if rest == "" {
-				return "", invalidRequest("the " + s.scheme + " credentials are empty")
+				return "", 0, invalidRequest("the " + s.scheme + " credentials are empty")
 			}
-			return rest, nil
+			return rest, s.kind, nil
 		case FromCookie:
 			if tok, ok := cookieValue(r.Header["Cookie"], s.name); ok && tok != "" {
-				return tok, nil
+				return tok, s.kind, nil
 			}
 		case FromQuery:
 			if tok := queryValue(r.URL, s.name); tok != "" {
-				return tok, nil
+				return tok, s.kind, nil
 			}
 		}
 	}
-	return "", nil
+	return "", 0, nil
 }
 
 // cookieValue finds a cookie without parsing every cookie into a slice.

@@ -7,6 +7,7 @@ import (
 	"crypto/rand"
 	"crypto/rsa"
 	"crypto/sha256"
+	"crypto/subtle"
 	"crypto/x509"
 	"encoding/base64"
 	"encoding/hex"
@@ -39,6 +40,23 @@ type Key struct {
 	source     string
 	thumbprint string // RFC 7638 (public keys only)
 	bits       int
+	vk         *verifiedKey // what a principal records about this key
+}
+
+// verifiedKey is what a principal records about the key that verified its
+// token (authn.Principal.CredentialInfo): a description without material,
+// for KeyOf, and the key itself, unreachable outside this package, for
+// identity checks (Sliding renews only its own Issuer's tokens).
+type verifiedKey struct {
+	key  *Key
+	desc KeyDescription
+}
+
+// finish records k's description for principals; call it whenever a Key
+// is made or copied with other fields.
+func (k *Key) finish() *Key {
+	k.vk = &verifiedKey{key: k, desc: k.Describe()}
+	return k
 }
 
 // MinRSABits is the smallest RSA modulus accepted.
@@ -165,7 +183,7 @@ func NewKey(id, alg string, material any) (*Key, error) {
 	if a.kind != kindHMAC {
 		k.thumbprint = thumbprint(k.verifyKey)
 	}
-	return k, nil
+	return k.finish(), nil
 }
 
 // NewHMACKey binds an HMAC secret to alg (HS256, HS384 or HS512). Secrets
@@ -214,6 +232,26 @@ func checkRSA(pub *rsa.PublicKey) error {
 	return nil
 }
 
+// sameKey reports whether a and b hold the same verification material for
+// the same algorithm (a key and its public half are the same key).
+func sameKey(a, b *Key) bool {
+	if a == nil || b == nil {
+		return false
+	}
+	if a == b {
+		return true
+	}
+	if a.alg != b.alg {
+		return false
+	}
+	if a.Symmetric() {
+		x, _ := a.verifyKey.([]byte)
+		y, _ := b.verifyKey.([]byte)
+		return len(x) > 0 && subtle.ConstantTimeCompare(x, y) == 1
+	}
+	return a.thumbprint != "" && a.thumbprint == b.thumbprint
+}
+
 // ID returns the key ID (kid), possibly empty.
 func (k *Key) ID() string { return k.id }
 
@@ -244,7 +282,7 @@ func (k *Key) Public() *Key {
 	}
 	c := *k
 	c.signKey = nil
-	return &c
+	return c.finish()
 }
 
 // WithSource returns a copy of k that records where it came from (a file
@@ -253,7 +291,7 @@ func (k *Key) Public() *Key {
 func (k *Key) WithSource(source string) *Key {
 	c := *k
 	c.source = source
-	return &c
+	return c.finish()
 }
 
 // KeyDescription describes a key without secrets, for /config/security.

@@ -112,10 +112,7 @@ func NewRefresher(opts RefreshOptions) (*Refresher, error) {
 
 func hasKey(ks []*Key, k *Key) bool {
 	for _, c := range ks {
-		if c.alg == k.alg && c.thumbprint == k.thumbprint && (c.Symmetric() == k.Symmetric()) {
-			if c.Symmetric() {
-				return string(c.verifyKey.([]byte)) == string(k.verifyKey.([]byte))
-			}
+		if sameKey(c, k) {
 			return true
 		}
 	}

@@ -16,8 +16,12 @@ const DefaultRefreshedTokenHeader = "X-Refreshed-Token"
 
 // SlidingOptions configure sliding refresh.
 type SlidingOptions struct {
-	// Issuer signs the fresh tokens; only tokens carrying its iss are
-	// refreshed. Required.
+	// Issuer signs the fresh tokens. Required, with a non-empty iss. Only
+	// tokens carrying its iss and verified by its own key are renewed: a
+	// verifier that also trusts other keys (a remote JWKS) accepts tokens
+	// other issuers signed, and those are never re-signed with ours. Tokens
+	// signed by a key the Issuer no longer uses (after a rotation) are not
+	// renewed either; their clients refresh as usual.
 	Issuer *Issuer `json:"-" yaml:"-"`
 	// Window: a token whose remaining lifetime is at most Window gets a
 	// fresh one. Default a third of the Issuer's TTL.
@@ -38,10 +42,15 @@ type SlidingOptions struct {
 // need a refresh round trip (the bottle post's suggestion). The fresh token
 // repeats the old one's subject, roles, scopes, audience, session and
 // custom claims, with a new jti and exp; revoking the session still
-// revokes it. Each refreshed response costs one signature.
+// revokes it. Each refreshed response costs one signature. Only tokens
+// this Issuer signed are renewed: their iss must be the Issuer's, and the
+// key that verified them (KeyOf) must be the Issuer's key.
 func Sliding(opts SlidingOptions) (func(http.Handler) http.Handler, error) {
 	if opts.Issuer == nil {
 		return nil, errors.New("jwt: SlidingOptions.Issuer is required")
+	}
+	if opts.Issuer.iss == "" {
+		return nil, errors.New("jwt: sliding refresh needs an Issuer with a non-empty Issuer (iss): it renews only the tokens it issued, and a token without iss cannot say so")
 	}
 	window := opts.Window
 	if window == 0 {
@@ -93,7 +102,10 @@ var notCarried = map[string]bool{
 // slide issues the fresh token for p, or reports false when p's token is
 // not one this Issuer may renew.
 func slide(iss *Issuer, p *authn.Principal, now time.Time, maxLife time.Duration) (string, bool) {
-	if tokIss, _ := authn.Claim[string](p, "iss"); tokIss != iss.iss {
+	if tokIss, _ := authn.Claim[string](p, "iss"); tokIss == "" || tokIss != iss.iss {
+		return "", false
+	}
+	if vk := verifiedKeyOf(p); vk == nil || !sameKey(vk.key, iss.key) {
 		return "", false
 	}
 	if use, _ := authn.Claim[string](p, "token_use"); use == "refresh" {

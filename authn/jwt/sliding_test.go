@@ -1,6 +1,9 @@
 package jwt_test
 
 import (
+	"crypto/ecdsa"
+	"crypto/elliptic"
+	"crypto/rand"
 	"net/http"
 	"net/http/httptest"
 	"testing"
@@ -102,5 +105,70 @@ func TestSlidingIgnoresForeignTokens(t *testing.T) {
 	}
 	if _, err := jwt.Sliding(jwt.SlidingOptions{Issuer: iss, Window: time.Hour}); err == nil {
 		t.Fatal("window longer than the TTL accepted")
+	}
+}
+
+// TestSlidingRenewsOnlyItsOwnKeysTokens: a verifier that trusts our key and
+// another issuer's accepts both issuers' tokens; sliding refresh renews only
+// the tokens our Issuer's key verified, even when a foreign token carries
+// our iss, and an Issuer without iss cannot slide at all.
+func TestSlidingRenewsOnlyItsOwnKeysTokens(t *testing.T) {
+	_, ecPriv, _ := testKeys(t)
+	ours := mustKey(t, "ours", jwt.ES256, ecPriv)
+	foreignPriv, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
+	if err != nil {
+		t.Fatal(err)
+	}
+	foreign := mustKey(t, "idp", jwt.ES256, &foreignPriv.PublicKey)
+	iss, err := jwt.NewIssuer(jwt.IssuerOptions{Key: ours, Issuer: "https://us.test", Now: func() time.Time { return testNow }})
+	if err != nil {
+		t.Fatal(err)
+	}
+	slide, err := jwt.Sliding(jwt.SlidingOptions{Issuer: iss, Now: func() time.Time { return testNow }})
+	if err != nil {
+		t.Fatal(err)
+	}
+	// Our key's public half locally, the other issuer's key from a key set.
+	v := mustVerifier(t, jwt.Options{
+		Keys: []*jwt.Key{ours.Public()}, KeySet: mustKeySet(t, foreign),
+		Algorithms: []string{jwt.ES256}, Now: func() time.Time { return testNow },
+	})
+	guard, _ := authn.New(authn.Options{Authenticator: v})
+	h := guard.Require(slide(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {})))
+	call := func(tok string) *httptest.ResponseRecorder {
+		r := httptest.NewRequest("GET", "/", nil)
+		r.Header.Set("Authorization", "Bearer "+tok)
+		w := httptest.NewRecorder()
+		h.ServeHTTP(w, r)
+		return w
+	}
+	soon := testNow.Add(time.Minute).Unix()
+	mine, err := iss.Issue(jwt.Claims{Subject: "alice", TTL: time.Minute})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if w := call(mine); w.Code != 200 || w.Header().Get(jwt.DefaultRefreshedTokenHeader) == "" {
+		t.Fatalf("our own token was not renewed: %d", w.Code)
+	}
+	for name, c := range map[string]map[string]any{
+		"foreign token with our iss": {"sub": "mallory", "iss": "https://us.test", "exp": soon, "iat": testNow.Unix()},
+		"foreign token without iss":  {"sub": "mallory", "exp": soon, "iat": testNow.Unix()},
+	} {
+		tok := craft(t, "ES256", foreignPriv, mustJSON(t, map[string]string{"alg": "ES256", "kid": "idp"}), mustJSON(t, c))
+		w := call(tok)
+		if w.Code != 200 {
+			t.Fatalf("%s: not accepted by the verifier (%d); the test needs it accepted", name, w.Code)
+		}
+		if fresh := w.Header().Get(jwt.DefaultRefreshedTokenHeader); fresh != "" {
+			t.Errorf("%s: renewed with our key", name)
+		}
+	}
+
+	noIss, err := jwt.NewIssuer(jwt.IssuerOptions{Key: ours})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := jwt.Sliding(jwt.SlidingOptions{Issuer: noIss}); err == nil {
+		t.Fatal("sliding accepted an Issuer without iss")
 	}
 }

@@ -336,15 +336,18 @@ func (v *Verifier) Challenge(realm string) string { return "Bearer realm=" + aut
 
 // Authenticate implements authn.Authenticator: it finds the token in the
 // configured sources and verifies it. No token: authn.ErrNoCredentials.
+//
+// The principal records where the token was found (Source: header, cookie
+// or query) and the key that verified it (KeyOf).
 func (v *Verifier) Authenticate(r *http.Request) (*authn.Principal, error) {
-	tok, prob := extract(r, v.sources)
+	tok, src, prob := extract(r, v.sources)
 	if prob != nil {
 		return nil, prob
 	}
 	if tok == "" {
 		return nil, authn.ErrNoCredentials
 	}
-	return v.Verify(r.Context(), tok)
+	return v.verifyFrom(r.Context(), tok, src)
 }
 
 // Verify verifies token and returns its principal. Errors are
@@ -353,15 +356,21 @@ func (v *Verifier) Authenticate(r *http.Request) (*authn.Principal, error) {
 // Err is one of the Err* sentinels, for errors.Is.
 //
 // The principal may be shared with other requests presenting the same
-// token (it is cached): treat it as read-only.
+// token (it is cached): treat it as read-only. Its Source is
+// authn.SourceUnknown (Authenticate records where a request's token came
+// from).
 func (v *Verifier) Verify(ctx context.Context, token string) (*authn.Principal, error) {
+	return v.verifyFrom(ctx, token, authn.SourceUnknown)
+}
+
+func (v *Verifier) verifyFrom(ctx context.Context, token string, src authn.CredentialSource) (*authn.Principal, error) {
 	if v.cache != nil {
 		if e := v.cache.get(token); e != nil {
 			if v.cacheClock() < e.deadline && e.gen == v.keys.Generation() {
 				if prob := v.checkRevoked(ctx, e.jtiKey, e.sidKey); prob != nil {
 					return nil, prob
 				}
-				return e.p, nil
+				return e.principal(src), nil
 			}
 			v.cache.drop(token)
 		}
@@ -380,6 +389,7 @@ func (v *Verifier) Verify(ctx context.Context, token string) (*authn.Principal, 
 		}
 	}
 	p := vt.principal()
+	p.Source = src
 	if v.cache != nil && !vt.exp.IsZero() {
 		v.cache.put(&cacheEntry{token: token, p: p, deadline: v.deadline(now, vt.exp), gen: gen, jtiKey: jtiKey, sidKey: sidKey})
 	}
@@ -430,7 +440,7 @@ func (v *Verifier) checkRevoked(ctx context.Context, jtiKey, sidKey string) *pro
 // header and the payload bytes. Use Verify for tokens.
 func (v *Verifier) VerifyJWS(ctx context.Context, token string) (Header, []byte, error) {
 	var hdrBuf [256]byte
-	hdr, _, payloadB64, prob := v.verifySigned(ctx, token, hdrBuf[:0])
+	hdr, _, payloadB64, _, prob := v.verifySigned(ctx, token, hdrBuf[:0])
 	if prob != nil {
 		return Header{}, nil, prob
 	}
@@ -442,31 +452,31 @@ func (v *Verifier) VerifyJWS(ctx context.Context, token string) (Header, []byte,
 }
 
 // verifySigned checks the structure, the header and the signature, and
-// returns the header and the encoded payload.
-func (v *Verifier) verifySigned(ctx context.Context, token string, hdrBuf []byte) (rawHeader, []byte, string, *problem.Problem) {
+// returns the header, the encoded payload and the key that verified it.
+func (v *Verifier) verifySigned(ctx context.Context, token string, hdrBuf []byte) (rawHeader, []byte, string, *Key, *problem.Problem) {
 	h64, p64, s64, err := segments(token, v.maxSize)
 	if err != nil {
 		if errors.Is(err, ErrTooLarge) {
-			return rawHeader{}, nil, "", invalidToken("token_invalid", "the token is too large", err)
+			return rawHeader{}, nil, "", nil, invalidToken("token_invalid", "the token is too large", err)
 		}
-		return rawHeader{}, nil, "", invalidToken("token_invalid", "the token is malformed", err)
+		return rawHeader{}, nil, "", nil, invalidToken("token_invalid", "the token is malformed", err)
 	}
 	hb, err := decodeSegment(hdrBuf, h64)
 	if err != nil {
-		return rawHeader{}, nil, "", invalidToken("token_invalid", "the token is malformed", err)
+		return rawHeader{}, nil, "", nil, invalidToken("token_invalid", "the token is malformed", err)
 	}
 	if !utf8.Valid(hb) {
-		return rawHeader{}, nil, "", invalidToken("token_invalid", "the token is malformed", errUTF8)
+		return rawHeader{}, nil, "", nil, invalidToken("token_invalid", "the token is malformed", errUTF8)
 	}
 	hdr, err := parseHeader(hb, v.maxDepth)
 	if err != nil {
-		return rawHeader{}, nil, "", invalidToken("token_invalid", "the token is malformed", err)
+		return rawHeader{}, nil, "", nil, invalidToken("token_invalid", "the token is malformed", err)
 	}
 	if err := v.checkHeader(&hdr); err != nil {
 		if errors.Is(err, ErrAlgorithm) {
-			return rawHeader{}, nil, "", invalidToken("token_invalid", "the token signature is invalid", err)
+			return rawHeader{}, nil, "", nil, invalidToken("token_invalid", "the token signature is invalid", err)
 		}
-		return rawHeader{}, nil, "", invalidToken("token_invalid", "the token is not acceptable here", err)
+		return rawHeader{}, nil, "", nil, invalidToken("token_invalid", "the token is not acceptable here", err)
 	}
 	alg := algorithms[string(hdr.alg)]
 	var cands []*Key
@@ -493,56 +503,56 @@ func (v *Verifier) verifySigned(ctx context.Context, token string, hdrBuf []byte
 		} else if lerr != nil {
 			e = errors.Join(errNoKey, lerr)
 		}
-		return rawHeader{}, nil, "", invalidToken("token_invalid", "the token signature is invalid", e)
+		return rawHeader{}, nil, "", nil, invalidToken("token_invalid", "the token signature is invalid", e)
 	}
 	if n > maxKeyTries {
-		return rawHeader{}, nil, "", invalidToken("token_invalid", "the token signature is invalid", errTooManyKeys)
+		return rawHeader{}, nil, "", nil, invalidToken("token_invalid", "the token signature is invalid", errTooManyKeys)
 	}
 	signingInput := token[:len(h64)+1+len(p64)]
-	var ok bool
+	var key *Key
 	if alg.kind == kindHMAC {
-		ok, err = verifyMAC(cands, alg, signingInput, s64)
+		key, err = verifyMAC(cands, alg, signingInput, s64)
 	} else {
-		ok, err = verifyPublic(cands, alg, signingInput, s64)
+		key, err = verifyPublic(cands, alg, signingInput, s64)
 	}
 	if err != nil {
-		return rawHeader{}, nil, "", invalidToken("token_invalid", "the token is malformed", err)
+		return rawHeader{}, nil, "", nil, invalidToken("token_invalid", "the token is malformed", err)
 	}
-	if !ok {
-		return rawHeader{}, nil, "", invalidToken("token_invalid", "the token signature is invalid", ErrSignature)
+	if key == nil {
+		return rawHeader{}, nil, "", nil, invalidToken("token_invalid", "the token signature is invalid", ErrSignature)
 	}
-	return hdr, hb, p64, nil
+	return hdr, hb, p64, key, nil
 }
 
 // verifyMAC decodes the signature on the stack and checks it against the
-// HMAC candidates.
-func verifyMAC(cands []*Key, alg *algorithm, signingInput, s64 string) (bool, error) {
+// HMAC candidates; it returns the key that verified it, if any.
+func verifyMAC(cands []*Key, alg *algorithm, signingInput, s64 string) (*Key, error) {
 	var arr [64]byte
 	sig, err := decodeSegment(arr[:0], s64)
 	if err != nil {
-		return false, err
+		return nil, err
 	}
 	for _, k := range cands {
 		if k.alg == alg && k.mac.verify(signingInput, sig) {
-			return true, nil
+			return k, nil
 		}
 	}
-	return false, nil
+	return nil, nil
 }
 
 // verifyPublic checks the signature with golang-jwt's implementation of
-// the public-key algorithm.
-func verifyPublic(cands []*Key, alg *algorithm, signingInput, s64 string) (bool, error) {
+// the public-key algorithm; it returns the key that verified it, if any.
+func verifyPublic(cands []*Key, alg *algorithm, signingInput, s64 string) (*Key, error) {
 	sig, err := decodeSegment(nil, s64)
 	if err != nil {
-		return false, err
+		return nil, err
 	}
 	for _, k := range cands {
 		if k.alg == alg && k.verifySignature(signingInput, sig) {
-			return true, nil
+			return k, nil
 		}
 	}
-	return false, nil
+	return nil, nil
 }
 
 // checkHeader applies the header rules shared by JWS and JWT verification.
@@ -621,7 +631,7 @@ var payloadPool = sync.Pool{New: func() any { b := make([]byte, 0, 1024); return
 // verify runs the full verification of a JWT.
 func (v *Verifier) verify(ctx context.Context, token string, now time.Time) (*verifiedToken, *problem.Problem) {
 	var hdrBuf [256]byte
-	hdr, _, p64, prob := v.verifySigned(ctx, token, hdrBuf[:0])
+	hdr, _, p64, key, prob := v.verifySigned(ctx, token, hdrBuf[:0])
 	if prob != nil {
 		return nil, prob
 	}
@@ -649,7 +659,7 @@ func (v *Verifier) verify(ctx context.Context, token string, now time.Time) (*ve
 	if prob != nil {
 		return nil, prob
 	}
-	vt.kid = string(hdr.kid)
+	vt.key = key
 	return vt, nil
 }
 
