@@ -21,6 +21,26 @@
 // end a source, directive or header. ParseSource validates one source;
 // Parse reads an existing header string into Options.
 //
+// New also refuses what lets an attacker's script run, so that a policy it
+// builds is an XSS defence:
+//
+//   - javascript: anywhere (its URLs are inline script);
+//   - in base-uri, form-action and frame-ancestors, any source that allows
+//     every site: "*", the schemes http: and https:, "https://*";
+//   - in the directives that decide which scripts and plugins run —
+//     script-src, script-src-elem, script-src-attr, object-src, and
+//     default-src where script-src or object-src is absent — "*", http:,
+//     https:, "https://*", data:, blob:, filesystem: and 'unsafe-inline'.
+//     In a script directive holding 'strict-dynamic' and a nonce or hash,
+//     CSP Level 3 browsers ignore the hosts, schemes and 'unsafe-inline',
+//     so Google's strict CSP, "script-src 'nonce-…' 'strict-dynamic'
+//     'unsafe-inline' https:", is accepted with them as fallbacks for old
+//     browsers; 'unsafe-inline' is also accepted beside a nonce or hash
+//     alone, which make CSP Level 2 browsers ignore it.
+//
+// Options.InsecureAllowScriptSources lifts the last group of refusals, for
+// a legacy site that must ship such a policy while it moves to nonces.
+//
 // # Nonces
 //
 // With Options.Nonce, every response gets a fresh 128-bit nonce from

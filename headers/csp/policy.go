@@ -102,6 +102,18 @@ type Options struct {
 	// only value is 'script' (Script). Default: absent.
 	RequireTrustedTypesFor []string `json:"require_trusted_types_for,omitempty" yaml:"require_trusted_types_for,omitempty"`
 
+	// InsecureAllowScriptSources accepts, in the directives that decide
+	// which scripts and plugins run (script-src, script-src-elem,
+	// script-src-attr, object-src, and default-src where those are
+	// absent), the sources that let an attacker's script run, which New
+	// otherwise refuses: "*", http:, https:, "https://*", data:, blob:,
+	// filesystem:, and 'unsafe-inline' without a nonce or hash. It is for
+	// a legacy site that must ship such a policy while moving to nonces;
+	// such a policy does not stop XSS. It never allows javascript: or
+	// "any site" sources in base-uri, form-action and frame-ancestors.
+	// Default false.
+	InsecureAllowScriptSources bool `json:"insecure_allow_script_sources,omitempty" yaml:"insecure_allow_script_sources,omitempty"`
+
 	// Nonce adds a fresh 'nonce-<base64>' (16 bytes from crypto/rand) to
 	// script-src (and script-src-elem, style-src, style-src-elem as
 	// described on those fields) on every response. Handlers read it with
@@ -230,6 +242,9 @@ func New(o Options) (*Policy, error) {
 				return nil, fmt.Errorf("csp: %s has 'strict-dynamic' without a nonce or hash, which blocks every script; set Nonce or add a hash (csp.Hash)", d.name)
 			}
 		}
+		if err := checkScripts(d, srcs, &o, addNonce); err != nil {
+			return nil, err
+		}
 		if cur.Len() > 0 {
 			cur.WriteString("; ")
 		}
@@ -352,10 +367,12 @@ func validateList(d directive, list []string) ([]Source, error) {
 			if d.fam == famFetch || d.fam == famDocument {
 				return nil, fmt.Errorf("csp: %s: hashes apply only to scripts and styles; remove %s", d.name, s.Value)
 			}
-		case KindWildcard:
-			if d.name == "frame-ancestors" || d.name == "base-uri" || d.name == "form-action" {
-				return nil, fmt.Errorf("csp: %s: * allows any site; list the allowed origins instead", d.name)
-			}
+		}
+		if isJavaScript(s) {
+			return nil, fmt.Errorf("csp: %s: %s: javascript: URLs are inline script, which no source should allow (browsers govern them by 'unsafe-inline'); remove it", d.name, s.Value)
+		}
+		if err := checkDocument(d, s); err != nil {
+			return nil, err
 		}
 		if !slices.Contains(srcs, s) {
 			srcs = append(srcs, s)

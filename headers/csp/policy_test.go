@@ -329,3 +329,128 @@ func TestParseWebRTC(t *testing.T) {
 		t.Errorf("New accepted an unquoted webrtc value: %v", err)
 	}
 }
+
+// TestNewRefusesUnsafeSources: sources that let an attacker's script run
+// are refused where they govern scripts or plugins, and "any site"
+// sources where "*" is refused; the strict-CSP fallbacks are not.
+func TestNewRefusesUnsafeSources(t *testing.T) {
+	h256, _ := csp.Hash("sha256", "console.log(1)")
+	strict := func(extra ...string) []string { return append([]string{csp.StrictDynamic}, extra...) }
+	refused := []struct {
+		name    string
+		o       csp.Options
+		errPart string
+	}{
+		{"script-src *", csp.Options{ScriptSrc: []string{"*"}}, "script-src: * lets any site serve code"},
+		{"script-src https:", csp.Options{ScriptSrc: []string{csp.Self, "https:"}}, "script-src: https: lets any site"},
+		{"script-src http:", csp.Options{ScriptSrc: []string{"http:"}}, "script-src: http:"},
+		{"script-src https://*", csp.Options{ScriptSrc: []string{"https://*"}}, "script-src: https://*"},
+		{"script-src *:443", csp.Options{ScriptSrc: []string{"*:443"}}, "script-src: *:443"},
+		{"script-src data:", csp.Options{ScriptSrc: []string{csp.Self, "data:"}}, "data: URL"},
+		{"script-src blob:", csp.Options{ScriptSrc: []string{"blob:"}}, "blob: URL"},
+		{"script-src filesystem:", csp.Options{ScriptSrc: []string{"filesystem:"}}, "filesystem: URL"},
+		{"script-src javascript:", csp.Options{ScriptSrc: []string{csp.Self, "javascript:"}}, "javascript: URLs are inline script"},
+		{"script-src unsafe-inline", csp.Options{ScriptSrc: []string{csp.Self, csp.UnsafeInline}}, "'unsafe-inline' runs every inline script"},
+		{"script-src unsafe-inline beside hosts", csp.Options{ScriptSrc: []string{csp.UnsafeInline, "https://cdn.example"}}, "'unsafe-inline'"},
+		{"script-src-elem https: with nonce but without strict-dynamic", csp.Options{ScriptSrc: strict(), ScriptSrcElem: []string{csp.Self, "https:"}, Nonce: true}, "script-src-elem: https:"},
+		{"script-src https: with nonce but without strict-dynamic", csp.Options{ScriptSrc: []string{csp.Self, "https:"}, Nonce: true}, "script-src: https:"},
+		{"script-src-elem data:", csp.Options{ScriptSrcElem: []string{"data:"}}, "script-src-elem: data:"},
+		{"script-src-attr unsafe-inline", csp.Options{ScriptSrcAttr: []string{csp.UnsafeInline}}, "script-src-attr: 'unsafe-inline'"},
+		{"script-src-attr *", csp.Options{ScriptSrcAttr: []string{"*"}}, "script-src-attr: *"},
+		{"object-src *", csp.Options{ObjectSrc: []string{"*"}}, "object-src: * lets any site serve code to your pages (an attacker's own server, or JSONP, an open redirect or an upload on any host) through <object>"},
+		{"object-src data:", csp.Options{ObjectSrc: []string{"data:"}}, "set ObjectSrc to 'none'"},
+		{"object-src https:", csp.Options{ObjectSrc: []string{"https:"}}, "object-src: https:"},
+		{"default-src * governs scripts", csp.Options{DefaultSrc: []string{"*"}, ObjectSrc: []string{csp.None}}, "default-src (which governs scripts, as ScriptSrc is not set): *"},
+		{"default-src unsafe-inline governs scripts", csp.Options{DefaultSrc: []string{csp.Self, csp.UnsafeInline}, ObjectSrc: []string{csp.None}}, "default-src (which governs scripts"},
+		{"default-src data: governs plugins", csp.Options{DefaultSrc: []string{csp.Self, "data:"}, ScriptSrc: []string{csp.Self}}, "default-src (which governs plugins, as ObjectSrc is not set): data:"},
+		{"default-src strict fallback still governs plugins", csp.Options{DefaultSrc: []string{csp.StrictDynamic, h256, "https:"}}, "governs plugins"},
+		{"img-src javascript:", csp.Options{ImgSrc: []string{"javascript:"}}, "javascript:"},
+		{"form-action javascript:", csp.Options{FormAction: []string{csp.Self, "javascript:"}}, "form-action: javascript:"},
+		{"frame-src javascript host", csp.Options{FrameSrc: []string{"javascript://x.example"}}, "javascript:"},
+		{"form-action https:", csp.Options{FormAction: []string{"https:"}}, "form-action: https: allows any site"},
+		{"form-action *", csp.Options{FormAction: []string{"*"}}, "passwords included"},
+		{"frame-ancestors https:", csp.Options{FrameAncestors: []string{csp.Self, "https:"}}, "frame-ancestors: https: allows any site"},
+		{"frame-ancestors http:", csp.Options{FrameAncestors: []string{"http:"}}, "clickjacking"},
+		{"frame-ancestors https://*", csp.Options{FrameAncestors: []string{"https://*"}}, "allows any site"},
+		{"base-uri https:", csp.Options{BaseURI: []string{"https:"}}, "base-uri: https: allows any site"},
+		{"base-uri *:*", csp.Options{BaseURI: []string{"*:*"}}, "allows any site"},
+		// The opt-in covers scripts only.
+		{"opt-in does not cover javascript:", csp.Options{ScriptSrc: []string{"javascript:"}, InsecureAllowScriptSources: true}, "javascript:"},
+		{"opt-in does not cover form-action", csp.Options{FormAction: []string{"https:"}, InsecureAllowScriptSources: true}, "allows any site"},
+	}
+	for _, tc := range refused {
+		t.Run(tc.name, func(t *testing.T) {
+			p, err := csp.New(tc.o)
+			if err == nil {
+				t.Fatalf("New accepted %s", p)
+			}
+			if !strings.Contains(err.Error(), tc.errPart) {
+				t.Fatalf("error %q does not contain %q", err, tc.errPart)
+			}
+			if strings.Contains(tc.name, "opt-in") {
+				return
+			}
+			if strings.Contains(err.Error(), "lets") && !strings.Contains(err.Error(), "set InsecureAllowScriptSources") {
+				t.Errorf("error %q does not name the opt-in", err)
+			}
+			// The opt-in accepts the script-governing ones.
+			o := tc.o
+			o.InsecureAllowScriptSources = true
+			_, err2 := csp.New(o)
+			if scriptRisk := strings.Contains(err.Error(), "InsecureAllowScriptSources"); scriptRisk != (err2 == nil) {
+				t.Errorf("with InsecureAllowScriptSources: %v (first error %q)", err2, err)
+			}
+		})
+	}
+
+	accepted := map[string]csp.Options{
+		"Google's strict CSP with nonce":               {ScriptSrc: strict(csp.UnsafeInline, "https:", "http:"), ObjectSrc: []string{csp.None}, BaseURI: []string{csp.None}, Nonce: true},
+		"strict CSP with hash":                         {ScriptSrc: strict(h256, csp.UnsafeInline, "https:", "*", "data:"), ObjectSrc: []string{csp.None}},
+		"strict CSP in script-src-elem":                {ScriptSrc: strict(), ScriptSrcElem: strict("https:"), Nonce: true},
+		"strict CSP in default-src":                    {DefaultSrc: strict(h256, "https:", csp.UnsafeInline), ObjectSrc: []string{csp.None}},
+		"unsafe-inline beside a nonce":                 {ScriptSrc: []string{csp.Self, csp.UnsafeInline}, Nonce: true, ObjectSrc: []string{csp.None}},
+		"unsafe-inline beside a hash":                  {ScriptSrc: []string{csp.Self, csp.UnsafeInline, h256}},
+		"script-src-attr with hashes":                  {ScriptSrcAttr: []string{csp.UnsafeHashes, h256, csp.UnsafeInline}},
+		"allowlist of exact hosts":                     {DefaultSrc: []string{csp.Self}, ScriptSrc: []string{csp.Self, "https://cdn.example.com", "https://*.example.net"}},
+		"default-src * with script-src and object-src": {DefaultSrc: []string{"*"}, ScriptSrc: []string{csp.Self}, ObjectSrc: []string{csp.None}},
+		"permissive non-script directives": {DefaultSrc: []string{csp.Self}, ImgSrc: []string{"*", "data:", "blob:"}, MediaSrc: []string{"https:"},
+			StyleSrc: []string{csp.Self, csp.UnsafeInline}, ConnectSrc: []string{"https:", "wss:"}, FrameSrc: []string{"https:"}},
+		"document directives listing origins": {FormAction: []string{csp.Self, "https://login.example.com"}, FrameAncestors: []string{"https://*.example.com"}, BaseURI: []string{csp.Self}},
+		"opt-in":                              {ScriptSrc: []string{"*", "https:", "data:", csp.UnsafeInline}, ObjectSrc: []string{"*"}, DefaultSrc: []string{"*"}, InsecureAllowScriptSources: true},
+	}
+	for name, o := range accepted {
+		t.Run(name, func(t *testing.T) {
+			if _, err := csp.New(o); err != nil {
+				t.Fatal(err)
+			}
+		})
+	}
+}
+
+// TestParseThenNewRefusesUnsafe: a policy string that the CSP Evaluator
+// grades as weak (e2e's control) is parsed, and then refused by New.
+func TestParseThenNewRefusesUnsafe(t *testing.T) {
+	for _, h := range []string{
+		"script-src 'self' 'unsafe-inline' https:; style-src 'self' 'unsafe-inline'",
+		"default-src *",
+		"default-src 'self'; object-src data:",
+		"script-src 'self'; form-action javascript:",
+		"default-src 'none'; frame-ancestors https:",
+	} {
+		o, err := csp.Parse(h)
+		if err != nil {
+			t.Fatalf("Parse(%q): %v", h, err)
+		}
+		if p, err := csp.New(*o); err == nil {
+			t.Errorf("New(Parse(%q)) accepted %s", h, p)
+		}
+	}
+	// Google's recommended strict policy parses and is accepted as is.
+	o, err := csp.Parse("object-src 'none'; script-src 'strict-dynamic' 'sha256-47DEQpj8HBSa+/TImW+5JCeuQeRkm5NMpJWZG3hSuFU=' 'unsafe-inline' https: http:; base-uri 'none'")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := csp.New(*o); err != nil {
+		t.Fatal(err)
+	}
+}
