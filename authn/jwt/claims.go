@@ -115,7 +115,7 @@ func (v *Verifier) validateClaims(m map[string]any, now time.Time) (*verifiedTok
 		default:
 			return nil, malformedClaim("aud")
 		}
-		if v.use == useAccess && !v.audienceMatches(vt.aud) {
+		if !v.audienceMatches(vt.aud) {
 			return nil, claimErr("aud names no audience of this service")
 		}
 	} else if v.reqAud {

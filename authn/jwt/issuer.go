@@ -173,17 +173,17 @@ func (i *Issuer) sign(c Claims, typ, use string) (Token, error) {
 		m["iss"] = i.iss
 	}
 	aud := c.Audience
-	if aud == nil {
-		aud = i.audience
+	if aud == nil && use == "access" {
+		aud = i.audience // a refresh token names only the audience it is given
+	}
+	switch len(aud) {
+	case 0:
+	case 1:
+		m["aud"] = aud[0]
+	default:
+		m["aud"] = aud
 	}
 	if use == "access" {
-		switch len(aud) {
-		case 0:
-		case 1:
-			m["aud"] = aud[0]
-		default:
-			m["aud"] = aud
-		}
 		if c.Roles != nil {
 			m["roles"] = c.Roles
 		}

@@ -39,6 +39,14 @@ type RefreshOptions struct {
 	// SessionLifetime is the absolute lifetime of a session from login;
 	// neither refresh nor sliding refresh extends it. Default 30 days.
 	SessionLifetime time.Duration `json:"session_lifetime" yaml:"session_lifetime"`
+	// RefreshAudience is the aud of refresh tokens, which Refresh requires
+	// and no access-token verifier may accept (RFC 8725 §3.11-3.12): a
+	// refresh token is signed with the published key and lives for days,
+	// so a service that verifies this issuer's tokens with an audience
+	// check but no typ check must still refuse it. Default: the Issuer's
+	// iss + "#refresh" ("urn:bulwark:refresh" when it has none). It must
+	// not be one of the Verifier's or the Issuer's access audiences.
+	RefreshAudience string `json:"refresh_audience" yaml:"refresh_audience"`
 	// Now is the clock. Default: the Verifier's.
 	Now func() time.Time `json:"-" yaml:"-"`
 }
@@ -52,9 +60,12 @@ type RefreshOptions struct {
 // at login) is revoked: its refresh token and every access token carrying
 // its sid stop working at once, on every replica sharing the store.
 //
-// Refresh tokens are JWTs with typ "refresh+jwt" and token_use "refresh";
-// a Verifier never accepts them as access tokens, and Refresh never accepts
-// an access token.
+// Refresh tokens are JWTs with typ "refresh+jwt", token_use "refresh" and
+// an aud of their own (RefreshOptions.RefreshAudience); a Verifier never
+// accepts them as access tokens (the typ and token_use are refused even
+// without Options.Type, and their aud matches no access audience, which
+// also stops other services that check aud but not typ), and Refresh
+// never accepts an access token.
 type Refresher struct {
 	iss        *Issuer
 	access     *Verifier
@@ -64,6 +75,7 @@ type Refresher struct {
 	prefix     string
 	refreshTTL time.Duration
 	lifetime   time.Duration
+	refreshAud string
 	now        func() time.Time
 }
 
@@ -84,10 +96,21 @@ func NewRefresher(opts RefreshOptions) (*Refresher, error) {
 	if len(opts.Verifier.issuers) > 0 && !containsStr(opts.Verifier.issuers, opts.Issuer.iss) {
 		return nil, errors.New("jwt: the Verifier does not accept the Issuer's iss; add it to Options.Issuers")
 	}
+	aud := opts.RefreshAudience
+	if aud == "" {
+		aud = "urn:bulwark:refresh"
+		if opts.Issuer.iss != "" {
+			aud = opts.Issuer.iss + "#refresh"
+		}
+	}
+	if containsStr(opts.Verifier.audience, aud) || containsStr(opts.Issuer.audience, aud) {
+		return nil, fmt.Errorf("jwt: RefreshAudience %s is an access-token audience; refresh tokens need an audience no access-token verifier accepts", quoteForError(aud))
+	}
 	r := &Refresher{
 		iss:        opts.Issuer,
 		access:     opts.Verifier,
-		refresh:    opts.Verifier.forRefresh(),
+		refresh:    opts.Verifier.forRefresh(aud),
+		refreshAud: aud,
 		st:         opts.Verifier.rev.st,
 		rev:        opts.Verifier.rev,
 		prefix:     opts.Verifier.rev.prefix,
@@ -109,6 +132,9 @@ func NewRefresher(opts RefreshOptions) (*Refresher, error) {
 	}
 	return r, nil
 }
+
+// RefreshAudience returns the aud of the refresh tokens r issues.
+func (r *Refresher) RefreshAudience() string { return r.refreshAud }
 
 func hasKey(ks []*Key, k *Key) bool {
 	for _, c := range ks {
@@ -184,7 +210,7 @@ func (r *Refresher) issuePair(ctx context.Context, sid string, f family, now tim
 	if err != nil {
 		return nil, err
 	}
-	rt, err := r.iss.sign(Claims{Subject: f.Sub, SessionID: sid, TTL: r.refreshTTL, ExpiresAt: end}, TypeRefresh, "refresh")
+	rt, err := r.iss.sign(Claims{Subject: f.Sub, Audience: []string{r.refreshAud}, SessionID: sid, TTL: r.refreshTTL, ExpiresAt: end}, TypeRefresh, "refresh")
 	if err != nil {
 		return nil, err
 	}

@@ -2,14 +2,18 @@ package jwt_test
 
 import (
 	"context"
+	"encoding/base64"
 	"encoding/json"
 	"errors"
 	"net/http"
 	"net/http/httptest"
+	"slices"
 	"strings"
 	"sync"
 	"testing"
 	"time"
+
+	gjwt "github.com/golang-jwt/jwt/v5"
 
 	"github.com/bulwark-go/bulwark/audit"
 	"github.com/bulwark-go/bulwark/authn"
@@ -524,4 +528,101 @@ func TestHandlersDecodeLikeBindAndChallenge(t *testing.T) {
 			t.Errorf("case %d: position in the problem %v, want %v: %s", i, ok, tc.wantPosition, w.Body)
 		}
 	}
+}
+
+// TestRefreshTokenIsNoAccessTokenAnywhere: a refresh token carries typ
+// refresh+jwt and an audience of its own, so that a service verifying this
+// issuer's published key with an audience check and no typ check refuses
+// it (RFC 8725 §3.11-3.12), and our own Verifier refuses it with no typ or
+// audience configured. Refresh requires the refresh audience.
+func TestRefreshTokenIsNoAccessTokenAnywhere(t *testing.T) {
+	c := newClock()
+	_, ecPriv, _ := testKeys(t)
+	key := mustKey(t, "k1", jwt.ES256, ecPriv)
+	a := newReplica(t, newMemStore(t, c), c.Now, key)
+	if got := a.r.RefreshAudience(); got != "https://issuer.test#refresh" {
+		t.Fatalf("RefreshAudience = %q", got)
+	}
+	pair, err := a.r.Login(bg, alice)
+	if err != nil {
+		t.Fatal(err)
+	}
+	// What the token says.
+	parts := strings.Split(pair.RefreshToken, ".")
+	var hdr, body map[string]any
+	hb, _ := base64.RawURLEncoding.DecodeString(parts[0])
+	pb, _ := base64.RawURLEncoding.DecodeString(parts[1])
+	if json.Unmarshal(hb, &hdr) != nil || json.Unmarshal(pb, &body) != nil || hdr["typ"] != jwt.TypeRefresh ||
+		body["aud"] != "https://issuer.test#refresh" || body["token_use"] != "refresh" || body["roles"] != nil {
+		t.Fatalf("refresh token header %v claims %v", hdr, body)
+	}
+
+	// Another service, with golang-jwt: the published key, its audience,
+	// no typ check. Checked both ways such services are written: aud
+	// required (v5's WithAudience) and aud checked only when present.
+	keyFunc := func(*gjwt.Token) (any, error) { return &ecPriv.PublicKey, nil }
+	strict := func(tok string) error { // aud required
+		_, err := gjwt.Parse(tok, keyFunc, gjwt.WithValidMethods([]string{"ES256"}), gjwt.WithAudience("api"), gjwt.WithTimeFunc(c.Now))
+		return err
+	}
+	lenient := func(tok string) error { // checks aud only when present
+		t, err := gjwt.Parse(tok, keyFunc, gjwt.WithValidMethods([]string{"ES256"}), gjwt.WithTimeFunc(c.Now))
+		if err != nil {
+			return err
+		}
+		if aud, _ := t.Claims.GetAudience(); len(aud) > 0 && !slices.Contains(aud, "api") {
+			return errors.New("wrong audience")
+		}
+		return nil
+	}
+	if strict(pair.AccessToken) != nil || lenient(pair.AccessToken) != nil {
+		t.Fatal("the other service refuses our access token")
+	}
+	if lenient(pair.RefreshToken) == nil || strict(pair.RefreshToken) == nil {
+		t.Fatal("another service with an audience check but no typ check accepts the refresh token as an access token")
+	}
+
+	// Our own verifiers, even without Type or Audience.
+	for name, v := range map[string]*jwt.Verifier{
+		"no type, no audience": mustVerifier(t, jwt.Options{Keys: []*jwt.Key{key.Public()}, Now: c.Now}),
+		"audience api":         mustVerifier(t, jwt.Options{Keys: []*jwt.Key{key.Public()}, Audience: []string{"api"}, Now: c.Now}),
+	} {
+		if _, err := v.Verify(bg, pair.RefreshToken); err == nil {
+			t.Errorf("%s: refresh token accepted as an access token", name)
+		}
+	}
+
+	// Refresh requires the refresh audience: a refresh-typed token without
+	// it (or with an access audience) is refused.
+	for name, aud := range map[string]any{"no aud": nil, "access aud": "api"} {
+		claims := map[string]any{"sub": "alice", "iss": "https://issuer.test", "exp": c.Now().Add(time.Hour).Unix(), "iat": c.Now().Unix(),
+			"jti": "j-" + name, "sid": pair.SessionID, "token_use": "refresh"}
+		if aud != nil {
+			claims["aud"] = aud
+		}
+		tok := craft(t, "ES256", ecPriv, mustJSON(t, map[string]string{"alg": "ES256", "kid": "k1", "typ": jwt.TypeRefresh}), mustJSON(t, claims))
+		_, err := a.r.Refresh(bg, tok)
+		expectReason(t, err, "token_invalid")
+	}
+
+	// The refresh audience can be chosen, but never as an access audience.
+	iss, _ := jwt.NewIssuer(jwt.IssuerOptions{Key: key, Issuer: "https://issuer.test", Audience: []string{"api"}, Now: c.Now})
+	for _, bad := range []string{"api"} {
+		if _, err := jwt.NewRefresher(jwt.RefreshOptions{Issuer: iss, Verifier: a.v, RefreshAudience: bad}); err == nil {
+			t.Errorf("RefreshAudience %q accepted", bad)
+		}
+	}
+	custom, err := jwt.NewRefresher(jwt.RefreshOptions{Issuer: iss, Verifier: a.v, RefreshAudience: "urn:example:refresh", Now: c.Now})
+	if err != nil {
+		t.Fatal(err)
+	}
+	p2, err := custom.Login(bg, alice)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := custom.Refresh(bg, p2.RefreshToken); err != nil {
+		t.Fatal(err)
+	}
+	_, err = a.r.Refresh(bg, p2.RefreshToken) // another refresh audience
+	expectReason(t, err, "token_invalid")
 }

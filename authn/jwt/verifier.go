@@ -294,16 +294,16 @@ func (v *Verifier) init(opts Options) error {
 }
 
 // forRefresh returns a verifier for refresh tokens signed by the same keys:
-// typ refresh+jwt and token_use "refresh" required, no audience check, no
-// cache.
-func (v *Verifier) forRefresh() *Verifier {
+// typ refresh+jwt, token_use "refresh" and aud naming aud (the refresh
+// audience, which access-token verifiers never accept) required; no cache.
+func (v *Verifier) forRefresh(aud string) *Verifier {
 	c := *v
 	c.use = useRefresh
 	c.cache = nil
 	c.typ = TypeRefresh
-	c.audience = nil
-	c.reqAud = false
-	c.required = []string{"exp", "jti", "sid", "sub"}
+	c.audience = []string{aud}
+	c.reqAud = true
+	c.required = []string{"exp", "jti", "sid", "sub", "aud"}
 	return &c
 }
 
