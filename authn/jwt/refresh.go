@@ -237,6 +237,14 @@ func storeProblem(err error) *problem.Problem {
 // token presented as a refresh token), token_revoked (the session was
 // logged out or revoked), refresh_reused (the token was already used: the
 // whole family is now revoked); 503 when the store cannot answer.
+//
+// Rotation takes the old token (store.KV.Take: of concurrent uses, at most
+// one succeeds) and then stores its successor. When storing the successor
+// fails, the old token is put back, so the client's retry after the 503
+// succeeds instead of counting as a reuse. One failure remains
+// unrecoverable: a Take the store executed but whose answer was lost
+// (a timeout after the fact), or a store that fails the restore as well;
+// the token is then gone, and its next use revokes the family.
 func (r *Refresher) Refresh(ctx context.Context, refreshToken string) (*TokenPair, error) {
 	now := r.now()
 	vt, prob := r.refresh.verify(ctx, refreshToken, now)
@@ -254,7 +262,8 @@ func (r *Refresher) Refresh(ctx context.Context, refreshToken string) (*TokenPai
 	if revoked {
 		return nil, invalidToken("token_revoked", "the session has been revoked; log in again", ErrRevoked)
 	}
-	val, found, err := r.st.Take(ctx, r.liveKey(vt.sid, vt.jti))
+	oldKey := r.liveKey(vt.sid, vt.jti)
+	val, found, err := r.st.Take(ctx, oldKey)
 	if err != nil {
 		return nil, storeProblem(err)
 	}
@@ -270,7 +279,22 @@ func (r *Refresher) Refresh(ctx context.Context, refreshToken string) (*TokenPai
 	if err := json.Unmarshal(val, &f); err != nil || f.Sub != vt.sub {
 		return nil, invalidToken("token_invalid", "the refresh token is invalid", wrapErr(ErrClaims, "session record does not match"))
 	}
-	return r.issuePair(ctx, vt.sid, f, now)
+	pair, err := r.issuePair(ctx, vt.sid, f, now)
+	if err != nil {
+		// The old token is taken but its successor was not stored (the
+		// store failed, or the request was cancelled): put the old one
+		// back, so that the client's retry is a retry and not a reuse that
+		// revokes the family. SetNX: nothing else can have written this
+		// key, and if something did, it wins. Only one caller took the
+		// token, so at most one caller ever restores it.
+		if _, rerr := r.st.SetNX(context.WithoutCancel(ctx), oldKey, val, r.rev.ttl(vt.exp, now)); rerr != nil {
+			if p, ok := problem.As(err); ok {
+				p.Err = errors.Join(p.Err, fmt.Errorf("jwt: restoring the refresh token after a failed rotation: %w", rerr))
+			}
+		}
+		return nil, err
+	}
+	return pair, nil
 }
 
 // Logout revokes the caller's access token (until its exp) and its session

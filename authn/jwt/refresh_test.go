@@ -10,6 +10,7 @@ import (
 	"slices"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -625,4 +626,98 @@ func TestRefreshTokenIsNoAccessTokenAnywhere(t *testing.T) {
 	}
 	_, err = a.r.Refresh(bg, p2.RefreshToken) // another refresh audience
 	expectReason(t, err, "token_invalid")
+}
+
+// flakyStore fails the next failSets Set calls on refresh-family keys.
+type flakyStore struct {
+	store.Store
+	failSets atomic.Int32
+}
+
+func (s *flakyStore) Set(ctx context.Context, key string, value []byte, ttl time.Duration) error {
+	if strings.Contains(key, ":rt:") && s.failSets.Add(-1) >= 0 {
+		return &store.UnavailableError{Op: "set", Err: errors.New("i/o timeout")}
+	}
+	return s.Store.Set(ctx, key, value, ttl)
+}
+
+// TestRefreshSurvivesAFailedRotation: when the store fails to save the new
+// pair after the old refresh token was taken, the client gets a 503, and
+// its retry with the same token succeeds instead of revoking the family.
+// Concurrent uses still let at most one win, in memory and in Redis.
+func TestRefreshSurvivesAFailedRotation(t *testing.T) {
+	c := newClock()
+	st := &flakyStore{Store: newMemStore(t, c)}
+	a := newReplica(t, st, c.Now, mustKey(t, "k1", jwt.HS256, hmacSecret))
+	pair, err := a.r.Login(bg, alice)
+	if err != nil {
+		t.Fatal(err)
+	}
+	st.failSets.Store(1)
+	_, err = a.r.Refresh(bg, pair.RefreshToken)
+	if p, ok := problem.As(err); !ok || p.Status != http.StatusServiceUnavailable || !errors.Is(err, store.ErrUnavailable) {
+		t.Fatalf("refresh with a failing store: %v, want 503", err)
+	}
+	pair2, err := a.r.Refresh(bg, pair.RefreshToken) // the client's retry
+	if err != nil {
+		t.Fatalf("retry after a failed rotation: %v (the family was lost)", err)
+	}
+	if _, err := a.v.Verify(bg, pair2.AccessToken); err != nil {
+		t.Fatalf("the family was revoked: %v", err)
+	}
+	if _, err := a.v.Verify(bg, pair.AccessToken); err != nil {
+		t.Fatalf("the first access token was revoked: %v", err)
+	}
+	// The retry rotated: the old token is now used up.
+	_, err = a.r.Refresh(bg, pair.RefreshToken)
+	expectReason(t, err, "refresh_reused")
+}
+
+func TestConcurrentRefreshAtMostOneWins(t *testing.T) {
+	url, prefix := testredis.URL(t), testredis.Prefix(t)
+	rs, err := redisstore.Open(redisstore.Options{URL: url, Prefix: prefix})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { _ = rs.Close() })
+	for name, st := range map[string]store.Store{"memory": newMemStore(t, nil), "redis": rs} {
+		t.Run(name, func(t *testing.T) {
+			key := mustKey(t, "k1", jwt.HS256, hmacSecret)
+			// Two replicas over one store, one of them failing its next
+			// rotation: whatever interleaving, at most one use wins.
+			flaky := &flakyStore{Store: st}
+			a := newReplica(t, st, time.Now, key)
+			b := newReplica(t, flaky, time.Now, key)
+			for round := range 20 {
+				pair, err := a.r.Login(bg, alice)
+				if err != nil {
+					t.Fatal(err)
+				}
+				flaky.failSets.Store(int32(round % 2))
+				var wg sync.WaitGroup
+				errs := make([]error, 6)
+				for i := range errs {
+					wg.Add(1)
+					go func() {
+						defer wg.Done()
+						rep := a
+						if i%2 == 1 {
+							rep = b
+						}
+						_, errs[i] = rep.r.Refresh(bg, pair.RefreshToken)
+					}()
+				}
+				wg.Wait()
+				wins := 0
+				for _, err := range errs {
+					if err == nil {
+						wins++
+					}
+				}
+				if wins > 1 {
+					t.Fatalf("round %d: %d concurrent refreshes of one token succeeded", round, wins)
+				}
+			}
+		})
+	}
 }
