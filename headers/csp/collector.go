@@ -8,6 +8,7 @@ import (
 	"log/slog"
 	"math"
 	"net/http"
+	"net/netip"
 	"net/url"
 	"strings"
 	"sync"
@@ -15,6 +16,7 @@ import (
 	"unicode/utf8"
 
 	"github.com/bulwark-go/bulwark/audit"
+	"github.com/bulwark-go/bulwark/clientip"
 	"github.com/bulwark-go/bulwark/problem"
 )
 
@@ -35,18 +37,40 @@ type CollectorOptions struct {
 	MaxBodyBytes int64 `json:"max_body_bytes" yaml:"max_body_bytes"`
 	// RateLimit is how many report requests per second the collector
 	// accepts, across all clients (a token bucket); beyond it clients get
-	// 429. It bounds the audit log's volume; put a per-client rate limit in
-	// front for fairness. Default 10.
+	// 429. It bounds the audit log's volume. Default 10.
 	RateLimit float64 `json:"rate_limit" yaml:"rate_limit"`
 	// Burst is the token bucket's capacity. Default 2×RateLimit (at
 	// least 1).
 	Burst int `json:"burst" yaml:"burst"`
+	// ClientRateLimit is how many report requests per second one client
+	// may send (a token bucket per client, checked before the global one,
+	// whose tokens a refused client does not spend), so that one client
+	// cannot crowd out everyone else's reports. A client is the client IP
+	// that the identity guard (package clientip) resolved — its /64 for
+	// IPv6, as clientip.Key says — or, without that guard, the
+	// connection's peer address: behind a proxy, put the identity guard
+	// in front, or every client shares the proxy's bucket. Default 1.
+	ClientRateLimit float64 `json:"client_rate_limit" yaml:"client_rate_limit"`
+	// ClientBurst is each client's bucket capacity: the reports a page
+	// may send at once (report-uri sends one request per violation).
+	// Default 5, or 2×ClientRateLimit when larger.
+	ClientBurst int `json:"client_burst" yaml:"client_burst"`
+	// MaxClients bounds the per-client buckets kept in memory. When it is
+	// reached, the buckets of clients idle long enough to be full again
+	// are dropped (at most one sweep a second), and if none is, an
+	// arbitrary one: that client starts afresh, while the global limit
+	// still bounds the total. Default 4096.
+	MaxClients int `json:"max_clients" yaml:"max_clients"`
 	// MaxReports is how many reports of one Reporting API batch become
 	// audit events; the rest are counted in the last event's "dropped"
 	// attribute. Default 20.
 	MaxReports int `json:"max_reports" yaml:"max_reports"`
 	// Audit receives one Flag event per accepted report (guard "csp",
-	// reason "csp_violation") and one Deny event per refused request.
+	// reason "csp_violation") and one Deny event per refused request,
+	// except that a client over its rate limit (reason
+	// "client_rate_limited"), or everyone over the global one (reason
+	// "rate_limited"), is audited once until a request is accepted
+	// again: a flood of reports does not become a flood of audit events.
 	// Default: none (reports are accepted and discarded).
 	Audit audit.Sink `json:"-" yaml:"-"`
 	// ErrorHandler writes refusals. Default problem.Write.
@@ -58,7 +82,8 @@ type CollectorOptions struct {
 // Collector is an http.Handler that receives CSP violation reports and
 // turns each into an audit event. It answers 204 to a valid report, 405 to
 // a method other than POST, 415 to another media type, 413 to an oversized
-// body, 400 to a malformed one and 429 over the rate limit, always with
+// body, 400 to a malformed one and 429 over a client's or the global rate
+// limit (CollectorOptions.ClientRateLimit, RateLimit), always with
 // fixed problem bodies: nothing from a report is ever reflected back.
 //
 // Report fields are untrusted (any page can post anything): the events
@@ -70,32 +95,69 @@ type Collector struct {
 	maxReports int
 	audit      audit.Sink
 	deny       problem.Denier
+	quiet      problem.Denier // deny without an audit event
 	now        func() time.Time
 
-	mu     sync.Mutex
-	rate   float64
-	burst  float64
+	rate, burst             float64
+	clientRate, clientBurst float64
+	maxClients              int
+
+	mu        sync.Mutex
+	global    tokenBucket
+	clients   map[netip.Prefix]tokenBucket
+	lastSweep time.Time
+}
+
+// tokenBucket is one token bucket's state.
+type tokenBucket struct {
 	tokens float64
-	last   time.Time
+	last   time.Time // of the last refill
+	quiet  bool      // a refusal was audited; the next are not, until one is allowed
+}
+
+// refill adds the tokens earned since the last refill, up to burst (a
+// clock going backwards earns none).
+func (b *tokenBucket) refill(now time.Time, rate, burst float64) {
+	if el := now.Sub(b.last).Seconds(); el > 0 {
+		b.tokens = math.Min(burst, b.tokens+el*rate)
+	}
+	b.last = now
+}
+
+// full reports whether the bucket would be full at now, so that dropping
+// it changes nothing.
+func (b *tokenBucket) full(now time.Time, rate, burst float64) bool {
+	return b.tokens+now.Sub(b.last).Seconds()*rate >= burst
+}
+
+// waitFor is how long until a bucket holding tokens (< 1) has one.
+func waitFor(tokens, rate float64) time.Duration {
+	return time.Duration((1 - tokens) / rate * float64(time.Second))
 }
 
 var _ http.Handler = (*Collector)(nil)
 
 // NewCollector validates o and returns a Collector.
 func NewCollector(o CollectorOptions) (*Collector, error) {
-	if o.MaxBodyBytes < 0 || o.RateLimit < 0 || o.Burst < 0 || o.MaxReports < 0 {
+	if o.MaxBodyBytes < 0 || o.RateLimit < 0 || o.Burst < 0 || o.MaxReports < 0 ||
+		o.ClientRateLimit < 0 || o.ClientBurst < 0 || o.MaxClients < 0 {
 		return nil, errors.New("csp: collector limits must not be negative (0 selects the default)")
 	}
-	if math.IsNaN(o.RateLimit) || math.IsInf(o.RateLimit, 0) {
-		return nil, errors.New("csp: collector RateLimit must be a finite number of requests per second")
+	for name, v := range map[string]float64{"RateLimit": o.RateLimit, "ClientRateLimit": o.ClientRateLimit} {
+		if math.IsNaN(v) || math.IsInf(v, 0) {
+			return nil, fmt.Errorf("csp: collector %s must be a finite number of requests per second", name)
+		}
 	}
 	c := &Collector{
 		max:        o.MaxBodyBytes,
 		maxReports: o.MaxReports,
 		audit:      o.Audit,
 		deny:       problem.Denier{Guard: "csp", Audit: o.Audit, Handler: o.ErrorHandler},
+		quiet:      problem.Denier{Guard: "csp", Handler: o.ErrorHandler},
 		now:        o.Now,
 		rate:       o.RateLimit,
+		clientRate: o.ClientRateLimit,
+		maxClients: o.MaxClients,
 	}
 	if c.max == 0 {
 		c.max = 64 << 10
@@ -113,26 +175,89 @@ func NewCollector(o CollectorOptions) (*Collector, error) {
 	if o.Burst == 0 {
 		c.burst = math.Max(1, math.Ceil(2*c.rate))
 	}
-	c.tokens = c.burst
+	if c.clientRate == 0 {
+		c.clientRate = 1
+	}
+	c.clientBurst = float64(o.ClientBurst)
+	if o.ClientBurst == 0 {
+		c.clientBurst = math.Max(5, math.Ceil(2*c.clientRate))
+	}
+	if c.maxClients == 0 {
+		c.maxClients = 4096
+	}
+	c.global = tokenBucket{tokens: c.burst, last: c.now()}
+	c.clients = make(map[netip.Prefix]tokenBucket)
 	return c, nil
 }
 
-// allow takes a token; when none is left it returns how long until one is.
-func (c *Collector) allow() (bool, time.Duration) {
+// clientKey is the rate-limit key of r's client: the identity guard's
+// client IP, else the connection's peer address, as clientip.Key makes
+// it; the zero Prefix (one shared bucket) when neither is known.
+func clientKey(r *http.Request) netip.Prefix {
+	addr := clientip.FromContext(r.Context())
+	if !addr.IsValid() {
+		if ap, err := netip.ParseAddrPort(r.RemoteAddr); err == nil {
+			addr = ap.Addr()
+		}
+	}
+	return clientip.Key(addr)
+}
+
+// allow takes a token from the client's bucket and from the global one.
+// When either is empty it takes none and returns how long until one is,
+// the reason, and whether this refusal is to be audited (the first of a
+// run of refusals).
+func (c *Collector) allow(r *http.Request) (ok bool, wait time.Duration, reason string, audited bool) {
+	key := clientKey(r)
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	now := c.now()
-	if !c.last.IsZero() {
-		if el := now.Sub(c.last).Seconds(); el > 0 {
-			c.tokens = math.Min(c.burst, c.tokens+el*c.rate)
+	c.global.refill(now, c.rate, c.burst)
+	b, known := c.clients[key]
+	if known {
+		b.refill(now, c.clientRate, c.clientBurst)
+	} else {
+		b = tokenBucket{tokens: c.clientBurst, last: now}
+	}
+	switch {
+	case b.tokens < 1:
+		ok, wait, reason, audited = false, waitFor(b.tokens, c.clientRate), "client_rate_limited", !b.quiet
+		b.quiet = true
+	case c.global.tokens < 1:
+		ok, wait, reason, audited = false, waitFor(c.global.tokens, c.rate), "rate_limited", !c.global.quiet
+		c.global.quiet = true
+	default:
+		ok = true
+		b.tokens--
+		b.quiet = false
+		c.global.tokens--
+		c.global.quiet = false
+	}
+	if !known && len(c.clients) >= c.maxClients {
+		c.evict(now)
+	}
+	c.clients[key] = b
+	return ok, wait, reason, audited
+}
+
+// evict makes room for one more client: it drops the buckets that are
+// full again (at most one sweep a second, so that a stream of new clients
+// costs no scan each), then, if the table is still full, an arbitrary one.
+func (c *Collector) evict(now time.Time) {
+	if now.Sub(c.lastSweep) >= time.Second || now.Before(c.lastSweep) {
+		c.lastSweep = now
+		for k, b := range c.clients {
+			if b.full(now, c.clientRate, c.clientBurst) {
+				delete(c.clients, k)
+			}
 		}
 	}
-	c.last = now
-	if c.tokens >= 1 {
-		c.tokens--
-		return true, 0
+	for k := range c.clients {
+		if len(c.clients) < c.maxClients {
+			break
+		}
+		delete(c.clients, k)
 	}
-	return false, time.Duration((1 - c.tokens) / c.rate * float64(time.Second))
 }
 
 // ServeHTTP implements http.Handler.
@@ -151,8 +276,12 @@ func (c *Collector) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		c.deny.Deny(w, r, tooLarge())
 		return
 	}
-	if ok, wait := c.allow(); !ok {
-		c.deny.Deny(w, r, problem.TooManyRequests(wait, "too many reports").WithReason("rate_limited"))
+	if ok, wait, reason, audited := c.allow(r); !ok {
+		d := c.quiet
+		if audited {
+			d = c.deny
+		}
+		d.Deny(w, r, problem.TooManyRequests(wait, "too many reports").WithReason(reason))
 		return
 	}
 	body, err := io.ReadAll(http.MaxBytesReader(w, r.Body, c.max))

@@ -3,14 +3,17 @@ package csp_test
 import (
 	"encoding/json"
 	"fmt"
+	"math"
 	"net/http"
 	"net/http/httptest"
+	"net/netip"
 	"strings"
 	"testing"
 	"time"
 
 	"github.com/bulwark-go/bulwark/audit"
 	"github.com/bulwark-go/bulwark/headers/csp"
+	"github.com/bulwark-go/bulwark/internal/reqctx"
 	"github.com/bulwark-go/bulwark/problem"
 )
 
@@ -152,7 +155,9 @@ func TestCollectorRefuses(t *testing.T) {
 func TestCollectorRateLimit(t *testing.T) {
 	now := time.Unix(1_700_000_000, 0)
 	mem := audit.NewMemory()
-	c, err := csp.NewCollector(csp.CollectorOptions{RateLimit: 2, Burst: 3, Audit: mem, Now: func() time.Time { return now }})
+	// One client, with a per-client bucket large enough to leave the
+	// global one in charge.
+	c, err := csp.NewCollector(csp.CollectorOptions{RateLimit: 2, Burst: 3, ClientBurst: 100, Audit: mem, Now: func() time.Time { return now }})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -223,7 +228,7 @@ func TestCollectorBatchCapAndSanitizing(t *testing.T) {
 }
 
 func TestNewCollectorRefuses(t *testing.T) {
-	for _, o := range []csp.CollectorOptions{{MaxBodyBytes: -1}, {RateLimit: -1}, {Burst: -1}, {MaxReports: -1}} {
+	for _, o := range []csp.CollectorOptions{{MaxBodyBytes: -1}, {RateLimit: -1}, {Burst: -1}, {MaxReports: -1}, {ClientRateLimit: -1}, {ClientBurst: -1}, {MaxClients: -1}, {ClientRateLimit: math.NaN()}, {RateLimit: math.Inf(1)}} {
 		if _, err := csp.NewCollector(o); err == nil {
 			t.Errorf("NewCollector(%+v) succeeded", o)
 		}
@@ -286,4 +291,110 @@ func FuzzReports(f *testing.F) {
 			}
 		}
 	})
+}
+
+// postFrom posts a CSP2 report from the client at addr: through the
+// identity guard's request state when viaState, else as the connection's
+// peer address.
+func postFrom(h http.Handler, addr string, viaState bool) *httptest.ResponseRecorder {
+	r := httptest.NewRequest("POST", "/csp-reports", strings.NewReader(csp2Report))
+	r.Header.Set("Content-Type", csp.MediaTypeCSPReport)
+	if viaState {
+		ctx, st := reqctx.New(r.Context())
+		st.ClientIP = netip.MustParseAddr(addr)
+		r = r.WithContext(ctx)
+	} else {
+		r.RemoteAddr = netip.AddrPortFrom(netip.MustParseAddr(addr), 4711).String()
+	}
+	rec := httptest.NewRecorder()
+	h.ServeHTTP(rec, r)
+	return rec
+}
+
+// TestCollectorPerClientLimit: one client flooding the collector is
+// limited on its own, and does not crowd out other clients' reports.
+func TestCollectorPerClientLimit(t *testing.T) {
+	now := time.Unix(1_700_000_000, 0)
+	clock := func() time.Time { return now }
+	mem := audit.NewMemory()
+	c, err := csp.NewCollector(csp.CollectorOptions{Audit: mem, Now: clock}) // defaults: 10/s burst 20; 1/s burst 5 per client
+	if err != nil {
+		t.Fatal(err)
+	}
+	const flooder = "198.51.100.7"
+	accepted := 0
+	for i := 0; i < 100; i++ {
+		if rec := postFrom(c, flooder, false); rec.Code == 204 {
+			accepted++
+		} else if rec.Code != 429 {
+			t.Fatalf("request %d: %d", i, rec.Code)
+		}
+	}
+	if accepted != 5 {
+		t.Fatalf("the flooder got %d reports in, want its burst of 5", accepted)
+	}
+	rec := postFrom(c, flooder, false)
+	if rec.Code != 429 || rec.Header().Get("Retry-After") != "1" {
+		t.Fatalf("flooder: %d, Retry-After %q", rec.Code, rec.Header().Get("Retry-After"))
+	}
+	// Other clients still get their reports in: by peer address, by the
+	// identity guard's client IP (the flooder's peer address is ignored
+	// then), and over IPv6.
+	for _, tc := range []struct {
+		addr     string
+		viaState bool
+	}{{"198.51.100.8", false}, {"203.0.113.9", true}, {"2001:db8:1:2::1", false}} {
+		if rec := postFrom(c, tc.addr, tc.viaState); rec.Code != 204 {
+			t.Errorf("client %s (state %v) crowded out: %d", tc.addr, tc.viaState, rec.Code)
+		}
+	}
+	// An IPv6 client's /64 is one client.
+	for i := 0; i < 4; i++ {
+		postFrom(c, fmt.Sprintf("2001:db8:1:2::%x", i+2), false)
+	}
+	if rec := postFrom(c, "2001:db8:1:2:ffff::1", false); rec.Code != 429 {
+		t.Errorf("sixth report from one /64: %d, want 429", rec.Code)
+	}
+	// One audit event per run of refusals, not one per refused request.
+	var denies []audit.Event
+	for _, e := range mem.Events() {
+		if e.Decision == audit.Deny {
+			denies = append(denies, e)
+		}
+	}
+	if len(denies) != 2 || denies[0].Reason != "client_rate_limited" {
+		t.Fatalf("deny events %+v, want one per limited client", denies)
+	}
+	// The flooder's bucket refills at its own rate.
+	now = now.Add(time.Second)
+	if rec := postFrom(c, flooder, false); rec.Code != 204 {
+		t.Fatalf("after a second: %d", rec.Code)
+	}
+	if rec := postFrom(c, flooder, false); rec.Code != 429 {
+		t.Fatalf("second after a second: %d", rec.Code)
+	}
+}
+
+// TestCollectorClientsBounded: many clients never make the collector hold
+// more than MaxClients buckets, and idle clients' buckets are dropped.
+func TestCollectorClientsBounded(t *testing.T) {
+	now := time.Unix(1_700_000_000, 0)
+	c, err := csp.NewCollector(csp.CollectorOptions{RateLimit: 1e6, MaxClients: 8, Now: func() time.Time { return now }})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for i := 0; i < 1000; i++ {
+		if rec := postFrom(c, fmt.Sprintf("10.0.%d.%d", i/256, i%256), false); rec.Code != 204 {
+			t.Fatalf("client %d: %d", i, rec.Code)
+		}
+		if n := c.Clients(); n > 8 {
+			t.Fatalf("%d buckets after %d clients, want at most 8", n, i+1)
+		}
+	}
+	// Once the buckets are full again, a sweep drops them all.
+	now = now.Add(10 * time.Second)
+	postFrom(c, "192.0.2.1", false)
+	if n := c.Clients(); n != 1 {
+		t.Fatalf("%d buckets after the idle ones were swept, want 1", n)
+	}
 }

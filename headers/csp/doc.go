@@ -56,6 +56,8 @@
 // the Reporting-Endpoints header, see package headers) or report-uri
 // URLs. Collector is the handler for those URLs: it accepts
 // application/csp-report and application/reports+json, bounds body size
-// and request rate, and turns each report into an audit event, never
-// reflecting report contents back.
+// and request rate — per client (the client IP of package clientip), so
+// that one client cannot crowd out the others, and overall, with bounded
+// memory — and turns each report into an audit event, never reflecting
+// report contents back.
 package csp
