@@ -8,7 +8,7 @@ package bench
 //
 // Bulwark variants: uncached (every request parses and verifies), cached
 // (a repeated token), and cached with the revocation denylist in a
-// memstore (one store lookup per request). "InStack" variants run with the
+// memstore (two store lookups per request: the jti, then the sid). "InStack" variants run with the
 // request state the client-identity guard attaches first in the real
 // pipeline, so recording the principal allocates nothing.
 

@@ -39,7 +39,8 @@
 //     required; a refresh token (typ refresh+jwt or token_use refresh) is
 //     never an access token.
 //  6. revocation: the jti and the session (sid) against the denylist in
-//     the Store, on every request, cached or not.
+//     the Store, on every request, cached or not (two sequential lookups
+//     when the token has both).
 //
 // # The principal
 //
@@ -81,12 +82,14 @@
 //
 // Revocation design: the denylist lives in the Store (memstore, or
 // redisstore for many replicas), and every request asks it — one lookup
-// for the jti and one for the sid — including requests answered from the
-// verified-token cache. Revocation is therefore effective on every replica
-// at the next request, at the price of one store round trip per request
-// (an in-process map lookup with memstore; a pipelined GET, typically
-// 0.1–0.5 ms, with Redis). When the store cannot answer, requests get 503
-// unless RevocationFailOpen is set.
+// for the jti, then, unless that one hit, one for the sid — including
+// requests answered from the verified-token cache. Revocation is therefore
+// effective on every replica at the next request, at the price of up to two
+// sequential store lookups per request: in-process map lookups with
+// memstore; with Redis, two GET round trips (typically 0.1–0.5 ms each)
+// for a token carrying both a jti and a sid, one for a token carrying one
+// of them, none for a token carrying neither. When the store cannot
+// answer, requests get 503 unless RevocationFailOpen is set.
 //
 // # Options and defaults
 //

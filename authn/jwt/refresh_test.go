@@ -721,3 +721,55 @@ func TestConcurrentRefreshAtMostOneWins(t *testing.T) {
 		})
 	}
 }
+
+// countingStore counts Get calls.
+type countingStore struct {
+	store.Store
+	gets atomic.Int32
+}
+
+func (s *countingStore) Get(ctx context.Context, key string) ([]byte, bool, error) {
+	s.gets.Add(1)
+	return s.Store.Get(ctx, key)
+}
+
+// TestRevocationLookups pins what the docs say a revocation check costs:
+// the jti, then the sid (skipped once the jti is found revoked), on every
+// request, cached or not.
+func TestRevocationLookups(t *testing.T) {
+	st := &countingStore{Store: newMemStore(t, nil)}
+	v := hsVerifier(t, func(o *jwt.Options) { o.Store = st })
+	for _, tc := range []struct {
+		name  string
+		extra map[string]any
+		gets  int32
+	}{
+		{"jti and sid", map[string]any{"jti": "j1", "sid": "s1"}, 2},
+		{"jti only", map[string]any{"jti": "j2"}, 1},
+		{"neither", map[string]any{"jti": nil}, 0},
+	} {
+		tok := hsToken(t, claims(tc.extra))
+		for _, round := range []string{"uncached", "cached"} {
+			st.gets.Store(0)
+			if _, err := v.Verify(bg, tok); err != nil {
+				t.Fatal(err)
+			}
+			if got := st.gets.Load(); got != tc.gets {
+				t.Errorf("%s, %s: %d lookups, want %d", tc.name, round, got, tc.gets)
+			}
+		}
+	}
+	p, err := v.Verify(bg, hsToken(t, claims(map[string]any{"jti": "j3", "sid": "s3"})))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := v.Revoke(bg, p); err != nil {
+		t.Fatal(err)
+	}
+	st.gets.Store(0)
+	_, err = v.Verify(bg, hsToken(t, claims(map[string]any{"jti": "j3", "sid": "s3"})))
+	expectReason(t, err, "token_revoked")
+	if got := st.gets.Load(); got != 1 {
+		t.Errorf("revoked jti: %d lookups, want 1 (the sid is not asked)", got)
+	}
+}

@@ -14,9 +14,12 @@ import (
 // the list never grows beyond the tokens still alive.
 //
 // Every verification, cached or not, asks the store: revocation takes
-// effect on every replica at the next request. With memstore a check is
-// an in-process map lookup; with redisstore it is one GET per token (two
-// for a token with a session), pipelined by the client.
+// effect on every replica at the next request. A token with both a jti and
+// a sid costs two lookups, one after the other (the jti first; the sid only
+// when the jti is not revoked): two in-process map lookups with memstore,
+// two sequential GETs — two network round trips — with redisstore. The
+// store contract has no multi-key read; with one (an MGET-like
+// GetMulti), both keys would be read in a single round trip.
 type revocations struct {
 	st     store.Store
 	prefix string
