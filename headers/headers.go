@@ -543,7 +543,58 @@ func (p *Policy) StripHeaders(h http.Header) {
 // effective configuration, for display (the demo's /secure-headers and
 // /config/security). Strict-Transport-Security is sent on HTTPS requests
 // only; a per-request CSP nonce shows as 'nonce-{per-request}'.
+// Description adds what the policy deletes.
 func (p *Policy) Describe() map[string]string { return maps.Clone(p.describe) }
+
+// Description is a Policy as New compiled it: what it sends, when, and
+// what it deletes. It is meant for display (the demo's /config/security)
+// and logs, and encodes to JSON as is; its lists are never nil.
+type Description struct {
+	// Headers are the headers the policy sends, by canonical name, as
+	// Describe returns them: a per-request CSP nonce shows as
+	// 'nonce-{per-request}'.
+	Headers map[string]string `json:"headers"`
+	// HTTPSOnly names the headers of Headers sent on HTTPS requests only,
+	// and deleted on plain HTTP (Strict-Transport-Security).
+	HTTPSOnly []string `json:"https_only"`
+	// CSPNonce reports whether responses carry a per-request CSP nonce.
+	CSPNonce bool `json:"csp_nonce"`
+	// Removed are the headers deleted from every response
+	// (Options.RemoveHeaders), canonical.
+	Removed []string `json:"removed"`
+	// RemoveOnWrite reports whether Removed headers that the handler sets
+	// are deleted too, when it writes its response.
+	RemoveOnWrite bool `json:"remove_on_write"`
+	// Withheld are the headers this package manages that the policy does
+	// not send (an option set to Off, no report-only CSP, …): they are
+	// deleted when an earlier middleware set them.
+	Withheld []string `json:"withheld"`
+}
+
+// Description returns the effective policy, Describe's headers together
+// with what the policy deletes.
+func (p *Policy) Description() Description {
+	d := Description{
+		Headers:       p.Describe(),
+		HTTPSOnly:     []string{},
+		CSPNonce:      p.Nonce(),
+		Removed:       p.Removed(),
+		RemoveOnWrite: p.wrap,
+		Withheld:      []string{},
+	}
+	if d.Removed == nil {
+		d.Removed = []string{}
+	}
+	if p.hsts != nil {
+		d.HTTPSOnly = append(d.HTTPSOnly, HeaderHSTS)
+	}
+	for _, name := range managed {
+		if _, sent := p.describe[name]; !sent {
+			d.Withheld = append(d.Withheld, name)
+		}
+	}
+	return d
+}
 
 // Removed returns the response headers the policy deletes.
 func (p *Policy) Removed() []string { return slices.Clone(p.remove) }

@@ -3,6 +3,7 @@ package headers_test
 import (
 	"context"
 	"crypto/tls"
+	"encoding/json"
 	"fmt"
 	"io"
 	"net/http"
@@ -527,5 +528,47 @@ func TestApplyKeepsContextValues(t *testing.T) {
 	r2 := p.Apply(httptest.NewRecorder(), r.WithContext(context.WithValue(r.Context(), key{}, 1)))
 	if reqctx.From(r2.Context()) != st || r2.Context().Value(key{}) != 1 || csp.Nonce(r2.Context()) == "" {
 		t.Fatal("context values lost")
+	}
+}
+
+func TestDescription(t *testing.T) {
+	p, err := headers.New(headers.API())
+	if err != nil {
+		t.Fatal(err)
+	}
+	got, err := json.Marshal(p.Description())
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := `{"headers":{"Cache-Control":"no-store","Content-Security-Policy":"default-src 'none'; frame-ancestors 'none'",` +
+		`"Cross-Origin-Opener-Policy":"same-origin","Cross-Origin-Resource-Policy":"same-origin","Permissions-Policy":"` + denyAllPP + `",` +
+		`"Referrer-Policy":"no-referrer","Strict-Transport-Security":"max-age=31536000","X-Content-Type-Options":"nosniff",` +
+		`"X-Frame-Options":"DENY","X-Xss-Protection":"0"},"https_only":["Strict-Transport-Security"],"csp_nonce":false,` +
+		`"removed":["Server","X-Powered-By","X-Aspnet-Version","X-Aspnetmvc-Version","X-Runtime","X-Generator"],"remove_on_write":false,` +
+		`"withheld":["Cross-Origin-Embedder-Policy","X-Permitted-Cross-Domain-Policies","Reporting-Endpoints","Content-Security-Policy-Report-Only"]}`
+	if string(got) != want {
+		t.Errorf("API Description\n got %s\nwant %s", got, want)
+	}
+
+	o := headers.HTML()
+	o.HSTS.Off = true
+	o.COOP = headers.Off
+	o.RemoveHeaders = []string{"x-debug"}
+	o.RemoveOnWrite = true
+	p, err = headers.New(o)
+	if err != nil {
+		t.Fatal(err)
+	}
+	d := p.Description()
+	if !d.CSPNonce || !d.RemoveOnWrite || len(d.HTTPSOnly) != 0 || !slices.Equal(d.Removed, []string{"X-Debug"}) ||
+		!strings.Contains(d.Headers["Content-Security-Policy"], "'nonce-{per-request}'") ||
+		!slices.Equal(d.Withheld, []string{"Strict-Transport-Security", "Cross-Origin-Opener-Policy", "Cross-Origin-Embedder-Policy",
+			"X-Permitted-Cross-Domain-Policies", "Reporting-Endpoints", "Content-Security-Policy-Report-Only"}) {
+		t.Errorf("HTML Description %+v", d)
+	}
+	o.RemoveHeaders = []string{}
+	p, _ = headers.New(o)
+	if d := p.Description(); d.Removed == nil || len(d.Removed) != 0 || d.RemoveOnWrite {
+		t.Errorf("Description without removals %+v", d)
 	}
 }
