@@ -221,8 +221,26 @@ func (t *memoryTable) acquire(sh *memShard, hv, now int64) (*slotTable, uint64) 
 	return t.acquireSlow(sh, hv, now)
 }
 
-// acquireSlow finds or inserts key hv under the shard's mutex.
+// acquireSlow finds or inserts key hv under the shard's mutex. When the
+// shard is full and every key it holds is in use by a decision at that
+// instant, no key can be evicted to make room: it then releases the mutex,
+// yields, and tries again. A decision holds a slot only while it checks and
+// charges it, and never needs this shard's mutex to release it (a request of
+// several limits locks their slots in table order, so no cycle can form), so
+// a slot frees up soon; a key is never inserted without room for it, and the
+// table never exceeds its bounds.
 func (t *memoryTable) acquireSlow(sh *memShard, hv, now int64) (*slotTable, uint64) {
+	for {
+		if tab, i, ok := t.findOrInsert(sh, hv, now); ok {
+			return tab, i
+		}
+		runtime.Gosched()
+	}
+}
+
+// findOrInsert is one attempt of acquireSlow; it reports false, having
+// changed nothing, when the key is new and no room could be made for it.
+func (t *memoryTable) findOrInsert(sh *memShard, hv, now int64) (*slotTable, uint64, bool) {
 	sh.mu.Lock()
 	defer sh.mu.Unlock()
 	tab := sh.tab.Load()
@@ -234,7 +252,7 @@ func (t *memoryTable) acquireSlow(sh *memShard, hv, now int64) (*slotTable, uint
 			break
 		}
 		if v&^lockBit == hv && lockSlot(w, hv) { // under mu the key cannot move
-			return tab, i
+			return tab, i, true
 		}
 		i = (i + 1) & tab.mask
 	}
@@ -245,8 +263,13 @@ func (t *memoryTable) acquireSlow(sh *memShard, hv, now int64) (*slotTable, uint
 	// The new key's place in the total is reserved first, so that
 	// concurrent insertions in other shards cannot overshoot maxKeys.
 	if t.count.Add(1) > t.maxKeys && sh.n > 0 || sh.n >= t.perShard {
-		t.evict(sh, now)
+		if !t.evict(sh, now) {
+			t.count.Add(-1)
+			return nil, 0, false
+		}
 	}
+	// Now sh.n < perShard < maxSlots×3/4: the table has a free slot, once
+	// grown if it must be.
 	if (sh.n+1)*4 > int(tab.mask+1)*3 && int(tab.mask+1) < t.maxSlots {
 		t.grow(sh)
 		tab = sh.tab.Load()
@@ -269,7 +292,7 @@ func (t *memoryTable) acquireSlow(sh *memShard, hv, now int64) (*slotTable, uint
 	}
 	atomic.StoreInt64(w, hv|lockBit)
 	sh.n++
-	return tab, i
+	return tab, i, true
 }
 
 // ring returns the timestamp ring with index r.
@@ -307,8 +330,9 @@ func (t *memoryTable) newRing(sh *memShard) int32 {
 // holding the fewest units — whose loss admits the least. A key over its
 // limit holds many units, so flooding the table with new keys does not
 // buy a limited client a fresh quota while lighter keys remain. Keys in
-// use at that instant are passed over.
-func (t *memoryTable) evict(sh *memShard, now int64) {
+// use at that instant are passed over; evict reports false when every key
+// of the shard was, and so nothing was removed.
+func (t *memoryTable) evict(sh *memShard, now int64) bool {
 	tab := sh.tab.Load()
 	best, bestUse, bestHash := uint64(math.MaxUint64), int64(math.MaxInt64), int64(0)
 	seen := 0
@@ -323,7 +347,7 @@ func (t *memoryTable) evict(sh *memShard, now int64) {
 		if tab.words[i*t.stride+1] <= now { // expired: holds nothing
 			sh.hand = i
 			t.remove(sh, tab, i)
-			return
+			return true
 		}
 		if seen <= 8 {
 			if use := t.usage(sh, tab, i, now); use < bestUse {
@@ -335,7 +359,9 @@ func (t *memoryTable) evict(sh *memShard, now int64) {
 	if best != math.MaxUint64 && lockSlot(&tab.words[best*t.stride], bestHash) {
 		sh.hand = best
 		t.remove(sh, tab, best)
+		return true
 	}
+	return false
 }
 
 // usage measures what the key in slot i (locked, not expired) holds now:

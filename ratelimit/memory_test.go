@@ -4,6 +4,7 @@ import (
 	"context"
 	"runtime"
 	"strconv"
+	"sync"
 	"sync/atomic"
 	"testing"
 	"time"
@@ -138,6 +139,55 @@ func TestMemoryChurnKeepsHotKeyExact(t *testing.T) {
 			}
 			if n := ratelimit.TrackedKeys(lim)[0]; n > 300 {
 				t.Fatalf("%d keys tracked, max 300", n)
+			}
+		})
+	}
+}
+
+// A tiny MaxKeys under many concurrent clients: when every key a shard
+// holds is in use at the instant a new key needs room, the insertion waits
+// for a slot to free up instead of inserting into a full table (which used
+// to spin forever holding the shard's mutex). The table stays within
+// MaxKeys throughout.
+func TestMemoryTinyMaxKeysNeverHangs(t *testing.T) {
+	for _, c := range []struct {
+		name    string
+		maxKeys int
+		limits  []ratelimit.Limit
+	}{
+		{"one key", 1, []ratelimit.Limit{ratelimit.GCRA(1, time.Hour, 10)}},
+		{"four keys, two limits", 4, []ratelimit.Limit{
+			ratelimit.GCRA(1, time.Hour, 10).Named("a"), ratelimit.SlidingWindow(3, time.Hour).Named("b")}},
+	} {
+		t.Run(c.name, func(t *testing.T) {
+			lim, err := ratelimit.New(ratelimit.Options{Limits: c.limits, MaxKeys: c.maxKeys})
+			if err != nil {
+				t.Fatal(err)
+			}
+			done := make(chan struct{})
+			go func() {
+				defer close(done)
+				var wg sync.WaitGroup
+				for g := range 16 {
+					wg.Go(func() {
+						for i := range tinyTableRounds {
+							// Each goroutine cycles over keys of its own:
+							// far more distinct keys than MaxKeys.
+							lim.Allow(context.Background(), strconv.Itoa(g*1000+i%7))
+						}
+					})
+				}
+				wg.Wait()
+			}()
+			select {
+			case <-done:
+			case <-time.After(time.Minute): // the decisions take milliseconds; a hang never ends
+				t.Fatal("decisions hung: a full table was inserted into")
+			}
+			for i, n := range ratelimit.TrackedKeys(lim) {
+				if n > c.maxKeys {
+					t.Fatalf("limit %d tracks %d keys, MaxKeys %d", i, n, c.maxKeys)
+				}
 			}
 		})
 	}
