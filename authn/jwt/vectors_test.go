@@ -363,16 +363,26 @@ type wycheproofFile struct {
 }
 
 type wpTest struct {
-	TcID    int      `json:"tcId"`
-	Comment string   `json:"comment"`
-	JWS     *string  `json:"jws"`
-	JWE     *string  `json:"jwe"`
-	Msg     string   `json:"msg"`
-	Sig     string   `json:"sig"`
-	Key     string   `json:"key"`
-	Tag     string   `json:"tag"`
-	Result  string   `json:"result"`
-	Flags   []string `json:"flags"`
+	TcID    int             `json:"tcId"`
+	Comment string          `json:"comment"`
+	JWS     json.RawMessage `json:"jws"` // a compact JWS (a JSON string), or a JSON serialization (an object)
+	JWE     json.RawMessage `json:"jwe"`
+	Msg     string          `json:"msg"`
+	Sig     string          `json:"sig"`
+	Key     string          `json:"key"`
+	Tag     string          `json:"tag"`
+	Result  string          `json:"result"`
+	Flags   []string        `json:"flags"`
+}
+
+// token returns the JWS as the Verifier is given it: a compact JWS, or the
+// JSON serialization's text (which it must refuse: tokens are compact).
+func (tc *wpTest) token() string {
+	var compact string
+	if json.Unmarshal(tc.JWS, &compact) == nil {
+		return compact
+	}
+	return string(tc.JWS)
 }
 
 type wpGroup struct {
@@ -390,9 +400,14 @@ type wpGroup struct {
 	Tests        []wpTest        `json:"tests"`
 }
 
-// tally counts vector outcomes for the log.
+// tally counts vector outcomes for the log. A vector is either checked
+// (run, its stated result holds), key-refused (our key rules refuse its
+// key, so nothing it signs can verify: the refusal is asserted, but the
+// vector is not counted as checked), or not applicable (skipped, with the
+// reason).
 type tally struct {
 	checked int
+	refused map[string]int
 	skipped map[string]int
 }
 
@@ -405,13 +420,31 @@ func (c *tally) skipN(reason string, n int) {
 	c.skipped[reason] += n
 }
 
-func (c *tally) String() string {
-	var reasons []string
-	for r, n := range c.skipped {
-		reasons = append(reasons, fmt.Sprintf("%d %s", n, r))
+func (c *tally) refuse(reason string) {
+	if c.refused == nil {
+		c.refused = map[string]int{}
 	}
-	sort.Strings(reasons)
-	return fmt.Sprintf("%d vectors checked; not applicable: %v", c.checked, reasons)
+	c.refused[reason]++
+}
+
+func (c *tally) total(m map[string]int) int {
+	n := 0
+	for _, v := range m {
+		n += v
+	}
+	return n
+}
+
+func (c *tally) String() string {
+	list := func(m map[string]int) []string {
+		var out []string
+		for r, n := range m {
+			out = append(out, fmt.Sprintf("%d %s", n, r))
+		}
+		sort.Strings(out)
+		return out
+	}
+	return fmt.Sprintf("%d vectors checked; key refused: %v; not applicable: %v", c.checked, list(c.refused), list(c.skipped))
 }
 
 // wycheproofDefective are vectors whose token is byte-for-byte another
@@ -453,11 +486,37 @@ func loadWycheproofKeys(g *wpGroup) ([]*jwt.Key, error) {
 	return []*jwt.Key{k}, nil
 }
 
-// TestWycheproofJOSE runs json_web_signature_test.json and
-// json_web_key_test.json: every vector's expected result holds, except
-// the documented deviations above (which must be refused).
+// wycheproofJOSE is what each JOSE file must yield: the vectors checked,
+// refused by key policy and skipped, so that a vector silently dropped (or
+// a key suddenly refused) fails the test.
+var wycheproofJOSE = map[string]struct{ checked, refused, jwe int }{
+	// 401 JWS: 389 checked, 4 with encryption keys (refused), 6
+	// documented deviations, 2 defective.
+	"json_web_signature_test.json": {checked: 389, refused: 4, jwe: 0},
+	// 26 JWS, 20 of them signed with keys the file expects refused
+	// (short, weak, malformed, encryption-only): they are.
+	"json_web_key_test.json": {checked: 6, refused: 20, jwe: 0},
+	// jws_rsa_roca_key (ROCA-weak RSA key) and jws_mixedSymmetryKeyset
+	// (an HMAC secret and an EC key in one set) are refused by policy; the
+	// 34 JWE vectors are not applicable.
+	"json_web_crypto_test.json": {checked: 47, refused: 2, jwe: 34},
+}
+
+// TestWycheproofJOSE runs json_web_signature_test.json,
+// json_web_key_test.json and json_web_crypto_test.json (the JWS vectors:
+// its JWE vectors are not applicable, counted): every vector's expected
+// result holds, except the documented deviations above (which must be
+// refused). Vectors whose key our policy refuses (a ROCA-weak modulus, a
+// key set mixing secrets and public keys) are counted apart, the refusal
+// asserted.
 func TestWycheproofJOSE(t *testing.T) {
-	for _, name := range []string{"json_web_signature_test.json", "json_web_key_test.json"} {
+	names := make([]string, 0, len(wycheproofJOSE))
+	for name := range wycheproofJOSE {
+		names = append(names, name)
+	}
+	sort.Strings(names)
+	for _, name := range names {
+		want := wycheproofJOSE[name]
 		t.Run(name, func(t *testing.T) {
 			var f wycheproofFile
 			if err := json.Unmarshal(readVector(t, "wycheproof", "testvectors_v1", name), &f); err != nil {
@@ -487,19 +546,22 @@ func TestWycheproofJOSE(t *testing.T) {
 					if err != nil {
 						keyErr = err
 					}
-				} else if keyErr == nil {
+				} else if keyErr == nil && len(g.Tests) > 0 && len(g.Tests[0].JWE) == 0 {
 					keyErr = errors.New("no usable key")
 				}
 				for _, tc := range g.Tests {
-					if tc.JWS == nil {
+					if len(tc.JWS) == 0 {
+						if len(tc.JWE) == 0 {
+							t.Fatalf("tcId %d has neither jws nor jwe", tc.TcID)
+						}
 						c.skip("JWE vectors (no JWE support)")
 						continue
 					}
-					accepted := false
+					var err error = keyErr
 					if v != nil {
-						_, _, err := v.VerifyJWS(bg, *tc.JWS)
-						accepted = err == nil
+						_, _, err = v.VerifyJWS(bg, tc.token())
 					}
+					accepted := err == nil
 					if why, ok := wycheproofDefective[name][tc.TcID]; ok {
 						if !accepted {
 							t.Errorf("tcId %d: refused, but the token is valid (%s)", tc.TcID, why)
@@ -514,11 +576,22 @@ func TestWycheproofJOSE(t *testing.T) {
 						c.skip("documented deviations (refused)")
 						continue
 					}
+					if v == nil {
+						// Our key rules refuse the group's key (a ROCA-weak or
+						// short modulus, a short secret, an encryption key, a set
+						// mixing secrets and public keys): nothing it signed can
+						// verify, and no valid vector may be here.
+						if tc.Result == "valid" {
+							t.Errorf("group %d (%s) tcId %d: a valid vector's key is refused: %v", gi, g.Comment, tc.TcID, keyErr)
+						}
+						c.refuse(fmt.Sprintf("key refused (%s)", g.Comment))
+						continue
+					}
 					c.checked++
 					switch tc.Result {
 					case "valid":
 						if !accepted {
-							t.Errorf("group %d (%s) tcId %d %s: refused a valid JWS (key error: %v)", gi, g.Comment, tc.TcID, tc.Comment, keyErr)
+							t.Errorf("group %d (%s) tcId %d %s: refused a valid JWS: %v", gi, g.Comment, tc.TcID, tc.Comment, err)
 						}
 					case "invalid":
 						if accepted {
@@ -527,11 +600,39 @@ func TestWycheproofJOSE(t *testing.T) {
 					}
 				}
 			}
-			if c.checked < 100 && name == "json_web_signature_test.json" || c.checked < 20 {
-				t.Fatalf("too few vectors ran: %s", &c)
-			}
 			t.Log(&c)
+			if c.checked != want.checked || c.total(c.refused) != want.refused || c.skipped["JWE vectors (no JWE support)"] != want.jwe {
+				t.Fatalf("%s, want %d checked, %d key-refused, %d JWE", &c, want.checked, want.refused, want.jwe)
+			}
 		})
+	}
+}
+
+// TestWycheproofCryptoPolicyRefusals: the keys json_web_crypto_test.json
+// expects us to refuse are refused for the right reason.
+func TestWycheproofCryptoPolicyRefusals(t *testing.T) {
+	var f wycheproofFile
+	if err := json.Unmarshal(readVector(t, "wycheproof", "testvectors_v1", "json_web_crypto_test.json"), &f); err != nil {
+		t.Fatal(err)
+	}
+	want := map[string]string{"jws_rsa_roca_key": "ROCA", "jws_mixedSymmetryKeyset": "mixes HMAC secrets with public keys"}
+	found := 0
+	for _, raw := range f.TestGroups {
+		var g wpGroup
+		if err := json.Unmarshal(raw, &g); err != nil {
+			t.Fatal(err)
+		}
+		msg, ok := want[g.Comment]
+		if !ok {
+			continue
+		}
+		found++
+		if _, err := loadWycheproofKeys(&g); err == nil || !strings.Contains(err.Error(), msg) {
+			t.Errorf("group %s: key error %v, want one mentioning %q", g.Comment, err, msg)
+		}
+	}
+	if found != len(want) {
+		t.Fatalf("found %d of the %d policy groups", found, len(want))
 	}
 }
 
@@ -623,13 +724,14 @@ func TestWycheproofPrimitives(t *testing.T) {
 						t.Fatalf("tcId %d: bad hex", tc.TcID)
 					}
 					if keyErr != nil {
-						// Our key policy refuses the key (short HMAC secret, small
-						// RSA modulus): nothing it signs is ever accepted.
-						if tc.Result == "valid" {
-							c.skip("keys our policy refuses (vector valid, refused)")
-						} else {
-							c.checked++
+						// Our key policy refuses the key (an HMAC secret shorter
+						// than the hash, a small RSA modulus): nothing it signs is
+						// ever accepted. Asserted, and counted apart: the
+						// signature itself was not run.
+						if !policyRefusal(keyErr) {
+							t.Fatalf("group %d tcId %d: key refused for an unexpected reason: %v", gi, tc.TcID, keyErr)
 						}
+						c.refuse(fmt.Sprintf("%s vectors, key refused", tc.Result))
 						continue
 					}
 					c.checked++
@@ -649,7 +751,36 @@ func TestWycheproofPrimitives(t *testing.T) {
 			if c.checked < 50 {
 				t.Fatalf("too few vectors ran: %s", &c)
 			}
+			if want, ok := wycheproofPrimitiveRefusals[file.name]; !ok || c.total(c.refused) != want {
+				t.Fatalf("%s; want %d key-refused", &c, want)
+			}
 			t.Log(&c)
 		})
 	}
+}
+
+// wycheproofPrimitiveRefusals is the number of vectors per primitive file
+// whose key our policy refuses: HMAC secrets shorter than the hash
+// (RFC 7518 §3.2). Pinned, so that a change of policy shows.
+var wycheproofPrimitiveRefusals = map[string]int{
+	"ecdsa_secp256r1_sha256_p1363_test.json": 0,
+	"ecdsa_secp384r1_sha384_p1363_test.json": 0,
+	"ecdsa_secp521r1_sha512_p1363_test.json": 0,
+	"ed25519_test.json":                      0,
+	"hmac_sha256_test.json":                  3,
+	"hmac_sha384_test.json":                  3,
+	"hmac_sha512_test.json":                  3,
+	"rsa_signature_2048_sha256_test.json":    0,
+	"rsa_signature_3072_sha384_test.json":    0,
+	"rsa_signature_4096_sha512_test.json":    0,
+	"rsa_pss_2048_sha256_mgf1_32_test.json":  0,
+	"rsa_pss_2048_sha384_mgf1_48_test.json":  0,
+	"rsa_pss_4096_sha512_mgf1_64_test.json":  0,
+}
+
+// policyRefusal reports whether a key error is our key policy at work
+// (too short a secret, too small a modulus), not a parsing failure.
+func policyRefusal(err error) bool {
+	msg := err.Error()
+	return strings.Contains(msg, "random bytes are required") || strings.Contains(msg, "at least 2048 are required")
 }
