@@ -1,9 +1,20 @@
 // Package jwt authenticates requests with JSON Web Tokens, issues them,
 // and rotates and revokes refresh tokens.
 //
-// Signatures are computed and checked by github.com/golang-jwt/jwt/v5;
-// this package decides which token reaches it and what a verified token
-// means. A Verifier is an authn.Authenticator:
+// Who does what: github.com/golang-jwt/jwt/v5 computes and checks the
+// public-key signatures (RS*, PS* with the salt length RFC 7518 requires,
+// ES* in the fixed-size JWS encoding, EdDSA). Everything else is this
+// package's: the compact-serialization and base64url checks, the JOSE
+// header parser (strict: exact member names, no duplicates, bounded
+// nesting), the claims decoder (reflection-free, with encoding/json's
+// semantics, validated by json.Valid first and differential-fuzzed against
+// encoding/json in FuzzDecodeClaims), key binding and selection, claim
+// validation, revocation and caching. HMAC (HS*) verification uses the
+// standard library's crypto/hmac directly (pooled states, hmac.Equal).
+// Signing (Issuer) goes through golang-jwt's signing methods for every
+// algorithm; token and header JSON are built with encoding/json.
+// golang-jwt's token parser and claims types are not used. A Verifier is
+// an authn.Authenticator:
 //
 //	key, _ := jwt.KeyFromEnv("JWT_SECRET", "k1", jwt.HS256)
 //	v, _ := jwt.New(jwt.Options{Keys: []*jwt.Key{key}, Issuers: []string{"https://api.example.com"}, Audience: []string{"api"}})
@@ -29,8 +40,9 @@
 //     token's alg. A key serves exactly one algorithm, so an RS256 public
 //     key can never act as an HS256 secret (algorithm confusion), and a
 //     kid is only ever a map key, never a path or a query.
-//  4. the signature (golang-jwt; PS* with the salt length RFC 7518
-//     requires, ECDSA in the fixed-size JWS encoding).
+//  4. the signature: crypto/hmac for HS*; golang-jwt for RS*, PS* (with
+//     the salt length RFC 7518 requires), ES* (fixed-size JWS encoding)
+//     and EdDSA.
 //  5. the claims, decoded once: valid UTF-8, nesting bounded
 //     (MaxClaimsDepth), a JSON object with nothing after it; exp required
 //     by default; exp, nbf and iat checked with Leeway; iss and aud
@@ -61,7 +73,8 @@
 // Keys come from code (NewKey, NewHMACKey, GenerateKey), PEM (ParsePEM),
 // JWK (ParseJWK), files and the environment (KeyConfig.Load, LoadKeyFile,
 // KeyFromEnv), a local JWKS file (LoadJWKSFile) or a remote JWKS
-// (package jwks). HMAC secrets shorter than the hash (32 bytes for HS256)
+// (package jwks; RSA keys without "alg" are skipped, visibly, unless
+// DefaultAlg is set). HMAC secrets shorter than the hash (32 bytes for HS256)
 // are refused, with a note on how to generate one; RSA keys under 2048
 // bits, with a bad exponent or the ROCA fingerprint, and EC points off
 // their curve are refused too. Several keys may be active at once: during
@@ -75,10 +88,15 @@
 // publishes the public keys at /.well-known/jwks.json. Refresher issues
 // access + refresh pairs at login and rotates them: every refresh token
 // works once (store.KV.Take), and presenting a used one revokes its whole
-// family. Logout revokes the access token (its jti, until its exp) and the
+// family; a rotation whose new pair cannot be stored puts the old token
+// back, so a retry after the 503 is not mistaken for reuse. Refresh
+// tokens carry typ refresh+jwt, token_use refresh and an audience of
+// their own (RefreshAudience, default <iss>#refresh), so neither our
+// Verifier nor another service checking aud accepts one as an access
+// token. Logout revokes the access token (its jti, until its exp) and the
 // session (every token carrying its sid). Sliding renews a token near its
 // expiry in a response header (X-Refreshed-Token by default; expose it in
-// CORS for browsers).
+// CORS for browsers), only for tokens its own Issuer's key verified.
 //
 // Revocation design: the denylist lives in the Store (memstore, or
 // redisstore for many replicas), and every request asks it — one lookup
@@ -113,9 +131,10 @@
 //
 //	IssuerOptions: Key (required), Issuer, Audience, TTL 15m, Type "at+jwt"
 //	RefreshOptions: Issuer, Verifier (with Store), RefreshTTL 14d,
-//	                SessionLifetime 30d
-//	SlidingOptions: Issuer, Window TTL/3, Header "X-Refreshed-Token",
-//	                MaxLifetime 12h
+//	                SessionLifetime 30d, RefreshAudience <iss>#refresh
+//	HandlerOptions: Audit, ErrorHandler, Realm "api" (pass the guard's)
+//	SlidingOptions: Issuer (with a non-empty iss), Window TTL/3,
+//	                Header "X-Refreshed-Token", MaxLifetime 12h
 //
 // Errors are *problem.Problem values (401 type invalid-token, with a
 // client-safe detail and an audit reason: token_invalid, token_expired,
