@@ -45,10 +45,11 @@ type Options struct {
 	AllowedOrigins []string `json:"allowed_origins" yaml:"allowed_origins"`
 
 	// AllowOriginFunc, when set, is asked about origins that no entry of
-	// AllowedOrigins matches. It only ever sees syntactically valid,
-	// canonical serialized origins (never "null") inside
-	// AllowOriginFuncDomains when those are set, and must be fast, safe
-	// for concurrent use and free of side effects.
+	// AllowedOrigins matches. On requests it only ever sees syntactically
+	// valid, canonical serialized origins (never "null"), and only those
+	// inside AllowOriginFuncDomains when they are set; New also calls it
+	// with made-up origins (below). It must be fast, safe for concurrent
+	// use and free of side effects.
 	//
 	// With AllowCredentials it must come with AllowOriginFuncDomains, and
 	// what is guaranteed is this: an origin the predicate approves is
