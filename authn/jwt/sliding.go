@@ -50,7 +50,7 @@ func Sliding(opts SlidingOptions) (func(http.Handler) http.Handler, error) {
 		return nil, errors.New("jwt: SlidingOptions.Issuer is required")
 	}
 	if opts.Issuer.iss == "" {
-		return nil, errors.New("jwt: sliding refresh needs an Issuer with a non-empty Issuer (iss): it renews only the tokens it issued, and a token without iss cannot say so")
+		return nil, errors.New("jwt: sliding refresh needs an Issuer whose IssuerOptions.Issuer (iss) is set: it renews only the tokens it issued, and a token without iss cannot say so")
 	}
 	window := opts.Window
 	if window == 0 {

@@ -235,7 +235,7 @@ func (r *Remote) Refresh(ctx context.Context) error {
 // never be handed an unforced caller's decision not to fetch, and a flood
 // of unknown kids never starts more than one fetch per interval.
 func (r *Remote) flight(ctx context.Context, force bool) error {
-	now := r.now() // read outside the lock: the clock is the caller's code
+	now := r.now() // read outside the lock: Options.Now is the caller's code
 	r.mu.Lock()
 	c := r.cur
 	if c == nil {

@@ -517,3 +517,34 @@ func TestRemoteForcedRefreshAlwaysFetches(t *testing.T) {
 		}
 	})
 }
+
+// TestRemoteForcedRefreshesCoalesce: concurrent forced refreshes share one
+// fetch.
+func TestRemoteForcedRefreshesCoalesce(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		p := &idp{keys: []*jwt.Key{genKey(t, "k1")}}
+		r, err := jwks.New(jwks.Options{URL: "https://idp.test/jwks.json", Logger: quiet, Client: &http.Client{Transport: roundTripper{p}}})
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer r.Close()
+		gate := make(chan struct{})
+		p.set(func(p *idp) { p.gate = gate })
+		var wg sync.WaitGroup
+		for range 10 {
+			wg.Add(1)
+			go func() {
+				defer wg.Done()
+				if err := r.Refresh(context.Background()); err != nil {
+					t.Error(err)
+				}
+			}()
+		}
+		synctest.Wait()
+		close(gate)
+		wg.Wait()
+		if hits := p.hits.Load(); hits != 2 {
+			t.Fatalf("%d fetches for 10 concurrent forced refreshes, want 2 (initial + one)", hits)
+		}
+	})
+}
