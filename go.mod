@@ -9,7 +9,6 @@ require (
 	github.com/redis/rueidis v1.0.79
 	golang.org/x/crypto v0.58.0
 	golang.org/x/net v0.60.0
-	golang.org/x/sync v0.24.0
 )
 
 require (

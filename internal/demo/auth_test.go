@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"net/http/httptest"
 	"strings"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -64,7 +65,11 @@ func TestJWTFlow(t *testing.T) {
 	body := `{"refresh_token":"` + refresh + `"}`
 	access2, refresh2 := tokens(t, do(t, srv, "POST", "/api/refresh", body, "Content-Type", "application/json"))
 	// Reuse of the old refresh token: 401, and the whole family is revoked.
-	wantProblem(t, do(t, srv, "POST", "/api/refresh", body, "Content-Type", "application/json"), 401)
+	r = do(t, srv, "POST", "/api/refresh", body, "Content-Type", "application/json")
+	wantProblem(t, r, 401)
+	if ch := r.header.Get("WWW-Authenticate"); !strings.HasPrefix(ch, `Bearer realm="bulwark-demo"`) || !strings.Contains(ch, `error="invalid_token"`) {
+		t.Fatalf("refresh challenge %q", ch)
+	}
 	wantProblem(t, do(t, srv, "POST", "/api/refresh", `{"refresh_token":"`+refresh2+`"}`, "Content-Type", "application/json"), 401)
 	wantProblem(t, do(t, srv, "GET", "/api/protected", "", bearer(access2)...), 401)
 
@@ -115,21 +120,28 @@ func TestLoginRateLimit(t *testing.T) {
 	}
 }
 
+// fakeClock returns a settable clock for demo.Config.Now. The stores'
+// janitor goroutines read it too, so it is atomic.
+func fakeClock() (now func() time.Time, advance func(time.Duration)) {
+	var ns atomic.Int64
+	ns.Store(time.Unix(1_800_000_000, 0).UnixNano())
+	return func() time.Time { return time.Unix(0, ns.Load()) }, func(d time.Duration) { ns.Add(int64(d)) }
+}
+
 // More than 5 distinct usernames failing from one IP within an hour → 403.
 func TestCredentialStuffing(t *testing.T) {
-	now := time.Unix(1_800_000_000, 0)
-	clock := func() time.Time { return now }
+	clock, advance := fakeClock()
 	srv := newDemo(t, demo.Config{Now: clock})
 	for i := 0; i < 5; i++ {
 		if r := login(t, srv, fmt.Sprintf("victim%d", i), "guess"); r.status != 401 {
 			t.Fatalf("attempt %d: %d", i, r.status)
 		}
-		now = now.Add(61 * time.Second) // stay under the login rate limit
+		advance(61 * time.Second) // stay under the login rate limit
 	}
-	now = now.Add(5 * time.Minute)
+	advance(5 * time.Minute)
 	wantProblem(t, login(t, srv, "victim5", "guess"), 403)
 	// Now every login from this address is refused, even a correct one.
-	now = now.Add(5 * time.Minute)
+	advance(5 * time.Minute)
 	wantProblem(t, login(t, srv, "alice", "wonderland-2026"), 403)
 }
 
@@ -182,8 +194,8 @@ func TestAPITokenBucketHeaders(t *testing.T) {
 // A flood of bogus tokens is throttled by the per-client bucket like any
 // other traffic: refused authentications count too.
 func TestBogusTokensAreRateLimited(t *testing.T) {
-	now := time.Unix(1_800_000_000, 0)
-	srv := newDemo(t, demo.Config{Now: func() time.Time { return now }})
+	clock, advance := fakeClock()
+	srv := newDemo(t, demo.Config{Now: clock})
 	for i := 0; i < 100; i++ {
 		if r := do(t, srv, "GET", "/api/protected", "", bearer("bogus")...); r.status != 401 {
 			t.Fatalf("request %d: %d", i+1, r.status)
@@ -191,7 +203,7 @@ func TestBogusTokensAreRateLimited(t *testing.T) {
 	}
 	wantProblem(t, do(t, srv, "GET", "/api/protected", "", bearer("bogus")...), 429)
 	// The bucket refills at 10 per second.
-	now = now.Add(time.Second)
+	advance(time.Second)
 	for i := 0; i < 10; i++ {
 		if r := do(t, srv, "GET", "/api/public", ""); r.status != 200 {
 			t.Fatalf("after refill, request %d: %d", i+1, r.status)

@@ -20,6 +20,7 @@ import (
 	"time"
 
 	"github.com/bulwark-go/bulwark/audit"
+	"github.com/bulwark-go/bulwark/cors"
 	"github.com/bulwark-go/bulwark/headers"
 	"github.com/bulwark-go/bulwark/metrics"
 	"github.com/bulwark-go/bulwark/problem"
@@ -59,6 +60,7 @@ type App struct {
 	logger  *slog.Logger
 	data    *data
 	headers *headers.Policy
+	cors    *cors.CORS
 	auth    *auth
 	closers []func() error
 	once    sync.Once

@@ -2,6 +2,7 @@ package demo_test
 
 import (
 	"encoding/json"
+	"fmt"
 	"io"
 	"net/http"
 	"net/http/httptest"
@@ -105,8 +106,21 @@ func TestHealthMetricsConfig(t *testing.T) {
 		!strings.Contains(r.raw, `bulwark_http_requests_total{code="200",method="GET",route="GET /healthz"} 1`) {
 		t.Fatalf("metrics missing counters:\n%s", r.raw)
 	}
-	if r := do(t, srv, "GET", "/config/security", ""); r.status != 200 || r.body["cors_origins"] == nil {
+	r = do(t, srv, "GET", "/config/security", "")
+	if r.status != 200 || r.body["cors_origins"] == nil {
 		t.Fatalf("config %d %s", r.status, r.raw)
+	}
+	cors, _ := r.body["cors"].(map[string]any)
+	hdrs, _ := r.body["headers"].(map[string]any)
+	if cors["allow_credentials"] != true || fmt.Sprint(cors["allowed_methods"]) != "[GET HEAD POST PUT PATCH DELETE]" ||
+		!strings.Contains(fmt.Sprint(hdrs["removed"]), "Server") || !strings.Contains(fmt.Sprint(hdrs["https_only"]), "Strict-Transport-Security") {
+		t.Fatalf("effective policy incomplete: %s", r.raw)
+	}
+	// No secret material, in any form the demo holds it.
+	for _, leak := range []string{"seed", "\"d\":", "\"k\":", "PRIVATE"} {
+		if strings.Contains(r.raw, leak) {
+			t.Fatalf("/config/security shows %q: %s", leak, r.raw)
+		}
 	}
 }
 

@@ -42,8 +42,9 @@ func (a *App) build() (http.Handler, error) {
 	required, optional := x.guard.Check, x.guard.CheckOptional
 	mux.Handle("GET /api/public", x.api(nil, http.HandlerFunc(a.public)))
 	mux.Handle("POST /api/login", x.api(nil, x.loginLimit.Handler(http.HandlerFunc(a.login))))
-	mux.Handle("POST /api/refresh", x.api(nil, x.refresher.RefreshHandler(jwt.HandlerOptions{Audit: a.audit})))
-	mux.Handle("POST /api/logout", x.api(required, x.refresher.LogoutHandler(jwt.HandlerOptions{Audit: a.audit})))
+	tokenHandlers := jwt.HandlerOptions{Audit: a.audit, Realm: x.guard.Realm()}
+	mux.Handle("POST /api/refresh", x.api(nil, x.refresher.RefreshHandler(tokenHandlers)))
+	mux.Handle("POST /api/logout", x.api(required, x.refresher.LogoutHandler(tokenHandlers)))
 	mux.Handle("GET /api/protected", x.api(required, http.HandlerFunc(a.protected)))
 	mux.Handle("GET /api/admin/users", x.api(required, x.authz.RequirePermission("users:read")(http.HandlerFunc(a.adminUsers))))
 	mux.Handle("DELETE /api/users/{id}", x.api(required, x.authz.RequirePermission("users:delete")(http.HandlerFunc(a.deleteUser))))
@@ -73,6 +74,7 @@ func (a *App) build() (http.Handler, error) {
 	if err != nil {
 		return nil, fmt.Errorf("demo: CORS: %w", err)
 	}
+	a.cors = corsGuard
 	apiHeaders, err := headers.New(headers.API())
 	if err != nil {
 		return nil, err
@@ -166,11 +168,21 @@ func (a *App) describe() map[string]any {
 	if a.cfg.RedisURL != "" {
 		storage = "redis"
 	}
+	cors := a.cors.Description()
 	return map[string]any{
 		"storage":      storage,
-		"cors_origins": a.cfg.CORSOrigins,
-		"headers":      a.headers.Describe(),
+		"cors_origins": cors.AllowedOrigins,
+		"cors":         cors,
+		"headers":      a.headers.Description(),
 		"jwt":          a.auth.verifier.Describe(),
+		"csrf": "unsafe /api/* requests that carry cookies must be same-origin (Sec-Fetch-Site, else Origin) or come from a CORS origin; " +
+			"requests without cookies (bearer tokens) are not CSRF-prone",
+		"secrets": "signing and fingerprint keys drawn from crypto/rand at start (shared through Redis with --redis); never shown",
+		"csp_reports": map[string]string{
+			"path":       "/csp-reports",
+			"per_client": "1 report/s, burst 5 (client IP, /64 for IPv6), at most 4096 clients tracked",
+			"global":     "10 reports/s, burst 20",
+		},
 		"rate_limits": map[string]string{
 			"api":   "token bucket, capacity 100, refill 10/s, per principal (client IP when anonymous), on /api/*",
 			"login": "sliding window, 5 attempts of any outcome per client IP per 5 minutes, on POST /api/login",
