@@ -93,3 +93,14 @@ type Store interface {
 	// Delete is shared by all three kinds.
 	Close() error
 }
+
+// AnyExister is implemented by stores that can test several keys in one
+// round trip, such as redisstore (a pipeline of EXISTS, one per key, so
+// that the keys need not share a Redis Cluster slot). It is optional:
+// guards type-assert for it and otherwise look keys up one by one; stores
+// whose lookups are in-process (memstore) need not implement it.
+type AnyExister interface {
+	// ExistsAny reports whether at least one of keys holds a live entry,
+	// of any kind. Empty keys are ignored; no keys means false.
+	ExistsAny(ctx context.Context, keys ...string) (bool, error)
+}

@@ -51,8 +51,9 @@
 //     required; a refresh token (typ refresh+jwt or token_use refresh) is
 //     never an access token.
 //  6. revocation: the jti and the session (sid) against the denylist in
-//     the Store, on every request, cached or not (two sequential lookups
-//     when the token has both).
+//     the Store, on every request, cached or not (one round trip with
+//     Redis, two in-process lookups with memstore, when the token has
+//     both).
 //
 // # The principal
 //
@@ -99,14 +100,13 @@
 // CORS for browsers), only for tokens its own Issuer's key verified.
 //
 // Revocation design: the denylist lives in the Store (memstore, or
-// redisstore for many replicas), and every request asks it — one lookup
-// for the jti, then, unless that one hit, one for the sid — including
-// requests answered from the verified-token cache. Revocation is therefore
-// effective on every replica at the next request, at the price of up to two
-// sequential store lookups per request: in-process map lookups with
-// memstore; with Redis, two GET round trips (typically 0.1–0.5 ms each)
-// for a token carrying both a jti and a sid, one for a token carrying one
-// of them, none for a token carrying neither. When the store cannot
+// redisstore for many replicas), and every request asks it about the jti
+// and the sid, including requests answered from the verified-token cache.
+// Revocation is therefore effective on every replica at the next request,
+// at the price of one store round trip per request: with Redis, both keys
+// in one pipeline (store.AnyExister: two EXISTS, typically 0.1–0.5 ms in
+// all); with memstore, two in-process map lookups (the jti, then, unless it
+// hit, the sid); none for a token carrying neither. When the store cannot
 // answer, requests get 503 unless RevocationFailOpen is set.
 //
 // # Options and defaults

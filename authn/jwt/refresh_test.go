@@ -5,6 +5,7 @@ import (
 	"encoding/base64"
 	"encoding/json"
 	"errors"
+	"fmt"
 	"net/http"
 	"net/http/httptest"
 	"slices"
@@ -731,6 +732,51 @@ type countingStore struct {
 func (s *countingStore) Get(ctx context.Context, key string) ([]byte, bool, error) {
 	s.gets.Add(1)
 	return s.Store.Get(ctx, key)
+}
+
+// countingMulti counts the lookups of a store that can test several keys at
+// once (redisstore).
+type countingMulti struct {
+	countingStore
+	multi  store.AnyExister
+	multis atomic.Int32
+}
+
+func (s *countingMulti) ExistsAny(ctx context.Context, keys ...string) (bool, error) {
+	s.multis.Add(1)
+	return s.multi.ExistsAny(ctx, keys...)
+}
+
+// With Redis, a token carrying a jti and a sid costs one round trip (both
+// EXISTS pipelined), and either revocation is still seen.
+func TestRevocationOneRoundTripRedis(t *testing.T) {
+	rs, err := redisstore.Open(redisstore.Options{URL: testredis.URL(t), Prefix: testredis.Prefix(t)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { _ = rs.Close() })
+	st := &countingMulti{countingStore: countingStore{Store: rs}, multi: rs}
+	v := hsVerifier(t, func(o *jwt.Options) { o.Store = st })
+	for i, revoke := range []func(*authn.Principal) error{
+		func(p *authn.Principal) error { return v.Revoke(bg, p) },
+		func(p *authn.Principal) error { return v.RevokeSession(bg, "rs1", p.ExpiresAt) }, // the second token's sid
+	} {
+		tok := hsToken(t, claims(map[string]any{"jti": fmt.Sprint("rj", i), "sid": fmt.Sprint("rs", i)}))
+		st.gets.Store(0)
+		st.multis.Store(0)
+		p, err := v.Verify(bg, tok)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if g, m := st.gets.Load(), st.multis.Load(); g != 0 || m != 1 {
+			t.Fatalf("%d GETs and %d pipelined checks; want 0 and 1", g, m)
+		}
+		if err := revoke(p); err != nil {
+			t.Fatal(err)
+		}
+		_, err = v.Verify(bg, tok)
+		expectReason(t, err, "token_revoked")
+	}
 }
 
 // TestRevocationLookups pins what the docs say a revocation check costs:

@@ -15,13 +15,13 @@ import (
 //
 // Every verification, cached or not, asks the store: revocation takes
 // effect on every replica at the next request. A token with both a jti and
-// a sid costs two lookups, one after the other (the jti first; the sid only
-// when the jti is not revoked): two in-process map lookups with memstore,
-// two sequential GETs — two network round trips — with redisstore. The
-// store contract has no multi-key read; with one (an MGET-like
-// GetMulti), both keys would be read in a single round trip.
+// a sid is checked in one round trip when the store implements
+// store.AnyExister (redisstore: two pipelined EXISTS); otherwise (memstore,
+// in-process) with two lookups, the jti first and the sid only when the jti
+// is not revoked.
 type revocations struct {
 	st     store.Store
+	multi  store.AnyExister // st, when it can test both keys at once
 	prefix string
 	leeway time.Duration
 }
@@ -68,6 +68,9 @@ func (rv *revocations) revokeSession(ctx context.Context, sid string, until, now
 
 // revoked reports whether either key is on the denylist.
 func (rv *revocations) revoked(ctx context.Context, jtiKey, sidKey string) (bool, error) {
+	if rv.multi != nil && jtiKey != "" && sidKey != "" {
+		return rv.multi.ExistsAny(ctx, jtiKey, sidKey)
+	}
 	if jtiKey != "" {
 		_, found, err := rv.st.Get(ctx, jtiKey)
 		if err != nil || found {

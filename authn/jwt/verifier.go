@@ -276,6 +276,7 @@ func (v *Verifier) init(opts Options) error {
 	}
 	if opts.Store != nil {
 		v.rev = &revocations{st: opts.Store, prefix: opts.KeyPrefix, leeway: v.leeway}
+		v.rev.multi, _ = opts.Store.(store.AnyExister)
 	}
 	v.failOpen = opts.RevocationFailOpen
 	v.rolesName = opts.RolesClaim

@@ -21,7 +21,10 @@ type Store struct {
 	closed  atomic.Bool
 }
 
-var _ store.Store = (*Store)(nil)
+var (
+	_ store.Store      = (*Store)(nil)
+	_ store.AnyExister = (*Store)(nil)
+)
 
 // Open validates opts and returns a Store with its own client (see
 // NewClient: Redis need not be up yet). Errors never contain the URL's
@@ -160,6 +163,36 @@ func (s *Store) Get(ctx context.Context, key string) ([]byte, bool, error) {
 	defer cancel()
 	c := s.client
 	return bytesResult("get", c.Do(ctx, c.B().Get().Key(s.prefix+key).Build()))
+}
+
+// ExistsAny implements store.AnyExister: one EXISTS per non-empty key, sent
+// as one pipeline (one round trip, and Cluster-safe: the keys need not
+// share a slot).
+func (s *Store) ExistsAny(ctx context.Context, keys ...string) (bool, error) {
+	if err := s.check("exists"); err != nil {
+		return false, err
+	}
+	cmds := make(rueidis.Commands, 0, len(keys))
+	c := s.client
+	for _, k := range keys {
+		if k != "" {
+			cmds = append(cmds, c.B().Exists().Key(s.prefix+k).Build())
+		}
+	}
+	if len(cmds) == 0 {
+		return false, nil
+	}
+	ctx, cancel := s.Context(ctx)
+	defer cancel()
+	found := false
+	for _, r := range c.DoMulti(ctx, cmds...) {
+		n, err := r.AsInt64()
+		if err != nil {
+			return false, fail("exists", err)
+		}
+		found = found || n > 0
+	}
+	return found, nil
 }
 
 // Set implements store.KV (SET PX).

@@ -119,6 +119,7 @@ func Run(t *testing.T, f Factory) {
 		{"Kinds", testKinds},
 		{"Independence", testIndependence},
 		{"Closed", testClosed},
+		{"ExistsAny", testExistsAny},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
@@ -133,6 +134,41 @@ func Run(t *testing.T, f Factory) {
 			t.Cleanup(cancel)
 			tc.fn(&env{t: t, s: s, clock: clock, real: f.RealTime, u: u, ctx: ctx})
 		})
+	}
+}
+
+// testExistsAny checks store.AnyExister where the store implements it.
+func testExistsAny(e *env) {
+	ae, ok := e.s.(store.AnyExister)
+	if !ok {
+		e.t.Log("the store does not implement store.AnyExister (optional): nothing to check")
+		return
+	}
+	exists := func(keys ...string) bool {
+		e.t.Helper()
+		v, err := ae.ExistsAny(e.ctx, keys...)
+		if err != nil {
+			e.t.Fatalf("ExistsAny(%q): %v", keys, err)
+		}
+		return v
+	}
+	if exists() || exists("", "") || exists("ea:none1", "ea:none2") {
+		e.t.Fatal("ExistsAny true with no live key")
+	}
+	must[bool](e.t, "SetNX")(e.s.SetNX(e.ctx, "ea:value", []byte("1"), 2*e.u))
+	must[int64](e.t, "Incr")(e.s.Incr(e.ctx, "ea:counter", 1, 4*e.u))
+	must[int64](e.t, "AddToSet")(e.s.AddToSet(e.ctx, "ea:set", "m", 4*e.u))
+	for _, keys := range [][]string{{"ea:value"}, {"ea:none1", "ea:value"}, {"", "ea:counter"}, {"ea:set", "ea:none2"}} {
+		if !exists(keys...) {
+			e.t.Fatalf("ExistsAny(%q) false with a live key", keys)
+		}
+	}
+	e.wait(3 * e.u)
+	if exists("ea:value", "ea:none1") {
+		e.t.Fatal("ExistsAny true for an expired key")
+	}
+	if !exists("ea:value", "ea:counter") {
+		e.t.Fatal("ExistsAny lost a live key beside an expired one")
 	}
 }
 
