@@ -126,7 +126,6 @@ func TestPanicAfterResponseStartedAborts(t *testing.T) {
 			srv := httptest.NewUnstartedServer(h)
 			srv.Config.ErrorLog = log.New(io.Discard, "", 0)
 			srv.Start()
-			defer srv.Close()
 			res, err := srv.Client().Get(srv.URL + "/stream")
 			if err == nil {
 				body, rerr := io.ReadAll(res.Body)
@@ -138,6 +137,7 @@ func TestPanicAfterResponseStartedAborts(t *testing.T) {
 					t.Fatalf("problem or panic text appended to the partial body: %q", body)
 				}
 			}
+			srv.Close() // waits for the handler, so that its log line and event are complete
 			if !strings.Contains(logs.String(), "connection aborted") || !strings.Contains(logs.String(), "half way") {
 				t.Fatalf("log: %s", logs.String())
 			}
