@@ -166,7 +166,7 @@ func TestConcurrentExact(t *testing.T) {
 	for _, l := range []ratelimit.Limit{ratelimit.TokenBucket(100, 0.001), ratelimit.GCRA(1, time.Hour, 100),
 		ratelimit.SlidingWindow(100, time.Hour), ratelimit.FixedWindow(100, ratelimit.MaxWindow)} {
 		t.Run(l.Algorithm.String(), func(t *testing.T) {
-			lim, err := ratelimit.New(ratelimit.Options{Limits: []ratelimit.Limit{l.Named("l"), ratelimit.SlidingWindow(1000, time.Hour).Named("other")}})
+			lim, err := ratelimit.New(ratelimit.Options{MaxKeys: 1000, Limits: []ratelimit.Limit{l.Named("l"), ratelimit.SlidingWindow(1000, time.Hour).Named("other")}})
 			if err != nil {
 				t.Fatal(err)
 			}

@@ -47,8 +47,10 @@
 //   - SlidingWindow(limit, window): at most limit units in any interval
 //     (t−window, t] — exact, not the two-window weighted estimate: the
 //     state is a log of the last limit admission times, 8 bytes each, so
-//     Limit is capped at MaxSlidingLimit (1,000). A unit admitted at t0
-//     leaves the window at exactly t0+window. Use GCRA for large limits.
+//     Limit is capped at MaxSlidingLimit (1,000), and in memory
+//     Options.MaxMemory bounds Limit × MaxKeys (see below). A unit admitted
+//     at t0 leaves the window at exactly t0+window. Use GCRA for large
+//     limits.
 //   - FixedWindow(limit, window): at most limit units per window, windows
 //     aligned to the Unix epoch (so replicas agree where they start). The
 //     cheapest, but not a sliding bound: up to 2×limit units can pass
@@ -89,22 +91,36 @@
 // they concern the same key, and allocate nothing. Keys are stored only as
 // 64-bit seeded hashes (maphash, a random seed per process): memory per key
 // does not depend on the key's length, and no client identifier is kept.
-// MaxKeys (default 100,000) bounds the keys per limit; beyond it, a key
-// whose state has expired is dropped first (forgetting it changes no
-// decision), else the key holding the fewest units in a small sample — the
-// one whose loss admits the least, so that flooding the table with new keys
-// does not buy a limited client a fresh quota. Nothing runs in the
-// background; there is nothing to close.
+// MaxKeys (default 100,000) bounds the keys per limit. A new key that
+// finds its limit full — MaxKeys keys in all, or its shard holding its share
+// of them (MaxKeys divided among the shards, plus a quarter for an uneven
+// spread) — first evicts one key of its shard. Of up to 16 keys scanned from
+// a rotating position, it evicts the first whose state has expired: it
+// holds no units (a full bucket, an ended window, a log whose every entry
+// has left the window), so forgetting it changes no decision. Failing
+// that, of the first 8 of them, it evicts the one holding the fewest units:
+// for the token bucket and GCRA the one whose bucket is full again soonest,
+// for the windows the one with the fewest units counted in its window. Its
+// loss admits the least: a key over its limit holds many units, so flooding
+// the table with new keys does not buy a limited client a fresh quota while
+// lighter keys remain. Keys in use by a decision at that instant are passed
+// over; when all of the shard's keys are, the new key waits for one to be
+// released. Nothing runs in the background; there is nothing to close.
 //
-// Memory per tracked key, with the table full (the slack of power-of-two
-// tables and of uneven shards included): at most 54 bytes for the token
-// bucket and GCRA, 80 for the fixed window, and 107 + 10×Limit for the
-// sliding window, whatever the key; at the default MaxKeys of 100,000 a
-// token bucket takes 42 bytes per key, 4.2 MB in all (measured by
-// TestMemoryBound with 1,000,000 distinct keys). A 64-bit hash collision
-// makes two keys share a limit; among
-// 100,000 keys that happens with probability below 3·10⁻¹⁰, and without
-// the seed it cannot be aimed.
+// Memory per tracked key, with the table full — the slack of power-of-two
+// tables, of uneven shards and of Go's allocation sizes included — for a
+// MaxKeys of 10,000 or more and any GOMAXPROCS: at most 58 bytes for the
+// token bucket and GCRA, 84 for the fixed window, and 110 + 12×Limit for
+// the sliding window, whatever the key. At the default MaxKeys of 100,000 a
+// token bucket takes at most 5.8 MB (TestMemoryBound sends 1,000,000
+// distinct keys through it and measures about 40 bytes per key on 2 CPUs).
+// New refuses limits whose state could outgrow Options.MaxMemory (default
+// 256 MiB) by these figures, and says how to fit: a sliding window of 1,000
+// over 100,000 keys (1.1 GiB) is refused, with GCRA or TokenBucket, a lower
+// MaxKeys or a larger MaxMemory as the ways out. Hashes keep 63 bits (one
+// is the slot's lock), so a collision, which makes two keys share a limit,
+// happens among 100,000 keys with probability about 5.4·10⁻¹⁰ (n²/2⁶⁴);
+// without the seed it cannot be aimed.
 //
 // # State in Redis
 //

@@ -29,6 +29,9 @@ func TrackedKeys(l *Limiter) []int {
 // of limit i once its table is full.
 func BytesPerKeyBound(l *Limiter, i int) int { return l.mem.tables[i].bytesPerKeyBound() }
 
+// MemoryPerKey returns the documented bound on memory per tracked key of l.
+func MemoryPerKey(l Limit) int64 { return memoryPerKey(l.Algorithm, l.Limit) }
+
 // Duplicates counts keys held twice in limit 0's table (a broken table).
 func Duplicates(l *Limiter) int {
 	t := l.mem.tables[0]

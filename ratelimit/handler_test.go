@@ -303,6 +303,7 @@ func TestOptionsValidation(t *testing.T) {
 		{"bad name", ratelimit.Options{Limits: []ratelimit.Limit{ratelimit.FixedWindow(1, time.Second).Named(`a"b`)}}, "letters, digits"},
 		{"negative max keys", ratelimit.Options{Limits: []ratelimit.Limit{ratelimit.FixedWindow(1, time.Second)}, MaxKeys: -1}, "MaxKeys"},
 		{"unknown outage", ratelimit.Options{Limits: []ratelimit.Limit{ratelimit.FixedWindow(1, time.Second)}, Outage: 9}, "Outage"},
+		{"negative max memory", ratelimit.Options{Limits: []ratelimit.Limit{ratelimit.FixedWindow(1, time.Second)}, MaxMemory: -1}, "MaxMemory"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			_, err := ratelimit.New(tc.opts)
@@ -341,5 +342,44 @@ func TestTextForms(t *testing.T) {
 	}
 	if l.String() != "login: sliding_window 5 per 5m0s by route+ip" {
 		t.Fatalf("decoded %s", l)
+	}
+}
+
+// A configuration whose in-process state could outgrow MaxMemory is refused
+// at construction with a message saying how to fit: the 1 GiB sliding log
+// (1,000 timestamps for each of 100,000 keys) never gets built.
+func TestMemoryBudget(t *testing.T) {
+	big := ratelimit.SlidingWindow(1000, time.Hour).Named("big").By(ratelimit.ByIP())
+	_, err := ratelimit.New(ratelimit.Options{Limits: []ratelimit.Limit{big}})
+	if err == nil {
+		t.Fatal("a sliding window of 1,000 over 100,000 keys (1.1 GiB) accepted")
+	}
+	for _, want := range []string{`limit "big"`, "1.1 GiB", "12110 bytes per key", "MaxKeys 100000", "MaxMemory (256 MiB)",
+		"ratelimit.GCRA", "lower MaxKeys to at most 22166"} {
+		if !strings.Contains(err.Error(), want) {
+			t.Errorf("error %q lacks %q", err, want)
+		}
+	}
+	// Each way out the message names works.
+	for name, opts := range map[string]ratelimit.Options{
+		"fewer keys":  {Limits: []ratelimit.Limit{big}, MaxKeys: 22166},
+		"more memory": {Limits: []ratelimit.Limit{big}, MaxMemory: 2 << 30},
+		"gcra":        {Limits: []ratelimit.Limit{ratelimit.GCRA(1000, time.Hour, 1000).By(ratelimit.ByIP())}, MaxKeys: 1_000_000},
+		// Shared state without a local fallback keeps nothing in memory.
+		"store, fail closed": {Limits: []ratelimit.Limit{big}, Store: &failingStore{}, Outage: ratelimit.FailClosed},
+	} {
+		if _, err := ratelimit.New(opts); err != nil {
+			t.Errorf("%s: %v", name, err)
+		}
+	}
+	if _, err := ratelimit.New(ratelimit.Options{Limits: []ratelimit.Limit{big}, MaxKeys: 22167}); err == nil {
+		t.Error("one key over the budget accepted")
+	}
+	// The local fallback of a shared store is held to the budget too, and
+	// several limits count together.
+	_, err = ratelimit.New(ratelimit.Options{Store: &failingStore{}, Limits: []ratelimit.Limit{
+		ratelimit.SlidingWindow(600, time.Hour).Named("a"), ratelimit.SlidingWindow(600, time.Hour).Named("b")}})
+	if err == nil || !strings.Contains(err.Error(), "the 2 limits") {
+		t.Fatalf("two 600-unit logs over 100,000 keys: %v", err)
 	}
 }

@@ -31,6 +31,9 @@ var ErrKeyCount = errors.New("ratelimit: pass one key, or one key per limit")
 // DefaultMaxKeys is the default Options.MaxKeys.
 const DefaultMaxKeys = 100_000
 
+// DefaultMaxMemory is the default Options.MaxMemory: 256 MiB.
+const DefaultMaxMemory = 256 << 20
+
 // DefaultOutageRetryAfter is the default Options.OutageRetryAfter.
 const DefaultOutageRetryAfter = 5 * time.Second
 
@@ -135,10 +138,19 @@ type Options struct {
 	// Use redislimit.New to share limits across replicas.
 	Store Store `json:"-" yaml:"-"`
 	// MaxKeys bounds the keys tracked per limit in memory (the default
-	// store, and the FallbackLocal limiter); beyond it, expired keys and
-	// then the least used are evicted (see the package documentation).
+	// store, and the FallbackLocal limiter); beyond it, a new key evicts
+	// one whose state has expired, else the one holding the fewest units
+	// of a small sample (see the package documentation).
 	// Default DefaultMaxKeys (100,000).
 	MaxKeys int `json:"max_keys" yaml:"max_keys"`
+	// MaxMemory bounds, in bytes, the memory the in-process state (the
+	// default store, and the FallbackLocal limiter) may take once full:
+	// New refuses limits whose documented worst case — bytes per key
+	// (see the package documentation) × MaxKeys, summed over the limits —
+	// exceeds it, saying how to fit (a sliding window of a large Limit
+	// keeps a timestamp per unit: use GCRA or TokenBucket, or lower
+	// MaxKeys). Default DefaultMaxMemory (256 MiB).
+	MaxMemory int64 `json:"max_memory" yaml:"max_memory"`
 	// Outage is what to do when Store cannot decide. Default FallbackLocal.
 	Outage Outage `json:"outage" yaml:"outage"`
 	// OutageRetryAfter is the Retry-After of the 503 sent under FailClosed.
@@ -237,6 +249,12 @@ func New(opts Options) (*Limiter, error) {
 	if opts.MaxKeys == 0 {
 		opts.MaxKeys = DefaultMaxKeys
 	}
+	if opts.MaxMemory < 0 {
+		return nil, errors.New("ratelimit: MaxMemory must not be negative")
+	}
+	if opts.MaxMemory == 0 {
+		opts.MaxMemory = DefaultMaxMemory
+	}
 	if opts.Outage > FailClosed {
 		return nil, fmt.Errorf("ratelimit: unknown Outage %d", opts.Outage)
 	}
@@ -293,6 +311,11 @@ func New(opts Options) (*Limiter, error) {
 		l.base = time.Now()
 	}
 	l.baseUnix = l.base.UnixNano()
+	if opts.Store == nil || l.outage == FallbackLocal {
+		if err := checkMemory(l.limits, opts.MaxKeys, opts.MaxMemory); err != nil {
+			return nil, err
+		}
+	}
 	if opts.Store == nil {
 		l.mem = newMemoryStore(l.limits, opts.MaxKeys)
 		return l, nil
@@ -306,6 +329,57 @@ func New(opts Options) (*Limiter, error) {
 		l.fallback = newMemoryStore(l.limits, opts.MaxKeys)
 	}
 	return l, nil
+}
+
+// checkMemory refuses limits whose in-process state may outgrow budget.
+func checkMemory(limits []Limit, maxKeys int, budget int64) error {
+	var perKey int64
+	big := 0
+	for i := range limits {
+		b := memoryPerKey(limits[i].Algorithm, limits[i].Limit)
+		perKey += b
+		if b > memoryPerKey(limits[big].Algorithm, limits[big].Limit) {
+			big = i
+		}
+	}
+	total := perKey * int64(maxKeys)
+	if total <= budget {
+		return nil
+	}
+	l := &limits[big]
+	what := fmt.Sprintf("limit %q (%s %d per %s)", l.Name, l.Algorithm, l.Limit, l.Window)
+	if len(limits) > 1 {
+		what = fmt.Sprintf("the %d limits (the largest: %s)", len(limits), what)
+	}
+	why := ""
+	if l.Algorithm == AlgSlidingWindow {
+		why = " (a sliding window keeps an 8-byte timestamp per unit of its Limit)"
+	}
+	fits := max(budget/perKey, 1)
+	hint := fmt.Sprintf("lower MaxKeys to at most %d, or raise MaxMemory", fits)
+	if l.Algorithm == AlgSlidingWindow {
+		hint = fmt.Sprintf("use ratelimit.GCRA or ratelimit.TokenBucket (at most %d bytes per key, whatever the Limit), ", memoryPerKey(AlgGCRA, 1)) + hint
+	}
+	return fmt.Errorf("ratelimit: %s may take up to %s of memory: %d bytes per key%s × MaxKeys %d, above MaxMemory (%s); %s",
+		what, formatBytes(total), perKey, why, maxKeys, formatBytes(budget), hint)
+}
+
+// formatBytes writes n in binary units, e.g. "1.1 GiB".
+func formatBytes(n int64) string {
+	const unit = 1024
+	if n < unit {
+		return strconv.FormatInt(n, 10) + " B"
+	}
+	div, exp := int64(unit), 0
+	for m := n / unit; m >= unit && exp < 4; m /= unit {
+		div *= unit
+		exp++
+	}
+	v := float64(n) / float64(div)
+	if v == float64(int64(v)) {
+		return fmt.Sprintf("%d %ciB", int64(v), "KMGTP"[exp])
+	}
+	return fmt.Sprintf("%.1f %ciB", v, "KMGTP"[exp])
 }
 
 // Limits returns a copy of the limiter's limits, defaults applied.

@@ -5,9 +5,11 @@ import (
 	"math"
 	"math/bits"
 	"runtime"
+	"slices"
 	"sync"
 	"sync/atomic"
 	"time"
+	"unsafe"
 )
 
 // The in-process state of one Limit: a hash table of keys, split into
@@ -76,10 +78,11 @@ func unlockSlot(w *int64, hv int64) { atomic.StoreInt64(w, hv) }
 // memoryTable holds the state of one limit.
 //
 // Keys are hashed with a per-process random seed (hash/maphash) and only
-// the 64-bit hash is stored: memory per key is fixed whatever the key's
-// length, no client identifier is kept, and two keys share state only if
-// their hashes collide — for 100,000 tracked keys, a probability below
-// 3·10⁻¹⁰, which an attacker cannot aim at without the seed.
+// 63 bits of the hash are stored (bit 0 is the slot's lock): memory per key
+// is fixed whatever the key's length, no client identifier is kept, and two
+// keys share state only if their hashes collide — for 100,000 tracked keys,
+// a probability of about 5.4·10⁻¹⁰ (n²/2⁶⁴), which an attacker cannot aim
+// at without the seed.
 type memoryTable struct {
 	alg      Algorithm
 	limit    int64 // units
@@ -90,6 +93,7 @@ type memoryTable struct {
 	perShard int  // most keys a shard holds (MaxKeys/shards with room for imbalance)
 	maxSlots int  // most slots a shard's table grows to (a power of two)
 	maxKeys  int64
+	nshards  int
 	shards   []memShard
 	_        [64]byte
 	count    atomic.Int64 // keys held, all shards: at most maxKeys
@@ -102,9 +106,12 @@ type slotTable struct {
 	words []int64
 }
 
-// ringsPerChunk is how many sliding-window rings one allocation holds.
-// Rings never move once allocated, so a decision can use its ring while
-// another key's insertion adds a chunk.
+// ringsPerChunk is how many sliding-window rings one allocation holds at
+// most. Rings never move once allocated, so a decision can use its ring
+// while another key's insertion adds a chunk. A shard never allocates more
+// rings than the keys it may hold (perShard), and uses the whole capacity
+// Go rounds an allocation up to, so the rings cost little beyond their
+// timestamps. A ring is referred to by chunk<<32 | index in the chunk.
 const ringsPerChunk = 64
 
 type ringChunks struct{ chunks [][]int64 }
@@ -116,8 +123,9 @@ type memShard struct {
 	mu    sync.Mutex // structural changes
 	n     int        // keys held
 	hand  uint64     // rotating position for eviction
-	free  []int32    // sliding window: free ring indexes
-	used  int32      // sliding window: rings handed out
+	free  int64      // sliding window: 1 + the first free ring (0: none); each free ring's word 0 links to the next
+	next  int32      // sliding window: next unused ring of the last chunk
+	alloc int32      // sliding window: rings allocated
 	_     [64]byte
 }
 
@@ -130,15 +138,15 @@ type memoryStore struct {
 func newMemoryStore(limits []Limit, maxKeys int) *memoryStore {
 	s := &memoryStore{seed: maphash.MakeSeed()}
 	for i := range limits {
-		s.tables = append(s.tables, newMemoryTable(&limits[i], maxKeys))
+		s.tables = append(s.tables, newMemoryTable(&limits[i], maxKeys, runtime.GOMAXPROCS(0)))
 	}
 	return s
 }
 
 // shardCount picks a power of two of shards: enough that structural
 // changes rarely contend, few enough that small tables are not all slack.
-func shardCount(maxKeys int) int {
-	n := 1 << bits.Len(uint(runtime.GOMAXPROCS(0)*16-1))
+func shardCount(maxKeys, procs int) int {
+	n := 1 << bits.Len(uint(procs*16-1))
 	n = max(n, 16)
 	for n > 1 && maxKeys/n < 64 {
 		n /= 2
@@ -146,8 +154,21 @@ func shardCount(maxKeys int) int {
 	return min(n, 1024)
 }
 
-func newMemoryTable(l *Limit, maxKeys int) *memoryTable {
-	n := shardCount(maxKeys)
+func newMemoryTable(l *Limit, maxKeys, procs int) *memoryTable {
+	t := tableShape(l, maxKeys, procs)
+	t.shards = make([]memShard, t.nshards)
+	initial := uint64(min(t.maxSlots, 64))
+	for i := range t.shards {
+		sh := &t.shards[i]
+		sh.tab.Store(&slotTable{mask: initial - 1, words: make([]int64, initial*t.stride)})
+		sh.rings.Store(&ringChunks{})
+	}
+	return t
+}
+
+// tableShape returns the parameters of a table for l, without its shards.
+func tableShape(l *Limit, maxKeys, procs int) *memoryTable {
+	n := shardCount(maxKeys, procs)
 	t := &memoryTable{
 		alg:      l.Algorithm,
 		limit:    int64(l.Limit),
@@ -157,7 +178,7 @@ func newMemoryTable(l *Limit, maxKeys int) *memoryTable {
 		// its share, while count holds the total to maxKeys.
 		perShard: max(1, (maxKeys*5/4+n-1)/n),
 		maxKeys:  int64(maxKeys),
-		shards:   make([]memShard, n),
+		nshards:  n,
 	}
 	switch l.Algorithm {
 	case AlgTokenBucket, AlgGCRA:
@@ -170,12 +191,6 @@ func newMemoryTable(l *Limit, maxKeys int) *memoryTable {
 	}
 	// Load factor at most 3/4 when full.
 	t.maxSlots = 1 << bits.Len(uint(t.perShard*4/3))
-	initial := uint64(min(t.maxSlots, 64))
-	for i := range t.shards {
-		sh := &t.shards[i]
-		sh.tab.Store(&slotTable{mask: initial - 1, words: make([]int64, initial*t.stride)})
-		sh.rings.Store(&ringChunks{})
-	}
 	return t
 }
 
@@ -184,16 +199,56 @@ func (t *memoryTable) shard(h uint64) *memShard {
 }
 
 // bytesPerKeyBound is the most memory the table takes per key when it
-// tracks maxKeys keys: every shard at its largest (the hash table's slack
-// and the shards' imbalance included), divided by maxKeys.
+// tracks maxKeys keys: every shard at its largest (the hash table's slack,
+// the shards' imbalance and Go's rounding of allocations included), its
+// structures included, divided by maxKeys. It does not allocate the table:
+// tests compare it with the documented memoryPerKey over many shapes.
 func (t *memoryTable) bytesPerKeyBound() int {
-	page := func(n int) int { return (n + 8191) &^ 8191 } // large allocations are whole pages
-	b := page(t.maxSlots * int(t.stride) * 8)
+	b := allocSize(t.maxSlots*int(t.stride)*8) + int(unsafe.Sizeof(slotTable{})+unsafe.Sizeof(ringChunks{}))
 	if t.alg == AlgSlidingWindow {
-		chunks := (t.perShard + ringsPerChunk - 1) / ringsPerChunk
-		b += chunks * page(ringsPerChunk*int(t.limit)*8)
+		// The rings, as newRing allocates them for perShard keys, and the
+		// chunk list (the last one: earlier ones are garbage).
+		L := int(t.limit)
+		chunks, n := 0, 0
+		if full := allocSize(ringsPerChunk * L * 8); t.perShard >= ringsPerChunk {
+			per := full / (L * 8) // rings in a full chunk
+			chunks = (t.perShard-ringsPerChunk)/per + 1
+			b += chunks * full
+			n = chunks * per
+		}
+		for ; n < t.perShard; chunks++ {
+			sz := allocSize(min(ringsPerChunk, t.perShard-n) * L * 8)
+			b += sz
+			n += sz / (L * 8)
+		}
+		b += allocSize(chunks * int(unsafe.Sizeof([]int64(nil))))
 	}
-	return (b*len(t.shards) + int(t.maxKeys) - 1) / int(t.maxKeys)
+	n := t.nshards
+	total := b*n + allocSize(n*int(unsafe.Sizeof(memShard{}))) + int(unsafe.Sizeof(memoryTable{}))
+	return (total + int(t.maxKeys) - 1) / int(t.maxKeys)
+}
+
+// memoryPerKey is the documented bound on the memory one tracked key of a
+// limit takes in the in-process state, with the table full, for MaxKeys of
+// 10,000 or more on any GOMAXPROCS (TestMemoryPerKeyBound checks it against
+// bytesPerKeyBound over those shapes; TestMemoryBound against the heap).
+func memoryPerKey(alg Algorithm, limit int) int64 {
+	switch alg {
+	case AlgFixedWindow:
+		return 84
+	case AlgSlidingWindow:
+		return 110 + 12*int64(limit)
+	}
+	return 58
+}
+
+// allocSize is what the Go runtime allocates for n bytes: small sizes are
+// rounded up to a size class, large ones to whole 8 KiB pages.
+func allocSize(n int) int {
+	if n <= 32<<10 {
+		return cap(slices.Grow([]byte(nil), n))
+	}
+	return (n + 8191) &^ 8191
 }
 
 // acquire returns the slot of key hv, locked, inserting the key if it is
@@ -288,43 +343,53 @@ func (t *memoryTable) findOrInsert(sh *memShard, hv, now int64) (*slotTable, uin
 		s[1], s[2] = never, 0
 	case AlgSlidingWindow:
 		s[1], s[3] = never, 0
-		s[2] = int64(t.newRing(sh))
+		s[2] = t.newRing(sh)
 	}
 	atomic.StoreInt64(w, hv|lockBit)
 	sh.n++
 	return tab, i, true
 }
 
-// ring returns the timestamp ring with index r.
+// ring returns the timestamp ring r (chunk<<32 | index in the chunk).
 func (t *memoryTable) ring(sh *memShard, r int64) []int64 {
 	L := t.limit
-	c := sh.rings.Load().chunks[r/ringsPerChunk]
-	o := (r % ringsPerChunk) * L
+	c := sh.rings.Load().chunks[r>>32]
+	o := (r & (1<<32 - 1)) * L
 	return c[o : o+L : o+L]
 }
 
-// newRing hands out a ring of never-entries; sh.mu is held.
-func (t *memoryTable) newRing(sh *memShard) int32 {
-	var r int32
-	if n := len(sh.free); n > 0 {
-		r = sh.free[n-1]
-		sh.free = sh.free[:n-1]
+// newRing hands out a ring of never-entries; sh.mu is held. Rings in use
+// never outnumber the shard's keys, so at most perShard are ever allocated.
+func (t *memoryTable) newRing(sh *memShard) int64 {
+	var r int64
+	if sh.free != 0 {
+		r = sh.free - 1
+		sh.free = t.ring(sh, r)[0]
 	} else {
-		r = sh.used
-		sh.used++
 		old := sh.rings.Load()
-		if int(r)/ringsPerChunk >= len(old.chunks) {
-			chunks := append(old.chunks[:len(old.chunks):len(old.chunks)], make([]int64, ringsPerChunk*t.limit))
+		c := len(old.chunks) - 1
+		if c < 0 || int64(sh.next+1)*t.limit > int64(len(old.chunks[c])) {
+			// A new chunk: no more rings than the shard may still need,
+			// and every ring that the allocation's rounding makes room for.
+			want := max(1, min(ringsPerChunk, t.perShard-int(sh.alloc)))
+			buf := slices.Grow([]int64(nil), want*int(t.limit))
+			buf = buf[:int64(cap(buf))/t.limit*t.limit]
+			chunks := append(old.chunks[:len(old.chunks):len(old.chunks)], buf)
 			sh.rings.Store(&ringChunks{chunks: chunks})
+			sh.alloc += int32(int64(len(buf)) / t.limit)
+			c, sh.next = c+1, 0
 		}
+		r = int64(c)<<32 | int64(sh.next)
+		sh.next++
 	}
-	for j, ring := 0, t.ring(sh, int64(r)); j < len(ring); j++ {
+	for j, ring := 0, t.ring(sh, r); j < len(ring); j++ {
 		ring[j] = never
 	}
 	return r
 }
 
-// evict removes one key; sh.mu is held. It takes the first key holding no
+// evict removes one key; sh.mu is held (the package documentation states
+// this policy: keep the two in step). It takes the first key holding no
 // units (its state has expired: forgetting it changes no decision) among
 // up to 16 held keys after the hand, else, of the first 8 of them, the one
 // holding the fewest units — whose loss admits the least. A key over its
@@ -386,7 +451,9 @@ func (t *memoryTable) usage(sh *memShard, tab *slotTable, i uint64, now int64) i
 func (t *memoryTable) remove(sh *memShard, tab *slotTable, i uint64) {
 	stride := t.stride
 	if t.alg == AlgSlidingWindow {
-		sh.free = append(sh.free, int32(tab.words[i*stride+2]))
+		r := tab.words[i*stride+2] // onto the free list, linked through the ring itself
+		t.ring(sh, r)[0] = sh.free
+		sh.free = r + 1
 	}
 	j := i
 	for {
