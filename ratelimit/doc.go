@@ -22,7 +22,9 @@
 //
 // q is the quota (Limit), w the window in seconds, r the units remaining,
 // t the seconds until the quota is full again; optionally also the legacy
-// X-RateLimit-Limit, -Remaining and -Reset (seconds from now).
+// X-RateLimit-Limit, -Remaining and -Reset (seconds from now). Both headers
+// are lists: nested limiters (a login limit inside a site-wide bucket) each
+// add their members, so a response describes every limit it passed.
 // (*Limiter).Decide is the pure decision behind the middleware, and
 // (*Limiter).Allow / AllowN decide for keys outside HTTP.
 //
@@ -71,7 +73,10 @@
 // (holding the keys' slot locks in memory, in one script in Redis). The decision
 // (and the RateLimit header) describes the binding limit. Options.Cost
 // weighs requests; a request costing more than a limit's Limit is never
-// admitted (reason "cost_exceeds_limit").
+// admitted: it gets 413 Content Too Large (type
+// https://bulwark.dev/problems/cost-exceeds-limit, reason
+// "cost_exceeds_limit"), with no Retry-After and no RateLimit member, since
+// no wait makes it fit.
 //
 // # Keys
 //

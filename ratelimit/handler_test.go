@@ -6,6 +6,7 @@ import (
 	"errors"
 	"net/http"
 	"net/http/httptest"
+	"strconv"
 	"strings"
 	"sync/atomic"
 	"testing"
@@ -192,7 +193,7 @@ func TestErrorHandlerAndCost(t *testing.T) {
 	r := request("203.0.113.9", "")
 	r.Method = http.MethodDelete
 	got = nil
-	if w := serve(h, r); w.Code != 429 || got == nil || got.Reason != "cost_exceeds_limit" {
+	if w := serve(h, r); w.Code != 413 || got == nil || got.Reason != "cost_exceeds_limit" || !errors.Is(got, ratelimit.ErrCostExceedsLimit) {
 		t.Fatalf("cost 11 of 10: %d %+v", w.Code, got)
 	}
 	if n := len(sink.Events()); n != 2 {
@@ -381,5 +382,123 @@ func TestMemoryBudget(t *testing.T) {
 		ratelimit.SlidingWindow(600, time.Hour).Named("a"), ratelimit.SlidingWindow(600, time.Hour).Named("b")}})
 	if err == nil || !strings.Contains(err.Error(), "the 2 limits") {
 		t.Fatalf("two 600-unit logs over 100,000 keys: %v", err)
+	}
+}
+
+// A request costing more than the limit can never pass: 413 with a problem
+// that says so, no Retry-After and no RateLimit member (whose t=0 would
+// invite a retry loop); RateLimit-Policy still tells the quota.
+func TestCostExceedsLimit(t *testing.T) {
+	sink := audit.NewMemory()
+	lim, err := ratelimit.New(ratelimit.Options{
+		Limits:        []ratelimit.Limit{ratelimit.TokenBucket(10, 1).Named("api").By(ratelimit.ByIP())},
+		Cost:          func(*http.Request) int { return 11 },
+		LegacyHeaders: true,
+		Audit:         sink,
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	w := serve(lim.Handler(ok), request("203.0.113.7", ""))
+	if w.Code != http.StatusRequestEntityTooLarge || w.Header().Get("Content-Type") != problem.ContentType {
+		t.Fatalf("status %d, %v", w.Code, w.Header())
+	}
+	for _, name := range []string{"Retry-After", "RateLimit", "X-RateLimit-Remaining", "X-RateLimit-Reset"} {
+		if v := w.Header().Values(name); len(v) != 0 {
+			t.Errorf("%s: %q on a request that can never pass", name, v)
+		}
+	}
+	if got := w.Header().Get("RateLimit-Policy"); got != `"api";q=10;w=10` || w.Header().Get("X-RateLimit-Limit") != "10" {
+		t.Errorf("RateLimit-Policy %q, X-RateLimit-Limit %q", got, w.Header().Get("X-RateLimit-Limit"))
+	}
+	var body map[string]any
+	if err := json.Unmarshal(w.Body.Bytes(), &body); err != nil {
+		t.Fatal(err)
+	}
+	if body["type"] != ratelimit.TypeCostExceedsLimit || body["policy"] != "api" || body["limit"] != 10.0 {
+		t.Fatalf("body %v", body)
+	}
+	if _, ok := body["retry_after"]; ok {
+		t.Fatalf("body offers a retry: %v", body)
+	}
+	if ev := sink.Events(); len(ev) != 1 || ev[0].Status != 413 || ev[0].Reason != "cost_exceeds_limit" {
+		t.Fatalf("audit %+v", ev)
+	}
+}
+
+// Nested limiters — the demo's login limit inside the /api bucket — each
+// add their members to the RateLimit-Policy and RateLimit lists instead of
+// replacing the other's; the legacy headers show the most restrictive.
+func TestNestedLimitersListEveryPolicy(t *testing.T) {
+	clk := newClock(epochHour)
+	api, err := ratelimit.New(ratelimit.Options{Now: clk.Now, LegacyHeaders: true,
+		Limits: []ratelimit.Limit{ratelimit.TokenBucket(100, 10).Named("api").By(ratelimit.ByIP())}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	login, err := ratelimit.New(ratelimit.Options{Now: clk.Now, LegacyHeaders: true,
+		Limits: []ratelimit.Limit{ratelimit.SlidingWindow(5, 5*time.Minute).Named("login").By(ratelimit.ByIP())}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	h := api.Handler(login.Handler(ok))
+	check := func(w *httptest.ResponseRecorder, want map[string][]string) {
+		t.Helper()
+		for name, v := range want {
+			if got := w.Header().Values(name); strings.Join(got, " | ") != strings.Join(v, " | ") {
+				t.Errorf("%s = %q, want %q", name, got, v)
+			}
+		}
+	}
+	for i := range 5 {
+		w := serve(h, request("203.0.113.7", ""))
+		if w.Code != 200 {
+			t.Fatalf("attempt %d: %d", i+1, w.Code)
+		}
+		check(w, map[string][]string{
+			"RateLimit-Policy":      {`"api";q=100;w=10`, `"login";q=5;w=300`},
+			"RateLimit":             {`"api";r=` + strconv.Itoa(99-i) + `;t=` + strconv.Itoa(seconds(i+1)), `"login";r=` + strconv.Itoa(4-i) + `;t=300`},
+			"X-RateLimit-Limit":     {"5"},
+			"X-RateLimit-Remaining": {strconv.Itoa(4 - i)},
+		})
+	}
+	w := serve(h, request("203.0.113.7", ""))
+	if w.Code != 429 {
+		t.Fatalf("6th login: %d", w.Code)
+	}
+	check(w, map[string][]string{
+		"RateLimit-Policy": {`"api";q=100;w=10`, `"login";q=5;w=300`},
+		"RateLimit":        {`"api";r=94;t=1`, `"login";r=0;t=300`},
+	})
+	// The same limiter twice, or SetHeaders called again, repeats nothing.
+	twice := api.Handler(api.Handler(ok))
+	check(serve(twice, request("203.0.113.9", "")), map[string][]string{
+		"RateLimit-Policy": {`"api";q=100;w=10`},
+		"RateLimit":        {`"api";r=98;t=1`},
+	})
+}
+
+// seconds is the RateLimit t of a token bucket refilling 10 per second
+// after n units were taken at once: n/10 seconds, rounded up.
+func seconds(n int) int { return (n + 9) / 10 }
+
+// Writing the headers of one limiter takes one allocation (the values'
+// bytes; the policy is built once), with the legacy headers too.
+func TestSetHeadersAllocs(t *testing.T) {
+	lim, err := ratelimit.New(ratelimit.Options{LegacyHeaders: true,
+		Limits: []ratelimit.Limit{ratelimit.TokenBucket(100, 10).Named("api").By(ratelimit.ByIP())}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	d, err := lim.Decide(request("203.0.113.7", ""))
+	if err != nil {
+		t.Fatal(err)
+	}
+	h := http.Header{}
+	if n := testing.AllocsPerRun(100, func() { clear(h); lim.SetHeaders(h, d) }); n != 1 {
+		t.Fatalf("%v allocations to write the headers, want 1", n)
+	}
+	if h.Get("RateLimit") != `"api";r=99;t=1` || h.Get("X-RateLimit-Remaining") != "99" || h.Get("X-RateLimit-Reset") != "1" {
+		t.Fatalf("headers %v", h)
 	}
 }

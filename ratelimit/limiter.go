@@ -9,6 +9,7 @@ import (
 	"strconv"
 	"strings"
 	"time"
+	"unsafe"
 
 	"github.com/bulwark-go/bulwark/audit"
 	"github.com/bulwark-go/bulwark/problem"
@@ -17,6 +18,17 @@ import (
 // ErrLimited is the cause (problem.Err, in audit events) of a 429 from
 // this package; test with errors.Is.
 var ErrLimited = errors.New("ratelimit: rate limit exceeded")
+
+// ErrCostExceedsLimit is the cause (problem.Err, in audit events) of a 413
+// from this package: the request costs more than a limit's Limit, so it can
+// never be admitted; test with errors.Is.
+var ErrCostExceedsLimit = errors.New("ratelimit: the request costs more than the limit admits")
+
+// TypeCostExceedsLimit is the problem type of a request that costs more
+// than a limit's Limit (413 Content Too Large, reason "cost_exceeds_limit"):
+// no wait makes it fit, so the answer carries no Retry-After and no
+// RateLimit field, only RateLimit-Policy with the quota.
+const TypeCostExceedsLimit = problem.BaseURI + "cost-exceeds-limit"
 
 // ErrInvalidCost is returned by AllowN for a cost below 1.
 var ErrInvalidCost = errors.New("ratelimit: cost must be at least 1")
@@ -162,7 +174,9 @@ type Options struct {
 	OnStoreError func(error) `json:"-" yaml:"-"`
 	// Cost returns the units a request costs (weighted requests); results
 	// below 1 count as 1. A request costing more than a limit's Limit is
-	// never admitted (429 with reason "cost_exceeds_limit"). Default: 1.
+	// never admitted: Handler answers it 413 Content Too Large (problem type
+	// TypeCostExceedsLimit, reason "cost_exceeds_limit"), not 429, since
+	// retrying cannot help. Default: 1.
 	Cost func(*http.Request) int `json:"-" yaml:"-"`
 	// Headers says which responses carry the IETF RateLimit-Policy and
 	// RateLimit headers (draft-ietf-httpapi-ratelimit-headers). Default
@@ -202,7 +216,8 @@ type Decision struct {
 	// request would be admitted (0 when allowed, or when CostTooHigh).
 	RetryAfter time.Duration
 	// CostTooHigh is set when the request costs more than a limit's Limit:
-	// it can never be admitted.
+	// it can never be admitted (Policy and Limit name that limit; Remaining
+	// and ResetAfter are not known, as no state was consulted).
 	CostTooHigh bool
 	// Degraded is set when the Store could not decide and the Outage
 	// policy did.
@@ -233,6 +248,7 @@ type Limiter struct {
 	policyHdr []string   // RateLimit-Policy, built once
 	limitHdr  [][]string // X-RateLimit-Limit per limit, built once
 	limitErr  []error    // ErrLimited per limit, built once
+	costErr   []error    // ErrCostExceedsLimit per limit, built once
 }
 
 // New validates opts and returns a Limiter.
@@ -303,6 +319,7 @@ func New(opts Options) (*Limiter, error) {
 		fmt.Fprintf(&policy, "%q;q=%d;w=%d", lim.Name, lim.Limit, lim.windowSeconds())
 		l.limitHdr = append(l.limitHdr, []string{strconv.Itoa(lim.Limit)})
 		l.limitErr = append(l.limitErr, fmt.Errorf("%w (policy %q: %d per %s by %s)", ErrLimited, lim.Name, lim.Limit, lim.Window, lim.Key))
+		l.costErr = append(l.costErr, fmt.Errorf("%w (policy %q admits at most %d units at once)", ErrCostExceedsLimit, lim.Name, lim.Limit))
 	}
 	l.policyHdr = []string{policy.String()}
 	if l.clock != nil {
@@ -582,8 +599,11 @@ func (l *Limiter) decision(rs []Result) Decision {
 
 // Handler returns middleware that admits requests within the limits and
 // refuses the others with 429 Too Many Requests (an RFC 9457 problem with
-// Retry-After, reason "rate_limited"), one audit event each. Responses
-// carry the RateLimit headers as Options.Headers says.
+// Retry-After, reason "rate_limited"), one audit event each; a request
+// costing more than a limit's Limit gets 413 (see Options.Cost). Responses
+// carry the RateLimit headers as Options.Headers says; nested limiters (a
+// route's limiter inside a site-wide one) each add their own members to
+// those lists (see SetHeaders).
 //
 // Handler panics if a limit has no Key: a wiring mistake, caught at
 // startup rather than by sharing one bucket among all clients.
@@ -608,15 +628,14 @@ func (l *Limiter) Handler(next http.Handler) http.Handler {
 		if l.headers != HeadersNever {
 			l.SetHeaders(w.Header(), d)
 		}
-		var p *problem.Problem
 		if d.CostTooHigh {
-			p = problem.New(http.StatusTooManyRequests, problem.TypeRateLimited, "the request costs more than the rate limit allows").
-				WithReason("cost_exceeds_limit")
-		} else {
-			p = problem.TooManyRequests(d.RetryAfter, "rate limit exceeded; retry after the time given in Retry-After").
-				WithReason("rate_limited")
+			l.deny.Deny(w, r, problem.New(http.StatusRequestEntityTooLarge, TypeCostExceedsLimit,
+				"the request costs more than the rate limit ever admits at once; retrying cannot help").
+				WithReason("cost_exceeds_limit").With("policy", d.Policy).With("limit", d.Limit).WithErr(l.costErr[d.index]))
+			return
 		}
-		l.deny.Deny(w, r, p.With("policy", d.Policy).WithErr(l.limitErr[d.index]))
+		l.deny.Deny(w, r, problem.TooManyRequests(d.RetryAfter, "rate limit exceeded; retry after the time given in Retry-After").
+			WithReason("rate_limited").With("policy", d.Policy).WithErr(l.limitErr[d.index]))
 	})
 }
 
@@ -624,26 +643,99 @@ func (l *Limiter) Handler(next http.Handler) http.Handler {
 // the legacy X-RateLimit-* ones if enabled) into h, whatever
 // Options.Headers says. It writes nothing for a decision without a policy
 // (FailOpen).
+//
+// Both headers are Structured Field lists, so SetHeaders adds to them
+// rather than replacing them: when limiters are nested (a login limit
+// inside a site-wide bucket) the response lists every policy and each one's
+// state. A limiter's own members are never repeated: its policies are
+// added once, and its RateLimit member replaces an earlier one of the same
+// policy name. The legacy headers are not lists; they describe the most
+// restrictive limit, the one with the fewest units remaining. For a
+// decision with CostTooHigh only the policy (and the legacy limit) is
+// written: the request can never pass, so no RateLimit member invites a
+// retry.
 func (l *Limiter) SetHeaders(h http.Header, d Decision) {
 	if d.index < 0 || d.Policy == "" {
 		return
 	}
-	h["Ratelimit-Policy"] = l.policyHdr
-	var b [96]byte
-	v := append(b[:0], '"')
+	addPolicy(h, l.policyHdr)
+	if d.CostTooHigh {
+		if l.legacy {
+			h["X-Ratelimit-Limit"] = l.limitHdr[d.index]
+		}
+		return
+	}
+	// One allocation holds every value written: the RateLimit member, and
+	// the legacy remaining and reset, which are parts of it.
+	buf := new(headerValues)
+	v := append(buf.b[:0], '"')
 	v = append(v, d.Policy...)
 	v = append(v, `";r=`...)
+	r0 := len(v)
 	v = strconv.AppendInt(v, int64(d.Remaining), 10)
+	r1 := len(v)
 	v = append(v, ";t="...)
-	n := len(v)
+	t0 := len(v)
 	v = strconv.AppendInt(v, seconds(d.ResetAfter), 10)
-	s := string(v)
-	h["Ratelimit"] = []string{s}
-	if l.legacy {
+	s := unsafe.String(&v[0], len(v)) // v is never written again
+	buf.vals = [3]string{s, s[r0:r1], s[t0:]}
+	addMember(h, "Ratelimit", d.Policy, buf.vals[0:1:1])
+	if l.legacy && !moreRestrictive(h, d.Remaining) {
 		h["X-Ratelimit-Limit"] = l.limitHdr[d.index]
-		h["X-Ratelimit-Remaining"] = []string{strconv.Itoa(d.Remaining)}
-		h["X-Ratelimit-Reset"] = []string{s[n:]}
+		h["X-Ratelimit-Remaining"] = buf.vals[1:2:2]
+		h["X-Ratelimit-Reset"] = buf.vals[2:3:3]
 	}
+}
+
+// headerValues is the one allocation behind a response's rate-limit
+// header values.
+type headerValues struct {
+	vals [3]string // RateLimit member, X-RateLimit-Remaining, X-RateLimit-Reset
+	b    [96]byte  // their bytes: a quoted name of ≤ 64 bytes and two numbers
+}
+
+// addPolicy adds a limiter's RateLimit-Policy members (one value, built
+// once) to h, unless they are there already.
+func addPolicy(h http.Header, p []string) {
+	old := h["Ratelimit-Policy"]
+	if len(old) == 0 {
+		h["Ratelimit-Policy"] = p // the common case: shared, never written to
+		return
+	}
+	for _, v := range old {
+		if v == p[0] {
+			return
+		}
+	}
+	h["Ratelimit-Policy"] = append(old[:len(old):len(old)], p[0]) // a copy: old may be shared
+}
+
+// addMember adds the RateLimit member of policy name to h, dropping an
+// earlier member of the same policy.
+func addMember(h http.Header, key, name string, item []string) {
+	old := h[key]
+	if len(old) == 0 {
+		h[key] = item
+		return
+	}
+	out := make([]string, 0, len(old)+1)
+	for _, v := range old {
+		if !(len(v) > len(name)+1 && v[0] == '"' && v[1:1+len(name)] == name && v[1+len(name)] == '"') {
+			out = append(out, v)
+		}
+	}
+	h[key] = append(out, item[0])
+}
+
+// moreRestrictive reports whether h's legacy headers already describe a
+// limit with at most remaining units left.
+func moreRestrictive(h http.Header, remaining int) bool {
+	old := h["X-Ratelimit-Remaining"]
+	if len(old) == 0 {
+		return false
+	}
+	n, err := strconv.Atoi(old[0])
+	return err == nil && n <= remaining
 }
 
 // seconds rounds d up to whole seconds (0 stays 0).
