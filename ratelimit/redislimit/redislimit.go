@@ -90,6 +90,9 @@ import (
 // DefaultPrefix is the key prefix used when Options.Prefix is empty.
 const DefaultPrefix = "bulwark:rl:"
 
+// maxBatchLimit caps Options.MaxBatch (the batcher's queue holds 4096).
+const maxBatchLimit = 4096
+
 // DefaultTimeout is the default Options.Timeout.
 const DefaultTimeout = 150 * time.Millisecond
 
@@ -115,9 +118,10 @@ type Options struct {
 	// MaxDenyCache bounds the keys the deny cache remembers. Default 10,000.
 	MaxDenyCache int `json:"max_deny_cache" yaml:"max_deny_cache"`
 	// MaxBatch is the most decisions coalesced into one script run.
-	// Default 64; 1 disables coalescing. (In Cluster mode, where the keys
-	// of different requests live in different slots, each decision is its
-	// own script run.)
+	// Default 64; 1 disables coalescing; values above 4096 count as 4096.
+	// A batch may mix decisions of any number of limiters. (In Cluster
+	// mode, where the keys of different requests live in different slots,
+	// each decision is its own script run.)
 	MaxBatch int `json:"max_batch" yaml:"max_batch"`
 	// Now is the local clock of the deny cache. Default time.Now.
 	Now func() time.Time `json:"-" yaml:"-"`
@@ -192,6 +196,7 @@ func newStore(opts Options, src string) (*Store, error) {
 	if maxBatch == 0 {
 		maxBatch = 64
 	}
+	maxBatch = min(maxBatch, maxBatchLimit)
 	if maxBatch > 1 {
 		s.batch = newBatcher(s, maxBatch)
 	}
@@ -414,36 +419,37 @@ func (s *Store) eval(ctx context.Context, reqs []request) ([]int64, error) {
 	keys := make([]string, 0, nkeys)
 	args := make([]string, 2, 2+len(reqs[0].b.spec)+len(reqs))
 	// The distinct specs first (a batch rarely mixes more than a few
-	// limiters), then each request's code: its spec index + 16 × its cost,
-	// or one code for all when they are alike.
-	var specs [15]*bound // the script takes the index mod 16
-	ns := 0
-	codes := make([]int, len(reqs))
-	uniform := true
+	// limiters, but may mix any number), then each request's code: its spec
+	// index (from 1) + (S+1) × its cost, S the number of specs — or one code
+	// for all when they are alike. Codes stay below 2^53, exact in Lua's
+	// doubles: cost ≤ 2^30 and S ≤ maxBatchLimit.
+	var specBuf [16]*bound
+	specs := specBuf[:0]
+	idx := make([]int, len(reqs))
 	for i, r := range reqs {
 		j := 0
-		for j < ns && specs[j] != r.b {
+		for j < len(specs) && specs[j] != r.b {
 			j++
 		}
-		if j == ns {
-			if ns == len(specs) {
-				return nil, errors.New("redislimit: too many limiters in one batch")
-			}
-			specs[ns] = r.b
-			ns++
+		if j == len(specs) {
+			specs = append(specs, r.b)
 			args = append(args, r.b.spec...)
 		}
-		codes[i] = j + 1 + 16*r.cost
-		uniform = uniform && codes[i] == codes[0]
+		idx[i] = j + 1
 		keys = append(keys, r.keys...)
 	}
-	args[0] = strconv.Itoa(ns)
+	base := len(specs) + 1
+	uniform := true
+	for i := range reqs {
+		uniform = uniform && idx[i] == idx[0] && reqs[i].cost == reqs[0].cost
+	}
+	args[0] = strconv.Itoa(len(specs))
 	if uniform {
-		args[1] = strconv.Itoa(codes[0])
+		args[1] = strconv.Itoa(idx[0] + base*reqs[0].cost)
 	} else {
 		args[1] = "0"
-		for _, c := range codes {
-			args = append(args, strconv.Itoa(c))
+		for i, r := range reqs {
+			args = append(args, strconv.Itoa(idx[i]+base*r.cost))
 		}
 	}
 	c := s.client

@@ -356,3 +356,58 @@ func TestMixedBatchesStayExact(t *testing.T) {
 		}
 	}
 }
+
+// Twenty limiters on one Store, decided concurrently: batches mix more
+// distinct limiters than the script's old encoding held (15), and every
+// decision still succeeds and every limiter admits exactly its quota.
+func TestManyLimitersOneStore(t *testing.T) {
+	st := newStore(t, redislimit.Options{Prefix: testredis.Prefix(t), Timeout: 5 * time.Second})
+	const n, quota = 20, 10
+	var lims []*ratelimit.Limiter
+	for i := range n {
+		var l ratelimit.Limit
+		switch i % 4 {
+		case 0:
+			l = ratelimit.GCRA(1, time.Hour, quota)
+		case 1:
+			l = ratelimit.TokenBucket(quota, 0.001)
+		case 2:
+			l = ratelimit.SlidingWindow(quota, time.Hour)
+		default:
+			l = ratelimit.FixedWindow(quota, ratelimit.MaxWindow)
+		}
+		lim, err := ratelimit.New(ratelimit.Options{Limits: []ratelimit.Limit{l.Named(fmt.Sprintf("l%d", i))}, Store: st, Outage: ratelimit.FailClosed})
+		if err != nil {
+			t.Fatal(err)
+		}
+		lims = append(lims, lim)
+	}
+	var mu sync.Mutex
+	admitted := make([]int, n)
+	var failed []error
+	var wg sync.WaitGroup
+	for g := range 64 {
+		wg.Go(func() {
+			for i := range 50 {
+				k := (g + i) % n // every goroutine goes through every limiter
+				d, err := lims[k].Allow(context.Background(), "shared")
+				mu.Lock()
+				if err != nil {
+					failed = append(failed, err)
+				} else if d.Allowed {
+					admitted[k]++
+				}
+				mu.Unlock()
+			}
+		})
+	}
+	wg.Wait()
+	if len(failed) != 0 {
+		t.Fatalf("%d of %d decisions failed with a healthy Redis, e.g. %v", len(failed), 64*50, failed[0])
+	}
+	for k, a := range admitted {
+		if a != quota {
+			t.Errorf("limiter %d admitted %d, want exactly %d", k, a, quota)
+		}
+	}
+}

@@ -7,7 +7,7 @@ package redislimit
 // (0 when the requests' codes follow the specs). Then S specs, each n (the
 // number of limits) followed by n triples: algorithm, limit, parameter in
 // µs. Then, unless uniform, one code per request: the index of its spec
-// (from 1) + 16 × its cost. KEYS holds every request's n keys in order.
+// (from 1) + (S+1) × its cost. KEYS holds every request's n keys in order.
 //
 // Each request is decided on its own, in order: every limit is checked
 // first (which changes nothing but dropping sliding-log entries that have
@@ -43,6 +43,7 @@ local out = {}
 local o = 0
 local nargs = #ARGV
 local uniform = tonumber(ARGV[2])
+local base = tonumber(ARGV[1]) + 1 -- a request's code: spec index + base × cost
 local specs = {}
 local ai = 3
 for s = 1, tonumber(ARGV[1]) do
@@ -167,10 +168,10 @@ local function commit(alg, key, lim, p, cost, a, b, old)
     end
   end
 end
-if uniform > 0 and specs[fmod(uniform, 16)][1] == 1 and specs[fmod(uniform, 16)][2] == 'g' then
+if uniform > 0 and specs[fmod(uniform, base)][1] == 1 and specs[fmod(uniform, base)][2] == 'g' then
   -- The common case: one GCRA limit per request, all alike.
-  local sp = specs[fmod(uniform, 16)]
-  local cost, p = floor(uniform / 16), sp[4]
+  local sp = specs[fmod(uniform, base)]
+  local cost, p = floor(uniform / base), sp[4]
   local cap = sp[3] * p
   local vals = redis.call('MGET', unpack(KEYS))
   for i = 1, #KEYS do
@@ -191,8 +192,8 @@ while true do
   elseif ki > #KEYS then
     break
   end
-  local sp = specs[fmod(r, 16)]
-  local cost = floor(r / 16)
+  local sp = specs[fmod(r, base)]
+  local cost = floor(r / base)
   local nl = sp[1]
   if nl == 1 then
     local alg, key, lim, p = sp[2], KEYS[ki], sp[3], sp[4]
