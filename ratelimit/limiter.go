@@ -40,6 +40,13 @@ var ErrNoKey = errors.New("ratelimit: a limit has no Key, so requests cannot be 
 // neither 1 nor the number of limits.
 var ErrKeyCount = errors.New("ratelimit: pass one key, or one key per limit")
 
+// StatusClientClosedRequest (499, "client closed request" in nginx's logs)
+// is what Handler answers, without a body, to a request whose context ended
+// before the Store decided: the client has gone (or the request's own
+// deadline passed, and whatever set it answers), so there is nobody to send
+// a 503 to, and nothing was denied.
+const StatusClientClosedRequest = 499
+
 // DefaultMaxKeys is the default Options.MaxKeys.
 const DefaultMaxKeys = 100_000
 
@@ -417,7 +424,11 @@ func (l *Limiter) now() int64 {
 // Decide is the pure decision behind Handler: it writes nothing. The error
 // is non-nil only when the Store could not decide and the Outage policy is
 // FailClosed (the Decision then refuses the request, with RetryAfter set
-// to OutageRetryAfter), or when a limit has no Key (ErrNoKey).
+// to OutageRetryAfter), when a limit has no Key (ErrNoKey), or when r's
+// context ended before the Store decided: the error then wraps ctx.Err()
+// (context.Canceled, context.DeadlineExceeded), the Decision admits
+// nothing, and neither OnStoreError nor the Outage policy applies — a
+// caller that gave up says nothing about the Store.
 func (l *Limiter) Decide(r *http.Request) (Decision, error) {
 	if l.keyless != "" {
 		return Decision{index: -1}, fmt.Errorf("%w (limit %q)", ErrNoKey, l.keyless)
@@ -452,8 +463,9 @@ func (l *Limiter) Allow(ctx context.Context, keys ...string) (Decision, error) {
 // AllowN decides a request of cost units for the given keys, outside HTTP:
 // one key for every limit, or one key per limit (in Options.Limits order).
 // The limits' Key fields are not used. Keys are used as given: bound their
-// length, and hash secrets first. Errors: ErrInvalidCost, ErrKeyCount, and,
-// under FailClosed, a Store outage (see Decide).
+// length, and hash secrets first. Errors: ErrInvalidCost, ErrKeyCount,
+// under FailClosed a Store outage, and ctx ending before the Store decided
+// (see Decide).
 func (l *Limiter) AllowN(ctx context.Context, cost int, keys ...string) (Decision, error) {
 	if l.mem != nil && len(l.limits) == 1 && len(keys) == 1 && cost >= 1 {
 		return l.decideOne(hashString(l.mem.seed, keys[0]), cost), nil // the hot path
@@ -548,10 +560,16 @@ func (l *Limiter) decideStore(ctx context.Context, keys []string, cost int) (Dec
 	if d, ok := l.tooCostly(cost); ok {
 		return d, nil
 	}
+	if ctx.Err() != nil {
+		return callerGone(ctx)
+	}
 	var rs [maxLimitsPerLimiter]Result
 	err := l.bound.Take(ctx, keys, cost, rs[:len(keys)])
 	if err == nil {
 		return l.decision(rs[:len(keys)]), nil
+	}
+	if ctx.Err() != nil {
+		return callerGone(ctx) // not an outage: no OnStoreError, no policy
 	}
 	if l.onErr != nil {
 		l.onErr(err)
@@ -569,6 +587,11 @@ func (l *Limiter) decideStore(ctx context.Context, keys []string, cost int) (Dec
 	d := l.decideMemory(l.fallback, hs[:len(keys)], cost)
 	d.Degraded = true
 	return d, nil
+}
+
+// callerGone is the outcome of a decision whose caller gave up first.
+func callerGone(ctx context.Context) (Decision, error) {
+	return Decision{index: -1}, fmt.Errorf("ratelimit: the caller gave up before the store decided: %w", ctx.Err())
 }
 
 // decision folds per-limit results into the binding limit's view.
@@ -614,6 +637,11 @@ func (l *Limiter) Handler(next http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		d, err := l.Decide(r)
 		if err != nil {
+			if r.Context().Err() != nil {
+				// The client has gone: no 503, no audit event.
+				w.WriteHeader(StatusClientClosedRequest)
+				return
+			}
 			l.deny.Deny(w, r, problem.Unavailable(d.RetryAfter, "rate limiting is temporarily unavailable; retry later").
 				WithReason("ratelimit_unavailable").WithErr(err))
 			return

@@ -52,7 +52,8 @@ func (b *batcher) close() {
 }
 
 // do queues one decision and waits for its values, at most the store's
-// timeout (or until ctx is done).
+// timeout (an outage: store.ErrUnavailable) or until ctx is done (the
+// caller gave up: ctx.Err(), not an outage).
 func (b *batcher) do(ctx context.Context, req request) ([]int64, error) {
 	c := &call{req: req, done: make(chan struct{})}
 	timer := time.NewTimer(b.s.timeout)
@@ -62,7 +63,7 @@ func (b *batcher) do(ctx context.Context, req request) ([]int64, error) {
 	case <-timer.C:
 		return nil, &store.UnavailableError{Op: "ratelimit", Err: context.DeadlineExceeded}
 	case <-ctx.Done():
-		return nil, &store.UnavailableError{Op: "ratelimit", Err: ctx.Err()}
+		return nil, ctx.Err()
 	case <-b.stop:
 		return nil, errClosed
 	}
@@ -72,7 +73,7 @@ func (b *batcher) do(ctx context.Context, req request) ([]int64, error) {
 	case <-timer.C:
 		return nil, &store.UnavailableError{Op: "ratelimit", Err: context.DeadlineExceeded}
 	case <-ctx.Done():
-		return nil, &store.UnavailableError{Op: "ratelimit", Err: ctx.Err()}
+		return nil, ctx.Err()
 	}
 }
 

@@ -45,6 +45,14 @@ func (b *breaker) allow(now int64) (ok, probe bool) {
 	return true, true
 }
 
+// release ends a decision that says nothing about Redis (its caller gave
+// up, or Redis answered with an error of another kind).
+func (b *breaker) release(probe bool) {
+	if probe {
+		b.probing.Store(false)
+	}
+}
+
 func (b *breaker) success(probe bool) {
 	if b.failures.Load() != 0 {
 		b.failures.Store(0)

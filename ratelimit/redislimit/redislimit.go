@@ -55,7 +55,10 @@
 // Every decision is bounded by Options.Timeout (default 150ms): a slow or
 // unreachable Redis yields an error matching store.ErrUnavailable within
 // that time, and the Limiter applies its Outage policy (fall back to a
-// local limiter, fail open, or fail closed). A decision that timed out may
+// local limiter, fail open, or fail closed). A caller that gives up first
+// (its context cancelled, or past a deadline of its own) gets its
+// context's error instead: that is not an outage, and counts for nothing
+// below. A decision that timed out may
 // still have been applied by Redis. After 3 consecutive failures the Store
 // stops asking Redis for a back-off (250ms, doubling up to 2s): decisions
 // fail at once, so a frozen Redis does not add the timeout to every
@@ -330,6 +333,9 @@ func (b *bound) Take(ctx context.Context, keys []string, cost int, results []rat
 	if now == 0 {
 		now = s.now().UnixNano()
 	}
+	if err := ctx.Err(); err != nil {
+		return err // the caller has given up: no round trip, and no outage
+	}
 	ok, probe := s.breaker.allow(now)
 	if !ok {
 		return errBreakerOpen
@@ -345,10 +351,17 @@ func (b *bound) Take(ctx context.Context, keys []string, cost int, results []rat
 		cancel()
 	}
 	if err != nil {
-		if errors.Is(err, store.ErrUnavailable) {
+		switch {
+		case ctx.Err() != nil:
+			// The caller gave up (cancelled, or past a deadline of its
+			// own) — whatever the error says, that is no sign of an
+			// outage: the breaker does not count it.
+			s.breaker.release(probe)
+			return ctx.Err()
+		case errors.Is(err, store.ErrUnavailable):
 			s.breaker.failure(s.now().UnixNano(), probe)
-		} else if probe {
-			s.breaker.probing.Store(false)
+		default:
+			s.breaker.release(probe)
 		}
 		return err
 	}

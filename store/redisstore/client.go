@@ -176,6 +176,11 @@ func redactIn(msg, rawURL string) string {
 
 // Unavailable wraps err as a store.UnavailableError when it is a network or
 // timeout failure (or a closed client), and returns it unchanged otherwise.
+// A cancelled context (context.Canceled) is the caller giving up, not an
+// outage: it is returned unchanged, so that a guard neither fails over nor
+// counts it against Redis. (A deadline is a time-out — usually the Store's
+// own Options.Timeout — and is an outage; a caller that set a shorter
+// deadline of its own can tell by its ctx.Err().)
 func Unavailable(op string, err error) error {
 	if err == nil || rueidis.IsRedisNil(err) {
 		return err
@@ -183,9 +188,9 @@ func Unavailable(op string, err error) error {
 	var ne net.Error
 	var re *rueidis.RedisError
 	switch {
-	case errors.Is(err, store.ErrUnavailable):
+	case errors.Is(err, store.ErrUnavailable), errors.Is(err, context.Canceled):
 		return err
-	case errors.Is(err, context.DeadlineExceeded), errors.Is(err, context.Canceled),
+	case errors.Is(err, context.DeadlineExceeded),
 		errors.Is(err, rueidis.ErrClosing), errors.Is(err, errNotConnected),
 		errors.As(err, &ne), isConnErr(err):
 		return &store.UnavailableError{Op: op, Err: err}

@@ -1,0 +1,75 @@
+package redislimit
+
+import (
+	"context"
+	"errors"
+	"runtime"
+	"testing"
+	"time"
+
+	"github.com/bulwark-go/bulwark/internal/testredis"
+	"github.com/bulwark-go/bulwark/ratelimit"
+	"github.com/bulwark-go/bulwark/store/redisstore"
+)
+
+// stalledStore returns a Store on the test Redis whose batcher has no
+// workers: a decision stays queued until the test runs one (work).
+func stalledStore(t *testing.T) (*Store, ratelimit.Bound) {
+	t.Helper()
+	c, err := redisstore.NewClient(redisstore.Options{URL: testredis.URL(t)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(c.Close)
+	s, err := New(Options{Client: c, Prefix: testredis.Prefix(t), Timeout: time.Minute})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(s.Close)
+	s.batch.close() // its workers stop; the queue is ours
+	s.batch = &batcher{s: s, max: 64, queue: make(chan *call, 16), stop: make(chan struct{})}
+	b, err := s.Bind([]ratelimit.Limit{ratelimit.FixedWindow(10, time.Hour).Named("l")})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return s, b
+}
+
+// takeQueued starts a decision, waits until it is queued, and returns a
+// channel with its outcome.
+func takeQueued(t *testing.T, s *Store, b ratelimit.Bound, ctx context.Context, key string) <-chan error {
+	t.Helper()
+	done := make(chan error, 1)
+	before := len(s.batch.queue)
+	go func() { done <- b.Take(ctx, []string{key}, 1, make([]ratelimit.Result, 1)) }()
+	deadline := time.Now().Add(10 * time.Second)
+	for len(s.batch.queue) == before {
+		if time.Now().After(deadline) {
+			t.Fatal("the decision was never queued")
+		}
+		runtime.Gosched()
+	}
+	return done
+}
+
+// The probe after a back-off whose caller gives up while it waits: the
+// breaker neither counts a failure nor extends the back-off, and the next
+// decision may probe.
+func TestProbeReleasedWhenCallerGivesUp(t *testing.T) {
+	s, b := stalledStore(t)
+	s.breaker.openUntil.Store(1) // opened long ago: the back-off has ended
+	s.breaker.backoff.Store(int64(breakerMin))
+	ctx, cancel := context.WithCancel(context.Background())
+	done := takeQueued(t, s, b, ctx, "k")
+	if !s.breaker.probing.Load() {
+		t.Fatal("the decision is not the probe")
+	}
+	cancel()
+	if err := <-done; !errors.Is(err, context.Canceled) {
+		t.Fatalf("err = %v, want context.Canceled", err)
+	}
+	if s.breaker.probing.Load() || s.breaker.failures.Load() != 0 || s.breaker.openUntil.Load() != 1 || s.breaker.backoff.Load() != int64(breakerMin) {
+		t.Fatalf("a caller giving up changed the breaker: probing %v, failures %d, open until %d, back-off %d",
+			s.breaker.probing.Load(), s.breaker.failures.Load(), s.breaker.openUntil.Load(), s.breaker.backoff.Load())
+	}
+}
