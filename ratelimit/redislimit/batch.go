@@ -4,6 +4,7 @@ import (
 	"context"
 	"hash/maphash"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/bulwark-go/bulwark/store"
@@ -23,14 +24,32 @@ type batcher struct {
 	wg    sync.WaitGroup
 }
 
-// call is one decision waiting for a worker. Once queued it belongs to
-// the worker: a caller that gives up (timeout) simply stops waiting.
+// call is one decision waiting for a worker. A caller that gives up
+// (its timeout, its context) before a worker takes the call abandons it,
+// and the worker drops it unsent: its caller has been answered without
+// Redis (by the outage policy, or not at all), so Redis must not charge for
+// it. Once taken, it goes out; a caller that gives up then just stops
+// waiting, and the decision may still be applied.
 type call struct {
-	req  request
-	vals []int64
-	err  error
-	done chan struct{}
+	req   request
+	state atomic.Int32 // queued, taken or abandoned
+	vals  []int64
+	err   error
+	done  chan struct{}
 }
+
+// The states of a call.
+const (
+	queued int32 = iota
+	taken
+	abandoned
+)
+
+// take claims c for a run; false means its caller has abandoned it.
+func (c *call) take() bool { return c.state.CompareAndSwap(queued, taken) }
+
+// abandon gives c up unless a worker has taken it already.
+func (c *call) abandon() { c.state.CompareAndSwap(queued, abandoned) }
 
 // workers is the number of script runs in flight at once: enough to keep
 // Redis busy while replies travel back, few enough that batches grow
@@ -71,8 +90,10 @@ func (b *batcher) do(ctx context.Context, req request) ([]int64, error) {
 	case <-c.done:
 		return c.vals, c.err
 	case <-timer.C:
+		c.abandon()
 		return nil, &store.UnavailableError{Op: "ratelimit", Err: context.DeadlineExceeded}
 	case <-ctx.Done():
+		c.abandon()
 		return nil, ctx.Err()
 	}
 }
@@ -82,9 +103,12 @@ func (b *batcher) work() {
 	batch := make([]*call, 0, b.max)
 	reqs := make([]request, 0, b.max)
 	for {
+		batch = batch[:0]
 		select {
 		case c := <-b.queue:
-			batch = append(batch[:0], c)
+			if c.take() {
+				batch = append(batch, c)
+			}
 		case <-b.stop:
 			return
 		}
@@ -92,10 +116,15 @@ func (b *batcher) work() {
 		for len(batch) < b.max {
 			select {
 			case c := <-b.queue:
-				batch = append(batch, c)
+				if c.take() { // else abandoned: dropped unsent
+					batch = append(batch, c)
+				}
 			default:
 				break drain
 			}
+		}
+		if len(batch) == 0 {
+			continue
 		}
 		if len(batch) > 1 && b.s.cluster() {
 			// Keys of different requests live in different slots: one

@@ -5,10 +5,12 @@ import (
 	"errors"
 	"runtime"
 	"testing"
+	"testing/synctest"
 	"time"
 
 	"github.com/bulwark-go/bulwark/internal/testredis"
 	"github.com/bulwark-go/bulwark/ratelimit"
+	"github.com/bulwark-go/bulwark/store"
 	"github.com/bulwark-go/bulwark/store/redisstore"
 )
 
@@ -72,4 +74,41 @@ func TestProbeReleasedWhenCallerGivesUp(t *testing.T) {
 		t.Fatalf("a caller giving up changed the breaker: probing %v, failures %d, open until %d, back-off %d",
 			s.breaker.probing.Load(), s.breaker.failures.Load(), s.breaker.openUntil.Load(), s.breaker.backoff.Load())
 	}
+}
+
+// A queued decision whose caller gave up is dropped, not sent to Redis
+// later: it must not charge a limit for a request that was never admitted.
+func TestAbandonedCallsAreNotSent(t *testing.T) {
+	s, b := stalledStore(t)
+	ctx, cancel := context.WithCancel(context.Background())
+	done := takeQueued(t, s, b, ctx, "k")
+	cancel()
+	if err := <-done; !errors.Is(err, context.Canceled) {
+		t.Fatalf("err = %v, want context.Canceled", err)
+	}
+	s.batch.wg.Add(1)
+	go s.batch.work()
+	rs := make([]ratelimit.Result, 1)
+	if err := b.Take(context.Background(), []string{"k"}, 1, rs); err != nil {
+		t.Fatal(err)
+	}
+	if rs[0].Remaining != 9 || s.evals.Load() != 1 {
+		t.Fatalf("remaining %d after one admitted request of 10, %d script runs: the abandoned decision was sent", rs[0].Remaining, s.evals.Load())
+	}
+}
+
+// A caller whose wait reaches the Store's timeout (and whom the Limiter
+// then answers by its outage policy) abandons its call too, so no worker
+// sends it afterwards.
+func TestTimedOutCallsAreAbandoned(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		b := &batcher{s: &Store{timeout: DefaultTimeout}, max: 64, queue: make(chan *call, 1), stop: make(chan struct{})}
+		_, err := b.do(context.Background(), request{})
+		if !errors.Is(err, store.ErrUnavailable) || !errors.Is(err, context.DeadlineExceeded) {
+			t.Fatalf("err = %v, want a timeout", err)
+		}
+		if c := <-b.queue; c.take() {
+			t.Fatal("a worker may still send a call whose caller timed out")
+		}
+	})
 }
