@@ -185,7 +185,7 @@ type denyShard struct {
 }
 
 type denyEntry struct {
-	until     int64 // local Unix nanoseconds: when the refused request may be retried
+	until     int64 // the Store's clock: when the refused request may be retried
 	reset     int64 // when the limit is back to full
 	cost      int   // the cost refused
 	remaining int   // units left when refused (a lower bound until then)

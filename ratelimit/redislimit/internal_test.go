@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"runtime"
+	"strings"
 	"testing"
 	"testing/synctest"
 	"time"
@@ -60,7 +61,7 @@ func takeQueued(t *testing.T, s *Store, b ratelimit.Bound, ctx context.Context, 
 func TestProbeReleasedWhenCallerGivesUp(t *testing.T) {
 	s, b := stalledStore(t)
 	s.breaker.openUntil.Store(1) // opened long ago: the back-off has ended
-	s.breaker.backoff.Store(int64(breakerMin))
+	s.breaker.backoff = int64(breakerMin)
 	ctx, cancel := context.WithCancel(context.Background())
 	done := takeQueued(t, s, b, ctx, "k")
 	if !s.breaker.probing.Load() {
@@ -70,9 +71,9 @@ func TestProbeReleasedWhenCallerGivesUp(t *testing.T) {
 	if err := <-done; !errors.Is(err, context.Canceled) {
 		t.Fatalf("err = %v, want context.Canceled", err)
 	}
-	if s.breaker.probing.Load() || s.breaker.failures.Load() != 0 || s.breaker.openUntil.Load() != 1 || s.breaker.backoff.Load() != int64(breakerMin) {
+	if s.breaker.probing.Load() || s.breaker.failures.Load() != 0 || s.breaker.openUntil.Load() != 1 || s.breaker.backoff != int64(breakerMin) {
 		t.Fatalf("a caller giving up changed the breaker: probing %v, failures %d, open until %d, back-off %d",
-			s.breaker.probing.Load(), s.breaker.failures.Load(), s.breaker.openUntil.Load(), s.breaker.backoff.Load())
+			s.breaker.probing.Load(), s.breaker.failures.Load(), s.breaker.openUntil.Load(), s.breaker.backoff)
 	}
 }
 
@@ -111,4 +112,50 @@ func TestTimedOutCallsAreAbandoned(t *testing.T) {
 			t.Fatal("a worker may still send a call whose caller timed out")
 		}
 	})
+}
+
+// The deny cache (and the breaker) keep time as the time elapsed since the
+// Store was made, on the monotonic clock — not as Unix time, which a step
+// of the wall clock (NTP, an operator) would move, extending every
+// remembered refusal by the step.
+func TestLocalClockIsMonotonic(t *testing.T) {
+	c, err := redisstore.NewClient(redisstore.Options{URL: testredis.URL(t)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(c.Close)
+	s, err := New(Options{Client: c, Prefix: testredis.Prefix(t), Timeout: 5 * time.Second, MaxBatch: 1})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(s.Close)
+	if !strings.Contains(s.base.String(), "m=") {
+		t.Fatalf("the clock's origin %v has no monotonic reading", s.base)
+	}
+	b, err := s.Bind([]ratelimit.Limit{ratelimit.FixedWindow(1, time.Hour).Named("l")})
+	if err != nil {
+		t.Fatal(err)
+	}
+	rs := make([]ratelimit.Result, 1)
+	for range 2 {
+		if err := b.Take(context.Background(), []string{"k"}, 1, rs); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if rs[0].Allowed {
+		t.Fatal("the 2nd of 1 was admitted")
+	}
+	now := s.clock()
+	n := 0
+	for i := range s.deny.shards {
+		for _, e := range s.deny.shards[i].m {
+			n++
+			if e.until <= now || e.until > now+int64(time.Hour) || e.until > int64(2*time.Hour) {
+				t.Fatalf("deny entry until %d, clock %d: not time since the Store was made", e.until, now)
+			}
+		}
+	}
+	if n != 1 {
+		t.Fatalf("%d deny entries, want 1", n)
+	}
 }

@@ -59,12 +59,18 @@
 // (its context cancelled, or past a deadline of its own) gets its
 // context's error instead: that is not an outage, and counts for nothing
 // below. A decision that timed out may
-// still have been applied by Redis. After 3 consecutive failures the Store
-// stops asking Redis for a back-off (250ms, doubling up to 2s): decisions
-// fail at once, so a frozen Redis does not add the timeout to every
-// request; then one decision probes Redis, and its success ends the
-// outage. The client reconnects on its own; the scripts are reloaded when
-// Redis restarted; nothing needs rebuilding.
+// still have been applied by Redis (one still waiting in a batch is
+// dropped unsent). After 3 consecutive failures the Store stops asking
+// Redis for a back-off of 250ms: decisions fail at once, so a frozen Redis
+// does not add the timeout to every request; then one decision probes
+// Redis. Its success ends the outage; its failure starts a back-off twice
+// as long (up to 2s). Only these two events lengthen it: the decisions in
+// flight when Redis froze, failing together, count once, and failures of
+// decisions that started before Redis recovered do not reopen the
+// breaker. The back-off and the deny cache keep time on the monotonic
+// clock (a wall-clock step moves neither). The client reconnects on its
+// own; the scripts are reloaded when Redis restarted; nothing needs
+// rebuilding.
 package redislimit
 
 import (
@@ -126,7 +132,11 @@ type Options struct {
 	// mode, where the keys of different requests live in different slots,
 	// each decision is its own script run.)
 	MaxBatch int `json:"max_batch" yaml:"max_batch"`
-	// Now is the local clock of the deny cache. Default time.Now.
+	// Now is the local clock of the deny cache and of the back-off after
+	// repeated failures. Only the time elapsed between its readings is
+	// used — with the default, time.Now, on the monotonic clock — so a
+	// step of the wall clock neither extends nor cuts a remembered
+	// refusal. Default time.Now.
 	Now func() time.Time `json:"-" yaml:"-"`
 }
 
@@ -136,7 +146,8 @@ type Store struct {
 	own     bool
 	prefix  string
 	timeout time.Duration
-	now     func() time.Time
+	now     func() time.Time // Options.Now; nil for time.Now
+	base    time.Time        // the clock's origin: when New ran
 	deny    *denyCache
 	batch   *batcher
 	breaker breaker
@@ -175,8 +186,10 @@ func newStore(opts Options, src string) (*Store, error) {
 	if s.timeout == 0 {
 		s.timeout = DefaultTimeout
 	}
-	if s.now == nil {
-		s.now = time.Now
+	if s.now != nil {
+		s.base = s.now()
+	} else {
+		s.base = time.Now() // with a monotonic reading: clock() reads only that
 	}
 	if s.client == nil {
 		if opts.URL == "" {
@@ -313,10 +326,9 @@ func (b *bound) Take(ctx context.Context, keys []string, cost int, results []rat
 			}
 		}
 	}
-	var now int64
+	now := s.clock()
 	var hs [8]uint64
 	if s.deny != nil {
-		now = s.now().UnixNano()
 		for i, k := range rkeys {
 			hs[i] = maphash.String(s.deny.seed, k)
 			if e, ok := s.deny.get(hs[i], now, cost); ok {
@@ -330,13 +342,10 @@ func (b *bound) Take(ctx context.Context, keys []string, cost int, results []rat
 			}
 		}
 	}
-	if now == 0 {
-		now = s.now().UnixNano()
-	}
 	if err := ctx.Err(); err != nil {
 		return err // the caller has given up: no round trip, and no outage
 	}
-	ok, probe := s.breaker.allow(now)
+	ok, probe, ticket := s.breaker.allow(now)
 	if !ok {
 		return errBreakerOpen
 	}
@@ -359,7 +368,7 @@ func (b *bound) Take(ctx context.Context, keys []string, cost int, results []rat
 			s.breaker.release(probe)
 			return ctx.Err()
 		case errors.Is(err, store.ErrUnavailable):
-			s.breaker.failure(s.now().UnixNano(), probe)
+			s.breaker.failure(s.clock(), probe, ticket)
 		default:
 			s.breaker.release(probe)
 		}
@@ -400,6 +409,16 @@ func (b *bound) Take(ctx context.Context, keys []string, cost int, results []rat
 		}
 	}
 	return nil
+}
+
+// clock is the Store's local time: nanoseconds since New, as elapsed on
+// the monotonic clock (with Options.Now, as its readings differ), so that a
+// step of the wall clock moves no deny-cache entry and no back-off.
+func (s *Store) clock() int64 {
+	if s.now == nil {
+		return int64(time.Since(s.base))
+	}
+	return int64(s.now().Sub(s.base))
 }
 
 func (b *bound) redisKey(k string, i int) string {
