@@ -147,7 +147,7 @@ type Store struct {
 	prefix  string
 	timeout time.Duration
 	now     func() time.Time // Options.Now; nil for time.Now
-	base    time.Time        // the clock's origin: when New ran
+	base    time.Time        // the real clock's origin: when New ran
 	deny    *denyCache
 	batch   *batcher
 	breaker breaker
@@ -186,11 +186,7 @@ func newStore(opts Options, src string) (*Store, error) {
 	if s.timeout == 0 {
 		s.timeout = DefaultTimeout
 	}
-	if s.now != nil {
-		s.base = s.now()
-	} else {
-		s.base = time.Now() // with a monotonic reading: clock() reads only that
-	}
+	s.base = time.Now() // with a monotonic reading: clock() reads only that
 	if s.client == nil {
 		if opts.URL == "" {
 			return nil, errors.New("redislimit: set Options.Client (e.g. from redisstore.NewClient) or Options.URL")
@@ -412,13 +408,15 @@ func (b *bound) Take(ctx context.Context, keys []string, cost int, results []rat
 }
 
 // clock is the Store's local time: nanoseconds since New, as elapsed on
-// the monotonic clock (with Options.Now, as its readings differ), so that a
-// step of the wall clock moves no deny-cache entry and no back-off.
+// the monotonic clock, so that a step of the wall clock moves no
+// deny-cache entry and no back-off. An injected Options.Now is read as
+// Unix nanoseconds: only differences between its readings matter, and a
+// test clock may start anywhere (even at the zero Time) before it is set.
 func (s *Store) clock() int64 {
 	if s.now == nil {
 		return int64(time.Since(s.base))
 	}
-	return int64(s.now().Sub(s.base))
+	return s.now().UnixNano()
 }
 
 func (b *bound) redisKey(k string, i int) string {
