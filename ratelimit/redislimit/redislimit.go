@@ -38,8 +38,12 @@
 // must all use the same Key (Bind refuses others), and each decision is a
 // script run of its own (requests for different keys live in different
 // slots), pipelined; on a single Redis server or behind Sentinel there is
-// no such restriction. Keys longer than
-// 128 bytes are replaced by a SHA-256 digest.
+// no such restriction. A key that is longer than 128 bytes, empty, holds a
+// '{' or '}', or starts with '#' is replaced by '#' and a digest (base64url
+// of 16 bytes of SHA-256), so the hash tag is never empty or cut short —
+// every limit of a decision stays in its slot — and no raw key can pose as
+// another's digest. (The keys ratelimit derives from requests never need
+// it but for their length.)
 //
 // # Keys already over their limit
 //
@@ -419,9 +423,13 @@ func (s *Store) clock() int64 {
 	return s.now().UnixNano()
 }
 
+// redisKey is the Redis key of limit i for key k: PREFIX{K}:NAME:ALG, K
+// being k itself or, when k is long, empty, holds a brace (which would make
+// Redis Cluster hash a different tag, or the whole key) or starts with '#'
+// (which marks digests, so no raw key can pose as one), "#" and a digest.
 func (b *bound) redisKey(k string, i int) string {
 	var sb strings.Builder
-	if len(k) > 128 {
+	if len(k) > 128 || k == "" || k[0] == '#' || strings.ContainsAny(k, "{}") {
 		sum := sha256.Sum256([]byte(k))
 		k = "#" + base64.RawURLEncoding.EncodeToString(sum[:16])
 	}

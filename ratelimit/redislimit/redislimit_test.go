@@ -2,6 +2,8 @@ package redislimit_test
 
 import (
 	"context"
+	"crypto/sha256"
+	"encoding/base64"
 	"errors"
 	"fmt"
 	"strconv"
@@ -408,6 +410,69 @@ func TestManyLimitersOneStore(t *testing.T) {
 	for k, a := range admitted {
 		if a != quota {
 			t.Errorf("limiter %d admitted %d, want exactly %d", k, a, quota)
+		}
+	}
+}
+
+// hashTag is the part of a key that Redis Cluster hashes: the text between
+// the first '{' and the first '}' after it, if non-empty, else the whole
+// key (https://redis.io/docs/reference/cluster-spec/#hash-tags).
+func hashTag(key string) (string, bool) {
+	i := strings.IndexByte(key, '{')
+	if i < 0 {
+		return key, false
+	}
+	j := strings.IndexByte(key[i+1:], '}')
+	if j <= 0 {
+		return key, false
+	}
+	return key[i+1 : i+1+j], true
+}
+
+// Whatever the caller's key — empty, with braces, or posing as a digest —
+// the Redis keys of one decision share a proper hash tag (so that a
+// multi-limit script stays in one Cluster slot: no CROSSSLOT), and
+// distinct keys keep distinct state.
+func TestKeysKeepOneHashTag(t *testing.T) {
+	prefix := testredis.Prefix(t)
+	st := newStore(t, redislimit.Options{Prefix: prefix})
+	lim, err := ratelimit.New(ratelimit.Options{Store: st, Outage: ratelimit.FailClosed, Limits: []ratelimit.Limit{
+		ratelimit.FixedWindow(1, time.Hour).Named("a"), ratelimit.GCRA(1, time.Hour, 1).Named("b")}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	long := strings.Repeat("x", 200)
+	sum := sha256.Sum256([]byte(long))
+	digest := "#" + base64.RawURLEncoding.EncodeToString(sum[:16]) // how a long key is stored
+	keys := []string{"", "{", "}", "}{", "{}", "{x}", "a}b", "}x", "x{", "plain", long, digest}
+	ctx := context.Background()
+	for _, k := range keys {
+		if d, err := lim.Allow(ctx, k); err != nil || !d.Allowed {
+			t.Fatalf("key %q: first request %+v %v (state shared with another key?)", k, d, err)
+		}
+		if d, err := lim.Allow(ctx, k); err != nil || d.Allowed {
+			t.Fatalf("key %q: second request %+v %v", k, d, err)
+		}
+	}
+	c := client(t)
+	got, err := c.Do(ctx, c.B().Keys().Pattern(prefix+"*").Build()).AsStrSlice()
+	if err != nil {
+		t.Fatal(err)
+	}
+	perTag := map[string]int{}
+	for _, key := range got {
+		tag, ok := hashTag(key)
+		if !ok {
+			t.Errorf("Redis key %q has no hash tag: its limits may land in different Cluster slots", key)
+		}
+		perTag[tag]++
+	}
+	if len(perTag) != len(keys) {
+		t.Errorf("%d distinct hash tags for %d keys: %v", len(perTag), len(keys), perTag)
+	}
+	for tag, n := range perTag {
+		if n != 2 {
+			t.Errorf("hash tag %q holds %d keys, want the 2 limits of one key", tag, n)
 		}
 	}
 }
