@@ -9,6 +9,13 @@
 //		Outage: ratelimit.FallbackLocal,
 //	})
 //
+// It needs Redis 6.0 or later (or a server compatible with it, such as
+// Valkey): the script writes with SET … KEEPTTL. On an older server the
+// script fails, the Store finds out why (its INFO), and decisions fail with
+// ErrUnsupportedServer — reported to Options.Logger and the Limiter's
+// OnStoreError, while its Outage policy decides — until the server is
+// upgraded. Check reports it before any traffic, for a startup check.
+//
 // # One atomic round trip per decision
 //
 // Every decision is one Lua script run (EVALSHA, falling back to EVAL after
@@ -86,6 +93,7 @@ import (
 	"errors"
 	"fmt"
 	"hash/maphash"
+	"log/slog"
 	"math"
 	"strconv"
 	"strings"
@@ -130,6 +138,10 @@ type Options struct {
 	DisableDenyCache bool `json:"disable_deny_cache" yaml:"disable_deny_cache"`
 	// MaxDenyCache bounds the keys the deny cache remembers. Default 10,000.
 	MaxDenyCache int `json:"max_deny_cache" yaml:"max_deny_cache"`
+	// Logger receives an error when the Redis server turns out to be too
+	// old (ErrUnsupportedServer; at most once a minute while it stays
+	// so). Default slog.Default().
+	Logger *slog.Logger `json:"-" yaml:"-"`
 	// MaxBatch is the most decisions coalesced into one script run.
 	// Default 64; 1 disables coalescing; values above 4096 count as 4096.
 	// A batch may mix decisions of any number of limiters. (In Cluster
@@ -159,6 +171,9 @@ type Store struct {
 	script  string // the Lua source (tests swap the clock)
 	sha     string
 	evals   atomic.Int64 // script runs, for tests
+	log     *slog.Logger
+	compat  compat
+	info    func(context.Context) (string, error) // INFO server (tests replace it)
 
 	mu    sync.Mutex
 	names map[string]string // limit name → its definition, to catch conflicting limiters
@@ -187,6 +202,11 @@ func newStore(opts Options, src string) (*Store, error) {
 	}
 	sum := sha1.Sum([]byte(src))
 	s.sha = hex.EncodeToString(sum[:])
+	s.log = opts.Logger
+	if s.log == nil {
+		s.log = slog.Default()
+	}
+	s.info = s.serverInfo
 	if s.timeout == 0 {
 		s.timeout = DefaultTimeout
 	}
@@ -349,6 +369,10 @@ func (b *bound) Take(ctx context.Context, keys []string, cost int, results []rat
 	if !ok {
 		return errBreakerOpen
 	}
+	if err := s.compat.verdict(now); err != nil {
+		s.breaker.release(probe)
+		return err // a server too old for the script: no round trip
+	}
 	req := request{b: b, keys: rkeys, cost: cost}
 	var vals []int64
 	var err error
@@ -498,7 +522,10 @@ func (s *Store) eval(ctx context.Context, reqs []request) ([]int64, error) {
 	}
 	vals, err := resp.AsIntSlice()
 	if err != nil {
-		return nil, redisstore.Unavailable("ratelimit", err)
+		if mapped := redisstore.Unavailable("ratelimit", err); mapped != err || !isRedisErr(err) {
+			return nil, mapped
+		}
+		return nil, s.scriptFailed(err)
 	}
 	if len(vals) != width {
 		return nil, fmt.Errorf("redislimit: script returned %d values, want %d", len(vals), width)
