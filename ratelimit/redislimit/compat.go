@@ -64,13 +64,12 @@ func isRedisErr(err error) bool {
 
 // scriptFailed explains an error reply to the script: on a server too old
 // for it, ErrUnsupportedServer (remembered, and logged); otherwise the
-// reply itself, said to come from the script.
-func (s *Store) scriptFailed(reply error) error {
+// reply itself, said to come from the script. It asks the version within
+// ctx, the decision's own time.
+func (s *Store) scriptFailed(ctx context.Context, reply error) error {
 	now := s.clock()
 	if last := s.compat.asked.Load(); (last == 0 || now-(last-1) >= int64(compatInterval)) && s.compat.asked.CompareAndSwap(last, now+1) {
-		ctx, cancel := context.WithTimeout(context.Background(), s.timeout)
 		err := s.checkVersion(ctx)
-		cancel()
 		if errors.Is(err, ErrUnsupportedServer) {
 			if s.compat.bad.Load() == nil {
 				s.log.Error("redislimit: the Redis server is too old for rate limiting; decisions fall to the limiter's outage policy until it is upgraded",

@@ -101,133 +101,145 @@ func (s *redisServer) kill() {
 	}
 }
 
+// The Store's timeout in the outage tests, and the slack on it a decision
+// may take: scheduling on a loaded 2-CPU machine under the race detector,
+// but less than a second timeout, so a 2× overrun fails.
+const (
+	timeout = 200 * time.Millisecond
+	slack   = 150 * time.Millisecond
+)
+
 // Kill the Redis server mid-load: each outage policy behaves as documented,
 // no decision takes longer than the timeout (plus scheduling slack), and
 // decisions go back to Redis when it restarts on the same port — without
-// rebuilding anything.
+// rebuilding anything. Batched and unbatched (MaxBatch 1) alike.
 func TestOutage(t *testing.T) {
-	const timeout = 100 * time.Millisecond
-	const slack = 400 * time.Millisecond // the race detector, a shared 2-CPU machine
 	srv := startRedis(t)
 	redislimit.ShortBreaker(t)
 	for _, policy := range []ratelimit.Outage{ratelimit.FallbackLocal, ratelimit.FailOpen, ratelimit.FailClosed} {
-		t.Run(policy.String(), func(t *testing.T) {
-			st, err := redislimit.New(redislimit.Options{URL: srv.url(), Prefix: "outage:" + policy.String() + ":", Timeout: timeout})
-			if err != nil {
-				t.Fatal(err)
-			}
-			defer st.Close()
-			var storeErrors atomic.Int64
-			lim, err := ratelimit.New(ratelimit.Options{
-				Limits:       []ratelimit.Limit{ratelimit.SlidingWindow(50, time.Hour)},
-				Store:        st,
-				Outage:       policy,
-				OnStoreError: func(error) { storeErrors.Add(1) },
-			})
-			if err != nil {
-				t.Fatal(err)
-			}
-			// Before the outage: "spent" has used 40 of its 50 in Redis.
-			for range 40 {
-				if d, err := lim.Allow(context.Background(), "spent"); err != nil || !d.Allowed || d.Degraded {
-					t.Fatalf("before the outage: %+v %v", d, err)
-				}
-			}
-
-			type outcome struct {
-				d   ratelimit.Decision
-				err error
-			}
-			var (
-				mu       sync.Mutex
-				outcomes []outcome // during the outage
-				stop     atomic.Bool
-				healthy  atomic.Int64
-				degraded atomic.Int64
-			)
-			var wg sync.WaitGroup
-			for g := range 16 {
-				wg.Go(func() {
-					for i := 0; !stop.Load(); i++ {
-						start := time.Now()
-						d, err := lim.Allow(context.Background(), fmt.Sprintf("client-%d-%d", g, i%10))
-						if dur := time.Since(start); dur > timeout+slack {
-							t.Errorf("a decision took %v (timeout %v)", dur, timeout)
-						}
-						if d.Degraded {
-							degraded.Add(1)
-							mu.Lock()
-							outcomes = append(outcomes, outcome{d, err})
-							mu.Unlock()
-						} else if err == nil {
-							healthy.Add(1)
-						}
-					}
-				})
-			}
-			waitFor(t, "decisions before the kill", func() bool { return healthy.Load() > 200 })
-			srv.kill()
-			defer func() {
-				if srv.cmd == nil {
-					srv.start() // for the next policy, if this one failed
-				}
-			}()
-			waitFor(t, "degraded decisions", func() bool { return degraded.Load() > 500 })
-			stop.Store(true)
-			wg.Wait()
-
-			for _, o := range outcomes {
-				switch policy {
-				case ratelimit.FailOpen:
-					if !o.d.Allowed || o.err != nil || o.d.Policy != "" {
-						t.Fatalf("fail open: %+v %v", o.d, o.err)
-					}
-				case ratelimit.FailClosed:
-					if o.d.Allowed || !errors.Is(o.err, store.ErrUnavailable) || o.d.RetryAfter != ratelimit.DefaultOutageRetryAfter {
-						t.Fatalf("fail closed: %+v %v", o.d, o.err)
-					}
-				case ratelimit.FallbackLocal:
-					if o.err != nil || o.d.Policy != "default" || o.d.Limit != 50 {
-						t.Fatalf("fallback: %+v %v", o.d, o.err)
-					}
-				}
-			}
-			if storeErrors.Load() == 0 {
-				t.Fatal("OnStoreError never called")
-			}
-			// "spent" used 40 of its 50 in Redis before the outage. During
-			// it, FallbackLocal gives it a fresh local quota of exactly 50
-			// (the documented overshoot: 90 in all, on one replica);
-			// FailOpen admits everything; FailClosed nothing.
-			admitted := 0
-			for range 60 {
-				start := time.Now()
-				d, err := lim.Allow(context.Background(), "spent")
-				if dur := time.Since(start); dur > timeout+slack {
-					t.Errorf("a decision took %v (timeout %v)", dur, timeout)
-				}
-				if !d.Degraded {
-					t.Fatalf("decided without Redis yet not degraded: %+v %v", d, err)
-				}
-				if d.Allowed {
-					admitted++
-				}
-			}
-			if want := map[ratelimit.Outage]int{ratelimit.FallbackLocal: 50, ratelimit.FailOpen: 60, ratelimit.FailClosed: 0}[policy]; admitted != want {
-				t.Fatalf("\"spent\" admitted %d times during the outage, want %d", admitted, want)
-			}
-
-			// Redis comes back on the same port: decisions resume (after
-			// the breaker's back-off), with nothing rebuilt.
-			srv.start()
-			i := 0
-			waitFor(t, "decisions to resume after Redis restarted", func() bool {
-				i++
-				d, err := lim.Allow(context.Background(), fmt.Sprintf("after-%d", i))
-				return err == nil && !d.Degraded && d.Allowed
-			})
-		})
+		for _, batch := range []int{0, 1} {
+			outage(t, srv, policy, batch)
+		}
 	}
+}
+
+func outage(t *testing.T, srv *redisServer, policy ratelimit.Outage, batch int) {
+	t.Run(fmt.Sprintf("%s/batch=%d", policy, batch), func(t *testing.T) {
+		st, err := redislimit.New(redislimit.Options{URL: srv.url(), Prefix: fmt.Sprintf("outage:%s:%d:", policy, batch), Timeout: timeout, MaxBatch: batch})
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer st.Close()
+		var storeErrors atomic.Int64
+		lim, err := ratelimit.New(ratelimit.Options{
+			Limits:       []ratelimit.Limit{ratelimit.SlidingWindow(50, time.Hour)},
+			Store:        st,
+			Outage:       policy,
+			OnStoreError: func(error) { storeErrors.Add(1) },
+		})
+		if err != nil {
+			t.Fatal(err)
+		}
+		// Before the outage: "spent" has used 40 of its 50 in Redis.
+		for range 40 {
+			if d, err := lim.Allow(context.Background(), "spent"); err != nil || !d.Allowed || d.Degraded {
+				t.Fatalf("before the outage: %+v %v", d, err)
+			}
+		}
+
+		type outcome struct {
+			d   ratelimit.Decision
+			err error
+		}
+		var (
+			mu       sync.Mutex
+			outcomes []outcome // during the outage
+			stop     atomic.Bool
+			healthy  atomic.Int64
+			degraded atomic.Int64
+		)
+		var wg sync.WaitGroup
+		for g := range 16 {
+			wg.Go(func() {
+				for i := 0; !stop.Load(); i++ {
+					start := time.Now()
+					d, err := lim.Allow(context.Background(), fmt.Sprintf("client-%d-%d", g, i%10))
+					if dur := time.Since(start); dur > timeout+slack {
+						t.Errorf("a decision took %v (timeout %v)", dur, timeout)
+					}
+					if d.Degraded {
+						degraded.Add(1)
+						mu.Lock()
+						outcomes = append(outcomes, outcome{d, err})
+						mu.Unlock()
+					} else if err == nil {
+						healthy.Add(1)
+					}
+				}
+			})
+		}
+		waitFor(t, "decisions before the kill", func() bool { return healthy.Load() > 200 })
+		srv.kill()
+		defer func() {
+			if srv.cmd == nil {
+				srv.start() // for the next policy, if this one failed
+			}
+		}()
+		waitFor(t, "degraded decisions", func() bool { return degraded.Load() > 500 })
+		stop.Store(true)
+		wg.Wait()
+
+		for _, o := range outcomes {
+			switch policy {
+			case ratelimit.FailOpen:
+				if !o.d.Allowed || o.err != nil || o.d.Policy != "" {
+					t.Fatalf("fail open: %+v %v", o.d, o.err)
+				}
+			case ratelimit.FailClosed:
+				if o.d.Allowed || !errors.Is(o.err, store.ErrUnavailable) || o.d.RetryAfter != ratelimit.DefaultOutageRetryAfter {
+					t.Fatalf("fail closed: %+v %v", o.d, o.err)
+				}
+			case ratelimit.FallbackLocal:
+				if o.err != nil || o.d.Policy != "default" || o.d.Limit != 50 {
+					t.Fatalf("fallback: %+v %v", o.d, o.err)
+				}
+			}
+		}
+		if storeErrors.Load() == 0 {
+			t.Fatal("OnStoreError never called")
+		}
+		// "spent" used 40 of its 50 in Redis before the outage. During
+		// it, FallbackLocal gives it a fresh local quota of exactly 50
+		// (the documented overshoot: 90 in all, on one replica);
+		// FailOpen admits everything; FailClosed nothing.
+		admitted := 0
+		for range 60 {
+			start := time.Now()
+			d, err := lim.Allow(context.Background(), "spent")
+			if dur := time.Since(start); dur > timeout+slack {
+				t.Errorf("a decision took %v (timeout %v)", dur, timeout)
+			}
+			if !d.Degraded {
+				t.Fatalf("decided without Redis yet not degraded: %+v %v", d, err)
+			}
+			if d.Allowed {
+				admitted++
+			}
+		}
+		if want := map[ratelimit.Outage]int{ratelimit.FallbackLocal: 50, ratelimit.FailOpen: 60, ratelimit.FailClosed: 0}[policy]; admitted != want {
+			t.Fatalf("\"spent\" admitted %d times during the outage, want %d", admitted, want)
+		}
+
+		// Redis comes back on the same port: decisions resume (after
+		// the breaker's back-off), with nothing rebuilt.
+		srv.start()
+		i := 0
+		waitFor(t, "decisions to resume after Redis restarted", func() bool {
+			i++
+			d, err := lim.Allow(context.Background(), fmt.Sprintf("after-%d", i))
+			return err == nil && !d.Degraded && d.Allowed
+		})
+	})
 }
 
 // waitFor waits, without sleeping, for cond to hold, failing the test after
@@ -245,13 +257,18 @@ func waitFor(t *testing.T, what string, cond func() bool) {
 
 // A Redis that stops answering (the process frozen, connections open) is
 // the case a timeout exists for: every decision returns within the timeout,
-// degraded, and decisions resume when Redis answers again.
+// degraded, and decisions resume when Redis answers again. Batched and
+// unbatched (MaxBatch 1) alike.
 func TestStalledRedis(t *testing.T) {
-	const timeout = 100 * time.Millisecond
-	const slack = 400 * time.Millisecond
 	srv := startRedis(t)
 	redislimit.ShortBreaker(t)
-	st, err := redislimit.New(redislimit.Options{URL: srv.url(), Timeout: timeout})
+	for _, batch := range []int{0, 1} {
+		t.Run(fmt.Sprintf("batch=%d", batch), func(t *testing.T) { stalled(t, srv, batch) })
+	}
+}
+
+func stalled(t *testing.T, srv *redisServer, batch int) {
+	st, err := redislimit.New(redislimit.Options{URL: srv.url(), Timeout: timeout, MaxBatch: batch, Prefix: fmt.Sprintf("stalled:%d:", batch)})
 	if err != nil {
 		t.Fatal(err)
 	}

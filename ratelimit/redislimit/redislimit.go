@@ -525,7 +525,7 @@ func (s *Store) eval(ctx context.Context, reqs []request) ([]int64, error) {
 		if mapped := redisstore.Unavailable("ratelimit", err); mapped != err || !isRedisErr(err) {
 			return nil, mapped
 		}
-		return nil, s.scriptFailed(err)
+		return nil, s.scriptFailed(ctx, err)
 	}
 	if len(vals) != width {
 		return nil, fmt.Errorf("redislimit: script returned %d values, want %d", len(vals), width)

@@ -118,7 +118,8 @@ func TestAlgorithmsOnRedis(t *testing.T) {
 
 // Three replicas, each with its own client, share one Redis: 64 goroutines
 // hammering one key with a limit of 100 get exactly 100 through, for every
-// algorithm (all four are exact).
+// algorithm (all four are exact) — alone (for GCRA, the script's batched
+// single-limit fast path) and beside a second, roomier limit.
 func TestReplicasShareOneExactLimit(t *testing.T) {
 	url := testredis.URL(t)
 	prefix := testredis.Prefix(t)
@@ -129,55 +130,66 @@ func TestReplicasShareOneExactLimit(t *testing.T) {
 		ratelimit.FixedWindow(100, ratelimit.MaxWindow), // a window boundary during the test is a 1-in-10^8 event
 	}
 	for i, l := range limits {
-		for _, batch := range []int{1, 0} {
-			t.Run(fmt.Sprintf("%s/batch=%d", l.Algorithm, batch), func(t *testing.T) {
-				var replicas []*ratelimit.Limiter
-				for range 3 {
-					st, err := redislimit.New(redislimit.Options{URL: url, Prefix: fmt.Sprintf("%s%d:%d:", prefix, i, batch), Timeout: 5 * time.Second, MaxBatch: batch})
-					if err != nil {
-						t.Fatal(err)
-					}
-					t.Cleanup(st.Close)
-					lim, err := ratelimit.New(ratelimit.Options{
-						Limits: []ratelimit.Limit{l.Named("l"), ratelimit.SlidingWindow(1000, time.Hour).Named("roomy")},
-						Store:  st, Outage: ratelimit.FailClosed,
-					})
-					if err != nil {
-						t.Fatal(err)
-					}
-					replicas = append(replicas, lim)
+		for _, single := range []bool{true, false} {
+			for _, batch := range []int{1, 0} {
+				name := fmt.Sprintf("%s/single=%v/batch=%d", l.Algorithm, single, batch)
+				set := []ratelimit.Limit{l.Named("l")}
+				if !single {
+					set = append(set, ratelimit.SlidingWindow(1000, time.Hour).Named("roomy"))
 				}
-				var mu sync.Mutex
-				allowed, failed := 0, 0
-				var wg sync.WaitGroup
-				for g := range 64 {
-					wg.Go(func() {
-						lim := replicas[g%3]
-						a, f := 0, 0
-						for range 5 {
-							d, err := lim.Allow(context.Background(), "hot-key")
-							if err != nil {
-								f++
-							} else if d.Allowed {
-								a++
-							}
-						}
-						mu.Lock()
-						allowed += a
-						failed += f
-						mu.Unlock()
-					})
-				}
-				wg.Wait()
-				if failed != 0 {
-					t.Fatalf("%d decisions failed", failed)
-				}
-				if allowed != 100 {
-					t.Fatalf("admitted %d across replicas, want exactly 100", allowed)
-				}
-			})
+				replicasExact(t, name, url, fmt.Sprintf("%s%d:%v:%d:", prefix, i, single, batch), batch, set)
+			}
 		}
 	}
+}
+
+// replicasExact runs three replicas of a limiter of limits (the first
+// admitting 100), each with its own client, against one Redis: 64
+// goroutines ask 5 times each for one key.
+func replicasExact(t *testing.T, name, url, prefix string, batch int, limits []ratelimit.Limit) {
+	t.Run(name, func(t *testing.T) {
+		var replicas []*ratelimit.Limiter
+		for range 3 {
+			st, err := redislimit.New(redislimit.Options{URL: url, Prefix: prefix, Timeout: 5 * time.Second, MaxBatch: batch})
+			if err != nil {
+				t.Fatal(err)
+			}
+			t.Cleanup(st.Close)
+			lim, err := ratelimit.New(ratelimit.Options{Limits: limits, Store: st, Outage: ratelimit.FailClosed})
+			if err != nil {
+				t.Fatal(err)
+			}
+			replicas = append(replicas, lim)
+		}
+		var mu sync.Mutex
+		allowed, failed := 0, 0
+		var wg sync.WaitGroup
+		for g := range 64 {
+			wg.Go(func() {
+				lim := replicas[g%3]
+				a, f := 0, 0
+				for range 5 {
+					d, err := lim.Allow(context.Background(), "hot-key")
+					if err != nil {
+						f++
+					} else if d.Allowed {
+						a++
+					}
+				}
+				mu.Lock()
+				allowed += a
+				failed += f
+				mu.Unlock()
+			})
+		}
+		wg.Wait()
+		if failed != 0 {
+			t.Fatalf("%d decisions failed", failed)
+		}
+		if allowed != 100 {
+			t.Fatalf("admitted %d across replicas, want exactly 100", allowed)
+		}
+	})
 }
 
 // A refusal by one limit consumes none of the others, in one script.
@@ -473,6 +485,59 @@ func TestKeysKeepOneHashTag(t *testing.T) {
 	for tag, n := range perTag {
 		if n != 2 {
 			t.Errorf("hash tag %q holds %d keys, want the 2 limits of one key", tag, n)
+		}
+	}
+}
+
+// Every key the script writes expires — never a key that lives forever —
+// and not before its state is back to that of a fresh key (ResetAfter):
+// ResetAfter ≤ PTTL ≤ the bound the script's bucketed expiry allows (3
+// windows for GCRA, whose expiry is rounded up to the bucket after the
+// TAT + a window; 2 for the sliding log; the window's end for the fixed
+// window). Checked after the first write and after rewrites that keep the
+// TTL (SET … KEEPTTL, HINCRBY).
+func TestKeysExpire(t *testing.T) {
+	c := client(t)
+	for _, tc := range []struct {
+		l     ratelimit.Limit
+		bound time.Duration
+	}{
+		{ratelimit.GCRA(10, time.Hour, 10), 3 * time.Hour},
+		{ratelimit.TokenBucket(10, 10.0/3600), 3 * time.Hour},
+		{ratelimit.SlidingWindow(10, time.Hour), 2 * time.Hour},
+		{ratelimit.FixedWindow(10, time.Hour), time.Hour},
+	} {
+		for _, batch := range []int{1, 0} {
+			t.Run(fmt.Sprintf("%s/batch=%d", tc.l.Algorithm, batch), func(t *testing.T) {
+				prefix := testredis.Prefix(t)
+				st := newStore(t, redislimit.Options{Client: c, Prefix: prefix, MaxBatch: batch})
+				lim, err := ratelimit.New(ratelimit.Options{Limits: []ratelimit.Limit{tc.l}, Store: st, Outage: ratelimit.FailClosed})
+				if err != nil {
+					t.Fatal(err)
+				}
+				ctx := context.Background()
+				for i := range 6 {
+					d, err := lim.Allow(ctx, "k")
+					if err != nil || !d.Allowed {
+						t.Fatalf("request %d: %+v %v", i, d, err)
+					}
+					if i != 0 && i != 5 {
+						continue
+					}
+					keys, err := c.Do(ctx, c.B().Keys().Pattern(prefix+"*").Build()).AsStrSlice()
+					if err != nil || len(keys) != 1 {
+						t.Fatalf("keys %v %v", keys, err)
+					}
+					ms, err := c.Do(ctx, c.B().Pttl().Key(keys[0]).Build()).AsInt64()
+					if err != nil {
+						t.Fatal(err)
+					}
+					pttl := time.Duration(ms) * time.Millisecond
+					if pttl <= 0 || pttl > tc.bound || pttl < d.ResetAfter-5*time.Millisecond {
+						t.Fatalf("after request %d: PTTL %v, want in [ResetAfter %v, %v]", i, pttl, d.ResetAfter, tc.bound)
+					}
+				}
+			})
 		}
 	}
 }
