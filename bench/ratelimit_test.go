@@ -2,8 +2,9 @@ package bench
 
 // Rate limiting: Bulwark's ratelimit against the limiters Go users pick
 // today, in the same run. Memory: 100,000 keys, parallel. Redis: 64
-// concurrent callers over 100,000 keys, database 15 (REDIS_URL to change
-// it; nothing is flushed, every benchmark uses its own key prefix).
+// concurrent callers (on any number of CPUs) over 100,000 keys, database 15
+// (REDIS_URL to change it; nothing is flushed, every benchmark uses its own
+// key prefix).
 //
 //	go test -run '^$' -bench 'Limiter_' -benchmem
 //	go test -run '^$' -bench 'RedisLimiter_' -benchmem
@@ -16,9 +17,11 @@ package bench
 import (
 	"context"
 	"fmt"
+	"net"
 	"net/http"
 	"net/http/httptest"
 	"os"
+	"runtime"
 	"strconv"
 	"strings"
 	"sync/atomic"
@@ -148,8 +151,11 @@ func BenchmarkLimiter_BulwarkSlidingWindow(b *testing.B) {
 	benchBulwarkMemory(b, ratelimit.SlidingWindow(100, time.Minute))
 }
 
-// The same keyed decision through the HTTP path (key derived from the
-// client IP of the request), for comparison with httprate's OnLimit path.
+// The same keyed decision through the HTTP path, like for like with
+// httprate's OnLimit below: each derives the key from the request's peer
+// address (IPv6 grouped by /64 in both) and writes its rate-limit headers
+// (RateLimit-Policy and RateLimit here, X-RateLimit-Limit, -Remaining and
+// -Reset there) into a fresh header map per request.
 func BenchmarkLimiter_BulwarkDecideByIP(b *testing.B) {
 	lim, err := ratelimit.New(ratelimit.Options{Limits: []ratelimit.Limit{
 		ratelimit.GCRA(1<<30, time.Minute, 1<<30).By(ratelimit.ByIP())}})
@@ -165,8 +171,9 @@ func BenchmarkLimiter_BulwarkDecideByIP(b *testing.B) {
 	b.ReportAllocs()
 	m := startMeter(b, nil)
 	b.RunParallel(func(pb *testing.PB) {
+		w := &rlNopRW{h: http.Header{}}
 		for pb.Next() {
-			if _, err := lim.Decide(reqs[n.Add(1)%rlKeys]); err != nil {
+			if _, err := bulwarkByIP(lim, w, reqs[n.Add(1)%rlKeys]); err != nil {
 				b.Error(err)
 				return
 			}
@@ -213,11 +220,15 @@ func (w *rlNopRW) Header() http.Header         { return w.h }
 func (w *rlNopRW) Write(p []byte) (int, error) { return len(p), nil }
 func (w *rlNopRW) WriteHeader(int)             {}
 
+// httprate keyed by the peer address the way its KeyByIP does (split the
+// host, CanonicalizeIP; KeyByIP itself is deprecated for trusting
+// RemoteAddr, which this benchmark means to), headers written by OnLimit.
 func BenchmarkLimiter_PeerHttprate(b *testing.B) {
 	rl := httprate.NewRateLimiter(1<<30, time.Minute)
 	reqs := make([]*http.Request, rlKeys)
 	for i := range reqs {
 		reqs[i] = httptest.NewRequest("GET", "/", nil)
+		reqs[i].RemoteAddr = rlKeyList[i] + ":1234"
 	}
 	var n atomic.Uint64
 	b.ReportAllocs()
@@ -225,14 +236,89 @@ func BenchmarkLimiter_PeerHttprate(b *testing.B) {
 	b.RunParallel(func(pb *testing.PB) {
 		w := &rlNopRW{h: http.Header{}}
 		for pb.Next() {
-			i := n.Add(1) % rlKeys
-			rl.OnLimit(w, reqs[i], rlKeyList[i])
+			httprateByIP(rl, w, reqs[n.Add(1)%rlKeys])
 		}
 	})
 	m.stop()
 }
 
-// Redis: 64 concurrent callers (2 CPUs × 32), 100,000 keys.
+// bulwarkByIP is one request of BenchmarkLimiter_BulwarkDecideByIP: decide
+// by the request's IP and write the headers into a fresh header map.
+func bulwarkByIP(lim *ratelimit.Limiter, w *rlNopRW, r *http.Request) (allowed bool, err error) {
+	clear(w.h)
+	d, err := lim.Decide(r)
+	if err != nil {
+		return false, err
+	}
+	lim.SetHeaders(w.h, d)
+	return d.Allowed, nil
+}
+
+// httprateByIP is one request of BenchmarkLimiter_PeerHttprate: the same,
+// through httprate.
+func httprateByIP(rl *httprate.RateLimiter, w *rlNopRW, r *http.Request) (allowed bool) {
+	clear(w.h)
+	host, _, err := net.SplitHostPort(r.RemoteAddr)
+	if err != nil {
+		host = r.RemoteAddr
+	}
+	return !rl.OnLimit(w, r, httprate.CanonicalizeIP(host))
+}
+
+// TestByIPBenchmarksAlike checks that the two benchmarks above compare
+// like with like: each keys by the request's peer address, and each writes
+// its rate-limit headers.
+func TestByIPBenchmarksAlike(t *testing.T) {
+	lim, err := ratelimit.New(ratelimit.Options{Limits: []ratelimit.Limit{ratelimit.FixedWindow(1, time.Hour).By(ratelimit.ByIP())}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	rl := httprate.NewRateLimiter(1, time.Hour)
+	for name, step := range map[string]func(*rlNopRW, *http.Request) bool{
+		"bulwark": func(w *rlNopRW, r *http.Request) bool {
+			ok, err := bulwarkByIP(lim, w, r)
+			if err != nil {
+				t.Fatal(err)
+			}
+			return ok
+		},
+		"httprate": func(w *rlNopRW, r *http.Request) bool { return httprateByIP(rl, w, r) },
+	} {
+		w := &rlNopRW{h: http.Header{}}
+		from := func(addr string) *http.Request {
+			r := httptest.NewRequest("GET", "/", nil)
+			r.RemoteAddr = addr
+			return r
+		}
+		if !step(w, from("10.0.0.1:1111")) || len(w.h) == 0 {
+			t.Errorf("%s: first request refused, or no headers written (%v)", name, w.h)
+		}
+		if step(w, from("10.0.0.1:2222")) {
+			t.Errorf("%s: the same IP from another port was not limited", name)
+		}
+		if !step(w, from("10.0.0.2:1111")) {
+			t.Errorf("%s: another IP shared the limit", name)
+		}
+	}
+}
+
+// Redis: 64 concurrent callers, 100,000 keys.
+
+// callers64 makes RunParallel start 64 goroutines (at least, and fewer
+// than 64 + GOMAXPROCS) on any machine: RunParallel starts parallelism ×
+// GOMAXPROCS.
+func callers64(b *testing.B) { b.SetParallelism(parallelismFor64(runtime.GOMAXPROCS(0))) }
+
+// parallelismFor64 is ceil(64 / procs).
+func parallelismFor64(procs int) int { return (64 + procs - 1) / procs }
+
+func TestParallelismFor64(t *testing.T) {
+	for _, procs := range []int{1, 2, 3, 4, 6, 8, 24, 64, 96, 128} {
+		if n := parallelismFor64(procs) * procs; n < 64 || n >= 64+procs {
+			t.Errorf("GOMAXPROCS %d: %d callers", procs, n)
+		}
+	}
+}
 
 func rlRedisURL() string {
 	if u := os.Getenv("REDIS_URL"); u != "" {
@@ -279,7 +365,7 @@ func benchBulwarkRedis(b *testing.B, maxBatch int) {
 	}
 	ctx := context.Background()
 	var n atomic.Uint64
-	b.SetParallelism(32)
+	callers64(b)
 	b.ReportAllocs()
 	m := startMeter(b, rdb)
 	b.RunParallel(func(pb *testing.PB) {
@@ -306,7 +392,7 @@ func BenchmarkRedisLimiter_PeerUluleGoRedis(b *testing.B) {
 	lim := limiter.New(st, limiter.Rate{Period: time.Minute, Limit: 1 << 30})
 	ctx := context.Background()
 	var n atomic.Uint64
-	b.SetParallelism(32)
+	callers64(b)
 	b.ReportAllocs()
 	m := startMeter(b, c)
 	b.RunParallel(func(pb *testing.PB) {
@@ -330,7 +416,7 @@ func BenchmarkRedisLimiter_PeerRedisRateGCRA(b *testing.B) {
 		keys[i] = prefix + rlKeyList[i]
 	}
 	var n atomic.Uint64
-	b.SetParallelism(32)
+	callers64(b)
 	b.ReportAllocs()
 	m := startMeter(b, c)
 	b.RunParallel(func(pb *testing.PB) {
