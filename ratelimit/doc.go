@@ -94,8 +94,9 @@
 // shard-wide lock: it finds the key's slot with atomic loads and locks that
 // slot alone (a bit in its first word), so decisions contend only when
 // they concern the same key, and allocate nothing. Keys are stored only as
-// 64-bit seeded hashes (maphash, a random seed per process): memory per key
-// does not depend on the key's length, and no client identifier is kept.
+// seeded hashes (maphash, a random seed per process; 63 bits kept): memory
+// per key does not depend on the key's length, and no client identifier is
+// kept.
 // MaxKeys (default 100,000) bounds the keys per limit. A new key that
 // finds its limit full — MaxKeys keys in all, or its shard holding its share
 // of them (MaxKeys divided among the shards, plus a quarter for an uneven
@@ -129,12 +130,15 @@
 //
 // # State in Redis
 //
-// With a redislimit.Store, every replica shares each limit. A decision is
-// one atomic script run using the Redis server's clock; concurrent
-// decisions are coalesced and pipelined; keys are Redis Cluster safe.
-// Options.Outage says what happens when Redis cannot answer within its
-// timeout: FallbackLocal (the default: an in-process limiter of the same
-// limits; each replica then admits up to Limit on its own, so N replicas
-// may admit up to N×Limit during the outage), FailOpen, or FailClosed (503
-// with Retry-After). See package redislimit.
+// With a redislimit.Store (Redis 6.0 or later), every replica shares each
+// limit. A decision is one atomic script run using the Redis server's
+// clock; concurrent decisions are coalesced and pipelined; keys are Redis
+// Cluster safe. Options.Outage says what happens when Redis cannot answer
+// within its timeout: FallbackLocal (the default: an in-process limiter of
+// the same limits; each replica then admits up to Limit on its own, so N
+// replicas may admit up to N×Limit during the outage), FailOpen, or
+// FailClosed (503 with Retry-After). A request whose client gives up first
+// (its context cancelled or past its deadline) is no outage: nothing is
+// decided, no policy applies, and Handler answers 499
+// (StatusClientClosedRequest) with no body. See package redislimit.
 package ratelimit
