@@ -43,8 +43,19 @@ func stitchedStack() http.Handler {
 
 // bulwarkStack is the same protection assembled through bulwark.Policy;
 // revocation says whether the verifier checks a revocation store (the demo
-// does) on every request.
+// does) on every request. Its header profile also sends what the stitched
+// stack lacks (Cross-Origin-Opener-Policy, Cross-Origin-Resource-Policy,
+// Cache-Control: no-store, X-XSS-Protection: 0, X-Request-ID): 16 response
+// headers against 12.
 func bulwarkStack(b testing.TB, revocation bool) http.Handler {
+	return bulwarkStackWith(b, revocation, false)
+}
+
+// bulwarkStackWith builds bulwarkStack; peerHeaders leaves out COOP, CORP
+// and Cache-Control, so that the response carries the stitched stack's
+// headers plus only X-Request-ID and X-XSS-Protection (14 against 12): the
+// same work, for an implementation-to-implementation comparison.
+func bulwarkStackWith(b testing.TB, revocation, peerHeaders bool) http.Handler {
 	b.Helper()
 	must := func(err error) {
 		if err != nil {
@@ -55,10 +66,14 @@ func bulwarkStack(b testing.TB, revocation bool) http.Handler {
 	must(err)
 	pol, err := csp.New(csp.Options{DefaultSrc: []string{"'self'"}, ScriptSrc: []string{"'self'"}, ObjectSrc: []string{"'none'"}, FrameAncestors: []string{"'none'"}})
 	must(err)
-	hdr, err := headers.New(headers.Options{
+	hopts := headers.Options{
 		HSTS: headers.HSTS{MaxAge: 365 * 24 * time.Hour, IncludeSubDomains: true}, ReferrerPolicy: "strict-origin-when-cross-origin",
 		CSP: pol, PermissionsPolicy: headers.PermissionsPolicy{"geolocation": nil, "camera": nil, "microphone": nil},
-	})
+	}
+	if peerHeaders {
+		hopts.COOP, hopts.CORP, hopts.CacheControl = headers.Off, headers.Off, headers.Off
+	}
+	hdr, err := headers.New(hopts)
 	must(err)
 	c, err := bcors.New(bcors.Options{AllowedOrigins: []string{"https://example.com"}, AllowCredentials: true,
 		AllowedMethods: []string{"GET", "POST", "PUT", "DELETE"}, AllowedHeaders: []string{"Authorization", "Content-Type"}})
@@ -117,7 +132,10 @@ func runStackBench(b *testing.B, h http.Handler, reuse ...bool) {
 	}
 }
 
-func BenchmarkStack_PeerStitched(b *testing.B)       { runStackBench(b, stitchedStack()) }
-func BenchmarkStack_Bulwark(b *testing.B)            { runStackBench(b, bulwarkStack(b, false)) }
-func BenchmarkStack_BulwarkRevocation(b *testing.B)  { runStackBench(b, bulwarkStack(b, true)) }
+func BenchmarkStack_PeerStitched(b *testing.B)      { runStackBench(b, stitchedStack()) }
+func BenchmarkStack_Bulwark(b *testing.B)           { runStackBench(b, bulwarkStack(b, false)) }
+func BenchmarkStack_BulwarkRevocation(b *testing.B) { runStackBench(b, bulwarkStack(b, true)) }
+func BenchmarkStack_BulwarkPeerHeaders(b *testing.B) {
+	runStackBench(b, bulwarkStackWith(b, true, true))
+}
 func BenchmarkStack_BareHeaderMapReset(b *testing.B) { runStackBench(b, jwtOK) }
