@@ -104,7 +104,7 @@ func TestAbandonedCallsAreNotSent(t *testing.T) {
 func TestTimedOutCallsAreAbandoned(t *testing.T) {
 	synctest.Test(t, func(t *testing.T) {
 		b := &batcher{s: &Store{timeout: DefaultTimeout}, max: 64, queue: make(chan *call, 1), stop: make(chan struct{})}
-		_, err := b.do(context.Background(), request{})
+		_, err := b.do(context.Background(), b.getCall(request{}))
 		if !errors.Is(err, store.ErrUnavailable) || !errors.Is(err, context.DeadlineExceeded) {
 			t.Fatalf("err = %v, want a timeout", err)
 		}

@@ -335,7 +335,8 @@ func (b *bound) Take(ctx context.Context, keys []string, cost int, results []rat
 	if len(keys) != b.n || len(results) != b.n {
 		return fmt.Errorf("redislimit: %d keys for %d limits", len(keys), b.n)
 	}
-	rkeys := make([]string, b.n)
+	var kbuf [8]string // on the stack: the request copies what it keeps
+	rkeys := kbuf[:b.n]
 	for i, k := range keys {
 		rkeys[i] = b.redisKey(k, i)
 	}
@@ -373,12 +374,20 @@ func (b *bound) Take(ctx context.Context, keys []string, cost int, results []rat
 		s.breaker.release(probe)
 		return err // a server too old for the script: no round trip
 	}
-	req := request{b: b, keys: rkeys, cost: cost}
+	req := request{b: b, cost: cost}
 	var vals []int64
 	var err error
 	if s.batch != nil {
-		vals, err = s.batch.do(ctx, req)
+		c := s.batch.getCall(req)
+		if b.n == 1 {
+			c.key[0] = rkeys[0]
+			c.req.keys = c.key[:]
+		} else {
+			c.req.keys = append([]string(nil), rkeys...)
+		}
+		vals, err = s.batch.do(ctx, c)
 	} else {
+		req.keys = append([]string(nil), rkeys...)
 		ctx, cancel := context.WithTimeout(ctx, s.timeout)
 		vals, err = s.eval(ctx, []request{req})
 		cancel()

@@ -39,10 +39,53 @@ if redis.replicate_commands then redis.replicate_commands() end
 local t = redis.call('TIME')
 local now = tonumber(t[1]) * 1000000 + tonumber(t[2])
 local fmod, floor, ceil = math.fmod, math.floor, math.ceil
+-- A TAT is stored as 8 bytes (a little-endian double): no decimal
+-- formatting or parsing on the hot path.
+local pack, unpack8 = struct.pack, struct.unpack
+local uniform = tonumber(ARGV[2])
+if uniform > 0 and ARGV[1] == '1' and ARGV[3] == '1' and ARGV[4] == 'g' then
+  -- The common case: one GCRA limit per request, all alike (one spec,
+  -- so a code is 1 + 2 × cost). Every key is read with one MGET; a key
+  -- written earlier in the batch is read from the record of what was
+  -- written. The same decisions as gcra below, inlined.
+  local p = tonumber(ARGV[6])
+  local cap = tonumber(ARGV[5]) * p
+  local dp = floor(uniform / 2) * p
+  local vals = redis.call('MGET', unpack(KEYS))
+  local out, written = {}, {}
+  for i = 1, #KEYS do
+    local key = KEYS[i]
+    local old = written[key]
+    if not old then
+      local v = vals[i]
+      if v then old = unpack8('<d', v) end
+    end
+    local t0 = now
+    if old and old > now then t0 = old end
+    local ntat = t0 + dp
+    if ntat - now > cap then
+      out[i] = 2 * (t0 - now)
+    else
+      out[i] = 2 * (ntat - now) + 1
+      -- e, the end of the bucket of width cap holding ntat + cap, is the
+      -- key's expiry; the old one, the end of old + cap's bucket, is at
+      -- or after e exactly when old + cap > e - cap.
+      local e = ntat + cap
+      local m = fmod(e, cap)
+      if m ~= 0 then e = e - m + cap end
+      if old and old > e - 2 * cap then
+        redis.call('SET', key, pack('<d', ntat), 'KEEPTTL')
+      else
+        redis.call('SET', key, pack('<d', ntat), 'PX', ceil((e - now) / 1000))
+      end
+      written[key] = ntat
+    end
+  end
+  return out
+end
 local out = {}
 local o = 0
 local nargs = #ARGV
-local uniform = tonumber(ARGV[2])
 local base = tonumber(ARGV[1]) + 1 -- a request's code: spec index + base × cost
 local specs = {}
 local ai = 3
@@ -64,9 +107,6 @@ local function bucket(x, w)
   if m == 0 then return x end
   return x - m + w
 end
-local pack, unpack8 = struct.pack, struct.unpack
--- A TAT is stored as 8 bytes (a little-endian double): no decimal
--- formatting or parsing on the hot path.
 local function tat(v)
   if v then return (unpack8('<d', v)) end
   return nil
@@ -167,18 +207,6 @@ local function commit(alg, key, lim, p, cost, a, b, old)
       redis.call('PEXPIRE', key, ceil((bucket(a + p, p) - now) / 1000))
     end
   end
-end
-if uniform > 0 and specs[fmod(uniform, base)][1] == 1 and specs[fmod(uniform, base)][2] == 'g' then
-  -- The common case: one GCRA limit per request, all alike.
-  local sp = specs[fmod(uniform, base)]
-  local cost, p = floor(uniform / base), sp[4]
-  local cap = sp[3] * p
-  local vals = redis.call('MGET', unpack(KEYS))
-  for i = 1, #KEYS do
-    local key = KEYS[i]
-    gcra(key, written[key] or tat(vals[i]), cap, p, cost, true)
-  end
-  return out
 end
 local ki = 1
 local pa, pb, po = {}, {}, {}
