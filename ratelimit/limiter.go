@@ -429,7 +429,7 @@ func (l *Limiter) now() int64 {
 // (context.Canceled, context.DeadlineExceeded), the Decision admits
 // nothing, and neither OnStoreError nor the Outage policy applies — a
 // caller that gave up says nothing about the Store.
-func (l *Limiter) Decide(r *http.Request) (Decision, error) {
+func (l *Limiter) Decide(r *http.Request) (d Decision, err error) {
 	if l.keyless != "" {
 		return Decision{index: -1}, fmt.Errorf("%w (limit %q)", ErrNoKey, l.keyless)
 	}
@@ -440,7 +440,8 @@ func (l *Limiter) Decide(r *http.Request) (Decision, error) {
 	var buf [256]byte
 	if l.mem != nil {
 		if len(l.limits) == 1 {
-			return l.decideOne(hashKey(l.mem.seed, l.limits[0].Key.appendKey(buf[:0], r)), cost), nil
+			l.decideOne(&d, hashKey(l.mem.seed, l.limits[0].Key.appendKey(buf[:0], r)), cost)
+			return d, nil
 		}
 		var hs [maxLimitsPerLimiter]uint64
 		for i := range l.limits {
@@ -466,9 +467,10 @@ func (l *Limiter) Allow(ctx context.Context, keys ...string) (Decision, error) {
 // length, and hash secrets first. Errors: ErrInvalidCost, ErrKeyCount,
 // under FailClosed a Store outage, and ctx ending before the Store decided
 // (see Decide).
-func (l *Limiter) AllowN(ctx context.Context, cost int, keys ...string) (Decision, error) {
+func (l *Limiter) AllowN(ctx context.Context, cost int, keys ...string) (d Decision, err error) {
 	if l.mem != nil && len(l.limits) == 1 && len(keys) == 1 && cost >= 1 {
-		return l.decideOne(hashString(l.mem.seed, keys[0]), cost), nil // the hot path
+		l.decideOne(&d, hashString(l.mem.seed, keys[0]), cost) // the hot path
+		return d, nil
 	}
 	return l.allowN(ctx, cost, keys)
 }
@@ -525,21 +527,16 @@ func (l *Limiter) tooCostly(cost int) (Decision, bool) {
 
 // decideOne is decideMemory for a limiter of one limit, in memory: the
 // hot path.
-func (l *Limiter) decideOne(h uint64, cost int) Decision {
+func (l *Limiter) decideOne(d *Decision, h uint64, cost int) {
 	lim := &l.limits[0]
+	d.Policy, d.Limit = lim.Name, lim.Limit
 	if cost > lim.Limit {
-		return Decision{Policy: lim.Name, Limit: lim.Limit, CostTooHigh: true}
+		d.CostTooHigh = true
+		return
 	}
 	var r Result
 	l.mem.tables[0].take(h, l.now(), int64(cost), &r)
-	return Decision{
-		Allowed:    r.Allowed,
-		Policy:     lim.Name,
-		Limit:      lim.Limit,
-		Remaining:  r.Remaining,
-		ResetAfter: r.ResetAfter,
-		RetryAfter: r.RetryAfter,
-	}
+	d.Allowed, d.Remaining, d.ResetAfter, d.RetryAfter = r.Allowed, r.Remaining, r.ResetAfter, r.RetryAfter
 }
 
 func (l *Limiter) decideMemory(s *memoryStore, hs []uint64, cost int) Decision {
