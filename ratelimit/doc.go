@@ -119,7 +119,7 @@
 // token bucket and GCRA, 84 for the fixed window, and 110 + 12×Limit for
 // the sliding window, whatever the key. At the default MaxKeys of 100,000 a
 // token bucket takes at most 5.8 MB (TestMemoryBound sends 1,000,000
-// distinct keys through it and measures about 40 bytes per key on 2 CPUs).
+// distinct keys through it and measures about 26 bytes per key on 2 CPUs).
 // New refuses limits whose state could outgrow Options.MaxMemory (default
 // 256 MiB) by these figures, and says how to fit: a sliding window of 1,000
 // over 100,000 keys (1.1 GiB) is refused, with GCRA or TokenBucket, a lower
