@@ -34,6 +34,23 @@ type replica struct {
 	r   *jwt.Refresher
 }
 
+// refreshConcurrently presents token n times at once, alternating between
+// the replicas, and returns how many refreshes succeeded.
+func refreshConcurrently(token string, n int, reps ...*replica) (wins int) {
+	var wg sync.WaitGroup
+	errs := make([]error, n)
+	for i := range errs {
+		wg.Go(func() { _, errs[i] = reps[i%len(reps)].r.Refresh(bg, token) })
+	}
+	wg.Wait()
+	for _, err := range errs {
+		if err == nil {
+			wins++
+		}
+	}
+	return wins
+}
+
 func newReplica(t testing.TB, st store.Store, now func() time.Time, key *jwt.Key) *replica {
 	t.Helper()
 	v := mustVerifier(t, jwt.Options{
@@ -390,27 +407,7 @@ func TestCrossReplicaRevocationRedis(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	var wg sync.WaitGroup
-	errs := make([]error, 8)
-	for i := range errs {
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			rep := a
-			if i%2 == 1 {
-				rep = b
-			}
-			_, errs[i] = rep.r.Refresh(bg, pair.RefreshToken)
-		}()
-	}
-	wg.Wait()
-	wins := 0
-	for _, err := range errs {
-		if err == nil {
-			wins++
-		}
-	}
-	if wins != 1 {
+	if wins := refreshConcurrently(pair.RefreshToken, 8, a, b); wins != 1 {
 		t.Fatalf("%d concurrent refreshes succeeded, want 1", wins)
 	}
 
@@ -695,27 +692,7 @@ func TestConcurrentRefreshAtMostOneWins(t *testing.T) {
 					t.Fatal(err)
 				}
 				flaky.failSets.Store(int32(round % 2))
-				var wg sync.WaitGroup
-				errs := make([]error, 6)
-				for i := range errs {
-					wg.Add(1)
-					go func() {
-						defer wg.Done()
-						rep := a
-						if i%2 == 1 {
-							rep = b
-						}
-						_, errs[i] = rep.r.Refresh(bg, pair.RefreshToken)
-					}()
-				}
-				wg.Wait()
-				wins := 0
-				for _, err := range errs {
-					if err == nil {
-						wins++
-					}
-				}
-				if wins > 1 {
+				if wins := refreshConcurrently(pair.RefreshToken, 6, a, b); wins > 1 {
 					t.Fatalf("round %d: %d concurrent refreshes of one token succeeded", round, wins)
 				}
 			}
