@@ -679,10 +679,12 @@ func (sh *shard) evictExpired(now int64) bool {
 	return false
 }
 
-// evictExpiredElsewhere makes room for one key without evicting a live
-// entry: a slot freed meanwhile, or an expired entry of another shard (one
-// try-locked pass). It reports false when neither exists.
-func (s *Store) evictExpiredElsewhere(own *shard, now int64) bool {
+// makeRoomElsewhere makes room for one key from outside own (whose lock the
+// caller holds): a slot freed meanwhile (other shards may empty
+// concurrently through Delete, Take or expiry), or a victim that pick takes
+// from another shard, in one pass. It only try-locks, so two shards never
+// wait on each other.
+func (s *Store) makeRoomElsewhere(own *shard, now int64, pick func(*shard, int64) bool) bool {
 	if s.reserve() {
 		return true
 	}
@@ -691,35 +693,27 @@ func (s *Store) evictExpiredElsewhere(own *shard, now int64) bool {
 		if sh == own || !sh.mu.TryLock() {
 			continue
 		}
-		ok := sh.evictExpired(now)
+		ok := pick(sh, now)
 		sh.mu.Unlock()
 		if ok {
 			return true
 		}
 	}
-	return s.reserve()
+	return false
 }
 
-// evictElsewhere evicts an entry from a shard other than own (whose lock the
-// caller holds), or takes a slot that frees up meanwhile (other shards may
-// empty concurrently through Delete, Take or expiry). It only try-locks, so
-// two shards never wait on each other.
+// evictExpiredElsewhere makes room for one key without evicting a live
+// entry; it reports false when there is neither a free slot nor an expired
+// entry to reclaim.
+func (s *Store) evictExpiredElsewhere(own *shard, now int64) bool {
+	return s.makeRoomElsewhere(own, now, (*shard).evictExpired) || s.reserve()
+}
+
+// evictElsewhere makes room for one key, evicting a live entry of another
+// shard if it must; the store is full, so some shard holds a key or a slot
+// frees up.
 func (s *Store) evictElsewhere(own *shard, now int64) {
-	for {
-		if s.reserve() {
-			return
-		}
-		for i := range s.shards {
-			sh := &s.shards[i]
-			if sh == own || !sh.mu.TryLock() {
-				continue
-			}
-			ok := sh.evict(now)
-			sh.mu.Unlock()
-			if ok {
-				return
-			}
-		}
+	for !s.makeRoomElsewhere(own, now, (*shard).evict) {
 		runtime.Gosched()
 	}
 }
