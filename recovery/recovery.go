@@ -21,8 +21,9 @@
 // guard logs and audits it, then aborts the response with
 // http.ErrAbortHandler, so that the client sees a cut connection (an
 // incomplete response) rather than a truncated body that claims success.
-// The wrapper keeps http.ResponseController working (Flush, Hijack,
-// deadlines) through Unwrap.
+// The wrapper passes on http.Flusher, http.Hijacker (WebSocket upgrades;
+// a hijacked connection counts as started) and io.ReaderFrom (sendfile),
+// and keeps http.ResponseController working through Unwrap.
 package recovery
 
 import (
