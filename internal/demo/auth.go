@@ -15,6 +15,7 @@ import (
 	"github.com/bulwark-go/bulwark/authz"
 	"github.com/bulwark-go/bulwark/bind"
 	"github.com/bulwark-go/bulwark/clientip"
+	"github.com/bulwark-go/bulwark/cors"
 	"github.com/bulwark-go/bulwark/problem"
 	"github.com/bulwark-go/bulwark/ratelimit"
 	"github.com/bulwark-go/bulwark/ratelimit/redislimit"
@@ -94,6 +95,7 @@ type auth struct {
 	jwks      http.Handler
 
 	crossOrigin *http.CrossOriginProtection // cookie-carrying unsafe /api/* requests
+	corsAllowed func(*http.Request) bool    // the request's Origin may make credentialed calls
 	csrfDeny    problem.Denier
 
 	apiLimit   *ratelimit.Limiter // token bucket per client on /api/*
@@ -173,13 +175,12 @@ func (a *App) newAuth() (*auth, error) {
 	// The auth_token cookie makes /api/* CSRF-prone: Go's Fetch-Metadata /
 	// Origin check (the DESIGN's CSRF decision, without tokens: no /api
 	// form posts exist) refuses cross-origin unsafe requests that carry
-	// cookies; the CORS origins, allowed credentialed calls anyway, are
-	// trusted.
+	// cookies, except from an origin the CORS policy (exact or pattern)
+	// already allows to make credentialed calls.
 	x.crossOrigin = http.NewCrossOriginProtection()
-	for _, o := range a.cfg.CORSOrigins {
-		if err := x.crossOrigin.AddTrustedOrigin(o); err != nil {
-			return nil, fmt.Errorf("demo: CORS origin %q: %w", o, err)
-		}
+	x.corsAllowed = func(r *http.Request) bool {
+		d := a.cors.Check(r) // a.cors is built after newAuth, before any request
+		return d.Kind == cors.Actual && d.Allowed
 	}
 	x.csrfDeny = a.deny("csrf")
 
@@ -212,7 +213,7 @@ func (a *App) newAuth() (*auth, error) {
 func (x *auth) api(check func(*http.Request) (*authn.Principal, *problem.Problem), h http.Handler) http.Handler {
 	limited := x.apiLimit.Handler(h)
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		if r.Header["Cookie"] != nil {
+		if r.Header["Cookie"] != nil && !x.corsAllowed(r) {
 			if err := x.crossOrigin.Check(r); err != nil {
 				x.csrfDeny.Deny(w, r, problem.Forbidden(problem.TypeCSRF,
 					"a cross-origin request that carries cookies was refused; send the token in the Authorization header").

@@ -245,7 +245,7 @@ func TestForgedAdminTokenRefused(t *testing.T) {
 // needs no preflight), unless its origin is a trusted CORS origin; bearer
 // requests and same-origin ones pass.
 func TestCookieCSRFOnAPI(t *testing.T) {
-	srv := newDemo(t, demo.Config{CORSOrigins: []string{"https://app.example"}})
+	srv := newDemo(t, demo.Config{CORSOrigins: []string{"https://app.example", "https://*.partner.example"}})
 	access, _ := tokens(t, login(t, srv, "bob", "builder-2026"))
 	cookie := []string{"Cookie", "auth_token=" + access}
 	for _, tc := range []struct {
@@ -274,6 +274,11 @@ func TestCookieCSRFOnAPI(t *testing.T) {
 	// The trusted CORS origin may make credentialed unsafe calls.
 	if r := do(t, srv, "POST", "/api/logout", "", append(cookie, "Sec-Fetch-Site", "cross-site", "Origin", "https://app.example")...); r.status != 204 {
 		t.Fatalf("trusted origin logout: %d %s", r.status, r.raw)
+	}
+	// So may an origin a CORS pattern allows.
+	access4, _ := tokens(t, login(t, srv, "bob", "builder-2026"))
+	if r := do(t, srv, "POST", "/api/logout", "", "Cookie", "auth_token="+access4, "Sec-Fetch-Site", "cross-site", "Origin", "https://app.partner.example"); r.status != 204 {
+		t.Fatalf("pattern-allowed origin logout: %d %s", r.status, r.raw)
 	}
 	access2, _ := tokens(t, login(t, srv, "bob", "builder-2026"))
 	if r := do(t, srv, "POST", "/api/logout", "", append(bearer(access2), "Sec-Fetch-Site", "cross-site")...); r.status != 204 {
