@@ -478,6 +478,27 @@ func TestNestedLimitersListEveryPolicy(t *testing.T) {
 	})
 }
 
+// Two unnamed limiters are both "default": nested, each keeps its own
+// member; neither is silently dropped.
+func TestNestedUnnamedLimitersKeepBothMembers(t *testing.T) {
+	clk := newClock(epochHour)
+	outer, err := ratelimit.New(ratelimit.Options{Now: clk.Now, Limits: []ratelimit.Limit{ratelimit.TokenBucket(100, 10).By(ratelimit.ByIP())}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	inner, err := ratelimit.New(ratelimit.Options{Now: clk.Now, Limits: []ratelimit.Limit{ratelimit.SlidingWindow(5, 5*time.Minute).By(ratelimit.ByIP())}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	w := serve(outer.Handler(inner.Handler(ok)), request("203.0.113.8", ""))
+	if got := w.Header().Values("RateLimit-Policy"); len(got) != 2 {
+		t.Fatalf("RateLimit-Policy %q", got)
+	}
+	if got := w.Header().Values("RateLimit"); strings.Join(got, " | ") != `"default";r=99;t=1 | "default";r=4;t=300` {
+		t.Fatalf("RateLimit %q: a member was dropped", got)
+	}
+}
+
 // seconds is the RateLimit t of a token bucket refilling 10 per second
 // after n units were taken at once: n/10 seconds, rounded up.
 func seconds(n int) int { return (n + 9) / 10 }

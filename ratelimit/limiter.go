@@ -683,7 +683,7 @@ func (l *Limiter) SetHeaders(h http.Header, d Decision) {
 	if d.index < 0 || d.Policy == "" {
 		return
 	}
-	addPolicy(h, l.policyHdr)
+	own := addPolicy(h, l.policyHdr)
 	if d.CostTooHigh {
 		if l.legacy {
 			h["X-Ratelimit-Limit"] = l.limitHdr[d.index]
@@ -704,7 +704,7 @@ func (l *Limiter) SetHeaders(h http.Header, d Decision) {
 	v = strconv.AppendInt(v, seconds(d.ResetAfter), 10)
 	s := unsafe.String(&v[0], len(v)) // v is never written again
 	buf.vals = [3]string{s, s[r0:r1], s[t0:]}
-	addMember(h, "Ratelimit", d.Policy, buf.vals[0:1:1])
+	addMember(h, "Ratelimit", d.Policy, buf.vals[0:1:1], own)
 	if l.legacy && !moreRestrictive(h, d.Remaining) {
 		h["X-Ratelimit-Limit"] = l.limitHdr[d.index]
 		h["X-Ratelimit-Remaining"] = buf.vals[1:2:2]
@@ -720,24 +720,29 @@ type headerValues struct {
 }
 
 // addPolicy adds a limiter's RateLimit-Policy members (one value, built
-// once) to h, unless they are there already.
-func addPolicy(h http.Header, p []string) {
+// once) to h, unless they are there already. It reports whether they were:
+// then an earlier RateLimit member of the same name is this policy's own
+// (written again), not another limiter's that happens to share the name.
+func addPolicy(h http.Header, p []string) (present bool) {
 	old := h["Ratelimit-Policy"]
 	if len(old) == 0 {
 		h["Ratelimit-Policy"] = p // the common case: shared, never written to
-		return
+		return false
 	}
 	for _, v := range old {
 		if v == p[0] {
-			return
+			return true
 		}
 	}
 	h["Ratelimit-Policy"] = append(old[:len(old):len(old)], p[0]) // a copy: old may be shared
+	return false
 }
 
-// addMember adds the RateLimit member of policy name to h, dropping an
-// earlier member of the same policy.
-func addMember(h http.Header, key, name string, item []string) {
+// addMember adds the RateLimit member of policy name to h. With replace,
+// an earlier member of the same name is this limiter's own and is dropped;
+// otherwise a member of another limiter that shares the name (two unnamed
+// limiters are both "default") is kept beside it, never silently lost.
+func addMember(h http.Header, key, name string, item []string, replace bool) {
 	old := h[key]
 	if len(old) == 0 {
 		h[key] = item
@@ -745,7 +750,7 @@ func addMember(h http.Header, key, name string, item []string) {
 	}
 	out := make([]string, 0, len(old)+1)
 	for _, v := range old {
-		if !(len(v) > len(name)+1 && v[0] == '"' && v[1:1+len(name)] == name && v[1+len(name)] == '"') {
+		if !replace || !(len(v) > len(name)+1 && v[0] == '"' && v[1:1+len(name)] == name && v[1+len(name)] == '"') {
 			out = append(out, v)
 		}
 	}
