@@ -213,6 +213,10 @@ func Validation(errs []FieldError) *Problem {
 		With("errors", errs).WithReason("validation_failed")
 }
 
+// varyAccept is the shared Vary value of problem responses; its length
+// equals its capacity, so that appending to it copies.
+var varyAccept = []string{"Accept"}
+
 // Write sends p to the client: problem+json, or a minimal HTML page when
 // the client accepts HTML but not JSON. It fills Instance from the request
 // path and the request ID from the request state. Write never writes Err.
@@ -230,7 +234,13 @@ func Write(w http.ResponseWriter, r *http.Request, p *Problem) {
 	if h.Get("Cache-Control") == "" {
 		h.Set("Cache-Control", "no-store")
 	}
-	h.Add("Vary", "Accept") // the body's format follows Accept
+	// The body's format follows Accept. A shared, full slice when Vary is
+	// absent (no allocation on a flood of refusals); appended to otherwise.
+	if v := h["Vary"]; len(v) == 0 {
+		h["Vary"] = varyAccept
+	} else {
+		h["Vary"] = append(v[:len(v):len(v)], "Accept")
+	}
 	var rid, instance string
 	if r != nil {
 		if st := reqctx.From(r.Context()); st != nil {
