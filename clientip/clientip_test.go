@@ -335,7 +335,8 @@ func wantRefused(t *testing.T, w *httptest.ResponseRecorder, rid string) {
 		t.Fatalf("body %q: %v", w.Body, err)
 	}
 	if w.Code != 400 || w.Header().Get("Content-Type") != "application/problem+json" || p.Status != 400 ||
-		p.Type != "https://bulwark.dev/problems/forwarding-header-invalid" || p.RequestID != rid || w.Header().Get("X-Request-Id") != rid {
+		p.Type != "https://bulwark.dev/problems/forwarding-header-invalid" || p.RequestID != rid || w.Header().Get("X-Request-Id") != rid ||
+		w.Header().Get("Content-Security-Policy") == "" || w.Header().Get("X-Frame-Options") != "DENY" {
 		t.Fatalf("response %d %v %s", w.Code, w.Header(), w.Body)
 	}
 }

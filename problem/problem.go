@@ -213,6 +213,19 @@ func Validation(errs []FieldError) *Problem {
 		With("errors", errs).WithReason("validation_failed")
 }
 
+var valNosniff = []string{"nosniff"}
+
+// problemDefaults are set on a problem response unless already present.
+var problemDefaults = []struct {
+	name string
+	val  []string
+}{
+	{"Cache-Control", []string{"no-store"}},
+	{"Content-Security-Policy", []string{"default-src 'none'; frame-ancestors 'none'"}},
+	{"X-Frame-Options", []string{"DENY"}},
+	{"Referrer-Policy", []string{"no-referrer"}},
+}
+
 // varyAccept is the shared Vary value of problem responses; its length
 // equals its capacity, so that appending to it copies.
 var varyAccept = []string{"Accept"}
@@ -220,6 +233,10 @@ var varyAccept = []string{"Accept"}
 // Write sends p to the client: problem+json, or a minimal HTML page when
 // the client accepts HTML but not JSON. It fills Instance from the request
 // path and the request ID from the request state. Write never writes Err.
+// It sets X-Content-Type-Options: nosniff and, where absent, no-store
+// caching, a CSP that allows nothing, X-Frame-Options: DENY and
+// Referrer-Policy: no-referrer, so that a problem is safe even where no
+// headers guard ran first.
 func Write(w http.ResponseWriter, r *http.Request, p *Problem) {
 	h := w.Header()
 	for _, kv := range p.headers {
@@ -230,9 +247,14 @@ func Write(w http.ResponseWriter, r *http.Request, p *Problem) {
 	h.Del("Content-Encoding")
 	h.Del("ETag")
 	h.Del("Last-Modified")
-	h.Set("X-Content-Type-Options", "nosniff")
-	if h.Get("Cache-Control") == "" {
-		h.Set("Cache-Control", "no-store")
+	// A problem protects itself even where no headers guard ran before it
+	// (the client-identity guard's 400 comes first): nothing may sniff,
+	// cache, frame or script it. Values a headers policy already set win.
+	h["X-Content-Type-Options"] = valNosniff
+	for _, d := range problemDefaults {
+		if len(h[d.name]) == 0 {
+			h[d.name] = d.val
+		}
 	}
 	// The body's format follows Accept. A shared, full slice when Vary is
 	// absent (no allocation on a flood of refusals); appended to otherwise.

@@ -85,6 +85,31 @@ func TestWriteHTMLForBrowsers(t *testing.T) {
 	}
 }
 
+// A problem written where no headers guard ran still cannot be sniffed,
+// cached, framed or scripted; a policy's own values are kept.
+func TestWriteProtectsItself(t *testing.T) {
+	w := httptest.NewRecorder()
+	problem.Write(w, request(t, "text/html"), problem.New(400, problem.TypeBadRequest, "x"))
+	for name, want := range map[string]string{
+		"X-Content-Type-Options":  "nosniff",
+		"Cache-Control":           "no-store",
+		"Content-Security-Policy": "default-src 'none'; frame-ancestors 'none'",
+		"X-Frame-Options":         "DENY",
+		"Referrer-Policy":         "no-referrer",
+	} {
+		if got := w.Header().Get(name); got != want {
+			t.Errorf("%s = %q, want %q", name, got, want)
+		}
+	}
+	w = httptest.NewRecorder()
+	w.Header().Set("Content-Security-Policy", "default-src 'self'")
+	w.Header().Set("Referrer-Policy", "same-origin")
+	problem.Write(w, request(t, ""), problem.NotFound())
+	if w.Header().Get("Content-Security-Policy") != "default-src 'self'" || w.Header().Get("Referrer-Policy") != "same-origin" {
+		t.Fatalf("a policy's headers were replaced: %v", w.Header())
+	}
+}
+
 func TestUnauthorizedChallenge(t *testing.T) {
 	w := httptest.NewRecorder()
 	problem.Write(w, request(t, ""), problem.Unauthorized(problem.TypeUnauthorized, `Bearer realm="api"`, "token required"))
