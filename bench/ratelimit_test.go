@@ -341,6 +341,30 @@ func rlGoRedis(b *testing.B) *redis.Client {
 	return c
 }
 
+// cleanRedisPrefix deletes, when b ends, every key the benchmark left
+// under prefix, so that no run leaves state behind (the exact GCRA
+// benchmark's keys would otherwise live for their 18-minute burst) and
+// every benchmark meets a keyspace of the same size.
+func cleanRedisPrefix(b *testing.B, rdb *redis.Client, pattern string) {
+	b.Cleanup(func() {
+		ctx := context.Background()
+		iter := rdb.Scan(ctx, 0, pattern, 10_000).Iterator()
+		batch := make([]string, 0, 1000)
+		for iter.Next(ctx) {
+			if batch = append(batch, iter.Val()); len(batch) == cap(batch) {
+				rdb.Unlink(ctx, batch...)
+				batch = batch[:0]
+			}
+		}
+		if len(batch) > 0 {
+			rdb.Unlink(ctx, batch...)
+		}
+		if err := iter.Err(); err != nil {
+			b.Error(err)
+		}
+	})
+}
+
 func benchBulwarkRedis(b *testing.B, maxBatch int) {
 	rdb := rlGoRedis(b) // skips without Redis; reads the server's CPU time
 	client, err := redisstore.NewClient(redisstore.Options{URL: rlRedisURL()})
@@ -349,6 +373,7 @@ func benchBulwarkRedis(b *testing.B, maxBatch int) {
 	}
 	defer client.Close()
 	prefix := fmt.Sprintf("b%x:", time.Now().UnixNano()&0xffffff)
+	cleanRedisPrefix(b, rdb, prefix+"*")
 	st, err := redislimit.New(redislimit.Options{Client: client, Prefix: prefix, MaxBatch: maxBatch, Timeout: 5 * time.Second})
 	if err != nil {
 		b.Fatal(err)
@@ -385,7 +410,9 @@ func BenchmarkRedisLimiter_BulwarkGCRANoCoalesce(b *testing.B) { benchBulwarkRed
 
 func BenchmarkRedisLimiter_PeerUluleGoRedis(b *testing.B) {
 	c := rlGoRedis(b)
-	st, err := sredis.NewStoreWithOptions(c, limiter.StoreOptions{Prefix: fmt.Sprintf("ulule%d", time.Now().UnixNano())})
+	prefix := fmt.Sprintf("ulule%d", time.Now().UnixNano())
+	cleanRedisPrefix(b, c, prefix+"*")
+	st, err := sredis.NewStoreWithOptions(c, limiter.StoreOptions{Prefix: prefix})
 	if err != nil {
 		b.Fatal(err)
 	}
@@ -411,6 +438,7 @@ func BenchmarkRedisLimiter_PeerRedisRateGCRA(b *testing.B) {
 	lim := redis_rate.NewLimiter(c)
 	ctx := context.Background()
 	prefix := fmt.Sprintf("rr%d:", time.Now().UnixNano())
+	cleanRedisPrefix(b, c, "*"+prefix+"*")
 	keys := make([]string, rlKeys)
 	for i := range keys {
 		keys[i] = prefix + rlKeyList[i]

@@ -8,6 +8,7 @@ import (
 	"net/http"
 	"strconv"
 	"strings"
+	"sync"
 	"time"
 	"unsafe"
 
@@ -449,11 +450,13 @@ func (l *Limiter) Decide(r *http.Request) (d Decision, err error) {
 		}
 		return l.decideMemory(l.mem, hs[:len(l.limits)], cost), nil
 	}
-	keys := make([]string, len(l.limits))
+	sc := getScratch()
+	defer putScratch(sc)
+	keys := sc.keys[:len(l.limits)]
 	for i := range l.limits {
 		keys[i] = string(l.limits[i].Key.appendKey(buf[:0], r))
 	}
-	return l.decideStore(r.Context(), keys, cost)
+	return l.decideStore(r.Context(), sc, keys, cost)
 }
 
 // Allow is AllowN with a cost of 1.
@@ -489,11 +492,30 @@ func (l *Limiter) allowN(ctx context.Context, cost int, keys []string) (Decision
 		}
 		return l.decideMemory(l.mem, hs[:len(l.limits)], cost), nil
 	}
-	ks := make([]string, len(l.limits))
+	sc := getScratch()
+	defer putScratch(sc)
+	ks := sc.keys[:len(l.limits)]
 	for i := range ks {
 		ks[i] = keys[min(i, len(keys)-1)]
 	}
-	return l.decideStore(ctx, ks, cost)
+	return l.decideStore(ctx, sc, ks, cost)
+}
+
+// storeScratch is the space a Store decision passes to Bound.Take: the
+// interface call would move it to the heap on every decision, so it is
+// pooled instead (Take retains neither keys nor results).
+type storeScratch struct {
+	keys [maxLimitsPerLimiter]string
+	rs   [maxLimitsPerLimiter]Result
+}
+
+var scratchPool = sync.Pool{New: func() any { return new(storeScratch) }}
+
+func getScratch() *storeScratch { return scratchPool.Get().(*storeScratch) }
+
+func putScratch(sc *storeScratch) {
+	clear(sc.keys[:]) // no key outlives its decision
+	scratchPool.Put(sc)
 }
 
 func hashKey(seed maphash.Seed, b []byte) uint64 {
@@ -553,14 +575,14 @@ func (l *Limiter) decideMemory(s *memoryStore, hs []uint64, cost int) Decision {
 	return l.decision(rs[:len(hs)])
 }
 
-func (l *Limiter) decideStore(ctx context.Context, keys []string, cost int) (Decision, error) {
+func (l *Limiter) decideStore(ctx context.Context, sc *storeScratch, keys []string, cost int) (Decision, error) {
 	if d, ok := l.tooCostly(cost); ok {
 		return d, nil
 	}
 	if ctx.Err() != nil {
 		return callerGone(ctx)
 	}
-	var rs [maxLimitsPerLimiter]Result
+	rs := &sc.rs
 	err := l.bound.Take(ctx, keys, cost, rs[:len(keys)])
 	if err == nil {
 		return l.decision(rs[:len(keys)]), nil

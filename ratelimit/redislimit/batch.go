@@ -3,6 +3,7 @@ package redislimit
 import (
 	"context"
 	"hash/maphash"
+	"math"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -26,32 +27,39 @@ type batcher struct {
 }
 
 // call is one decision waiting for a worker. A caller that gives up
-// (its timeout, its context) before a worker takes the call abandons it,
-// and the worker drops it unsent: its caller has been answered without
-// Redis (by the outage policy, or not at all), so Redis must not charge for
-// it. Once taken, it goes out; a caller that gives up then just stops
-// waiting, and the decision may still be applied.
+// (its context, the Store closing) before a worker takes the call abandons
+// it, and the worker drops it unsent: its caller has been answered without
+// Redis, so Redis must not charge for it. Once taken, it goes out; a
+// caller that gives up then just stops waiting, and the decision may still
+// be applied.
+//
+// The Store's timeout is kept by the workers, not by a timer per call: a
+// call carries its deadline, a worker answers a call it takes past that
+// deadline with a timeout (unsent, like an abandoned one), and runs a
+// batch with the earliest deadline of its calls as the context deadline —
+// which the client honours. A worker is busy with one batch at most until
+// that batch's deadline, and the queue is first in, first out, so every
+// call is answered by its deadline (give or take the scheduling of the
+// goroutines) without a timer per decision.
 //
 // A call whose caller got its answer is reused (the batcher's pool), with
-// its timer and its done channel: a worker signals done by a send, never
-// a close. An abandoned call is never reused, since a worker may still
-// hold it.
+// its done channel: a worker signals done by a send, never a close. An
+// abandoned call is never reused, since a worker may still hold it.
 type call struct {
-	req   request
-	state atomic.Int32 // queued, taken or abandoned
-	vals  []int64
-	err   error
-	done  chan struct{} // one send when vals and err are set
-	timer *time.Timer   // the caller's timeout
-	key   [1]string     // req.keys of a single-limit request
+	req      request
+	state    atomic.Int32 // queued, taken or abandoned
+	deadline int64        // Store.mono: when the caller must have its answer
+	vals     []int64
+	err      error
+	done     chan struct{} // one send when vals and err are set
+	key      [1]string     // req.keys of a single-limit request
 }
 
-// getCall returns a queued call with a stopped timer, from the pool or new.
+// getCall returns a queued call, from the pool or new.
 func (b *batcher) getCall(req request) *call {
 	c, _ := b.pool.Get().(*call)
 	if c == nil {
-		c = &call{done: make(chan struct{}, 1), timer: time.NewTimer(time.Hour)}
-		c.timer.Stop()
+		c = &call{done: make(chan struct{}, 1)}
 	}
 	c.req = req
 	c.state.Store(queued)
@@ -60,7 +68,6 @@ func (b *batcher) getCall(req request) *call {
 
 // putCall recycles c, whose caller has received its answer.
 func (b *batcher) putCall(c *call) {
-	c.timer.Stop()
 	c.req, c.vals, c.err, c.key[0] = request{}, nil, nil, ""
 	b.pool.Put(c)
 }
@@ -75,8 +82,9 @@ const (
 // take claims c for a run; false means its caller has abandoned it.
 func (c *call) take() bool { return c.state.CompareAndSwap(queued, taken) }
 
-// abandon gives c up unless a worker has taken it already.
-func (c *call) abandon() { c.state.CompareAndSwap(queued, abandoned) }
+// abandon gives c up unless a worker has taken it already; false means a
+// worker has, and will answer it.
+func (c *call) abandon() bool { return c.state.CompareAndSwap(queued, abandoned) }
 
 // workers is the number of script runs in flight at once: enough to keep
 // Redis busy while replies travel back, few enough that batches grow
@@ -99,34 +107,52 @@ func (b *batcher) close() {
 	b.wg.Wait()
 }
 
-// do queues one decision and waits for its values, at most the store's
-// timeout (an outage: store.ErrUnavailable) or until ctx is done (the
-// caller gave up: ctx.Err(), not an outage).
+// errTimeout is the answer to a decision that reached the Store's timeout.
+var errTimeout = &store.UnavailableError{Op: "ratelimit", Err: context.DeadlineExceeded}
+
+// do queues one decision and waits for its values: at most the store's
+// timeout (an outage: store.ErrUnavailable, answered by a worker) or until
+// ctx is done (the caller gave up: ctx.Err(), not an outage).
 func (b *batcher) do(ctx context.Context, c *call) ([]int64, error) {
-	c.timer.Reset(b.s.timeout)
+	c.deadline = b.s.mono() + int64(b.s.timeout)
 	select {
 	case b.queue <- c:
-	case <-c.timer.C:
-		b.putCall(c) // never queued
-		return nil, &store.UnavailableError{Op: "ratelimit", Err: context.DeadlineExceeded}
-	case <-ctx.Done():
-		b.putCall(c)
-		return nil, ctx.Err()
-	case <-b.stop:
-		b.putCall(c)
-		return nil, errClosed
+	default:
+		if err := b.enqueueFull(ctx, c); err != nil {
+			b.putCall(c) // never queued
+			return nil, err
+		}
 	}
 	select {
 	case <-c.done:
-		vals, err := c.vals, c.err
-		b.putCall(c)
-		return vals, err
-	case <-c.timer.C:
-		c.abandon()
-		return nil, &store.UnavailableError{Op: "ratelimit", Err: context.DeadlineExceeded}
 	case <-ctx.Done():
-		c.abandon()
+		c.abandon() // if a worker took it already, it is answered to no one
 		return nil, ctx.Err()
+	case <-b.stop:
+		if c.abandon() {
+			return nil, errClosed
+		}
+		<-c.done // a worker took it: its answer comes by the deadline
+	}
+	vals, err := c.vals, c.err
+	b.putCall(c)
+	return vals, err
+}
+
+// enqueueFull waits for room in a full queue (Redis far behind the load),
+// at most until c's deadline.
+func (b *batcher) enqueueFull(ctx context.Context, c *call) error {
+	t := time.NewTimer(time.Duration(c.deadline - b.s.mono()))
+	defer t.Stop()
+	select {
+	case b.queue <- c:
+		return nil
+	case <-t.C:
+		return errTimeout
+	case <-ctx.Done():
+		return ctx.Err()
+	case <-b.stop:
+		return errClosed
 	}
 }
 
@@ -155,20 +181,37 @@ func (b *batcher) work() {
 				break drain
 			}
 		}
+		// Calls past their deadline are answered now, unsent; the rest
+		// run with the earliest deadline among them.
+		now, n := b.s.mono(), 0
+		deadline := int64(math.MaxInt64)
+		for _, c := range batch {
+			if c.deadline <= now {
+				c.err = errTimeout
+				c.done <- struct{}{}
+				continue
+			}
+			deadline = min(deadline, c.deadline)
+			batch[n] = c
+			n++
+		}
+		clear(batch[n:])
+		batch = batch[:n]
 		if len(batch) == 0 {
 			continue
 		}
+		ctx, cancel := context.WithDeadline(context.Background(), b.s.base.Add(time.Duration(deadline)))
 		if len(batch) > 1 && b.s.cluster() {
 			// Keys of different requests live in different slots: one
 			// script run each, pipelined by the client.
-			b.each(batch)
+			b.each(ctx, batch)
+			cancel()
 			continue
 		}
 		reqs = reqs[:0]
 		for _, c := range batch {
 			reqs = append(reqs, c.req)
 		}
-		ctx, cancel := context.WithTimeout(context.Background(), b.s.timeout)
 		vals, err := b.s.eval(ctx, reqs)
 		cancel()
 		off := 0
@@ -188,9 +231,7 @@ func (b *batcher) work() {
 }
 
 // each runs every call of batch as its own script, concurrently.
-func (b *batcher) each(batch []*call) {
-	ctx, cancel := context.WithTimeout(context.Background(), b.s.timeout)
-	defer cancel()
+func (b *batcher) each(ctx context.Context, batch []*call) {
 	var wg sync.WaitGroup
 	for i, c := range batch {
 		wg.Go(func() {

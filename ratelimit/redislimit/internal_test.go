@@ -98,18 +98,61 @@ func TestAbandonedCallsAreNotSent(t *testing.T) {
 	}
 }
 
-// A caller whose wait reaches the Store's timeout (and whom the Limiter
-// then answers by its outage policy) abandons its call too, so no worker
-// sends it afterwards.
-func TestTimedOutCallsAreAbandoned(t *testing.T) {
+// A decision still queued when the Store's timeout passes (every worker
+// busy, say, with a Redis that stopped answering) is answered with a
+// timeout by the worker that takes it, and not sent: its caller, answered
+// by the outage policy, was never admitted by Redis. (The Store has no
+// client here: sending would panic.)
+func TestTimedOutCallsAreNotSent(t *testing.T) {
 	synctest.Test(t, func(t *testing.T) {
-		b := &batcher{s: &Store{timeout: DefaultTimeout}, max: 64, queue: make(chan *call, 1), stop: make(chan struct{})}
-		_, err := b.do(context.Background(), b.getCall(request{}))
+		s := &Store{timeout: DefaultTimeout, base: time.Now()}
+		b := &batcher{s: s, max: 64, queue: make(chan *call, 1), stop: make(chan struct{})}
+		start := time.Now()
+		var err error
+		done := make(chan struct{})
+		go func() {
+			_, err = b.do(context.Background(), b.getCall(request{}))
+			close(done)
+		}()
+		synctest.Wait()
+		time.Sleep(DefaultTimeout) // no worker yet: the call waits past its deadline
+		b.wg.Add(1)
+		go b.work()
+		<-done
 		if !errors.Is(err, store.ErrUnavailable) || !errors.Is(err, context.DeadlineExceeded) {
 			t.Fatalf("err = %v, want a timeout", err)
 		}
-		if c := <-b.queue; c.take() {
-			t.Fatal("a worker may still send a call whose caller timed out")
+		if waited := time.Since(start); waited != DefaultTimeout {
+			t.Errorf("answered after %v, want the timeout (%v)", waited, DefaultTimeout)
+		}
+		if s.evals.Load() != 0 {
+			t.Fatal("a call past its deadline was sent")
+		}
+		b.close()
+	})
+}
+
+// A caller whose Store closes while its call is queued is answered at
+// once (store.ErrClosed), and the call is not sent.
+func TestCloseAnswersQueuedCalls(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		s := &Store{timeout: DefaultTimeout, base: time.Now()}
+		b := &batcher{s: s, max: 64, queue: make(chan *call, 1), stop: make(chan struct{})}
+		c := b.getCall(request{})
+		var err error
+		done := make(chan struct{})
+		go func() {
+			_, err = b.do(context.Background(), c)
+			close(done)
+		}()
+		synctest.Wait()
+		b.close() // no workers were started
+		<-done
+		if !errors.Is(err, store.ErrClosed) {
+			t.Fatalf("err = %v, want store.ErrClosed", err)
+		}
+		if c.take() {
+			t.Fatal("a worker could still send the call")
 		}
 	})
 }

@@ -456,6 +456,10 @@ func (s *Store) clock() int64 {
 	return s.now().UnixNano()
 }
 
+// mono is the time elapsed since New on the real monotonic clock, whatever
+// Options.Now says: the timeout of every decision is kept on it.
+func (s *Store) mono() int64 { return int64(time.Since(s.base)) }
+
 // redisKey is the Redis key of limit i for key k: PREFIX{K}:NAME:ALG, K
 // being k itself or, when k is long, empty, holds a brace (which would make
 // Redis Cluster hash a different tag, or the whole key) or starts with '#'
