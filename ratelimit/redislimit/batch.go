@@ -22,6 +22,7 @@ type batcher struct {
 	max   int
 	queue chan *call
 	stop  chan struct{}
+	done  atomic.Bool // close has begun: no worker may take calls any more
 	wg    sync.WaitGroup
 	pool  sync.Pool // of *call
 }
@@ -102,9 +103,29 @@ func newBatcher(s *Store, max int) *batcher {
 	return b
 }
 
+// close stops the workers, then answers every call still queued with
+// store.ErrClosed. A caller that queues a call after that last drain sees
+// done set and drains the queue itself (do), so no call is left waiting.
 func (b *batcher) close() {
+	b.done.Store(true)
 	close(b.stop)
 	b.wg.Wait()
+	b.drain()
+}
+
+// drain answers every queued call with store.ErrClosed.
+func (b *batcher) drain() {
+	for {
+		select {
+		case c := <-b.queue:
+			if c.take() {
+				c.err = errClosed
+				c.done <- struct{}{}
+			}
+		default:
+			return
+		}
+	}
 }
 
 // errTimeout is the answer to a decision that reached the Store's timeout.
@@ -123,16 +144,20 @@ func (b *batcher) do(ctx context.Context, c *call) ([]int64, error) {
 			return nil, err
 		}
 	}
-	select {
-	case <-c.done:
-	case <-ctx.Done():
-		c.abandon() // if a worker took it already, it is answered to no one
-		return nil, ctx.Err()
-	case <-b.stop:
-		if c.abandon() {
-			return nil, errClosed
+	if b.done.Load() {
+		b.drain() // the Store is closing: its final drain may have run already
+	}
+	// Every queued call is answered: by a worker, by its deadline; or by
+	// a drain, once the Store closes.
+	if ctxDone := ctx.Done(); ctxDone == nil {
+		<-c.done
+	} else {
+		select {
+		case <-c.done:
+		case <-ctxDone:
+			c.abandon() // if a worker took it already, it is answered to no one
+			return nil, ctx.Err()
 		}
-		<-c.done // a worker took it: its answer comes by the deadline
 	}
 	vals, err := c.vals, c.err
 	b.putCall(c)

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"runtime"
+	"slices"
 	"strings"
 	"testing"
 	"testing/synctest"
@@ -200,5 +201,102 @@ func TestLocalClockIsMonotonic(t *testing.T) {
 	}
 	if n != 1 {
 		t.Fatalf("%d deny entries, want 1", n)
+	}
+}
+
+// A decision queued after Close has drained the queue for the last time
+// (its caller passed the closed check just before Close ran) is not left
+// waiting: its caller drains the queue itself.
+func TestCallQueuedAfterCloseIsAnswered(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		s := &Store{timeout: DefaultTimeout, base: time.Now()}
+		b := &batcher{s: s, max: 64, queue: make(chan *call, 4), stop: make(chan struct{})}
+		b.close()
+		if _, err := b.do(context.Background(), b.getCall(request{})); !errors.Is(err, store.ErrClosed) {
+			t.Fatalf("err = %v, want store.ErrClosed", err)
+		}
+		if len(b.queue) != 0 {
+			t.Fatal("the call is still queued")
+		}
+	})
+}
+
+func TestDistinct(t *testing.T) {
+	many := make([]string, 300)
+	for i := range many {
+		many[i] = "k" + strings.Repeat("x", i)
+	}
+	for _, c := range []struct {
+		keys []string
+		want bool
+	}{
+		{nil, true},
+		{[]string{"a"}, true},
+		{[]string{"a", "b", "c"}, true},
+		{[]string{"a", "b", "a"}, false},
+		{[]string{"", ""}, false},
+		{many[:256], true},
+		{append(many[:255:255], many[3]), false},
+		{many, false}, // too many to check: the script checks
+	} {
+		if got := distinct(c.keys); got != c.want {
+			t.Errorf("distinct(%d keys) = %v, want %v", len(c.keys), got, c.want)
+		}
+	}
+}
+
+// One batch through the script's single-GCRA fast path: with distinct keys
+// (the client says so and the script tracks nothing) and with a key that
+// repeats (the script reads back what it wrote), each request is decided
+// exactly as if alone, in order.
+func TestBatchFastPathExact(t *testing.T) {
+	c, err := redisstore.NewClient(redisstore.Options{URL: testredis.URL(t)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(c.Close)
+	s, err := New(Options{Client: c, Prefix: testredis.Prefix(t), Timeout: 5 * time.Second, MaxBatch: 1})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(s.Close)
+	bd, err := s.Bind([]ratelimit.Limit{ratelimit.GCRA(3, time.Hour, 3).Named("g")})
+	if err != nil {
+		t.Fatal(err)
+	}
+	b := bd.(*bound)
+	run := func(keys ...string) (admitted []bool) {
+		t.Helper()
+		reqs := make([]request, len(keys))
+		for i, k := range keys {
+			reqs[i] = request{b: b, keys: []string{b.redisKey(k, 0)}, cost: 1}
+		}
+		vals, err := s.eval(context.Background(), reqs)
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, v := range vals {
+			admitted = append(admitted, v&1 == 1)
+		}
+		return admitted
+	}
+	if !distinct([]string{"a", "b", "c"}) || distinct([]string{"a", "a"}) {
+		t.Fatal("distinct is wrong")
+	}
+	// Distinct keys, three batches: each key admits 3 of 3, then refuses.
+	for i := range 4 {
+		got := run("a", "b", "c")
+		for j, ok := range got {
+			if ok != (i < 3) {
+				t.Fatalf("batch %d of distinct keys: request %d admitted = %v", i+1, j+1, ok)
+			}
+		}
+	}
+	// A repeated key in one batch: its 4th and 5th requests are refused,
+	// the other key's one admitted.
+	got := run("r", "r", "s", "r", "r", "r")
+	want := []bool{true, true, true, true, false, false}
+	if !slices.Equal(got, want) {
+		t.Fatalf("a repeated key: admitted %v, want %v", got, want)
 	}
 }

@@ -478,6 +478,34 @@ func (b *bound) redisKey(k string, i int) string {
 	return sb.String()
 }
 
+// distinctSeed hashes keys for distinct.
+var distinctSeed = maphash.MakeSeed()
+
+// distinct reports whether no key occurs twice in keys, for batches of up
+// to 256 (larger ones are reported not distinct: the script then checks
+// for itself). Two keys whose 64-bit hashes collide count as the same,
+// which is only ever the safe answer.
+func distinct(keys []string) bool {
+	if len(keys) > 256 {
+		return false
+	}
+	var set [512]uint64 // open addressing; 0 = empty
+	for _, k := range keys {
+		h := maphash.String(distinctSeed, k) | 1
+		for i := h; ; i++ {
+			j := i & uint64(len(set)-1)
+			if set[j] == 0 {
+				set[j] = h
+				break
+			}
+			if set[j] == h {
+				return false
+			}
+		}
+	}
+	return true
+}
+
 // cluster reports whether the client talks to a Redis Cluster. (A client
 // that has not connected yet cannot know; it is asked again every time.)
 func (s *Store) cluster() bool { return s.client.Mode() == rueidis.ClientModeCluster }
@@ -521,6 +549,9 @@ func (s *Store) eval(ctx context.Context, reqs []request) ([]int64, error) {
 	args[0] = strconv.Itoa(len(specs))
 	if uniform {
 		args[1] = strconv.Itoa(idx[0] + base*reqs[0].cost)
+		if len(specs) == 1 && specs[0].n == 1 && specs[0].gcra[0] && distinct(keys) {
+			args = append(args, "d") // the script's fast path need not track what it wrote
+		}
 	} else {
 		args[1] = "0"
 		for i, r := range reqs {

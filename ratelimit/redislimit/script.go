@@ -33,7 +33,8 @@ package redislimit
 // keeps the TTL (SET KEEPTTL): most decisions cost one read and one plain
 // write. A batch whose requests are all single-GCRA reads every key with
 // one MGET; a key written earlier in the batch is then read from the
-// script's own record of what it wrote.
+// script's own record of what it wrote — unless the client found every key
+// of the batch distinct and said so (ARGV[7] == 'd' after the one spec).
 const script = `
 if redis.replicate_commands then redis.replicate_commands() end
 local t = redis.call('TIME')
@@ -45,17 +46,22 @@ local pack, unpack8 = struct.pack, struct.unpack
 local uniform = tonumber(ARGV[2])
 if uniform > 0 and ARGV[1] == '1' and ARGV[3] == '1' and ARGV[4] == 'g' then
   -- The common case: one GCRA limit per request, all alike (one spec,
-  -- so a code is 1 + 2 × cost). Every key is read with one MGET; a key
-  -- written earlier in the batch is read from the record of what was
-  -- written. The same decisions as gcra below, inlined.
+  -- so a code is 1 + 2 × cost). Every key is read with one MGET. When
+  -- the client found the keys distinct (ARGV[7] == 'd'), none is read
+  -- after it was written; otherwise a key written earlier in the batch is
+  -- read from the record of what was written. The same decisions as gcra
+  -- below, inlined; x % y is exact here (x < 2^53), as fmod is.
+  local call = redis.call
   local p = tonumber(ARGV[6])
   local cap = tonumber(ARGV[5]) * p
   local dp = floor(uniform / 2) * p
-  local vals = redis.call('MGET', unpack(KEYS))
-  local out, written = {}, {}
+  local vals = call('MGET', unpack(KEYS))
+  local out = {}
+  local written = nil
+  if ARGV[7] ~= 'd' then written = {} end
   for i = 1, #KEYS do
     local key = KEYS[i]
-    local old = written[key]
+    local old = written and written[key]
     if not old then
       local v = vals[i]
       if v then old = unpack8('<d', v) end
@@ -71,14 +77,14 @@ if uniform > 0 and ARGV[1] == '1' and ARGV[3] == '1' and ARGV[4] == 'g' then
       -- key's expiry; the old one, the end of old + cap's bucket, is at
       -- or after e exactly when old + cap > e - cap.
       local e = ntat + cap
-      local m = fmod(e, cap)
+      local m = e % cap
       if m ~= 0 then e = e - m + cap end
       if old and old > e - 2 * cap then
-        redis.call('SET', key, pack('<d', ntat), 'KEEPTTL')
+        call('SET', key, pack('<d', ntat), 'KEEPTTL')
       else
-        redis.call('SET', key, pack('<d', ntat), 'PX', ceil((e - now) / 1000))
+        call('SET', key, pack('<d', ntat), 'PX', ceil((e - now) / 1000))
       end
-      written[key] = ntat
+      if written then written[key] = ntat end
     end
   end
   return out
