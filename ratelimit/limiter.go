@@ -557,13 +557,18 @@ func (l *Limiter) decideOne(d *Decision, h uint64, cost int) {
 		return
 	}
 	var r Result
-	l.mem.tables[0].take(h, l.now(), int64(cost), &r)
+	t := l.mem.tables[0]
+	t.touch(h)
+	t.take(h, l.now(), int64(cost), &r)
 	d.Allowed, d.Remaining, d.ResetAfter, d.RetryAfter = r.Allowed, r.Remaining, r.ResetAfter, r.RetryAfter
 }
 
 func (l *Limiter) decideMemory(s *memoryStore, hs []uint64, cost int) Decision {
 	if d, ok := l.tooCostly(cost); ok {
 		return d
+	}
+	for k, h := range hs {
+		s.tables[k].touch(h) // see touch: overlaps the misses with the clock read
 	}
 	now := l.now()
 	var rs [maxLimitsPerLimiter]Result

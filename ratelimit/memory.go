@@ -589,6 +589,19 @@ func (t *memoryTable) afterApply(sh *memShard, tab *slotTable, i uint64, now int
 	}
 }
 
+// touch starts loading the cache line of key hash h's home slot into the
+// CPU's cache, without waiting for it: the caller reads the clock next,
+// and reading the clock waits for every load before it (the TSC read is
+// ordered), so a plain load here would not overlap the two. On a table
+// larger than the cache the line is a miss more often than not; this hides
+// part of it behind the clock read (about 10 ns of 120 in
+// BenchmarkLimiter_BulwarkGCRA on amd64).
+func (t *memoryTable) touch(h uint64) {
+	tab := t.shard(h).tab.Load()
+	i := uint64(slotHash(h)) & tab.mask
+	prefetch(&tab.words[i*t.stride])
+}
+
 // take decides one single-limit request.
 func (t *memoryTable) take(h uint64, now, cost int64, r *Result) {
 	sh := t.shard(h)
