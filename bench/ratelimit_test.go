@@ -17,6 +17,7 @@ package bench
 import (
 	"context"
 	"fmt"
+	"hash/maphash"
 	"net"
 	"net/http"
 	"net/http/httptest"
@@ -180,6 +181,41 @@ func BenchmarkLimiter_BulwarkDecideByIP(b *testing.B) {
 		}
 	})
 	m.stop()
+}
+
+// The floor under every memory limiter above, in the same harness: the
+// loop alone (a shared counter picking one of 100,000 keys — one
+// contended atomic per decision, which every benchmark here pays), then
+// with what any exact limiter adds before it touches its table: hashing
+// the key and reading the monotonic clock. What a limiter costs above
+// "harness+hash+clock" is its own work.
+func BenchmarkLimiter_Floor(b *testing.B) {
+	seed := maphash.MakeSeed()
+	start := time.Now()
+	var sink atomic.Int64
+	for _, c := range []struct {
+		name string
+		op   func(string) int64
+	}{
+		{"harness", func(k string) int64 { return int64(len(k)) }},
+		{"harness+hash+clock", func(k string) int64 {
+			return int64(maphash.String(seed, k)) ^ int64(time.Since(start))
+		}},
+	} {
+		b.Run(c.name, func(b *testing.B) {
+			var n atomic.Uint64
+			b.ReportAllocs()
+			m := startMeter(b, nil)
+			b.RunParallel(func(pb *testing.PB) {
+				var acc int64
+				for pb.Next() {
+					acc += c.op(rlKeyList[n.Add(1)%rlKeys])
+				}
+				sink.Add(acc)
+			})
+			m.stop()
+		})
+	}
 }
 
 func BenchmarkLimiter_PeerSethvargoMemory(b *testing.B) {
