@@ -158,11 +158,10 @@ func TestCloseAnswersQueuedCalls(t *testing.T) {
 	})
 }
 
-// The deny cache (and the breaker) keep time as the time elapsed since the
-// Store was made, on the monotonic clock — not as Unix time, which a step
-// of the wall clock (NTP, an operator) would move, extending every
-// remembered refusal by the step.
-func TestLocalClockIsMonotonic(t *testing.T) {
+// unbatchedStore returns a Store on the test Redis that sends every
+// decision on its own (MaxBatch 1).
+func unbatchedStore(t *testing.T) *Store {
+	t.Helper()
 	c, err := redisstore.NewClient(redisstore.Options{URL: testredis.URL(t)})
 	if err != nil {
 		t.Fatal(err)
@@ -173,6 +172,15 @@ func TestLocalClockIsMonotonic(t *testing.T) {
 		t.Fatal(err)
 	}
 	t.Cleanup(s.Close)
+	return s
+}
+
+// The deny cache (and the breaker) keep time as the time elapsed since the
+// Store was made, on the monotonic clock — not as Unix time, which a step
+// of the wall clock (NTP, an operator) would move, extending every
+// remembered refusal by the step.
+func TestLocalClockIsMonotonic(t *testing.T) {
+	s := unbatchedStore(t)
 	if !strings.Contains(s.base.String(), "m=") {
 		t.Fatalf("the clock's origin %v has no monotonic reading", s.base)
 	}
@@ -250,16 +258,7 @@ func TestDistinct(t *testing.T) {
 // repeats (the script reads back what it wrote), each request is decided
 // exactly as if alone, in order.
 func TestBatchFastPathExact(t *testing.T) {
-	c, err := redisstore.NewClient(redisstore.Options{URL: testredis.URL(t)})
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(c.Close)
-	s, err := New(Options{Client: c, Prefix: testredis.Prefix(t), Timeout: 5 * time.Second, MaxBatch: 1})
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(s.Close)
+	s := unbatchedStore(t)
 	bd, err := s.Bind([]ratelimit.Limit{ratelimit.GCRA(3, time.Hour, 3).Named("g")})
 	if err != nil {
 		t.Fatal(err)
