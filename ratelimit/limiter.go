@@ -588,6 +588,7 @@ func (l *Limiter) decideStore(ctx context.Context, sc *storeScratch, keys []stri
 		return callerGone(ctx)
 	}
 	rs := &sc.rs
+	clear(rs[:len(keys)]) // a Store that fills nothing refuses, as with fresh results
 	err := l.bound.Take(ctx, keys, cost, rs[:len(keys)])
 	if err == nil {
 		return l.decision(rs[:len(keys)]), nil

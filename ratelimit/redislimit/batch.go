@@ -22,7 +22,8 @@ type batcher struct {
 	max   int
 	queue chan *call
 	stop  chan struct{}
-	done  atomic.Bool // close has begun: no worker may take calls any more
+	done  atomic.Bool                                       // close has begun: no worker may take calls any more
+	run   func(context.Context, []request) ([]int64, error) // Store.eval (tests replace it)
 	wg    sync.WaitGroup
 	pool  sync.Pool // of *call
 }
@@ -35,17 +36,19 @@ type batcher struct {
 // be applied.
 //
 // The Store's timeout is kept by the workers, not by a timer per call: a
-// call carries its deadline, a worker answers a call it takes past that
-// deadline with a timeout (unsent, like an abandoned one), and runs a
-// batch with the earliest deadline of its calls as the context deadline —
-// which the client honours. A worker is busy with one batch at most until
-// that batch's deadline, and the queue is first in, first out, so every
-// call is answered by its deadline (give or take the scheduling of the
-// goroutines) without a timer per decision.
+// call carries its deadline; a worker answers a call it takes past that
+// deadline with a timeout (unsent, like an abandoned one), and while a
+// batch is out at Redis, one timer per worker answers each of its calls
+// whose deadline passes before the reply (see worker). So every call is
+// answered by its deadline, give or take the scheduling of goroutines — as
+// long as a worker is free to take it. A worker waits for a reply at most
+// until the latest deadline of its batch (the client honours the context),
+// and the queue is first in, first out.
 //
 // A call whose caller got its answer is reused (the batcher's pool), with
-// its done channel: a worker signals done by a send, never a close. An
-// abandoned call is never reused, since a worker may still hold it.
+// its done channel: a call is answered once (answer), by a send, never a
+// close. An abandoned call, and one answered by its deadline, are never
+// reused, since a worker may still hold them.
 type call struct {
 	req      request
 	state    atomic.Int32 // queued, taken or abandoned
@@ -78,7 +81,18 @@ const (
 	queued int32 = iota
 	taken
 	abandoned
+	answered
 )
+
+// answer gives c's caller its outcome unless c has been answered already:
+// for the calls of a batch out at Redis, the worker's deadline timer and
+// the reply race, and the first wins.
+func (c *call) answer(vals []int64, err error) {
+	if c.state.CompareAndSwap(taken, answered) {
+		c.vals, c.err = vals, err
+		c.done <- struct{}{}
+	}
+}
 
 // take claims c for a run; false means its caller has abandoned it.
 func (c *call) take() bool { return c.state.CompareAndSwap(queued, taken) }
@@ -95,7 +109,7 @@ func (c *call) abandon() bool { return c.state.CompareAndSwap(queued, abandoned)
 const workers = 2
 
 func newBatcher(s *Store, max int) *batcher {
-	b := &batcher{s: s, max: max, queue: make(chan *call, 4096), stop: make(chan struct{})}
+	b := &batcher{s: s, max: max, queue: make(chan *call, 4096), stop: make(chan struct{}), run: s.eval}
 	b.wg.Add(workers)
 	for range workers {
 		go b.work()
@@ -119,8 +133,7 @@ func (b *batcher) drain() {
 		select {
 		case c := <-b.queue:
 			if c.take() {
-				c.err = errClosed
-				c.done <- struct{}{}
+				c.answer(nil, errClosed)
 			}
 		default:
 			return
@@ -160,7 +173,11 @@ func (b *batcher) do(ctx context.Context, c *call) ([]int64, error) {
 		}
 	}
 	vals, err := c.vals, c.err
-	b.putCall(c)
+	if err != error(errTimeout) {
+		// A call answered by its deadline may still be in its worker's
+		// batch (worker.out): it is never reused.
+		b.putCall(c)
+	}
 	return vals, err
 }
 
@@ -181,8 +198,28 @@ func (b *batcher) enqueueFull(ctx context.Context, c *call) error {
 	}
 }
 
+// worker runs batches, one at a time. While a batch is out at Redis, the
+// worker's timer answers each call whose deadline comes first (errTimeout)
+// and the reply answers the rest; the batch runs with the latest deadline
+// of its calls as its context deadline, so that a call that waited in the
+// queue does not shorten the others' time.
+//
+// out holds the calls of the batch out at Redis that the reply has not
+// answered: each is taken (unanswered) or was answered by the timer — and
+// a call answered by its deadline is never reused (do), so the timer never
+// meets a call that has moved on to another decision.
+type worker struct {
+	b     *batcher
+	mu    sync.Mutex
+	out   []*call // under mu
+	timer *time.Timer
+}
+
 func (b *batcher) work() {
 	defer b.wg.Done()
+	w := &worker{b: b}
+	w.timer = time.AfterFunc(time.Hour, w.expire)
+	w.timer.Stop()
 	batch := make([]*call, 0, b.max)
 	reqs := make([]request, 0, b.max)
 	for {
@@ -193,6 +230,9 @@ func (b *batcher) work() {
 				batch = append(batch, c)
 			}
 		case <-b.stop:
+			w.mu.Lock()
+			w.timer.Stop()
+			w.mu.Unlock()
 			return
 		}
 	drain:
@@ -206,17 +246,15 @@ func (b *batcher) work() {
 				break drain
 			}
 		}
-		// Calls past their deadline are answered now, unsent; the rest
-		// run with the earliest deadline among them.
+		// Calls past their deadline are answered now, unsent.
 		now, n := b.s.mono(), 0
-		deadline := int64(math.MaxInt64)
+		first, last := int64(math.MaxInt64), int64(math.MinInt64)
 		for _, c := range batch {
 			if c.deadline <= now {
-				c.err = errTimeout
-				c.done <- struct{}{}
+				c.answer(nil, errTimeout)
 				continue
 			}
-			deadline = min(deadline, c.deadline)
+			first, last = min(first, c.deadline), max(last, c.deadline)
 			batch[n] = c
 			n++
 		}
@@ -225,45 +263,75 @@ func (b *batcher) work() {
 		if len(batch) == 0 {
 			continue
 		}
-		ctx, cancel := context.WithDeadline(context.Background(), b.s.base.Add(time.Duration(deadline)))
+		w.mu.Lock()
+		w.out = batch
+		w.timer.Reset(time.Duration(first - now))
+		w.mu.Unlock()
+		ctx, cancel := context.WithDeadline(context.Background(), b.s.base.Add(time.Duration(last)))
 		if len(batch) > 1 && b.s.cluster() {
 			// Keys of different requests live in different slots: one
 			// script run each, pipelined by the client.
-			b.each(ctx, batch)
-			cancel()
-			continue
-		}
-		reqs = reqs[:0]
-		for _, c := range batch {
-			reqs = append(reqs, c.req)
-		}
-		vals, err := b.s.eval(ctx, reqs)
-		cancel()
-		off := 0
-		for i, c := range batch {
-			if err != nil {
-				c.err = err
-			} else {
-				n := c.req.b.width
-				c.vals = vals[off : off+n : off+n]
-				off += n
+			w.each(ctx, batch)
+		} else {
+			reqs = reqs[:0]
+			for _, c := range batch {
+				reqs = append(reqs, c.req)
 			}
-			c.done <- struct{}{}
-			batch[i] = nil
+			vals, err := b.run(ctx, reqs)
+			w.mu.Lock()
+			off := 0
+			for i, c := range batch {
+				if err != nil {
+					c.answer(nil, err)
+				} else {
+					n := c.req.b.width
+					c.answer(vals[off:off+n:off+n], nil)
+					off += n
+				}
+				batch[i] = nil
+			}
+			w.mu.Unlock()
+			clear(reqs)
 		}
-		clear(reqs)
+		cancel()
+		w.mu.Lock()
+		w.timer.Stop()
+		w.out = nil
+		w.mu.Unlock()
 	}
 }
 
-// each runs every call of batch as its own script, concurrently.
-func (b *batcher) each(ctx context.Context, batch []*call) {
+// expire answers the calls out at Redis whose deadline has passed, and
+// sets the timer for the next deadline.
+func (w *worker) expire() {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	now, next := w.b.s.mono(), int64(math.MaxInt64)
+	for _, c := range w.out {
+		switch {
+		case c == nil:
+		case c.deadline <= now:
+			c.answer(nil, errTimeout)
+		case c.state.Load() == taken:
+			next = min(next, c.deadline)
+		}
+	}
+	if next != math.MaxInt64 {
+		w.timer.Reset(time.Duration(next - now))
+	}
+}
+
+// each runs every call of batch (w.out) as its own script, concurrently.
+func (w *worker) each(ctx context.Context, batch []*call) {
 	var wg sync.WaitGroup
 	for i, c := range batch {
 		wg.Go(func() {
-			c.vals, c.err = b.s.eval(ctx, []request{c.req})
-			c.done <- struct{}{}
+			vals, err := w.b.run(ctx, []request{c.req})
+			w.mu.Lock()
+			c.answer(vals, err)
+			batch[i] = nil // answered by its reply: out of the timer's sight
+			w.mu.Unlock()
 		})
-		batch[i] = nil
 	}
 	wg.Wait()
 }

@@ -10,6 +10,8 @@ import (
 	"testing/synctest"
 	"time"
 
+	"github.com/redis/rueidis"
+
 	"github.com/bulwark-go/bulwark/internal/testredis"
 	"github.com/bulwark-go/bulwark/ratelimit"
 	"github.com/bulwark-go/bulwark/store"
@@ -31,7 +33,7 @@ func stalledStore(t *testing.T) (*Store, ratelimit.Bound) {
 	}
 	t.Cleanup(s.Close)
 	s.batch.close() // its workers stop; the queue is ours
-	s.batch = &batcher{s: s, max: 64, queue: make(chan *call, 16), stop: make(chan struct{})}
+	s.batch = &batcher{s: s, max: 64, queue: make(chan *call, 16), stop: make(chan struct{}), run: s.eval}
 	b, err := s.Bind([]ratelimit.Limit{ratelimit.FixedWindow(10, time.Hour).Named("l")})
 	if err != nil {
 		t.Fatal(err)
@@ -131,6 +133,77 @@ func TestTimedOutCallsAreNotSent(t *testing.T) {
 		}
 		b.close()
 	})
+}
+
+// standalone is a client that only says it talks to one Redis server.
+type standalone struct{ rueidis.Client }
+
+func (standalone) Mode() rueidis.ClientMode { return rueidis.ClientModeStandalone }
+
+// Each call of a batch keeps its own deadline: one that waited in the
+// queue is answered with a timeout at its deadline, while a fresh call of
+// the same batch still gets its whole timeout for the reply — and when the
+// client does not return at the context's deadline (stuck), each call is
+// still answered at its own deadline.
+func TestBatchCallsKeepTheirOwnDeadlines(t *testing.T) {
+	const timeout = 150 * time.Millisecond
+	for _, c := range []struct {
+		name  string
+		reply time.Duration // when the client answers the batch
+		stuck bool          // whether it ignores the context's deadline
+		waitB time.Duration // when the fresh call is answered
+		okB   bool
+	}{
+		{"reply in time for the fresh call", 80 * time.Millisecond, false, 80 * time.Millisecond, true},
+		{"client stuck", time.Second, true, timeout, false},
+	} {
+		t.Run(c.name, func(t *testing.T) {
+			synctest.Test(t, func(t *testing.T) {
+				s := &Store{timeout: timeout, base: time.Now(), client: standalone{}}
+				b := &batcher{s: s, max: 64, queue: make(chan *call, 4), stop: make(chan struct{})}
+				b.run = func(ctx context.Context, reqs []request) ([]int64, error) {
+					if c.stuck {
+						time.Sleep(c.reply)
+					} else {
+						select {
+						case <-time.After(c.reply):
+						case <-ctx.Done():
+							return nil, &store.UnavailableError{Op: "test", Err: ctx.Err()}
+						}
+					}
+					return make([]int64, len(reqs)), nil
+				}
+				bd := &bound{width: 1}
+				type outcome struct {
+					err error
+					at  time.Duration
+				}
+				start := time.Now()
+				decide := func() <-chan outcome {
+					ch := make(chan outcome, 1)
+					go func() {
+						_, err := b.do(context.Background(), b.getCall(request{b: bd}))
+						ch <- outcome{err, time.Since(start)}
+					}()
+					synctest.Wait()
+					return ch
+				}
+				a := decide() // waits 100ms in the queue: 50ms left
+				time.Sleep(100 * time.Millisecond)
+				fresh := decide()
+				b.wg.Add(1)
+				go b.work()
+				if o := <-a; !errors.Is(o.err, context.DeadlineExceeded) || o.at != timeout {
+					t.Errorf("the call that waited: %v at %v, want a timeout at %v", o.err, o.at, timeout)
+				}
+				o := <-fresh
+				if want := 100*time.Millisecond + c.waitB; o.at != want || (o.err == nil) != c.okB {
+					t.Errorf("the fresh call: err %v at %v, want ok=%v at %v", o.err, o.at, c.okB, want)
+				}
+				b.close()
+			})
+		})
+	}
 }
 
 // A caller whose Store closes while its call is queued is answered at
@@ -297,5 +370,18 @@ func TestBatchFastPathExact(t *testing.T) {
 	want := []bool{true, true, true, true, false, false}
 	if !slices.Equal(got, want) {
 		t.Fatalf("a repeated key: admitted %v, want %v", got, want)
+	}
+	// Every key expires, and not before its state is fresh again: the key
+	// lives until the end of the 1h bucket (the capacity) holding TAT +
+	// 1h, and its TAT is 20 minutes to 1h ahead — so between 1h and 3h.
+	c := s.client
+	for _, k := range []string{"a", "b", "c", "r", "s"} {
+		ms, err := c.Do(context.Background(), c.B().Pttl().Key(b.redisKey(k, 0)).Build()).AsInt64()
+		if err != nil {
+			t.Fatal(err)
+		}
+		if ms < int64(time.Hour/time.Millisecond) || ms > int64(3*time.Hour/time.Millisecond) {
+			t.Errorf("key %q expires in %dms, want 1h to 3h", k, ms)
+		}
 	}
 }
