@@ -22,7 +22,7 @@ type batcher struct {
 	max   int
 	queue chan *call
 	stop  chan struct{}
-	done  atomic.Bool                                       // close has begun: no worker may take calls any more
+	done  atomic.Bool                                       // close has begun: callers drain the queue themselves after queuing
 	run   func(context.Context, []request) ([]int64, error) // Store.eval (tests replace it)
 	wg    sync.WaitGroup
 	pool  sync.Pool // of *call
@@ -207,7 +207,9 @@ func (b *batcher) enqueueFull(ctx context.Context, c *call) error {
 // out holds the calls of the batch out at Redis that the reply has not
 // answered: each is taken (unanswered) or was answered by the timer — and
 // a call answered by its deadline is never reused (do), so the timer never
-// meets a call that has moved on to another decision.
+// meets a call that has moved on to another decision. (Were it to, it
+// would still answer that call only once past the call's own deadline,
+// as the call's own worker would.)
 type worker struct {
 	b     *batcher
 	mu    sync.Mutex
@@ -279,8 +281,9 @@ func (b *batcher) work() {
 			}
 			vals, err := b.run(ctx, reqs)
 			w.mu.Lock()
+			w.timer.Stop()
 			off := 0
-			for i, c := range batch {
+			for _, c := range batch {
 				if err != nil {
 					c.answer(nil, err)
 				} else {
@@ -288,8 +291,9 @@ func (b *batcher) work() {
 					c.answer(vals[off:off+n:off+n], nil)
 					off += n
 				}
-				batch[i] = nil
 			}
+			clear(batch)
+			w.out = nil // in the same locked section as the answers
 			w.mu.Unlock()
 			clear(reqs)
 		}

@@ -135,10 +135,84 @@ func TestTimedOutCallsAreNotSent(t *testing.T) {
 	})
 }
 
-// standalone is a client that only says it talks to one Redis server.
-type standalone struct{ rueidis.Client }
+// standalone is a client that only says it talks to one Redis server;
+// cluster, to a Redis Cluster.
+type (
+	standalone struct{ rueidis.Client }
+	cluster    struct{ rueidis.Client }
+)
 
 func (standalone) Mode() rueidis.ClientMode { return rueidis.ClientModeStandalone }
+func (cluster) Mode() rueidis.ClientMode    { return rueidis.ClientModeCluster }
+
+// In Cluster mode a batch runs one script per call, concurrently: each
+// call is answered by its own reply, or at its own deadline if the reply
+// is later, and a call recycled at once for a new decision is never
+// answered by its old batch.
+func TestClusterBatchDeadlines(t *testing.T) {
+	const timeout = 150 * time.Millisecond
+	synctest.Test(t, func(t *testing.T) {
+		s := &Store{timeout: timeout, base: time.Now(), client: cluster{}}
+		b := &batcher{s: s, max: 64, queue: make(chan *call, 8), stop: make(chan struct{})}
+		// A request's cost is how long its reply takes, in ms.
+		b.run = func(ctx context.Context, reqs []request) ([]int64, error) {
+			select {
+			case <-time.After(time.Duration(reqs[0].cost) * time.Millisecond):
+				return []int64{int64(reqs[0].cost)}, nil
+			case <-ctx.Done():
+				return nil, &store.UnavailableError{Op: "test", Err: ctx.Err()}
+			}
+		}
+		bd := &bound{width: 1}
+		start := time.Now()
+		type outcome struct {
+			vals []int64
+			err  error
+			at   time.Duration
+		}
+		decide := func(replyMs int) <-chan outcome {
+			ch := make(chan outcome, 1)
+			go func() {
+				vals, err := b.do(context.Background(), b.getCall(request{b: bd, cost: replyMs}))
+				ch <- outcome{slices.Clone(vals), err, time.Since(start)}
+				// A new decision at once, likely on the recycled call;
+				// it must get its own answer.
+				vals, err = b.do(context.Background(), b.getCall(request{b: bd, cost: 1}))
+				if err != nil || len(vals) != 1 || vals[0] != 1 {
+					t.Errorf("the next decision got %v, %v", vals, err)
+				}
+			}()
+			synctest.Wait()
+			return ch
+		}
+		late := decide(200) // queued at 0: its reply would come after its deadline
+		time.Sleep(60 * time.Millisecond)
+		quick := decide(30) // queued at 60
+		slow := decide(120) // queued at 60: answered at 60+120 = 180, within 210
+		b.wg.Add(1)
+		go b.work()
+		for name, c := range map[string]struct {
+			ch   <-chan outcome
+			at   time.Duration
+			want int64 // the reply's value, or 0 for a timeout
+		}{
+			"late":  {late, timeout, 0},
+			"quick": {quick, 90 * time.Millisecond, 30},
+			"slow":  {slow, 180 * time.Millisecond, 120},
+		} {
+			o := <-c.ch
+			ok := o.err == nil && len(o.vals) == 1 && o.vals[0] == c.want
+			if c.want == 0 {
+				ok = errors.Is(o.err, context.DeadlineExceeded)
+			}
+			if !ok || o.at != c.at {
+				t.Errorf("%s: %v, %v at %v; want %d at %v", name, o.vals, o.err, o.at, c.want, c.at)
+			}
+		}
+		synctest.Wait()
+		b.close()
+	})
+}
 
 // Each call of a batch keeps its own deadline: one that waited in the
 // queue is answered with a timeout at its deadline, while a fresh call of
