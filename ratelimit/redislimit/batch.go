@@ -210,11 +210,19 @@ func (b *batcher) enqueueFull(ctx context.Context, c *call) error {
 // meets a call that has moved on to another decision. (Were it to, it
 // would still answer that call only once past the call's own deadline,
 // as the call's own worker would.)
+//
+// A worker whose every call has been answered by its deadline while the
+// client still has not returned (a client that ignores its context: e.g.
+// rueidis waiting for room in a full pipeline) hands over to a new worker
+// and exits once the client returns, so that the queue never waits on a
+// stuck worker. While Redis is unreachable the breaker soon stops new
+// decisions from queueing, which bounds how many workers can be stuck.
 type worker struct {
-	b     *batcher
-	mu    sync.Mutex
-	out   []*call // under mu
-	timer *time.Timer
+	b        *batcher
+	mu       sync.Mutex
+	out      []*call // under mu
+	timer    *time.Timer
+	replaced bool // under mu: a new worker took over
 }
 
 func (b *batcher) work() {
@@ -301,7 +309,11 @@ func (b *batcher) work() {
 		w.mu.Lock()
 		w.timer.Stop()
 		w.out = nil
+		replaced := w.replaced
 		w.mu.Unlock()
+		if replaced {
+			return
+		}
 	}
 }
 
@@ -320,8 +332,14 @@ func (w *worker) expire() {
 			next = min(next, c.deadline)
 		}
 	}
-	if next != math.MaxInt64 {
+	switch {
+	case next != math.MaxInt64:
 		w.timer.Reset(time.Duration(next - now))
+	case len(w.out) > 0 && !w.replaced && !w.b.done.Load():
+		// Every call answered, and the client has not returned.
+		w.replaced = true
+		w.b.wg.Add(1) // w has not called Done: the count is positive
+		go w.b.work()
 	}
 }
 

@@ -6,6 +6,7 @@ import (
 	"runtime"
 	"slices"
 	"strings"
+	"sync"
 	"testing"
 	"testing/synctest"
 	"time"
@@ -170,9 +171,10 @@ func TestClusterBatchDeadlines(t *testing.T) {
 			err  error
 			at   time.Duration
 		}
+		var next sync.WaitGroup
 		decide := func(replyMs int) <-chan outcome {
 			ch := make(chan outcome, 1)
-			go func() {
+			next.Go(func() {
 				vals, err := b.do(context.Background(), b.getCall(request{b: bd, cost: replyMs}))
 				ch <- outcome{slices.Clone(vals), err, time.Since(start)}
 				// A new decision at once, likely on the recycled call;
@@ -181,7 +183,7 @@ func TestClusterBatchDeadlines(t *testing.T) {
 				if err != nil || len(vals) != 1 || vals[0] != 1 {
 					t.Errorf("the next decision got %v, %v", vals, err)
 				}
-			}()
+			})
 			synctest.Wait()
 			return ch
 		}
@@ -209,7 +211,7 @@ func TestClusterBatchDeadlines(t *testing.T) {
 				t.Errorf("%s: %v, %v at %v; want %d at %v", name, o.vals, o.err, o.at, c.want, c.at)
 			}
 		}
-		synctest.Wait()
+		next.Wait()
 		b.close()
 	})
 }
@@ -267,12 +269,20 @@ func TestBatchCallsKeepTheirOwnDeadlines(t *testing.T) {
 				fresh := decide()
 				b.wg.Add(1)
 				go b.work()
+				time.Sleep(10 * time.Millisecond)
+				later := decide() // queued at 110 while the only worker is busy
 				if o := <-a; !errors.Is(o.err, context.DeadlineExceeded) || o.at != timeout {
 					t.Errorf("the call that waited: %v at %v, want a timeout at %v", o.err, o.at, timeout)
 				}
 				o := <-fresh
 				if want := 100*time.Millisecond + c.waitB; o.at != want || (o.err == nil) != c.okB {
 					t.Errorf("the fresh call: err %v at %v, want ok=%v at %v", o.err, o.at, c.okB, want)
+				}
+				// With the client stuck, the worker hands over, and the
+				// call queued behind it is still answered by its deadline.
+				o = <-later
+				if o.at > 110*time.Millisecond+timeout {
+					t.Errorf("the call queued behind the batch: err %v at %v, past its deadline %v", o.err, o.at, 110*time.Millisecond+timeout)
 				}
 				b.close()
 			})
