@@ -123,6 +123,7 @@ func newBatcher(s *Store, max int) *batcher {
 func (b *batcher) close() {
 	b.done.Store(true)
 	close(b.stop)
+	b.drain() // now, so that no call waits on a worker stuck in its client
 	b.wg.Wait()
 	b.drain()
 }
@@ -214,15 +215,17 @@ func (b *batcher) enqueueFull(ctx context.Context, c *call) error {
 // A worker whose every call has been answered by its deadline while the
 // client still has not returned (a client that ignores its context: e.g.
 // rueidis waiting for room in a full pipeline) hands over to a new worker
-// and exits once the client returns, so that the queue never waits on a
-// stuck worker. While Redis is unreachable the breaker soon stops new
-// decisions from queueing, which bounds how many workers can be stuck.
+// (after handoverGrace) and exits once the client returns, so that the
+// queue never waits on a stuck worker. While Redis is unreachable the
+// breaker soon stops new decisions from queueing, which bounds how many
+// workers can be stuck.
 type worker struct {
 	b        *batcher
 	mu       sync.Mutex
 	out      []*call // under mu
 	timer    *time.Timer
 	replaced bool // under mu: a new worker took over
+	waited   bool // under mu: every call of the batch out was answered, and the grace began
 }
 
 func (b *batcher) work() {
@@ -274,7 +277,7 @@ func (b *batcher) work() {
 			continue
 		}
 		w.mu.Lock()
-		w.out = batch
+		w.out, w.waited = batch, false
 		w.timer.Reset(time.Duration(first - now))
 		w.mu.Unlock()
 		ctx, cancel := context.WithDeadline(context.Background(), b.s.base.Add(time.Duration(last)))
@@ -322,26 +325,41 @@ func (b *batcher) work() {
 func (w *worker) expire() {
 	w.mu.Lock()
 	defer w.mu.Unlock()
-	now, next := w.b.s.mono(), int64(math.MaxInt64)
+	now, next, out := w.b.s.mono(), int64(math.MaxInt64), false
 	for _, c := range w.out {
 		switch {
-		case c == nil:
+		case c == nil: // answered by its own reply (Cluster mode)
+			continue
 		case c.deadline <= now:
 			c.answer(nil, errTimeout)
 		case c.state.Load() == taken:
 			next = min(next, c.deadline)
 		}
+		out = true
 	}
 	switch {
 	case next != math.MaxInt64:
 		w.timer.Reset(time.Duration(next - now))
-	case len(w.out) > 0 && !w.replaced && !w.b.done.Load():
-		// Every call answered, and the client has not returned.
+	case !out || w.replaced || w.b.done.Load():
+	case !w.waited:
+		// Every call answered. A client that honours the context returns
+		// about now: hand over only if it has not within a grace period.
+		w.waited = true
+		w.timer.Reset(handoverGrace)
+	default:
+		// The client has not returned: it ignores the context.
 		w.replaced = true
-		w.b.wg.Add(1) // w has not called Done: the count is positive
+		w.b.wg.Add(1) // w has not called Done (it still has calls out): the count is positive
 		go w.b.work()
 	}
 }
+
+// handoverGrace is how long a worker whose calls have all been answered
+// by their deadlines waits for its client before handing over (see
+// worker): a client that honours the context returns at the batch's last
+// deadline, so no handover is needed then. Calls queued behind a stuck
+// client are answered up to this much past their deadlines.
+const handoverGrace = 5 * time.Millisecond
 
 // each runs every call of batch (w.out) as its own script, concurrently.
 func (w *worker) each(ctx context.Context, batch []*call) {
