@@ -51,7 +51,7 @@ type batcher struct {
 // reused, since a worker may still hold them.
 type call struct {
 	req      request
-	state    atomic.Int32 // queued, taken or abandoned
+	state    atomic.Int32 // queued, taken, abandoned or answered
 	deadline int64        // Store.mono: when the caller must have its answer
 	vals     []int64
 	err      error
