@@ -65,7 +65,7 @@ func TestVerifyAllocations(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		verify := testing.AllocsPerRun(50, func() { _, _ = v.Verify(context.Background(), tc.tok) })
+		verify := minAllocs(func() { _, _ = v.Verify(context.Background(), tc.tok) })
 		g, _ := authn.New(authn.Options{Authenticator: v})
 		h := g.Require(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) { w.WriteHeader(200) }))
 		r := httptest.NewRequest("GET", "https://api.example.com/v1/items", nil)
@@ -73,7 +73,7 @@ func TestVerifyAllocations(t *testing.T) {
 		ctx, _ := reqctx.New(r.Context())
 		r = r.WithContext(ctx)
 		w := &allocRW{h: http.Header{}}
-		stack := testing.AllocsPerRun(50, func() { h.ServeHTTP(w, r) })
+		stack := minAllocs(func() { h.ServeHTTP(w, r) })
 		if w.code != 200 {
 			t.Fatal(w.code)
 		}
@@ -81,4 +81,16 @@ func TestVerifyAllocations(t *testing.T) {
 			t.Errorf("%s: %.0f allocations in Verify, %.0f through the guard; want at most %.0f", tc.name, verify, stack, tc.max)
 		}
 	}
+}
+
+// minAllocs is the fewest allocations per call over a few measurements.
+// Under the race detector sync.Pool drops a random quarter of what is put
+// back (and a GC empties it), so one measurement of a path that pools
+// buffers varies from run to run; the fewest is its cost.
+func minAllocs(f func()) float64 {
+	least := testing.AllocsPerRun(50, f)
+	for range 4 {
+		least = min(least, testing.AllocsPerRun(50, f))
+	}
+	return least
 }

@@ -370,7 +370,7 @@ func TestRefreshAndLogoutHandlers(t *testing.T) {
 func TestCrossReplicaRevocationRedis(t *testing.T) {
 	url, prefix := testredis.URL(t), testredis.Prefix(t)
 	open := func() store.Store {
-		s, err := redisstore.Open(redisstore.Options{URL: url, Prefix: prefix})
+		s, err := redisstore.Open(redisstore.Options{URL: url, Prefix: prefix, Timeout: 5 * time.Second})
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -673,7 +673,7 @@ func TestRefreshSurvivesAFailedRotation(t *testing.T) {
 
 func TestConcurrentRefreshAtMostOneWins(t *testing.T) {
 	url, prefix := testredis.URL(t), testredis.Prefix(t)
-	rs, err := redisstore.Open(redisstore.Options{URL: url, Prefix: prefix})
+	rs, err := redisstore.Open(redisstore.Options{URL: url, Prefix: prefix, Timeout: 5 * time.Second})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -727,7 +727,7 @@ func (s *countingMulti) ExistsAny(ctx context.Context, keys ...string) (bool, er
 // With Redis, a token carrying a jti and a sid costs one round trip (both
 // EXISTS pipelined), and either revocation is still seen.
 func TestRevocationOneRoundTripRedis(t *testing.T) {
-	rs, err := redisstore.Open(redisstore.Options{URL: testredis.URL(t), Prefix: testredis.Prefix(t)})
+	rs, err := redisstore.Open(redisstore.Options{URL: testredis.URL(t), Prefix: testredis.Prefix(t), Timeout: 5 * time.Second})
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -111,12 +111,12 @@ func (a *App) newAuth() (*auth, error) {
 	var tokens store.Store
 	var limits ratelimit.Store
 	if a.cfg.RedisURL != "" {
-		st, err := redisstore.Open(redisstore.Options{URL: a.cfg.RedisURL, Prefix: a.cfg.RedisPrefix + "jwt:"})
+		st, err := redisstore.Open(redisstore.Options{URL: a.cfg.RedisURL, Prefix: a.cfg.RedisPrefix + "jwt:", Timeout: a.cfg.RedisTimeout})
 		if err != nil {
 			return nil, err
 		}
 		tokens = st
-		rl, err := redislimit.New(redislimit.Options{Client: st.Client(), Prefix: a.cfg.RedisPrefix + "rl:"})
+		rl, err := redislimit.New(redislimit.Options{Client: st.Client(), Prefix: a.cfg.RedisPrefix + "rl:", Timeout: a.cfg.RedisTimeout})
 		if err != nil {
 			return nil, err
 		}

@@ -42,6 +42,10 @@ type Config struct {
 	RedisURL string
 	// RedisPrefix is the key prefix in Redis. Default "bulwark-demo:".
 	RedisPrefix string
+	// RedisTimeout bounds every Redis command and rate-limit decision.
+	// Default: the stores' own (redisstore.DefaultTimeout for state,
+	// redislimit.DefaultTimeout for decisions).
+	RedisTimeout time.Duration
 	// Logger receives the access log and audit events. Default: discard.
 	Logger *slog.Logger
 	// Audit receives security events in addition to Logger. Optional.
@@ -84,7 +88,7 @@ func New(cfg Config) (*App, error) {
 	a.audit = a.metrics.Sink(fanout{audit.NewSlog(cfg.Logger), audit.OrNop(cfg.Audit)})
 
 	if cfg.RedisURL != "" {
-		st, err := redisstore.Open(redisstore.Options{URL: cfg.RedisURL, Prefix: cfg.RedisPrefix})
+		st, err := redisstore.Open(redisstore.Options{URL: cfg.RedisURL, Prefix: cfg.RedisPrefix, Timeout: cfg.RedisTimeout})
 		if err != nil {
 			return nil, fmt.Errorf("demo: redis: %w", err)
 		}

@@ -3,6 +3,7 @@ package demo_test
 import (
 	"net/http/httptest"
 	"testing"
+	"time"
 
 	"github.com/bulwark-go/bulwark/internal/demo"
 	"github.com/bulwark-go/bulwark/internal/testredis"
@@ -14,7 +15,10 @@ import (
 // refresh token reused across replicas revokes its family, and the login
 // limit counts attempts on both.
 func TestReplicasShareRedis(t *testing.T) {
-	cfg := demo.Config{RedisURL: testredis.URL(t), RedisPrefix: testredis.Prefix(t)}
+	// A generous timeout: a decision past the default 150 ms (a loaded CI
+	// machine under -race) would be decided locally, and the shared count
+	// would come up short.
+	cfg := demo.Config{RedisURL: testredis.URL(t), RedisPrefix: testredis.Prefix(t), RedisTimeout: 5 * time.Second}
 	a, b := newDemo(t, cfg), newDemo(t, cfg)
 
 	access, refresh := tokens(t, login(t, a, "alice", "wonderland-2026"))

@@ -1,109 +1,26 @@
 package redislimit_test
 
 import (
-	"bufio"
 	"context"
 	"errors"
 	"fmt"
-	"net"
-	"os"
-	"os/exec"
-	"runtime"
-	"strings"
 	"sync"
 	"sync/atomic"
 	"syscall"
 	"testing"
 	"time"
 
+	"github.com/bulwark-go/bulwark/internal/testlag"
+	"github.com/bulwark-go/bulwark/internal/testredis"
 	"github.com/bulwark-go/bulwark/ratelimit"
 	"github.com/bulwark-go/bulwark/ratelimit/redislimit"
 	"github.com/bulwark-go/bulwark/store"
 )
 
-// redisServer is a redis-server process this test owns, so that it can
-// kill and restart it.
-type redisServer struct {
-	t    *testing.T
-	bin  string
-	port int
-	cmd  *exec.Cmd
-}
-
-func startRedis(t *testing.T) *redisServer {
-	t.Helper()
-	bin, err := exec.LookPath("redis-server")
-	if err != nil {
-		bin = "/usr/bin/redis-server"
-		if _, err := os.Stat(bin); err != nil {
-			if os.Getenv("CI") != "" {
-				t.Fatal("redis-server is required in CI for the outage test")
-			}
-			t.Skip("no redis-server binary")
-		}
-	}
-	l, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	port := l.Addr().(*net.TCPAddr).Port
-	l.Close()
-	s := &redisServer{t: t, bin: bin, port: port}
-	s.start()
-	t.Cleanup(s.kill)
-	return s
-}
-
-func (s *redisServer) url() string { return fmt.Sprintf("redis://127.0.0.1:%d/0", s.port) }
-
-// start runs the server and returns once it accepts connections.
-func (s *redisServer) start() {
-	s.t.Helper()
-	cmd := exec.Command(s.bin, "--port", fmt.Sprint(s.port), "--bind", "127.0.0.1", "--save", "", "--appendonly", "no")
-	out, err := cmd.StdoutPipe()
-	if err != nil {
-		s.t.Fatal(err)
-	}
-	if err := cmd.Start(); err != nil {
-		s.t.Fatal(err)
-	}
-	ready := make(chan bool, 1)
-	go func() {
-		sc := bufio.NewScanner(out)
-		ok := false
-		for sc.Scan() {
-			if !ok && strings.Contains(sc.Text(), "Ready to accept connections") {
-				ok = true
-				ready <- true
-			}
-		}
-		if !ok {
-			ready <- false
-		}
-	}()
-	select {
-	case ok := <-ready:
-		if !ok {
-			s.t.Fatal("redis-server exited before it was ready")
-		}
-	case <-time.After(10 * time.Second):
-		cmd.Process.Kill()
-		s.t.Fatal("redis-server did not start")
-	}
-	s.cmd = cmd
-}
-
-func (s *redisServer) kill() {
-	if s.cmd != nil {
-		s.cmd.Process.Kill()
-		s.cmd.Wait()
-		s.cmd = nil
-	}
-}
-
 // The Store's timeout in the outage tests, and the slack on it a decision
 // may take: scheduling on a loaded 2-CPU machine under the race detector,
-// but less than a second timeout, so a 2× overrun fails.
+// but less than a second timeout, so a 2× overrun fails. A stall of the
+// whole process (testlag) comes on top.
 const (
 	timeout = 200 * time.Millisecond
 	slack   = 150 * time.Millisecond
@@ -114,7 +31,7 @@ const (
 // decisions go back to Redis when it restarts on the same port — without
 // rebuilding anything. Batched and unbatched (MaxBatch 1) alike.
 func TestOutage(t *testing.T) {
-	srv := startRedis(t)
+	srv := testredis.StartServer(t)
 	redislimit.ShortBreaker(t)
 	for _, policy := range []ratelimit.Outage{ratelimit.FallbackLocal, ratelimit.FailOpen, ratelimit.FailClosed} {
 		for _, batch := range []int{0, 1} {
@@ -123,13 +40,14 @@ func TestOutage(t *testing.T) {
 	}
 }
 
-func outage(t *testing.T, srv *redisServer, policy ratelimit.Outage, batch int) {
+func outage(t *testing.T, srv *testredis.Server, policy ratelimit.Outage, batch int) {
 	t.Run(fmt.Sprintf("%s/batch=%d", policy, batch), func(t *testing.T) {
-		st, err := redislimit.New(redislimit.Options{URL: srv.url(), Prefix: fmt.Sprintf("outage:%s:%d:", policy, batch), Timeout: timeout, MaxBatch: batch})
+		st, err := redislimit.New(redislimit.Options{URL: srv.URL(), Prefix: fmt.Sprintf("outage:%s:%d:", policy, batch), Timeout: timeout, MaxBatch: batch})
 		if err != nil {
 			t.Fatal(err)
 		}
 		defer st.Close()
+		lag := testlag.Start(t)
 		var storeErrors atomic.Int64
 		lim, err := ratelimit.New(ratelimit.Options{
 			Limits:       []ratelimit.Limit{ratelimit.SlidingWindow(50, time.Hour)},
@@ -164,8 +82,8 @@ func outage(t *testing.T, srv *redisServer, policy ratelimit.Outage, batch int) 
 				for i := 0; !stop.Load(); i++ {
 					start := time.Now()
 					d, err := lim.Allow(context.Background(), fmt.Sprintf("client-%d-%d", g, i%10))
-					if dur := time.Since(start); dur > timeout+slack {
-						t.Errorf("a decision took %v (timeout %v)", dur, timeout)
+					if dur := time.Since(start); lag.Over(dur, timeout+slack) {
+						t.Errorf("a decision took %v (timeout %v, timers up to %v late)", dur, timeout, lag.Max())
 					}
 					if d.Degraded {
 						degraded.Add(1)
@@ -179,10 +97,10 @@ func outage(t *testing.T, srv *redisServer, policy ratelimit.Outage, batch int) 
 			})
 		}
 		waitFor(t, "decisions before the kill", func() bool { return healthy.Load() > 200 })
-		srv.kill()
+		srv.Stop()
 		defer func() {
-			if srv.cmd == nil {
-				srv.start() // for the next policy, if this one failed
+			if !srv.Running() {
+				srv.Start() // for the next policy, if this one failed
 			}
 		}()
 		waitFor(t, "degraded decisions", func() bool { return degraded.Load() > 500 })
@@ -216,8 +134,8 @@ func outage(t *testing.T, srv *redisServer, policy ratelimit.Outage, batch int) 
 		for range 60 {
 			start := time.Now()
 			d, err := lim.Allow(context.Background(), "spent")
-			if dur := time.Since(start); dur > timeout+slack {
-				t.Errorf("a decision took %v (timeout %v)", dur, timeout)
+			if dur := time.Since(start); lag.Over(dur, timeout+slack) {
+				t.Errorf("a decision took %v (timeout %v, timers up to %v late)", dur, timeout, lag.Max())
 			}
 			if !d.Degraded {
 				t.Fatalf("decided without Redis yet not degraded: %+v %v", d, err)
@@ -232,7 +150,7 @@ func outage(t *testing.T, srv *redisServer, policy ratelimit.Outage, batch int) 
 
 		// Redis comes back on the same port: decisions resume (after
 		// the breaker's back-off), with nothing rebuilt.
-		srv.start()
+		srv.Start()
 		i := 0
 		waitFor(t, "decisions to resume after Redis restarted", func() bool {
 			i++
@@ -242,7 +160,7 @@ func outage(t *testing.T, srv *redisServer, policy ratelimit.Outage, batch int) 
 	})
 }
 
-// waitFor waits, without sleeping, for cond to hold, failing the test after
+// waitFor polls cond every millisecond until it holds, failing the test after
 // 20 seconds.
 func waitFor(t *testing.T, what string, cond func() bool) {
 	t.Helper()
@@ -251,7 +169,7 @@ func waitFor(t *testing.T, what string, cond func() bool) {
 		if time.Now().After(deadline) {
 			t.Fatalf("timed out waiting for %s", what)
 		}
-		runtime.Gosched()
+		time.Sleep(time.Millisecond)
 	}
 }
 
@@ -260,15 +178,15 @@ func waitFor(t *testing.T, what string, cond func() bool) {
 // degraded, and decisions resume when Redis answers again. Batched and
 // unbatched (MaxBatch 1) alike.
 func TestStalledRedis(t *testing.T) {
-	srv := startRedis(t)
+	srv := testredis.StartServer(t)
 	redislimit.ShortBreaker(t)
 	for _, batch := range []int{0, 1} {
 		t.Run(fmt.Sprintf("batch=%d", batch), func(t *testing.T) { stalled(t, srv, batch) })
 	}
 }
 
-func stalled(t *testing.T, srv *redisServer, batch int) {
-	st, err := redislimit.New(redislimit.Options{URL: srv.url(), Timeout: timeout, MaxBatch: batch, Prefix: fmt.Sprintf("stalled:%d:", batch)})
+func stalled(t *testing.T, srv *testredis.Server, batch int) {
+	st, err := redislimit.New(redislimit.Options{URL: srv.URL(), Timeout: timeout, MaxBatch: batch, Prefix: fmt.Sprintf("stalled:%d:", batch)})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -280,15 +198,14 @@ func stalled(t *testing.T, srv *redisServer, batch int) {
 	if d, err := lim.Allow(context.Background(), "k"); err != nil || d.Degraded {
 		t.Fatalf("before: %+v %v", d, err)
 	}
-	if err := srv.cmd.Process.Signal(syscall.SIGSTOP); err != nil {
-		t.Fatal(err)
-	}
+	srv.Signal(syscall.SIGSTOP)
 	resumed := false
 	defer func() {
 		if !resumed {
-			srv.cmd.Process.Signal(syscall.SIGCONT)
+			srv.Signal(syscall.SIGCONT)
 		}
 	}()
+	lag := testlag.Start(t)
 	var wg sync.WaitGroup
 	var slow, notDegraded atomic.Int64
 	for g := range 32 {
@@ -296,7 +213,7 @@ func stalled(t *testing.T, srv *redisServer, batch int) {
 			for i := range 3 {
 				start := time.Now()
 				d, _ := lim.Allow(context.Background(), fmt.Sprintf("k%d-%d", g, i))
-				if time.Since(start) > timeout+slack {
+				if lag.Over(time.Since(start), timeout+slack) {
 					slow.Add(1)
 				}
 				if !d.Degraded {
@@ -317,14 +234,14 @@ func stalled(t *testing.T, srv *redisServer, batch int) {
 		if d, _ := lim.Allow(context.Background(), fmt.Sprintf("fast-%d", i)); !d.Degraded {
 			t.Fatal("decided by a frozen Redis")
 		}
-		if time.Since(start) > timeout/2 {
+		if lag.Over(time.Since(start), timeout/2) {
 			waited++
 		}
 	}
 	if waited > 3 {
 		t.Fatalf("%d of 100 decisions waited for the frozen Redis", waited)
 	}
-	srv.cmd.Process.Signal(syscall.SIGCONT)
+	srv.Signal(syscall.SIGCONT)
 	resumed = true
 	i := 0
 	waitFor(t, "decisions to resume", func() bool {

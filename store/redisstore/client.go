@@ -49,13 +49,19 @@ import (
 	"github.com/bulwark-go/bulwark/store"
 )
 
-// Options configure a Store. The zero value of every field but URL is a
-// sensible default.
+// Options configure a Store. The zero value of every field but URL (or
+// Client) is a sensible default.
 type Options struct {
+	// Client, for Open only, is an existing client to use instead of
+	// dialing URL, e.g. one from NewClient shared with other stores. The
+	// caller keeps ownership: Close does not close it. Set Client or URL,
+	// not both.
+	Client rueidis.Client `json:"-" yaml:"-"`
 	// URL is a redis:// or rediss:// (TLS) URL, e.g.
 	// "redis://:password@127.0.0.1:6379/0"; unix:///path/to/socket also
 	// works. Several Redis Cluster nodes are given as extra addr query
-	// parameters ("redis://10.0.0.1:6379?addr=10.0.0.2:6379"). Required.
+	// parameters ("redis://10.0.0.1:6379?addr=10.0.0.2:6379"). Required
+	// unless Client is set.
 	URL string `json:"url" yaml:"url"`
 	// Prefix is prepended to every key, so that several applications can
 	// share one Redis. It may not contain '{' or '}' (see the package doc on
@@ -80,10 +86,13 @@ const (
 // withDefaults validates opts and fills in defaults. Its errors never
 // contain the URL's password.
 func (o Options) withDefaults() (Options, error) {
-	if o.URL == "" {
+	switch {
+	case o.Client != nil && o.URL != "":
+		return o, errors.New("redisstore: set Options.URL or Options.Client, not both")
+	case o.Client != nil:
+	case o.URL == "":
 		return o, errors.New("redisstore: URL is required (redis://host:port/db, or rediss:// for TLS)")
-	}
-	if !strings.HasPrefix(o.URL, "redis://") && !strings.HasPrefix(o.URL, "rediss://") && !strings.HasPrefix(o.URL, "unix://") {
+	case !strings.HasPrefix(o.URL, "redis://") && !strings.HasPrefix(o.URL, "rediss://") && !strings.HasPrefix(o.URL, "unix://"):
 		return o, fmt.Errorf("redisstore: URL %q must start with redis://, rediss:// (TLS) or unix://", redactURL(o.URL))
 	}
 	if o.Prefix == "" {
@@ -135,6 +144,9 @@ func clientOption(o Options) (rueidis.ClientOption, error) {
 // only for a configuration error, or when Redis answers but refuses the
 // connection (a wrong password).
 func NewClient(opts Options) (rueidis.Client, error) {
+	if opts.Client != nil {
+		return nil, errors.New("redisstore: NewClient dials Options.URL; Options.Client is for Open")
+	}
 	o, err := opts.withDefaults()
 	if err != nil {
 		return nil, err

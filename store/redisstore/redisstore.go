@@ -26,13 +26,16 @@ var (
 	_ store.AnyExister = (*Store)(nil)
 )
 
-// Open validates opts and returns a Store with its own client (see
-// NewClient: Redis need not be up yet). Errors never contain the URL's
-// password.
+// Open validates opts and returns a Store: on opts.Client, or with its own
+// client for opts.URL (see NewClient: Redis need not be up yet). Errors
+// never contain the URL's password.
 func Open(opts Options) (*Store, error) {
 	o, err := opts.withDefaults()
 	if err != nil {
 		return nil, err
+	}
+	if o.Client != nil {
+		return &Store{client: o.Client, prefix: o.Prefix, timeout: o.Timeout}, nil
 	}
 	c, err := NewClient(o)
 	if err != nil {
@@ -43,7 +46,8 @@ func Open(opts Options) (*Store, error) {
 
 // New returns a Store that uses an existing client, with keys under prefix
 // (DefaultPrefix if empty) and commands bounded by DefaultTimeout. The
-// caller keeps ownership of client: Close does not close it.
+// caller keeps ownership of client: Close does not close it. For another
+// timeout, Open with Options.Client.
 func New(client rueidis.Client, prefix string) *Store {
 	if prefix == "" {
 		prefix = DefaultPrefix

@@ -4,9 +4,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"net"
-	"os"
-	"os/exec"
 	"strconv"
 	"strings"
 	"sync"
@@ -15,6 +12,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/bulwark-go/bulwark/internal/testlag"
 	"github.com/bulwark-go/bulwark/internal/testredis"
 	"github.com/bulwark-go/bulwark/store"
 	"github.com/bulwark-go/bulwark/store/redisstore"
@@ -30,11 +28,16 @@ func TestConformance(t *testing.T) {
 	})
 }
 
-// TestConformanceNew runs the suite on a Store wrapping a caller's client.
-func TestConformanceNew(t *testing.T) {
+// TestConformanceClient runs the suite on a Store wrapping a caller's
+// client.
+func TestConformanceClient(t *testing.T) {
 	storetest.Run(t, storetest.Factory{
 		New: func(t *testing.T, _ *storetest.Clock) store.Store {
-			return redisstore.New(testredis.Client(t), testredis.Prefix(t))
+			s, err := redisstore.Open(redisstore.Options{Client: testredis.Client(t), Prefix: testredis.Prefix(t), Timeout: testTimeout})
+			if err != nil {
+				t.Fatal(err)
+			}
+			return s
 		},
 		RealTime: true,
 	})
@@ -42,13 +45,18 @@ func TestConformanceNew(t *testing.T) {
 
 func open(t *testing.T, url, prefix string) *redisstore.Store {
 	t.Helper()
-	s, err := redisstore.Open(redisstore.Options{URL: url, Prefix: prefix})
+	s, err := redisstore.Open(redisstore.Options{URL: url, Prefix: prefix, Timeout: testTimeout})
 	if err != nil {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { s.Close() })
 	return s
 }
+
+// testTimeout bounds commands in the tests that are not about timeouts:
+// generous, as the race detector and other packages' tests share this
+// machine and its Redis.
+const testTimeout = 5 * time.Second
 
 func TestOptions(t *testing.T) {
 	for _, tc := range []struct {
@@ -98,6 +106,35 @@ func TestKeys(t *testing.T) {
 	}
 	if n := redisstore.New(nil, ""); n.Prefix() != redisstore.DefaultPrefix {
 		t.Fatalf("New with an empty prefix: %q", n.Prefix())
+	}
+}
+
+// Open on a caller's client: its prefix and timeout apply, Close leaves
+// the client open, and a client given twice (with a URL, or to NewClient)
+// is refused.
+func TestOpenOnClient(t *testing.T) {
+	c := testredis.Client(t)
+	prefix := testredis.Prefix(t)
+	s, err := redisstore.Open(redisstore.Options{Client: c, Prefix: prefix, Timeout: 3 * time.Second})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if s.Timeout() != 3*time.Second || s.Prefix() != prefix || s.Client() != c {
+		t.Fatalf("timeout %v, prefix %q", s.Timeout(), s.Prefix())
+	}
+	if err := s.Set(context.Background(), "k", []byte("v"), time.Minute); err != nil {
+		t.Fatal(err)
+	}
+	s.Close()
+	if v, err := c.Do(context.Background(), c.B().Get().Key(prefix+"k").Build()).ToString(); err != nil || v != "v" {
+		t.Fatalf("the client after Close: %q %v", v, err)
+	}
+	c.Do(context.Background(), c.B().Del().Key(prefix+"k").Build())
+	if _, err := redisstore.Open(redisstore.Options{Client: c, URL: "redis://127.0.0.1:6379"}); err == nil || !strings.Contains(err.Error(), "not both") {
+		t.Errorf("Client and URL: %v", err)
+	}
+	if _, err := redisstore.NewClient(redisstore.Options{Client: c}); err == nil {
+		t.Error("NewClient accepted Options.Client")
 	}
 }
 
@@ -176,124 +213,19 @@ func TestNewKeepsClient(t *testing.T) {
 	}
 }
 
-// server is a redis-server of the test's own, which it may kill and restart.
-type server struct {
-	t    *testing.T
-	port int
-	args []string
-	cmd  *exec.Cmd
-}
-
-func newServer(t *testing.T, args ...string) *server {
-	t.Helper()
-	if _, err := exec.LookPath("redis-server"); err != nil {
-		if os.Getenv("CI") != "" {
-			t.Fatalf("redis-server is required in CI: %v", err)
-		}
-		t.Skipf("no redis-server binary: %v", err)
-	}
-	l, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	port := l.Addr().(*net.TCPAddr).Port
-	l.Close()
-	s := &server{t: t, port: port, args: args}
-	t.Cleanup(s.stop)
-	return s
-}
-
-func (s *server) url() string { return "redis://127.0.0.1:" + strconv.Itoa(s.port) + "/0" }
-
-func (s *server) start() {
-	s.t.Helper()
-	args := append([]string{"--port", strconv.Itoa(s.port), "--bind", "127.0.0.1",
-		"--save", "", "--appendonly", "no", "--loglevel", "warning"}, s.args...)
-	s.cmd = exec.Command("redis-server", args...)
-	if err := s.cmd.Start(); err != nil {
-		s.t.Fatal(err)
-	}
-	deadline := time.Now().Add(5 * time.Second)
-	for {
-		c, err := net.DialTimeout("tcp", "127.0.0.1:"+strconv.Itoa(s.port), 100*time.Millisecond)
-		if err == nil {
-			c.Close()
-			return
-		}
-		if time.Now().After(deadline) {
-			s.t.Fatalf("redis-server did not start on port %d: %v", s.port, err)
-		}
-		time.Sleep(10 * time.Millisecond)
-	}
-}
-
-func (s *server) signal(sig os.Signal) {
-	s.t.Helper()
-	if err := s.cmd.Process.Signal(sig); err != nil {
-		s.t.Fatal(err)
-	}
-}
-
-func (s *server) stop() {
-	if s.cmd != nil {
-		_ = s.cmd.Process.Kill()
-		_ = s.cmd.Wait()
-		s.cmd = nil
-	}
-}
-
 const outageTimeout = 150 * time.Millisecond
-
-// lagMonitor measures how late this process's timers fire. On a loaded
-// machine (and under -race) a whole process can stall for a few hundred
-// milliseconds; a call that overran its timeout only by such a stall did not
-// hang, so the timing checks allow for the worst stall seen.
-type lagMonitor struct {
-	worst atomic.Int64
-	stop  chan struct{}
-	done  chan struct{}
-}
-
-func startLagMonitor(t *testing.T) *lagMonitor {
-	m := &lagMonitor{stop: make(chan struct{}), done: make(chan struct{})}
-	go func() {
-		defer close(m.done)
-		const tick = 5 * time.Millisecond
-		for {
-			start := time.Now()
-			select {
-			case <-m.stop:
-				return
-			case <-time.After(tick):
-			}
-			if late := int64(time.Since(start) - tick); late > m.worst.Load() {
-				m.worst.Store(late)
-			}
-		}
-	}()
-	t.Cleanup(func() {
-		close(m.stop)
-		<-m.done
-		if w := m.max(); w > 50*time.Millisecond {
-			t.Logf("timers fired up to %s late", w)
-		}
-	})
-	return m
-}
-
-func (m *lagMonitor) max() time.Duration { return time.Duration(m.worst.Load()) }
 
 // every runs each Store method once and returns their errors, failing the
 // test if any call takes more than twice the timeout.
-func every(t *testing.T, s *redisstore.Store, lag *lagMonitor) map[string]error {
+func every(t *testing.T, s *redisstore.Store, lag *testlag.Monitor) map[string]error {
 	t.Helper()
 	ctx := context.Background()
 	errs := map[string]error{}
 	timed := func(op string, f func() error) {
 		start := time.Now()
 		err := f()
-		if d := time.Since(start); d > 2*outageTimeout+lag.max() {
-			t.Errorf("%s took %s, more than twice the %s timeout (plus scheduler lag up to %s; err %v)", op, d, outageTimeout, lag.max(), err)
+		if d := time.Since(start); lag.Over(d, 2*outageTimeout) {
+			t.Errorf("%s took %s, more than twice the %s timeout (plus scheduler lag up to %s; err %v)", op, d, outageTimeout, lag.Max(), err)
 		}
 		errs[op] = err
 	}
@@ -356,7 +288,7 @@ type load struct {
 	calls atomic.Int64
 }
 
-func startLoad(t *testing.T, s *redisstore.Store, lag *lagMonitor) *load {
+func startLoad(t *testing.T, s *redisstore.Store, lag *testlag.Monitor) *load {
 	l := &load{t: t, stop: make(chan struct{})}
 	for i := range 8 {
 		l.wg.Go(func() {
@@ -371,8 +303,8 @@ func startLoad(t *testing.T, s *redisstore.Store, lag *lagMonitor) *load {
 				if err != nil && !errors.Is(err, store.ErrUnavailable) {
 					l.bad.set(err)
 				}
-				if d := time.Since(start); d > 2*outageTimeout+lag.max() {
-					l.bad.set(fmt.Errorf("an Incr took %s (scheduler lag up to %s): %v", d, lag.max(), err))
+				if d := time.Since(start); lag.Over(d, 2*outageTimeout) {
+					l.bad.set(fmt.Errorf("an Incr took %s (scheduler lag up to %s): %v", d, lag.Max(), err))
 				}
 				l.calls.Add(1)
 				if err != nil {
@@ -400,10 +332,10 @@ func (l *load) finish() {
 // flight, and resumes or restarts it: calls fail within the timeout with
 // store.ErrUnavailable, then work again without a new Store.
 func TestOutage(t *testing.T) {
-	lag := startLagMonitor(t)
-	srv := newServer(t)
-	srv.start()
-	s, err := redisstore.Open(redisstore.Options{URL: srv.url(), Timeout: outageTimeout})
+	lag := testlag.Start(t)
+	srv := testredis.NewServer(t)
+	srv.Start()
+	s, err := redisstore.Open(redisstore.Options{URL: srv.URL(), Timeout: outageTimeout})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -415,18 +347,18 @@ func TestOutage(t *testing.T) {
 
 	// A frozen server accepts nothing and answers nothing: only the timeout
 	// ends a call.
-	srv.signal(syscall.SIGSTOP)
+	srv.Signal(syscall.SIGSTOP)
 	wantAll(t, every(t, s, lag), true)
-	srv.signal(syscall.SIGCONT)
+	srv.Signal(syscall.SIGCONT)
 	recovered(t, s)
 	wantAll(t, every(t, s, lag), false)
 
 	// A dead server refuses connections.
-	srv.stop()
+	srv.Stop()
 	for range 3 {
 		wantAll(t, every(t, s, lag), true)
 	}
-	srv.start()
+	srv.Start()
 	recovered(t, s)
 	wantAll(t, every(t, s, lag), false)
 	load.finish()
@@ -436,10 +368,10 @@ func TestOutage(t *testing.T) {
 // fail fast with store.ErrUnavailable, and once Redis is up the same Store
 // (and the client it handed out before) works.
 func TestOpenWhileDown(t *testing.T) {
-	lag := startLagMonitor(t)
-	srv := newServer(t)
+	lag := testlag.Start(t)
+	srv := testredis.NewServer(t)
 	start := time.Now()
-	s, err := redisstore.Open(redisstore.Options{URL: srv.url(), Timeout: outageTimeout})
+	s, err := redisstore.Open(redisstore.Options{URL: srv.URL(), Timeout: outageTimeout})
 	if err != nil {
 		t.Fatalf("Open with Redis down: %v", err)
 	}
@@ -455,7 +387,7 @@ func TestOpenWhileDown(t *testing.T) {
 	for range 3 {
 		wantAll(t, every(t, s, lag), true)
 	}
-	srv.start()
+	srv.Start()
 	recovered(t, s)
 	wantAll(t, every(t, s, lag), false)
 	load.finish()
@@ -470,9 +402,9 @@ func TestOpenWhileDown(t *testing.T) {
 }
 
 func TestCloseWhileDown(t *testing.T) {
-	lag := startLagMonitor(t)
-	srv := newServer(t)
-	s, err := redisstore.Open(redisstore.Options{URL: srv.url(), Timeout: outageTimeout})
+	lag := testlag.Start(t)
+	srv := testredis.NewServer(t)
+	s, err := redisstore.Open(redisstore.Options{URL: srv.URL(), Timeout: outageTimeout})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -492,9 +424,9 @@ func TestCloseWhileDown(t *testing.T) {
 // TestAuth checks that a rejected password fails Open with a message that
 // does not reveal it, and that the right one works.
 func TestAuth(t *testing.T) {
-	srv := newServer(t, "--requirepass", "right-pass-1234")
-	srv.start()
-	wrong := strings.Replace(srv.url(), "redis://", "redis://:wrong-pass-5678@", 1)
+	srv := testredis.NewServer(t, "--requirepass", "right-pass-1234")
+	srv.Start()
+	wrong := strings.Replace(srv.URL(), "redis://", "redis://:wrong-pass-5678@", 1)
 	if s, err := redisstore.Open(redisstore.Options{URL: wrong}); err == nil {
 		s.Close()
 		t.Fatal("Open with a wrong password succeeded")
@@ -503,7 +435,7 @@ func TestAuth(t *testing.T) {
 	} else {
 		t.Log(err)
 	}
-	right := strings.Replace(srv.url(), "redis://", "redis://:right-pass-1234@", 1)
+	right := strings.Replace(srv.URL(), "redis://", "redis://:right-pass-1234@", 1)
 	s, err := redisstore.Open(redisstore.Options{URL: right})
 	if err != nil {
 		t.Fatal(err)
@@ -539,23 +471,23 @@ func (f *firstError) get() error {
 // their own timeout while connection attempts hang in the background, and
 // the Store recovers when the server wakes.
 func TestOpenWhileFrozen(t *testing.T) {
-	lag := startLagMonitor(t)
-	srv := newServer(t)
-	srv.start()
-	srv.signal(syscall.SIGSTOP)
-	defer srv.signal(syscall.SIGCONT)
+	lag := testlag.Start(t)
+	srv := testredis.NewServer(t)
+	srv.Start()
+	srv.Signal(syscall.SIGSTOP)
+	defer srv.Signal(syscall.SIGCONT)
 	const dial = 300 * time.Millisecond
 	start := time.Now()
-	s, err := redisstore.Open(redisstore.Options{URL: srv.url(), Timeout: outageTimeout, DialTimeout: dial})
+	s, err := redisstore.Open(redisstore.Options{URL: srv.URL(), Timeout: outageTimeout, DialTimeout: dial})
 	if err != nil {
 		t.Fatalf("Open with Redis frozen: %v", err)
 	}
 	defer s.Close()
-	if d := time.Since(start); d > 3*dial+lag.max() {
+	if d := time.Since(start); lag.Over(d, 3*dial) {
 		t.Fatalf("Open took %s with a %s dial timeout", d, dial)
 	}
 	wantAll(t, every(t, s, lag), true)
-	srv.signal(syscall.SIGCONT)
+	srv.Signal(syscall.SIGCONT)
 	recovered(t, s)
 	wantAll(t, every(t, s, lag), false)
 }

@@ -37,10 +37,11 @@ type Factory struct {
 	// suite must sleep rather than advance clock.
 	RealTime bool
 	// Unit is the TTL the suite builds its timings from: entries live a few
-	// Units and the suite waits fractions and multiples of it. Default 1s
-	// with a fake clock, 100ms with RealTime (long enough that scheduling
-	// delays under -race do not decide a test, short enough to keep the
-	// suite to a few seconds).
+	// Units and the suite waits fractions and multiples of it; a check
+	// that an entry still lives has about one Unit of margin. Default 1s
+	// with a fake clock, 500ms with RealTime (a stall of a few hundred ms
+	// under -race on a loaded machine must not decide a test; the subtests
+	// run in parallel, so the suite still takes a few seconds).
 	Unit time.Duration
 }
 
@@ -93,7 +94,7 @@ func Run(t *testing.T, f Factory) {
 	if u <= 0 {
 		u = time.Second
 		if f.RealTime {
-			u = 100 * time.Millisecond
+			u = 500 * time.Millisecond
 		}
 	}
 	tests := []struct {
