@@ -8,6 +8,8 @@ import (
 	"sync/atomic"
 	"time"
 
+	"github.com/redis/rueidis"
+
 	"github.com/bulwark-go/bulwark/store"
 )
 
@@ -15,17 +17,25 @@ import (
 // goroutines each take whatever decisions are waiting (up to max), run them
 // as one script — one atomic step per request, in order — and hand each
 // caller its slice of the reply. Under no concurrency a decision goes out
-// alone at once, so coalescing adds no waiting; under load the workers'
-// runs are pipelined by the client on one connection.
+// alone at once, so coalescing adds no waiting.
+//
+// Outside Redis Cluster, each worker keeps a connection of its own (a
+// rueidis dedicated connection, see worker.conn), on which it writes a
+// batch and reads the reply itself: no hand-off to the client's pipeline
+// goroutines and back, which under load costs about as much client CPU as
+// the rest of a decision. Until it has one (at start, after a lost
+// connection or a timeout), it uses the shared client.
 type batcher struct {
-	s     *Store
-	max   int
-	queue chan *call
-	stop  chan struct{}
-	done  atomic.Bool                                       // close has begun: callers drain the queue themselves after queuing
-	run   func(context.Context, []request) ([]int64, error) // Store.eval (tests replace it)
-	wg    sync.WaitGroup
-	pool  sync.Pool // of *call
+	s         *Store
+	max       int
+	queue     chan *call
+	stop      chan struct{}
+	done      atomic.Bool                                                           // close has begun: callers drain the queue themselves after queuing
+	run       func(context.Context, rueidis.CoreClient, []request) ([]int64, error) // Store.eval (tests replace it)
+	dedicated bool                                                                  // workers keep connections of their own (newBatcher; not in tests' stubs)
+	owned     atomic.Int32                                                          // workers holding a connection of their own
+	wg        sync.WaitGroup
+	pool      sync.Pool // of *call
 }
 
 // call is one decision waiting for a worker. A caller that gives up
@@ -109,7 +119,7 @@ func (c *call) abandon() bool { return c.state.CompareAndSwap(queued, abandoned)
 const workers = 2
 
 func newBatcher(s *Store, max int) *batcher {
-	b := &batcher{s: s, max: max, queue: make(chan *call, 4096), stop: make(chan struct{}), run: s.eval}
+	b := &batcher{s: s, max: max, queue: make(chan *call, 4096), stop: make(chan struct{}), run: s.eval, dedicated: true}
 	b.wg.Add(workers)
 	for range workers {
 		go b.work()
@@ -226,11 +236,13 @@ type worker struct {
 	timer    *time.Timer
 	replaced bool // under mu: a new worker took over
 	waited   bool // under mu: every call of the batch out was answered, and the grace began
+	own      ownConn
 }
 
 func (b *batcher) work() {
 	defer b.wg.Done()
 	w := &worker{b: b}
+	defer w.own.exit(b)
 	w.timer = time.AfterFunc(time.Hour, w.expire)
 	w.timer.Stop()
 	batch := make([]*call, 0, b.max)
@@ -290,7 +302,11 @@ func (b *batcher) work() {
 			for _, c := range batch {
 				reqs = append(reqs, c.req)
 			}
-			vals, err := b.run(ctx, reqs)
+			client := w.conn()
+			vals, err := b.run(ctx, client, reqs)
+			if err != nil && client != rueidis.CoreClient(b.s.client) {
+				w.own.failed(b, err) // a timeout or a lost connection: it is closed
+			}
 			w.mu.Lock()
 			w.timer.Stop()
 			off := 0
@@ -317,6 +333,102 @@ func (b *batcher) work() {
 		if replaced {
 			return
 		}
+	}
+}
+
+// conn returns the client for w's next batch: its own connection when it
+// has one, else the shared client — and then, unless an attempt is under
+// way or failed within the last ownConnRetry, it starts getting one in the
+// background (dialing may take up to the dial timeout, which no decision
+// may wait for).
+func (w *worker) conn() rueidis.CoreClient {
+	if !w.b.dedicated {
+		return w.b.s.client
+	}
+	if c := w.own.get(); c != nil {
+		return c
+	}
+	if w.own.begin(w.b.s.mono()) {
+		go w.own.dial(w.b)
+	}
+	return w.b.s.client
+}
+
+// ownConnRetry is how long a worker waits after a failed attempt to get a
+// connection of its own before it tries again (it uses the shared client
+// meanwhile).
+const ownConnRetry = time.Second
+
+// ownConn is a worker's own connection and the attempt to get one. The
+// worker and the goroutine dialing meet under mu: a connection that
+// arrives after the worker exited is released at once.
+type ownConn struct {
+	mu      sync.Mutex
+	c       rueidis.DedicatedClient
+	release func()
+	dialing bool
+	retryAt int64 // Store.mono: no attempt before
+	exited  bool
+}
+
+func (o *ownConn) get() rueidis.DedicatedClient {
+	o.mu.Lock()
+	defer o.mu.Unlock()
+	return o.c
+}
+
+// begin reports whether the caller should start an attempt now.
+func (o *ownConn) begin(now int64) bool {
+	o.mu.Lock()
+	defer o.mu.Unlock()
+	if o.c != nil || o.dialing || o.exited || now < o.retryAt {
+		return false
+	}
+	o.dialing = true
+	return true
+}
+
+// dial gets a dedicated connection and checks it with a PING within the
+// Store's timeout; a connection that fails is released (and so closed), to
+// be tried again after ownConnRetry.
+func (o *ownConn) dial(b *batcher) {
+	s := b.s
+	c, release := s.client.Dedicate()
+	ctx, cancel := context.WithTimeout(context.Background(), s.timeout)
+	err := c.Do(ctx, c.B().Ping().Build()).Error()
+	cancel()
+	o.mu.Lock()
+	defer o.mu.Unlock()
+	o.dialing = false
+	if err != nil || o.exited {
+		release()
+		o.retryAt = s.mono() + int64(ownConnRetry)
+		return
+	}
+	o.c, o.release = c, release
+	b.owned.Add(1)
+}
+
+// failed drops the connection after err: rueidis closes a dedicated
+// connection on any error but a Redis error reply (a timeout included, as
+// its reply would otherwise be read as the next batch's).
+func (o *ownConn) failed(b *batcher, err error) {
+	if !isRedisErr(err) {
+		o.drop(b, false)
+	}
+}
+
+// exit releases the connection as its worker exits.
+func (o *ownConn) exit(b *batcher) { o.drop(b, true) }
+
+func (o *ownConn) drop(b *batcher, exit bool) {
+	o.mu.Lock()
+	defer o.mu.Unlock()
+	o.exited = o.exited || exit
+	if o.c != nil {
+		o.release()
+		o.c, o.release = nil, nil
+		b.owned.Add(-1)
 	}
 }
 
@@ -366,7 +478,7 @@ func (w *worker) each(ctx context.Context, batch []*call) {
 	var wg sync.WaitGroup
 	for i, c := range batch {
 		wg.Go(func() {
-			vals, err := w.b.run(ctx, []request{c.req})
+			vals, err := w.b.run(ctx, w.b.s.client, []request{c.req})
 			w.mu.Lock()
 			c.answer(vals, err)
 			batch[i] = nil // answered by its reply: out of the timer's sight

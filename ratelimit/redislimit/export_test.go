@@ -26,3 +26,7 @@ func ShortBreaker(t interface{ Cleanup(func()) }) {
 	breakerMin, breakerMax = 20*time.Millisecond, 100*time.Millisecond
 	t.Cleanup(func() { breakerMin, breakerMax = lo, hi })
 }
+
+// OwnConns is the number of batch workers holding a connection of their
+// own.
+func OwnConns(s *Store) int { return int(s.batch.owned.Load()) }

@@ -156,7 +156,7 @@ func TestClusterBatchDeadlines(t *testing.T) {
 		s := &Store{timeout: timeout, base: time.Now(), client: cluster{}}
 		b := &batcher{s: s, max: 64, queue: make(chan *call, 8), stop: make(chan struct{})}
 		// A request's cost is how long its reply takes, in ms.
-		b.run = func(ctx context.Context, reqs []request) ([]int64, error) {
+		b.run = func(ctx context.Context, _ rueidis.CoreClient, reqs []request) ([]int64, error) {
 			select {
 			case <-time.After(time.Duration(reqs[0].cost) * time.Millisecond):
 				return []int64{int64(reqs[0].cost)}, nil
@@ -237,7 +237,7 @@ func TestBatchCallsKeepTheirOwnDeadlines(t *testing.T) {
 			synctest.Test(t, func(t *testing.T) {
 				s := &Store{timeout: timeout, base: time.Now(), client: standalone{}}
 				b := &batcher{s: s, max: 64, queue: make(chan *call, 4), stop: make(chan struct{})}
-				b.run = func(ctx context.Context, reqs []request) ([]int64, error) {
+				b.run = func(ctx context.Context, _ rueidis.CoreClient, reqs []request) ([]int64, error) {
 					if c.stuck {
 						time.Sleep(c.reply)
 					} else {
@@ -427,7 +427,7 @@ func TestBatchFastPathExact(t *testing.T) {
 		for i, k := range keys {
 			reqs[i] = request{b: b, keys: []string{b.redisKey(k, 0)}, cost: 1}
 		}
-		vals, err := s.eval(context.Background(), reqs)
+		vals, err := s.eval(context.Background(), s.client, reqs)
 		if err != nil {
 			t.Fatal(err)
 		}

@@ -4,11 +4,14 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"strings"
 	"sync"
 	"sync/atomic"
 	"syscall"
 	"testing"
 	"time"
+
+	"github.com/redis/rueidis"
 
 	"github.com/bulwark-go/bulwark/internal/testlag"
 	"github.com/bulwark-go/bulwark/internal/testredis"
@@ -198,6 +201,14 @@ func stalled(t *testing.T, srv *testredis.Server, batch int) {
 	if d, err := lim.Allow(context.Background(), "k"); err != nil || d.Degraded {
 		t.Fatalf("before: %+v %v", d, err)
 	}
+	if batch == 0 {
+		// A batch worker has its own connection: the freeze times out
+		// decisions on it (and on the shared client, for the other).
+		waitFor(t, "a worker's own connection", func() bool {
+			d, err := lim.Allow(context.Background(), "k")
+			return err == nil && !d.Degraded && redislimit.OwnConns(st) > 0
+		})
+	}
 	srv.Signal(syscall.SIGSTOP)
 	resumed := false
 	defer func() {
@@ -249,4 +260,78 @@ func stalled(t *testing.T, srv *testredis.Server, batch int) {
 		d, err := lim.Allow(context.Background(), fmt.Sprintf("after-%d", i))
 		return err == nil && !d.Degraded
 	})
+}
+
+// Each batch worker keeps a connection of its own beside the shared
+// client's; when Redis drops every connection, decisions go on (on the
+// shared client, which reconnects) and the workers get new connections of
+// their own. No decision is lost or double-counted along
+// the way: the count in Redis is the number admitted. Close closes them
+// all.
+func TestWorkersOwnConnections(t *testing.T) {
+	srv := testredis.StartServer(t)
+	co, err := rueidis.ParseURL(srv.URL())
+	if err != nil {
+		t.Fatal(err)
+	}
+	co.DisableCache, co.PipelineMultiplex = true, -1 // one connection
+	inspect, err := rueidis.NewClient(co)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer inspect.Close()
+	ctx := context.Background()
+	conns := func() int {
+		list, err := inspect.Do(ctx, inspect.B().ClientList().Build()).ToString()
+		if err != nil {
+			t.Fatal(err)
+		}
+		return strings.Count(list, "\n")
+	}
+	st, err := redislimit.New(redislimit.Options{URL: srv.URL(), Timeout: 5 * time.Second})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer st.Close()
+	lim, err := ratelimit.New(ratelimit.Options{Limits: []ratelimit.Limit{ratelimit.FixedWindow(1<<30, ratelimit.MaxWindow)}, Store: st, Outage: ratelimit.FailClosed})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var admitted atomic.Int64
+	decide := func() bool {
+		var wg sync.WaitGroup
+		var failed atomic.Bool
+		for range 8 { // concurrent, so that both workers take batches
+			wg.Go(func() {
+				if d, err := lim.Allow(ctx, "k"); err != nil {
+					failed.Store(true)
+				} else if d.Allowed {
+					admitted.Add(1)
+				}
+			})
+		}
+		wg.Wait()
+		return !failed.Load()
+	}
+	waitFor(t, "the workers' own connections", func() bool { return decide() && redislimit.OwnConns(st) == 2 })
+
+	if err := inspect.Do(ctx, inspect.B().ClientKill().TypeNormal().SkipmeYes().Build()).Error(); err != nil {
+		t.Fatal(err)
+	}
+	waitFor(t, "decisions on Redis again", decide)
+	waitFor(t, "the workers' new connections", func() bool { return decide() && redislimit.OwnConns(st) == 2 })
+
+	raw, err := inspect.Do(ctx, inspect.B().Keys().Pattern("*").Build()).AsStrSlice()
+	if err != nil || len(raw) != 1 {
+		t.Fatalf("keys %v %v", raw, err)
+	}
+	n, err := inspect.Do(ctx, inspect.B().Hget().Key(raw[0]).Field("c").Build()).AsInt64()
+	if err != nil || n != admitted.Load() {
+		t.Fatalf("Redis counted %d (%v), %d were admitted", n, err, admitted.Load())
+	}
+	st.Close()
+	if n := redislimit.OwnConns(st); n != 0 {
+		t.Errorf("%d connections of the workers' own still held after Close", n)
+	}
+	waitFor(t, "the Store's connections to close", func() bool { return conns() == 1 }) // the inspector's
 }

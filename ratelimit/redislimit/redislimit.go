@@ -389,7 +389,7 @@ func (b *bound) Take(ctx context.Context, keys []string, cost int, results []rat
 	} else {
 		req.keys = append([]string(nil), rkeys...)
 		ctx, cancel := context.WithTimeout(ctx, s.timeout)
-		vals, err = s.eval(ctx, []request{req})
+		vals, err = s.eval(ctx, s.client, []request{req})
 		cancel()
 	}
 	if err != nil {
@@ -513,7 +513,7 @@ func (s *Store) cluster() bool { return s.client.Mode() == rueidis.ClientModeClu
 // eval runs the script once for reqs, loading it if Redis does not have
 // it (after a restart, or a SCRIPT FLUSH). It returns the values of every
 // request, bound.width each.
-func (s *Store) eval(ctx context.Context, reqs []request) ([]int64, error) {
+func (s *Store) eval(ctx context.Context, c rueidis.CoreClient, reqs []request) ([]int64, error) {
 	nkeys, width := 0, 0
 	for _, r := range reqs {
 		nkeys += len(r.keys)
@@ -558,7 +558,6 @@ func (s *Store) eval(ctx context.Context, reqs []request) ([]int64, error) {
 			args = append(args, strconv.Itoa(idx[i]+base*r.cost))
 		}
 	}
-	c := s.client
 	s.evals.Add(1)
 	resp := c.Do(ctx, c.B().Evalsha().Sha1(s.sha).Numkeys(int64(len(keys))).Key(keys...).Arg(args...).Build())
 	if re, ok := rueidis.IsRedisErr(resp.Error()); ok && re.IsNoScript() {
