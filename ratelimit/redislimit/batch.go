@@ -2,6 +2,7 @@ package redislimit
 
 import (
 	"context"
+	"errors"
 	"hash/maphash"
 	"math"
 	"sync"
@@ -19,12 +20,12 @@ import (
 // caller its slice of the reply. Under no concurrency a decision goes out
 // alone at once, so coalescing adds no waiting.
 //
-// Outside Redis Cluster, each worker keeps a connection of its own (a
-// rueidis dedicated connection, see worker.conn), on which it writes a
-// batch and reads the reply itself: no hand-off to the client's pipeline
-// goroutines and back, which under load costs about as much client CPU as
-// the rest of a decision. Until it has one (at start, after a lost
-// connection or a timeout), it uses the shared client.
+// On a standalone Redis (not Cluster or Sentinel), each worker keeps a
+// connection of its own (a rueidis dedicated connection, see worker.conn),
+// on which it writes a batch and reads the reply itself: no hand-off to the
+// client's pipeline goroutines and back, which under load costs about as
+// much client CPU as the rest of a decision. Until it has one (at start,
+// after a lost connection or a timeout), it uses the shared client.
 type batcher struct {
 	s         *Store
 	max       int
@@ -302,10 +303,10 @@ func (b *batcher) work() {
 			for _, c := range batch {
 				reqs = append(reqs, c.req)
 			}
-			client := w.conn()
+			client, own := w.conn()
 			vals, err := b.run(ctx, client, reqs)
-			if err != nil && client != rueidis.CoreClient(b.s.client) {
-				w.own.failed(b, err) // a timeout or a lost connection: it is closed
+			if err != nil && own {
+				w.own.failed(b, err)
 			}
 			w.mu.Lock()
 			w.timer.Stop()
@@ -336,27 +337,30 @@ func (b *batcher) work() {
 	}
 }
 
-// conn returns the client for w's next batch: its own connection when it
-// has one, else the shared client — and then, unless an attempt is under
-// way or failed within the last ownConnRetry, it starts getting one in the
-// background (dialing may take up to the dial timeout, which no decision
-// may wait for).
-func (w *worker) conn() rueidis.CoreClient {
-	if !w.b.dedicated {
-		return w.b.s.client
+// conn returns the client for w's next batch and whether it is w's own
+// connection: its own when it has one, else the shared client — and then,
+// unless an attempt is under way or one failed within the last
+// ownConnRetry, it starts getting one in the background (dialing may take
+// up to the dial timeout, which no decision may wait for). Only a
+// standalone client gives connections of their own: a Cluster client's
+// would be tied to one slot, and a Sentinel client's would stay with the
+// old master after a failover.
+func (w *worker) conn() (rueidis.CoreClient, bool) {
+	s := w.b.s
+	if !w.b.dedicated || s.client.Mode() != rueidis.ClientModeStandalone {
+		return s.client, false
 	}
 	if c := w.own.get(); c != nil {
-		return c
+		return c, true
 	}
-	if w.own.begin(w.b.s.mono()) {
+	if w.own.begin(s.mono()) {
 		go w.own.dial(w.b)
 	}
-	return w.b.s.client
+	return s.client, false
 }
 
-// ownConnRetry is how long a worker waits after a failed attempt to get a
-// connection of its own before it tries again (it uses the shared client
-// meanwhile).
+// ownConnRetry is how long a worker uses the shared client after its own
+// connection failed, or an attempt to get one did, before it tries again.
 const ownConnRetry = time.Second
 
 // ownConn is a worker's own connection and the attempt to get one. The
@@ -389,8 +393,9 @@ func (o *ownConn) begin(now int64) bool {
 }
 
 // dial gets a dedicated connection and checks it with a PING within the
-// Store's timeout; a connection that fails is released (and so closed), to
-// be tried again after ownConnRetry.
+// Store's timeout. A connection that fails, or that a client no longer
+// standalone gave (a lazy client that connected to a Cluster), is
+// released, and the next attempt waits ownConnRetry.
 func (o *ownConn) dial(b *batcher) {
 	s := b.s
 	c, release := s.client.Dedicate()
@@ -400,8 +405,8 @@ func (o *ownConn) dial(b *batcher) {
 	o.mu.Lock()
 	defer o.mu.Unlock()
 	o.dialing = false
-	if err != nil || o.exited {
-		release()
+	if err != nil || o.exited || s.client.Mode() != rueidis.ClientModeStandalone {
+		go release() // it may wait for the connection to close
 		o.retryAt = s.mono() + int64(ownConnRetry)
 		return
 	}
@@ -409,11 +414,12 @@ func (o *ownConn) dial(b *batcher) {
 	b.owned.Add(1)
 }
 
-// failed drops the connection after err: rueidis closes a dedicated
-// connection on any error but a Redis error reply (a timeout included, as
-// its reply would otherwise be read as the next batch's).
+// failed drops the connection after err, unless err is Redis's own error
+// reply (a script error, OOM, LOADING: the connection is still in step).
+// rueidis closes a dedicated connection on any other error, a timeout
+// included (its late reply would otherwise be read as the next batch's).
 func (o *ownConn) failed(b *batcher, err error) {
-	if !isRedisErr(err) {
+	if re := (*rueidis.RedisError)(nil); !errors.As(err, &re) {
 		o.drop(b, false)
 	}
 }
@@ -426,8 +432,9 @@ func (o *ownConn) drop(b *batcher, exit bool) {
 	defer o.mu.Unlock()
 	o.exited = o.exited || exit
 	if o.c != nil {
-		o.release()
+		go o.release() // it may wait for the connection to close
 		o.c, o.release = nil, nil
+		o.retryAt = b.s.mono() + int64(ownConnRetry)
 		b.owned.Add(-1)
 	}
 }

@@ -266,8 +266,8 @@ func stalled(t *testing.T, srv *testredis.Server, batch int) {
 // client's; when Redis drops every connection, decisions go on (on the
 // shared client, which reconnects) and the workers get new connections of
 // their own. No decision is lost or double-counted along
-// the way: the count in Redis is the number admitted. Close closes them
-// all.
+// the way: the count in Redis is the number admitted. An error reply from
+// Redis keeps them. Close closes them all.
 func TestWorkersOwnConnections(t *testing.T) {
 	srv := testredis.StartServer(t)
 	co, err := rueidis.ParseURL(srv.URL())
@@ -320,6 +320,23 @@ func TestWorkersOwnConnections(t *testing.T) {
 	}
 	waitFor(t, "decisions on Redis again", decide)
 	waitFor(t, "the workers' new connections", func() bool { return decide() && redislimit.OwnConns(st) == 2 })
+
+	// An error reply (out of memory) fails decisions but leaves the
+	// connections in step: they are kept.
+	config := func(v string) {
+		if err := inspect.Do(ctx, inspect.B().ConfigSet().ParameterValue().ParameterValue("maxmemory", v).Build()).Error(); err != nil {
+			t.Fatal(err)
+		}
+	}
+	config("1")
+	if decide() {
+		t.Fatal("decisions succeeded on a Redis out of memory")
+	}
+	if n := redislimit.OwnConns(st); n != 2 {
+		t.Errorf("%d workers kept their connections after an error reply, want 2", n)
+	}
+	config("0")
+	waitFor(t, "decisions after the memory is back", decide)
 
 	raw, err := inspect.Do(ctx, inspect.B().Keys().Pattern("*").Build()).AsStrSlice()
 	if err != nil || len(raw) != 1 {
