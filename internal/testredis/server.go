@@ -6,6 +6,7 @@ import (
 	"net"
 	"os"
 	"os/exec"
+	"slices"
 	"strconv"
 	"strings"
 	"testing"
@@ -37,7 +38,7 @@ func NewServer(t testing.TB, args ...string) *Server {
 		}
 		t.Skipf("no redis-server binary: %v", err)
 	}
-	s := &Server{t: t, bin: bin, port: freePort(t), args: args}
+	s := &Server{t: t, bin: bin, port: freePort(t, slices.Contains(args, "--cluster-enabled")), args: args}
 	t.Cleanup(s.Stop)
 	return s
 }
@@ -50,25 +51,35 @@ func StartServer(t testing.TB, args ...string) *Server {
 	return s
 }
 
-// freePort picks a port that nothing listens on, below the ephemeral range.
-func freePort(t testing.TB) int {
+// freePort picks a port that nothing listens on, below the ephemeral
+// range; with bus, port+10000 too (a Cluster node's bus port).
+func freePort(t testing.TB, bus bool) int {
 	t.Helper()
 	low := 32768
 	if b, err := os.ReadFile("/proc/sys/net/ipv4/ip_local_port_range"); err == nil {
 		if f := strings.Fields(string(b)); len(f) == 2 {
-			if n, err := strconv.Atoi(f[0]); err == nil && n > 12000 {
+			if n, err := strconv.Atoi(f[0]); err == nil && n > 21000 { // else the default: room for bus ports below it
 				low = n
 			}
 		}
 	}
-	for range 100 {
-		port := 10000 + rand.IntN(low-10000)
+	free := func(port int) bool {
 		l, err := net.Listen("tcp", "127.0.0.1:"+strconv.Itoa(port))
 		if err != nil {
-			continue
+			return false
 		}
 		l.Close()
-		return port
+		return true
+	}
+	high := low
+	if bus {
+		high = low - 10000
+	}
+	for range 100 {
+		port := 10000 + rand.IntN(high-10000)
+		if free(port) && (!bus || free(port+10000)) {
+			return port
+		}
 	}
 	t.Fatal("testredis: no free port below the ephemeral range")
 	return 0
@@ -92,6 +103,7 @@ func (s *Server) Start() {
 	if err != nil {
 		s.t.Fatal(err)
 	}
+	cmd.Stderr = cmd.Stdout // one log: startup errors go to stderr
 	if err := cmd.Start(); err != nil {
 		s.t.Fatal(err)
 	}

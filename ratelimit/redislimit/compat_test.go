@@ -45,10 +45,10 @@ type testClock struct {
 func (c *testClock) Now() time.Time      { c.mu.Lock(); defer c.mu.Unlock(); return c.t }
 func (c *testClock) Add(d time.Duration) { c.mu.Lock(); c.t = c.t.Add(d); c.mu.Unlock() }
 
-// A server too old for the script (Redis 5: no SET … KEEPTTL) is named as
-// such, once, at the first decision it fails — not taken for an outage,
-// not retried on every decision — and the Store works again once the
-// server is upgraded, without a restart.
+// A server older than the Store supports (Redis 5), where the script
+// fails, is named as such, once, at the first decision it fails — not
+// taken for an outage, not retried on every decision — and the Store
+// works again once the server is upgraded, without a restart.
 func TestUnsupportedServer(t *testing.T) {
 	c, err := redisstore.NewClient(redisstore.Options{URL: testredis.URL(t)})
 	if err != nil {
@@ -57,7 +57,7 @@ func TestUnsupportedServer(t *testing.T) {
 	t.Cleanup(c.Close)
 	var logs bytes.Buffer
 	clk := &testClock{t: time.Unix(1_700_000_000, 0)}
-	// The script as Redis 5 runs it: SET … KEEPTTL is a syntax error.
+	// A script that fails there (an unsupported command is a syntax error).
 	const old = `return redis.error_reply('ERR Error running script: @user_script:1: ERR syntax error')`
 	for _, batch := range []int{0, 1} {
 		logs.Reset()

@@ -10,8 +10,8 @@
 //	})
 //
 // It needs Redis 6.0 or later (or a server compatible with it, such as
-// Valkey): the script writes with SET … KEEPTTL. On an older server the
-// script fails, the Store finds out why (its INFO), and decisions fail with
+// Valkey). If the script fails on an older server, the Store finds out why
+// (its INFO), and decisions fail with
 // ErrUnsupportedServer — reported to Options.Logger and the Limiter's
 // OnStoreError, while its Outage policy decides — until the server is
 // upgraded. Check reports it before any traffic, for a startup check.

@@ -495,7 +495,7 @@ func TestKeysKeepOneHashTag(t *testing.T) {
 // windows for GCRA, whose expiry is rounded up to the bucket after the
 // TAT + a window; 2 for the sliding log; the window's end for the fixed
 // window). Checked after the first write and after rewrites that keep the
-// TTL (SET … KEEPTTL, HINCRBY).
+// TTL (SETRANGE, HINCRBY).
 func TestKeysExpire(t *testing.T) {
 	c := client(t)
 	for _, tc := range []struct {

@@ -24,17 +24,21 @@ package redislimit
 // with tonumber, which parses any format Redis writes them in.
 //
 // Algorithms: 'g' GCRA (token bucket): a string holding the theoretical
-// arrival time (TAT) as an 8-byte little-endian double, p = refill interval; 'f' fixed window: a hash {e =
-// window end, c = count}, p = window; 's' sliding log: a list of admission
-// times, oldest first, p = window. Every key expires once its state has
-// become indistinguishable from a fresh one — at the end of the bucket (of
-// the limit's window, aligned to the epoch) holding that moment. Because
-// expiry times are bucketed, a write that leaves them where they were
-// keeps the TTL (SET KEEPTTL): most decisions cost one read and one plain
-// write. A batch whose requests are all single-GCRA reads every key with
-// one MGET; a key written earlier in the batch is then read from the
-// script's own record of what it wrote — unless the client found every key
-// of the batch distinct and said so (ARGV[7] == 'd' after the one spec).
+// arrival time (TAT) as an 8-byte little-endian double, p = refill
+// interval; 'f' fixed window: a hash {e = window end, c = count}, p =
+// window; 's' sliding log: a list of admission times, oldest first, p =
+// window. Every key expires once its state has become indistinguishable
+// from a fresh one — at the end of the bucket (of the limit's window,
+// aligned to the epoch) holding that moment. Because expiry times are
+// bucketed, a write that leaves them where they were keeps the TTL: for
+// GCRA, SETRANGE overwrites the 8 bytes in place (no new value, the TTL
+// untouched, fewer lookups than SET … KEEPTTL), so most decisions cost one
+// read and one in-place write. A batch whose requests are all single-GCRA
+// reads every key with one MGET; a key written earlier in the batch is then
+// read from the script's own record of what it wrote — unless the client
+// found every key of the batch distinct and said so (ARGV[7] == 'd' after
+// the one spec). Numbers passed to redis.call are strings where they can
+// be ('0'): Lua formats a number argument with printf.
 const script = `
 if redis.replicate_commands then redis.replicate_commands() end
 local t = redis.call('TIME')
@@ -80,7 +84,7 @@ if uniform > 0 and ARGV[1] == '1' and ARGV[3] == '1' and ARGV[4] == 'g' then
       local m = e % cap
       if m ~= 0 then e = e - m + cap end
       if old and old > e - 2 * cap then
-        call('SET', key, pack('<d', ntat), 'KEEPTTL')
+        call('SETRANGE', key, '0', pack('<d', ntat))
       else
         call('SET', key, pack('<d', ntat), 'PX', ceil((e - now) / 1000))
       end
@@ -133,7 +137,7 @@ local function gcra(key, old, cap, p, cost, commit)
   o = o + 1
   if commit then
     if old and bucket(old + cap, cap) >= ntat + cap then
-      redis.call('SET', key, pack('<d', ntat), 'KEEPTTL')
+      redis.call('SETRANGE', key, '0', pack('<d', ntat))
     else
       redis.call('SET', key, pack('<d', ntat), 'PX', ceil((bucket(ntat + cap, cap) - now) / 1000))
     end
@@ -193,7 +197,7 @@ local function commit(alg, key, lim, p, cost, a, b, old)
   if alg == 'g' then
     local cap = lim * p
     if old and bucket(old + cap, cap) >= a + cap then
-      redis.call('SET', key, pack('<d', a), 'KEEPTTL')
+      redis.call('SETRANGE', key, '0', pack('<d', a))
     else
       redis.call('SET', key, pack('<d', a), 'PX', ceil((bucket(a + cap, cap) - now) / 1000))
     end
