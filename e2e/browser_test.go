@@ -19,7 +19,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/bulwark-go/bulwark/internal/demo"
+	"github.com/bulwark-go/bulwark/demo"
 )
 
 // TestBrowserCORS loads a page from one loopback origin in headless

@@ -30,7 +30,7 @@ import (
 
 	"github.com/bulwark-go/bulwark/headers"
 	"github.com/bulwark-go/bulwark/headers/csp"
-	"github.com/bulwark-go/bulwark/internal/demo"
+	"github.com/bulwark-go/bulwark/demo"
 )
 
 // graderNode returns the node binary, or skips (fails under CI) when node
@@ -266,7 +266,7 @@ func graderSmallApp(t *testing.T, outer headers.Options) http.Handler {
 	return op.Handler(mux)
 }
 
-// graderDemoApp returns the demo application's handler (internal/demo,
+// graderDemoApp returns the demo application's handler (package demo,
 // as `bulwark demo` serves it), with its state released at cleanup.
 func graderDemoApp(t *testing.T) http.Handler {
 	t.Helper()

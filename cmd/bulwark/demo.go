@@ -13,7 +13,7 @@ import (
 	"strings"
 	"time"
 
-	"github.com/bulwark-go/bulwark/internal/demo"
+	"github.com/bulwark-go/bulwark/demo"
 )
 
 // stringList is a repeatable string flag.

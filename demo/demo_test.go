@@ -9,7 +9,7 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/bulwark-go/bulwark/internal/demo"
+	"github.com/bulwark-go/bulwark/demo"
 )
 
 func newDemo(t *testing.T, cfg demo.Config) *httptest.Server {

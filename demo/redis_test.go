@@ -5,7 +5,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/bulwark-go/bulwark/internal/demo"
+	"github.com/bulwark-go/bulwark/demo"
 	"github.com/bulwark-go/bulwark/internal/testredis"
 )
 

@@ -11,7 +11,7 @@ import (
 	"time"
 
 	"github.com/bulwark-go/bulwark/authn/jwt"
-	"github.com/bulwark-go/bulwark/internal/demo"
+	"github.com/bulwark-go/bulwark/demo"
 )
 
 func login(t *testing.T, srv *httptest.Server, user, pw string, hdr ...string) response {
