@@ -55,7 +55,7 @@ func Example_policy() {
 	// jwt.KeyFromEnv, jwt.LoadKeyFile or a remote JWKS (package jwks).
 	key, err := jwt.NewHMACKey("k1", jwt.HS256, []byte("an example secret of at least 32 bytes!"))
 	mustNil(err)
-	verifier, err := jwt.New(jwt.Options{
+	verifier, err := jwt.NewVerifier(jwt.VerifierOptions{
 		Keys:     []*jwt.Key{key},
 		Issuers:  []string{"https://api.example.com"},
 		Audience: []string{"api"},
@@ -133,7 +133,7 @@ func Example_errorHandler() {
 	}
 	key, err := jwt.NewHMACKey("k1", jwt.HS256, []byte("an example secret of at least 32 bytes!"))
 	mustNil(err)
-	verifier, err := jwt.New(jwt.Options{Keys: []*jwt.Key{key}})
+	verifier, err := jwt.NewVerifier(jwt.VerifierOptions{Keys: []*jwt.Key{key}})
 	mustNil(err)
 	guard, err := authn.New(authn.Options{Authenticator: verifier, Realm: "api", ErrorHandler: shape})
 	mustNil(err)

@@ -4,6 +4,8 @@ import (
 	"errors"
 	"net/http"
 	"strings"
+
+	"github.com/bulwark-go/bulwark/problem"
 )
 
 // ErrNoCredentials is returned by an Authenticator when the request carries
@@ -163,46 +165,5 @@ func challengeOf(au Authenticator, realm string) string {
 	if c, ok := au.(Challenger); ok {
 		return c.Challenge(realm)
 	}
-	return "Bearer realm=" + quote(realm)
-}
-
-// quote returns s as an RFC 9110 quoted-string, dropping characters that
-// cannot appear in one (controls) and escaping quotes and backslashes.
-func quote(s string) string {
-	var b strings.Builder
-	b.Grow(len(s) + 2)
-	b.WriteByte('"')
-	for i := 0; i < len(s); i++ {
-		c := s[i]
-		switch {
-		case c == '"' || c == '\\':
-			b.WriteByte('\\')
-			b.WriteByte(c)
-		case c < 0x20 || c == 0x7f:
-			// dropped: not allowed in a quoted-string
-		default:
-			b.WriteByte(c)
-		}
-	}
-	b.WriteByte('"')
-	return b.String()
-}
-
-// Quote returns s as an RFC 9110 quoted-string for use in a challenge
-// parameter (realm="..."), escaping quotes and backslashes and dropping
-// control characters.
-func Quote(s string) string { return quote(s) }
-
-// BearerError returns the RFC 6750 §3 challenge for a refused bearer
-// credential: `Bearer realm="realm", error="code", error_description="..."`.
-// The realm is an RFC 9110 quoted-string (Quote); code is an RFC 6750 error
-// code (invalid_request, invalid_token, insufficient_scope); description,
-// when not empty, keeps only the characters RFC 6750 allows in
-// error_description (%x20-21 / %x23-5B / %x5D-7E), so it needs no escaping.
-func BearerError(realm, code, description string) string {
-	c := "Bearer realm=" + quote(realm) + ", error=" + errorDescription(code)
-	if description != "" {
-		c += ", error_description=" + errorDescription(description)
-	}
-	return c
+	return problem.Challenge("Bearer", realm)
 }

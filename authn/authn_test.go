@@ -38,9 +38,9 @@ func (a headerAuth) Authenticate(r *http.Request) (*authn.Principal, error) {
 
 func (a headerAuth) Challenge(realm string) string {
 	if a.scheme == "" {
-		return "Bearer realm=" + authn.Quote(realm)
+		return problem.Challenge("Bearer", realm)
 	}
-	return a.scheme + " realm=" + authn.Quote(realm)
+	return problem.Challenge(a.scheme, realm)
 }
 
 var (
@@ -211,12 +211,6 @@ func TestCheckIsThePureDecision(t *testing.T) {
 }
 
 func TestBearerErrorAndRealm(t *testing.T) {
-	if got, want := authn.BearerError(`a "b"`, "invalid_token", "bad \"token\"\\\n é"), `Bearer realm="a \"b\"", error="invalid_token", error_description="bad token "`; got != want {
-		t.Fatalf("BearerError = %s, want %s", got, want)
-	}
-	if got, want := authn.BearerError("api", "invalid_request", ""), `Bearer realm="api", error="invalid_request"`; got != want {
-		t.Fatalf("BearerError = %s, want %s", got, want)
-	}
 	g, err := authn.New(authn.Options{Authenticator: tokenAuth, Realm: "bulwark-demo"})
 	if err != nil {
 		t.Fatal(err)

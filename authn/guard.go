@@ -3,7 +3,6 @@ package authn
 import (
 	"errors"
 	"net/http"
-	"strings"
 
 	"github.com/bulwark-go/bulwark/audit"
 	"github.com/bulwark-go/bulwark/problem"
@@ -58,7 +57,7 @@ func New(opts Options) (*Guard, error) {
 	}
 	g.challenge = challengeOf(opts.Authenticator, realm)
 	if g.challenge == "" {
-		g.challenge = "Bearer realm=" + quote(realm)
+		g.challenge = problem.Challenge("Bearer", realm)
 	}
 	return g, nil
 }
@@ -184,29 +183,13 @@ func (g *Guard) refusal(err error) *problem.Problem {
 	}
 	switch {
 	case p.Status == http.StatusUnauthorized && p.Type == problem.TypeInvalidToken:
-		p.WithHeader("WWW-Authenticate", BearerError(g.realm, "invalid_token", p.Detail))
+		p.WithHeader("WWW-Authenticate", problem.Challenge("Bearer", g.realm, "error", "invalid_token", "error_description", p.Detail))
 	case p.Status == http.StatusBadRequest:
-		p.WithHeader("WWW-Authenticate", BearerError(g.realm, "invalid_request", p.Detail))
+		p.WithHeader("WWW-Authenticate", problem.Challenge("Bearer", g.realm, "error", "invalid_request", "error_description", p.Detail))
 	case p.Status == http.StatusUnauthorized:
 		p.WithHeader("WWW-Authenticate", g.challenge)
 	}
 	return p
-}
-
-// errorDescription quotes s for the error_description attribute, keeping
-// only the characters RFC 6750 §3 allows (%x20-21 / %x23-5B / %x5D-7E).
-func errorDescription(s string) string {
-	var b strings.Builder
-	b.Grow(len(s) + 2)
-	b.WriteByte('"')
-	for i := 0; i < len(s); i++ {
-		c := s[i]
-		if c >= 0x20 && c <= 0x7e && c != '"' && c != '\\' {
-			b.WriteByte(c)
-		}
-	}
-	b.WriteByte('"')
-	return b.String()
 }
 
 func incomplete() error {

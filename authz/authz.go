@@ -179,7 +179,7 @@ func (a *Authorizer) RequireScope(scopes ...string) func(http.Handler) http.Hand
 	}
 	scopes = append([]string(nil), scopes...)
 	scope := strings.Join(scopes, " ")
-	challenge := "Bearer realm=" + authn.Quote(a.realm) + `, error="insufficient_scope", scope=` + authn.Quote(scope)
+	challenge := problem.Challenge("Bearer", a.realm, "error", "insufficient_scope", "scope", scope)
 	return a.require(func(p *authn.Principal) bool {
 		for _, s := range scopes {
 			if !p.HasScope(s) {
@@ -231,6 +231,6 @@ func (a *Authorizer) require(ok func(*authn.Principal) bool, denial func() *prob
 }
 
 func (a *Authorizer) unauthenticated(w http.ResponseWriter, r *http.Request) {
-	a.deny.Deny(w, r, problem.Unauthorized(problem.TypeUnauthorized, "Bearer realm="+authn.Quote(a.realm),
+	a.deny.Deny(w, r, problem.Unauthorized(problem.TypeUnauthorized, problem.Challenge("Bearer", a.realm),
 		"authentication is required").WithReason("no_principal"))
 }

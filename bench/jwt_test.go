@@ -82,13 +82,13 @@ func bulwarkJWT(b *testing.B, cacheSize int, withStore bool) http.Handler {
 	if err != nil {
 		b.Fatal(err)
 	}
-	opts := jwt.Options{Keys: []*jwt.Key{key}, Issuers: []string{"bench"}, Audience: []string{"api"}, CacheSize: cacheSize}
+	opts := jwt.VerifierOptions{Keys: []*jwt.Key{key}, Issuers: []string{"bench"}, Audience: []string{"api"}, CacheSize: cacheSize}
 	if withStore {
 		st := memstore.New(memstore.Options{})
 		b.Cleanup(func() { _ = st.Close() })
 		opts.Store = st
 	}
-	v, err := jwt.New(opts)
+	v, err := jwt.NewVerifier(opts)
 	if err != nil {
 		b.Fatal(err)
 	}
@@ -168,7 +168,7 @@ func BenchmarkJWTVerify_PeerGolangJWT(b *testing.B) {
 func benchVerify(b *testing.B, cacheSize int) {
 	tok := jwtToken(b)
 	key, _ := jwt.NewHMACKey("", jwt.HS256, jwtSecret)
-	v, err := jwt.New(jwt.Options{Keys: []*jwt.Key{key}, Issuers: []string{"bench"}, Audience: []string{"api"}, CacheSize: cacheSize})
+	v, err := jwt.NewVerifier(jwt.VerifierOptions{Keys: []*jwt.Key{key}, Issuers: []string{"bench"}, Audience: []string{"api"}, CacheSize: cacheSize})
 	if err != nil {
 		b.Fatal(err)
 	}

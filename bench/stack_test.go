@@ -82,13 +82,13 @@ func bulwarkStackWith(b testing.TB, revocation, peerHeaders bool) http.Handler {
 	must(err)
 	key, err := jwt.NewHMACKey("", jwt.HS256, jwtSecret)
 	must(err)
-	opts := jwt.Options{Keys: []*jwt.Key{key}, Issuers: []string{"bench"}, Audience: []string{"api"}}
+	opts := jwt.VerifierOptions{Keys: []*jwt.Key{key}, Issuers: []string{"bench"}, Audience: []string{"api"}}
 	if revocation {
 		st := memstore.New(memstore.Options{})
 		b.Cleanup(func() { _ = st.Close() })
 		opts.Store = st
 	}
-	v, err := jwt.New(opts)
+	v, err := jwt.NewVerifier(opts)
 	must(err)
 	g, err := authn.New(authn.Options{Authenticator: v})
 	must(err)

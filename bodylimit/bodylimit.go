@@ -32,15 +32,15 @@ type Options struct {
 	ErrorHandler problem.Handler `json:"-" yaml:"-"`
 }
 
-// Limiter enforces a body size cap; build it with New. It is safe for
+// Cap enforces a body size cap; build it with New. It is safe for
 // concurrent use.
-type Limiter struct {
+type Cap struct {
 	max  int64
 	deny problem.Denier
 }
 
 // New validates opts and returns a Limiter.
-func New(opts Options) (*Limiter, error) {
+func New(opts Options) (*Cap, error) {
 	max := opts.MaxBytes
 	switch {
 	case max < 0:
@@ -48,18 +48,18 @@ func New(opts Options) (*Limiter, error) {
 	case max == 0:
 		max = DefaultMaxBytes
 	}
-	return &Limiter{
+	return &Cap{
 		max:  max,
 		deny: problem.Denier{Guard: "bodylimit", Audit: opts.Audit, Handler: opts.ErrorHandler},
 	}, nil
 }
 
 // MaxBytes returns the cap in bytes.
-func (l *Limiter) MaxBytes() int64 { return l.max }
+func (l *Cap) MaxBytes() int64 { return l.max }
 
 // Check returns a 413 problem when r declares a body larger than the cap,
 // and nil otherwise. It does not read the body.
-func (l *Limiter) Check(r *http.Request) *problem.Problem {
+func (l *Cap) Check(r *http.Request) *problem.Problem {
 	if r.ContentLength > l.max {
 		return TooLarge(l.max)
 	}
@@ -68,7 +68,7 @@ func (l *Limiter) Check(r *http.Request) *problem.Problem {
 
 // Handler returns next wrapped so that bodies over the cap are refused
 // (declared size) or cut short (actual size).
-func (l *Limiter) Handler(next http.Handler) http.Handler {
+func (l *Cap) Handler(next http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		if r.ContentLength > l.max {
 			l.deny.Deny(w, r, TooLarge(l.max))

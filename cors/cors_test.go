@@ -965,7 +965,7 @@ func TestDescription(t *testing.T) {
 		"/none":    {},
 	}
 	c := mustNew(t, o)
-	got, err := json.Marshal(c.Description())
+	got, err := json.Marshal(c.Describe())
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -985,10 +985,10 @@ func TestDescription(t *testing.T) {
 		t.Errorf("Description JSON\n got %s\nwant %s", got, want)
 	}
 	// The description is a copy.
-	d := c.Description()
+	d := c.Describe()
 	d.AllowedMethods[0] = "TRACE"
 	d.AllowedHeaders[0] = "X"
-	if c.Description().AllowedMethods[0] != "GET" || c.Description().AllowedHeaders[0] != "Authorization" {
+	if c.Describe().AllowedMethods[0] != "GET" || c.Describe().AllowedHeaders[0] != "Authorization" {
 		t.Error("Description shares memory with the policy")
 	}
 }

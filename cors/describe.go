@@ -45,8 +45,8 @@ type Description struct {
 	Routes map[string]Description `json:"routes,omitempty"`
 }
 
-// Description returns the effective policy, top-level and per route.
-func (c *CORS) Description() Description {
+// Describe returns the effective policy, top-level and per route.
+func (c *CORS) Describe() Description {
 	d := c.base.describe()
 	if len(c.routes) > 0 {
 		d.Routes = make(map[string]Description, len(c.routes))

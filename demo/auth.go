@@ -137,7 +137,7 @@ func (a *App) newAuth() (*auth, error) {
 	if x.key, err = secrets.signingKey(); err != nil {
 		return nil, err
 	}
-	if x.verifier, err = jwt.New(jwt.Options{
+	if x.verifier, err = jwt.NewVerifier(jwt.VerifierOptions{
 		Keys:     []*jwt.Key{x.key},
 		Issuers:  []string{demoIssuer},
 		Audience: []string{demoAudienc},
@@ -291,7 +291,7 @@ func (a *App) loginFailed(w http.ResponseWriter, r *http.Request, ip, username s
 		a.auth.stuffing.Deny(w, r, "too many failed logins for different accounts from this address")
 		return
 	}
-	a.deny("login").Deny(w, r, problem.Unauthorized(problem.TypeInvalidCredentials, `Bearer realm="bulwark-demo"`, "invalid username or password").WithReason("bad_credentials"))
+	a.deny("login").Deny(w, r, problem.Unauthorized(problem.TypeInvalidCredentials, problem.Challenge("Bearer", "bulwark-demo"), "invalid username or password").WithReason("bad_credentials"))
 }
 
 func unavailable(err error) *problem.Problem {

@@ -63,7 +63,7 @@ type App struct {
 	audit   audit.Sink
 	logger  *slog.Logger
 	data    *data
-	headers *headers.Policy
+	headers *headers.Profile
 	cors    *cors.CORS
 	auth    *auth
 	closers []func() error

@@ -150,7 +150,7 @@ func (a *App) public(w http.ResponseWriter, r *http.Request) {
 func (a *App) secureHeaders(w http.ResponseWriter, r *http.Request) {
 	writeJSON(w, http.StatusOK, map[string]any{
 		"message": "This response carries the API header profile; so does every response, errors included",
-		"headers": a.headers.Describe(),
+		"headers": a.headers.Describe().Headers,
 		"notes": map[string]string{
 			"Strict-Transport-Security": "sent on HTTPS requests only (directly, or through a trusted proxy)",
 			"X-XSS-Protection":          "0: the legacy XSS auditor is gone from browsers and its 1; mode=block could be abused to remove page content; CSP replaces it",
@@ -168,12 +168,12 @@ func (a *App) describe() map[string]any {
 	if a.cfg.RedisURL != "" {
 		storage = "redis"
 	}
-	cors := a.cors.Description()
+	cors := a.cors.Describe()
 	return map[string]any{
 		"storage":      storage,
 		"cors_origins": cors.AllowedOrigins,
 		"cors":         cors,
-		"headers":      a.headers.Description(),
+		"headers":      a.headers.Describe(),
 		"jwt":          a.auth.verifier.Describe(),
 		"csrf": "unsafe /api/* requests that carry cookies must be same-origin (Sec-Fetch-Site, else Origin) or come from a CORS origin; " +
 			"requests without cookies (bearer tokens) are not CSRF-prone",

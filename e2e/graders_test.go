@@ -28,9 +28,9 @@ import (
 	"testing"
 	"time"
 
+	"github.com/bulwark-go/bulwark/demo"
 	"github.com/bulwark-go/bulwark/headers"
 	"github.com/bulwark-go/bulwark/headers/csp"
-	"github.com/bulwark-go/bulwark/demo"
 )
 
 // graderNode returns the node binary, or skips (fails under CI) when node
@@ -340,7 +340,7 @@ func TestGraderObservatory(t *testing.T) {
 			if res.Grade != "A+" {
 				t.Errorf("grade %s (score %d), want A+; headers: %v", res.Grade, res.Score, res.Headers)
 				if _, ok := res.Headers["content-security-policy"]; !ok {
-					t.Errorf("no security headers at all: is a headers.Policy wired in (bulwark.Policy.Headers)?")
+					t.Errorf("no security headers at all: is a headers.Profile wired in (bulwark.Policy.Headers)?")
 				}
 			}
 			for name, tr := range res.Tests {

@@ -18,7 +18,7 @@
 //
 // API() is for JSON (and equals the zero Options), HTML() for pages
 // rendered by the server (a strict nonce-based CSP; read the nonce with
-// csp.Nonce(r.Context())), Strict() the strictest preset. A Policy replaces
+// csp.Nonce(r.Context())), Strict() the strictest preset. A Profile replaces
 // every header it manages, so an HTML() policy wrapped around the /app
 // routes inside a Strict() policy around everything yields exactly the
 // HTML profile on /app.
@@ -31,7 +31,7 @@
 // package never reads X-Forwarded-Proto itself: any client can send it,
 // and an HSTS header on plain HTTP is ignored by browsers anyway. On plain
 // HTTP a Strict-Transport-Security header that an earlier middleware set
-// is deleted, like every managed header a Policy does not send.
+// is deleted, like every managed header a Profile does not send.
 //
 // # Why X-XSS-Protection is 0
 //

@@ -48,7 +48,7 @@ func ExampleHTML() {
 	rec := httptest.NewRecorder()
 	h.ServeHTTP(rec, httptest.NewRequest("GET", "/app", nil))
 	fmt.Println(rec.Header().Get("Referrer-Policy"))
-	fmt.Println(p.Describe()["Content-Security-Policy"])
+	fmt.Println(p.Describe().Headers["Content-Security-Policy"])
 	// Output:
 	// strict-origin-when-cross-origin
 	// default-src 'self'; script-src 'nonce-{per-request}' 'strict-dynamic'; style-src 'nonce-{per-request}' 'self'; img-src 'self' data:; object-src 'none'; base-uri 'none'; form-action 'self'; frame-ancestors 'none'
@@ -79,7 +79,7 @@ func ExampleNew() {
 	if err != nil {
 		log.Fatal(err)
 	}
-	d := p.Describe()
+	d := p.Describe().Headers
 	fmt.Println(d["Strict-Transport-Security"])
 	fmt.Println(d["Reporting-Endpoints"])
 	fmt.Println(d["Content-Security-Policy-Report-Only"])

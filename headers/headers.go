@@ -17,7 +17,7 @@ import (
 // Off, as the value of a string option, leaves that header out.
 const Off = "off"
 
-// Canonical names of the headers a Policy manages.
+// Canonical names of the headers a Profile manages.
 const (
 	HeaderHSTS                = "Strict-Transport-Security"
 	HeaderContentTypeOptions  = "X-Content-Type-Options"
@@ -35,8 +35,8 @@ const (
 	HeaderCSPReportOnly       = csp.HeaderCSPReportOnly
 )
 
-// managed lists every header a Policy may send. A Policy deletes the ones
-// it does not send from a non-empty header map, so that an inner Policy
+// managed lists every header a Profile may send. A Profile deletes the ones
+// it does not send from a non-empty header map, so that an inner Profile
 // (say, HTML() on /app) fully replaces an outer one (Strict() on every
 // response) instead of mixing with it.
 var managed = []string{
@@ -76,7 +76,7 @@ type HSTS struct {
 	Off bool `json:"off" yaml:"off"`
 }
 
-// Options configure a Policy. The zero value is the API profile: every
+// Options configure a Profile. The zero value is the API profile: every
 // field's zero value selects the secure default stated in its comment.
 // String options take Off to leave their header out. Options doubles as
 // configuration, except CSP and CSPReportOnly, which are built with csp.New.
@@ -126,7 +126,7 @@ type Options struct {
 	// reading crossdomain.xml: "none", "master-only", "by-content-type",
 	// or "" for no header. Default: no header ("none" in Strict).
 	XPermittedCrossDomainPolicies string `json:"x_permitted_cross_domain_policies" yaml:"x_permitted_cross_domain_policies"`
-	// RemoveHeaders are deleted from responses: those set before the Policy
+	// RemoveHeaders are deleted from responses: those set before the Profile
 	// runs are deleted then; those a handler or proxied upstream sets
 	// later are deleted only with RemoveOnWrite (or by StripHeaders in a
 	// reverse proxy's ModifyResponse). Default (nil): DefaultRemoveHeaders.
@@ -138,31 +138,31 @@ type Options struct {
 	RemoveOnWrite bool `json:"remove_on_write" yaml:"remove_on_write"`
 	// CSP is the enforced Content-Security-Policy. Default (nil):
 	// "default-src 'none'; frame-ancestors 'none'", right for JSON.
-	CSP *csp.Policy `json:"-" yaml:"-"`
+	CSP *csp.CSP `json:"-" yaml:"-"`
 	// DisableCSP sends no enforced CSP, whatever CSP holds (for an
 	// application whose handlers set their own). Default false.
 	DisableCSP bool `json:"disable_csp" yaml:"disable_csp"`
 	// CSPReportOnly is sent beside CSP as
 	// Content-Security-Policy-Report-Only, for a staged rollout of a
 	// stricter policy; a nonce is shared with CSP. Default: none.
-	CSPReportOnly *csp.Policy `json:"-" yaml:"-"`
+	CSPReportOnly *csp.CSP `json:"-" yaml:"-"`
 	// ReportingEndpoints maps endpoint group names to report URLs (absolute
 	// https, or a path on this site) for the Reporting-Endpoints header;
 	// every CSP report-to group must be defined here. Default: none.
 	ReportingEndpoints map[string]string `json:"reporting_endpoints" yaml:"reporting_endpoints"`
 }
 
-// Policy sends a fixed set of security headers on every response. Every
+// Profile sends a fixed set of security headers on every response. Every
 // value is built once by New; Handler assigns the pre-built []string
 // values straight into the header map, so that a policy without a CSP
 // nonce allocates nothing per request. It is immutable and safe for
 // concurrent use.
 //
-// A Policy replaces every header it manages: one it does not send (an
+// A Profile replaces every header it manages: one it does not send (an
 // option set to Off, HSTS on plain HTTP, no report-only policy) is deleted
-// if an earlier middleware or an outer Policy set it, so that nested
+// if an earlier middleware or an outer Profile set it, so that nested
 // policies never mix. Handlers run after it and may set any header.
-type Policy struct {
+type Profile struct {
 	static   []field  // sent on every response
 	hsts     []string // sent on HTTPS only; nil when off
 	clear    []string // RemoveHeaders + managed headers not sent
@@ -181,7 +181,7 @@ type field struct {
 // and may not be framed.
 var apiCSP = mustCSP(csp.Options{DefaultSrc: []string{csp.None}, FrameAncestors: []string{csp.None}})
 
-func mustCSP(o csp.Options) *csp.Policy {
+func mustCSP(o csp.Options) *csp.CSP {
 	p, err := csp.New(o)
 	if err != nil {
 		panic(err)
@@ -191,8 +191,8 @@ func mustCSP(o csp.Options) *csp.Policy {
 
 // New validates o and builds every header value once. Errors say what is
 // wrong and how to fix it.
-func New(o Options) (*Policy, error) {
-	p := &Policy{describe: map[string]string{}}
+func New(o Options) (*Profile, error) {
+	p := &Profile{describe: map[string]string{}}
 	add := func(name, value string) {
 		p.static = append(p.static, field{name, []string{value}})
 		p.describe[name] = value
@@ -218,7 +218,7 @@ func New(o Options) (*Policy, error) {
 	}
 
 	// CSP and frame options.
-	var enforce *csp.Policy
+	var enforce *csp.CSP
 	if !o.DisableCSP {
 		enforce = o.CSP
 		if enforce == nil {
@@ -300,7 +300,7 @@ func New(o Options) (*Policy, error) {
 		}
 		add(HeaderReportingEndpoints, v)
 	}
-	for _, c := range []*csp.Policy{enforce, o.CSPReportOnly} {
+	for _, c := range []*csp.CSP{enforce, o.CSPReportOnly} {
 		if c == nil || c.ReportTo() == "" {
 			continue
 		}
@@ -383,7 +383,7 @@ func hstsValue(h HSTS) (string, error) {
 	return v, nil
 }
 
-func frameOptions(v string, policy *csp.Policy) (string, error) {
+func frameOptions(v string, policy *csp.CSP) (string, error) {
 	var fa []string
 	if policy != nil {
 		fa = policy.FrameAncestors()
@@ -488,7 +488,7 @@ func isSecure(r *http.Request) bool {
 // pass on: r itself, or, with a CSP nonce, r with the nonce in its context
 // (read it with csp.Nonce). It is the Handler's body, for callers that
 // compose their own pipeline (the gateway).
-func (p *Policy) Apply(w http.ResponseWriter, r *http.Request) *http.Request {
+func (p *Profile) Apply(w http.ResponseWriter, r *http.Request) *http.Request {
 	h := w.Header()
 	if len(h) != 0 {
 		for _, name := range p.clear {
@@ -518,7 +518,7 @@ func (p *Policy) Apply(w http.ResponseWriter, r *http.Request) *http.Request {
 // guards included. A handler may still override a value (Cache-Control
 // for a cacheable resource) with w.Header().Set; it must not modify the
 // shared value slices in place.
-func (p *Policy) Handler(next http.Handler) http.Handler {
+func (p *Profile) Handler(next http.Handler) http.Handler {
 	if p.wrap {
 		return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 			r = p.Apply(w, r)
@@ -533,26 +533,19 @@ func (p *Policy) Handler(next http.Handler) http.Handler {
 // StripHeaders deletes RemoveHeaders from h. Use it where a response's
 // headers come from elsewhere, such as httputil.ReverseProxy's
 // ModifyResponse (resp.Header).
-func (p *Policy) StripHeaders(h http.Header) {
+func (p *Profile) StripHeaders(h http.Header) {
 	for _, name := range p.remove {
 		delete(h, name)
 	}
 }
 
-// Describe returns the headers the policy sends, by canonical name: the
-// effective configuration, for display (the demo's /secure-headers and
-// /config/security). Strict-Transport-Security is sent on HTTPS requests
-// only; a per-request CSP nonce shows as 'nonce-{per-request}'.
-// Description adds what the policy deletes.
-func (p *Policy) Describe() map[string]string { return maps.Clone(p.describe) }
-
-// Description is a Policy as New compiled it: what it sends, when, and
+// Description is a Profile as New compiled it: what it sends, when, and
 // what it deletes. It is meant for display (the demo's /config/security)
 // and logs, and encodes to JSON as is; its lists are never nil.
 type Description struct {
-	// Headers are the headers the policy sends, by canonical name, as
-	// Describe returns them: a per-request CSP nonce shows as
-	// 'nonce-{per-request}'.
+	// Headers are the headers the profile sends, by canonical name:
+	// Strict-Transport-Security on HTTPS requests only, a per-request CSP
+	// nonce as 'nonce-{per-request}'.
 	Headers map[string]string `json:"headers"`
 	// HTTPSOnly names the headers of Headers sent on HTTPS requests only,
 	// and deleted on plain HTTP (Strict-Transport-Security).
@@ -571,11 +564,11 @@ type Description struct {
 	Withheld []string `json:"withheld"`
 }
 
-// Description returns the effective policy, Describe's headers together
-// with what the policy deletes.
-func (p *Policy) Description() Description {
+// Describe returns the effective profile: the headers it sends, and what
+// it deletes. For display (the demo's /secure-headers and /config/security).
+func (p *Profile) Describe() Description {
 	d := Description{
-		Headers:       p.Describe(),
+		Headers:       maps.Clone(p.describe),
 		HTTPSOnly:     []string{},
 		CSPNonce:      p.Nonce(),
 		Removed:       p.Removed(),
@@ -597,7 +590,7 @@ func (p *Policy) Description() Description {
 }
 
 // Removed returns the response headers the policy deletes.
-func (p *Policy) Removed() []string { return slices.Clone(p.remove) }
+func (p *Profile) Removed() []string { return slices.Clone(p.remove) }
 
 // Nonce reports whether responses carry a per-request CSP nonce.
-func (p *Policy) Nonce() bool { return p.csp.UsesNonce() }
+func (p *Profile) Nonce() bool { return p.csp.UsesNonce() }

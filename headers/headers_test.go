@@ -121,7 +121,7 @@ func TestProfiles(t *testing.T) {
 			}
 			// Describe shows what is sent (nonce as a placeholder).
 			p, _ := headers.New(tc.o)
-			d := p.Describe()
+			d := p.Describe().Headers
 			for k, v := range tc.want {
 				if want := strings.ReplaceAll(v, "'nonce-N'", "'nonce-{per-request}'"); d[k] != want {
 					t.Errorf("Describe()[%s] = %q, want %q", k, d[k], want)
@@ -175,7 +175,7 @@ func TestHSTSOnlyWhenSecure(t *testing.T) {
 }
 
 // TestHSTSDeletedOnPlainHTTP: a Strict-Transport-Security header an
-// earlier middleware (or an outer Policy) set is deleted on plain HTTP,
+// earlier middleware (or an outer Profile) set is deleted on plain HTTP,
 // where this policy does not send it, and replaced on HTTPS.
 func TestHSTSDeletedOnPlainHTTP(t *testing.T) {
 	outer := func(next http.Handler) http.Handler {
@@ -344,7 +344,7 @@ func TestOptionValidation(t *testing.T) {
 				if got := rec.Header().Get(k); got != v {
 					t.Errorf("%s = %q, want %q", k, got, v)
 				}
-				if d := p.Describe()[k]; d != v {
+				if d := p.Describe().Headers[k]; d != v {
 					t.Errorf("Describe()[%s] = %q, want %q", k, d, v)
 				}
 			}
@@ -475,7 +475,7 @@ func TestNestedPoliciesReplace(t *testing.T) {
 	rec := httptest.NewRecorder()
 	h.ServeHTTP(rec, secureReq(true))
 	got := headerMap(rec.Header())
-	want := html.Describe()
+	want := html.Describe().Headers
 	for k, v := range want {
 		if k == "Content-Security-Policy" {
 			v = strings.ReplaceAll(v, "{per-request}", nonce)
@@ -536,7 +536,7 @@ func TestDescription(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	got, err := json.Marshal(p.Description())
+	got, err := json.Marshal(p.Describe())
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -559,7 +559,7 @@ func TestDescription(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	d := p.Description()
+	d := p.Describe()
 	if !d.CSPNonce || !d.RemoveOnWrite || len(d.HTTPSOnly) != 0 || !slices.Equal(d.Removed, []string{"X-Debug"}) ||
 		!strings.Contains(d.Headers["Content-Security-Policy"], "'nonce-{per-request}'") ||
 		!slices.Equal(d.Withheld, []string{"Strict-Transport-Security", "Cross-Origin-Opener-Policy", "Cross-Origin-Embedder-Policy",
@@ -568,7 +568,7 @@ func TestDescription(t *testing.T) {
 	}
 	o.RemoveHeaders = []string{}
 	p, _ = headers.New(o)
-	if d := p.Description(); d.Removed == nil || len(d.Removed) != 0 || d.RemoveOnWrite {
+	if d := p.Describe(); d.Removed == nil || len(d.Removed) != 0 || d.RemoveOnWrite {
 		t.Errorf("Description without removals %+v", d)
 	}
 }

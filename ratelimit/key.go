@@ -15,7 +15,7 @@ import (
 	"github.com/bulwark-go/bulwark/internal/reqctx"
 )
 
-// Key says what a limit counts by. Every limit names its key explicitly:
+// KeyFunc says what a limit counts by. Every limit names its key explicitly:
 //
 //	ratelimit.ByIP()                         // the client IP (IPv6 by /64)
 //	ratelimit.ByPrincipal()                  // the authenticated caller, else the IP
@@ -37,7 +37,7 @@ import (
 // The text form ("ip", "ip/24/48", "principal", "apikey:X-API-Key",
 // "header:X-Tenant", "route", parts joined by '+') is what configuration
 // files use; see ParseKey. ByFunc keys have no text form.
-type Key struct {
+type KeyFunc struct {
 	parts []keyPart
 }
 
@@ -63,55 +63,55 @@ type keyPart struct {
 // (package clientip; trusted proxies only), or by the connection's peer
 // address when no identity guard ran. IPv6 clients are grouped by /64,
 // since one client usually controls a whole /64.
-func ByIP() Key { return Key{parts: []keyPart{{kind: kindIP, v4: 32, v6: 64}}} }
+func ByIP() KeyFunc { return KeyFunc{parts: []keyPart{{kind: kindIP, v4: 32, v6: 64}}} }
 
 // ByIPPrefix keys by the client IP's prefix of v4Bits (IPv4) or v6Bits
 // (IPv6) bits, e.g. ByIPPrefix(24, 48) to count whole networks together.
 // Out-of-range lengths are clamped (IPv4 to 8–32, IPv6 to 16–128).
-func ByIPPrefix(v4Bits, v6Bits int) Key {
-	return Key{parts: []keyPart{{kind: kindIP, v4: uint8(min(max(v4Bits, 8), 32)), v6: uint8(min(max(v6Bits, 16), 128))}}}
+func ByIPPrefix(v4Bits, v6Bits int) KeyFunc {
+	return KeyFunc{parts: []keyPart{{kind: kindIP, v4: uint8(min(max(v4Bits, 8), 32)), v6: uint8(min(max(v6Bits, 16), 128))}}}
 }
 
 // ByPrincipal keys by the authenticated caller's stable ID (set by an
 // authentication guard); anonymous requests are keyed by client IP, as
 // ByIP. Put the limiter after authentication.
-func ByPrincipal() Key { return Key{parts: []keyPart{{kind: kindPrincipal, v4: 32, v6: 64}}} }
+func ByPrincipal() KeyFunc { return KeyFunc{parts: []keyPart{{kind: kindPrincipal, v4: 32, v6: 64}}} }
 
 // ByAPIKey keys by the API key in the named request header (e.g.
 // "X-API-Key"). The key is hashed with SHA-256 before it is used, so it is
 // never stored or sent to Redis in the clear.
-func ByAPIKey(header string) Key {
-	return Key{parts: []keyPart{{kind: kindAPIKey, header: http.CanonicalHeaderKey(header)}}}
+func ByAPIKey(header string) KeyFunc {
+	return KeyFunc{parts: []keyPart{{kind: kindAPIKey, header: http.CanonicalHeaderKey(header)}}}
 }
 
 // ByHeader keys by the first value of the named request header. A client
 // controls its headers: key by a header only when something trusted (a
 // proxy, an authentication guard) sets or checks it, or compose it with
 // ByIP.
-func ByHeader(name string) Key {
-	return Key{parts: []keyPart{{kind: kindHeader, header: http.CanonicalHeaderKey(name)}}}
+func ByHeader(name string) KeyFunc {
+	return KeyFunc{parts: []keyPart{{kind: kindHeader, header: http.CanonicalHeaderKey(name)}}}
 }
 
 // ByRoute keys by the ServeMux pattern that matched the request
 // (r.Pattern, e.g. "POST /api/login"), or by the URL path when the limiter
 // runs before routing. Wrap the route's own handler so that the pattern is
 // known; a path is under the client's control.
-func ByRoute() Key { return Key{parts: []keyPart{{kind: kindRoute}}} }
+func ByRoute() KeyFunc { return KeyFunc{parts: []keyPart{{kind: kindRoute}}} }
 
 // ByFunc keys by what f returns; f returns false when it cannot derive a
 // key (the request is then counted in the limit's shared bucket). f runs on
 // every request: keep it cheap.
-func ByFunc(f func(r *http.Request) (string, bool)) Key {
+func ByFunc(f func(r *http.Request) (string, bool)) KeyFunc {
 	if f == nil {
-		return Key{}
+		return KeyFunc{}
 	}
-	return Key{parts: []keyPart{{kind: kindFunc, fn: f}}}
+	return KeyFunc{parts: []keyPart{{kind: kindFunc, fn: f}}}
 }
 
 // Compose keys by all of keys together, e.g. Compose(ByRoute(), ByIP()) for
 // a limit per route and client.
-func Compose(keys ...Key) Key {
-	var k Key
+func Compose(keys ...KeyFunc) KeyFunc {
+	var k KeyFunc
 	for _, x := range keys {
 		k.parts = append(k.parts, x.parts...)
 	}
@@ -119,10 +119,10 @@ func Compose(keys ...Key) Key {
 }
 
 // IsZero reports whether k says nothing (the zero Key).
-func (k Key) IsZero() bool { return len(k.parts) == 0 }
+func (k KeyFunc) IsZero() bool { return len(k.parts) == 0 }
 
 // String returns the key's text form, e.g. "route+ip".
-func (k Key) String() string {
+func (k KeyFunc) String() string {
 	if k.IsZero() {
 		return "none"
 	}
@@ -154,7 +154,7 @@ func (k Key) String() string {
 
 // MarshalText implements encoding.TextMarshaler; ByFunc keys, and keys
 // whose text would not parse back, cannot be marshalled.
-func (k Key) MarshalText() ([]byte, error) {
+func (k KeyFunc) MarshalText() ([]byte, error) {
 	for _, p := range k.parts {
 		if p.kind == kindFunc {
 			return nil, errors.New("ratelimit: a ByFunc key has no text form")
@@ -168,7 +168,7 @@ func (k Key) MarshalText() ([]byte, error) {
 }
 
 // UnmarshalText implements encoding.TextUnmarshaler with ParseKey.
-func (k *Key) UnmarshalText(b []byte) error {
+func (k *KeyFunc) UnmarshalText(b []byte) error {
 	x, err := ParseKey(string(b))
 	if err != nil {
 		return err
@@ -180,11 +180,11 @@ func (k *Key) UnmarshalText(b []byte) error {
 // ParseKey parses a key's text form: parts joined by '+', each one of "ip",
 // "ip/V4BITS/V6BITS", "principal", "apikey:HEADER", "header:HEADER" or
 // "route". Example: "route+ip".
-func ParseKey(s string) (Key, error) {
+func ParseKey(s string) (KeyFunc, error) {
 	if len(s) > 256 {
-		return Key{}, errors.New("ratelimit: key spec longer than 256 bytes")
+		return KeyFunc{}, errors.New("ratelimit: key spec longer than 256 bytes")
 	}
-	var k Key
+	var k KeyFunc
 	for part := range strings.SplitSeq(s, "+") {
 		p := strings.TrimSpace(part)
 		name, arg, hasArg := strings.Cut(p, ":")
@@ -195,12 +195,12 @@ func ParseKey(s string) (Key, error) {
 		case strings.HasPrefix(name, "ip/") && !hasArg:
 			f := strings.Split(name, "/")
 			if len(f) != 3 {
-				return Key{}, fmt.Errorf("ratelimit: key part %q: want ip/V4BITS/V6BITS, e.g. ip/24/48", p)
+				return KeyFunc{}, fmt.Errorf("ratelimit: key part %q: want ip/V4BITS/V6BITS, e.g. ip/24/48", p)
 			}
 			v4, err4 := strconv.Atoi(f[1])
 			v6, err6 := strconv.Atoi(f[2])
 			if err4 != nil || err6 != nil || v4 < 8 || v4 > 32 || v6 < 16 || v6 > 128 {
-				return Key{}, fmt.Errorf("ratelimit: key part %q: prefix lengths must be 8–32 (IPv4) and 16–128 (IPv6)", p)
+				return KeyFunc{}, fmt.Errorf("ratelimit: key part %q: prefix lengths must be 8–32 (IPv4) and 16–128 (IPv6)", p)
 			}
 			k.parts = append(k.parts, ByIPPrefix(v4, v6).parts...)
 		case name == "principal" && !hasArg:
@@ -210,7 +210,7 @@ func ParseKey(s string) (Key, error) {
 		case (name == "apikey" || name == "header") && hasArg:
 			h := strings.TrimSpace(arg)
 			if !validHeaderName(h) {
-				return Key{}, fmt.Errorf("ratelimit: key part %q: %q is not a valid header name", p, h)
+				return KeyFunc{}, fmt.Errorf("ratelimit: key part %q: %q is not a valid header name", p, h)
 			}
 			if name == "apikey" {
 				k.parts = append(k.parts, ByAPIKey(h).parts...)
@@ -218,7 +218,7 @@ func ParseKey(s string) (Key, error) {
 				k.parts = append(k.parts, ByHeader(h).parts...)
 			}
 		default:
-			return Key{}, fmt.Errorf("ratelimit: unknown key part %q (want ip, ip/V4/V6, principal, apikey:HEADER, header:HEADER or route, joined by '+')", p)
+			return KeyFunc{}, fmt.Errorf("ratelimit: unknown key part %q (want ip, ip/V4/V6, principal, apikey:HEADER, header:HEADER or route, joined by '+')", p)
 		}
 	}
 	return k, nil
@@ -243,7 +243,7 @@ const maxRawKeyPart = 64
 
 // appendKey appends the key for r to dst. It never fails: a part that
 // cannot be derived appends its "missing" marker.
-func (k *Key) appendKey(dst []byte, r *http.Request) []byte {
+func (k *KeyFunc) appendKey(dst []byte, r *http.Request) []byte {
 	for i := range k.parts {
 		if i > 0 {
 			dst = append(dst, '|')

@@ -55,13 +55,13 @@ func TestVerifyAllocations(t *testing.T) {
 		{"cached", 0, false, mk(nil), 0},
 		{"cached+revocation", 0, true, mk(gjwt.MapClaims{"jti": "3fa85f64-5717-4562", "sid": "b3JkZXItMTIzNDU2"}), 0},
 	} {
-		opts := jwt.Options{Keys: []*jwt.Key{key}, Issuers: []string{"bench"}, Audience: []string{"api"}, CacheSize: tc.cache}
+		opts := jwt.VerifierOptions{Keys: []*jwt.Key{key}, Issuers: []string{"bench"}, Audience: []string{"api"}, CacheSize: tc.cache}
 		if tc.store {
 			st := memstore.New(memstore.Options{})
 			t.Cleanup(func() { _ = st.Close() })
 			opts.Store = st
 		}
-		v, err := jwt.New(opts)
+		v, err := jwt.NewVerifier(opts)
 		if err != nil {
 			t.Fatal(err)
 		}

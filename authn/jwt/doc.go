@@ -17,7 +17,7 @@
 // an authn.Authenticator:
 //
 //	key, _ := jwt.KeyFromEnv("JWT_SECRET", "k1", jwt.HS256)
-//	v, _ := jwt.New(jwt.Options{Keys: []*jwt.Key{key}, Issuers: []string{"https://api.example.com"}, Audience: []string{"api"}})
+//	v, _ := jwt.NewVerifier(jwt.VerifierOptions{Keys: []*jwt.Key{key}, Issuers: []string{"https://api.example.com"}, Audience: []string{"api"}})
 //	guard, _ := authn.New(authn.Options{Authenticator: v, Realm: "api", Audit: sink})
 //	mux.Handle("GET /api/protected", guard.Require(handler))
 //

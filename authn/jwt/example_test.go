@@ -23,7 +23,7 @@ func Example() {
 	iss, _ := jwt.NewIssuer(jwt.IssuerOptions{Key: key, Issuer: "https://api.example.com", Audience: []string{"api"}})
 	tok, _ := iss.Issue(jwt.Claims{Subject: "alice", Roles: []string{"admin"}, Scopes: []string{"read", "write"}})
 
-	v, err := jwt.New(jwt.Options{
+	v, err := jwt.NewVerifier(jwt.VerifierOptions{
 		Keys:     []*jwt.Key{key},
 		Issuers:  []string{"https://api.example.com"},
 		Audience: []string{"api"},
@@ -48,7 +48,7 @@ func Example_demo() {
 	tokens := memstore.New(memstore.Options{}) // a store of its own: see Options.Store
 	defer tokens.Close()
 	key, _ := jwt.GenerateKey("demo", jwt.HS256) // demo only: a fresh secret per run
-	v, _ := jwt.New(jwt.Options{
+	v, _ := jwt.NewVerifier(jwt.VerifierOptions{
 		Keys:     []*jwt.Key{key},
 		Issuers:  []string{"bulwark-demo"},
 		Audience: []string{"bulwark-demo"},

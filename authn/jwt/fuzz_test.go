@@ -36,7 +36,7 @@ func FuzzVerify(f *testing.F) {
 	f.Add("a.b.c")
 	f.Add("....")
 	f.Add("")
-	v := hsVerifier(f, func(o *jwt.Options) { o.CacheSize = -1 })
+	v := hsVerifier(f, func(o *jwt.VerifierOptions) { o.CacheSize = -1 })
 	f.Fuzz(func(t *testing.T, tok string) {
 		p, err := v.Verify(bg, tok)
 		if err != nil {
@@ -128,7 +128,7 @@ func FuzzAuthenticate(f *testing.F) {
 	f.Add("bearer   "+tok, "")
 	f.Add("Basic YTpi", "a=b; auth_token=\""+tok+"\"")
 	f.Add("Bearer", "auth_token=")
-	v := hsVerifier(f, func(o *jwt.Options) {
+	v := hsVerifier(f, func(o *jwt.VerifierOptions) {
 		o.Sources = []jwt.Source{{From: jwt.FromHeader}, {From: jwt.FromCookie, Name: "auth_token"}}
 	})
 	f.Fuzz(func(t *testing.T, authz, cookie string) {

@@ -80,9 +80,9 @@ func mustKey(t testing.TB, kid, alg string, material any) *jwt.Key {
 	return k
 }
 
-func mustVerifier(t testing.TB, opts jwt.Options) *jwt.Verifier {
+func mustVerifier(t testing.TB, opts jwt.VerifierOptions) *jwt.Verifier {
 	t.Helper()
-	v, err := jwt.New(opts)
+	v, err := jwt.NewVerifier(opts)
 	if err != nil {
 		t.Fatalf("jwt.New: %v", err)
 	}
@@ -151,9 +151,9 @@ func hsToken(t testing.TB, c map[string]any) string {
 }
 
 // hsVerifier verifies hsToken's tokens at testNow.
-func hsVerifier(t testing.TB, mod func(*jwt.Options)) *jwt.Verifier {
+func hsVerifier(t testing.TB, mod func(*jwt.VerifierOptions)) *jwt.Verifier {
 	t.Helper()
-	opts := jwt.Options{
+	opts := jwt.VerifierOptions{
 		Keys:     []*jwt.Key{mustKey(t, "hs", jwt.HS256, hmacSecret)},
 		Issuers:  []string{"https://issuer.test"},
 		Audience: []string{"api"},

@@ -78,7 +78,7 @@ func TestKeyNeverShowsItsSecret(t *testing.T) {
 	var logBuf bytes.Buffer
 	slog.New(slog.NewJSONHandler(&logBuf, nil)).Info("key", "key", k, "value", *k)
 	js, _ := json.Marshal(map[string]any{"k": k, "v": *k})
-	v := mustVerifier(t, jwt.Options{Keys: []*jwt.Key{k}})
+	v := mustVerifier(t, jwt.VerifierOptions{Keys: []*jwt.Key{k}})
 	desc, _ := json.Marshal(v.Describe())
 	iss, _ := jwt.NewIssuer(jwt.IssuerOptions{Key: k})
 	idesc, _ := json.Marshal(iss.Describe())
@@ -306,7 +306,7 @@ func TestJWKSFileAndHandler(t *testing.T) {
 		t.Fatalf("reloading the published set: %v", err)
 	}
 	// Tokens signed by each private key verify with the published set.
-	v := mustVerifier(t, jwt.Options{KeySet: set, Algorithms: []string{jwt.RS256, jwt.ES256, jwt.EdDSA}, Now: func() time.Time { return testNow }})
+	v := mustVerifier(t, jwt.VerifierOptions{KeySet: set, Algorithms: []string{jwt.RS256, jwt.ES256, jwt.EdDSA}, Now: func() time.Time { return testNow }})
 	for _, k := range keys {
 		iss, _ := jwt.NewIssuer(jwt.IssuerOptions{Key: k, Now: func() time.Time { return testNow }})
 		tok, err := iss.Issue(jwt.Claims{Subject: "s"})
@@ -346,7 +346,7 @@ func TestIssuerClaims(t *testing.T) {
 	if !tok.ExpiresAt.Equal(testNow.Add(5*time.Minute)) || tok.ID == "" {
 		t.Fatalf("token %+v", tok)
 	}
-	v := mustVerifier(t, jwt.Options{Keys: []*jwt.Key{k}, Issuers: []string{"https://issuer.test"}, Audience: []string{"y"}, Type: jwt.TypeAccess, Now: func() time.Time { return testNow }})
+	v := mustVerifier(t, jwt.VerifierOptions{Keys: []*jwt.Key{k}, Issuers: []string{"https://issuer.test"}, Audience: []string{"y"}, Type: jwt.TypeAccess, Now: func() time.Time { return testNow }})
 	p, err := v.Verify(bg, tok.Raw)
 	if err != nil {
 		t.Fatal(err)
@@ -367,7 +367,7 @@ func rsaPrivOrGen(t *testing.T) *rsa.PrivateKey {
 
 func TestCache(t *testing.T) {
 	c := newClock()
-	v := hsVerifier(t, func(o *jwt.Options) { o.Now = c.Now; o.CacheSize = 5 })
+	v := hsVerifier(t, func(o *jwt.VerifierOptions) { o.Now = c.Now; o.CacheSize = 5 })
 	if jwt.CacheSlots(v) != 8 {
 		t.Fatalf("cache slots %d, want 8 (rounded up)", jwt.CacheSlots(v))
 	}
@@ -390,7 +390,7 @@ func TestCache(t *testing.T) {
 	_, err = v.Verify(bg, tok)
 	expectRefused(t, err, jwt.ErrExpired)
 
-	none := hsVerifier(t, func(o *jwt.Options) { o.CacheSize = -1 })
+	none := hsVerifier(t, func(o *jwt.VerifierOptions) { o.CacheSize = -1 })
 	if jwt.CacheSlots(none) != 0 {
 		t.Fatal("cache not disabled")
 	}
@@ -424,7 +424,7 @@ func TestCachedTokenDropsWhenItsKeyIsWithdrawn(t *testing.T) {
 	set := &rotatingSet{}
 	keys := []*jwt.Key{mustKey(t, "hs", jwt.HS256, hmacSecret)}
 	set.keys.Store(&keys)
-	v := hsVerifier(t, func(o *jwt.Options) { o.Keys = nil; o.KeySet = set; o.Algorithms = []string{jwt.HS256} })
+	v := hsVerifier(t, func(o *jwt.VerifierOptions) { o.Keys = nil; o.KeySet = set; o.Algorithms = []string{jwt.HS256} })
 	tok := hsToken(t, claims(nil))
 	if _, err := v.Verify(bg, tok); err != nil {
 		t.Fatal(err)

@@ -440,7 +440,7 @@ func (r *Refresher) RefreshHandler(opts HandlerOptions) http.Handler {
 // realm="..."`; a store outage → 503.
 func (r *Refresher) LogoutHandler(opts HandlerOptions) http.Handler {
 	deny := problem.Denier{Guard: "jwt", Audit: opts.Audit, Handler: opts.ErrorHandler}
-	plain := "Bearer realm=" + authn.Quote(opts.realm())
+	plain := problem.Challenge("Bearer", opts.realm())
 	return http.HandlerFunc(func(w http.ResponseWriter, req *http.Request) {
 		p, ok := authn.FromContext(req.Context())
 		if !ok {
@@ -465,7 +465,7 @@ func (r *Refresher) LogoutHandler(opts HandlerOptions) http.Handler {
 // none.
 func challenge(p *problem.Problem, realm string) *problem.Problem {
 	if p.Status == http.StatusUnauthorized && p.Header("WWW-Authenticate") == "" {
-		p.WithHeader("WWW-Authenticate", authn.BearerError(realm, "invalid_token", p.Detail))
+		p.WithHeader("WWW-Authenticate", problem.Challenge("Bearer", realm, "error", "invalid_token", "error_description", p.Detail))
 	}
 	return p
 }

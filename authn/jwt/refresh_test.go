@@ -53,7 +53,7 @@ func refreshConcurrently(token string, n int, reps ...*replica) (wins int) {
 
 func newReplica(t testing.TB, st store.Store, now func() time.Time, key *jwt.Key) *replica {
 	t.Helper()
-	v := mustVerifier(t, jwt.Options{
+	v := mustVerifier(t, jwt.VerifierOptions{
 		Keys: []*jwt.Key{key}, Issuers: []string{"https://issuer.test"}, Audience: []string{"api"},
 		Type: jwt.TypeAccess, Store: st, Now: now,
 	})
@@ -265,13 +265,13 @@ func (failingStore) Get(context.Context, string) ([]byte, bool, error) {
 
 func TestRevocationStoreOutage(t *testing.T) {
 	st := failingStore{}
-	closed := hsVerifier(t, func(o *jwt.Options) { o.Store = st })
+	closed := hsVerifier(t, func(o *jwt.VerifierOptions) { o.Store = st })
 	_, err := closed.Verify(bg, hsToken(t, claims(nil)))
 	p, ok := problem.As(err)
 	if !ok || p.Status != http.StatusServiceUnavailable || !errors.Is(err, store.ErrUnavailable) {
 		t.Fatalf("err %v, want 503 wrapping ErrUnavailable", err)
 	}
-	open := hsVerifier(t, func(o *jwt.Options) { o.Store = st; o.RevocationFailOpen = true })
+	open := hsVerifier(t, func(o *jwt.VerifierOptions) { o.Store = st; o.RevocationFailOpen = true })
 	if _, err := open.Verify(bg, hsToken(t, claims(nil))); err != nil {
 		t.Fatalf("fail-open verifier refused: %v", err)
 	}
@@ -281,9 +281,9 @@ func TestRefresherOptions(t *testing.T) {
 	key := mustKey(t, "k1", jwt.HS256, hmacSecret)
 	other := mustKey(t, "k2", jwt.HS256, []byte(strings.Repeat("z", 32)))
 	iss, _ := jwt.NewIssuer(jwt.IssuerOptions{Key: key, Issuer: "https://issuer.test"})
-	noStore := mustVerifier(t, jwt.Options{Keys: []*jwt.Key{key}})
-	wrongKey := mustVerifier(t, jwt.Options{Keys: []*jwt.Key{other}, Store: newMemStore(t, nil)})
-	wrongIss := mustVerifier(t, jwt.Options{Keys: []*jwt.Key{key}, Issuers: []string{"https://other.test"}, Store: newMemStore(t, nil)})
+	noStore := mustVerifier(t, jwt.VerifierOptions{Keys: []*jwt.Key{key}})
+	wrongKey := mustVerifier(t, jwt.VerifierOptions{Keys: []*jwt.Key{other}, Store: newMemStore(t, nil)})
+	wrongIss := mustVerifier(t, jwt.VerifierOptions{Keys: []*jwt.Key{key}, Issuers: []string{"https://other.test"}, Store: newMemStore(t, nil)})
 	for name, opts := range map[string]jwt.RefreshOptions{
 		"no verifier":         {Issuer: iss},
 		"no store":            {Issuer: iss, Verifier: noStore},
@@ -583,8 +583,8 @@ func TestRefreshTokenIsNoAccessTokenAnywhere(t *testing.T) {
 
 	// Our own verifiers, even without Type or Audience.
 	for name, v := range map[string]*jwt.Verifier{
-		"no type, no audience": mustVerifier(t, jwt.Options{Keys: []*jwt.Key{key.Public()}, Now: c.Now}),
-		"audience api":         mustVerifier(t, jwt.Options{Keys: []*jwt.Key{key.Public()}, Audience: []string{"api"}, Now: c.Now}),
+		"no type, no audience": mustVerifier(t, jwt.VerifierOptions{Keys: []*jwt.Key{key.Public()}, Now: c.Now}),
+		"audience api":         mustVerifier(t, jwt.VerifierOptions{Keys: []*jwt.Key{key.Public()}, Audience: []string{"api"}, Now: c.Now}),
 	} {
 		if _, err := v.Verify(bg, pair.RefreshToken); err == nil {
 			t.Errorf("%s: refresh token accepted as an access token", name)
@@ -733,7 +733,7 @@ func TestRevocationOneRoundTripRedis(t *testing.T) {
 	}
 	t.Cleanup(func() { _ = rs.Close() })
 	st := &countingMulti{countingStore: countingStore{Store: rs}, multi: rs}
-	v := hsVerifier(t, func(o *jwt.Options) { o.Store = st })
+	v := hsVerifier(t, func(o *jwt.VerifierOptions) { o.Store = st })
 	for i, revoke := range []func(*authn.Principal) error{
 		func(p *authn.Principal) error { return v.Revoke(bg, p) },
 		func(p *authn.Principal) error { return v.RevokeSession(bg, "rs1", p.ExpiresAt) }, // the second token's sid
@@ -761,7 +761,7 @@ func TestRevocationOneRoundTripRedis(t *testing.T) {
 // request, cached or not.
 func TestRevocationLookups(t *testing.T) {
 	st := &countingStore{Store: newMemStore(t, nil)}
-	v := hsVerifier(t, func(o *jwt.Options) { o.Store = st })
+	v := hsVerifier(t, func(o *jwt.VerifierOptions) { o.Store = st })
 	for _, tc := range []struct {
 		name  string
 		extra map[string]any

@@ -129,7 +129,7 @@ func TestSlidingRenewsOnlyItsOwnKeysTokens(t *testing.T) {
 		t.Fatal(err)
 	}
 	// Our key's public half locally, the other issuer's key from a key set.
-	v := mustVerifier(t, jwt.Options{
+	v := mustVerifier(t, jwt.VerifierOptions{
 		Keys: []*jwt.Key{ours.Public()}, KeySet: mustKeySet(t, foreign),
 		Algorithms: []string{jwt.ES256}, Now: func() time.Time { return testNow },
 	})

@@ -14,7 +14,7 @@ import (
 // and one token presented from two places gets the right source each time.
 func TestPrincipalRecordsSourceAndKey(t *testing.T) {
 	tok := hsToken(t, claims(nil))
-	v := hsVerifier(t, func(o *jwt.Options) {
+	v := hsVerifier(t, func(o *jwt.VerifierOptions) {
 		o.Sources = []jwt.Source{{From: jwt.FromHeader}, {From: jwt.FromCookie, Name: "auth_token"}, {From: jwt.FromQuery, Name: "access_token"}}
 	})
 	header := func(r *http.Request) { r.Header.Set("Authorization", "Bearer "+tok) }

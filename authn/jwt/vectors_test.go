@@ -79,7 +79,7 @@ func jwsVerifier(t *testing.T, k *jwt.Key, now time.Time, issuers ...string) *jw
 	if vk == nil {
 		vk = k
 	}
-	return mustVerifier(t, jwt.Options{Keys: []*jwt.Key{vk}, Issuers: issuers, Now: func() time.Time { return now }, CacheSize: -1})
+	return mustVerifier(t, jwt.VerifierOptions{Keys: []*jwt.Key{vk}, Issuers: issuers, Now: func() time.Time { return now }, CacheSize: -1})
 }
 
 // TestRFC7515AppendixA: the examples of RFC 7515 Appendix A (which RFC 7519
@@ -542,7 +542,7 @@ func TestWycheproofJOSE(t *testing.T) {
 						algs = append(algs, k.Alg())
 					}
 					var err error
-					v, err = jwt.New(jwt.Options{Keys: vkeys, Algorithms: algs, Now: func() time.Time { return testNow }, CacheSize: -1})
+					v, err = jwt.NewVerifier(jwt.VerifierOptions{Keys: vkeys, Algorithms: algs, Now: func() time.Time { return testNow }, CacheSize: -1})
 					if err != nil {
 						keyErr = err
 					}

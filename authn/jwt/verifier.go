@@ -33,11 +33,11 @@ const DefaultLeeway = 60 * time.Second
 // no kid and several keys share its algorithm.
 const maxKeyTries = 4
 
-// Options configure a Verifier. They double as configuration: the gateway
+// VerifierOptions configure a Verifier. They double as configuration: the gateway
 // decodes them from YAML or JSON (keys through KeyConfig). The zero value of
 // every field is the secure default noted beside it, except that at least
 // one key source (Keys or KeySet) is required.
-type Options struct {
+type VerifierOptions struct {
 	// Keys verify tokens, each bound to its algorithm and found by kid.
 	// Several may be active at once for a rotation with overlap.
 	Keys []*Key `json:"-" yaml:"-"`
@@ -117,7 +117,7 @@ const (
 // authn.Authenticator (reading the token from its Sources) and is safe for
 // concurrent use.
 type Verifier struct {
-	opts      Options // normalised copy, for Describe and derived verifiers
+	opts      VerifierOptions // normalised copy, for Describe and derived verifiers
 	keys      KeySet
 	static    *StaticKeySet // set when Keys are the only source: lookups by []byte
 	allowed   map[string]bool
@@ -144,9 +144,9 @@ type Verifier struct {
 var _ authn.Authenticator = (*Verifier)(nil)
 var _ authn.Challenger = (*Verifier)(nil)
 
-// New validates opts and returns a Verifier. Insecure or contradictory
+// NewVerifier validates opts and returns a Verifier. Insecure or contradictory
 // options are refused with an error that says how to fix them.
-func New(opts Options) (*Verifier, error) {
+func NewVerifier(opts VerifierOptions) (*Verifier, error) {
 	v := &Verifier{}
 	if err := v.init(opts); err != nil {
 		return nil, err
@@ -154,7 +154,7 @@ func New(opts Options) (*Verifier, error) {
 	return v, nil
 }
 
-func (v *Verifier) init(opts Options) error {
+func (v *Verifier) init(opts VerifierOptions) error {
 	if len(opts.Keys) == 0 && opts.KeySet == nil {
 		return errors.New("jwt: no keys: set Options.Keys (from jwt.KeyConfig, LoadKeyFile, ParsePEM...) or Options.KeySet (e.g. jwks.New for a remote JWKS)")
 	}
@@ -333,7 +333,7 @@ func (c chainKeySet) Generation() uint64 {
 }
 
 // Challenge implements authn.Challenger.
-func (v *Verifier) Challenge(realm string) string { return "Bearer realm=" + authn.Quote(realm) }
+func (v *Verifier) Challenge(realm string) string { return problem.Challenge("Bearer", realm) }
 
 // Authenticate implements authn.Authenticator: it finds the token in the
 // configured sources and verifies it. No token: authn.ErrNoCredentials.

@@ -88,7 +88,7 @@ func TestAsymmetricAlgorithmsRoundTrip(t *testing.T) {
 			if verifyKey == nil {
 				verifyKey = key
 			}
-			v := mustVerifier(t, jwt.Options{Keys: []*jwt.Key{verifyKey}, Issuers: []string{"https://issuer.test"}, Audience: []string{"api"}, Type: "at+jwt", Now: func() time.Time { return testNow }})
+			v := mustVerifier(t, jwt.VerifierOptions{Keys: []*jwt.Key{verifyKey}, Issuers: []string{"https://issuer.test"}, Audience: []string{"api"}, Type: "at+jwt", Now: func() time.Time { return testNow }})
 			p, err := v.Verify(bg, tok)
 			if err != nil {
 				t.Fatal(err)
@@ -121,13 +121,13 @@ func TestKeyRotationWithOverlap(t *testing.T) {
 		return tok
 	}
 	oldTok, newTok := issue(oldKey), issue(newKey)
-	both := mustVerifier(t, jwt.Options{Keys: []*jwt.Key{oldKey, newKey}, Now: func() time.Time { return testNow }})
+	both := mustVerifier(t, jwt.VerifierOptions{Keys: []*jwt.Key{oldKey, newKey}, Now: func() time.Time { return testNow }})
 	for _, tok := range []string{oldTok, newTok} {
 		if _, err := both.Verify(bg, tok); err != nil {
 			t.Fatalf("during the overlap: %v", err)
 		}
 	}
-	after := mustVerifier(t, jwt.Options{Keys: []*jwt.Key{newKey}, Now: func() time.Time { return testNow }})
+	after := mustVerifier(t, jwt.VerifierOptions{Keys: []*jwt.Key{newKey}, Now: func() time.Time { return testNow }})
 	if _, err := after.Verify(bg, newTok); err != nil {
 		t.Fatal(err)
 	}
@@ -157,11 +157,11 @@ func TestAttacks(t *testing.T) {
 		t.Fatal(err)
 	}
 	pubPEM := pem.EncodeToMemory(&pem.Block{Type: "PUBLIC KEY", Bytes: der})
-	rsVerifier := mustVerifier(t, jwt.Options{
+	rsVerifier := mustVerifier(t, jwt.VerifierOptions{
 		Keys: []*jwt.Key{mustKey(t, "rs", jwt.RS256, &rsaKey.PublicKey), mustKey(t, "hs", jwt.HS256, hmacSecret)},
 		Now:  func() time.Time { return testNow },
 	})
-	rsOnly := mustVerifier(t, jwt.Options{Keys: []*jwt.Key{mustKey(t, "rs", jwt.RS256, &rsaKey.PublicKey)}, Now: func() time.Time { return testNow }})
+	rsOnly := mustVerifier(t, jwt.VerifierOptions{Keys: []*jwt.Key{mustKey(t, "rs", jwt.RS256, &rsaKey.PublicKey)}, Now: func() time.Time { return testNow }})
 	confusionPEM := craft(t, "HS256", pubPEM, []byte(`{"alg":"HS256","kid":"rs"}`), mustJSON(t, claims(map[string]any{"aud": nil})))
 	confusionDER := craft(t, "HS256", der, []byte(`{"alg":"HS256","kid":"rs"}`), mustJSON(t, claims(map[string]any{"aud": nil})))
 
@@ -306,7 +306,7 @@ func TestLeeway(t *testing.T) {
 	if _, err := v.Verify(bg, hsToken(t, claims(map[string]any{"nbf": testNow.Add(30 * time.Second).Unix()}))); err != nil {
 		t.Fatalf("nbf in 30s within the leeway: %v", err)
 	}
-	strict := hsVerifier(t, func(o *jwt.Options) { o.Leeway = -1 })
+	strict := hsVerifier(t, func(o *jwt.VerifierOptions) { o.Leeway = -1 })
 	_, err := strict.Verify(bg, hsToken(t, claims(map[string]any{"exp": testNow.Add(-time.Second).Unix()})))
 	expectRefused(t, err, jwt.ErrExpired)
 	if r := reasonOf(err); r != "token_expired" {
@@ -317,20 +317,20 @@ func TestLeeway(t *testing.T) {
 }
 
 func TestAudienceRules(t *testing.T) {
-	noAud := hsVerifier(t, func(o *jwt.Options) { o.Audience = nil })
+	noAud := hsVerifier(t, func(o *jwt.VerifierOptions) { o.Audience = nil })
 	_, err := noAud.Verify(bg, hsToken(t, claims(nil)))
 	expectRefused(t, err, jwt.ErrClaims) // RFC 7519 §4.1.3
 	if _, err := noAud.Verify(bg, hsToken(t, claims(map[string]any{"aud": nil}))); err != nil {
 		t.Fatalf("no aud on either side: %v", err)
 	}
-	multi := hsVerifier(t, func(o *jwt.Options) { o.Audience = []string{"api", "admin-api"} })
+	multi := hsVerifier(t, func(o *jwt.VerifierOptions) { o.Audience = []string{"api", "admin-api"} })
 	if _, err := multi.Verify(bg, hsToken(t, claims(map[string]any{"aud": []string{"other", "admin-api"}}))); err != nil {
 		t.Fatal(err)
 	}
 }
 
 func TestExplicitTyping(t *testing.T) {
-	v := hsVerifier(t, func(o *jwt.Options) { o.Type = "at+jwt" })
+	v := hsVerifier(t, func(o *jwt.VerifierOptions) { o.Type = "at+jwt" })
 	for _, typ := range []string{"at+jwt", "AT+JWT", "application/at+jwt"} {
 		tok := craft(t, "HS256", hmacSecret, mustJSON(t, map[string]string{"alg": "HS256", "kid": "hs", "typ": typ}), mustJSON(t, claims(nil)))
 		if _, err := v.Verify(bg, tok); err != nil {
@@ -345,13 +345,13 @@ func TestExplicitTyping(t *testing.T) {
 		_, err := v.Verify(bg, craft(t, "HS256", hmacSecret, mustJSON(t, h), mustJSON(t, claims(nil))))
 		expectRefused(t, err, jwt.ErrHeader)
 	}
-	if _, err := jwt.New(jwt.Options{Keys: []*jwt.Key{mustKey(t, "hs", jwt.HS256, hmacSecret)}, Type: "refresh+jwt"}); err == nil {
+	if _, err := jwt.NewVerifier(jwt.VerifierOptions{Keys: []*jwt.Key{mustKey(t, "hs", jwt.HS256, hmacSecret)}, Type: "refresh+jwt"}); err == nil {
 		t.Fatal("a verifier for refresh tokens was accepted")
 	}
 }
 
 func TestRequiredClaims(t *testing.T) {
-	v := hsVerifier(t, func(o *jwt.Options) { o.RequiredClaims = []string{"exp", "sub", "jti"} })
+	v := hsVerifier(t, func(o *jwt.VerifierOptions) { o.RequiredClaims = []string{"exp", "sub", "jti"} })
 	_, err := v.Verify(bg, hsToken(t, claims(map[string]any{"jti": nil})))
 	expectRefused(t, err, jwt.ErrClaims)
 	if _, err := v.Verify(bg, hsToken(t, claims(nil))); err != nil {
@@ -362,13 +362,13 @@ func TestRequiredClaims(t *testing.T) {
 func TestAuthenticateSources(t *testing.T) {
 	tok := hsToken(t, claims(nil))
 	def := hsVerifier(t, nil)
-	withCookie := hsVerifier(t, func(o *jwt.Options) {
+	withCookie := hsVerifier(t, func(o *jwt.VerifierOptions) {
 		o.Sources = []jwt.Source{{From: jwt.FromHeader}, {From: jwt.FromCookie, Name: "auth_token"}}
 	})
-	withQuery := hsVerifier(t, func(o *jwt.Options) {
+	withQuery := hsVerifier(t, func(o *jwt.VerifierOptions) {
 		o.Sources = []jwt.Source{{From: jwt.FromQuery, Name: "access_token"}}
 	})
-	custom := hsVerifier(t, func(o *jwt.Options) {
+	custom := hsVerifier(t, func(o *jwt.VerifierOptions) {
 		o.Sources = []jwt.Source{{From: jwt.FromHeader, Name: "X-Auth-Token"}}
 	})
 	req := func(mod func(*http.Request)) *http.Request {
@@ -433,23 +433,23 @@ func TestOptionsRefused(t *testing.T) {
 	hs := mustKey(t, "hs", jwt.HS256, hmacSecret)
 	tests := []struct {
 		name string
-		opts jwt.Options
+		opts jwt.VerifierOptions
 		msg  string
 	}{
-		{"no keys", jwt.Options{}, "no keys"},
-		{"alg none allowed", jwt.Options{Keys: []*jwt.Key{hs}, Algorithms: []string{"HS256", "none"}}, "never accepted"},
-		{"unknown alg", jwt.Options{Keys: []*jwt.Key{hs}, Algorithms: []string{"HS256", "XS1"}}, "unsupported"},
-		{"key alg not allowed", jwt.Options{Keys: []*jwt.Key{hs}, Algorithms: []string{"RS256"}}, "does not allow"},
-		{"key set without algorithms", jwt.Options{KeySet: mustKeySet(t, hs)}, "Algorithms is required"},
-		{"leeway too large", jwt.Options{Keys: []*jwt.Key{hs}, Leeway: time.Hour}, "Leeway"},
-		{"bad source", jwt.Options{Keys: []*jwt.Key{hs}, Sources: []jwt.Source{{From: "body"}}}, "From must be"},
-		{"cookie without name", jwt.Options{Keys: []*jwt.Key{hs}, Sources: []jwt.Source{{From: jwt.FromCookie}}}, "needs a name"},
-		{"duplicate kid", jwt.Options{Keys: []*jwt.Key{hs, mustKey(t, "hs", jwt.HS384, []byte(strings.Repeat("x", 48)))}}, "two keys"},
-		{"huge tokens", jwt.Options{Keys: []*jwt.Key{hs}, MaxTokenSize: 2 << 20}, "MaxTokenSize"},
+		{"no keys", jwt.VerifierOptions{}, "no keys"},
+		{"alg none allowed", jwt.VerifierOptions{Keys: []*jwt.Key{hs}, Algorithms: []string{"HS256", "none"}}, "never accepted"},
+		{"unknown alg", jwt.VerifierOptions{Keys: []*jwt.Key{hs}, Algorithms: []string{"HS256", "XS1"}}, "unsupported"},
+		{"key alg not allowed", jwt.VerifierOptions{Keys: []*jwt.Key{hs}, Algorithms: []string{"RS256"}}, "does not allow"},
+		{"key set without algorithms", jwt.VerifierOptions{KeySet: mustKeySet(t, hs)}, "Algorithms is required"},
+		{"leeway too large", jwt.VerifierOptions{Keys: []*jwt.Key{hs}, Leeway: time.Hour}, "Leeway"},
+		{"bad source", jwt.VerifierOptions{Keys: []*jwt.Key{hs}, Sources: []jwt.Source{{From: "body"}}}, "From must be"},
+		{"cookie without name", jwt.VerifierOptions{Keys: []*jwt.Key{hs}, Sources: []jwt.Source{{From: jwt.FromCookie}}}, "needs a name"},
+		{"duplicate kid", jwt.VerifierOptions{Keys: []*jwt.Key{hs, mustKey(t, "hs", jwt.HS384, []byte(strings.Repeat("x", 48)))}}, "two keys"},
+		{"huge tokens", jwt.VerifierOptions{Keys: []*jwt.Key{hs}, MaxTokenSize: 2 << 20}, "MaxTokenSize"},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
-			_, err := jwt.New(tc.opts)
+			_, err := jwt.NewVerifier(tc.opts)
 			if err == nil || !strings.Contains(err.Error(), tc.msg) {
 				t.Fatalf("err = %v, want it to mention %q", err, tc.msg)
 			}

@@ -67,7 +67,7 @@ func TestTokenIssue(t *testing.T) {
 		t.Fatalf("%d %s", code, errs)
 	}
 	pub, _ := jwt.NewKey("k1", jwt.EdDSA, priv.Public())
-	v, err := jwt.New(jwt.Options{Keys: []*jwt.Key{pub}, Issuers: []string{"ops"}, Audience: []string{"api"}})
+	v, err := jwt.NewVerifier(jwt.VerifierOptions{Keys: []*jwt.Key{pub}, Issuers: []string{"ops"}, Audience: []string{"api"}})
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -29,7 +29,7 @@ const NonceLen = (nonceBytes + 2) / 3 * 4
 // page carries one nonce attribute per element. Build it once with
 // NewHeaders; it is immutable and safe for concurrent use.
 type Headers struct {
-	enforce, reportOnly       *Policy
+	enforce, reportOnly       *CSP
 	enforceVal, reportOnlyVal []string // fixed values, when no nonce
 	nonce                     bool
 	size                      int // bytes of nonce + rendered values
@@ -38,7 +38,7 @@ type Headers struct {
 
 // NewHeaders returns the header set for enforce and reportOnly; either may
 // be nil. It returns nil when both are.
-func NewHeaders(enforce, reportOnly *Policy) *Headers {
+func NewHeaders(enforce, reportOnly *CSP) *Headers {
 	if enforce == nil && reportOnly == nil {
 		return nil
 	}
@@ -125,7 +125,7 @@ func (hs *Headers) Handler(next http.Handler) http.Handler {
 // Handler returns middleware that enforces p on every response. To send
 // a report-only policy beside it, use NewHeaders(p, next).Handler, or the
 // headers package, which sends every security header at once.
-func (p *Policy) Handler(next http.Handler) http.Handler {
+func (p *CSP) Handler(next http.Handler) http.Handler {
 	return NewHeaders(p, nil).Handler(next)
 }
 

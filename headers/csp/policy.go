@@ -190,9 +190,9 @@ var sandboxTokens = map[string]bool{
 	"allow-storage-access-by-user-activation":  true,
 }
 
-// Policy is a validated, pre-rendered Content-Security-Policy. It is
+// CSP is a validated, pre-rendered Content-Security-Policy. It is
 // immutable and safe for concurrent use.
-type Policy struct {
+type CSP struct {
 	// parts is the header value split at the nonce positions: the value is
 	// parts[0] + nonce + parts[1] + … ; one part when there is no nonce.
 	parts          []string
@@ -207,8 +207,8 @@ const placeholder = "{per-request}"
 
 // New validates o and renders the policy once. Errors name the directive
 // and source at fault and say how to fix them.
-func New(o Options) (*Policy, error) {
-	p := &Policy{opts: cloneOptions(o)}
+func New(o Options) (*CSP, error) {
+	p := &CSP{opts: cloneOptions(o)}
 	var segs []string // directive texts, a nonce marker between parts
 	var cur strings.Builder
 	hasNonceTarget := false
@@ -459,19 +459,19 @@ func cloneOptions(o Options) Options {
 // String returns the header value; a per-request nonce shows as
 // 'nonce-{per-request}'. Use it for display (the demo's
 // /config/security); responses carry Render's output.
-func (p *Policy) String() string { return p.display }
+func (p *CSP) String() string { return p.display }
 
 // Render returns the header value with nonce in every nonce position.
 // Without Nonce it returns the fixed value. The nonce is not validated:
 // pass the output of a crypto/rand source (the Handler does).
-func (p *Policy) Render(nonce string) string {
+func (p *CSP) Render(nonce string) string {
 	if len(p.parts) == 1 {
 		return p.parts[0]
 	}
 	return string(p.appendRendered(nil, nonce))
 }
 
-func (p *Policy) appendRendered(dst []byte, nonce string) []byte {
+func (p *CSP) appendRendered(dst []byte, nonce string) []byte {
 	for i, s := range p.parts {
 		if i > 0 {
 			dst = append(dst, nonce...)
@@ -482,7 +482,7 @@ func (p *Policy) appendRendered(dst []byte, nonce string) []byte {
 }
 
 // renderedLen is the header length for a nonce of n bytes.
-func (p *Policy) renderedLen(n int) int {
+func (p *CSP) renderedLen(n int) int {
 	l := (len(p.parts) - 1) * n
 	for _, s := range p.parts {
 		l += len(s)
@@ -491,14 +491,14 @@ func (p *Policy) renderedLen(n int) int {
 }
 
 // UsesNonce reports whether responses get a per-request nonce.
-func (p *Policy) UsesNonce() bool { return len(p.parts) > 1 }
+func (p *CSP) UsesNonce() bool { return len(p.parts) > 1 }
 
 // FrameAncestors returns the frame-ancestors sources (canonical), or nil
 // when the directive is absent.
-func (p *Policy) FrameAncestors() []string { return slices.Clone(p.frameAncestors) }
+func (p *CSP) FrameAncestors() []string { return slices.Clone(p.frameAncestors) }
 
 // ReportTo returns the report-to group name, or "".
-func (p *Policy) ReportTo() string { return p.reportTo }
+func (p *CSP) ReportTo() string { return p.reportTo }
 
 // Options returns a copy of the options the policy was built from.
-func (p *Policy) Options() Options { return cloneOptions(p.opts) }
+func (p *CSP) Options() Options { return cloneOptions(p.opts) }

@@ -25,7 +25,7 @@ func ExampleNew() {
 		panic(err)
 	}
 	defer keys.Close()
-	v, err := jwt.New(jwt.Options{
+	v, err := jwt.NewVerifier(jwt.VerifierOptions{
 		KeySet:     keys,
 		Algorithms: []string{jwt.ES256}, // explicit: required with a key set
 		Issuers:    []string{"https://idp.example.com"},

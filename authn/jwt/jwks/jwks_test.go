@@ -121,7 +121,7 @@ func TestRemoteRotationAndRateLimit(t *testing.T) {
 	srv := httptest.NewServer(p)
 	defer srv.Close()
 	r := newRemote(t, srv.URL+"/.well-known/jwks.json", c)
-	v, err := jwt.New(jwt.Options{KeySet: r, Algorithms: []string{jwt.ES256}, Now: c.Now})
+	v, err := jwt.NewVerifier(jwt.VerifierOptions{KeySet: r, Algorithms: []string{jwt.ES256}, Now: c.Now})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -346,7 +346,7 @@ func TestRemoteSkipsKeysWithoutAlg(t *testing.T) {
 	if len(sk) != 1 || sk[0].ID != "entra-1" || sk[0].Type != "RSA" || sk[0].Index != 0 || !strings.Contains(sk[0].Reason, `"alg"`) {
 		t.Fatalf("skipped %+v", sk)
 	}
-	v, err := jwt.New(jwt.Options{KeySet: r, Algorithms: []string{jwt.ES256}, Now: c.Now})
+	v, err := jwt.NewVerifier(jwt.VerifierOptions{KeySet: r, Algorithms: []string{jwt.ES256}, Now: c.Now})
 	if err != nil {
 		t.Fatal(err)
 	}
