@@ -135,21 +135,21 @@ func benchBulwarkMemory(b *testing.B, l ratelimit.Limit) {
 }
 
 func BenchmarkLimiter_BulwarkGCRA(b *testing.B) {
-	benchBulwarkMemory(b, ratelimit.GCRA(1<<30, time.Minute, 1<<30))
+	benchBulwarkMemory(b, ratelimit.GCRA(1<<30, time.Minute, 1<<30).By(ratelimit.Global()))
 }
 
 func BenchmarkLimiter_BulwarkTokenBucket(b *testing.B) {
-	benchBulwarkMemory(b, ratelimit.TokenBucket(1<<30, 1<<24))
+	benchBulwarkMemory(b, ratelimit.TokenBucket(1<<30, 1<<24).By(ratelimit.Global()))
 }
 
 func BenchmarkLimiter_BulwarkFixedWindow(b *testing.B) {
-	benchBulwarkMemory(b, ratelimit.FixedWindow(1<<30, time.Minute))
+	benchBulwarkMemory(b, ratelimit.FixedWindow(1<<30, time.Minute).By(ratelimit.Global()))
 }
 
 func BenchmarkLimiter_BulwarkSlidingWindow(b *testing.B) {
 	// An exact log of 100 timestamps per key; 100 per minute is never
 	// reached at 1 request per key per 100,000.
-	benchBulwarkMemory(b, ratelimit.SlidingWindow(100, time.Minute))
+	benchBulwarkMemory(b, ratelimit.SlidingWindow(100, time.Minute).By(ratelimit.Global()))
 }
 
 // The same keyed decision through the HTTP path, like for like with
@@ -418,7 +418,7 @@ func benchBulwarkRedis(b *testing.B, maxBatch int) {
 	// GCRA, exact: a refill interval of 1µs (Redis's resolution) and a
 	// burst no key reaches, so every decision is a full read-check-write.
 	lim, err := ratelimit.New(ratelimit.Options{
-		Limits: []ratelimit.Limit{ratelimit.GCRA(1_000_000, time.Second, 1<<30)},
+		Limits: []ratelimit.Limit{ratelimit.GCRA(1_000_000, time.Second, 1<<30).By(ratelimit.Global())},
 		Store:  st, Outage: ratelimit.FailClosed,
 	})
 	if err != nil {

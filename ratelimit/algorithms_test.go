@@ -51,8 +51,8 @@ func TestAlgorithms(t *testing.T) {
 }
 
 func TestCostAboveCapacityNeverAllowed(t *testing.T) {
-	for _, l := range []ratelimit.Limit{ratelimit.TokenBucket(10, 1), ratelimit.GCRA(1, time.Second, 10),
-		ratelimit.SlidingWindow(10, time.Minute), ratelimit.FixedWindow(10, time.Minute)} {
+	for _, l := range []ratelimit.Limit{ratelimit.TokenBucket(10, 1).By(ratelimit.Global()), ratelimit.GCRA(1, time.Second, 10).By(ratelimit.Global()),
+		ratelimit.SlidingWindow(10, time.Minute).By(ratelimit.Global()), ratelimit.FixedWindow(10, time.Minute).By(ratelimit.Global())} {
 		t.Run(l.Algorithm.String(), func(t *testing.T) {
 			clk := newClock(epochHour)
 			lim, err := ratelimit.New(ratelimit.Options{Limits: []ratelimit.Limit{l}, Now: clk.Now})
@@ -81,7 +81,7 @@ func TestCostAboveCapacityNeverAllowed(t *testing.T) {
 func TestFixedWindowBeforeEpoch(t *testing.T) {
 	start := time.Unix(-3600, 0)
 	clk := newClock(start)
-	lim, err := ratelimit.New(ratelimit.Options{Limits: []ratelimit.Limit{ratelimit.FixedWindow(1, time.Minute)}, Now: clk.Now})
+	lim, err := ratelimit.New(ratelimit.Options{Limits: []ratelimit.Limit{ratelimit.FixedWindow(1, time.Minute).By(ratelimit.Global())}, Now: clk.Now})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -101,8 +101,8 @@ func TestMultipleLimitsAllOrNothing(t *testing.T) {
 	clk := newClock(epochHour)
 	lim, err := ratelimit.New(ratelimit.Options{
 		Limits: []ratelimit.Limit{
-			ratelimit.SlidingWindow(3, time.Minute).Named("burst"),
-			ratelimit.FixedWindow(5, time.Hour).Named("hourly"),
+			ratelimit.SlidingWindow(3, time.Minute).Named("burst").By(ratelimit.Global()),
+			ratelimit.FixedWindow(5, time.Hour).Named("hourly").By(ratelimit.Global()),
 		},
 		Now: clk.Now,
 	})
@@ -163,10 +163,10 @@ func TestMultipleLimitsAllOrNothing(t *testing.T) {
 
 // Many goroutines on one key: exactly the limit is admitted.
 func TestConcurrentExact(t *testing.T) {
-	for _, l := range []ratelimit.Limit{ratelimit.TokenBucket(100, 0.001), ratelimit.GCRA(1, time.Hour, 100),
-		ratelimit.SlidingWindow(100, time.Hour), ratelimit.FixedWindow(100, ratelimit.MaxWindow)} {
+	for _, l := range []ratelimit.Limit{ratelimit.TokenBucket(100, 0.001).By(ratelimit.Global()), ratelimit.GCRA(1, time.Hour, 100).By(ratelimit.Global()),
+		ratelimit.SlidingWindow(100, time.Hour).By(ratelimit.Global()), ratelimit.FixedWindow(100, ratelimit.MaxWindow).By(ratelimit.Global())} {
 		t.Run(l.Algorithm.String(), func(t *testing.T) {
-			lim, err := ratelimit.New(ratelimit.Options{MaxKeys: 1000, Limits: []ratelimit.Limit{l.Named("l"), ratelimit.SlidingWindow(1000, time.Hour).Named("other")}})
+			lim, err := ratelimit.New(ratelimit.Options{MaxKeys: 1000, Limits: []ratelimit.Limit{l.Named("l"), ratelimit.SlidingWindow(1000, time.Hour).Named("other").By(ratelimit.Global())}})
 			if err != nil {
 				t.Fatal(err)
 			}

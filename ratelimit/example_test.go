@@ -56,12 +56,13 @@ func ExampleTokenBucket() {
 }
 
 // Two limits on one key, decided together outside HTTP: a refusal by the
-// burst limit does not use up the daily quota.
+// burst limit does not use up the daily quota. Allow takes the key from
+// its caller; each limit still says what it counts by, for Handler.
 func ExampleLimiter_Allow() {
 	lim, err := ratelimit.New(ratelimit.Options{
 		Limits: []ratelimit.Limit{
-			ratelimit.GCRA(1, time.Second, 3).Named("burst"),
-			ratelimit.FixedWindow(1000, 24*time.Hour).Named("daily"),
+			ratelimit.GCRA(1, time.Second, 3).Named("burst").By(ratelimit.ByPrincipal()),
+			ratelimit.FixedWindow(1000, 24*time.Hour).Named("daily").By(ratelimit.ByPrincipal()),
 		},
 	})
 	if err != nil {

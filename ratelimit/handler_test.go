@@ -269,20 +269,33 @@ func TestOutagePolicies(t *testing.T) {
 	}
 }
 
+// TestKeylessLimit: New refuses a limit that does not say what it counts
+// by, naming the fix, instead of a panic when the routes are wired.
 func TestKeylessLimit(t *testing.T) {
-	lim, err := ratelimit.New(ratelimit.Options{Limits: []ratelimit.Limit{ratelimit.GCRA(1, time.Second, 1)}})
+	_, err := ratelimit.New(ratelimit.Options{Limits: []ratelimit.Limit{ratelimit.GCRA(1, time.Second, 1)}})
+	if err == nil || !strings.Contains(err.Error(), "Key is required") || !strings.Contains(err.Error(), "Global()") {
+		t.Fatalf("New: %v", err)
+	}
+}
+
+// TestGlobalKey: Global counts every client in one bucket.
+func TestGlobalKey(t *testing.T) {
+	lim, err := ratelimit.New(ratelimit.Options{Limits: []ratelimit.Limit{ratelimit.FixedWindow(2, time.Minute).By(ratelimit.Global())}})
 	if err != nil {
 		t.Fatal(err)
 	}
-	if _, err := lim.Decide(request("203.0.113.7", "")); !errors.Is(err, ratelimit.ErrNoKey) {
-		t.Fatalf("Decide: %v", err)
-	}
-	defer func() {
-		if recover() == nil {
-			t.Fatal("Handler accepted a limit without a Key")
+	for i, ip := range []string{"203.0.113.1", "198.51.100.2", "2001:db8::3"} {
+		_, p := lim.Check(request(ip, ""))
+		if (p == nil) != (i < 2) {
+			t.Fatalf("request %d from %s: %v", i, ip, p)
 		}
-	}()
-	lim.Handler(ok)
+		if p != nil && (p.Status != 429 || p.Reason != "rate_limited") {
+			t.Fatalf("refusal %+v", p)
+		}
+	}
+	if k, err := ratelimit.ParseKey("global+ip"); err != nil || k.String() != "global+ip" {
+		t.Fatalf("ParseKey: %v %v", k, err)
+	}
 }
 
 func TestOptionsValidation(t *testing.T) {
@@ -294,17 +307,17 @@ func TestOptionsValidation(t *testing.T) {
 	}{
 		{"no limits", ratelimit.Options{}, "Limits is empty"},
 		{"no algorithm", ratelimit.Options{Limits: []ratelimit.Limit{{Limit: 1, Window: time.Second}}}, "Algorithm is required"},
-		{"zero limit", ratelimit.Options{Limits: []ratelimit.Limit{ratelimit.FixedWindow(0, time.Second)}}, "at least 1"},
-		{"zero window", ratelimit.Options{Limits: []ratelimit.Limit{ratelimit.FixedWindow(1, 0)}}, "Window must be positive"},
-		{"zero refill", ratelimit.Options{Limits: []ratelimit.Limit{ratelimit.TokenBucket(10, 0)}}, "refill rate must be positive"},
-		{"huge window", ratelimit.Options{Limits: []ratelimit.Limit{ratelimit.FixedWindow(1, 400*24*time.Hour)}}, "must not exceed"},
-		{"huge sliding log", ratelimit.Options{Limits: []ratelimit.Limit{ratelimit.SlidingWindow(5000, time.Hour)}}, "use ratelimit.GCRA"},
+		{"zero limit", ratelimit.Options{Limits: []ratelimit.Limit{ratelimit.FixedWindow(0, time.Second).By(ratelimit.Global())}}, "at least 1"},
+		{"zero window", ratelimit.Options{Limits: []ratelimit.Limit{ratelimit.FixedWindow(1, 0).By(ratelimit.Global())}}, "Window must be positive"},
+		{"zero refill", ratelimit.Options{Limits: []ratelimit.Limit{ratelimit.TokenBucket(10, 0).By(ratelimit.Global())}}, "refill rate must be positive"},
+		{"huge window", ratelimit.Options{Limits: []ratelimit.Limit{ratelimit.FixedWindow(1, 400*24*time.Hour).By(ratelimit.Global())}}, "must not exceed"},
+		{"huge sliding log", ratelimit.Options{Limits: []ratelimit.Limit{ratelimit.SlidingWindow(5000, time.Hour).By(ratelimit.Global())}}, "use ratelimit.GCRA"},
 		{"unnamed pair", ratelimit.Options{Limits: []ratelimit.Limit{ratelimit.FixedWindow(1, time.Second).By(ip), ratelimit.FixedWindow(2, time.Hour).By(ip)}}, "needs a Name"},
-		{"duplicate names", ratelimit.Options{Limits: []ratelimit.Limit{ratelimit.FixedWindow(1, time.Second).Named("a"), ratelimit.FixedWindow(2, time.Hour).Named("a")}}, "unique"},
-		{"bad name", ratelimit.Options{Limits: []ratelimit.Limit{ratelimit.FixedWindow(1, time.Second).Named(`a"b`)}}, "letters, digits"},
-		{"negative max keys", ratelimit.Options{Limits: []ratelimit.Limit{ratelimit.FixedWindow(1, time.Second)}, MaxKeys: -1}, "MaxKeys"},
-		{"unknown outage", ratelimit.Options{Limits: []ratelimit.Limit{ratelimit.FixedWindow(1, time.Second)}, Outage: 9}, "Outage"},
-		{"negative max memory", ratelimit.Options{Limits: []ratelimit.Limit{ratelimit.FixedWindow(1, time.Second)}, MaxMemory: -1}, "MaxMemory"},
+		{"duplicate names", ratelimit.Options{Limits: []ratelimit.Limit{ratelimit.FixedWindow(1, time.Second).Named("a").By(ratelimit.Global()), ratelimit.FixedWindow(2, time.Hour).Named("a").By(ratelimit.Global())}}, "unique"},
+		{"bad name", ratelimit.Options{Limits: []ratelimit.Limit{ratelimit.FixedWindow(1, time.Second).Named(`a"b`).By(ratelimit.Global())}}, "letters, digits"},
+		{"negative max keys", ratelimit.Options{Limits: []ratelimit.Limit{ratelimit.FixedWindow(1, time.Second).By(ratelimit.Global())}, MaxKeys: -1}, "MaxKeys"},
+		{"unknown outage", ratelimit.Options{Limits: []ratelimit.Limit{ratelimit.FixedWindow(1, time.Second).By(ratelimit.Global())}, Outage: 9}, "Outage"},
+		{"negative max memory", ratelimit.Options{Limits: []ratelimit.Limit{ratelimit.FixedWindow(1, time.Second).By(ratelimit.Global())}, MaxMemory: -1}, "MaxMemory"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			_, err := ratelimit.New(tc.opts)
@@ -379,7 +392,7 @@ func TestMemoryBudget(t *testing.T) {
 	// The local fallback of a shared store is held to the budget too, and
 	// several limits count together.
 	_, err = ratelimit.New(ratelimit.Options{Store: &failingStore{}, Limits: []ratelimit.Limit{
-		ratelimit.SlidingWindow(600, time.Hour).Named("a"), ratelimit.SlidingWindow(600, time.Hour).Named("b")}})
+		ratelimit.SlidingWindow(600, time.Hour).Named("a").By(ratelimit.Global()), ratelimit.SlidingWindow(600, time.Hour).Named("b").By(ratelimit.Global())}})
 	if err == nil || !strings.Contains(err.Error(), "the 2 limits") {
 		t.Fatalf("two 600-unit logs over 100,000 keys: %v", err)
 	}

@@ -23,6 +23,7 @@ import (
 //	ratelimit.ByHeader("X-Tenant")           // a header's value
 //	ratelimit.ByRoute()                      // the matched route pattern
 //	ratelimit.ByFunc(f)                      // anything else
+//	ratelimit.Global()                       // every request together
 //	ratelimit.Compose(ratelimit.ByRoute(), ratelimit.ByIP()) // per route and IP
 //
 // A request for which a key cannot be derived (no IP, no such header, f
@@ -35,8 +36,11 @@ import (
 // hash of each key.
 //
 // The text form ("ip", "ip/24/48", "principal", "apikey:X-API-Key",
-// "header:X-Tenant", "route", parts joined by '+') is what configuration
-// files use; see ParseKey. ByFunc keys have no text form.
+// "header:X-Tenant", "route", "global", parts joined by '+') is what
+// configuration files use; see ParseKey. ByFunc keys have no text form.
+//
+// Allow and AllowN take their keys from the caller and do not use these;
+// a limit still names one, so that every limiter can also guard requests.
 type KeyFunc struct {
 	parts []keyPart
 }
@@ -50,6 +54,7 @@ const (
 	kindHeader
 	kindRoute
 	kindFunc
+	kindGlobal
 )
 
 type keyPart struct {
@@ -108,6 +113,11 @@ func ByFunc(f func(r *http.Request) (string, bool)) KeyFunc {
 	return KeyFunc{parts: []keyPart{{kind: kindFunc, fn: f}}}
 }
 
+// Global counts every request together, in one shared bucket per limit:
+// a ceiling on the total (a report endpoint's 10 requests a second), not a
+// fair share per client — compose it with a per-client limit for that.
+func Global() KeyFunc { return KeyFunc{parts: []keyPart{{kind: kindGlobal}}} }
+
 // Compose keys by all of keys together, e.g. Compose(ByRoute(), ByIP()) for
 // a limit per route and client.
 func Compose(keys ...KeyFunc) KeyFunc {
@@ -147,6 +157,8 @@ func (k KeyFunc) String() string {
 			b.WriteString("route")
 		case kindFunc:
 			b.WriteString("func")
+		case kindGlobal:
+			b.WriteString("global")
 		}
 	}
 	return b.String()
@@ -178,8 +190,8 @@ func (k *KeyFunc) UnmarshalText(b []byte) error {
 }
 
 // ParseKey parses a key's text form: parts joined by '+', each one of "ip",
-// "ip/V4BITS/V6BITS", "principal", "apikey:HEADER", "header:HEADER" or
-// "route". Example: "route+ip".
+// "ip/V4BITS/V6BITS", "principal", "apikey:HEADER", "header:HEADER",
+// "route" or "global". Example: "route+ip".
 func ParseKey(s string) (KeyFunc, error) {
 	if len(s) > 256 {
 		return KeyFunc{}, errors.New("ratelimit: key spec longer than 256 bytes")
@@ -207,6 +219,8 @@ func ParseKey(s string) (KeyFunc, error) {
 			k.parts = append(k.parts, ByPrincipal().parts...)
 		case name == "route" && !hasArg:
 			k.parts = append(k.parts, ByRoute().parts...)
+		case name == "global" && !hasArg:
+			k.parts = append(k.parts, Global().parts...)
 		case (name == "apikey" || name == "header") && hasArg:
 			h := strings.TrimSpace(arg)
 			if !validHeaderName(h) {
@@ -218,7 +232,7 @@ func ParseKey(s string) (KeyFunc, error) {
 				k.parts = append(k.parts, ByHeader(h).parts...)
 			}
 		default:
-			return KeyFunc{}, fmt.Errorf("ratelimit: unknown key part %q (want ip, ip/V4/V6, principal, apikey:HEADER, header:HEADER or route, joined by '+')", p)
+			return KeyFunc{}, fmt.Errorf("ratelimit: unknown key part %q (want ip, ip/V4/V6, principal, apikey:HEADER, header:HEADER, route or global, joined by '+')", p)
 		}
 	}
 	return k, nil
@@ -275,11 +289,9 @@ func (p *keyPart) appendPart(dst []byte, r *http.Request) []byte {
 		}
 		return appendSafe(append(dst, "h:"...), v)
 	case kindRoute:
-		v := r.Pattern
-		if v == "" && r.URL != nil {
-			v = r.URL.Path
-		}
-		return appendSafe(append(dst, "rt:"...), v)
+		return appendSafe(append(dst, "rt:"...), reqctx.RouteOf(r))
+	case kindGlobal:
+		return append(dst, "all"...)
 	case kindFunc:
 		v, ok := p.fn(r)
 		if !ok {

@@ -180,7 +180,7 @@ func (l Limit) String() string {
 var errNoName = errors.New("ratelimit: every limit needs a Name when a limiter has several")
 
 // validate checks l; it is called by New, after the default name is set.
-func (l *Limit) validate(needKey bool) error {
+func (l *Limit) validate() error {
 	if err := validName(l.Name); err != nil {
 		return err
 	}
@@ -210,8 +210,8 @@ func (l *Limit) validate(needKey bool) error {
 	if (l.Algorithm == AlgTokenBucket || l.Algorithm == AlgGCRA) && l.Interval() < time.Nanosecond {
 		return fmt.Errorf("%s: refill interval below 1ns (Window %s for Limit %d)", where, l.Window, l.Limit)
 	}
-	if needKey && l.Key.IsZero() {
-		return fmt.Errorf("%s: Key is required: say what it limits by, e.g. .By(ratelimit.ByIP()), ByPrincipal(), ByAPIKey(\"X-API-Key\"), ByHeader(name), ByRoute() or ByFunc(f)", where)
+	if l.Key.IsZero() {
+		return fmt.Errorf("%s: Key is required: say what it counts by, e.g. .By(ratelimit.ByIP()), ByPrincipal(), ByAPIKey(\"X-API-Key\"), ByHeader(name), ByRoute(), ByFunc(f), or Global() for one count shared by every request", where)
 	}
 	return nil
 }

@@ -34,9 +34,6 @@ const TypeCostExceedsLimit = problem.BaseURI + "cost-exceeds-limit"
 // ErrInvalidCost is returned by AllowN for a cost below 1.
 var ErrInvalidCost = errors.New("ratelimit: cost must be at least 1")
 
-// ErrNoKey is returned by Decide when a limit has no Key (see Limit.Key).
-var ErrNoKey = errors.New("ratelimit: a limit has no Key, so requests cannot be keyed")
-
 // ErrKeyCount is returned by Allow and AllowN when the number of keys is
 // neither 1 nor the number of limits.
 var ErrKeyCount = errors.New("ratelimit: pass one key, or one key per limit")
@@ -152,7 +149,7 @@ type Options struct {
 	// Limits are the limits every request is checked against, together:
 	// a request is admitted only if all admit it, and a refusal by one
 	// does not consume the others. Required, at most 8. Each needs a Key
-	// (for Handler and Decide) and, when there are several, a unique Name.
+	// and, when there are several, a unique Name.
 	Limits []Limit `json:"limits" yaml:"limits"`
 	// Store holds the state; nil (the default) keeps it in this process.
 	// Use redislimit.New to share limits across replicas.
@@ -252,7 +249,6 @@ type Limiter struct {
 	base      time.Time
 	baseUnix  int64
 	deny      problem.Denier
-	keyless   string     // name of a limit without a Key, if any
 	policyHdr []string   // RateLimit-Policy, built once
 	limitHdr  [][]string // X-RateLimit-Limit per limit, built once
 	limitErr  []error    // ErrLimited per limit, built once
@@ -310,16 +306,13 @@ func New(opts Options) (*Limiter, error) {
 	var policy strings.Builder
 	for i := range l.limits {
 		lim := &l.limits[i]
-		if err := lim.validate(false); err != nil {
+		if err := lim.validate(); err != nil {
 			return nil, err
 		}
 		if seen[lim.Name] {
 			return nil, fmt.Errorf("ratelimit: two limits are named %q; names must be unique", lim.Name)
 		}
 		seen[lim.Name] = true
-		if lim.Key.IsZero() && l.keyless == "" {
-			l.keyless = lim.Name
-		}
 		l.minLimit = min(l.minLimit, lim.Limit)
 		if i > 0 {
 			policy.WriteString(", ")
@@ -421,19 +414,17 @@ func (l *Limiter) now() int64 {
 	return l.baseUnix + int64(time.Since(l.base))
 }
 
-// Decide checks r against every limit and charges them if all admit it.
-// Decide is the pure decision behind Handler: it writes nothing. The error
-// is non-nil only when the Store could not decide and the Outage policy is
-// FailClosed (the Decision then refuses the request, with RetryAfter set
-// to OutageRetryAfter), when a limit has no Key (ErrNoKey), or when r's
-// context ended before the Store decided: the error then wraps ctx.Err()
+// Decide checks r against every limit and charges them if all admit it,
+// and returns the whole outcome: Check's decision with the figures behind
+// it (for the RateLimit headers, see SetHeaders). It writes nothing. The
+// error is non-nil only when the Store could not decide and the Outage
+// policy is FailClosed (the Decision then refuses the request, with
+// RetryAfter set to OutageRetryAfter), or when r's context ended before
+// the Store decided: the error then wraps ctx.Err()
 // (context.Canceled, context.DeadlineExceeded), the Decision admits
 // nothing, and neither OnStoreError nor the Outage policy applies — a
 // caller that gave up says nothing about the Store.
 func (l *Limiter) Decide(r *http.Request) (d Decision, err error) {
-	if l.keyless != "" {
-		return Decision{index: -1}, fmt.Errorf("%w (limit %q)", ErrNoKey, l.keyless)
-	}
 	cost := 1
 	if l.cost != nil {
 		cost = max(l.cost(r), 1)
@@ -645,30 +636,49 @@ func (l *Limiter) decision(rs []Result) Decision {
 	}
 }
 
-// Handler returns middleware that admits requests within the limits and
-// refuses the others with 429 Too Many Requests (an RFC 9457 problem with
-// Retry-After, reason "rate_limited"), one audit event each; a request
-// costing more than a limit's Limit gets 413 (see Options.Cost). Responses
-// carry the RateLimit headers as Options.Headers says; nested limiters (a
-// route's limiter inside a site-wide one) each add their own members to
-// those lists (see SetHeaders).
-//
-// Handler panics if a limit has no Key: a wiring mistake, caught at
-// startup rather than by sharing one bucket among all clients.
-func (l *Limiter) Handler(next http.Handler) http.Handler {
-	if l.keyless != "" {
-		panic(fmt.Sprintf("ratelimit: limit %q has no Key; say what it limits by, e.g. .By(ratelimit.ByIP())", l.keyless))
+// Check is the guard's decision (see Decide): it charges the limits and
+// returns r and, when the request is refused, the problem Handler would
+// answer with — 429 with Retry-After (reason "rate_limited"), 413 for a
+// cost above a limit (reason "cost_exceeds_limit"), 503 when the Store is
+// down under FailClosed (reason "ratelimit_unavailable"), or 503 with
+// reason "client_gone" when r's context ended first. It writes nothing.
+func (l *Limiter) Check(r *http.Request) (*http.Request, *problem.Problem) {
+	d, err := l.Decide(r)
+	return r, l.problem(r, d, err)
+}
+
+// problem is the answer to a refused decision, nil for an admitted one.
+func (l *Limiter) problem(r *http.Request, d Decision, err error) *problem.Problem {
+	switch {
+	case err != nil && r.Context().Err() != nil:
+		return problem.Unavailable(0, "the request ended before the rate limit was decided").
+			WithReason("client_gone").WithErr(err)
+	case err != nil:
+		return problem.Unavailable(d.RetryAfter, "rate limiting is temporarily unavailable; retry later").
+			WithReason("ratelimit_unavailable").WithErr(err)
+	case d.Allowed:
+		return nil
+	case d.CostTooHigh:
+		return problem.New(http.StatusRequestEntityTooLarge, TypeCostExceedsLimit,
+			"the request costs more than the rate limit ever admits at once; retrying cannot help").
+			WithReason("cost_exceeds_limit").With("policy", d.Policy).With("limit", d.Limit).WithErr(l.costErr[d.index])
 	}
+	return problem.TooManyRequests(d.RetryAfter, "rate limit exceeded; retry after the time given in Retry-After").
+		WithReason("rate_limited").With("policy", d.Policy).WithErr(l.limitErr[d.index])
+}
+
+// Handler returns middleware that admits requests within the limits and
+// refuses the others with the problem Check returns, one audit event each
+// (a request whose client has gone gets a bare 499, unaudited: nothing was
+// denied). Responses carry the RateLimit headers as Options.Headers says;
+// nested limiters (a route's limiter inside a site-wide one) each add
+// their own members to those lists (see SetHeaders).
+func (l *Limiter) Handler(next http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		d, err := l.Decide(r)
-		if err != nil {
-			if r.Context().Err() != nil {
-				// The client has gone: no 503, no audit event.
-				w.WriteHeader(StatusClientClosedRequest)
-				return
-			}
-			l.deny.Deny(w, r, problem.Unavailable(d.RetryAfter, "rate limiting is temporarily unavailable; retry later").
-				WithReason("ratelimit_unavailable").WithErr(err))
+		if err != nil && r.Context().Err() != nil {
+			// The client has gone: no 503, no audit event.
+			w.WriteHeader(StatusClientClosedRequest)
 			return
 		}
 		if d.Allowed {
@@ -678,17 +688,10 @@ func (l *Limiter) Handler(next http.Handler) http.Handler {
 			next.ServeHTTP(w, r)
 			return
 		}
-		if l.headers != HeadersNever {
+		if err == nil && l.headers != HeadersNever {
 			l.SetHeaders(w.Header(), d)
 		}
-		if d.CostTooHigh {
-			l.deny.Deny(w, r, problem.New(http.StatusRequestEntityTooLarge, TypeCostExceedsLimit,
-				"the request costs more than the rate limit ever admits at once; retrying cannot help").
-				WithReason("cost_exceeds_limit").With("policy", d.Policy).With("limit", d.Limit).WithErr(l.costErr[d.index]))
-			return
-		}
-		l.deny.Deny(w, r, problem.TooManyRequests(d.RetryAfter, "rate limit exceeded; retry after the time given in Retry-After").
-			WithReason("rate_limited").With("policy", d.Policy).WithErr(l.limitErr[d.index]))
+		l.deny.Deny(w, r, l.problem(r, d, err))
 	})
 }
 

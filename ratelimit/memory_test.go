@@ -23,7 +23,7 @@ func TestMemoryBound(t *testing.T) {
 	for _, c := range []struct {
 		l     ratelimit.Limit
 		total int
-	}{{ratelimit.TokenBucket(10, 1), 1_000_000}, {ratelimit.SlidingWindow(5, 5*time.Minute), slidingKeys}} {
+	}{{ratelimit.TokenBucket(10, 1).By(ratelimit.Global()), 1_000_000}, {ratelimit.SlidingWindow(5, 5*time.Minute).By(ratelimit.Global()), slidingKeys}} {
 		l, total := c.l, c.total
 		t.Run(l.Algorithm.String(), func(t *testing.T) {
 			const maxKeys = 100_000
@@ -74,7 +74,7 @@ func TestMemoryBound(t *testing.T) {
 // Keys whose state has expired are reclaimed first, and a decision on a
 // known key allocates nothing.
 func TestMemoryNoAllocs(t *testing.T) {
-	lim, err := ratelimit.New(ratelimit.Options{Limits: []ratelimit.Limit{ratelimit.GCRA(1000, time.Second, 1000)}})
+	lim, err := ratelimit.New(ratelimit.Options{Limits: []ratelimit.Limit{ratelimit.GCRA(1000, time.Second, 1000).By(ratelimit.Global())}})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -84,7 +84,7 @@ func TestMemoryNoAllocs(t *testing.T) {
 		t.Fatalf("%v allocs per decision", n)
 	}
 	multi, err := ratelimit.New(ratelimit.Options{MaxKeys: 10_000, Limits: []ratelimit.Limit{
-		ratelimit.GCRA(1000, time.Second, 1000).Named("a"), ratelimit.SlidingWindow(1000, time.Hour).Named("b")}})
+		ratelimit.GCRA(1000, time.Second, 1000).Named("a").By(ratelimit.Global()), ratelimit.SlidingWindow(1000, time.Hour).Named("b").By(ratelimit.Global())}})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -95,7 +95,7 @@ func TestMemoryNoAllocs(t *testing.T) {
 
 func TestMemoryEvictsExpiredKeys(t *testing.T) {
 	clk := newClock(epochHour)
-	lim, err := ratelimit.New(ratelimit.Options{Limits: []ratelimit.Limit{ratelimit.SlidingWindow(1, time.Minute)}, MaxKeys: 100, Now: clk.Now})
+	lim, err := ratelimit.New(ratelimit.Options{Limits: []ratelimit.Limit{ratelimit.SlidingWindow(1, time.Minute).By(ratelimit.Global())}, MaxKeys: 100, Now: clk.Now})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -122,7 +122,7 @@ func TestMemoryEvictsExpiredKeys(t *testing.T) {
 // deletion) while decisions on a hot key run concurrently: the hot key's
 // limit stays exact, and nothing races (go test -race).
 func TestMemoryChurnKeepsHotKeyExact(t *testing.T) {
-	for _, hot := range []ratelimit.Limit{ratelimit.GCRA(1, time.Hour, 100), ratelimit.SlidingWindow(100, time.Hour)} {
+	for _, hot := range []ratelimit.Limit{ratelimit.GCRA(1, time.Hour, 100).By(ratelimit.Global()), ratelimit.SlidingWindow(100, time.Hour).By(ratelimit.Global())} {
 		t.Run(hot.Algorithm.String(), func(t *testing.T) {
 			lim, err := ratelimit.New(ratelimit.Options{Limits: []ratelimit.Limit{hot}, MaxKeys: 300})
 			if err != nil {
@@ -164,9 +164,9 @@ func TestMemoryTinyMaxKeysNeverHangs(t *testing.T) {
 		maxKeys int
 		limits  []ratelimit.Limit
 	}{
-		{"one key", 1, []ratelimit.Limit{ratelimit.GCRA(1, time.Hour, 10)}},
+		{"one key", 1, []ratelimit.Limit{ratelimit.GCRA(1, time.Hour, 10).By(ratelimit.Global())}},
 		{"four keys, two limits", 4, []ratelimit.Limit{
-			ratelimit.GCRA(1, time.Hour, 10).Named("a"), ratelimit.SlidingWindow(3, time.Hour).Named("b")}},
+			ratelimit.GCRA(1, time.Hour, 10).Named("a").By(ratelimit.Global()), ratelimit.SlidingWindow(3, time.Hour).Named("b").By(ratelimit.Global())}},
 	} {
 		t.Run(c.name, func(t *testing.T) {
 			lim, err := ratelimit.New(ratelimit.Options{Limits: c.limits, MaxKeys: c.maxKeys})

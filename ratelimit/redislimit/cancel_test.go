@@ -28,7 +28,7 @@ func TestCallerCancellationIsNotAnOutage(t *testing.T) {
 			st := newStore(t, redislimit.Options{Prefix: testredis.Prefix(t), MaxBatch: batch})
 			var storeErrors atomic.Int64
 			lim, err := ratelimit.New(ratelimit.Options{
-				Limits:       []ratelimit.Limit{ratelimit.GCRA(1, time.Hour, 1000)},
+				Limits:       []ratelimit.Limit{ratelimit.GCRA(1, time.Hour, 1000).By(ratelimit.Global())},
 				Store:        st,
 				Outage:       ratelimit.FailClosed,
 				OnStoreError: func(error) { storeErrors.Add(1) },

@@ -63,8 +63,8 @@ func TestRedisCluster(t *testing.T) {
 	defer st.Close()
 	lim, err := ratelimit.New(ratelimit.Options{
 		Limits: []ratelimit.Limit{
-			ratelimit.GCRA(1, time.Hour, 100).Named("burst"),
-			ratelimit.FixedWindow(1000, ratelimit.MaxWindow).Named("total"),
+			ratelimit.GCRA(1, time.Hour, 100).Named("burst").By(ratelimit.Global()),
+			ratelimit.FixedWindow(1000, ratelimit.MaxWindow).Named("total").By(ratelimit.Global()),
 		},
 		Store: st, Outage: ratelimit.FailClosed,
 	})

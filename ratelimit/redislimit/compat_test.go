@@ -70,7 +70,7 @@ func TestUnsupportedServer(t *testing.T) {
 		s.info = func(context.Context) (string, error) { return "# Server\r\nredis_version:" + version + "\r\n", nil }
 		var seen []error
 		lim, err := ratelimit.New(ratelimit.Options{Store: s, Outage: ratelimit.FailClosed,
-			Limits: []ratelimit.Limit{ratelimit.GCRA(1, time.Hour, 10)}, OnStoreError: func(err error) { seen = append(seen, err) }})
+			Limits: []ratelimit.Limit{ratelimit.GCRA(1, time.Hour, 10).By(ratelimit.Global())}, OnStoreError: func(err error) { seen = append(seen, err) }})
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -127,7 +127,7 @@ func TestScriptErrorOnRecentServer(t *testing.T) {
 	if err := s.Check(context.Background()); err != nil {
 		t.Fatalf("Check on the test Redis: %v", err)
 	}
-	b, err := s.Bind([]ratelimit.Limit{ratelimit.GCRA(1, time.Hour, 10).Named("l")})
+	b, err := s.Bind([]ratelimit.Limit{ratelimit.GCRA(1, time.Hour, 10).Named("l").By(ratelimit.Global())})
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -35,7 +35,7 @@ func stalledStore(t *testing.T) (*Store, ratelimit.Bound) {
 	t.Cleanup(s.Close)
 	s.batch.close() // its workers stop; the queue is ours
 	s.batch = &batcher{s: s, max: 64, queue: make(chan *call, 16), stop: make(chan struct{}), run: s.eval}
-	b, err := s.Bind([]ratelimit.Limit{ratelimit.FixedWindow(10, time.Hour).Named("l")})
+	b, err := s.Bind([]ratelimit.Limit{ratelimit.FixedWindow(10, time.Hour).Named("l").By(ratelimit.Global())})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -341,7 +341,7 @@ func TestLocalClockIsMonotonic(t *testing.T) {
 	if !strings.Contains(s.base.String(), "m=") {
 		t.Fatalf("the clock's origin %v has no monotonic reading", s.base)
 	}
-	b, err := s.Bind([]ratelimit.Limit{ratelimit.FixedWindow(1, time.Hour).Named("l")})
+	b, err := s.Bind([]ratelimit.Limit{ratelimit.FixedWindow(1, time.Hour).Named("l").By(ratelimit.Global())})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -416,7 +416,7 @@ func TestDistinct(t *testing.T) {
 // exactly as if alone, in order.
 func TestBatchFastPathExact(t *testing.T) {
 	s := unbatchedStore(t)
-	bd, err := s.Bind([]ratelimit.Limit{ratelimit.GCRA(3, time.Hour, 3).Named("g")})
+	bd, err := s.Bind([]ratelimit.Limit{ratelimit.GCRA(3, time.Hour, 3).Named("g").By(ratelimit.Global())})
 	if err != nil {
 		t.Fatal(err)
 	}

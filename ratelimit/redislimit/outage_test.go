@@ -53,7 +53,7 @@ func outage(t *testing.T, srv *testredis.Server, policy ratelimit.Outage, batch 
 		lag := testlag.Start(t)
 		var storeErrors atomic.Int64
 		lim, err := ratelimit.New(ratelimit.Options{
-			Limits:       []ratelimit.Limit{ratelimit.SlidingWindow(50, time.Hour)},
+			Limits:       []ratelimit.Limit{ratelimit.SlidingWindow(50, time.Hour).By(ratelimit.Global())},
 			Store:        st,
 			Outage:       policy,
 			OnStoreError: func(error) { storeErrors.Add(1) },
@@ -194,7 +194,7 @@ func stalled(t *testing.T, srv *testredis.Server, batch int) {
 		t.Fatal(err)
 	}
 	defer st.Close()
-	lim, err := ratelimit.New(ratelimit.Options{Limits: []ratelimit.Limit{ratelimit.GCRA(100, time.Second, 100)}, Store: st})
+	lim, err := ratelimit.New(ratelimit.Options{Limits: []ratelimit.Limit{ratelimit.GCRA(100, time.Second, 100).By(ratelimit.Global())}, Store: st})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -293,7 +293,7 @@ func TestWorkersOwnConnections(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer st.Close()
-	lim, err := ratelimit.New(ratelimit.Options{Limits: []ratelimit.Limit{ratelimit.FixedWindow(1<<30, ratelimit.MaxWindow)}, Store: st, Outage: ratelimit.FailClosed})
+	lim, err := ratelimit.New(ratelimit.Options{Limits: []ratelimit.Limit{ratelimit.FixedWindow(1<<30, ratelimit.MaxWindow).By(ratelimit.Global())}, Store: st, Outage: ratelimit.FailClosed})
 	if err != nil {
 		t.Fatal(err)
 	}

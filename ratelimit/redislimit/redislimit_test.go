@@ -124,10 +124,10 @@ func TestReplicasShareOneExactLimit(t *testing.T) {
 	url := testredis.URL(t)
 	prefix := testredis.Prefix(t)
 	limits := []ratelimit.Limit{
-		ratelimit.TokenBucket(100, 0.001),
-		ratelimit.GCRA(1, time.Hour, 100),
-		ratelimit.SlidingWindow(100, time.Hour),
-		ratelimit.FixedWindow(100, ratelimit.MaxWindow), // a window boundary during the test is a 1-in-10^8 event
+		ratelimit.TokenBucket(100, 0.001).By(ratelimit.Global()),
+		ratelimit.GCRA(1, time.Hour, 100).By(ratelimit.Global()),
+		ratelimit.SlidingWindow(100, time.Hour).By(ratelimit.Global()),
+		ratelimit.FixedWindow(100, ratelimit.MaxWindow).By(ratelimit.Global()), // a window boundary during the test is a 1-in-10^8 event
 	}
 	for i, l := range limits {
 		for _, single := range []bool{true, false} {
@@ -135,7 +135,7 @@ func TestReplicasShareOneExactLimit(t *testing.T) {
 				name := fmt.Sprintf("%s/single=%v/batch=%d", l.Algorithm, single, batch)
 				set := []ratelimit.Limit{l.Named("l")}
 				if !single {
-					set = append(set, ratelimit.SlidingWindow(1000, time.Hour).Named("roomy"))
+					set = append(set, ratelimit.SlidingWindow(1000, time.Hour).Named("roomy").By(ratelimit.Global()))
 				}
 				replicasExact(t, name, url, fmt.Sprintf("%s%d:%v:%d:", prefix, i, single, batch), batch, set)
 			}
@@ -203,8 +203,8 @@ func TestMultipleLimitsOnRedis(t *testing.T) {
 	}
 	defer st.Close()
 	lim, err := ratelimit.New(ratelimit.Options{Store: st, Outage: ratelimit.FailClosed, Limits: []ratelimit.Limit{
-		ratelimit.SlidingWindow(3, time.Minute).Named("burst"),
-		ratelimit.FixedWindow(5, time.Hour).Named("hourly"),
+		ratelimit.SlidingWindow(3, time.Minute).Named("burst").By(ratelimit.Global()),
+		ratelimit.FixedWindow(5, time.Hour).Named("hourly").By(ratelimit.Global()),
 	}})
 	if err != nil {
 		t.Fatal(err)
@@ -245,7 +245,7 @@ func TestDenyCache(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer st.Close()
-	lim, err := ratelimit.New(ratelimit.Options{Store: st, Limits: []ratelimit.Limit{ratelimit.FixedWindow(2, time.Minute)}})
+	lim, err := ratelimit.New(ratelimit.Options{Store: st, Limits: []ratelimit.Limit{ratelimit.FixedWindow(2, time.Minute).By(ratelimit.Global())}})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -288,24 +288,24 @@ func TestBindRefusals(t *testing.T) {
 		t.Error("no client and no URL accepted")
 	}
 	st := newStore(t, redislimit.Options{Client: c, Prefix: testredis.Prefix(t)})
-	if _, err := ratelimit.New(ratelimit.Options{Store: st, Limits: []ratelimit.Limit{ratelimit.GCRA(10_000_000, time.Second, 10)}}); err == nil ||
+	if _, err := ratelimit.New(ratelimit.Options{Store: st, Limits: []ratelimit.Limit{ratelimit.GCRA(10_000_000, time.Second, 10).By(ratelimit.Global())}}); err == nil ||
 		!strings.Contains(err.Error(), "1µs") {
 		t.Errorf("sub-microsecond interval: %v", err)
 	}
-	if _, err := ratelimit.New(ratelimit.Options{Store: st, Limits: []ratelimit.Limit{ratelimit.FixedWindow(5, time.Minute).Named("login")}}); err != nil {
+	if _, err := ratelimit.New(ratelimit.Options{Store: st, Limits: []ratelimit.Limit{ratelimit.FixedWindow(5, time.Minute).Named("login").By(ratelimit.Global())}}); err != nil {
 		t.Fatal(err)
 	}
-	if _, err := ratelimit.New(ratelimit.Options{Store: st, Limits: []ratelimit.Limit{ratelimit.FixedWindow(5, time.Minute).Named("login")}}); err != nil {
+	if _, err := ratelimit.New(ratelimit.Options{Store: st, Limits: []ratelimit.Limit{ratelimit.FixedWindow(5, time.Minute).Named("login").By(ratelimit.Global())}}); err != nil {
 		t.Errorf("the same limit twice: %v", err)
 	}
-	if _, err := ratelimit.New(ratelimit.Options{Store: st, Limits: []ratelimit.Limit{ratelimit.FixedWindow(50, time.Minute).Named("login")}}); err == nil {
+	if _, err := ratelimit.New(ratelimit.Options{Store: st, Limits: []ratelimit.Limit{ratelimit.FixedWindow(50, time.Minute).Named("login").By(ratelimit.Global())}}); err == nil {
 		t.Error("a different limit of the same name accepted")
 	}
 }
 
 func TestLongKeysAndClose(t *testing.T) {
 	st := newStore(t, redislimit.Options{Prefix: testredis.Prefix(t)})
-	lim, err := ratelimit.New(ratelimit.Options{Store: st, Outage: ratelimit.FailClosed, Limits: []ratelimit.Limit{ratelimit.FixedWindow(1, time.Hour)}})
+	lim, err := ratelimit.New(ratelimit.Options{Store: st, Outage: ratelimit.FailClosed, Limits: []ratelimit.Limit{ratelimit.FixedWindow(1, time.Hour).By(ratelimit.Global())}})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -336,9 +336,9 @@ func TestMixedBatchesStayExact(t *testing.T) {
 		}
 		return lim
 	}
-	gcra := mk(ratelimit.GCRA(1, time.Hour, 60).Named("g"))
-	fixed := mk(ratelimit.FixedWindow(60, ratelimit.MaxWindow).Named("f"))
-	sliding := mk(ratelimit.SlidingWindow(60, time.Hour).Named("s"))
+	gcra := mk(ratelimit.GCRA(1, time.Hour, 60).Named("g").By(ratelimit.Global()))
+	fixed := mk(ratelimit.FixedWindow(60, ratelimit.MaxWindow).Named("f").By(ratelimit.Global()))
+	sliding := mk(ratelimit.SlidingWindow(60, time.Hour).Named("s").By(ratelimit.Global()))
 	var mu sync.Mutex
 	units := map[string]int{}
 	var wg sync.WaitGroup
@@ -382,13 +382,13 @@ func TestManyLimitersOneStore(t *testing.T) {
 		var l ratelimit.Limit
 		switch i % 4 {
 		case 0:
-			l = ratelimit.GCRA(1, time.Hour, quota)
+			l = ratelimit.GCRA(1, time.Hour, quota).By(ratelimit.Global())
 		case 1:
-			l = ratelimit.TokenBucket(quota, 0.001)
+			l = ratelimit.TokenBucket(quota, 0.001).By(ratelimit.Global())
 		case 2:
-			l = ratelimit.SlidingWindow(quota, time.Hour)
+			l = ratelimit.SlidingWindow(quota, time.Hour).By(ratelimit.Global())
 		default:
-			l = ratelimit.FixedWindow(quota, ratelimit.MaxWindow)
+			l = ratelimit.FixedWindow(quota, ratelimit.MaxWindow).By(ratelimit.Global())
 		}
 		lim, err := ratelimit.New(ratelimit.Options{Limits: []ratelimit.Limit{l.Named(fmt.Sprintf("l%d", i))}, Store: st, Outage: ratelimit.FailClosed})
 		if err != nil {
@@ -449,7 +449,7 @@ func TestKeysKeepOneHashTag(t *testing.T) {
 	prefix := testredis.Prefix(t)
 	st := newStore(t, redislimit.Options{Prefix: prefix})
 	lim, err := ratelimit.New(ratelimit.Options{Store: st, Outage: ratelimit.FailClosed, Limits: []ratelimit.Limit{
-		ratelimit.FixedWindow(1, time.Hour).Named("a"), ratelimit.GCRA(1, time.Hour, 1).Named("b")}})
+		ratelimit.FixedWindow(1, time.Hour).Named("a").By(ratelimit.Global()), ratelimit.GCRA(1, time.Hour, 1).Named("b").By(ratelimit.Global())}})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -502,10 +502,10 @@ func TestKeysExpire(t *testing.T) {
 		l     ratelimit.Limit
 		bound time.Duration
 	}{
-		{ratelimit.GCRA(10, time.Hour, 10), 3 * time.Hour},
-		{ratelimit.TokenBucket(10, 10.0/3600), 3 * time.Hour},
-		{ratelimit.SlidingWindow(10, time.Hour), 2 * time.Hour},
-		{ratelimit.FixedWindow(10, time.Hour), time.Hour},
+		{ratelimit.GCRA(10, time.Hour, 10).By(ratelimit.Global()), 3 * time.Hour},
+		{ratelimit.TokenBucket(10, 10.0/3600).By(ratelimit.Global()), 3 * time.Hour},
+		{ratelimit.SlidingWindow(10, time.Hour).By(ratelimit.Global()), 2 * time.Hour},
+		{ratelimit.FixedWindow(10, time.Hour).By(ratelimit.Global()), time.Hour},
 	} {
 		for _, batch := range []int{1, 0} {
 			t.Run(fmt.Sprintf("%s/batch=%d", tc.l.Algorithm, batch), func(t *testing.T) {

@@ -36,7 +36,7 @@ type Case struct {
 // controlled server clock), so that both implementations are held to the
 // same arithmetic.
 var Cases = []Case{
-	{"token bucket refill arithmetic", ratelimit.TokenBucket(100, 10), EpochHour, []Step{
+	{"token bucket refill arithmetic", ratelimit.TokenBucket(100, 10).By(ratelimit.Global()), EpochHour, []Step{
 		{0, 100, true, 0, 0},
 		{0, 1, false, 0, 100 * time.Millisecond},
 		{99 * time.Millisecond, 1, false, 0, time.Millisecond},
@@ -49,7 +49,7 @@ var Cases = []Case{
 		{100 * time.Second, 70, false, 69, 100 * time.Millisecond},
 		{100 * time.Second, 69, true, 0, 0},
 	}},
-	{"gcra burst then rate", ratelimit.GCRA(10, time.Second, 5), EpochHour, []Step{
+	{"gcra burst then rate", ratelimit.GCRA(10, time.Second, 5).By(ratelimit.Global()), EpochHour, []Step{
 		{0, 1, true, 4, 0},
 		{0, 1, true, 3, 0},
 		{0, 1, true, 2, 0},
@@ -61,7 +61,7 @@ var Cases = []Case{
 		{250 * time.Millisecond, 1, false, 0, 50 * time.Millisecond},
 		{250 * time.Millisecond, 3, false, 0, 250 * time.Millisecond},
 	}},
-	{"sliding window edges", ratelimit.SlidingWindow(5, 5*time.Minute), EpochHour, []Step{
+	{"sliding window edges", ratelimit.SlidingWindow(5, 5*time.Minute).By(ratelimit.Global()), EpochHour, []Step{
 		{0, 1, true, 4, 0},
 		{1 * time.Minute, 1, true, 3, 0},
 		{2 * time.Minute, 1, true, 2, 0},
@@ -76,7 +76,7 @@ var Cases = []Case{
 		{20 * time.Minute, 5, true, 0, 0},
 		{20 * time.Minute, 1, false, 0, 5 * time.Minute},
 	}},
-	{"fixed window edges", ratelimit.FixedWindow(3, time.Minute), EpochHour, []Step{
+	{"fixed window edges", ratelimit.FixedWindow(3, time.Minute).By(ratelimit.Global()), EpochHour, []Step{
 		{0, 1, true, 2, 0},
 		{0, 2, true, 0, 0},
 		{0, 1, false, 0, time.Minute},
@@ -87,19 +87,19 @@ var Cases = []Case{
 		{2*time.Minute + 59*time.Second, 3, true, 0, 0},
 		{3 * time.Minute, 3, true, 0, 0},
 	}},
-	{"gcra clock going backwards", ratelimit.GCRA(2, time.Second, 2), EpochHour, []Step{
+	{"gcra clock going backwards", ratelimit.GCRA(2, time.Second, 2).By(ratelimit.Global()), EpochHour, []Step{
 		{10 * time.Second, 2, true, 0, 0},
 		{5 * time.Second, 1, false, 0, 5500 * time.Millisecond}, // stepped back 5s: no free burst
 		{5 * time.Second, 1, false, 0, 5500 * time.Millisecond},
 		{10500 * time.Millisecond, 1, true, 0, 0},
 	}},
-	{"sliding clock going backwards", ratelimit.SlidingWindow(2, time.Minute), EpochHour, []Step{
+	{"sliding clock going backwards", ratelimit.SlidingWindow(2, time.Minute).By(ratelimit.Global()), EpochHour, []Step{
 		{10 * time.Minute, 2, true, 0, 0},
 		{0, 1, false, 0, 11 * time.Minute},
 		{10 * time.Minute, 1, false, 0, time.Minute},
 		{11 * time.Minute, 2, true, 0, 0},
 	}},
-	{"fixed clock going backwards", ratelimit.FixedWindow(2, time.Minute), EpochHour, []Step{
+	{"fixed clock going backwards", ratelimit.FixedWindow(2, time.Minute).By(ratelimit.Global()), EpochHour, []Step{
 		{10*time.Minute + 30*time.Second, 2, true, 0, 0},
 		{9 * time.Minute, 1, false, 0, 2 * time.Minute}, // an earlier window: still counted as the current one
 		{10*time.Minute + 59*time.Second, 1, false, 0, time.Second},
