@@ -1,9 +1,21 @@
 // Package bulwark assembles Bulwark's guards into one request path.
 //
-// Bulwark is a security toolkit for Go HTTP APIs: every guard is a plain
-// func(http.Handler) http.Handler built once from an options struct, and
-// every denial is an RFC 9457 problem+json response (package problem) with
-// exactly one audit event (package audit).
+// Bulwark is a security toolkit for Go HTTP APIs: every guard is built once
+// from an options struct, and every denial is an RFC 9457 problem+json
+// response (package problem) with exactly one audit event (package audit).
+//
+// # One shape for every guard
+//
+// Each guard package has an Options struct and New(Options) (*T, error),
+// which does all the validation: an insecure or malformed option is an
+// error that says how to fix it, and nothing panics later. The guard's
+// Handler method is plain middleware, func(http.Handler) http.Handler, so it
+// fits any router's Use and every field of Policy. Every guard that can
+// deny also has the decision without the response, Check (see Checker): a
+// caller can evaluate a guard, see what it would refuse and still let the
+// request pass (a gateway's shadow mode), or act on the refusal itself.
+// Guards whose outcome carries more than pass or refuse say so with a
+// typed Decide (ratelimit.Decision, cors.Decision).
 //
 // # The request path
 //
@@ -19,18 +31,34 @@
 //  4. limits known before authentication: the body size cap (package
 //     bodylimit), and rate limits keyed by client IP, route or a header
 //     (package ratelimit)
-//  5. abuse detection (distinct-value velocity such as card testing)
-//  6. authentication (package authn and its jwt, apikey, basic, … children)
+//  5. abuse detection (distinct-value velocity such as card testing;
+//     package abuse)
+//  6. authentication (package authn; JWT in package authn/jwt, the token
+//     lifecycle in authn/jwt/refresh, remote key sets in authn/jwt/jwks)
 //     → a Principal in the request context; then rate limits keyed by
 //     principal or API key
 //  7. CSRF, for cookie-authenticated unsafe methods
 //  8. authorization: roles, scopes, permissions, ownership (package authz)
-//  9. the handler, or the upstream
+//  9. the handler (strict JSON input: package bind), or the upstream
 //
-// Around all of it: panic recovery (package recovery) and an optional access
-// log. Policy composes guards in exactly this order, so that an application
-// cannot, say, authenticate before rate limiting by IP or run CSRF checks
-// before the session is known.
+// Around all of it: panic recovery (package recovery), an optional access
+// log (package accesslog) and metrics (package metrics). Policy composes
+// guards in exactly this order, so that an application cannot, say,
+// authenticate before rate limiting by IP or run CSRF checks before the
+// caller is known. Use one Policy around the router for the steps every
+// route shares (identity, headers, CORS, body cap, IP limits) and one per
+// route group inside it for the rest (authentication, principal limits,
+// CSRF, authorization); the demo (package demo) does exactly that.
+//
+// # Routes
+//
+// The access log, the metrics and ratelimit.ByRoute label a request with
+// the route pattern that served it ("GET /users/{id}"), never the raw path.
+// Policy.Handler records the pattern of a net/http ServeMux for you (see
+// RecordRoute); other routers say it with SetRoute.
+//
+// State lives in stores (package store: memstore in process, redisstore
+// shared by replicas); passwords are hashed with package password.
 //
 // Why this order: identity first, because every later guard keys, logs or
 // trusts by it; headers second, so that even a 429 or a CORS failure
@@ -39,71 +67,3 @@
 // so a flood costs little; authentication before the limits and checks that
 // need to know who is calling.
 package bulwark
-
-import (
-	"net/http"
-	"reflect"
-)
-
-// Guard is anything that wraps a handler. Every Bulwark guard has a Handler
-// method of this shape.
-type Guard interface {
-	Handler(next http.Handler) http.Handler
-}
-
-// GuardFunc adapts a plain middleware function to Guard.
-type GuardFunc func(next http.Handler) http.Handler
-
-// Handler implements Guard.
-func (f GuardFunc) Handler(next http.Handler) http.Handler { return f(next) }
-
-// Chain returns a middleware applying guards in the order given: the first
-// guard sees the request first. Nil guards are skipped.
-func Chain(guards ...Guard) func(http.Handler) http.Handler {
-	return func(h http.Handler) http.Handler {
-		for i := len(guards) - 1; i >= 0; i-- {
-			if guards[i] != nil && !isNilGuard(guards[i]) {
-				h = guards[i].Handler(h)
-			}
-		}
-		return h
-	}
-}
-
-// Policy names one guard (or a Chain of several) per step of the request
-// path; Handler composes them in the documented order. Leave a step nil to
-// skip it.
-type Policy struct {
-	Identity      Guard // 1. client IP + request ID
-	AccessLog     Guard // one structured line per request
-	Recovery      Guard // panics become 500 problems (the access log sees the 500)
-	Headers       Guard // 2. security headers + CSP
-	CORS          Guard // 3. CORS; preflights answered here
-	BodyLimit     Guard // 4. request body size cap (413)
-	PreAuthLimits Guard // 4. rate limits by IP, route, header
-	Abuse         Guard // 5. abuse detection
-	Authn         Guard // 6. authentication → Principal
-	PostAuthLimit Guard // 6b. rate limits by principal or API key
-	CSRF          Guard // 7. CSRF for cookie-authenticated unsafe methods
-	Authz         Guard // 8. authorization
-}
-
-// Handler wraps h in the policy's guards, in request-path order.
-func (p Policy) Handler(h http.Handler) http.Handler {
-	// Identity runs before the access log and recovery so that both can
-	// read the request ID and client IP; recovery runs inside the access
-	// log so that a recovered panic is logged as the 500 it became.
-	return Chain(p.Identity, p.AccessLog, p.Recovery, p.Headers, p.CORS, p.BodyLimit, p.PreAuthLimits,
-		p.Abuse, p.Authn, p.PostAuthLimit, p.CSRF, p.Authz)(h)
-}
-
-// isNilGuard reports whether g is a typed nil (a nil *T or nil func stored
-// in the interface), which Chain skips like an untyped nil.
-func isNilGuard(g Guard) bool {
-	v := reflect.ValueOf(g)
-	switch v.Kind() {
-	case reflect.Pointer, reflect.Func, reflect.Map, reflect.Interface:
-		return v.IsNil()
-	}
-	return false
-}

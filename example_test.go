@@ -68,14 +68,14 @@ func Example_policy() {
 	mustNil(err)
 
 	policy := bulwark.Policy{
-		Identity:      identity,
-		Recovery:      rec,
-		Headers:       hdrs,
-		CORS:          crs,
-		BodyLimit:     body,
-		PreAuthLimits: perIP,
-		Authn:         bulwark.GuardFunc(authGuard.Require),
-		Authz:         bulwark.GuardFunc(az.RequireScope("read")),
+		Identity:      identity.Handler,
+		Recovery:      rec.Handler,
+		Headers:       hdrs.Handler,
+		CORS:          crs.Handler,
+		BodyLimit:     body.Handler,
+		PreAuthLimits: perIP.Handler,
+		Authn:         authGuard.Require,
+		Authz:         az.RequireScope("read"),
 	}
 	h := policy.Handler(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		p, _ := authn.FromContext(r.Context())

@@ -47,6 +47,7 @@ func (l *Log) Handler(next http.Handler) http.Handler {
 			return
 		}
 		start := time.Now()
+		r, st := reqctx.Ensure(r) // guards and routers inside record into it
 		rw := l.pool.Get().(*respwriter.Writer)
 		rw.Reset(w)
 		defer func() {
@@ -69,14 +70,14 @@ func (l *Log) Handler(next http.Handler) http.Handler {
 			if aborted != nil {
 				attrs = append(attrs, slog.Bool("aborted", true))
 			}
-			if st := reqctx.From(r.Context()); st != nil {
-				attrs = append(attrs, slog.String("request_id", st.RequestID()))
-				if st.ClientIP.IsValid() {
-					attrs = append(attrs, slog.String("client_ip", st.ClientIP.String()))
-				}
-				if st.PrincipalID != "" {
-					attrs = append(attrs, slog.String("principal", st.PrincipalID))
-				}
+			if id := st.RequestID(); id != "" {
+				attrs = append(attrs, slog.String("request_id", id))
+			}
+			if st.ClientIP.IsValid() {
+				attrs = append(attrs, slog.String("client_ip", st.ClientIP.String()))
+			}
+			if st.PrincipalID != "" {
+				attrs = append(attrs, slog.String("principal", st.PrincipalID))
 			}
 			l.logger.LogAttrs(r.Context(), l.level, "request", attrs...)
 			rw.Reset(nil)

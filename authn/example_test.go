@@ -2,6 +2,7 @@ package authn_test
 
 import (
 	"fmt"
+	"log"
 	"net/http"
 	"net/http/httptest"
 	"strings"
@@ -55,14 +56,18 @@ func ExampleGuard() {
 
 // Optional authentication: anonymous callers pass, but a bad credential
 // is still refused.
-func ExampleOptional() {
+func ExampleGuard_Optional() {
 	auth := authn.AuthenticatorFunc(func(r *http.Request) (*authn.Principal, error) {
 		if r.Header.Get("Authorization") == "" {
 			return nil, authn.ErrNoCredentials
 		}
 		return nil, problem.New(401, problem.TypeInvalidToken, "the token has expired").WithReason("token_expired")
 	})
-	h := authn.Optional(authn.Options{Authenticator: auth})(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+	guard, err := authn.New(authn.Options{Authenticator: auth})
+	if err != nil {
+		log.Fatal(err)
+	}
+	h := guard.Optional(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		_, loggedIn := authn.FromContext(r.Context())
 		fmt.Fprint(w, loggedIn)
 	}))

@@ -67,77 +67,48 @@ func New(opts Options) (*Guard, error) {
 // with the same one.
 func (g *Guard) Realm() string { return g.realm }
 
-// Require returns middleware that admits only authenticated requests; see
-// Guard.Require. It panics if opts is invalid (a nil Authenticator): use it
-// for static configuration, and New where the options come from a file.
-func Require(opts Options) func(http.Handler) http.Handler {
-	g := must(New(opts))
-	return g.Require
+// Check is the decision of Require: it returns r carrying the principal
+// (read it with FromContext), or the problem to answer with — 401 with a
+// WWW-Authenticate challenge when the request carries no credential or a
+// bad one, 503 when a backing store is down. It writes nothing.
+func (g *Guard) Check(r *http.Request) (*http.Request, *problem.Problem) {
+	return g.check(r, false)
 }
 
-// Optional returns middleware that authenticates when a credential is
-// present; see Guard.Optional. It panics if opts is invalid.
-func Optional(opts Options) func(http.Handler) http.Handler {
-	g := must(New(opts))
-	return g.Optional
+// CheckOptional is the decision of Optional: r carrying the principal when
+// it presents a valid credential, r as it is when it presents none, and
+// the problem to answer with when it presents a bad one (or a backing
+// store is down).
+func (g *Guard) CheckOptional(r *http.Request) (*http.Request, *problem.Problem) {
+	return g.check(r, true)
 }
 
-func must(g *Guard, err error) *Guard {
-	if err != nil {
-		panic(err)
-	}
-	return g
-}
-
-// Check is the pure decision of Require: the principal, or the problem to
-// answer with (401 with a WWW-Authenticate challenge when the request
-// carries no or a bad credential, 503 when a backing store is down).
-func (g *Guard) Check(r *http.Request) (*Principal, *problem.Problem) {
+func (g *Guard) check(r *http.Request, optional bool) (*http.Request, *problem.Problem) {
 	p, err := g.auth.Authenticate(r)
-	if err == nil && p != nil {
-		return p, nil
+	switch {
+	case err == nil && p != nil:
+		return WithPrincipal(r, p), nil
+	case err != nil && !errors.Is(err, ErrNoCredentials):
+		return r, g.refusal(err)
+	case optional:
+		return r, nil
 	}
-	if err == nil || errors.Is(err, ErrNoCredentials) {
-		return nil, g.missing()
-	}
-	return nil, g.refusal(err)
-}
-
-// CheckOptional is the pure decision of Optional: the principal when the
-// request carries a valid credential, (nil, nil) when it carries none, and
-// the problem to answer with when it carries a bad one (or a backing store
-// is down).
-func (g *Guard) CheckOptional(r *http.Request) (*Principal, *problem.Problem) {
-	p, err := g.auth.Authenticate(r)
-	if err == nil && p != nil {
-		return p, nil
-	}
-	if err == nil || errors.Is(err, ErrNoCredentials) {
-		return nil, nil
-	}
-	return nil, g.refusal(err)
-}
-
-// Deny refuses r with p through the guard's error hook, with one audit
-// event: for callers that use Check or CheckOptional and act on the
-// decision later (say, after counting the request against a rate limit).
-func (g *Guard) Deny(w http.ResponseWriter, r *http.Request, p *problem.Problem) {
-	g.deny.Deny(w, r, p)
+	return r, g.missing()
 }
 
 // Require wraps next so that only authenticated requests reach it. A
 // request without credentials gets 401 with `WWW-Authenticate: Bearer
 // realm="..."` (reason token_missing); an invalid one gets 401 with
 // `error="invalid_token", error_description="..."` (RFC 6750 §3). The
-// principal is recorded with WithPrincipal; read it with FromContext.
+// principal is recorded in the request; read it with FromContext.
 func (g *Guard) Require(next http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		p, prob := g.Check(r)
+		r, prob := g.Check(r)
 		if prob != nil {
 			g.deny.Deny(w, r, prob)
 			return
 		}
-		next.ServeHTTP(w, WithPrincipal(r, p))
+		next.ServeHTTP(w, r)
 	})
 }
 
@@ -147,15 +118,12 @@ func (g *Guard) Require(next http.Handler) http.Handler {
 // still refused with 401, never downgraded to anonymous.
 func (g *Guard) Optional(next http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		p, prob := g.CheckOptional(r)
-		switch {
-		case prob != nil:
+		r, prob := g.CheckOptional(r)
+		if prob != nil {
 			g.deny.Deny(w, r, prob)
-		case p != nil:
-			next.ServeHTTP(w, WithPrincipal(r, p))
-		default:
-			next.ServeHTTP(w, r)
+			return
 		}
+		next.ServeHTTP(w, r)
 	})
 }
 

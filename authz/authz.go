@@ -2,10 +2,15 @@
 // scopes, permissions derived from roles, and resource ownership.
 //
 // It runs after authentication (step 8 of the request path) and reads the
-// caller with authn.FromContext. A request without a principal is refused
-// with 401 (the route needed authentication first); a principal without the
-// required grant gets 403. Denials are problem+json responses with one audit
-// event each; scope denials carry the RFC 6750 challenge
+// caller with authn.FromContext. An Authorizer holds the model (which role
+// grants which permission, the admin role, the realm); each route's guard
+// is a Requirement built from a Rule (any of Roles, every Permission,
+// every Scope): Require validates a rule from configuration and returns
+// its error; RequireRole, RequirePermission and RequireScope are the
+// shortcuts for rules written in code. A request without a principal is
+// refused with 401 (the route needed authentication first); a principal
+// without the required grant gets 403. Denials are problem+json responses
+// with one audit event each; scope denials carry the RFC 6750 challenge
 // `Bearer error="insufficient_scope", scope="..."`.
 //
 // Ownership needs the resource, so it cannot be a middleware: handlers load
@@ -127,7 +132,7 @@ func (a *Authorizer) CanModify(p *authn.Principal, owner string) bool {
 func (a *Authorizer) RequireOwner(w http.ResponseWriter, r *http.Request, owner string) bool {
 	p, ok := authn.FromContext(r.Context())
 	if !ok {
-		a.unauthenticated(w, r)
+		a.deny.Deny(w, r, a.unauthenticated())
 		return false
 	}
 	if a.CanModify(p, owner) {
@@ -137,60 +142,131 @@ func (a *Authorizer) RequireOwner(w http.ResponseWriter, r *http.Request, owner 
 	return false
 }
 
-// RequirePermission returns a guard admitting callers that hold every one of
-// perms.
-func (a *Authorizer) RequirePermission(perms ...string) func(http.Handler) http.Handler {
-	detail := "this operation requires the permission " + strings.Join(perms, ", ")
-	return a.require(func(p *authn.Principal) bool {
-		for _, perm := range perms {
-			if !a.Can(p, perm) {
-				return false
-			}
-		}
-		return true
-	}, func() *problem.Problem {
-		return problem.Forbidden(problem.TypeForbidden, detail).WithReason("missing_permission").With("required_permissions", perms)
-	})
+// A Rule is what a caller must hold to pass a Requirement: at least one of
+// Roles, every one of Permissions (granted through RolePermissions), and
+// every one of Scopes. Empty lists ask nothing; a Rule that asks nothing is
+// refused by Require.
+type Rule struct {
+	// Roles admits callers holding at least one of them.
+	Roles []string `json:"roles,omitempty" yaml:"roles,omitempty"`
+	// Permissions admits callers whose roles grant every one of them.
+	Permissions []string `json:"permissions,omitempty" yaml:"permissions,omitempty"`
+	// Scopes admits callers holding every one of them; each must be an
+	// RFC 6750 scope-token (printable ASCII except space, '"' and '\').
+	Scopes []string `json:"scopes,omitempty" yaml:"scopes,omitempty"`
 }
 
-// RequireRole returns a guard admitting callers with at least one of roles.
-func (a *Authorizer) RequireRole(roles ...string) func(http.Handler) http.Handler {
-	detail := "this operation requires the role " + strings.Join(roles, " or ")
-	return a.require(func(p *authn.Principal) bool {
-		return slices.ContainsFunc(roles, p.HasRole)
-	}, func() *problem.Problem {
-		return problem.Forbidden(problem.TypeForbidden, detail).WithReason("missing_role")
-	})
+// A Requirement is a Rule bound to its Authorizer: the authorization guard
+// of a route (step 8 of the request path), built by Require or the
+// RequireRole, RequirePermission and RequireScope shortcuts. It is
+// immutable and safe for concurrent use.
+type Requirement struct {
+	a         *Authorizer
+	rule      Rule
+	challenge string // the insufficient_scope challenge, built once
 }
 
-// RequireScope returns a guard admitting callers holding every one of
-// scopes; denials carry the RFC 6750 insufficient_scope challenge, with
-// the realm and the scope list as RFC 9110 quoted-strings.
-//
-// Each scope must be an RFC 6750 §3 scope-token: one or more printable
-// ASCII characters other than space, '"' and '\' (%x21 / %x23-5B /
-// %x5D-7E). RequireScope builds the guard once, at route setup, and panics
-// there when a scope is not one, or when no scope is given (a guard that
-// admits everyone is a configuration mistake); validate scopes that come
-// from configuration with CheckScopes first.
-func (a *Authorizer) RequireScope(scopes ...string) func(http.Handler) http.Handler {
-	if err := CheckScopes(scopes...); err != nil {
-		panic(err.Error())
+// Require validates rule and returns its guard. Names must be non-empty and
+// free of spaces and quotes, scopes RFC 6750 scope-tokens; a rule that asks
+// nothing is refused (a guard that admits every caller is a configuration
+// mistake). Use it where rules come from configuration.
+func (a *Authorizer) Require(rule Rule) (*Requirement, error) {
+	if len(rule.Roles)+len(rule.Permissions)+len(rule.Scopes) == 0 {
+		return nil, errors.New("authz: the rule asks nothing: name the roles, permissions or scopes a caller needs")
 	}
-	scopes = append([]string(nil), scopes...)
-	scope := strings.Join(scopes, " ")
-	challenge := problem.Challenge("Bearer", a.realm, "error", "insufficient_scope", "scope", scope)
-	return a.require(func(p *authn.Principal) bool {
-		for _, s := range scopes {
-			if !p.HasScope(s) {
-				return false
+	for _, names := range [][]string{rule.Roles, rule.Permissions} {
+		for _, n := range names {
+			if strings.TrimSpace(n) == "" || strings.ContainsAny(n, " \t\"\\") {
+				return nil, fmt.Errorf("authz: invalid role or permission name %q (use names like \"admin\" or \"users:read\")", n)
 			}
 		}
-		return true
-	}, func() *problem.Problem {
-		return problem.Forbidden(problem.TypeInsufficientScope, "this operation requires the scope "+scope).
-			WithHeader("WWW-Authenticate", challenge).WithReason("insufficient_scope").With("required_scopes", scopes)
+	}
+	if len(rule.Scopes) > 0 {
+		if err := CheckScopes(rule.Scopes...); err != nil {
+			return nil, err
+		}
+	}
+	return a.requirement(rule), nil
+}
+
+// requirement builds the guard for rule without validating it.
+func (a *Authorizer) requirement(rule Rule) *Requirement {
+	rule = Rule{Roles: slices.Clone(rule.Roles), Permissions: slices.Clone(rule.Permissions), Scopes: slices.Clone(rule.Scopes)}
+	q := &Requirement{a: a, rule: rule}
+	if len(rule.Scopes) > 0 {
+		q.challenge = problem.Challenge("Bearer", a.realm, "error", "insufficient_scope", "scope", strings.Join(rule.Scopes, " "))
+	}
+	return q
+}
+
+// RequireRole returns middleware admitting callers that hold at least one of
+// the roles; see Require.
+func (a *Authorizer) RequireRole(role string, more ...string) func(http.Handler) http.Handler {
+	return a.requirement(Rule{Roles: append([]string{role}, more...)}).Handler
+}
+
+// RequirePermission returns middleware admitting callers whose roles grant
+// every one of the permissions; see Require.
+func (a *Authorizer) RequirePermission(perm string, more ...string) func(http.Handler) http.Handler {
+	return a.requirement(Rule{Permissions: append([]string{perm}, more...)}).Handler
+}
+
+// RequireScope returns middleware admitting callers holding every one of
+// the scopes; its refusals carry the RFC 6750 insufficient_scope challenge.
+//
+// The shortcuts cannot fail: a name that Require would refuse (a scope with
+// a space, say) is one no caller holds, so its guard refuses everyone — a
+// mistake that shows at the first request, never one that admits. Build
+// rules that come from configuration with Require, which names the fault.
+func (a *Authorizer) RequireScope(scope string, more ...string) func(http.Handler) http.Handler {
+	return a.requirement(Rule{Scopes: append([]string{scope}, more...)}).Handler
+}
+
+// Check is the guard's decision: it returns r and, unless r's principal
+// satisfies the rule, the problem Handler answers with — 401 without a
+// principal (authentication must run first), else 403 (reason
+// missing_role, missing_permission, or insufficient_scope with its
+// challenge). It writes nothing.
+func (q *Requirement) Check(r *http.Request) (*http.Request, *problem.Problem) {
+	p, ok := authn.FromContext(r.Context())
+	if !ok {
+		return r, q.a.unauthenticated()
+	}
+	return r, q.refusal(p)
+}
+
+// Handler returns next wrapped so that only callers satisfying the rule
+// reach it; the others get Check's problem, with one audit event.
+func (q *Requirement) Handler(next http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if _, prob := q.Check(r); prob != nil {
+			q.a.deny.Deny(w, r, prob)
+			return
+		}
+		next.ServeHTTP(w, r)
 	})
+}
+
+// refusal is the problem for a principal that fails the rule, or nil.
+func (q *Requirement) refusal(p *authn.Principal) *problem.Problem {
+	r := &q.rule
+	if len(r.Roles) > 0 && !slices.ContainsFunc(r.Roles, p.HasRole) {
+		return problem.Forbidden(problem.TypeForbidden, "this operation requires the role "+strings.Join(r.Roles, " or ")).
+			WithReason("missing_role")
+	}
+	for _, perm := range r.Permissions {
+		if !q.a.Can(p, perm) {
+			return problem.Forbidden(problem.TypeForbidden, "this operation requires the permission "+strings.Join(r.Permissions, ", ")).
+				WithReason("missing_permission").With("required_permissions", r.Permissions)
+		}
+	}
+	for _, s := range r.Scopes {
+		if !p.HasScope(s) {
+			return problem.Forbidden(problem.TypeInsufficientScope, "this operation requires the scope "+strings.Join(r.Scopes, " ")).
+				WithHeader("WWW-Authenticate", q.challenge).WithReason("insufficient_scope").With("required_scopes", r.Scopes)
+		}
+	}
+	return nil
 }
 
 // CheckScopes reports whether scopes can be required by RequireScope: at
@@ -213,24 +289,7 @@ func CheckScopes(scopes ...string) error {
 	return nil
 }
 
-func (a *Authorizer) require(ok func(*authn.Principal) bool, denial func() *problem.Problem) func(http.Handler) http.Handler {
-	return func(next http.Handler) http.Handler {
-		return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-			p, found := authn.FromContext(r.Context())
-			if !found {
-				a.unauthenticated(w, r)
-				return
-			}
-			if !ok(p) {
-				a.deny.Deny(w, r, denial())
-				return
-			}
-			next.ServeHTTP(w, r)
-		})
-	}
-}
-
-func (a *Authorizer) unauthenticated(w http.ResponseWriter, r *http.Request) {
-	a.deny.Deny(w, r, problem.Unauthorized(problem.TypeUnauthorized, problem.Challenge("Bearer", a.realm),
-		"authentication is required").WithReason("no_principal"))
+func (a *Authorizer) unauthenticated() *problem.Problem {
+	return problem.Unauthorized(problem.TypeUnauthorized, problem.Challenge("Bearer", a.realm),
+		"authentication is required").WithReason("no_principal")
 }

@@ -141,27 +141,65 @@ func TestChallengesAreRFC9110QuotedStrings(t *testing.T) {
 	}
 }
 
-// TestRequireScopeValidatesScopeTokens: scopes outside RFC 6750's
-// scope-token charset are refused when the guard is built, not when a
-// request comes.
-func TestRequireScopeValidatesScopeTokens(t *testing.T) {
+// TestRequireValidatesRules: Require refuses, with a message, rules that
+// ask nothing and names outside the grammar (scopes outside RFC 6750's
+// scope-token charset); the shortcuts never panic, and a name Require
+// would refuse is one no caller holds, so their guard refuses everyone.
+func TestRequireValidatesRules(t *testing.T) {
 	a := newAuthz(t, nil)
 	for _, scopes := range [][]string{{"read write"}, {`a"b`}, {`a\b`}, {""}, {"caf\u00e9"}, {"tab\t"}, {"read", "x\x7f"}, nil} {
 		if err := authz.CheckScopes(scopes...); err == nil {
 			t.Errorf("CheckScopes(%q) accepted", scopes)
 		}
-		func() {
-			defer func() {
-				r := recover()
-				msg, _ := r.(string)
-				if !strings.Contains(msg, "authz: RequireScope") {
-					t.Errorf("RequireScope(%q): panic %v, want a clear construction-time panic", scopes, r)
-				}
-			}()
-			a.RequireScope(scopes...)
-		}()
+		if _, err := a.Require(authz.Rule{Scopes: scopes}); err == nil {
+			t.Errorf("Require(Scopes %q) accepted", scopes)
+		}
+		if len(scopes) == 0 {
+			continue
+		}
+		if w := serve(t, a.RequireScope(scopes[0], scopes[1:]...), alice); w.Code != 403 {
+			t.Errorf("RequireScope(%q) answered %d, want 403", scopes, w.Code)
+		}
+	}
+	for _, rule := range []authz.Rule{{}, {Roles: []string{""}}, {Permissions: []string{"users read"}}, {Roles: []string{`a"b`}}} {
+		if _, err := a.Require(rule); err == nil {
+			t.Errorf("Require(%+v) accepted", rule)
+		}
 	}
 	if err := authz.CheckScopes("read", "users:write", "https://api.example.com/items.read", "!#[]~"); err != nil {
 		t.Fatal(err)
+	}
+}
+
+// TestRuleAndCheck: a rule's categories all apply (any role, every
+// permission, every scope), and Check is Handler's decision.
+func TestRuleAndCheck(t *testing.T) {
+	a := newAuthz(t, nil)
+	q, err := a.Require(authz.Rule{Roles: []string{"admin", "user"}, Permissions: []string{"posts:write"}, Scopes: []string{"write"}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, tc := range []struct {
+		p      *authn.Principal
+		status int
+		reason string
+	}{
+		{alice, 0, ""},
+		{bob, 403, "insufficient_scope"},
+		{&authn.Principal{Subject: "eve", Roles: []string{"guest"}, Scopes: []string{"write"}}, 403, "missing_role"},
+		{nil, 401, "no_principal"},
+	} {
+		r := httptest.NewRequest("GET", "/x", nil)
+		if tc.p != nil {
+			r = authn.WithPrincipal(r, tc.p)
+		}
+		r2, prob := q.Check(r)
+		if r2 != r || (prob == nil) != (tc.status == 0) || prob != nil && (prob.Status != tc.status || prob.Reason != tc.reason) {
+			t.Fatalf("%v: Check = %v", tc.p, prob)
+		}
+		w := serve(t, q.Handler, tc.p)
+		if want := max(tc.status, 204); w.Code != want {
+			t.Fatalf("%v: Handler answered %d, want %d", tc.p, w.Code, want)
+		}
 	}
 }

@@ -93,11 +93,11 @@ func bulwarkStackWith(b testing.TB, revocation, peerHeaders bool) http.Handler {
 	g, err := authn.New(authn.Options{Authenticator: v})
 	must(err)
 	return bulwark.Policy{
-		Identity:      id,
-		Headers:       hdr,
-		CORS:          c,
-		PreAuthLimits: rl,
-		Authn:         bulwark.GuardFunc(g.Require),
+		Identity:      id.Handler,
+		Headers:       hdr.Handler,
+		CORS:          c.Handler,
+		PreAuthLimits: rl.Handler,
+		Authn:         g.Require,
 	}.Handler(jwtOK)
 }
 

@@ -57,21 +57,23 @@ func New(opts Options) (*Cap, error) {
 // MaxBytes returns the cap in bytes.
 func (l *Cap) MaxBytes() int64 { return l.max }
 
-// Check returns a 413 problem when r declares a body larger than the cap,
-// and nil otherwise. It does not read the body.
-func (l *Cap) Check(r *http.Request) *problem.Problem {
+// Check is the guard's decision: it returns r and, when r declares a body
+// larger than the cap, the 413 problem. It neither reads nor wraps the
+// body (Handler caps what the declared length does not tell), and writes
+// nothing.
+func (l *Cap) Check(r *http.Request) (*http.Request, *problem.Problem) {
 	if r.ContentLength > l.max {
-		return TooLarge(l.max)
+		return r, TooLarge(l.max)
 	}
-	return nil
+	return r, nil
 }
 
 // Handler returns next wrapped so that bodies over the cap are refused
 // (declared size) or cut short (actual size).
 func (l *Cap) Handler(next http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		if r.ContentLength > l.max {
-			l.deny.Deny(w, r, TooLarge(l.max))
+		if r, p := l.Check(r); p != nil {
+			l.deny.Deny(w, r, p)
 			return
 		}
 		if r.Body != nil && r.Body != http.NoBody {

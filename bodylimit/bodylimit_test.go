@@ -87,11 +87,11 @@ func TestCheckAndDefaults(t *testing.T) {
 	}
 	r := httptest.NewRequest("POST", "/", nil)
 	r.ContentLength = bodylimit.DefaultMaxBytes + 1
-	if p := l.Check(r); p == nil || p.Status != 413 {
+	if _, p := l.Check(r); p == nil || p.Status != 413 {
 		t.Fatalf("Check = %v", p)
 	}
 	r.ContentLength = bodylimit.DefaultMaxBytes
-	if p := l.Check(r); p != nil {
+	if _, p := l.Check(r); p != nil {
 		t.Fatalf("Check = %v", p)
 	}
 	if _, err := bodylimit.New(bodylimit.Options{MaxBytes: -1}); err == nil {

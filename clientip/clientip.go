@@ -115,7 +115,7 @@ type Options struct {
 	// they must agree (see the package documentation). X-Forwarded-Proto is
 	// consulted for the scheme when X-Forwarded-For or X-Real-IP is
 	// listed; the Forwarded "proto" parameter when Forwarded is.
-	// Default: Forwarded and X-Forwarded-For.
+	// Default: X-Forwarded-For, the header nearly every proxy appends to.
 	Headers []string `json:"headers,omitempty" yaml:"headers,omitempty"`
 
 	// RequestIDHeader is the request and response header carrying the
@@ -296,9 +296,9 @@ func parseTrusted(s string) (netip.Prefix, error) {
 	return p.Masked(), nil
 }
 
-// ErrInvalidForwarding is returned by Check for a request whose trusted
-// forwarding header is malformed or whose listed forwarding headers name
-// different clients.
+// ErrInvalidForwarding is the cause (problem.Err) of Check's refusal of a
+// request whose trusted forwarding header is malformed or whose listed
+// forwarding headers name different clients; test with errors.Is.
 var ErrInvalidForwarding = errors.New("clientip: invalid forwarding header from a trusted proxy")
 
 // Handler returns next wrapped so that it sees the request state: client
@@ -308,25 +308,58 @@ var ErrInvalidForwarding = errors.New("clientip: invalid forwarding header from 
 // Options.TolerateInvalidForwarding is set (see the package documentation).
 func (id *Identity) Handler(next http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		ctx, st := reqctx.New(r.Context())
-		client, secure, flag := id.resolve(r)
-		st.ClientIP = client
-		st.Secure = secure
-		id.setRequestID(st, r)
+		r, st, flag := id.attach(r)
 		w.Header()[id.ridKey] = st.HeaderValue()
-		r = r.WithContext(ctx)
-		if flag != "" {
-			if refusable(flag) && !id.tolerate {
-				id.deny.Deny(w, r, problem.New(http.StatusBadRequest, problem.TypeForwardingHeader,
-					"a forwarding header set by a trusted proxy is malformed or contradicts another").WithReason(flag))
-				return
-			}
-			if id.audit != nil {
-				id.audit.Record(ctx, audit.FromRequest(r, "clientip", audit.Flag, flag))
-			}
+		if p := id.refusal(flag); p != nil {
+			id.deny.Deny(w, r, p)
+			return
+		}
+		if flag != "" && id.audit != nil {
+			id.audit.Record(r.Context(), audit.FromRequest(r, "clientip", audit.Flag, flag))
 		}
 		next.ServeHTTP(w, r)
 	})
+}
+
+// Check is the guard's decision: it returns r carrying the request state
+// (client IP, HTTPS, request ID; read them with FromContext, IsSecure and
+// RequestID) and, when Handler would refuse r, the 400 problem — a trusted
+// forwarding header that is malformed or contradicts another, unless
+// Options.TolerateInvalidForwarding is set. It writes nothing.
+func (id *Identity) Check(r *http.Request) (*http.Request, *problem.Problem) {
+	r, _, flag := id.attach(r)
+	return r, id.refusal(flag)
+}
+
+// attach resolves r's client and returns r carrying the request state, the
+// state, and the resolver's flag ("" when the forwarding was clean). A
+// state that an outer guard (the access log, metrics) attached is filled
+// in, so that it sees what this guard decided; a request ID already in it
+// is kept.
+func (id *Identity) attach(r *http.Request) (*http.Request, *reqctx.State, string) {
+	st := reqctx.From(r.Context())
+	if st == nil {
+		var ctx context.Context
+		ctx, st = reqctx.New(r.Context())
+		r = r.WithContext(ctx)
+	}
+	client, secure, flag := id.resolve(r)
+	st.ClientIP = client
+	st.Secure = secure
+	if st.RequestID() == "" {
+		id.setRequestID(st, r)
+	}
+	return r, st, flag
+}
+
+// refusal is the problem for a resolver flag that refuses the request.
+func (id *Identity) refusal(flag string) *problem.Problem {
+	if flag == "" || !refusable(flag) || id.tolerate {
+		return nil
+	}
+	return problem.New(http.StatusBadRequest, problem.TypeForwardingHeader,
+		"a forwarding header set by a trusted proxy is malformed or contradicts another").
+		WithReason(flag).WithErr(fmt.Errorf("%w (%s)", ErrInvalidForwarding, flag))
 }
 
 // refusable reports whether a resolve flag means the request cannot be
@@ -348,17 +381,6 @@ const (
 func (id *Identity) Resolve(r *http.Request) netip.Addr {
 	a, _, _ := id.resolve(r)
 	return a
-}
-
-// Check reports whether Handler would refuse r: an error wrapping
-// ErrInvalidForwarding when r's trusted forwarding header is malformed or
-// its listed headers disagree (whatever TolerateInvalidForwarding says),
-// nil otherwise. It records nothing.
-func (id *Identity) Check(r *http.Request) error {
-	if _, _, flag := id.resolve(r); flag != "" && refusable(flag) {
-		return fmt.Errorf("%w (%s)", ErrInvalidForwarding, flag)
-	}
-	return nil
 }
 
 // IsSecure reports whether r's client connected over HTTPS: directly

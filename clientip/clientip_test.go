@@ -300,8 +300,9 @@ func TestHandler(t *testing.T) {
 			if called || len(ev) != 1 || ev[0].Reason != "forwarding_header_invalid" || ev[0].Decision != audit.Deny {
 				t.Fatalf("called %v, events = %+v", called, ev)
 			}
-			if err := id.Check(newReq("10.0.0.1:9", h2(tc.hdr, tc.val))); !errors.Is(err, clientip.ErrInvalidForwarding) {
-				t.Fatalf("Check = %v", err)
+			r, p := id.Check(newReq("10.0.0.1:9", h2(tc.hdr, tc.val)))
+			if p == nil || p.Status != 400 || !errors.Is(p, clientip.ErrInvalidForwarding) || clientip.RequestID(r.Context()) == "" {
+				t.Fatalf("Check = %v", p)
 			}
 		})
 	}

@@ -81,7 +81,8 @@ func checkForwarding(t *testing.T, header, value string) {
 	// problem, exactly when Check says so; never anything else.
 	w := httptest.NewRecorder()
 	id.Handler(http.HandlerFunc(func(http.ResponseWriter, *http.Request) {})).ServeHTTP(w, r)
-	if refused := id.Check(r) != nil; w.Code != map[bool]int{false: 200, true: 400}[refused] ||
+	_, p := id.Check(r)
+	if refused := p != nil; w.Code != map[bool]int{false: 200, true: 400}[refused] ||
 		refused && w.Header().Get("Content-Type") != "application/problem+json" {
 		t.Fatalf("Handler(%q): status %d, Check refused %v", value, w.Code, refused)
 	}

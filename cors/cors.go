@@ -405,10 +405,22 @@ func (c *CORS) Handler(next http.Handler) http.Handler {
 	})
 }
 
-// Check decides about r without writing anything: the pure decision that
-// Handler applies, for gateways, tests and shadow mode.
-func (c *CORS) Check(r *http.Request) Decision {
+// Decide classifies r and decides about it without writing anything: the
+// whole decision Handler applies (which headers a response carries).
+func (c *CORS) Decide(r *http.Request) Decision {
 	return c.policyFor(r).decide(r)
+}
+
+// Check is the guard's decision: it returns r and, for a preflight the
+// policy refuses, the 403 problem Handler answers it with. Every other
+// request passes — CORS refuses nothing else: a cross-origin response the
+// policy does not grant simply lacks Access-Control-Allow-Origin, and the
+// browser keeps it from the page. It writes nothing.
+func (c *CORS) Check(r *http.Request) (*http.Request, *problem.Problem) {
+	if d := c.policyFor(r).decide(r); d.Kind == Preflight && !d.Allowed {
+		return r, preflightProblem(r, d.Reason)
+	}
+	return r, nil
 }
 
 // policyFor picks the route policy for r's cleaned path.

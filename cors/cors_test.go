@@ -340,7 +340,7 @@ func TestOriginMatching(t *testing.T) {
 				for k, v := range hdr {
 					r.Header[k] = v
 				}
-				d := c.Check(r)
+				d := c.Decide(r)
 				if d.Allowed != tc.allow {
 					t.Fatalf("%s: Allowed = %v, want %v (reason %q)", method, d.Allowed, tc.allow, d.Reason)
 				}
@@ -691,7 +691,7 @@ func TestRoutes(t *testing.T) {
 			r := httptest.NewRequest("GET", "http://api.example", nil)
 			r.URL.Path = tc.path
 			r.Header.Set("Origin", tc.origin)
-			if g := c.Check(r).AllowOrigin(); g != tc.want {
+			if g := c.Decide(r).AllowOrigin(); g != tc.want {
 				t.Errorf("AllowOrigin = %q, want %q", g, tc.want)
 			}
 		})
@@ -729,7 +729,7 @@ func TestCheck(t *testing.T) {
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
-			d := c.Check(tc.r)
+			d := c.Decide(tc.r)
 			if d.Kind != tc.kind || d.Allowed != tc.allowed || d.Reason != tc.reason {
 				t.Errorf("Check = {%v %v %q}, want {%v %v %q}", d.Kind, d.Allowed, d.Reason, tc.kind, tc.allowed, tc.reason)
 			}
@@ -804,7 +804,7 @@ func TestZeroAllocs(t *testing.T) {
 	}
 	t.Run("decision on 1024 commas", func(t *testing.T) {
 		var d cors.Decision
-		allocs := testing.AllocsPerRun(200, func() { d = c.Check(commas) })
+		allocs := testing.AllocsPerRun(200, func() { d = c.Decide(commas) })
 		if allocs != 0 || d.Allowed || d.Reason != cors.ReasonMalformed {
 			t.Errorf("%v allocs, decision %+v", allocs, d)
 		}
@@ -852,7 +852,7 @@ func TestPredicateSeesOnlyCanonicalOrigins(t *testing.T) {
 	} {
 		r := httptest.NewRequest("GET", "/", nil)
 		r.Header.Set("Origin", origin)
-		c.Check(r)
+		c.Decide(r)
 	}
 	want := []string{"https://partner.example", "https://partner.example:8443", "http://[::1]:3000"}
 	if strings.Join(asked, " ") != strings.Join(want, " ") {
@@ -928,7 +928,7 @@ func TestPredicateLimitedToDomains(t *testing.T) {
 					if method == "OPTIONS" {
 						r.Header.Set("Access-Control-Request-Method", "GET")
 					}
-					d := p.c.Check(r)
+					d := p.c.Decide(r)
 					if d.Allowed != p.want {
 						t.Errorf("%s %s: Allowed = %v, want %v", p.name, method, d.Allowed, p.want)
 					}
@@ -940,7 +940,7 @@ func TestPredicateLimitedToDomains(t *testing.T) {
 	asked = asked[:0]
 	r := httptest.NewRequest("GET", "/", nil)
 	r.Header.Set("Origin", "https://evilexample.com")
-	c.Check(r)
+	c.Decide(r)
 	if len(asked) != 0 {
 		t.Errorf("predicate asked about %q, outside its domains", asked)
 	}
@@ -948,7 +948,7 @@ func TestPredicateLimitedToDomains(t *testing.T) {
 	dev := mustNew(t, cors.Options{AllowCredentials: true, AllowOriginFuncDomains: []string{"localhost"},
 		AllowOriginFunc: func(o string) bool { return o == "http://localhost:5173" }})
 	r.Header.Set("Origin", "http://localhost:5173")
-	if d := dev.Check(r); !d.Allowed || d.AllowOrigin() != "http://localhost:5173" {
+	if d := dev.Decide(r); !d.Allowed || d.AllowOrigin() != "http://localhost:5173" {
 		t.Errorf("loopback origin through a predicate: %+v", d)
 	}
 }
@@ -990,5 +990,46 @@ func TestDescription(t *testing.T) {
 	d.AllowedHeaders[0] = "X"
 	if c.Describe().AllowedMethods[0] != "GET" || c.Describe().AllowedHeaders[0] != "Authorization" {
 		t.Error("Description shares memory with the policy")
+	}
+}
+
+// TestCheckMatchesHandler: Check refuses exactly the preflights Handler
+// answers with a 403 problem, with the same problem; everything else
+// passes.
+func TestCheckMatchesHandler(t *testing.T) {
+	c, err := cors.New(cors.Options{AllowedOrigins: []string{"https://app.example"}, AllowedMethods: []string{"GET", "PUT"}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	next := http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) { w.WriteHeader(299) })
+	for _, tc := range []struct {
+		method, origin, acrm string
+		refused              bool
+	}{
+		{"OPTIONS", "https://app.example", "PUT", false},
+		{"OPTIONS", "https://evil.example", "PUT", true},
+		{"OPTIONS", "https://app.example", "DELETE", true},
+		{"GET", "https://evil.example", "", false},
+		{"GET", "", "", false},
+	} {
+		r := httptest.NewRequest(tc.method, "/x", nil)
+		if tc.origin != "" {
+			r.Header.Set("Origin", tc.origin)
+		}
+		if tc.acrm != "" {
+			r.Header.Set("Access-Control-Request-Method", tc.acrm)
+		}
+		r2, p := c.Check(r)
+		if r2 != r || (p != nil) != tc.refused {
+			t.Fatalf("%+v: Check = %v", tc, p)
+		}
+		w := httptest.NewRecorder()
+		c.Handler(next).ServeHTTP(w, r)
+		if tc.refused && (w.Code != p.Status || !strings.Contains(w.Body.String(), p.Detail)) {
+			t.Fatalf("%+v: Handler answered %d %s, Check %v", tc, w.Code, w.Body, p)
+		}
+		if !tc.refused && w.Code == 403 {
+			t.Fatalf("%+v: Handler refused what Check passes", tc)
+		}
 	}
 }

@@ -67,7 +67,7 @@ func ExampleCORS_Check() {
 	for _, origin := range []string{"https://app.example.com", "https://example.com", "https://example.com.evil.net", "https://evilexample.com"} {
 		r := httptest.NewRequest("GET", "/", nil)
 		r.Header.Set("Origin", origin)
-		if d := c.Check(r); d.Allowed {
+		if d := c.Decide(r); d.Allowed {
 			fmt.Println(origin, "allowed")
 		} else {
 			fmt.Println(origin, d.Reason)
@@ -96,7 +96,7 @@ func ExampleOptions_routes() {
 	for _, path := range []string{"/public/feed", "/api/me"} {
 		r := httptest.NewRequest("GET", path, nil)
 		r.Header.Set("Origin", "https://elsewhere.example")
-		fmt.Printf("%s %q\n", path, c.Check(r).AllowOrigin())
+		fmt.Printf("%s %q\n", path, c.Decide(r).AllowOrigin())
 	}
 	// Output:
 	// /public/feed "*"
@@ -119,7 +119,7 @@ func ExampleOptions_allowOriginFunc() {
 	for _, origin := range []string{"https://acme.example.com", "https://other.example.com", "https://acme.example.com.evil.net"} {
 		r := httptest.NewRequest("GET", "/", nil)
 		r.Header.Set("Origin", origin)
-		fmt.Println(origin, c.Check(r).Allowed)
+		fmt.Println(origin, c.Decide(r).Allowed)
 	}
 
 	// A sloppy suffix check is refused at construction.

@@ -15,7 +15,6 @@ import (
 	"github.com/bulwark-go/bulwark/authz"
 	"github.com/bulwark-go/bulwark/bind"
 	"github.com/bulwark-go/bulwark/clientip"
-	"github.com/bulwark-go/bulwark/cors"
 	"github.com/bulwark-go/bulwark/problem"
 	"github.com/bulwark-go/bulwark/ratelimit"
 	"github.com/bulwark-go/bulwark/ratelimit/redislimit"
@@ -25,8 +24,9 @@ import (
 )
 
 const (
-	demoIssuer  = "bulwark-demo"
-	demoAudienc = "bulwark-demo"
+	demoIssuer   = "bulwark-demo"
+	demoAudience = "bulwark-demo"
+	demoRealm    = "bulwark-demo"
 )
 
 // demoSecrets are the demo's signing seed and fingerprint key. Unlike the
@@ -94,11 +94,8 @@ type auth struct {
 	authz     *authz.Authorizer
 	jwks      http.Handler
 
-	crossOrigin *http.CrossOriginProtection // cookie-carrying unsafe /api/* requests
-	corsAllowed func(*http.Request) bool    // the request's Origin may make credentialed calls
-	csrfDeny    problem.Denier
-
-	apiLimit   *ratelimit.Limiter // token bucket per client on /api/*
+	ipLimit    *ratelimit.Limiter // token bucket per client IP on /api/*, before authentication
+	apiLimit   *ratelimit.Limiter // token bucket per client (principal, else IP) on /api/*
 	loginLimit *ratelimit.Limiter // sliding window per IP on POST /api/login
 	stuffing   *abuse.Detector    // distinct failed usernames per IP
 	targeted   *abuse.Detector    // distinct failing IPs per username (flag only)
@@ -140,7 +137,7 @@ func (a *App) newAuth() (*auth, error) {
 	if x.verifier, err = jwt.NewVerifier(jwt.VerifierOptions{
 		Keys:     []*jwt.Key{x.key},
 		Issuers:  []string{demoIssuer},
-		Audience: []string{demoAudienc},
+		Audience: []string{demoAudience},
 		Type:     jwt.TypeAccess,
 		Store:    tokens,
 		Sources:  []jwt.Source{{From: jwt.FromHeader}, {From: jwt.FromCookie, Name: "auth_token"}},
@@ -149,13 +146,13 @@ func (a *App) newAuth() (*auth, error) {
 	}); err != nil {
 		return nil, err
 	}
-	if x.issuer, err = jwt.NewIssuer(jwt.IssuerOptions{Key: x.key, Issuer: demoIssuer, Audience: []string{demoAudienc}, TTL: 15 * time.Minute, Now: a.cfg.Now}); err != nil {
+	if x.issuer, err = jwt.NewIssuer(jwt.IssuerOptions{Key: x.key, Issuer: demoIssuer, Audience: []string{demoAudience}, TTL: 15 * time.Minute, Now: a.cfg.Now}); err != nil {
 		return nil, err
 	}
 	if x.refresher, err = jwt.NewRefresher(jwt.RefreshOptions{Issuer: x.issuer, Verifier: x.verifier}); err != nil {
 		return nil, err
 	}
-	if x.guard, err = authn.New(authn.Options{Authenticator: x.verifier, Realm: "bulwark-demo", Audit: a.audit}); err != nil {
+	if x.guard, err = authn.New(authn.Options{Authenticator: x.verifier, Realm: demoRealm, Audit: a.audit}); err != nil {
 		return nil, err
 	}
 	if x.authz, err = authz.New(authz.Options{
@@ -164,7 +161,7 @@ func (a *App) newAuth() (*auth, error) {
 			"user":  {"posts:write"},
 		},
 		AdminRole: "admin",
-		Realm:     "bulwark-demo",
+		Realm:     demoRealm,
 		Audit:     a.audit,
 	}); err != nil {
 		return nil, err
@@ -172,28 +169,21 @@ func (a *App) newAuth() (*auth, error) {
 	if x.jwks, err = jwt.JWKSHandler(x.key); err != nil {
 		return nil, err
 	}
-	// The auth_token cookie makes /api/* CSRF-prone: Go's Fetch-Metadata /
-	// Origin check (the DESIGN's CSRF decision, without tokens: no /api
-	// form posts exist) refuses cross-origin unsafe requests that carry
-	// cookies, except from an origin the CORS policy (exact or pattern)
-	// already allows to make credentialed calls.
-	x.crossOrigin = http.NewCrossOriginProtection()
-	x.corsAllowed = func(r *http.Request) bool {
-		d := a.cors.Check(r) // a.cors is built after newAuth, before any request
-		return d.Kind == cors.Actual && d.Allowed
+	limit := func(l ratelimit.Limit) (*ratelimit.Limiter, error) {
+		return ratelimit.New(ratelimit.Options{Limits: []ratelimit.Limit{l}, Store: limits, Now: a.cfg.Now, Audit: a.audit})
 	}
-	x.csrfDeny = a.deny("csrf")
-
-	if x.apiLimit, err = ratelimit.New(ratelimit.Options{
-		Limits: []ratelimit.Limit{ratelimit.TokenBucket(100, 10).Named("api").By(ratelimit.ByPrincipal())},
-		Store:  limits, Now: a.cfg.Now, Audit: a.audit,
-	}); err != nil {
+	// Before authentication, per address: every /api request counts,
+	// refused authentications included, so a flood of bogus tokens is
+	// throttled before a signature is checked. Twice the per-client bucket,
+	// so that one user, or a few behind one address, meet their own limit
+	// first.
+	if x.ipLimit, err = limit(ratelimit.TokenBucket(200, 20).Named("ip").By(ratelimit.ByIP())); err != nil {
 		return nil, err
 	}
-	if x.loginLimit, err = ratelimit.New(ratelimit.Options{
-		Limits: []ratelimit.Limit{ratelimit.SlidingWindow(5, 5*time.Minute).Named("login").By(ratelimit.ByIP())},
-		Store:  limits, Now: a.cfg.Now, Audit: a.audit,
-	}); err != nil {
+	if x.apiLimit, err = limit(ratelimit.TokenBucket(100, 10).Named("api").By(ratelimit.ByPrincipal())); err != nil {
+		return nil, err
+	}
+	if x.loginLimit, err = limit(ratelimit.SlidingWindow(5, 5*time.Minute).Named("login").By(ratelimit.ByIP())); err != nil {
 		return nil, err
 	}
 	if x.stuffing, err = abuse.New(abuse.Options{Name: "credential-stuffing", Store: a.store, Threshold: 5, Window: time.Hour, Secret: secrets.fingerprintKey, Audit: a.audit}); err != nil {
@@ -203,40 +193,6 @@ func (a *App) newAuth() (*auth, error) {
 		return nil, err
 	}
 	return x, nil
-}
-
-// api wraps an /api/* handler: refuse a cross-origin unsafe request that
-// carries cookies (the auth_token cookie makes it CSRF-prone), authenticate
-// with check (nil: anonymous route), record the principal, count the
-// request against the per-client token bucket — refused authentications
-// included — and then either refuse or serve.
-func (x *auth) api(check func(*http.Request) (*authn.Principal, *problem.Problem), h http.Handler) http.Handler {
-	limited := x.apiLimit.Handler(h)
-	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		if r.Header["Cookie"] != nil && !x.corsAllowed(r) {
-			if err := x.crossOrigin.Check(r); err != nil {
-				x.csrfDeny.Deny(w, r, problem.Forbidden(problem.TypeCSRF,
-					"a cross-origin request that carries cookies was refused; send the token in the Authorization header").
-					WithReason("cross_origin_request").WithErr(err))
-				return
-			}
-		}
-		if check == nil {
-			limited.ServeHTTP(w, r)
-			return
-		}
-		p, prob := check(r)
-		if prob != nil {
-			x.apiLimit.Handler(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-				x.guard.Deny(w, r, prob)
-			})).ServeHTTP(w, r)
-			return
-		}
-		if p != nil {
-			r = authn.WithPrincipal(r, p)
-		}
-		limited.ServeHTTP(w, r)
-	})
 }
 
 type loginRequest struct {
@@ -291,7 +247,7 @@ func (a *App) loginFailed(w http.ResponseWriter, r *http.Request, ip, username s
 		a.auth.stuffing.Deny(w, r, "too many failed logins for different accounts from this address")
 		return
 	}
-	a.deny("login").Deny(w, r, problem.Unauthorized(problem.TypeInvalidCredentials, problem.Challenge("Bearer", "bulwark-demo"), "invalid username or password").WithReason("bad_credentials"))
+	a.deny("login").Deny(w, r, problem.Unauthorized(problem.TypeInvalidCredentials, problem.Challenge("Bearer", demoRealm), "invalid username or password").WithReason("bad_credentials"))
 }
 
 func unavailable(err error) *problem.Problem {

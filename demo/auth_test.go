@@ -186,25 +186,30 @@ func TestAuthorization(t *testing.T) {
 func TestAPITokenBucketHeaders(t *testing.T) {
 	srv := newDemo(t, demo.Config{})
 	r := do(t, srv, "GET", "/api/public", "")
-	if pol := r.header.Get("RateLimit-Policy"); !strings.Contains(pol, "q=100") {
+	pol := strings.Join(r.header.Values("RateLimit-Policy"), ", ")
+	if !strings.Contains(pol, `"ip";q=200;w=10`) || !strings.Contains(pol, `"api";q=100;w=10`) {
 		t.Fatalf("RateLimit-Policy %q", pol)
 	}
 }
 
-// A flood of bogus tokens is throttled by the per-client bucket like any
-// other traffic: refused authentications count too.
+// A flood of bogus tokens is throttled by the per-IP limit that runs
+// before authentication: refused authentications count too.
 func TestBogusTokensAreRateLimited(t *testing.T) {
 	clock, advance := fakeClock()
 	srv := newDemo(t, demo.Config{Now: clock})
-	for i := 0; i < 100; i++ {
+	for i := 0; i < 200; i++ {
 		if r := do(t, srv, "GET", "/api/protected", "", bearer("bogus")...); r.status != 401 {
 			t.Fatalf("request %d: %d", i+1, r.status)
 		}
 	}
-	wantProblem(t, do(t, srv, "GET", "/api/protected", "", bearer("bogus")...), 429)
-	// The bucket refills at 10 per second.
+	r := do(t, srv, "GET", "/api/protected", "", bearer("bogus")...)
+	wantProblem(t, r, 429)
+	if !strings.Contains(strings.Join(r.header.Values("RateLimit"), ","), `"ip";r=0`) {
+		t.Fatalf("429 from another limit: %v", r.header)
+	}
+	// The per-IP bucket refills at 20 per second.
 	advance(time.Second)
-	for i := 0; i < 10; i++ {
+	for i := 0; i < 20; i++ {
 		if r := do(t, srv, "GET", "/api/public", ""); r.status != 200 {
 			t.Fatalf("after refill, request %d: %d", i+1, r.status)
 		}
@@ -283,5 +288,25 @@ func TestCookieCSRFOnAPI(t *testing.T) {
 	access2, _ := tokens(t, login(t, srv, "bob", "builder-2026"))
 	if r := do(t, srv, "POST", "/api/logout", "", append(bearer(access2), "Sec-Fetch-Site", "cross-site")...); r.status != 204 {
 		t.Fatalf("bearer logout without cookies: %d %s", r.status, r.raw)
+	}
+}
+
+// The cross-origin check is step 7: it runs after authentication, so a
+// cross-site request carrying a bad cookie token is a 401 (who are you?)
+// before it can be a 403 (not from there), and a refused cross-origin
+// request still counted against the client's limits.
+func TestCrossOriginCheckAfterAuthentication(t *testing.T) {
+	srv := newDemo(t, demo.Config{})
+	cross := []string{"Sec-Fetch-Site", "cross-site", "Cookie", "auth_token=not.a.jwt"}
+	r := do(t, srv, "POST", "/api/logout", "", cross...)
+	wantProblem(t, r, 401)
+	if r.body["type"] != "https://bulwark.dev/problems/invalid-token" {
+		t.Fatalf("bad cookie token, cross-site: %s", r.raw)
+	}
+	access, _ := tokens(t, login(t, srv, "bob", "builder-2026"))
+	r = do(t, srv, "POST", "/api/logout", "", "Sec-Fetch-Site", "cross-site", "Cookie", "auth_token="+access)
+	wantProblem(t, r, 403)
+	if pol := strings.Join(r.header.Values("RateLimit-Policy"), ", "); !strings.Contains(pol, `"api"`) || !strings.Contains(pol, `"ip"`) {
+		t.Fatalf("the 403 skipped the limits before it: %q", pol)
 	}
 }

@@ -4,7 +4,6 @@ import (
 	"net/http"
 	"strings"
 
-	"github.com/bulwark-go/bulwark/internal/reqctx"
 	"github.com/bulwark-go/bulwark/problem"
 )
 
@@ -18,10 +17,7 @@ type router struct {
 
 func (rt *router) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	if _, pattern := rt.mux.Handler(r); pattern != "" {
-		if st := reqctx.From(r.Context()); st != nil {
-			st.Route = pattern
-		}
-		rt.mux.ServeHTTP(w, r)
+		rt.mux.ServeHTTP(w, r) // sets r.Pattern, which the site policy records
 		return
 	}
 	// No route matched: let the mux decide between 404, 405 and a

@@ -16,44 +16,14 @@ import (
 	"github.com/bulwark-go/bulwark/recovery"
 )
 
-// build assembles the guards and routes.
+// build assembles the guards and routes: one policy around the router for
+// the steps every route shares (client identity, logs and metrics,
+// recovery, headers, CORS, the body cap), and, inside it, one policy per
+// /api route group for the rest, in the request path's order: the per-IP
+// limit (step 4), authentication (6) and the per-client limit after it,
+// the cross-origin check for cookie-carrying requests (7), authorization
+// (8). Every guard is built here, once, before the first request.
 func (a *App) build() (http.Handler, error) {
-	mux := http.NewServeMux()
-	rt := &router{mux: mux, deny: a.deny("router")}
-
-	mux.HandleFunc("GET /{$}", a.overview)
-	mux.HandleFunc("GET /healthz", func(w http.ResponseWriter, r *http.Request) {
-		writeJSON(w, http.StatusOK, map[string]string{"status": "ok"})
-	})
-	mux.Handle("GET /metrics", a.metrics.Exposition())
-	mux.HandleFunc("GET /config/security", a.securityConfig)
-	mux.HandleFunc("GET /secure-headers", a.secureHeaders)
-
-	var err error
-	if a.auth, err = a.newAuth(); err != nil {
-		return nil, err
-	}
-	x := a.auth
-	// Every /api/* route: authentication (required, optional or none)
-	// first, then the per-client token bucket keyed by the principal it
-	// found (or the client IP), then authorization and the handler. A
-	// refused authentication is counted against the client's bucket too,
-	// so that a flood of bogus tokens is throttled like any other.
-	required, optional := x.guard.Check, x.guard.CheckOptional
-	mux.Handle("GET /api/public", x.api(nil, http.HandlerFunc(a.public)))
-	mux.Handle("POST /api/login", x.api(nil, x.loginLimit.Handler(http.HandlerFunc(a.login))))
-	tokenHandlers := jwt.HandlerOptions{Audit: a.audit, Realm: x.guard.Realm()}
-	mux.Handle("POST /api/refresh", x.api(nil, x.refresher.RefreshHandler(tokenHandlers)))
-	mux.Handle("POST /api/logout", x.api(required, x.refresher.LogoutHandler(tokenHandlers)))
-	mux.Handle("GET /api/protected", x.api(required, http.HandlerFunc(a.protected)))
-	mux.Handle("GET /api/admin/users", x.api(required, x.authz.RequirePermission("users:read")(http.HandlerFunc(a.adminUsers))))
-	mux.Handle("DELETE /api/users/{id}", x.api(required, x.authz.RequirePermission("users:delete")(http.HandlerFunc(a.deleteUser))))
-	mux.Handle("GET /api/posts", x.api(optional, http.HandlerFunc(a.listPosts)))
-	mux.Handle("GET /api/posts/{id}", x.api(required, http.HandlerFunc(a.getPost)))
-	mux.Handle("PUT /api/posts/{id}", x.api(required, http.HandlerFunc(a.updatePost)))
-	mux.Handle("DELETE /api/posts/{id}", x.api(required, http.HandlerFunc(a.deletePost)))
-	mux.Handle("GET /.well-known/jwks.json", x.jwks)
-
 	identity, err := clientip.New(clientip.Options{TrustedProxies: a.cfg.TrustedProxies, Audit: a.audit})
 	if err != nil {
 		return nil, fmt.Errorf("demo: trusted proxies: %w", err)
@@ -62,7 +32,7 @@ func (a *App) build() (http.Handler, error) {
 	if err != nil {
 		return nil, err
 	}
-	corsGuard, err := cors.New(cors.Options{
+	if a.cors, err = cors.New(cors.Options{
 		AllowedOrigins:   a.cfg.CORSOrigins,
 		AllowCredentials: true,
 		AllowedMethods:   []string{"GET", "HEAD", "POST", "PUT", "PATCH", "DELETE"},
@@ -70,37 +40,72 @@ func (a *App) build() (http.Handler, error) {
 		ExposedHeaders:   exposedHeaders,
 		MaxAge:           10 * time.Minute,
 		Audit:            a.audit,
-	})
-	if err != nil {
+	}); err != nil {
 		return nil, fmt.Errorf("demo: CORS: %w", err)
 	}
-	a.cors = corsGuard
-	apiHeaders, err := headers.New(headers.API())
-	if err != nil {
+	if a.headers, err = headers.New(headers.API()); err != nil {
 		return nil, err
 	}
-	a.headers = apiHeaders
-	reports, err := csp.NewCollector(csp.CollectorOptions{Audit: a.audit})
-	if err != nil {
-		return nil, err
-	}
-	mux.Handle("POST /csp-reports", reports)
 	bodies, err := bodylimit.New(bodylimit.Options{MaxBytes: 64 << 10, Audit: a.audit})
 	if err != nil {
 		return nil, err
 	}
-
-	policy := bulwark.Policy{
-		Identity: identity,
-		Recovery: rec,
-		AccessLog: bulwark.GuardFunc(func(next http.Handler) http.Handler {
-			return a.metrics.Handler(accesslog.New(accesslog.Options{Logger: a.logger}).Handler(next))
-		}),
-		Headers:   apiHeaders,
-		CORS:      corsGuard,
-		BodyLimit: bodies,
+	reports, err := csp.NewCollector(csp.CollectorOptions{Audit: a.audit})
+	if err != nil {
+		return nil, err
 	}
-	return policy.Handler(rt), nil
+	if a.auth, err = a.newAuth(); err != nil {
+		return nil, err
+	}
+	x := a.auth
+	crossOrigin := newCrossOrigin(a.cors, a.deny("csrf"))
+
+	// The /api group: every route counts against the per-IP limit, then
+	// authenticates as the route says, counts against the per-client
+	// bucket (keyed by the principal it found, else the IP), and refuses
+	// cookie-carrying cross-origin unsafe requests.
+	public := bulwark.Policy{PreAuthLimits: x.ipLimit.Handler, PostAuthLimits: x.apiLimit.Handler, CSRF: crossOrigin.Handler}
+	optional, required := public, public
+	optional.Authn, required.Authn = x.guard.Optional, x.guard.Require
+	login := public
+	login.PreAuthLimits = bulwark.Chain(x.ipLimit.Handler, x.loginLimit.Handler)
+	allowed := func(authz bulwark.Middleware) bulwark.Policy { p := required; p.Authz = authz; return p }
+
+	mux := http.NewServeMux()
+	route := func(pattern string, p bulwark.Policy, h http.Handler) { mux.Handle(pattern, p.Handler(h)) }
+	tokenHandlers := jwt.HandlerOptions{Audit: a.audit, Realm: x.guard.Realm()}
+	route("GET /api/public", public, http.HandlerFunc(a.public))
+	route("POST /api/login", login, http.HandlerFunc(a.login))
+	route("POST /api/refresh", public, x.refresher.RefreshHandler(tokenHandlers))
+	route("POST /api/logout", required, x.refresher.LogoutHandler(tokenHandlers))
+	route("GET /api/protected", required, http.HandlerFunc(a.protected))
+	route("GET /api/admin/users", allowed(x.authz.RequirePermission("users:read")), http.HandlerFunc(a.adminUsers))
+	route("DELETE /api/users/{id}", allowed(x.authz.RequirePermission("users:delete")), http.HandlerFunc(a.deleteUser))
+	route("GET /api/posts", optional, http.HandlerFunc(a.listPosts))
+	route("GET /api/posts/{id}", required, http.HandlerFunc(a.getPost))
+	route("PUT /api/posts/{id}", required, http.HandlerFunc(a.updatePost)) // owner or admin: checked once the post is loaded
+	route("DELETE /api/posts/{id}", required, http.HandlerFunc(a.deletePost))
+
+	mux.HandleFunc("GET /{$}", a.overview)
+	mux.HandleFunc("GET /healthz", func(w http.ResponseWriter, r *http.Request) {
+		writeJSON(w, http.StatusOK, map[string]string{"status": "ok"})
+	})
+	mux.Handle("GET /metrics", a.metrics.Exposition())
+	mux.HandleFunc("GET /config/security", a.securityConfig)
+	mux.HandleFunc("GET /secure-headers", a.secureHeaders)
+	mux.Handle("GET /.well-known/jwks.json", x.jwks)
+	mux.Handle("POST /csp-reports", reports)
+
+	site := bulwark.Policy{
+		Identity:  identity.Handler,
+		AccessLog: accesslog.New(accesslog.Options{Logger: a.logger}).Handler,
+		Metrics:   a.metrics.Handler,
+		Recovery:  rec.Handler,
+		Headers:   a.headers.Handler,
+		CORS:      a.cors.Handler,
+		BodyLimit: bodies.Handler,
+	}
+	return site.Handler(&router{mux: mux, deny: a.deny("router")}), nil
 }
 
 // exposedHeaders are the response headers a browser script may read.
@@ -175,8 +180,8 @@ func (a *App) describe() map[string]any {
 		"cors":         cors,
 		"headers":      a.headers.Describe(),
 		"jwt":          a.auth.verifier.Describe(),
-		"csrf": "unsafe /api/* requests that carry cookies must be same-origin (Sec-Fetch-Site, else Origin) or come from a CORS origin; " +
-			"requests without cookies (bearer tokens) are not CSRF-prone",
+		"csrf": "unsafe /api/* requests that carry cookies must be same-origin (Sec-Fetch-Site, else Origin) or come from a CORS origin, " +
+			"checked after authentication; requests without cookies (bearer tokens) are not CSRF-prone",
 		"secrets": "signing and fingerprint keys drawn from crypto/rand at start (shared through Redis with --redis); never shown",
 		"csp_reports": map[string]string{
 			"path":       "/csp-reports",
@@ -184,7 +189,8 @@ func (a *App) describe() map[string]any {
 			"global":     "10 reports/s, burst 20",
 		},
 		"rate_limits": map[string]string{
-			"api":   "token bucket, capacity 100, refill 10/s, per principal (client IP when anonymous), on /api/*",
+			"ip":    "token bucket, capacity 200, refill 20/s, per client IP (/64 for IPv6), on /api/* before authentication: refused authentications count",
+			"api":   "token bucket, capacity 100, refill 10/s, per principal (client IP when anonymous), on /api/* after authentication",
 			"login": "sliding window, 5 attempts of any outcome per client IP per 5 minutes, on POST /api/login",
 		},
 		"abuse": map[string]string{

@@ -62,11 +62,13 @@ func (m *Metrics) Exposition() http.Handler {
 	return promhttp.HandlerFor(m.reg, promhttp.HandlerOpts{})
 }
 
-// Handler counts every request served by next. Unrouted requests (404s)
-// are counted under the route "unmatched".
+// Handler counts every request served by next, by the route pattern a
+// router recorded (bulwark.RecordRoute, which bulwark.Policy applies, or
+// bulwark.SetRoute); unrouted requests (404s) count under "unmatched".
 func (m *Metrics) Handler(next http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		start := time.Now()
+		r, st := reqctx.Ensure(r) // routers inside record their pattern into it
 		rw := m.pool.Get().(*respwriter.Writer)
 		rw.Reset(w)
 		defer func() {
@@ -76,7 +78,7 @@ func (m *Metrics) Handler(next http.Handler) http.Handler {
 				status = http.StatusInternalServerError
 			}
 			route := "unmatched"
-			if st := reqctx.From(r.Context()); st != nil && st.Route != "" {
+			if st.Route != "" {
 				route = st.Route
 			} else if r.Pattern != "" {
 				route = r.Pattern
