@@ -57,7 +57,7 @@ func TestPolicyLogsRecoveredPanicAs500(t *testing.T) {
 	rec, _ := recovery.New(recovery.Options{Logger: slog.New(slog.DiscardHandler)})
 	p := bulwark.Policy{
 		Identity:  id.Handler,
-		AccessLog: accesslog.New(accesslog.Options{Logger: slog.New(slog.NewJSONHandler(&logs, nil))}).Handler,
+		AccessLog: mustLog(t, slog.New(slog.NewJSONHandler(&logs, nil))).Handler,
 		Recovery:  rec.Handler,
 	}
 	h := p.Handler(http.HandlerFunc(func(http.ResponseWriter, *http.Request) { panic("boom") }))
@@ -81,7 +81,7 @@ func TestPolicyLogsRecoveredPanicAs500(t *testing.T) {
 // 500, aborted) and lets it go on.
 func TestAccessLogRecordsUnrecoveredPanic(t *testing.T) {
 	var logs bytes.Buffer
-	h := accesslog.New(accesslog.Options{Logger: slog.New(slog.NewJSONHandler(&logs, nil))}).
+	h := mustLog(t, slog.New(slog.NewJSONHandler(&logs, nil))).
 		Handler(http.HandlerFunc(func(http.ResponseWriter, *http.Request) { panic("boom") }))
 	got := func() (v any) {
 		defer func() { v = recover() }()
@@ -113,13 +113,16 @@ func TestChainSkipsNil(t *testing.T) {
 // "unmatched" or the raw path — with no router of Bulwark's.
 func TestRouteReachesLogAndMetrics(t *testing.T) {
 	var logs bytes.Buffer
-	m := metrics.New()
+	m, err := metrics.New(metrics.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
 	id, _ := clientip.New(clientip.Options{})
 	mux := http.NewServeMux()
 	mux.HandleFunc("GET /items/{id}", func(w http.ResponseWriter, r *http.Request) { w.WriteHeader(204) })
 	p := bulwark.Policy{
 		Identity:  id.Handler,
-		AccessLog: accesslog.New(accesslog.Options{Logger: slog.New(slog.NewJSONHandler(&logs, nil))}).Handler,
+		AccessLog: mustLog(t, slog.New(slog.NewJSONHandler(&logs, nil))).Handler,
 		Metrics:   m.Handler,
 		// a guard that replaces the request, as most do, before the mux
 		Authn: func(next http.Handler) http.Handler {
@@ -157,7 +160,10 @@ type ctxKey struct{}
 // identity guard (they attach the request state themselves).
 func TestSetRouteForOtherRouters(t *testing.T) {
 	var logs bytes.Buffer
-	m := metrics.New()
+	m, err := metrics.New(metrics.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
 	router := http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		bulwark.SetRoute(r, "GET /orders/:id") // what a third-party router knows
 		if got := bulwark.Route(r); got != "GET /orders/:id" {
@@ -165,7 +171,7 @@ func TestSetRouteForOtherRouters(t *testing.T) {
 		}
 		w.WriteHeader(200)
 	})
-	h := accesslog.New(accesslog.Options{Logger: slog.New(slog.NewJSONHandler(&logs, nil))}).Handler(m.Handler(router))
+	h := mustLog(t, slog.New(slog.NewJSONHandler(&logs, nil))).Handler(m.Handler(router))
 	h.ServeHTTP(httptest.NewRecorder(), httptest.NewRequest("GET", "/orders/9", nil))
 	if !strings.Contains(logs.String(), `"route":"GET /orders/:id"`) {
 		t.Fatalf("log: %s", logs.String())
@@ -188,4 +194,13 @@ func TestGuardsAreCheckers(t *testing.T) {
 		(*authn.Guard)(nil),
 		(*authz.Requirement)(nil),
 	}
+}
+
+func mustLog(t *testing.T, l *slog.Logger) *accesslog.Log {
+	t.Helper()
+	log, err := accesslog.New(accesslog.Options{Logger: l})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return log
 }

@@ -29,14 +29,15 @@ type Log struct {
 	pool   sync.Pool
 }
 
-// New returns an access-log guard.
-func New(opts Options) *Log {
+// New returns an access-log guard. Every Options value is valid; the
+// error is there for the shape every guard shares.
+func New(opts Options) (*Log, error) {
 	if opts.Logger == nil {
 		opts.Logger = slog.New(slog.DiscardHandler)
 	}
 	l := &Log{logger: opts.Logger, level: opts.Level}
 	l.pool.New = func() any { return new(respwriter.Writer) }
-	return l
+	return l, nil
 }
 
 // Handler logs one line per request handled by next.

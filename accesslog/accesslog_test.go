@@ -14,7 +14,10 @@ import (
 
 func TestOneLinePerRequest(t *testing.T) {
 	var buf bytes.Buffer
-	l := accesslog.New(accesslog.Options{Logger: slog.New(slog.NewJSONHandler(&buf, nil))})
+	l, err := accesslog.New(accesslog.Options{Logger: slog.New(slog.NewJSONHandler(&buf, nil))})
+	if err != nil {
+		t.Fatal(err)
+	}
 	h := l.Handler(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		w.WriteHeader(http.StatusTeapot)
 		_, _ = w.Write([]byte("12345"))

@@ -84,7 +84,11 @@ func New(cfg Config) (*App, error) {
 	if cfg.Now == nil {
 		cfg.Now = time.Now
 	}
-	a := &App{cfg: cfg, logger: cfg.Logger, metrics: metrics.New()}
+	m, err := metrics.New(metrics.Options{})
+	if err != nil {
+		return nil, err
+	}
+	a := &App{cfg: cfg, logger: cfg.Logger, metrics: m}
 	a.audit = a.metrics.Sink(fanout{audit.NewSlog(cfg.Logger), audit.OrNop(cfg.Audit)})
 
 	if cfg.RedisURL != "" {
@@ -98,7 +102,6 @@ func New(cfg Config) (*App, error) {
 	}
 	a.closers = append(a.closers, a.store.Close)
 
-	var err error
 	if a.data, err = newData(); err != nil {
 		return nil, err
 	}

@@ -46,6 +46,10 @@ func (a *App) build() (http.Handler, error) {
 	if a.headers, err = headers.New(headers.API()); err != nil {
 		return nil, err
 	}
+	log, err := accesslog.New(accesslog.Options{Logger: a.logger})
+	if err != nil {
+		return nil, err
+	}
 	bodies, err := bodylimit.New(bodylimit.Options{MaxBytes: 64 << 10, Audit: a.audit})
 	if err != nil {
 		return nil, err
@@ -98,7 +102,7 @@ func (a *App) build() (http.Handler, error) {
 
 	site := bulwark.Policy{
 		Identity:  identity.Handler,
-		AccessLog: accesslog.New(accesslog.Options{Logger: a.logger}).Handler,
+		AccessLog: log.Handler,
 		Metrics:   a.metrics.Handler,
 		Recovery:  rec.Handler,
 		Headers:   a.headers.Handler,

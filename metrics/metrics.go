@@ -9,6 +9,7 @@ package metrics
 
 import (
 	"context"
+	"fmt"
 	"net/http"
 	"strconv"
 	"sync"
@@ -23,6 +24,14 @@ import (
 	"github.com/bulwark-go/bulwark/internal/respwriter"
 )
 
+// Options configure Metrics.
+type Options struct {
+	// Registry receives Bulwark's collectors. Default: a new registry that
+	// also holds the Go runtime and process collectors. Pass your own to
+	// serve Bulwark's metrics beside your application's.
+	Registry *prometheus.Registry
+}
+
 // Metrics holds the collectors and their registry.
 type Metrics struct {
 	reg      *prometheus.Registry
@@ -32,11 +41,22 @@ type Metrics struct {
 	pool     sync.Pool
 }
 
-// New returns metrics registered on a fresh registry, with the Go runtime
-// and process collectors.
-func New() *Metrics {
+// New registers Bulwark's collectors on opts.Registry. It fails when the
+// registry already holds collectors of the same names (a second Metrics on
+// one registry).
+func New(opts Options) (*Metrics, error) {
+	reg := opts.Registry
+	if reg == nil {
+		reg = prometheus.NewRegistry()
+		if err := reg.Register(collectors.NewGoCollector()); err != nil {
+			return nil, err
+		}
+		if err := reg.Register(collectors.NewProcessCollector(collectors.ProcessCollectorOpts{})); err != nil {
+			return nil, err
+		}
+	}
 	m := &Metrics{
-		reg: prometheus.NewRegistry(),
+		reg: reg,
 		requests: prometheus.NewCounterVec(prometheus.CounterOpts{
 			Name: "bulwark_http_requests_total", Help: "HTTP requests by method, route pattern and status code.",
 		}, []string{"method", "route", "code"}),
@@ -48,10 +68,13 @@ func New() *Metrics {
 			Name: "bulwark_denials_total", Help: "Requests refused by a guard, by guard and reason code.",
 		}, []string{"guard", "reason"}),
 	}
-	m.reg.MustRegister(m.requests, m.duration, m.denials,
-		collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
+	for _, c := range []prometheus.Collector{m.requests, m.duration, m.denials} {
+		if err := m.reg.Register(c); err != nil {
+			return nil, fmt.Errorf("metrics: %w (one Metrics per registry)", err)
+		}
+	}
 	m.pool.New = func() any { return new(respwriter.Writer) }
-	return m
+	return m, nil
 }
 
 // Registry returns the registry, to add application collectors.

@@ -1,0 +1,65 @@
+package metrics_test
+
+import (
+	"context"
+	"net/http"
+	"net/http/httptest"
+	"strings"
+	"testing"
+
+	"github.com/prometheus/client_golang/prometheus"
+
+	"github.com/bulwark-go/bulwark/audit"
+	"github.com/bulwark-go/bulwark/metrics"
+)
+
+func scrape(t *testing.T, m *metrics.Metrics) string {
+	t.Helper()
+	w := httptest.NewRecorder()
+	m.Exposition().ServeHTTP(w, httptest.NewRequest("GET", "/metrics", nil))
+	return w.Body.String()
+}
+
+// TestRequestsAndDenials: requests are counted by method, route pattern and
+// status; denials by guard and reason, from the audit stream.
+func TestRequestsAndDenials(t *testing.T) {
+	m, err := metrics.New(metrics.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	mux := http.NewServeMux()
+	mux.HandleFunc("GET /items/{id}", func(w http.ResponseWriter, r *http.Request) { w.WriteHeader(204) })
+	h := m.Handler(mux)
+	for _, p := range []string{"/items/1", "/items/2", "/other"} {
+		h.ServeHTTP(httptest.NewRecorder(), httptest.NewRequest("GET", p, nil))
+	}
+	sink := m.Sink(nil)
+	sink.Record(context.Background(), &audit.Event{Guard: "ratelimit", Decision: audit.Deny, Reason: "rate_limited"})
+	sink.Record(context.Background(), &audit.Event{Guard: "csp", Decision: audit.Flag, Reason: "csp_violation"})
+	out := scrape(t, m)
+	for _, want := range []string{
+		`bulwark_http_requests_total{code="204",method="GET",route="GET /items/{id}"} 2`,
+		`bulwark_http_requests_total{code="404",method="GET",route="unmatched"} 1`,
+		`bulwark_denials_total{guard="ratelimit",reason="rate_limited"} 1`,
+		`go_goroutines`,
+	} {
+		if !strings.Contains(out, want) {
+			t.Errorf("missing %s", want)
+		}
+	}
+	if strings.Contains(out, "csp_violation") {
+		t.Error("a flag counted as a denial")
+	}
+}
+
+// TestOwnRegistry: Bulwark's collectors join an application's registry;
+// a second Metrics on the same registry is an error, not a panic.
+func TestOwnRegistry(t *testing.T) {
+	reg := prometheus.NewRegistry()
+	if _, err := metrics.New(metrics.Options{Registry: reg}); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := metrics.New(metrics.Options{Registry: reg}); err == nil || !strings.Contains(err.Error(), "one Metrics per registry") {
+		t.Fatalf("second Metrics on one registry: %v", err)
+	}
+}
