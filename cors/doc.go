@@ -59,8 +59,13 @@
 // # Origins
 //
 // The Origin header is matched byte for byte against the allowed origins
-// in their canonical form (lower-case scheme and host, no default port),
-// which is how browsers serialize it. A wildcard pattern
+// in their canonical form (lower-case scheme and host, no default port,
+// IPv6 addresses canonical), which is how browsers serialize it; anything
+// else ("HTTPS://EXAMPLE.COM", "https://example.com:443") comes from a
+// non-browser client and is not allowed. New canonicalises the entries; a
+// trailing dot is kept ("https://example.com." is another origin), and an
+// entry with a path (even "/"), query, fragment, user information or a
+// non-ASCII host is refused. A wildcard pattern
 // "https://*.example.com" matches only proper subdomains of example.com,
 // one or more valid DNS labels followed by ".example.com" with the same
 // scheme and port: not example.com itself, not "https://example.com.evil.net",
@@ -68,8 +73,10 @@
 // over a public suffix ("https://*.co.uk", "https://*.github.io": any name
 // of the Public Suffix List, ICANN or private section) matches sites run
 // by anyone and is refused with ErrInsecure, with or without credentials:
-// write "*" when every origin is meant. "Origin: null" is refused unless
-// AllowNullOrigin is set.
+// write "*" when every origin is meant ("*.localhost" is allowed: its
+// names are loopback; the list is the one compiled into golang.org/x/net).
+// "Origin: null" is refused unless AllowNullOrigin is set, and cannot be
+// listed.
 //
 // AllowOriginFunc is asked about origins no entry matches. With
 // AllowCredentials it needs AllowOriginFuncDomains, and that is the
@@ -80,8 +87,10 @@
 // "https://evilexample.com" read credentialed responses. New additionally
 // asks the predicate about made-up origins (random names, sites under
 // public suffixes, look-alikes of the domains and listed origins) and
-// refuses one that allows any of them; that catches common mistakes but
-// proves nothing, so keep the predicate exact.
+// refuses one that allows any of them; a panicking predicate counts as
+// allowing. That catches common mistakes but proves nothing, so keep the
+// predicate exact. Without credentials the predicate decides alone (within
+// AllowOriginFuncDomains when set).
 //
 // New refuses configurations that let arbitrary origins read credentialed
 // responses with an error wrapping ErrInsecure: together with
@@ -89,9 +98,10 @@
 // AllowNullOrigin, an http:// origin or pattern whose host is not loopback
 // (a network attacker can inject script into a page served without TLS;
 // http://localhost, http://*.localhost, http://127.0.0.1 and
-// http://[::1] stay allowed for local development), and an
-// AllowOriginFunc without AllowOriginFuncDomains. Malformed
-// options get an error wrapping ErrInvalid.
+// http://[::1] stay allowed for local development; schemes not fetched over
+// the network, such as chrome-extension://, stay allowed too), and an
+// AllowOriginFunc without AllowOriginFuncDomains. Malformed options get an
+// error wrapping ErrInvalid.
 //
 // Per-route policies are set with Options.Routes, keyed by path prefix.
 //

@@ -12,60 +12,21 @@ import (
 // gateway's configuration (json/yaml tags); the func-valued fields can only
 // be set from Go.
 type Options struct {
-	// AllowedOrigins lists the origins whose pages may read responses:
-	//
-	//   - an exact origin, "https://app.example.com" or
-	//     "http://127.0.0.1:8080". Entries are normalised at construction:
-	//     scheme and host lower-cased, a default port (:80 for http, :443
-	//     for https) dropped, IPv6 addresses in their canonical form. A
-	//     trailing dot is kept: "https://example.com." is another origin,
-	//     allowed only when listed. A path (even "/"), query, fragment,
-	//     user information or a non-ASCII host is refused.
-	//   - a wildcard pattern "https://*.example.com" (optionally with a
-	//     port), matching the proper subdomains of example.com at any depth
-	//     with that scheme and port — never example.com itself. The
-	//     domain under the wildcard must not be a public suffix — a name
-	//     under which anyone can register a site, as the Public Suffix
-	//     List (ICANN and private sections) says: "https://*.com",
-	//     "https://*.co.uk", "https://*.github.io" and
-	//     "https://*.herokuapp.com" are refused with ErrInsecure, with or
-	//     without AllowCredentials, since they let strangers' pages read
-	//     responses while looking like a restriction (write "*" if every
-	//     origin is meant). "*.localhost" is allowed: its names are
-	//     loopback. The list is the one compiled into golang.org/x/net at
-	//     build time.
-	//   - "*" alone: every origin, answered with "Access-Control-Allow-Origin: *".
-	//     Refused together with AllowCredentials.
-	//
-	// An incoming Origin header is compared byte for byte with the
-	// canonical entries, as browsers send it in canonical form; anything
-	// else ("HTTPS://EXAMPLE.COM", "https://example.com:443") comes from a
-	// non-browser client and is not allowed. "null" cannot be listed: see
-	// AllowNullOrigin. Default: none.
+	// AllowedOrigins lists the origins whose pages may read responses: an
+	// exact origin ("https://app.example.com"), a wildcard pattern over
+	// proper subdomains ("https://*.example.com"; never over a public
+	// suffix), or "*" alone for every origin (not with AllowCredentials).
+	// Entries are canonicalised by New and matched byte for byte, as
+	// browsers send them; see Origins in the package documentation.
+	// Default: none.
 	AllowedOrigins []string `json:"allowed_origins" yaml:"allowed_origins"`
 
-	// AllowOriginFunc, when set, is asked about origins that no entry of
-	// AllowedOrigins matches. On requests it only ever sees syntactically
-	// valid, canonical serialized origins (never "null"), and only those
-	// inside AllowOriginFuncDomains when they are set; New also calls it
-	// with made-up origins (below). It must be fast, safe for concurrent
-	// use and free of side effects.
-	//
-	// With AllowCredentials it must come with AllowOriginFuncDomains, and
-	// what is guaranteed is this: an origin the predicate approves is
-	// accepted only if its host is one of those domains or a proper
-	// subdomain of one, over a scheme other than http/ws unless the host
-	// is loopback. Whatever the predicate's bugs, no other site is let
-	// in. In addition New calls the predicate with made-up origins nobody
-	// controls — random names, sites under public suffixes such as
-	// github.io or co.uk, and look-alikes of the domains and of the
-	// listed origins ("https://evilexample.com",
-	// "https://example.com.evil.invalid") — and refuses the configuration
-	// if it allows any of them, since such a predicate does not do what
-	// its author thinks; that check catches common mistakes but proves
-	// nothing. A panicking predicate counts as allowing. Without
-	// credentials the predicate decides alone (within
-	// AllowOriginFuncDomains if set). Default: nil.
+	// AllowOriginFunc is asked about valid, canonical origins that no
+	// entry of AllowedOrigins matches; it must be fast, safe for concurrent
+	// use and free of side effects. With AllowCredentials it needs
+	// AllowOriginFuncDomains, which bound what it can let in, and New tests
+	// it against made-up origins (see the package documentation).
+	// Default: nil.
 	AllowOriginFunc func(origin string) bool `json:"-" yaml:"-"`
 
 	// AllowOriginFuncDomains are the domains whose origins AllowOriginFunc
@@ -107,17 +68,10 @@ type Options struct {
 	ExposedHeaders []string `json:"exposed_headers" yaml:"exposed_headers"`
 
 	// AllowCredentials lets cross-origin requests carry cookies, HTTP
-	// authentication and client certificates, and their responses be read
-	// (Access-Control-Allow-Credentials: true). New refuses it together
-	// with anything that lets arbitrary origins in: "*" in AllowedOrigins,
-	// AllowedMethods, AllowedHeaders or ExposedHeaders, AllowNullOrigin, an
-	// http:// or ws:// origin or pattern (anyone on the network path can
-	// inject script into a page served without TLS) unless its host is
-	// loopback — localhost, *.localhost, 127.0.0.0/8 or [::1], for local
-	// development — or an AllowOriginFunc without AllowOriginFuncDomains
-	// (or one that allows the made-up origins New asks it about).
-	// Other schemes (chrome-extension://, capacitor://) are not fetched
-	// over the network and stay allowed. Default false.
+	// authentication and client certificates, and their responses be read.
+	// New refuses it with anything that lets arbitrary origins in ("*",
+	// AllowNullOrigin, a non-loopback http:// origin, an unbounded
+	// AllowOriginFunc; see the package documentation). Default false.
 	AllowCredentials bool `json:"allow_credentials" yaml:"allow_credentials"`
 
 	// MaxAge is how long a browser may cache a preflight's answer
