@@ -1,6 +1,7 @@
 package bulwark_test
 
 import (
+	"bytes"
 	"encoding/json"
 	"fmt"
 	"log/slog"
@@ -9,6 +10,7 @@ import (
 	"time"
 
 	"github.com/bulwark-go/bulwark"
+	"github.com/bulwark-go/bulwark/accesslog"
 	"github.com/bulwark-go/bulwark/audit"
 	"github.com/bulwark-go/bulwark/authn"
 	"github.com/bulwark-go/bulwark/authn/jwt"
@@ -146,6 +148,63 @@ func Example_errorHandler() {
 	// Output:
 	// 401 Bearer realm="api"
 	// {"error":"https://bulwark.dev/problems/unauthorized","message":"authentication is required"}
+}
+
+// Evaluate a guard without letting it refuse: Check says what the guard
+// would answer, so a rollout can watch a new limit before enforcing it
+// (a gateway's shadow mode). Every guard that can deny has Check.
+func Example_checker() {
+	strict, err := ratelimit.New(ratelimit.Options{
+		Limits: []ratelimit.Limit{ratelimit.FixedWindow(2, time.Minute).Named("candidate").By(ratelimit.ByIP())},
+	})
+	mustNil(err)
+	shadow := func(c bulwark.Checker) bulwark.Middleware {
+		return func(next http.Handler) http.Handler {
+			return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+				r, p := c.Check(r)
+				if p != nil {
+					fmt.Println("would refuse:", p.Status, p.Reason) // audit it instead
+				}
+				next.ServeHTTP(w, r)
+			})
+		}
+	}
+	h := shadow(strict)(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {}))
+	for range 3 {
+		w := httptest.NewRecorder()
+		h.ServeHTTP(w, httptest.NewRequest("GET", "/api/items", nil))
+		fmt.Println("served", w.Code)
+	}
+	// Output:
+	// served 200
+	// served 200
+	// would refuse: 429 rate_limited
+	// served 200
+}
+
+// A Policy around a plain ServeMux: the access log (and metrics) name the
+// route pattern that served each request, never the raw path.
+func Example_routes() {
+	var lines bytes.Buffer
+	log, err := accesslog.New(accesslog.Options{Logger: slog.New(slog.NewTextHandler(&lines, &slog.HandlerOptions{
+		ReplaceAttr: func(_ []string, a slog.Attr) slog.Attr {
+			if a.Key != "route" && a.Key != "status" {
+				return slog.Attr{} // keep the example's output stable
+			}
+			return a
+		},
+	}))})
+	mustNil(err)
+	mux := http.NewServeMux()
+	mux.HandleFunc("GET /users/{id}", func(w http.ResponseWriter, r *http.Request) {})
+	h := bulwark.Policy{AccessLog: log.Handler}.Handler(mux)
+	for _, path := range []string{"/users/42", "/nowhere"} {
+		h.ServeHTTP(httptest.NewRecorder(), httptest.NewRequest("GET", path, nil))
+	}
+	fmt.Print(lines.String())
+	// Output:
+	// route="GET /users/{id}" status=200
+	// route=/nowhere status=404
 }
 
 func mustNil(err error) {
