@@ -189,3 +189,39 @@ func TestDemoCommand(t *testing.T) {
 	}
 	_ = errs
 }
+
+// TestReadmeFlags: every flag the README shows for a command is one the
+// command has.
+func TestReadmeFlags(t *testing.T) {
+	md, err := os.ReadFile("../../README.md")
+	if err != nil {
+		t.Fatal(err)
+	}
+	text := string(md)
+	for cmd, from := range map[string]string{"demo": "## The demo", "token": "`bulwark token issue --key"} {
+		i := strings.Index(text, from)
+		if i < 0 {
+			t.Fatalf("README: no %q", from)
+		}
+		args := []string{cmd, "-h"}
+		if cmd == "token" {
+			args = []string{"token", "issue", "-h"}
+		}
+		_, stdout, stderr := runCLI(t, "", args...)
+		help := stdout + stderr
+		section := text[i:]
+		if j := strings.Index(section[1:], "\n## "); j >= 0 {
+			section = section[:j]
+		}
+		if cmd == "token" {
+			section = section[:strings.Index(section, "bulwark version")]
+		} else {
+			section = strings.Join(regexp.MustCompile("(?m)^\\| `--.*$").FindAllString(section, -1), "\n") // the flag table
+		}
+		for _, m := range regexp.MustCompile(`--([a-z][a-z-]+)`).FindAllStringSubmatch(section, -1) {
+			if !strings.Contains(help, "-"+m[1]+" ") && !strings.Contains(help, "-"+m[1]+"\n") {
+				t.Errorf("README shows bulwark %s --%s, which %v does not list:\n%s", cmd, m[1], args, help)
+			}
+		}
+	}
+}
