@@ -17,6 +17,15 @@
 // Guards whose outcome carries more than pass or refuse say so with a
 // typed Decide (ratelimit.Decision, cors.Decision).
 //
+// The zero value of every optional field selects the default its comment
+// states. Options that a configuration file may set carry json and yaml
+// tags, so that a file decodes straight into them; fields only Go can set
+// (functions, interfaces, clients, audit sinks, a built *csp.CSP) are
+// tagged "-". recovery.Options, accesslog.Options, metrics.Options and
+// abuse.Options have no tags. Every guard that can deny, and recovery,
+// has Audit (an audit.Sink; default: no audit) and ErrorHandler (a
+// problem.Handler; default problem.Write).
+//
 // # The request path
 //
 // A request meets the guards in one fixed order; each may answer instead of

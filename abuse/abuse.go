@@ -127,12 +127,14 @@ func (d *Detector) Exceeded(ctx context.Context, key string) (bool, error) {
 	return n > int64(d.opts.Threshold), err
 }
 
-// Deny refuses r with a 403 abuse problem and one audit event.
+// Deny refuses r with a 403 problem (type problem.TypeAbuse) and one
+// audit event whose reason is Options.Name.
 func (d *Detector) Deny(w http.ResponseWriter, r *http.Request, detail string) {
 	d.deny.Deny(w, r, problem.Forbidden(problem.TypeAbuse, detail).WithReason(d.opts.Name))
 }
 
-// Flag records an audit event (decision "flag") without refusing anything.
+// Flag records an audit event (decision "flag", reason Options.Name, and
+// the attribute "distinct", v.Distinct) without refusing anything.
 func (d *Detector) Flag(r *http.Request, v Verdict) {
 	if d.opts.Audit == nil {
 		return

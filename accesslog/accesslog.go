@@ -2,6 +2,12 @@
 // enable_logging()): method, route, status, duration, bytes, request ID,
 // client IP and principal. It never logs secrets: no query strings, no
 // headers, no bodies — only the matched route pattern or the path.
+//
+// Each line has the message "request" and the attributes method, route
+// (the pattern the router recorded, else the path), status, duration and
+// bytes; aborted (true) when a panic passed through unanswered; and, when
+// known, request_id, client_ip and principal ("method:subject", e.g.
+// "jwt:alice").
 package accesslog
 
 import (

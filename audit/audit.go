@@ -4,6 +4,34 @@
 // carrying the same request ID as the problem response the client sees, so
 // an operator can join the two. Events never carry secrets: no tokens,
 // passwords, API keys or cookie values — only reason codes and identifiers.
+//
+// # Reason codes
+//
+// Each guard documents its codes; by guard, they are:
+//
+//	clientip   forwarding_header_invalid, forwarding_headers_disagree,
+//	           forwarding_header_too_long (a flag; so are the other two
+//	           under TolerateInvalidForwarding)
+//	recovery   panic, panic_after_response_started
+//	cors       origin_not_allowed, null_origin_not_allowed,
+//	           method_not_allowed, header_not_allowed,
+//	           malformed_cors_request
+//	bodylimit  body_too_large
+//	ratelimit  rate_limited, cost_exceeds_limit, ratelimit_unavailable
+//	abuse      the detector's Name (deny or flag), store_unavailable,
+//	           store_unavailable_fail_open (a flag)
+//	authn      token_missing, credentials_incomplete, authn_unavailable,
+//	           authn_error, and its Authenticator's own (package jwt:
+//	           token_invalid, token_expired, token_revoked, …)
+//	authz      no_principal, missing_role, missing_permission,
+//	           insufficient_scope, not_owner
+//	jwt        the token endpoints' codes (refresh_reused, …; see the jwt
+//	           packages)
+//	csp        csp_violation (a flag), client_rate_limited, rate_limited,
+//	           body_too_large, malformed_report, unsupported_media_type,
+//	           method_not_allowed
+//
+// problem.Denier records "denied" for a problem without a Reason.
 package audit
 
 import (
@@ -32,14 +60,15 @@ type Event struct {
 	Time      time.Time
 	RequestID string
 	ClientIP  string
-	Principal string
-	Guard     string   // e.g. "ratelimit", "jwt", "cors"
+	Principal string   // authn.Principal.ID: "method:subject", e.g. "jwt:alice"
+	Guard     string   // "clientip", "cors", … (see Reason codes); authn's is its Options.Guard
 	Decision  Decision // deny, allow or flag
 	Reason    string   // a stable, machine-readable code, e.g. "token_expired"
 	Status    int      // the HTTP status sent, 0 when none
 	Method    string
 	Route     string // the matched route pattern, or the path when unrouted
-	// Attrs holds extra, non-secret details.
+	// Attrs holds extra, non-secret details; a denial whose problem has an
+	// internal cause (problem.Err) carries its text as "error".
 	Attrs []slog.Attr
 }
 
@@ -65,7 +94,10 @@ func OrNop(s Sink) Sink {
 }
 
 // SlogSink writes events to a *slog.Logger at Warn level for denials and
-// flags, Info otherwise, under the message "security".
+// flags, Info otherwise, under the message "security". Each record has
+// the attributes event ("security"), guard, decision, reason, request_id,
+// client_ip, method and route, then principal and status when set, then
+// Attrs.
 type SlogSink struct{ Logger *slog.Logger }
 
 // NewSlog returns a sink that writes to l.

@@ -10,8 +10,10 @@
 // shortcuts for rules written in code. A request without a principal is
 // refused with 401 (the route needed authentication first); a principal
 // without the required grant gets 403. Denials are problem+json responses
-// with one audit event each; scope denials carry the RFC 6750 challenge
-// `Bearer error="insufficient_scope", scope="..."`.
+// with one audit event each; the 401 carries the challenge
+// `Bearer realm="api"`, and scope denials the RFC 6750 challenge
+// `Bearer realm="api", error="insufficient_scope", scope="..."` (the realm
+// is Options.Realm).
 //
 // Ownership needs the resource, so it cannot be a middleware: handlers load
 // the resource first (an unknown id is a 404 before any 403, so that
@@ -40,7 +42,8 @@ type Options struct {
 	RolePermissions map[string][]string `json:"role_permissions" yaml:"role_permissions"`
 	// AdminRole may modify any resource in CanModify. Default "" (none).
 	AdminRole string `json:"admin_role" yaml:"admin_role"`
-	// Realm is used in the Bearer challenge of scope denials. Default "api".
+	// Realm names the protection space in the challenges of 401s (no
+	// principal) and scope denials. Default "api".
 	Realm string `json:"realm" yaml:"realm"`
 	// Audit receives one event per denial. Default: none.
 	Audit audit.Sink `json:"-" yaml:"-"`
@@ -126,9 +129,10 @@ func (a *Authorizer) CanModify(p *authn.Principal, owner string) bool {
 	return a.adminRole != "" && p.HasRole(a.adminRole)
 }
 
-// RequireOwner writes a 403 (or 401 without a principal) and returns false
-// unless the caller may modify a resource owned by owner. Call it after
-// loading the resource, so that unknown ids are 404 first.
+// RequireOwner writes a 403 (type problem.TypeForbidden, reason
+// not_owner), or a 401 without a principal, and returns false unless the
+// caller may modify a resource owned by owner. Call it after loading the
+// resource, so that unknown ids are 404 first.
 func (a *Authorizer) RequireOwner(w http.ResponseWriter, r *http.Request, owner string) bool {
 	p, ok := authn.FromContext(r.Context())
 	if !ok {
@@ -224,9 +228,9 @@ func (a *Authorizer) RequireScope(scope string, more ...string) func(http.Handle
 
 // Check is the guard's decision: it returns r and, unless r's principal
 // satisfies the rule, the problem Handler answers with — 401 without a
-// principal (authentication must run first), else 403 (reason
-// missing_role, missing_permission, or insufficient_scope with its
-// challenge). It writes nothing.
+// principal (reason no_principal, with the Bearer challenge; authentication
+// must run first), else 403 (reason missing_role, missing_permission, or
+// insufficient_scope with its challenge). It writes nothing.
 func (q *Requirement) Check(r *http.Request) (*http.Request, *problem.Problem) {
 	p, ok := authn.FromContext(r.Context())
 	if !ok {

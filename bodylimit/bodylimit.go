@@ -21,7 +21,7 @@ import (
 // DefaultMaxBytes is the cap used when Options.MaxBytes is zero: 1 MiB.
 const DefaultMaxBytes int64 = 1 << 20
 
-// Options configures a Limiter.
+// Options configures a Cap.
 type Options struct {
 	// MaxBytes is the largest accepted body, in bytes. Default 1 MiB.
 	MaxBytes int64 `json:"max_bytes,omitempty" yaml:"max_bytes,omitempty"`
@@ -39,7 +39,7 @@ type Cap struct {
 	deny problem.Denier
 }
 
-// New validates opts and returns a Limiter.
+// New validates opts and returns a Cap.
 func New(opts Options) (*Cap, error) {
 	max := opts.MaxBytes
 	switch {

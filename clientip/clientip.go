@@ -16,7 +16,10 @@
 // right (the end the proxies append to), skipping addresses of trusted
 // proxies; the first untrusted address is the client. With TrustedHops N the
 // peer and the N-1 right-most entries are the trusted proxies and the N-th
-// entry from the right is the client.
+// entry from the right is the client, whatever the addresses. That is
+// brittle — a request that reaches the server without passing through
+// every proxy can choose its IP — so prefer TrustedProxies when the
+// proxies' addresses are known.
 //
 // Parsing fails closed: an entry that is not an address, an "unknown" or
 // obfuscated identifier, or a malformed element stops the walk, and the
@@ -33,6 +36,14 @@
 // the headers your proxies set; the default is X-Forwarded-For alone, the
 // header nearly every proxy and load balancer appends to.
 //
+// The scheme is read from the same trusted hops. A request arrived over
+// HTTPS when its connection is TLS; or, through a trusted peer, when the
+// Forwarded element the client was read from says proto=https; or, when
+// X-Forwarded-For or X-Real-IP is listed, when the right-most value of
+// X-Forwarded-Proto is https — the value the trusted peer wrote, as
+// anything to its left may be the client's. The headers guard (package
+// headers) sends HSTS by this verdict.
+//
 // # Malformed forwarding headers
 //
 // A trusted proxy's forwarding header that cannot be parsed where the walk
@@ -44,6 +55,11 @@
 // is then the nearest trusted address reached (at worst the peer) and the
 // event is a flag. Garbage a client writes to the left of the address its
 // proxy appended is never read, so it cannot trigger either.
+//
+// This guard runs before the security headers (package headers), so its
+// 400 carries, beside the request ID, only the headers problem.Write sets
+// on every problem, not the rest of the profile: no HSTS, COOP, CORP or
+// Permissions-Policy.
 //
 // r.RemoteAddr is never rewritten: the peer stays visible to handlers.
 //
@@ -101,20 +117,17 @@ type Options struct {
 	TrustedProxies []string `json:"trusted_proxies,omitempty" yaml:"trusted_proxies,omitempty"`
 
 	// TrustedHops, as an alternative to TrustedProxies, trusts exactly this
-	// many proxies in front of the server, whatever their addresses: the
-	// client is the TrustedHops-th forwarding entry from the right. It is
-	// brittle — a request that reaches the server without passing through
-	// every proxy can choose its IP — so prefer TrustedProxies when the
-	// proxies' addresses are known. Default 0 (off); at most MaxHops;
-	// cannot be combined with TrustedProxies.
+	// many proxies in front of the server, whatever their addresses (see
+	// the package documentation for its risk). Default 0 (off); at most
+	// MaxHops; cannot be combined with TrustedProxies.
 	TrustedHops int `json:"trusted_hops,omitempty" yaml:"trusted_hops,omitempty"`
 
 	// Headers lists the forwarding headers consulted when the peer is
 	// trusted: "Forwarded", "X-Forwarded-For" and/or "X-Real-IP" (case
 	// does not matter). When more than one of them is present on a request
-	// they must agree (see the package documentation). X-Forwarded-Proto is
-	// consulted for the scheme when X-Forwarded-For or X-Real-IP is
-	// listed; the Forwarded "proto" parameter when Forwarded is.
+	// they must agree. X-Forwarded-Proto is consulted for the scheme when
+	// X-Forwarded-For or X-Real-IP is listed, the Forwarded "proto"
+	// parameter when Forwarded is (see the package documentation for both).
 	// Default: X-Forwarded-For, the header nearly every proxy appends to.
 	Headers []string `json:"headers,omitempty" yaml:"headers,omitempty"`
 

@@ -70,9 +70,11 @@
 // one or more valid DNS labels followed by ".example.com" with the same
 // scheme and port: not example.com itself, not "https://example.com.evil.net",
 // "https://evilexample.com" or "https://evil.com/.example.com". A wildcard
-// over a public suffix ("https://*.co.uk", "https://*.github.io": any name
-// of the Public Suffix List, ICANN or private section) matches sites run
-// by anyone and is refused with ErrInsecure, with or without credentials:
+// over a public suffix — a top-level name ("https://*.com"), any name of
+// the Public Suffix List, ICANN or private section ("https://*.co.uk",
+// "https://*.github.io"), or a single label the list does not know
+// ("https://*.corp", public by its default rule) — matches sites run by
+// anyone and is refused with ErrInsecure, with or without credentials:
 // write "*" when every origin is meant ("*.localhost" is allowed: its
 // names are loopback; the list is the one compiled into golang.org/x/net).
 // "Origin: null" is refused unless AllowNullOrigin is set, and cannot be
@@ -81,25 +83,25 @@
 // AllowOriginFunc is asked about origins no entry matches. With
 // AllowCredentials it needs AllowOriginFuncDomains, and that is the
 // guarantee: an origin the predicate approves is accepted only if its host
-// is one of those domains or a proper subdomain of one, over https (or
-// another non-http scheme) unless the host is loopback — so a predicate
-// such as strings.HasSuffix(origin, "example.com") cannot let
-// "https://evilexample.com" read credentialed responses. New additionally
-// asks the predicate about made-up origins (random names, sites under
-// public suffixes, look-alikes of the domains and listed origins) and
-// refuses one that allows any of them; a panicking predicate counts as
-// allowing. That catches common mistakes but proves nothing, so keep the
-// predicate exact. Without credentials the predicate decides alone (within
-// AllowOriginFuncDomains when set).
+// is one of those domains or a proper subdomain of one (one trailing dot
+// ignored), and, unless the host is loopback, not over plain http:// or
+// ws:// — so a predicate such as strings.HasSuffix(origin, "example.com")
+// cannot let "https://evilexample.com" read credentialed responses. With
+// credentials, and only then, New also asks the predicate about made-up
+// origins (random names, sites under public suffixes, look-alikes of the
+// domains and listed origins) and refuses one that allows any of them; a
+// panicking predicate counts as allowing. That catches common mistakes but
+// proves nothing, so keep the predicate exact. Without credentials the
+// predicate decides alone (within AllowOriginFuncDomains when set).
 //
 // New refuses configurations that let arbitrary origins read credentialed
 // responses with an error wrapping ErrInsecure: together with
 // AllowCredentials, "*" (origins, methods, headers or exposed headers),
-// AllowNullOrigin, an http:// origin or pattern whose host is not loopback
-// (a network attacker can inject script into a page served without TLS;
-// http://localhost, http://*.localhost, http://127.0.0.1 and
-// http://[::1] stay allowed for local development; schemes not fetched over
-// the network, such as chrome-extension://, stay allowed too), and an
+// AllowNullOrigin, an http:// or ws:// origin or pattern whose host is not
+// loopback (a network attacker can inject script into a page served
+// without TLS; localhost, *.localhost, 127.0.0.0/8 and [::1] stay allowed
+// for local development; schemes not fetched over the network, such as
+// chrome-extension://, stay allowed too), and an
 // AllowOriginFunc without AllowOriginFuncDomains. Malformed options get an
 // error wrapping ErrInvalid.
 //

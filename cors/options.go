@@ -22,10 +22,11 @@ type Options struct {
 	AllowedOrigins []string `json:"allowed_origins" yaml:"allowed_origins"`
 
 	// AllowOriginFunc is asked about valid, canonical origins that no
-	// entry of AllowedOrigins matches; it must be fast, safe for concurrent
-	// use and free of side effects. With AllowCredentials it needs
-	// AllowOriginFuncDomains, which bound what it can let in, and New tests
-	// it against made-up origins (see the package documentation).
+	// entry of AllowedOrigins matches — never about "null" — and, when
+	// AllowOriginFuncDomains is set, only about origins inside them; it
+	// must be fast, safe for concurrent use and free of side effects. With
+	// AllowCredentials it needs AllowOriginFuncDomains, and New tests it
+	// against made-up origins (see the package documentation).
 	// Default: nil.
 	AllowOriginFunc func(origin string) bool `json:"-" yaml:"-"`
 
@@ -70,7 +71,7 @@ type Options struct {
 	// AllowCredentials lets cross-origin requests carry cookies, HTTP
 	// authentication and client certificates, and their responses be read.
 	// New refuses it with anything that lets arbitrary origins in ("*",
-	// AllowNullOrigin, a non-loopback http:// origin, an unbounded
+	// AllowNullOrigin, a non-loopback http:// or ws:// origin, an unbounded
 	// AllowOriginFunc; see the package documentation). Default false.
 	AllowCredentials bool `json:"allow_credentials" yaml:"allow_credentials"`
 

@@ -17,11 +17,44 @@
 // # Profiles
 //
 // API() is for JSON (and equals the zero Options), HTML() for pages
-// rendered by the server (a strict nonce-based CSP; read the nonce with
-// csp.Nonce(r.Context())), Strict() the strictest preset. A Profile replaces
-// every header it manages, so an HTML() policy wrapped around the /app
-// routes inside a Strict() policy around everything yields exactly the
-// HTML profile on /app.
+// rendered by the server, Strict() the strictest preset; each returns
+// Options to adjust before New. They send:
+//
+//	API() — the zero Options
+//	  Strict-Transport-Security          max-age=31536000 (HTTPS only)
+//	  Content-Security-Policy            default-src 'none'; frame-ancestors 'none'
+//	  X-Content-Type-Options             nosniff
+//	  X-Frame-Options                    DENY
+//	  Referrer-Policy                    no-referrer
+//	  Permissions-Policy                 DenyAll(): 27 powerful features, each =()
+//	  Cross-Origin-Opener-Policy         same-origin
+//	  Cross-Origin-Resource-Policy       same-origin
+//	  Cache-Control                      no-store
+//	  X-XSS-Protection                   0
+//	  removed                            DefaultRemoveHeaders
+//	HTML() — API() with
+//	  Content-Security-Policy            default-src 'self'; script-src 'nonce-…'
+//	                                     'strict-dynamic'; style-src 'nonce-…' 'self';
+//	                                     img-src 'self' data:; object-src 'none';
+//	                                     base-uri 'none'; form-action 'self';
+//	                                     frame-ancestors 'none'
+//	  Referrer-Policy                    strict-origin-when-cross-origin
+//	Strict() — API() with
+//	  Strict-Transport-Security          max-age=63072000; includeSubDomains
+//	                                     (HTTPS only)
+//	  Content-Security-Policy            default-src 'none'; base-uri 'none';
+//	                                     form-action 'none'; frame-ancestors 'none';
+//	                                     sandbox; require-trusted-types-for 'script'
+//	  Cross-Origin-Embedder-Policy       require-corp
+//	  X-Permitted-Cross-Domain-Policies  none
+//
+// A Profile replaces every header it manages: one it does not send (an
+// option set to Off, no report-only policy) is deleted if an earlier
+// middleware or an outer Profile set it, so an HTML() profile wrapped
+// around the /app routes inside a Strict() profile around everything
+// yields exactly the HTML profile on /app, never a mix. Handlers run after
+// it and may set any header. Describe reports what a Profile sends and
+// what it deletes.
 //
 // # HSTS and proxies
 //

@@ -57,10 +57,8 @@ var DefaultRemoveHeaders = []string{
 // Year is one year, the HSTS max-age the preload list requires.
 const Year = 365 * 24 * time.Hour
 
-// HSTS configures Strict-Transport-Security (RFC 6797). It is sent only on
-// requests that arrived over HTTPS: directly (r.TLS), or through a trusted
-// proxy as resolved by the client-identity guard (reqctx State.Secure).
-// X-Forwarded-Proto is never read here: any client can send it.
+// HSTS configures Strict-Transport-Security (RFC 6797), sent on requests
+// that arrived over HTTPS only (see the package documentation).
 type HSTS struct {
 	// MaxAge is how long browsers remember to use HTTPS only, in whole
 	// seconds. Default one year.
@@ -80,16 +78,11 @@ type HSTS struct {
 // field's zero value selects the secure default stated in its comment.
 // String options take Off to leave their header out. Options doubles as
 // configuration, except CSP and CSPReportOnly, which are built with csp.New.
-//
-// X-XSS-Protection has no option: it is always "0". The seeds'
-// "1; mode=block" switched on the XSS auditor of old browsers, which was
-// itself exploitable (an attacker could make it delete legitimate scripts,
-// and its block mode leaked page contents cross-site); Chrome and Edge
-// removed the auditor, Firefox never had one, and "0" is the OWASP advice.
-// CSP is the protection that works.
+// X-XSS-Protection has no option: it is always "0" (see the package
+// documentation for why).
 type Options struct {
-	// HSTS configures Strict-Transport-Security, sent on HTTPS requests
-	// only. Default max-age one year, no includeSubDomains, no preload.
+	// HSTS configures Strict-Transport-Security. Default max-age one year,
+	// no includeSubDomains, no preload.
 	HSTS HSTS `json:"hsts" yaml:"hsts"`
 	// XContentTypeOptions is "nosniff" or Off. Default "nosniff".
 	XContentTypeOptions string `json:"x_content_type_options" yaml:"x_content_type_options"`
@@ -152,16 +145,10 @@ type Options struct {
 	ReportingEndpoints map[string]string `json:"reporting_endpoints" yaml:"reporting_endpoints"`
 }
 
-// Profile sends a fixed set of security headers on every response. Every
-// value is built once by New; Handler assigns the pre-built []string
-// values straight into the header map, so that a policy without a CSP
-// nonce allocates nothing per request. It is immutable and safe for
-// concurrent use.
-//
-// A Profile replaces every header it manages: one it does not send (an
-// option set to Off, HSTS on plain HTTP, no report-only policy) is deleted
-// if an earlier middleware or an outer Profile set it, so that nested
-// policies never mix. Handlers run after it and may set any header.
+// Profile sends a fixed set of security headers on every response, and
+// deletes the managed headers it does not send (see the package
+// documentation). Every value is built once by New. It is immutable and
+// safe for concurrent use.
 type Profile struct {
 	static   []field  // sent on every response
 	hsts     []string // sent on HTTPS only; nil when off
@@ -289,7 +276,7 @@ func New(o Options) (*Profile, error) {
 		add(HeaderCacheControl, cc)
 	}
 
-	// X-XSS-Protection: always 0 (see Options).
+	// X-XSS-Protection: always 0 (see the package documentation).
 	add(HeaderXSSProtection, "0")
 
 	// Reporting-Endpoints.

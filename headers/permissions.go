@@ -100,6 +100,16 @@ type PermissionsPolicy map[Feature][]string
 // or a plain HTML app has no use for: sensors, camera, microphone,
 // geolocation, payment, USB/HID/serial/Bluetooth, display capture,
 // fullscreen, autoplay, sync XHR, Topics and more. It is the default.
+// Rendered, with features sorted:
+//
+//	Permissions-Policy: accelerometer=(), autoplay=(), bluetooth=(),
+//	browsing-topics=(), camera=(), display-capture=(), encrypted-media=(),
+//	fullscreen=(), gamepad=(), geolocation=(), gyroscope=(), hid=(),
+//	idle-detection=(), local-fonts=(), magnetometer=(), microphone=(),
+//	midi=(), payment=(), picture-in-picture=(),
+//	publickey-credentials-get=(), screen-wake-lock=(), serial=(),
+//	sync-xhr=(), usb=(), web-share=(), window-management=(),
+//	xr-spatial-tracking=()
 func DenyAll() PermissionsPolicy {
 	return PermissionsPolicy{}.Deny(
 		Accelerometer, Autoplay, Bluetooth, BrowsingTopics, Camera, DisplayCapture,

@@ -31,20 +31,9 @@ var strictCSP = mustCSP(csp.Options{
 	RequireTrustedTypesFor: []string{csp.Script},
 })
 
-// API returns the profile for JSON APIs (every response, errors included):
-//
-//	Strict-Transport-Security: max-age=31536000        (HTTPS only)
-//	X-Content-Type-Options: nosniff
-//	Content-Security-Policy: default-src 'none'; frame-ancestors 'none'
-//	X-Frame-Options: DENY
-//	Referrer-Policy: no-referrer
-//	Permissions-Policy: accelerometer=(), autoplay=(), … (DenyAll)
-//	Cross-Origin-Opener-Policy: same-origin
-//	Cross-Origin-Resource-Policy: same-origin
-//	Cache-Control: no-store
-//	X-XSS-Protection: 0
-//
-// and removes DefaultRemoveHeaders. It equals the zero Options.
+// API returns the profile for JSON APIs, for every response, errors
+// included. It equals the zero Options. The package documentation lists
+// what each profile sends.
 func API() Options {
 	return Options{
 		HSTS:                HSTS{MaxAge: Year},
@@ -59,17 +48,12 @@ func API() Options {
 	}
 }
 
-// HTML returns the profile for HTML pages: API's headers with a strict,
-// nonce-based CSP
-//
-//	default-src 'self'; script-src 'nonce-…' 'strict-dynamic';
-//	style-src 'nonce-…' 'self'; img-src 'self' data:; object-src 'none';
-//	base-uri 'none'; form-action 'self'; frame-ancestors 'none'
-//
-// (templates put csp.Nonce(r.Context()) in every <script nonce> and
-// <style nonce>), and Referrer-Policy strict-origin-when-cross-origin so
-// that the page's own form posts keep a real Origin for CSRF checks.
-// Cache-Control stays no-store: a cached page would replay its nonce.
+// HTML returns the profile for HTML pages rendered by the server: API's
+// headers with a strict, nonce-based CSP (templates put
+// csp.Nonce(r.Context()) in every <script nonce> and <style nonce>), and
+// Referrer-Policy strict-origin-when-cross-origin so that the page's own
+// form posts keep a real Origin for CSRF checks. Cache-Control stays
+// no-store: a cached page would replay its nonce.
 func HTML() Options {
 	o := API()
 	o.CSP = htmlCSP
@@ -79,16 +63,11 @@ func HTML() Options {
 
 // Strict returns the strictest preset, for APIs that want defence in
 // depth beyond API: HSTS for two years with includeSubDomains, a CSP that
-// also sandboxes the response and forbids <base>, form posts and Trusted
-// Types sinks when rendered as a document
-//
-//	default-src 'none'; base-uri 'none'; form-action 'none';
-//	frame-ancestors 'none'; sandbox; require-trusted-types-for 'script'
-//
-// Cross-Origin-Embedder-Policy: require-corp and
-// X-Permitted-Cross-Domain-Policies: none. HSTS preload stays off:
-// it asks browsers to hard-code the whole registrable domain, a decision
-// for the domain's owner that takes months to undo, not a property of one
+// also sandboxes a response rendered as a document and forbids <base>,
+// form posts and Trusted Types sinks, Cross-Origin-Embedder-Policy and
+// X-Permitted-Cross-Domain-Policies. HSTS preload stays off: it asks
+// browsers to hard-code the whole registrable domain, a decision for the
+// domain's owner that takes months to undo, not a property of one
 // service's responses.
 func Strict() Options {
 	o := API()

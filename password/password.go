@@ -43,7 +43,9 @@ var ErrMismatch = errors.New("password: mismatch")
 // PHC string within Limits.
 var ErrMalformed = errors.New("password: malformed hash")
 
-// MaxPasswordLen bounds the password length accepted, in bytes.
+// MaxPasswordLen bounds the password length accepted, in bytes: Hash and
+// HashWith refuse a longer password with an error, and Verify reports
+// ErrMismatch for it.
 const MaxPasswordLen = 1024
 
 var b64 = base64.RawStdEncoding

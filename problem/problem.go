@@ -1,19 +1,57 @@
 // Package problem writes RFC 9457 "problem details" responses.
 //
 // Every Bulwark guard denies through this package, so every denial a client
-// sees has the same shape:
+// sees has the same shape; here, ratelimit's 429:
 //
 //	HTTP/1.1 429 Too Many Requests
 //	Content-Type: application/problem+json
 //	Retry-After: 12
 //
 //	{"type":"https://bulwark.dev/problems/rate-limited","title":"Too Many Requests",
-//	 "status":429,"detail":"rate limit exceeded","instance":"/api/login",
-//	 "request_id":"01J…","retry_after":12}
+//	 "status":429,"detail":"rate limit exceeded; retry after the time given in Retry-After",
+//	 "instance":"/api/login","request_id":"d7q7dw21gv9d92150fwbd0e2fa",
+//	 "policy":"login","retry_after":12}
 //
 // A Problem separates what the client may see (Type, Title, Detail and
 // extension members) from what only the operator may see (Err, logged
 // through the audit sink, never written to the response).
+//
+// # Who sends which type
+//
+// Each type, its status, and what sends it:
+//
+//	bad-request                400  bind (unknown field, unreadable body); an
+//	                                authenticator, for a malformed credential
+//	                                request (jwt); the CSP report collector
+//	forwarding-header-invalid  400  clientip
+//	malformed-json             400  bind
+//	unauthorized               401  authn (no or incomplete credentials, an
+//	                                authenticator's unexpected error); authz
+//	                                (no principal)
+//	invalid-token              401  jwt
+//	invalid-credentials        401  a login handler (the demo's)
+//	forbidden                  403  authz (role, permission, ownership); cors
+//	                                (a refused preflight)
+//	insufficient-scope         403  authz (scope)
+//	csrf                       403  the demo's cross-origin check; the planned
+//	                                CSRF guard
+//	abuse-detected             403  abuse
+//	not-found                  404  NotFound (the demo's router)
+//	method-not-allowed         405  MethodNotAllowed, with Allow (the demo's
+//	                                router, the CSP report collector, the jwt
+//	                                key-set handler)
+//	body-too-large             413  bodylimit, bind, the CSP report collector
+//	cost-exceeds-limit         413  ratelimit (ratelimit.TypeCostExceedsLimit)
+//	unsupported-media-type     415  bind, the CSP report collector
+//	validation-failed          422  bind, with "errors" (FieldError) when
+//	                                fields are at fault
+//	rate-limited               429  ratelimit, the CSP report collector; with
+//	                                Retry-After
+//	internal                   500  recovery; bind, when misused; unexpected
+//	                                internal errors
+//	unavailable                503  a store outage: ratelimit under
+//	                                FailClosed, authn, abuse without FailOpen,
+//	                                jwt revocation and refresh
 package problem
 
 import (
@@ -236,7 +274,8 @@ var varyAccept = []string{"Accept"}
 // It sets X-Content-Type-Options: nosniff and, where absent, no-store
 // caching, a CSP that allows nothing, X-Frame-Options: DENY and
 // Referrer-Policy: no-referrer, so that a problem is safe even where no
-// headers guard ran first.
+// headers guard ran first. It adds Accept to Vary, since the body's format
+// follows Accept.
 func Write(w http.ResponseWriter, r *http.Request, p *Problem) {
 	h := w.Header()
 	for _, kv := range p.headers {

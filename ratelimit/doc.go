@@ -11,11 +11,13 @@
 //	})
 //	mux.Handle("POST /api/login", login.Handler(loginHandler))
 //
-// A refused request gets 429 Too Many Requests: an RFC 9457 problem
-// (type https://bulwark.dev/problems/rate-limited, reason "rate_limited")
-// with Retry-After, written through problem.Denier (one audit event, the
-// ErrorHandler hook). Responses carry the IETF RateLimit-Policy and
-// RateLimit headers of draft-ietf-httpapi-ratelimit-headers:
+// A refused request gets 429 Too Many Requests: an RFC 9457 problem (type
+// https://bulwark.dev/problems/rate-limited, reason "rate_limited") with
+// Retry-After, written through problem.Denier (one audit event, the
+// ErrorHandler hook); the problem names the binding limit in its "policy"
+// member and repeats Retry-After, in seconds, in "retry_after". Responses
+// carry the IETF RateLimit-Policy and RateLimit headers of
+// draft-ietf-httpapi-ratelimit-headers:
 //
 //	RateLimit-Policy: "login";q=5;w=300
 //	RateLimit: "login";r=0;t=294
@@ -75,17 +77,21 @@
 // weighs requests; a request costing more than a limit's Limit is never
 // admitted: it gets 413 Content Too Large (type
 // https://bulwark.dev/problems/cost-exceeds-limit, reason
-// "cost_exceeds_limit"), with no Retry-After and no RateLimit member, since
-// no wait makes it fit.
+// "cost_exceeds_limit", members "policy" and "limit"), with no Retry-After
+// and no RateLimit member, since no wait makes it fit.
 //
 // # Keys
 //
-// Every limit says what it counts by: ByIP (the client IP that package
-// clientip resolved, IPv6 grouped by /64), ByPrincipal (the authenticated
-// caller, else the IP), ByAPIKey (a SHA-256 of the key), ByHeader, ByRoute,
-// ByFunc, or a Compose of them. A request whose key cannot be derived is
-// counted in one shared bucket, never exempted. Keys are built without
-// allocating.
+// Every limit says what it counts by, and New refuses a limit without a
+// Key: ByIP (the client IP that package clientip resolved, IPv6 grouped by
+// /64), ByPrincipal (the authenticated caller, else the IP), ByAPIKey (a
+// SHA-256 of the key), ByHeader, ByRoute, ByFunc, Global (every request
+// together), or a Compose of them. A request whose key cannot be derived
+// (no IP, no such header, a ByFunc returning false) is counted in one
+// shared bucket per limit, never exempted, so omitting a header cannot
+// dodge a limit. Keys are built without allocating; values that are long
+// or hold bytes outside printable ASCII are replaced by a SHA-256 digest,
+// as API keys always are.
 //
 // # State in memory
 //
@@ -111,7 +117,9 @@
 // the table with new keys does not buy a limited client a fresh quota while
 // lighter keys remain. Keys in use by a decision at that instant are passed
 // over; when all of the shard's keys are, the new key waits for one to be
-// released. Nothing runs in the background; there is nothing to close.
+// released. This holds for any MaxKeys, however small, under any number of
+// concurrent clients. Nothing runs in the background; there is nothing to
+// close.
 //
 // Memory per tracked key, with the table full — the slack of power-of-two
 // tables, of uneven shards and of Go's allocation sizes included — for a

@@ -26,14 +26,8 @@ import (
 //	ratelimit.Global()                       // every request together
 //	ratelimit.Compose(ratelimit.ByRoute(), ratelimit.ByIP()) // per route and IP
 //
-// A request for which a key cannot be derived (no IP, no such header, f
-// returning false) is counted in one shared bucket per limit — it is never
-// exempt, so omitting a header cannot dodge a limit.
-//
-// Keys are built without allocating, and are safe to store: values that
-// are long or hold bytes outside printable ASCII are replaced by a SHA-256
-// digest, API keys always are, and the memory store keeps only a 64-bit
-// hash of each key.
+// The package documentation (Keys) says how keys are built and what
+// happens to a request whose key cannot be derived.
 //
 // The text form ("ip", "ip/24/48", "principal", "apikey:X-API-Key",
 // "header:X-Tenant", "route", "global", parts joined by '+') is what

@@ -98,9 +98,9 @@ type Limit struct {
 	// the sustained rate is Limit per Window. Required, > 0, ≤ MaxWindow.
 	Window time.Duration `json:"window" yaml:"window"`
 	// Key says what the limit counts by: ByIP(), ByPrincipal(),
-	// ByAPIKey(header), ByHeader(name), ByRoute(), ByFunc(f) or a
-	// Compose of them. Required for HTTP use (Handler, Decide); Allow and
-	// AllowN take the keys from the caller instead.
+	// ByAPIKey(header), ByHeader(name), ByRoute(), ByFunc(f), Global() or
+	// a Compose of them. Required; Allow and AllowN use the keys the
+	// caller passes instead.
 	Key KeyFunc `json:"key" yaml:"key"`
 }
 

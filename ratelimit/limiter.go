@@ -156,17 +156,14 @@ type Options struct {
 	Store Store `json:"-" yaml:"-"`
 	// MaxKeys bounds the keys tracked per limit in memory (the default
 	// store, and the FallbackLocal limiter); beyond it, a new key evicts
-	// one whose state has expired, else the one holding the fewest units
-	// of a small sample (see the package documentation).
-	// Default DefaultMaxKeys (100,000).
+	// one (see the package documentation for which). Default
+	// DefaultMaxKeys (100,000).
 	MaxKeys int `json:"max_keys" yaml:"max_keys"`
 	// MaxMemory bounds, in bytes, the memory the in-process state (the
 	// default store, and the FallbackLocal limiter) may take once full:
-	// New refuses limits whose documented worst case — bytes per key
-	// (see the package documentation) × MaxKeys, summed over the limits —
-	// exceeds it, saying how to fit (a sliding window of a large Limit
-	// keeps a timestamp per unit: use GCRA or TokenBucket, or lower
-	// MaxKeys). Default DefaultMaxMemory (256 MiB).
+	// New refuses limits whose worst case — bytes per key (see the package
+	// documentation) × MaxKeys, summed over the limits — exceeds it.
+	// Default DefaultMaxMemory (256 MiB).
 	MaxMemory int64 `json:"max_memory" yaml:"max_memory"`
 	// Outage is what to do when Store cannot decide. Default FallbackLocal.
 	Outage Outage `json:"outage" yaml:"outage"`
@@ -178,10 +175,8 @@ type Options struct {
 	// for concurrent use and quick.
 	OnStoreError func(error) `json:"-" yaml:"-"`
 	// Cost returns the units a request costs (weighted requests); results
-	// below 1 count as 1. A request costing more than a limit's Limit is
-	// never admitted: Handler answers it 413 Content Too Large (problem type
-	// TypeCostExceedsLimit, reason "cost_exceeds_limit"), not 429, since
-	// retrying cannot help. Default: 1.
+	// below 1 count as 1. A request costing more than a limit's Limit gets
+	// 413, not 429 (see the package documentation). Default: 1.
 	Cost func(*http.Request) int `json:"-" yaml:"-"`
 	// Headers says which responses carry the IETF RateLimit-Policy and
 	// RateLimit headers (draft-ietf-httpapi-ratelimit-headers). Default
@@ -196,8 +191,8 @@ type Options struct {
 	Now func() time.Time `json:"-" yaml:"-"`
 	// Audit receives one event per refused request. Default: none.
 	Audit audit.Sink `json:"-" yaml:"-"`
-	// ErrorHandler writes refusals (429, and 503 under FailClosed).
-	// Default problem.Write.
+	// ErrorHandler writes refusals: 429, 413 for a cost above a limit, and
+	// 503 under FailClosed. Default problem.Write.
 	ErrorHandler problem.Handler `json:"-" yaml:"-"`
 }
 

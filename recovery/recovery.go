@@ -49,8 +49,9 @@ type Options struct {
 	// stack, the request ID, method and path (never the query string or
 	// headers, which may hold secrets). Default slog.Default().
 	Logger *slog.Logger
-	// Audit receives one event per recovered panic (reason "panic").
-	// Default: no audit.
+	// Audit receives one event per recovered panic: reason "panic" for a
+	// 500, "panic_after_response_started" (with the status already sent)
+	// for an aborted response. Default: no audit.
 	Audit audit.Sink
 	// ErrorHandler writes the 500 problem. Default problem.Write.
 	ErrorHandler problem.Handler

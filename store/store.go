@@ -3,7 +3,8 @@
 //
 // Two implementations ship: memstore (bounded, in-process, the default) and
 // redisstore (shared by every replica). Both pass the same conformance suite
-// in storetest.
+// in storetest. Rate limits have a contract of their own, ratelimit.Store,
+// which package ratelimit/redislimit implements.
 //
 // The contract, for every method: a miss is not an error (found == false,
 // or a zero count, with a nil error); a non-nil error means the store could

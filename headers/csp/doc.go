@@ -27,19 +27,25 @@
 //   - javascript: anywhere (its URLs are inline script);
 //   - in base-uri, form-action and frame-ancestors, any source that allows
 //     every site: "*", the schemes http: and https:, "https://*";
-//   - in the directives that decide which scripts and plugins run —
-//     script-src, script-src-elem, script-src-attr, object-src, and
-//     default-src where script-src or object-src is absent — "*", http:,
-//     https:, "https://*", data:, blob:, filesystem: and 'unsafe-inline'.
-//     In a script directive holding 'strict-dynamic' and a nonce or hash,
-//     CSP Level 3 browsers ignore the hosts, schemes and 'unsafe-inline',
-//     so Google's strict CSP, "script-src 'nonce-…' 'strict-dynamic'
-//     'unsafe-inline' https:", is accepted with them as fallbacks for old
-//     browsers; 'unsafe-inline' is also accepted beside a nonce or hash
-//     alone, which make CSP Level 2 browsers ignore it.
+//   - in the directives that decide which scripts run — script-src,
+//     script-src-elem, script-src-attr, and default-src where script-src
+//     is absent — "*", http:, https:, "https://*", data:, blob:,
+//     filesystem: and 'unsafe-inline'. In a script directive holding
+//     'strict-dynamic' and a nonce or hash, CSP Level 3 browsers ignore
+//     the hosts, schemes and 'unsafe-inline', so Google's strict CSP,
+//     "script-src 'nonce-…' 'strict-dynamic' 'unsafe-inline' https:", is
+//     accepted with them as fallbacks for old browsers; 'unsafe-inline' is
+//     also accepted beside a nonce or hash alone, which make CSP Level 2
+//     browsers ignore it;
+//   - in the directives that decide which plugins run — object-src, and
+//     default-src where object-src is absent — the same sources but
+//     'unsafe-inline' (plugins ignore it). The fallbacks are for scripts
+//     only: these directives get no exemption for 'strict-dynamic', a
+//     nonce or a hash. Set ObjectSrc to 'none'.
 //
-// Options.InsecureAllowScriptSources lifts the last group of refusals, for
-// a legacy site that must ship such a policy while it moves to nonces.
+// Options.InsecureAllowScriptSources lifts the last two groups of
+// refusals, for a legacy site that must ship such a policy while it moves
+// to nonces; such a policy does not stop XSS.
 //
 // # Nonces
 //
@@ -58,6 +64,7 @@
 // application/csp-report and application/reports+json, bounds body size
 // and request rate — per client (the client IP of package clientip), so
 // that one client cannot crowd out the others, and overall, with bounded
-// memory — and turns each report into an audit event, never reflecting
+// memory — and turns each report into an audit event with the attributes
+// directive, blocked_uri, document_host and disposition, never reflecting
 // report contents back.
 package csp

@@ -102,22 +102,17 @@ type Options struct {
 	// only value is 'script' (Script). Default: absent.
 	RequireTrustedTypesFor []string `json:"require_trusted_types_for,omitempty" yaml:"require_trusted_types_for,omitempty"`
 
-	// InsecureAllowScriptSources accepts, in the directives that decide
-	// which scripts and plugins run (script-src, script-src-elem,
-	// script-src-attr, object-src, and default-src where those are
-	// absent), the sources that let an attacker's script run, which New
-	// otherwise refuses: "*", http:, https:, "https://*", data:, blob:,
-	// filesystem:, and 'unsafe-inline' without a nonce or hash. It is for
-	// a legacy site that must ship such a policy while moving to nonces;
-	// such a policy does not stop XSS. It never allows javascript: or
-	// "any site" sources in base-uri, form-action and frame-ancestors.
+	// InsecureAllowScriptSources accepts the script and plugin sources
+	// that let an attacker's script run, which New otherwise refuses (the
+	// package documentation lists them), for a legacy site that must ship
+	// such a policy while moving to nonces. javascript:, and any-site
+	// sources in base-uri, form-action and frame-ancestors, stay refused.
 	// Default false.
 	InsecureAllowScriptSources bool `json:"insecure_allow_script_sources,omitempty" yaml:"insecure_allow_script_sources,omitempty"`
 
-	// Nonce adds a fresh 'nonce-<base64>' (16 bytes from crypto/rand) to
-	// script-src (and script-src-elem, style-src, style-src-elem as
-	// described on those fields) on every response. Handlers read it with
-	// Nonce(ctx) for their <script nonce="…"> attributes. Default false.
+	// Nonce adds a fresh nonce to script-src (and to script-src-elem,
+	// style-src and style-src-elem as described on those fields) on every
+	// response (see the package documentation). Default false.
 	Nonce bool `json:"nonce,omitempty" yaml:"nonce,omitempty"`
 }
 

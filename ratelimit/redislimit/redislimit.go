@@ -10,8 +10,8 @@
 //	})
 //
 // It needs Redis 6.0 or later (or a server compatible with it, such as
-// Valkey). If the script fails on an older server, the Store finds out why
-// (its INFO), and decisions fail with
+// Valkey); its tests run against Redis 7.0. If the script fails on an older
+// server, the Store finds out why (its INFO), and decisions fail with
 // ErrUnsupportedServer — reported to Options.Logger and the Limiter's
 // OnStoreError, while its Outage policy decides — until the server is
 // upgraded. Check reports it before any traffic, for a startup check.
@@ -22,11 +22,21 @@
 // a Redis restart): all of a request's limits are read, checked and — only
 // if all admit it — charged in one atomic step, so concurrent replicas can
 // never admit more than the limit. Decisions made at the same moment by
-// many goroutines are coalesced into one script run (up to
-// Options.MaxBatch; each request is still decided atomically and in
-// arrival order), and the rueidis client pipelines the runs of concurrent
-// batches on one connection: under load a decision costs a small fraction
-// of a round trip.
+// many goroutines are coalesced by two batch workers, each batch one
+// script run (up to Options.MaxBatch decisions; each request is still
+// decided atomically and in arrival order): under load a decision costs a
+// small fraction of a round trip.
+//
+// On a standalone Redis each worker writes its batch and reads the reply
+// on a connection of its own, a rueidis dedicated connection (two per
+// Store, beside the client's shared connection), with no hand-off to the
+// client's pipeline goroutines. Until it has one — at start, or for a
+// second after a lost connection or a timeout, which closes it — it uses
+// the shared client while a new one is dialled in the background; an
+// error reply from Redis keeps the connection. In Cluster mode every
+// decision of a batch is its own script run (see Keys), pipelined by
+// rueidis on the shared client. Through a Sentinel client, batches also
+// go through the shared client, so that a failover moves them with it.
 //
 // # Whose clock counts
 //
@@ -44,13 +54,15 @@
 // decision stays one script. In Cluster mode, the limits of one Limiter
 // must all use the same Key (Bind refuses others), and each decision is a
 // script run of its own (requests for different keys live in different
-// slots), pipelined; on a single Redis server or behind Sentinel there is
-// no such restriction. A key that is longer than 128 bytes, empty, holds a
-// '{' or '}', or starts with '#' is replaced by '#' and a digest (base64url
-// of 16 bytes of SHA-256), so the hash tag is never empty or cut short —
-// every limit of a decision stays in its slot — and no raw key can pose as
-// another's digest. (The keys ratelimit derives from requests never need
-// it but for their length.)
+// slots); on a single Redis server or behind Sentinel there is no such
+// restriction. A key that is longer than 128 bytes, empty, holds a '{' or
+// '}', or starts with '#' is replaced by '#' and a digest (base64url of 16
+// bytes of SHA-256), so the hash tag is never empty or cut short — every
+// limit of a decision stays in its slot — and no raw key can pose as
+// another's digest. (The keys ratelimit derives from requests never need it
+// but for their length.) Every key expires once its state is
+// indistinguishable from a fresh key's, so idle clients leave nothing
+// behind.
 //
 // # Keys already over their limit
 //
@@ -69,19 +81,28 @@
 // local limiter, fail open, or fail closed). A caller that gives up first
 // (its context cancelled, or past a deadline of its own) gets its
 // context's error instead: that is not an outage, and counts for nothing
-// below. A decision that timed out may
-// still have been applied by Redis (one still waiting in a batch is
-// dropped unsent). After 3 consecutive failures the Store stops asking
-// Redis for a back-off of 250ms: decisions fail at once, so a frozen Redis
-// does not add the timeout to every request; then one decision probes
-// Redis. Its success ends the outage; its failure starts a back-off twice
-// as long (up to 2s). Only these two events lengthen it: the decisions in
-// flight when Redis froze, failing together, count once, and failures of
-// decisions that started before Redis recovered do not reopen the
-// breaker. The back-off and the deny cache keep time on the monotonic
-// clock (a wall-clock step moves neither). The client reconnects on its
-// own; the scripts are reloaded when Redis restarted; nothing needs
-// rebuilding.
+// below. A decision that timed out may still have been applied by Redis
+// (one still waiting in a batch is dropped unsent).
+//
+// The timeout costs no timer per decision: each queued decision carries
+// its deadline, and a worker answers one it takes past that deadline with
+// the timeout, unsent. While a batch is out at Redis, one timer per worker
+// answers each of its decisions at that decision's deadline, and the batch
+// runs under the latest of them, so a decision that waited in the queue
+// never shortens another's time. A worker whose decisions have all been
+// answered while the client has still not returned (a client that ignores
+// its context) hands over to a new worker: the queue never waits on it.
+//
+// After 3 consecutive failures the Store stops asking Redis for a back-off
+// of 250ms: decisions fail at once, so a frozen Redis does not add the
+// timeout to every request; then one decision probes Redis. Its success
+// ends the outage; its failure starts a back-off twice as long (up to 2s).
+// Only these two events lengthen it: the decisions in flight when Redis
+// froze, failing together, count once, and failures of decisions that
+// started before Redis recovered do not reopen the breaker. The back-off
+// and the deny cache keep time on the monotonic clock (a wall-clock step
+// moves neither). The client reconnects on its own; the scripts are
+// reloaded when Redis restarted; nothing needs rebuilding.
 package redislimit
 
 import (
@@ -144,15 +165,11 @@ type Options struct {
 	Logger *slog.Logger `json:"-" yaml:"-"`
 	// MaxBatch is the most decisions coalesced into one script run.
 	// Default 64; 1 disables coalescing; values above 4096 count as 4096.
-	// A batch may mix decisions of any number of limiters. (In Cluster
-	// mode, where the keys of different requests live in different slots,
-	// each decision is its own script run.)
+	// A batch may mix decisions of any number of limiters.
 	MaxBatch int `json:"max_batch" yaml:"max_batch"`
 	// Now is the local clock of the deny cache and of the back-off after
-	// repeated failures. Only the time elapsed between its readings is
-	// used — with the default, time.Now, on the monotonic clock — so a
-	// step of the wall clock neither extends nor cuts a remembered
-	// refusal. Default time.Now.
+	// repeated failures; only the time elapsed between its readings is
+	// used (see Outages). Default time.Now.
 	Now func() time.Time `json:"-" yaml:"-"`
 }
 

@@ -7,9 +7,15 @@
 // evicts an expired entry if there is one, and otherwise the least recently
 // used one — or, with Options.NoEvict, refuses the write (ErrFull), for
 // state whose silent loss would be a security failure (a revocation, a
-// refresh-token family). A set holds at most Options.MaxSetMembers members. Memory is
-// therefore bounded by MaxKeys × (per-key overhead + key + value) plus the
-// members of sets.
+// refresh-token family). Give such state a Store of its own: shared with
+// other guards, their keys would evict it (without NoEvict) or fill the
+// store and fail its writes (with NoEvict).
+//
+// A set holds at most Options.MaxSetMembers members. Memory is therefore
+// bounded by MaxKeys × (per-key overhead + key + value) plus the members
+// of sets. Sets are bounded per set, not in total: the worst case is
+// MaxKeys × MaxSetMembers members, so lower either for a store that holds
+// many sets.
 //
 // Memory per key, measured on Go 1.26/amd64 with 17-byte keys (runtime
 // heap after GC, 100,000 keys): a counter about 135 bytes, and about 170

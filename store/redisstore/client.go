@@ -1,6 +1,15 @@
 // Package redisstore implements the store contracts on Redis, so that every
-// replica of a service shares one view of rate limits, revocations, refresh
-// token families and abuse counters.
+// replica of a service shares one view of revocations, refresh token
+// families and abuse counters. (Rate limits keep their state in Redis
+// through package ratelimit/redislimit, which can share this package's
+// client.)
+//
+// It needs Redis 6.2 or later (Take is GETDEL). Redis bounds its own
+// memory (maxmemory): give it the maxmemory-policy noeviction, for the
+// reason memstore has NoEvict — an evicted revocation is a forgotten
+// logout. Every key this package writes has a TTL, so a volatile-* policy
+// evicts them too. Under noeviction a full Redis refuses writes instead,
+// with an OOM error reply (an error, but not store.ErrUnavailable).
 //
 // It uses rueidis, whose automatic pipelining batches concurrent commands
 // from many goroutines onto few connections: under load a decision costs a
