@@ -7,7 +7,7 @@ import (
 
 	"github.com/bulwark-go/bulwark"
 	"github.com/bulwark-go/bulwark/accesslog"
-	"github.com/bulwark-go/bulwark/authn/jwt"
+	"github.com/bulwark-go/bulwark/authn/jwt/refresh"
 	"github.com/bulwark-go/bulwark/bodylimit"
 	"github.com/bulwark-go/bulwark/clientip"
 	"github.com/bulwark-go/bulwark/cors"
@@ -42,7 +42,7 @@ func (a *App) build() (http.Handler, error) {
 	required, optional := x.guard.Check, x.guard.CheckOptional
 	mux.Handle("GET /api/public", x.api(nil, http.HandlerFunc(a.public)))
 	mux.Handle("POST /api/login", x.api(nil, x.loginLimit.Handler(http.HandlerFunc(a.login))))
-	tokenHandlers := jwt.HandlerOptions{Audit: a.audit, Realm: x.guard.Realm()}
+	tokenHandlers := refresh.HandlerOptions{Audit: a.audit, Realm: x.guard.Realm()}
 	mux.Handle("POST /api/refresh", x.api(nil, x.refresher.RefreshHandler(tokenHandlers)))
 	mux.Handle("POST /api/logout", x.api(required, x.refresher.LogoutHandler(tokenHandlers)))
 	mux.Handle("GET /api/protected", x.api(required, http.HandlerFunc(a.protected)))

@@ -7,9 +7,7 @@ import (
 	"net/http"
 	"slices"
 	"strings"
-	"sync"
 	"time"
-	"unicode/utf8"
 
 	"github.com/bulwark-go/bulwark/authn"
 	"github.com/bulwark-go/bulwark/problem"
@@ -25,9 +23,15 @@ const (
 	TypeRefresh = "refresh+jwt"
 )
 
-// DefaultLeeway is the clock skew tolerated on exp, nbf and iat (as the
-// seeds' JwtConfig(leeway=60)).
-const DefaultLeeway = 60 * time.Second
+// Defaults of VerifierOptions.
+const (
+	// DefaultLeeway is the clock skew tolerated on exp, nbf and iat.
+	DefaultLeeway = 60 * time.Second
+	// DefaultMaxTokenSize bounds a token's length.
+	DefaultMaxTokenSize = 8 << 10
+	// DefaultMaxClaimsDepth bounds JSON nesting in the header and claims.
+	DefaultMaxClaimsDepth = 16
+)
 
 // maxKeyTries bounds the signature checks one token can cause when it names
 // no kid and several keys share its algorithm.
@@ -294,20 +298,6 @@ func (v *Verifier) init(opts VerifierOptions) error {
 	return nil
 }
 
-// forRefresh returns a verifier for refresh tokens signed by the same keys:
-// typ refresh+jwt, token_use "refresh" and aud naming aud (the refresh
-// audience, which access-token verifiers never accept) required; no cache.
-func (v *Verifier) forRefresh(aud string) *Verifier {
-	c := *v
-	c.use = useRefresh
-	c.cache = nil
-	c.typ = TypeRefresh
-	c.audience = []string{aud}
-	c.reqAud = true
-	c.required = []string{"exp", "jti", "sid", "sub", "aud"}
-	return &c
-}
-
 type chainKeySet []KeySet
 
 func (c chainKeySet) Lookup(ctx context.Context, kid, alg string) ([]*Key, error) {
@@ -415,262 +405,4 @@ func (v *Verifier) deadline(now, exp time.Time) int64 {
 		return exp.UnixNano()
 	}
 	return int64(now.Sub(v.base) + exp.Sub(now))
-}
-
-func (v *Verifier) checkRevoked(ctx context.Context, jtiKey, sidKey string) *problem.Problem {
-	if v.rev == nil || (jtiKey == "" && sidKey == "") {
-		return nil
-	}
-	revoked, err := v.rev.revoked(ctx, jtiKey, sidKey)
-	if err != nil {
-		if v.failOpen {
-			return nil
-		}
-		return problem.Unavailable(time.Second, "token revocation cannot be checked right now").
-			WithReason("revocation_unavailable").WithErr(err)
-	}
-	if revoked {
-		return invalidToken("token_revoked", "the token has been revoked", ErrRevoked)
-	}
-	return nil
-}
-
-// VerifyJWS verifies a compact JWS without interpreting its payload as JWT
-// claims: the structure checks, the header rules (alg allowlist, key
-// binding, crit, jku/x5u/jwk, b64) and the signature. It returns the
-// header and the payload bytes. Use Verify for tokens.
-func (v *Verifier) VerifyJWS(ctx context.Context, token string) (Header, []byte, error) {
-	var hdrBuf [256]byte
-	hdr, _, payloadB64, _, prob := v.verifySigned(ctx, token, hdrBuf[:0])
-	if prob != nil {
-		return Header{}, nil, prob
-	}
-	payload, err := decodeSegment(nil, payloadB64)
-	if err != nil {
-		return Header{}, nil, invalidToken("token_invalid", "the token is malformed", err)
-	}
-	return Header{Alg: string(hdr.alg), Kid: string(hdr.kid), Typ: string(hdr.typ), Cty: string(hdr.cty)}, payload, nil
-}
-
-// verifySigned checks the structure, the header and the signature, and
-// returns the header, the encoded payload and the key that verified it.
-func (v *Verifier) verifySigned(ctx context.Context, token string, hdrBuf []byte) (rawHeader, []byte, string, *Key, *problem.Problem) {
-	h64, p64, s64, err := segments(token, v.maxSize)
-	if err != nil {
-		if errors.Is(err, ErrTooLarge) {
-			return rawHeader{}, nil, "", nil, invalidToken("token_invalid", "the token is too large", err)
-		}
-		return rawHeader{}, nil, "", nil, invalidToken("token_invalid", "the token is malformed", err)
-	}
-	hb, err := decodeSegment(hdrBuf, h64)
-	if err != nil {
-		return rawHeader{}, nil, "", nil, invalidToken("token_invalid", "the token is malformed", err)
-	}
-	if !utf8.Valid(hb) {
-		return rawHeader{}, nil, "", nil, invalidToken("token_invalid", "the token is malformed", errUTF8)
-	}
-	hdr, err := parseHeader(hb, v.maxDepth)
-	if err != nil {
-		return rawHeader{}, nil, "", nil, invalidToken("token_invalid", "the token is malformed", err)
-	}
-	if err := v.checkHeader(&hdr); err != nil {
-		if errors.Is(err, ErrAlgorithm) {
-			return rawHeader{}, nil, "", nil, invalidToken("token_invalid", "the token signature is invalid", err)
-		}
-		return rawHeader{}, nil, "", nil, invalidToken("token_invalid", "the token is not acceptable here", err)
-	}
-	alg := algorithms[string(hdr.alg)]
-	var cands []*Key
-	var lerr error
-	if v.static != nil {
-		cands = v.static.lookupBytes(hdr.kid, alg.name)
-	} else {
-		var kid string
-		if len(hdr.kid) > 0 {
-			kid = string(hdr.kid)
-		}
-		cands, lerr = v.keys.Lookup(ctx, kid, alg.name)
-	}
-	n := 0
-	for _, k := range cands {
-		if k.alg == alg {
-			n++
-		}
-	}
-	if n == 0 {
-		var e error = errNoKey
-		if len(cands) > 0 {
-			e = wrapErr(ErrAlgorithm, "the key named is bound to another algorithm")
-		} else if lerr != nil {
-			e = errors.Join(errNoKey, lerr)
-		}
-		return rawHeader{}, nil, "", nil, invalidToken("token_invalid", "the token signature is invalid", e)
-	}
-	if n > maxKeyTries {
-		return rawHeader{}, nil, "", nil, invalidToken("token_invalid", "the token signature is invalid", errTooManyKeys)
-	}
-	signingInput := token[:len(h64)+1+len(p64)]
-	var key *Key
-	if alg.kind == kindHMAC {
-		key, err = verifyMAC(cands, alg, signingInput, s64)
-	} else {
-		key, err = verifyPublic(cands, alg, signingInput, s64)
-	}
-	if err != nil {
-		return rawHeader{}, nil, "", nil, invalidToken("token_invalid", "the token is malformed", err)
-	}
-	if key == nil {
-		return rawHeader{}, nil, "", nil, invalidToken("token_invalid", "the token signature is invalid", ErrSignature)
-	}
-	return hdr, hb, p64, key, nil
-}
-
-// verifyMAC decodes the signature on the stack and checks it against the
-// HMAC candidates; it returns the key that verified it, if any.
-func verifyMAC(cands []*Key, alg *algorithm, signingInput, s64 string) (*Key, error) {
-	var arr [64]byte
-	sig, err := decodeSegment(arr[:0], s64)
-	if err != nil {
-		return nil, err
-	}
-	for _, k := range cands {
-		if k.alg == alg && k.mac.verify(signingInput, sig) {
-			return k, nil
-		}
-	}
-	return nil, nil
-}
-
-// verifyPublic checks the signature with golang-jwt's implementation of
-// the public-key algorithm; it returns the key that verified it, if any.
-func verifyPublic(cands []*Key, alg *algorithm, signingInput, s64 string) (*Key, error) {
-	sig, err := decodeSegment(nil, s64)
-	if err != nil {
-		return nil, err
-	}
-	for _, k := range cands {
-		if k.alg == alg && k.verifySignature(signingInput, sig) {
-			return k, nil
-		}
-	}
-	return nil, nil
-}
-
-// checkHeader applies the header rules shared by JWS and JWT verification.
-func (v *Verifier) checkHeader(h *rawHeader) error {
-	if h.seen&hAlg == 0 {
-		return errAlgMissing
-	}
-	if strings.EqualFold(string(h.alg), "none") {
-		return errAlgNone
-	}
-	if !v.allowed[string(h.alg)] {
-		return errAlgNotAllowed
-	}
-	if h.seen&hCrit != 0 {
-		// Bulwark implements no JWS extension, so every crit is unknown
-		// (RFC 7515 §4.1.11: the recipient must reject it).
-		return errCrit
-	}
-	if h.seen&(hJku|hX5u|hJwk) != 0 {
-		return errKeyURL
-	}
-	if h.seen&hB64 != 0 {
-		return errB64
-	}
-	if h.seen&(hEnc|hZip) != 0 {
-		return errJWE
-	}
-	if len(h.kid) > maxKidLen {
-		return errKidTooLong
-	}
-	return nil
-}
-
-// checkType applies the JWT typing rules: a refresh token never passes as
-// an access token, and the reverse.
-func (v *Verifier) checkType(h *rawHeader) error {
-	if strings.EqualFold(string(h.cty), "JWT") {
-		return errNested
-	}
-	isRefresh := typMatches(h.typ, TypeRefresh)
-	switch v.use {
-	case useRefresh:
-		if !isRefresh {
-			return errTyp
-		}
-	default:
-		if isRefresh {
-			return errTyp
-		}
-		if v.typ != "" && !typMatches(h.typ, v.typ) {
-			return errTyp
-		}
-	}
-	return nil
-}
-
-func stripApplication(s string) string {
-	if len(s) > 12 && strings.EqualFold(s[:12], "application/") {
-		return s[12:]
-	}
-	return s
-}
-
-// typMatches compares a typ header with want as RFC 7515 §4.1.9 says:
-// case-insensitively, with the "application/" prefix optional.
-func typMatches(got []byte, want string) bool {
-	g := got
-	if len(g) > 12 && strings.EqualFold(string(g[:12]), "application/") {
-		g = g[12:]
-	}
-	return strings.EqualFold(string(g), stripApplication(want))
-}
-
-var payloadPool = sync.Pool{New: func() any { b := make([]byte, 0, 1024); return &b }}
-
-// verify runs the full verification of a JWT.
-func (v *Verifier) verify(ctx context.Context, token string, now time.Time) (*verifiedToken, *problem.Problem) {
-	var hdrBuf [256]byte
-	hdr, _, p64, key, prob := v.verifySigned(ctx, token, hdrBuf[:0])
-	if prob != nil {
-		return nil, prob
-	}
-	if err := v.checkType(&hdr); err != nil {
-		if v.use == useAccess && typMatches(hdr.typ, TypeRefresh) {
-			return nil, invalidToken("token_wrong_type", "a refresh token cannot be used as an access token", err)
-		}
-		return nil, invalidToken("token_invalid", "the token is not acceptable here", err)
-	}
-	bp := payloadPool.Get().(*[]byte)
-	payload, err := decodeSegment((*bp)[:0], p64)
-	if err != nil {
-		payloadPool.Put(bp)
-		return nil, invalidToken("token_invalid", "the token is malformed", err)
-	}
-	claims, err := v.decodeClaims(payload)
-	if cap(payload) <= 64<<10 {
-		*bp = payload[:0]
-		payloadPool.Put(bp)
-	}
-	if err != nil {
-		return nil, invalidToken("token_invalid", "the token is malformed", err)
-	}
-	vt, prob := v.validateClaims(claims, now)
-	if prob != nil {
-		return nil, prob
-	}
-	vt.key = key
-	return vt, nil
-}
-
-func (v *Verifier) decodeClaims(payload []byte) (map[string]any, error) {
-	if !utf8.Valid(payload) {
-		return nil, errUTF8
-	}
-	return decodeClaimsObject(payload, v.maxDepth)
-}
-
-func invalidToken(reason, detail string, err error) *problem.Problem {
-	return problem.New(http.StatusUnauthorized, problem.TypeInvalidToken, detail).WithReason(reason).WithErr(err)
 }
