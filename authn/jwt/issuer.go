@@ -40,7 +40,7 @@ type Issuer struct {
 	audience []string
 	ttl      time.Duration
 	typ      string
-	use      string // the token_use claim: "access", or "refresh" for a Refresher's copy
+	use      string // the token_use claim: "access", or "refresh" for package refresh's copy
 	now      func() time.Time
 }
 
@@ -64,7 +64,7 @@ func NewIssuer(opts IssuerOptions) (*Issuer, error) {
 		typ = TypeAccess
 	}
 	if strings.EqualFold(stripApplication(typ), TypeRefresh) {
-		return nil, errors.New("jwt: an Issuer signs access tokens; refresh tokens come from a Refresher")
+		return nil, errors.New("jwt: an Issuer signs access tokens; refresh tokens come from package refresh")
 	}
 	now := opts.Now
 	if now == nil {

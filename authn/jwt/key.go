@@ -43,7 +43,7 @@ type Key struct {
 // verifiedKey is what a principal records about the key that verified its
 // token (authn.Principal.CredentialInfo): a description without material,
 // for KeyOf, and the key itself, unreachable outside this package, for
-// identity checks (Sliding renews only its own Issuer's tokens).
+// identity checks (sliding expiry renews only its own Issuer's tokens).
 type verifiedKey struct {
 	key  *Key
 	desc KeyDescription

@@ -16,10 +16,10 @@ import (
 
 // Token types (the typ header, RFC 8725 §3.11 explicit typing).
 const (
-	// TypeAccess is the typ of access tokens Issuer signs (RFC 9068).
+	// TypeAccess is the typ of the access tokens an Issuer signs (RFC 9068).
 	TypeAccess = "at+jwt"
-	// TypeRefresh is the typ of refresh tokens Refresher signs. A Verifier
-	// for access tokens always refuses it.
+	// TypeRefresh is the typ of refresh tokens (package refresh signs
+	// them); a Verifier always refuses it.
 	TypeRefresh = "refresh+jwt"
 )
 
@@ -37,44 +37,34 @@ const (
 // no kid and several keys share its algorithm.
 const maxKeyTries = 4
 
-// VerifierOptions configure a Verifier. They double as configuration: the gateway
-// decodes them from YAML or JSON (keys through KeyConfig). The zero value of
-// every field is the secure default noted beside it, except that at least
-// one key source (Keys or KeySet) is required.
+// VerifierOptions configure a Verifier; the gateway also decodes them
+// from YAML or JSON (keys through KeyConfig). Every zero value is the
+// secure default noted beside it, but one of Keys or KeySet is required.
 type VerifierOptions struct {
 	// Keys verify tokens, each bound to its algorithm and found by kid.
-	// Several may be active at once for a rotation with overlap.
 	Keys []*Key `json:"-" yaml:"-"`
-	// KeySet supplies keys that change (a remote JWKS, jwks.Remote). It is
-	// consulted after Keys.
+	// KeySet supplies keys that change (jwks.Remote), after Keys.
 	KeySet KeySet `json:"-" yaml:"-"`
-	// Algorithms is the explicit allowlist of alg values. Default: the
-	// algorithms of Keys; required when KeySet is set. "none" is refused in
-	// every casing whatever this says.
+	// Algorithms is the alg allowlist. Default: the algorithms of Keys;
+	// required with a KeySet. "none" is refused whatever it says.
 	Algorithms []string `json:"algorithms" yaml:"algorithms"`
-	// Issuers lists the accepted iss values; when non-empty, iss is
-	// required and must be one of them. Default: iss not checked.
+	// Issuers are the accepted iss values; when set, iss is required.
+	// Default: iss not checked.
 	Issuers []string `json:"issuers" yaml:"issuers"`
-	// Audience lists the audiences this service answers to; a token must
-	// name at least one in aud. Default: none, and then a token that carries
-	// an aud is refused (RFC 7519 §4.1.3: a recipient that does not
-	// identify itself with the aud must reject the token).
+	// Audience are the audiences this service answers to; a token must name
+	// one. Default: none, and a token carrying aud is refused.
 	Audience []string `json:"audience" yaml:"audience"`
-	// RequiredClaims must be present. Default ["exp"]: tokens without an
-	// expiry are refused. Set to e.g. ["exp", "sub", "jti"] to require more.
-	// Listing "iss" or "aud" requires them even without Issuers/Audience.
+	// RequiredClaims must be present ("iss" or "aud" here require them
+	// even without Issuers or Audience). Default ["exp"].
 	RequiredClaims []string `json:"required_claims" yaml:"required_claims"`
 	// Leeway is the clock skew tolerated on exp, nbf and iat. Default 60s;
-	// a negative value means none.
+	// negative: none; above 10 minutes refused.
 	Leeway time.Duration `json:"leeway" yaml:"leeway"`
-	// Type, when set, is the typ header tokens must carry (RFC 8725 §3.11),
-	// e.g. "at+jwt"; compared case-insensitively, "application/" optional.
-	// Default: typ not required. A refresh+jwt typ or a token_use of
-	// "refresh" is always refused.
+	// Type is the typ tokens must carry, e.g. "at+jwt". Default: not
+	// required.
 	Type string `json:"type" yaml:"type"`
 	// Sources say where to find the token, in order. Default: the
-	// Authorization header, Bearer scheme. See FromQuery before enabling
-	// query parameters.
+	// Authorization header, Bearer scheme.
 	Sources []Source `json:"sources" yaml:"sources"`
 	// MaxTokenSize bounds a token's length, checked before any decoding.
 	// Default 8 KiB.
@@ -82,29 +72,20 @@ type VerifierOptions struct {
 	// MaxClaimsDepth bounds JSON nesting in the header and claims.
 	// Default 16.
 	MaxClaimsDepth int `json:"max_claims_depth" yaml:"max_claims_depth"`
-	// CacheSize is the number of verified tokens remembered, so that a
-	// repeated token skips signature checking and JSON decoding. Default
-	// 4096; negative disables the cache. A cached token is never served
-	// past its exp, after its key left the key set, or once revoked: every
-	// hit still asks the revocation store.
+	// CacheSize is the number of verified tokens remembered. Default 4096;
+	// negative: no cache.
 	CacheSize int `json:"cache_size" yaml:"cache_size"`
-	// Store holds the revocation denylist (jti and session IDs) and the
-	// refresh families, shared by every replica when it is a redisstore.
-	// Default nil: no revocation (logout cannot revoke access tokens; a
-	// Refresher requires a Store). Give it a store of its own, or a Redis
-	// whose maxmemory-policy never evicts these keys (noeviction or a
-	// volatile-* policy with headroom): memstore evicts the least recently
-	// used keys when full, and a denylist entry pushed out by, say, rate
-	// limit keys would bring a revoked token back to life.
+	// Store holds the revocation denylist (and package refresh's token
+	// families). Default: none, no revocation. Give it a store of its own,
+	// one that never evicts these keys (package refresh says why).
 	Store store.Store `json:"-" yaml:"-"`
-	// KeyPrefix prefixes every store key this package writes. Default "jwt:".
+	// KeyPrefix prefixes every key written to Store. Default "jwt:".
 	KeyPrefix string `json:"key_prefix" yaml:"key_prefix"`
-	// RevocationFailOpen accepts tokens when the revocation store cannot
-	// answer. Default false: such requests get 503, since a revoked token
-	// must not come back to life during an outage.
+	// RevocationFailOpen accepts tokens when Store cannot answer. Default
+	// false: 503, so that an outage does not revive revoked tokens.
 	RevocationFailOpen bool `json:"revocation_fail_open" yaml:"revocation_fail_open"`
-	// RolesClaim names the claim holding roles (an array of strings or one
-	// string). Default "roles", falling back to "role".
+	// RolesClaim names the claim holding roles (strings, or one string).
+	// Default "roles", falling back to "role".
 	RolesClaim string `json:"roles_claim" yaml:"roles_claim"`
 	// Now is the clock. Default time.Now.
 	Now func() time.Time `json:"-" yaml:"-"`
@@ -244,7 +225,7 @@ func (v *Verifier) init(opts VerifierOptions) error {
 	}
 	v.typ = opts.Type
 	if strings.EqualFold(stripApplication(v.typ), TypeRefresh) {
-		return errors.New("jwt: Options.Type cannot be refresh+jwt: refresh tokens are verified by a Refresher, never accepted as access tokens")
+		return errors.New("jwt: Options.Type cannot be refresh+jwt: refresh tokens are verified by package refresh, never accepted as access tokens")
 	}
 	srcs, err := compileSources(opts.Sources)
 	if err != nil {

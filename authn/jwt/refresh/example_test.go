@@ -6,6 +6,7 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"strings"
+	"time"
 
 	"github.com/bulwark-go/bulwark/audit"
 	"github.com/bulwark-go/bulwark/authn"
@@ -99,4 +100,30 @@ func Example() {
 	// logout 204
 	// after logout 401 Bearer realm="bulwark-demo", error="invalid_token", error_description="the token has been revoked"
 	// refresh after logout 401
+}
+
+// Renew access tokens in a response header as they near their expiry:
+// with a 15-minute TTL, in their last 5 minutes.
+func ExampleNewSliding() {
+	key, _ := jwt.GenerateKey("k1", jwt.EdDSA)
+	iss, _ := jwt.NewIssuer(jwt.IssuerOptions{Key: key, Issuer: "https://api.example.com", TTL: 15 * time.Minute})
+	v, _ := jwt.NewVerifier(jwt.VerifierOptions{Keys: []*jwt.Key{key.Public()}, Issuers: []string{"https://api.example.com"}})
+	guard, _ := authn.New(authn.Options{Authenticator: v})
+	sliding, err := refresh.NewSliding(refresh.SlidingOptions{Issuer: iss})
+	if err != nil {
+		panic(err)
+	}
+	h := guard.Require(sliding.Handler(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {})))
+
+	for _, left := range []time.Duration{10 * time.Minute, 4 * time.Minute} {
+		tok, _ := iss.Issue(jwt.Claims{Subject: "alice", TTL: left})
+		r := httptest.NewRequest("GET", "/api/items", nil)
+		r.Header.Set("Authorization", "Bearer "+tok)
+		w := httptest.NewRecorder()
+		h.ServeHTTP(w, r)
+		fmt.Println(left, "left, renewed:", w.Header().Get(refresh.DefaultRefreshedTokenHeader) != "")
+	}
+	// Output:
+	// 10m0s left, renewed: false
+	// 4m0s left, renewed: true
 }

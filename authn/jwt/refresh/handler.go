@@ -21,9 +21,8 @@ type HandlerOptions struct {
 	Audit audit.Sink
 	// ErrorHandler writes denials. Default problem.Write.
 	ErrorHandler problem.Handler
-	// Realm names the protection space in the WWW-Authenticate challenge
-	// of 401 answers. Default "api", the default of authn.Guard; when the
-	// guard in front of the API has another realm, pass it (guard.Realm()).
+	// Realm names the protection space of 401 challenges. Default "api",
+	// authn.Guard's default; pass the guard's (guard.Realm()).
 	Realm string
 }
 

@@ -53,8 +53,8 @@ type Options struct {
 }
 
 // Refresher issues access + refresh token pairs at login, rotates them,
-// and logs out. It is safe for concurrent use; replicas sharing the
-// Verifier's Store share its families and revocations.
+// and logs out. It is safe for concurrent use; replicas whose Verifiers
+// share a Store share its families and revocations.
 type Refresher struct {
 	access     *jwt.Issuer // signs access tokens
 	refresh    *jwt.Issuer // signs refresh tokens
@@ -188,20 +188,12 @@ func (r *Refresher) issuePair(ctx context.Context, sid string, f family, now tim
 	}, nil
 }
 
-// Refresh exchanges a refresh token for a new pair. Errors are problems:
-// 401 token_invalid / token_expired (bad or expired token), token_wrong_type
-// (an access token presented as a refresh token), token_revoked (the
-// session was logged out or revoked), refresh_reused (the token was
-// already used: the whole family is now revoked); 503 when the store
-// cannot answer.
-//
-// Rotation takes the old token (store.KV.Take: of concurrent uses, at most
-// one succeeds) and then stores its successor. When storing the successor
-// fails, the old token is put back, so the client's retry after the 503
-// succeeds instead of counting as a reuse. One failure remains
-// unrecoverable: a Take the store executed but whose answer was lost
-// (a timeout after the fact), or a store that fails the restore as well;
-// the token is then gone, and its next use revokes the family.
+// Refresh exchanges a refresh token for a new pair, once (see Rotation in
+// the package documentation). Errors are problems: 401 token_invalid /
+// token_expired (bad or expired token), token_wrong_type (an access token
+// presented as a refresh token), token_revoked (the session was logged
+// out or revoked), refresh_reused (the token was already used: the whole
+// family is now revoked); 503 when the store cannot answer.
 func (r *Refresher) Refresh(ctx context.Context, refreshToken string) (*TokenPair, error) {
 	now := r.now()
 	rt, prob := r.verify(ctx, refreshToken, now)
