@@ -2,20 +2,14 @@ package jose
 
 import "errors"
 
-// The sentinels of the refusals this package decides. Package jwt
-// publishes them under the same names (jwt.ErrMalformed, ...): they are
-// one set of errors, declared here because the parser below jwt produces
-// them.
+// The sentinels of the refusals this package decides, which package jwt
+// publishes under the same names and documents: one set of errors with
+// jwt's own, declared here because the parser below jwt produces them.
 var (
-	// ErrMalformed: not a compact JWS (segments, alphabet, encoding, JSON).
 	ErrMalformed = errors.New("jwt: malformed token")
-	// ErrTooLarge: longer than the verifier's MaxTokenSize.
-	ErrTooLarge = errors.New("jwt: token too large")
-	// ErrAlgorithm: alg none, not allowed, or not the key's algorithm.
+	ErrTooLarge  = errors.New("jwt: token too large")
 	ErrAlgorithm = errors.New("jwt: algorithm not allowed")
-	// ErrHeader: a header member that is refused (crit, jku, x5u, jwk,
-	// b64, enc, zip, a nested JWT) or a wrong typ.
-	ErrHeader = errors.New("jwt: refused header")
+	ErrHeader    = errors.New("jwt: refused header")
 )
 
 // detailError is a sentinel with what exactly was wrong, for the audit
