@@ -37,12 +37,18 @@ func benchLimiter(b *testing.B, l ratelimit.Limit) {
 	})
 }
 
-func BenchmarkMemoryGCRA(b *testing.B) { benchLimiter(b, ratelimit.GCRA(1<<30, time.Minute, 1<<30).By(ratelimit.Global())) }
+func BenchmarkMemoryGCRA(b *testing.B) {
+	benchLimiter(b, ratelimit.GCRA(1<<30, time.Minute, 1<<30).By(ratelimit.Global()))
+}
 func BenchmarkMemoryTokenBucket(b *testing.B) {
 	benchLimiter(b, ratelimit.TokenBucket(1<<30, 1<<20).By(ratelimit.Global()))
 }
-func BenchmarkMemoryFixed(b *testing.B)   { benchLimiter(b, ratelimit.FixedWindow(1<<30, time.Minute).By(ratelimit.Global())) }
-func BenchmarkMemorySliding(b *testing.B) { benchLimiter(b, ratelimit.SlidingWindow(5, time.Minute).By(ratelimit.Global())) }
+func BenchmarkMemoryFixed(b *testing.B) {
+	benchLimiter(b, ratelimit.FixedWindow(1<<30, time.Minute).By(ratelimit.Global()))
+}
+func BenchmarkMemorySliding(b *testing.B) {
+	benchLimiter(b, ratelimit.SlidingWindow(5, time.Minute).By(ratelimit.Global()))
+}
 
 func BenchmarkDecideByIP(b *testing.B) {
 	lim, err := ratelimit.New(ratelimit.Options{Limits: []ratelimit.Limit{ratelimit.TokenBucket(100, 10).By(ratelimit.ByIP())}})
