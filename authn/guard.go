@@ -63,7 +63,7 @@ func New(opts Options) (*Guard, error) {
 }
 
 // Realm returns the realm the guard's challenges name, so that handlers
-// behind it (jwt.Refresher's refresh and logout handlers) can challenge
+// behind it (the refresh and logout handlers of package authn/jwt/refresh) can challenge
 // with the same one.
 func (g *Guard) Realm() string { return g.realm }
 

@@ -12,6 +12,7 @@ import (
 	"github.com/bulwark-go/bulwark/abuse"
 	"github.com/bulwark-go/bulwark/authn"
 	"github.com/bulwark-go/bulwark/authn/jwt"
+	"github.com/bulwark-go/bulwark/authn/jwt/refresh"
 	"github.com/bulwark-go/bulwark/authz"
 	"github.com/bulwark-go/bulwark/bind"
 	"github.com/bulwark-go/bulwark/clientip"
@@ -89,7 +90,7 @@ type auth struct {
 	key       *jwt.Key
 	verifier  *jwt.Verifier
 	issuer    *jwt.Issuer
-	refresher *jwt.Refresher
+	refresher *refresh.Refresher
 	guard     *authn.Guard
 	authz     *authz.Authorizer
 	jwks      http.Handler
@@ -149,7 +150,7 @@ func (a *App) newAuth() (*auth, error) {
 	if x.issuer, err = jwt.NewIssuer(jwt.IssuerOptions{Key: x.key, Issuer: demoIssuer, Audience: []string{demoAudience}, TTL: 15 * time.Minute, Now: a.cfg.Now}); err != nil {
 		return nil, err
 	}
-	if x.refresher, err = jwt.NewRefresher(jwt.RefreshOptions{Issuer: x.issuer, Verifier: x.verifier}); err != nil {
+	if x.refresher, err = refresh.New(refresh.Options{Issuer: x.issuer, Verifier: x.verifier}); err != nil {
 		return nil, err
 	}
 	if x.guard, err = authn.New(authn.Options{Authenticator: x.verifier, Realm: demoRealm, Audit: a.audit}); err != nil {
@@ -229,7 +230,7 @@ func (a *App) login(w http.ResponseWriter, r *http.Request) {
 		deny.Deny(w, r, unavailable(err))
 		return
 	}
-	jwt.WriteTokenPair(w, pair)
+	refresh.WriteTokenPair(w, pair)
 }
 
 // loginFailed records a failed login with both abuse detectors and answers

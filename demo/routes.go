@@ -7,7 +7,7 @@ import (
 
 	"github.com/bulwark-go/bulwark"
 	"github.com/bulwark-go/bulwark/accesslog"
-	"github.com/bulwark-go/bulwark/authn/jwt"
+	"github.com/bulwark-go/bulwark/authn/jwt/refresh"
 	"github.com/bulwark-go/bulwark/bodylimit"
 	"github.com/bulwark-go/bulwark/clientip"
 	"github.com/bulwark-go/bulwark/cors"
@@ -77,7 +77,7 @@ func (a *App) build() (http.Handler, error) {
 
 	mux := http.NewServeMux()
 	route := func(pattern string, p bulwark.Policy, h http.Handler) { mux.Handle(pattern, p.Handler(h)) }
-	tokenHandlers := jwt.HandlerOptions{Audit: a.audit, Realm: x.guard.Realm()}
+	tokenHandlers := refresh.HandlerOptions{Audit: a.audit, Realm: x.guard.Realm()}
 	route("GET /api/public", public, http.HandlerFunc(a.public))
 	route("POST /api/login", login, http.HandlerFunc(a.login))
 	route("POST /api/refresh", public, x.refresher.RefreshHandler(tokenHandlers))

@@ -1,14 +1,18 @@
 package jwt
 
 import (
-	"math"
 	"slices"
 	"strings"
 	"time"
 
 	"github.com/bulwark-go/bulwark/authn"
+	"github.com/bulwark-go/bulwark/authn/jwt/internal/jose"
+	"github.com/bulwark-go/bulwark/authn/jwt/internal/lifecycle"
 	"github.com/bulwark-go/bulwark/problem"
 )
+
+// maxIDLen bounds jti and sid (they end up in store keys).
+const maxIDLen = 256
 
 // verifiedToken is what validation extracts from the claims, once.
 type verifiedToken struct {
@@ -26,23 +30,12 @@ type verifiedToken struct {
 	scopes   []string
 }
 
-// numericDate reads a NumericDate claim (RFC 7519 §2): a JSON number of
-// seconds, possibly fractional, within a sane range.
-func numericDate(v any) (time.Time, bool) {
-	f, ok := v.(float64)
-	if !ok || math.IsNaN(f) || math.IsInf(f, 0) || f < 0 || f > 1e11 {
-		return time.Time{}, false
-	}
-	sec, frac := math.Modf(f)
-	return time.Unix(int64(sec), int64(frac*1e9)), true
-}
-
 func claimErr(detail string) *problem.Problem {
-	return invalidToken("token_invalid", "the token is not valid for this service", wrapErr(ErrClaims, detail))
+	return lifecycle.InvalidToken("token_invalid", "the token is not valid for this service", jose.Wrap(ErrClaims, detail))
 }
 
 func malformedClaim(name string) *problem.Problem {
-	return invalidToken("token_invalid", "the token is malformed", wrapErr(ErrClaims, "claim "+name+" has the wrong type or size"))
+	return lifecycle.InvalidToken("token_invalid", "the token is malformed", jose.Wrap(ErrClaims, "claim "+name+" has the wrong type or size"))
 }
 
 // validateClaims checks the registered claims and extracts what the
@@ -51,40 +44,40 @@ func (v *Verifier) validateClaims(m map[string]any, now time.Time) (*verifiedTok
 	vt := &verifiedToken{claims: m}
 	for _, name := range v.required {
 		if _, ok := m[name]; !ok {
-			return nil, invalidToken("token_invalid", "the token is missing a required claim", wrapErr(ErrClaims, "missing claim "+name))
+			return nil, lifecycle.InvalidToken("token_invalid", "the token is missing a required claim", jose.Wrap(ErrClaims, "missing claim "+name))
 		}
 	}
 	if raw, ok := m["exp"]; ok {
-		t, ok := numericDate(raw)
+		t, ok := jose.NumericDate(raw)
 		if !ok {
 			return nil, malformedClaim("exp")
 		}
 		if !now.Before(t.Add(v.leeway)) {
-			return nil, invalidToken("token_expired", "the token has expired", ErrExpired)
+			return nil, lifecycle.InvalidToken("token_expired", "the token has expired", ErrExpired)
 		}
 		vt.exp = t
 	}
 	if raw, ok := m["nbf"]; ok {
-		t, ok := numericDate(raw)
+		t, ok := jose.NumericDate(raw)
 		if !ok {
 			return nil, malformedClaim("nbf")
 		}
 		if now.Add(v.leeway).Before(t) {
-			return nil, invalidToken("token_not_yet_valid", "the token is not valid yet", wrapErr(ErrNotYetValid, "nbf in the future"))
+			return nil, lifecycle.InvalidToken("token_not_yet_valid", "the token is not valid yet", jose.Wrap(ErrNotYetValid, "nbf in the future"))
 		}
 	}
 	if raw, ok := m["iat"]; ok {
-		t, ok := numericDate(raw)
+		t, ok := jose.NumericDate(raw)
 		if !ok {
 			return nil, malformedClaim("iat")
 		}
 		if now.Add(v.leeway).Before(t) {
-			return nil, invalidToken("token_not_yet_valid", "the token is not valid yet", wrapErr(ErrNotYetValid, "iat in the future"))
+			return nil, lifecycle.InvalidToken("token_not_yet_valid", "the token is not valid yet", jose.Wrap(ErrNotYetValid, "iat in the future"))
 		}
 		vt.iat = t
 	}
 	if raw, ok := m["auth_time"]; ok {
-		t, ok := numericDate(raw)
+		t, ok := jose.NumericDate(raw)
 		if !ok {
 			return nil, malformedClaim("auth_time")
 		}
@@ -149,7 +142,7 @@ func (v *Verifier) validateClaims(m map[string]any, now time.Time) (*verifiedTok
 		}
 	default:
 		if use == "refresh" {
-			return nil, invalidToken("token_wrong_type", "a refresh token cannot be used as an access token", wrapErr(ErrClaims, "token_use refresh"))
+			return nil, lifecycle.InvalidToken("token_wrong_type", "a refresh token cannot be used as an access token", jose.Wrap(ErrClaims, "token_use refresh"))
 		}
 	}
 	roles, good := stringsClaim(m, v.rolesName, false)

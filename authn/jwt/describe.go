@@ -1,9 +1,6 @@
 package jwt
 
-import (
-	"net/url"
-	"sort"
-)
+import "sort"
 
 // Description is a Verifier's effective configuration without secrets, for
 // an endpoint such as /config/security: HMAC secrets appear as
@@ -83,20 +80,4 @@ type IssuerDescription struct {
 // Describe returns the Issuer's configuration without secrets.
 func (i *Issuer) Describe() IssuerDescription {
 	return IssuerDescription{Key: i.key.Describe(), Issuer: i.iss, Audience: i.audience, TTLSeconds: i.ttl.Seconds(), Type: i.typ}
-}
-
-// RedactURL returns u with any password and query string removed, for
-// descriptions and logs.
-func RedactURL(u string) string {
-	p, err := url.Parse(u)
-	if err != nil {
-		return "[unparseable URL]"
-	}
-	if p.User != nil {
-		p.User = url.User(p.User.Username())
-	}
-	if p.RawQuery != "" {
-		p.RawQuery = "[redacted]"
-	}
-	return p.String()
 }

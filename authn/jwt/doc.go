@@ -1,20 +1,22 @@
-// Package jwt authenticates requests with JSON Web Tokens, issues them,
-// and rotates and revokes refresh tokens.
+// Package jwt authenticates requests with JSON Web Tokens: it loads keys,
+// verifies tokens into principals (Verifier) and issues them (Issuer).
+// The token lifecycle built on it — login, refresh-token rotation and
+// reuse detection, logout, sliding expiry, and the revocation design — is
+// package refresh; a remote JWKS is package jwks.
 //
 // Who does what: github.com/golang-jwt/jwt/v5 computes and checks the
 // public-key signatures (RS*, PS* with the salt length RFC 7518 requires,
-// ES* in the fixed-size JWS encoding, EdDSA). Everything else is this
-// package's: the compact-serialization and base64url checks, the JOSE
+// ES* in the fixed-size JWS encoding, EdDSA). Everything else is
+// Bulwark's: the compact-serialization and base64url checks, the JOSE
 // header parser (strict: exact member names, no duplicates, bounded
 // nesting), the claims decoder (reflection-free, with encoding/json's
 // semantics, validated by json.Valid first and differential-fuzzed against
-// encoding/json in FuzzDecodeClaims), key binding and selection, claim
-// validation, revocation and caching. HMAC (HS*) verification uses the
-// standard library's crypto/hmac directly (pooled states, hmac.Equal).
-// Signing (Issuer) goes through golang-jwt's signing methods for every
-// algorithm; token and header JSON are built with encoding/json.
-// golang-jwt's token parser and claims types are not used. A Verifier is
-// an authn.Authenticator:
+// encoding/json), key binding and selection, claim validation, revocation
+// and caching. HMAC (HS*) verification uses the standard library's
+// crypto/hmac directly (pooled states, hmac.Equal). Signing (Issuer) goes
+// through golang-jwt's signing methods for every algorithm; token and
+// header JSON are built with encoding/json. golang-jwt's token parser and
+// claims types are not used. A Verifier is an authn.Authenticator:
 //
 //	key, _ := jwt.KeyFromEnv("JWT_SECRET", "k1", jwt.HS256)
 //	v, _ := jwt.NewVerifier(jwt.VerifierOptions{Keys: []*jwt.Key{key}, Issuers: []string{"https://api.example.com"}, Audience: []string{"api"}})
@@ -39,21 +41,26 @@
 //  3. the key: found by kid among the configured keys and bound to the
 //     token's alg. A key serves exactly one algorithm, so an RS256 public
 //     key can never act as an HS256 secret (algorithm confusion), and a
-//     kid is only ever a map key, never a path or a query.
+//     kid is only ever a map key, never a path or a query. A token without
+//     kid is tried against the keys of its algorithm, at most four.
 //  4. the signature: crypto/hmac for HS*; golang-jwt for RS*, PS* (with
 //     the salt length RFC 7518 requires), ES* (fixed-size JWS encoding)
 //     and EdDSA.
-//  5. the claims, decoded once: valid UTF-8, nesting bounded
+//  5. the type: no cty "JWT" (nested tokens); typ when Type requires it
+//     (case-insensitive, "application/" optional, RFC 8725 explicit
+//     typing); a refresh token (typ refresh+jwt) is never an access token.
+//  6. the claims, decoded once: valid UTF-8, nesting bounded
 //     (MaxClaimsDepth), a JSON object with nothing after it; exp required
 //     by default; exp, nbf and iat checked with Leeway; iss and aud
 //     checked when configured (a token with an aud is refused by a
-//     verifier that names no audience, RFC 7519 §4.1.3); typ when
-//     required; a refresh token (typ refresh+jwt or token_use refresh) is
-//     never an access token.
-//  6. revocation: the jti and the session (sid) against the denylist in
-//     the Store, on every request, cached or not (one round trip with
-//     Redis, two in-process lookups with memstore, when the token has
-//     both).
+//     verifier that names no audience, RFC 7519 §4.1.3); token_use
+//     "refresh" refused.
+//  7. revocation: the jti and the session (sid) against the denylist in
+//     the Store, on every request, cached or not. Without a Store there is
+//     no revocation; package refresh describes the design and its cost.
+//
+// Verify runs all seven; VerifyJWS runs 1 to 4 for a JWS whose payload is
+// not a claims set.
 //
 // # The principal
 //
@@ -67,47 +74,53 @@
 // authn.SourceOf): a CSRF guard checks unsafe requests whose token came
 // from a cookie, since browsers send cookies cross-site on their own.
 // KeyOf describes the key that verified the token (kid, alg, thumbprint,
-// source; never the material).
+// source; never the material): which key — and so which issuer — signed
+// it, which iss alone cannot tell when a verifier trusts several key
+// sources.
+//
+// Sources are tried in order, the first holding a token wins; by default
+// only the Authorization header with the Bearer scheme. A header with
+// another scheme counts as no token, so that authn.AnyOf can try the next
+// authenticator. Query parameters are off unless listed: URLs end up in
+// access logs, browser history, proxies and Referer headers (RFC 6750
+// §5.3); list one only for clients that cannot set headers (EventSource,
+// WebSocket handshakes), with short-lived tokens.
 //
 // # Keys
 //
 // Keys come from code (NewKey, NewHMACKey, GenerateKey), PEM (ParsePEM),
-// JWK (ParseJWK), files and the environment (KeyConfig.Load, LoadKeyFile,
-// KeyFromEnv), a local JWKS file (LoadJWKSFile) or a remote JWKS
-// (package jwks; RSA keys without "alg" are skipped, visibly, unless
-// DefaultAlg is set). HMAC secrets shorter than the hash (32 bytes for HS256)
-// are refused, with a note on how to generate one; RSA keys under 2048
-// bits, with a bad exponent or the ROCA fingerprint, and EC points off
-// their curve are refused too. Several keys may be active at once: during
-// a rotation, sign with the new key and keep the old one until the last
-// token it signed has expired. Secrets never appear in String, logs,
+// JWK (ParseJWK, ParseJWKS), files and the environment (KeyConfig.Load,
+// LoadKeyFile, KeyFromEnv), a local JWKS file (LoadJWKSFile) or a remote
+// JWKS (package jwks). A JWKS skips, visibly (ParseJWKSSkipped, SkippedKey),
+// what is not a signature key it can bind: encryption keys, unknown curves,
+// and RSA or oct keys without "alg" unless DefaultAlg is set (Microsoft
+// Entra and other providers omit it). A set that may be published never
+// yields an HMAC secret, and none may mix secrets with public keys.
+//
+// HMAC secrets shorter than the hash (32, 48 or 64 bytes) are refused with
+// the hint to generate one with `openssl rand -base64 48` and pass it
+// through the environment or a secret file; RSA keys under 2048 bits, with
+// a bad exponent or the ROCA fingerprint (CVE-2017-15361), and EC points
+// off their curve are refused too. Secrets never appear in String, logs,
 // JSON or Describe.
 //
-// # Issuing, refresh and revocation
+// Several keys may be active at once: during a rotation, sign with the new
+// key and keep the old one until the last token it signed has expired,
+// each found by its kid. An Issuer signs access tokens (typ at+jwt,
+// RFC 9068) with one key; JWKSHandler publishes the public keys at
+// /.well-known/jwks.json for other services (never an HMAC secret).
 //
-// Issuer signs access tokens (typ at+jwt, RFC 9068); JWKSHandler
-// publishes the public keys at /.well-known/jwks.json. Refresher issues
-// access + refresh pairs at login and rotates them: every refresh token
-// works once (store.KV.Take), and presenting a used one revokes its whole
-// family; a rotation whose new pair cannot be stored puts the old token
-// back, so a retry after the 503 is not mistaken for reuse. Refresh
-// tokens carry typ refresh+jwt, token_use refresh and an audience of
-// their own (RefreshAudience, default <iss>#refresh), so neither our
-// Verifier nor another service checking aud accepts one as an access
-// token. Logout revokes the access token (its jti, until its exp) and the
-// session (every token carrying its sid). Sliding renews a token near its
-// expiry in a response header (X-Refreshed-Token by default; expose it in
-// CORS for browsers), only for tokens its own Issuer's key verified.
+// # Caching
 //
-// Revocation design: the denylist lives in the Store (memstore, or
-// redisstore for many replicas), and every request asks it about the jti
-// and the sid, including requests answered from the verified-token cache.
-// Revocation is therefore effective on every replica at the next request,
-// at the price of one store round trip per request: with Redis, both keys
-// in one pipeline (store.AnyExister: two EXISTS, typically 0.1–0.5 ms in
-// all); with memstore, two in-process map lookups (the jti, then, unless it
-// hit, the sid); none for a token carrying neither. When the store cannot
-// answer, requests get 503 unless RevocationFailOpen is set.
+// A Verifier remembers CacheSize verified tokens (4096 by default;
+// negative: none), so a repeated token costs a hash, a comparison and the
+// revocation lookup, without allocating. A cached token is never served
+// past its exp (the exact exp: once it has passed, full verification
+// decides, leeway included), after its key left the key set (a changing
+// KeySet bumps its Generation), or once revoked (every hit still asks the
+// denylist). The cache is direct-mapped on a seeded hash of the whole
+// token, so bounded and lock-free; a hit compares the full token. Cached
+// principals are shared between requests: treat them as read-only.
 //
 // # Options and defaults
 //
@@ -118,27 +131,21 @@
 //	RequiredClaims       ["exp"]
 //	Leeway               60s (negative: none; at most 10m)
 //	Type                 none (e.g. "at+jwt" to require explicit typing)
-//	Sources              Authorization: Bearer (case-insensitive scheme);
-//	                     add {From: "cookie", Name: "auth_token"}, or a query
-//	                     parameter (off by default: URLs leak)
-//	MaxTokenSize         8 KiB
-//	MaxClaimsDepth       16
+//	Sources              Authorization: Bearer (case-insensitive scheme)
+//	MaxTokenSize         8 KiB (at most 1 MiB)
+//	MaxClaimsDepth       16 (at most 64)
 //	CacheSize            4096 verified tokens (negative: off)
-//	Store                none: no revocation (required by Refresher)
+//	Store                none: no revocation (package refresh needs one)
 //	KeyPrefix            "jwt:"
 //	RevocationFailOpen   false (503 when the store is down)
 //	RolesClaim           "roles" (falls back to "role")
 //
-//	IssuerOptions: Key (required), Issuer, Audience, TTL 15m, Type "at+jwt"
-//	RefreshOptions: Issuer, Verifier (with Store), RefreshTTL 14d,
-//	                SessionLifetime 30d, RefreshAudience <iss>#refresh
-//	HandlerOptions: Audit, ErrorHandler, Realm "api" (pass the guard's)
-//	SlidingOptions: Issuer (with a non-empty iss), Window TTL/3,
-//	                Header "X-Refreshed-Token", MaxLifetime 12h
+//	IssuerOptions: Key (required, can sign), Issuer, Audience, TTL 15m, Type "at+jwt"
 //
-// Errors are *problem.Problem values (401 type invalid-token, with a
-// client-safe detail and an audit reason: token_invalid, token_expired,
-// token_not_yet_valid, token_revoked, token_wrong_type, refresh_reused;
-// 400 token_invalid_request; 503 revocation_unavailable); their Err is one
-// of the Err* sentinels, for errors.Is and the audit log.
+// Errors are *problem.Problem values: 401 type invalid-token with a
+// client-safe detail and an audit reason (token_invalid, token_expired,
+// token_not_yet_valid, token_revoked, token_wrong_type), 400
+// token_invalid_request for a malformed Authorization header, 503
+// revocation_unavailable. Their Err is one of the Err* sentinels, for
+// errors.Is and the audit log.
 package jwt

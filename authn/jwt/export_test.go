@@ -16,7 +16,3 @@ func CacheSlots(v *Verifier) int {
 	}
 	return len(v.cache.slots)
 }
-
-// DecodeClaimsObject exposes the claims decoder to the differential fuzz
-// test.
-func DecodeClaimsObject(b []byte) (map[string]any, error) { return decodeClaimsObject(b, 64) }

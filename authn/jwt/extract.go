@@ -15,11 +15,8 @@ import (
 const (
 	FromHeader = "header"
 	FromCookie = "cookie"
-	// FromQuery reads the token from a query parameter. It is off unless
-	// listed: URLs end up in access logs, browser history, proxies and
-	// Referer headers, so a token in a query string leaks (RFC 6750 §5.3).
-	// Use it only for clients that cannot set headers (EventSource,
-	// WebSocket handshakes), with short-lived tokens.
+	// FromQuery reads the token from a query parameter, which leaks it
+	// into logs and Referer headers: see the package documentation.
 	FromQuery = "query"
 )
 
@@ -33,11 +30,9 @@ type Source struct {
 	// Name is the header, cookie or query parameter. Default for headers:
 	// "Authorization"; required for cookies and query parameters.
 	Name string `json:"name,omitempty" yaml:"name,omitempty"`
-	// Scheme is the authorization scheme a header value starts with,
-	// compared case-insensitively (RFC 9110 §11.1). Default "Bearer" for the
-	// Authorization header, none for other headers. A header holding
-	// another scheme (Basic, ...) counts as no token, so that AnyOf can try
-	// the next authenticator.
+	// Scheme is the authorization scheme a header value starts with
+	// (case-insensitive); another scheme counts as no token. Default
+	// "Bearer" for the Authorization header, none for other headers.
 	Scheme string `json:"scheme,omitempty" yaml:"scheme,omitempty"`
 }
 

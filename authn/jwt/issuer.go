@@ -1,7 +1,6 @@
 package jwt
 
 import (
-	"crypto/rand"
 	"encoding/base64"
 	"encoding/json"
 	"errors"
@@ -10,14 +9,12 @@ import (
 	"strings"
 	"time"
 
+	"github.com/bulwark-go/bulwark/authn/jwt/internal/lifecycle"
 	"github.com/bulwark-go/bulwark/problem"
 )
 
 // DefaultAccessTTL is the default lifetime of access tokens.
 const DefaultAccessTTL = 15 * time.Minute
-
-// maxTTL bounds any token lifetime an Issuer accepts.
-const maxTTL = 366 * 24 * time.Hour
 
 // IssuerOptions configure an Issuer.
 type IssuerOptions struct {
@@ -43,6 +40,7 @@ type Issuer struct {
 	audience []string
 	ttl      time.Duration
 	typ      string
+	use      string // the token_use claim: "access", or "refresh" for package refresh's copy
 	now      func() time.Time
 }
 
@@ -58,21 +56,21 @@ func NewIssuer(opts IssuerOptions) (*Issuer, error) {
 	if ttl == 0 {
 		ttl = DefaultAccessTTL
 	}
-	if ttl < 0 || ttl > maxTTL {
-		return nil, fmt.Errorf("jwt: IssuerOptions.TTL %v is out of range (0, %v]", ttl, maxTTL)
+	if ttl < 0 || ttl > lifecycle.MaxTTL {
+		return nil, fmt.Errorf("jwt: IssuerOptions.TTL %v is out of range (0, %v]", ttl, lifecycle.MaxTTL)
 	}
 	typ := opts.Type
 	if typ == "" {
 		typ = TypeAccess
 	}
 	if strings.EqualFold(stripApplication(typ), TypeRefresh) {
-		return nil, errors.New("jwt: an Issuer signs access tokens; refresh tokens come from a Refresher")
+		return nil, errors.New("jwt: an Issuer signs access tokens; refresh tokens come from package refresh")
 	}
 	now := opts.Now
 	if now == nil {
 		now = time.Now
 	}
-	return &Issuer{key: opts.Key, iss: opts.Issuer, audience: append([]string(nil), opts.Audience...), ttl: ttl, typ: typ, now: now}, nil
+	return &Issuer{key: opts.Key, iss: opts.Issuer, audience: append([]string(nil), opts.Audience...), ttl: ttl, typ: typ, use: "access", now: now}, nil
 }
 
 // Key returns the signing key.
@@ -131,10 +129,6 @@ func (i *Issuer) Issue(c Claims) (string, error) {
 // IssueToken signs an access token for c and returns it with its ID and
 // expiry.
 func (i *Issuer) IssueToken(c Claims) (Token, error) {
-	return i.sign(c, i.typ, "access")
-}
-
-func (i *Issuer) sign(c Claims, typ, use string) (Token, error) {
 	if c.Subject == "" {
 		return Token{}, errors.New("jwt: Claims.Subject is required")
 	}
@@ -142,8 +136,8 @@ func (i *Issuer) sign(c Claims, typ, use string) (Token, error) {
 	if ttl == 0 {
 		ttl = i.ttl
 	}
-	if ttl < 0 || ttl > maxTTL {
-		return Token{}, fmt.Errorf("jwt: TTL %v is out of range (0, %v]", ttl, maxTTL)
+	if ttl < 0 || ttl > lifecycle.MaxTTL {
+		return Token{}, fmt.Errorf("jwt: TTL %v is out of range (0, %v]", ttl, lifecycle.MaxTTL)
 	}
 	now := i.now()
 	exp := now.Add(ttl)
@@ -155,7 +149,7 @@ func (i *Issuer) sign(c Claims, typ, use string) (Token, error) {
 	}
 	id := c.ID
 	if id == "" {
-		id = RandomID()
+		id = lifecycle.NewID()
 	}
 	m := make(map[string]any, 12+len(c.Extra))
 	for k, v := range c.Extra {
@@ -168,12 +162,12 @@ func (i *Issuer) sign(c Claims, typ, use string) (Token, error) {
 	m["iat"] = now.Unix()
 	m["exp"] = exp.Unix()
 	m["jti"] = id
-	m["token_use"] = use
+	m["token_use"] = i.use
 	if i.iss != "" {
 		m["iss"] = i.iss
 	}
 	aud := c.Audience
-	if aud == nil && use == "access" {
+	if aud == nil && i.use == "access" {
 		aud = i.audience // a refresh token names only the audience it is given
 	}
 	switch len(aud) {
@@ -183,7 +177,7 @@ func (i *Issuer) sign(c Claims, typ, use string) (Token, error) {
 	default:
 		m["aud"] = aud
 	}
-	if use == "access" {
+	if i.use == "access" {
 		if c.Roles != nil {
 			m["roles"] = c.Roles
 		}
@@ -202,7 +196,7 @@ func (i *Issuer) sign(c Claims, typ, use string) (Token, error) {
 	if !c.AuthTime.IsZero() {
 		m["auth_time"] = c.AuthTime.Unix()
 	}
-	raw, err := i.signClaims(m, typ)
+	raw, err := i.signClaims(m)
 	if err != nil {
 		return Token{}, err
 	}
@@ -210,8 +204,8 @@ func (i *Issuer) sign(c Claims, typ, use string) (Token, error) {
 }
 
 // signClaims builds and signs the compact JWS.
-func (i *Issuer) signClaims(m map[string]any, typ string) (string, error) {
-	hdr := map[string]string{"alg": i.key.alg.name, "typ": typ}
+func (i *Issuer) signClaims(m map[string]any) (string, error) {
+	hdr := map[string]string{"alg": i.key.alg.name, "typ": i.typ}
 	if i.key.id != "" {
 		hdr["kid"] = i.key.id
 	}
@@ -235,14 +229,6 @@ func (i *Issuer) signClaims(m map[string]any, typ string) (string, error) {
 	sb.WriteByte('.')
 	sb.WriteString(base64.RawURLEncoding.EncodeToString(sig))
 	return sb.String(), nil
-}
-
-// RandomID returns a random 128-bit identifier, base64url-encoded, for jti
-// and session IDs.
-func RandomID() string {
-	var b [16]byte
-	_, _ = rand.Read(b[:])
-	return base64.RawURLEncoding.EncodeToString(b[:])
 }
 
 // JWKSHandler serves the public halves of keys as a JWKS document

@@ -12,6 +12,8 @@ import (
 	"math/big"
 	"slices"
 	"strings"
+
+	"github.com/bulwark-go/bulwark/authn/jwt/internal/jose"
 )
 
 // errNotSigning marks a JWK that is well formed but not a signature key we
@@ -161,7 +163,7 @@ func ParseJWKSSkipped(data []byte, opts JWKSOptions) ([]*Key, []SkippedKey, erro
 // is absent or not a string).
 func jwkString(m map[string]json.RawMessage, name string) string {
 	var s string
-	if raw, ok := m[name]; ok && json.Unmarshal(raw, &s) == nil && len(s) <= maxKidLen {
+	if raw, ok := m[name]; ok && json.Unmarshal(raw, &s) == nil && len(s) <= jose.MaxKidLen {
 		return s
 	}
 	return ""
@@ -187,8 +189,8 @@ func parseJWKMembers(m map[string]json.RawMessage, defaultAlg string) (*Key, err
 	if err != nil {
 		return nil, err
 	}
-	if len(kid) > maxKidLen {
-		return nil, fmt.Errorf("jwt: JWK kid is %d bytes; at most %d are allowed", len(kid), maxKidLen)
+	if len(kid) > jose.MaxKidLen {
+		return nil, fmt.Errorf("jwt: JWK kid is %d bytes; at most %d are allowed", len(kid), jose.MaxKidLen)
 	}
 	if use, ok, err := str("use"); err != nil {
 		return nil, err
@@ -411,10 +413,8 @@ func rsaPrivateFromJWK(pub rsa.PublicKey, b64member func(string, bool) ([]byte, 
 
 // decodeB64Member decodes a JWK member: unpadded, canonical base64url.
 func decodeB64Member(s string) ([]byte, error) {
-	for i := 0; i < len(s); i++ {
-		if b64Alphabet[s[i]] == 0 {
-			return nil, errors.New("not unpadded base64url")
-		}
+	if !jose.Base64URL(s) {
+		return nil, errors.New("not unpadded base64url")
 	}
 	b, err := base64.RawURLEncoding.Strict().DecodeString(s)
 	if err != nil {

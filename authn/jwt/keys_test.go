@@ -22,10 +22,11 @@ import (
 	"time"
 
 	"github.com/bulwark-go/bulwark/authn/jwt"
+	"github.com/bulwark-go/bulwark/authn/jwt/internal/jwttest"
 )
 
 func TestKeyConstructionRefusesWeakKeys(t *testing.T) {
-	rsaKey, ecKey, edKey := testKeys(t)
+	rsaKey, ecKey, edKey := jwttest.Keys(t)
 	small, err := rsa.GenerateKey(rand.Reader, 1024)
 	if err != nil {
 		t.Fatal(err)
@@ -73,12 +74,12 @@ func TestKeyConstructionRefusesWeakKeys(t *testing.T) {
 
 func TestKeyNeverShowsItsSecret(t *testing.T) {
 	secret := []byte("TOPSECRET-0123456789abcdef-0123456789")
-	k := mustKey(t, "hs", jwt.HS256, secret)
+	k := jwttest.Key(t, "hs", jwt.HS256, secret)
 	encoded := base64.RawURLEncoding.EncodeToString(secret)
 	var logBuf bytes.Buffer
 	slog.New(slog.NewJSONHandler(&logBuf, nil)).Info("key", "key", k, "value", *k)
 	js, _ := json.Marshal(map[string]any{"k": k, "v": *k})
-	v := mustVerifier(t, jwt.VerifierOptions{Keys: []*jwt.Key{k}})
+	v := jwttest.Verifier(t, jwt.VerifierOptions{Keys: []*jwt.Key{k}})
 	desc, _ := json.Marshal(v.Describe())
 	iss, _ := jwt.NewIssuer(jwt.IssuerOptions{Key: k})
 	idesc, _ := json.Marshal(iss.Describe())
@@ -103,7 +104,7 @@ func TestKeyNeverShowsItsSecret(t *testing.T) {
 }
 
 func TestPEMAndFiles(t *testing.T) {
-	rsaKey, ecKey, _ := testKeys(t)
+	rsaKey, ecKey, _ := jwttest.Keys(t)
 	dir := t.TempDir()
 	write := func(name string, data []byte) string {
 		p := filepath.Join(dir, name)
@@ -152,8 +153,8 @@ func TestPEMAndFiles(t *testing.T) {
 	if k, err := jwt.LoadKeyFile(write("key.pem", rsaPEM), "r", jwt.RS256); err != nil || !k.CanSign() {
 		t.Fatalf("PEM file: %v", err)
 	}
-	jwk, _ := mustKey(t, "e1", jwt.ES256, &ecKey.PublicKey).PublicJWK()
-	if k, err := jwt.LoadKeyFile(write("key.jwk", mustJSON(t, jwk)), "", ""); err != nil || k.ID() != "e1" || k.Alg() != jwt.ES256 {
+	jwk, _ := jwttest.Key(t, "e1", jwt.ES256, &ecKey.PublicKey).PublicJWK()
+	if k, err := jwt.LoadKeyFile(write("key.jwk", jwttest.JSON(t, jwk)), "", ""); err != nil || k.ID() != "e1" || k.Alg() != jwt.ES256 {
 		t.Fatalf("JWK file: %v", err)
 	}
 	t.Setenv("BULWARK_TEST_JWT_SECRET", strings.Repeat("e", 40))
@@ -170,8 +171,8 @@ func TestPEMAndFiles(t *testing.T) {
 		"secret b64":   {ID: "a", Alg: jwt.HS256, SecretFile: secretFile, SecretEncoding: "base64"},
 		"pem file":     {ID: "a", Alg: jwt.RS256, PEMFile: write("k2.pem", rsaPEM)},
 		"pem inline":   {ID: "a", Alg: jwt.ES256, PEM: string(ecPEM)},
-		"jwk inline":   {JWK: string(mustJSON(t, jwk))},
-		"jwk with kid": {ID: "e1", JWK: string(mustJSON(t, jwk))},
+		"jwk inline":   {JWK: string(jwttest.JSON(t, jwk))},
+		"jwk with kid": {ID: "e1", JWK: string(jwttest.JSON(t, jwk))},
 	} {
 		if _, err := cfg.Load(); err != nil {
 			t.Errorf("%s: %v", name, err)
@@ -182,8 +183,8 @@ func TestPEMAndFiles(t *testing.T) {
 		"two sources":     {ID: "a", Alg: jwt.HS256, Secret: strings.Repeat("s", 32), SecretFile: secretFile},
 		"secret no alg":   {ID: "a", Secret: strings.Repeat("s", 32)},
 		"bad encoding":    {ID: "a", Alg: jwt.HS256, Secret: "zz", SecretEncoding: "hex"},
-		"kid mismatch":    {ID: "other", JWK: string(mustJSON(t, jwk))},
-		"alg mismatch":    {Alg: jwt.ES384, JWK: string(mustJSON(t, jwk))},
+		"kid mismatch":    {ID: "other", JWK: string(jwttest.JSON(t, jwk))},
+		"alg mismatch":    {Alg: jwt.ES384, JWK: string(jwttest.JSON(t, jwk))},
 		"missing file":    {ID: "a", Alg: jwt.HS256, SecretFile: filepath.Join(dir, "nope")},
 		"short b64 value": {ID: "a", Alg: jwt.HS256, Secret: "c2hvcnQ=", SecretEncoding: "base64"},
 	} {
@@ -194,11 +195,11 @@ func TestPEMAndFiles(t *testing.T) {
 }
 
 func TestParseJWKSRules(t *testing.T) {
-	_, ecKey, _ := testKeys(t)
-	pub, _ := mustKey(t, "ec", jwt.ES256, &ecKey.PublicKey).PublicJWK()
-	oct := map[string]any{"kty": "oct", "kid": "hs", "alg": "HS256", "k": b64(hmacSecret)}
+	rsaKey, ecKey, _ := jwttest.Keys(t)
+	pub, _ := jwttest.Key(t, "ec", jwt.ES256, &ecKey.PublicKey).PublicJWK()
+	oct := map[string]any{"kty": "oct", "kid": "hs", "alg": "HS256", "k": jwttest.B64(jwttest.HMACSecret)}
 	enc := map[string]any{"kty": "EC", "kid": "enc", "use": "enc", "crv": "P-256", "x": pub["x"], "y": pub["y"]}
-	doc := func(keys ...any) []byte { return mustJSON(t, map[string]any{"keys": keys}) }
+	doc := func(keys ...any) []byte { return jwttest.JSON(t, map[string]any{"keys": keys}) }
 	if ks, err := jwt.ParseJWKS(doc(pub, enc), jwt.JWKSOptions{}); err != nil || len(ks) != 1 {
 		t.Fatalf("enc key not skipped: %v %d", err, len(ks))
 	}
@@ -211,19 +212,19 @@ func TestParseJWKSRules(t *testing.T) {
 	if _, err := jwt.ParseJWKS(doc(pub, pub), jwt.JWKSOptions{}); err == nil {
 		t.Fatal("duplicate kid accepted")
 	}
-	bad := map[string]any{"kty": "EC", "kid": "bad", "crv": "P-256", "x": pub["x"], "y": b64(bytes.Repeat([]byte{1}, 32))}
+	bad := map[string]any{"kty": "EC", "kid": "bad", "crv": "P-256", "x": pub["x"], "y": jwttest.B64(bytes.Repeat([]byte{1}, 32))}
 	if _, err := jwt.ParseJWKS(doc(pub, bad), jwt.JWKSOptions{}); err == nil {
 		t.Fatal("point off the curve accepted")
 	}
-	padded := map[string]any{"kty": "oct", "alg": "HS256", "k": base64.URLEncoding.EncodeToString(hmacSecret)}
-	if _, err := jwt.ParseJWK(mustJSON(t, padded), ""); err == nil {
+	padded := map[string]any{"kty": "oct", "alg": "HS256", "k": base64.URLEncoding.EncodeToString(jwttest.HMACSecret)}
+	if _, err := jwt.ParseJWK(jwttest.JSON(t, padded), ""); err == nil {
 		t.Fatal("padded base64 accepted")
 	}
-	upper := []byte(`{"KTY":"oct","ALG":"HS256","K":"` + b64(hmacSecret) + `"}`)
+	upper := []byte(`{"KTY":"oct","ALG":"HS256","K":"` + jwttest.B64(jwttest.HMACSecret) + `"}`)
 	if _, err := jwt.ParseJWK(upper, ""); err == nil {
 		t.Fatal("member names matched case-insensitively")
 	}
-	rsaNoAlg := []byte(`{"kty":"RSA","n":"` + b64(rsaPriv.N.Bytes()) + `","e":"AQAB"}`)
+	rsaNoAlg := []byte(`{"kty":"RSA","n":"` + jwttest.B64(rsaKey.N.Bytes()) + `","e":"AQAB"}`)
 	if _, err := jwt.ParseJWK(rsaNoAlg, ""); err == nil {
 		t.Fatal("RSA JWK without alg accepted")
 	}
@@ -261,7 +262,7 @@ func TestParseJWKSRules(t *testing.T) {
 	}
 	// A secret without alg is still a secret: refused from a publishable set,
 	// skipped from a local one.
-	octNoAlg := map[string]any{"kty": "oct", "kid": "hs2", "k": b64(hmacSecret)}
+	octNoAlg := map[string]any{"kty": "oct", "kid": "hs2", "k": jwttest.B64(jwttest.HMACSecret)}
 	if _, err := jwt.ParseJWKS(doc(octNoAlg, pub), jwt.JWKSOptions{}); err == nil {
 		t.Fatal("oct key without alg accepted from a publishable set")
 	}
@@ -273,15 +274,15 @@ func TestParseJWKSRules(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	weakMember := map[string]any{"kty": "RSA", "kid": "weak", "n": b64(weak.N.Bytes()), "e": "AQAB"}
+	weakMember := map[string]any{"kty": "RSA", "kid": "weak", "n": jwttest.B64(weak.N.Bytes()), "e": "AQAB"}
 	if _, err := jwt.ParseJWKS(doc(weakMember, pub), jwt.JWKSOptions{}); err == nil || !strings.Contains(err.Error(), "bits") {
 		t.Fatalf("1024-bit RSA key without alg: %v", err)
 	}
 }
 
 func TestJWKSFileAndHandler(t *testing.T) {
-	rsaKey, ecKey, edKey := testKeys(t)
-	keys := []*jwt.Key{mustKey(t, "r", jwt.RS256, rsaKey), mustKey(t, "e", jwt.ES256, ecKey), mustKey(t, "d", jwt.EdDSA, edKey)}
+	rsaKey, ecKey, edKey := jwttest.Keys(t)
+	keys := []*jwt.Key{jwttest.Key(t, "r", jwt.RS256, rsaKey), jwttest.Key(t, "e", jwt.ES256, ecKey), jwttest.Key(t, "d", jwt.EdDSA, edKey)}
 	h, err := jwt.JWKSHandler(keys...)
 	if err != nil {
 		t.Fatal(err)
@@ -306,9 +307,9 @@ func TestJWKSFileAndHandler(t *testing.T) {
 		t.Fatalf("reloading the published set: %v", err)
 	}
 	// Tokens signed by each private key verify with the published set.
-	v := mustVerifier(t, jwt.VerifierOptions{KeySet: set, Algorithms: []string{jwt.RS256, jwt.ES256, jwt.EdDSA}, Now: func() time.Time { return testNow }})
+	v := jwttest.Verifier(t, jwt.VerifierOptions{KeySet: set, Algorithms: []string{jwt.RS256, jwt.ES256, jwt.EdDSA}, Now: func() time.Time { return jwttest.Now }})
 	for _, k := range keys {
-		iss, _ := jwt.NewIssuer(jwt.IssuerOptions{Key: k, Now: func() time.Time { return testNow }})
+		iss, _ := jwt.NewIssuer(jwt.IssuerOptions{Key: k, Now: func() time.Time { return jwttest.Now }})
 		tok, err := iss.Issue(jwt.Claims{Subject: "s"})
 		if err != nil {
 			t.Fatal(err)
@@ -325,8 +326,9 @@ func TestJWKSFileAndHandler(t *testing.T) {
 }
 
 func TestIssuerClaims(t *testing.T) {
-	k := mustKey(t, "k", jwt.HS256, hmacSecret)
-	iss, err := jwt.NewIssuer(jwt.IssuerOptions{Key: k, Issuer: "https://issuer.test", Audience: []string{"api"}, TTL: time.Hour, Now: func() time.Time { return testNow }})
+	rsaKey, _, _ := jwttest.Keys(t)
+	k := jwttest.Key(t, "k", jwt.HS256, jwttest.HMACSecret)
+	iss, err := jwt.NewIssuer(jwt.IssuerOptions{Key: k, Issuer: "https://issuer.test", Audience: []string{"api"}, TTL: time.Hour, Now: func() time.Time { return jwttest.Now }})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -343,10 +345,10 @@ func TestIssuerClaims(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if !tok.ExpiresAt.Equal(testNow.Add(5*time.Minute)) || tok.ID == "" {
+	if !tok.ExpiresAt.Equal(jwttest.Now.Add(5*time.Minute)) || tok.ID == "" {
 		t.Fatalf("token %+v", tok)
 	}
-	v := mustVerifier(t, jwt.VerifierOptions{Keys: []*jwt.Key{k}, Issuers: []string{"https://issuer.test"}, Audience: []string{"y"}, Type: jwt.TypeAccess, Now: func() time.Time { return testNow }})
+	v := jwttest.Verifier(t, jwt.VerifierOptions{Keys: []*jwt.Key{k}, Issuers: []string{"https://issuer.test"}, Audience: []string{"y"}, Type: jwt.TypeAccess, Now: func() time.Time { return jwttest.Now }})
 	p, err := v.Verify(bg, tok.Raw)
 	if err != nil {
 		t.Fatal(err)
@@ -354,24 +356,19 @@ func TestIssuerClaims(t *testing.T) {
 	if p.TokenID != tok.ID || p.Claims["tenant"] != "t1" || p.Claims["token_use"] != "access" {
 		t.Fatalf("principal %+v", p)
 	}
-	pub := mustKey(t, "p", jwt.RS256, &rsaPrivOrGen(t).PublicKey)
+	pub := jwttest.Key(t, "p", jwt.RS256, &rsaKey.PublicKey)
 	if _, err := jwt.NewIssuer(jwt.IssuerOptions{Key: pub}); err == nil {
 		t.Fatal("issuer with a public key accepted")
 	}
 }
 
-func rsaPrivOrGen(t *testing.T) *rsa.PrivateKey {
-	r, _, _ := testKeys(t)
-	return r
-}
-
 func TestCache(t *testing.T) {
-	c := newClock()
-	v := hsVerifier(t, func(o *jwt.VerifierOptions) { o.Now = c.Now; o.CacheSize = 5 })
+	c := jwttest.NewClock()
+	v := jwttest.HSVerifier(t, func(o *jwt.VerifierOptions) { o.Now = c.Now; o.CacheSize = 5 })
 	if jwt.CacheSlots(v) != 8 {
 		t.Fatalf("cache slots %d, want 8 (rounded up)", jwt.CacheSlots(v))
 	}
-	tok := hsToken(t, claims(map[string]any{"exp": testNow.Add(10 * time.Second).Unix()}))
+	tok := jwttest.HSToken(t, jwttest.Claims(map[string]any{"exp": jwttest.Now.Add(10 * time.Second).Unix()}))
 	p1, err := v.Verify(bg, tok)
 	if err != nil {
 		t.Fatal(err)
@@ -388,13 +385,13 @@ func TestCache(t *testing.T) {
 	}
 	c.Advance(time.Minute)
 	_, err = v.Verify(bg, tok)
-	expectRefused(t, err, jwt.ErrExpired)
+	jwttest.ExpectRefused(t, err, jwt.ErrExpired)
 
-	none := hsVerifier(t, func(o *jwt.VerifierOptions) { o.CacheSize = -1 })
+	none := jwttest.HSVerifier(t, func(o *jwt.VerifierOptions) { o.CacheSize = -1 })
 	if jwt.CacheSlots(none) != 0 {
 		t.Fatal("cache not disabled")
 	}
-	tok = hsToken(t, claims(nil))
+	tok = jwttest.HSToken(t, jwttest.Claims(nil))
 	a, _ := none.Verify(bg, tok)
 	b, _ := none.Verify(bg, tok)
 	if a == b {
@@ -422,10 +419,10 @@ func (s *rotatingSet) Generation() uint64 { return s.gen.Load() }
 
 func TestCachedTokenDropsWhenItsKeyIsWithdrawn(t *testing.T) {
 	set := &rotatingSet{}
-	keys := []*jwt.Key{mustKey(t, "hs", jwt.HS256, hmacSecret)}
+	keys := []*jwt.Key{jwttest.Key(t, "hs", jwt.HS256, jwttest.HMACSecret)}
 	set.keys.Store(&keys)
-	v := hsVerifier(t, func(o *jwt.VerifierOptions) { o.Keys = nil; o.KeySet = set; o.Algorithms = []string{jwt.HS256} })
-	tok := hsToken(t, claims(nil))
+	v := jwttest.HSVerifier(t, func(o *jwt.VerifierOptions) { o.Keys = nil; o.KeySet = set; o.Algorithms = []string{jwt.HS256} })
+	tok := jwttest.HSToken(t, jwttest.Claims(nil))
 	if _, err := v.Verify(bg, tok); err != nil {
 		t.Fatal(err)
 	}
@@ -433,7 +430,7 @@ func TestCachedTokenDropsWhenItsKeyIsWithdrawn(t *testing.T) {
 	set.keys.Store(&none)
 	set.gen.Add(1)
 	_, err := v.Verify(bg, tok)
-	expectRefused(t, err, jwt.ErrUnknownKey)
+	jwttest.ExpectRefused(t, err, jwt.ErrUnknownKey)
 }
 
 func TestGenerateKey(t *testing.T) {

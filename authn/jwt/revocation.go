@@ -5,26 +5,34 @@ import (
 	"errors"
 	"time"
 
+	"github.com/bulwark-go/bulwark/authn"
+	"github.com/bulwark-go/bulwark/authn/jwt/internal/lifecycle"
+	"github.com/bulwark-go/bulwark/problem"
 	"github.com/bulwark-go/bulwark/store"
 )
 
 // revocations is the denylist of revoked tokens (by jti) and sessions (by
 // sid, the refresh-token family), kept in a store.Store shared by every
 // replica. An entry lives until the last token it covers has expired, so
-// the list never grows beyond the tokens still alive.
+// the list never grows beyond the tokens still alive. Its keys are
+// KeyPrefix + "revoked:jti:" + jti and KeyPrefix + "revoked:sid:" + sid.
 //
-// Every verification, cached or not, asks the store: revocation takes
-// effect on every replica at the next request. A token with both a jti and
-// a sid is checked in one round trip when the store implements
-// store.AnyExister (redisstore: two pipelined EXISTS); otherwise (memstore,
-// in-process) with two lookups, the jti first and the sid only when the jti
-// is not revoked.
+// Every verification, cached or not, asks the store (checkRevoked):
+// revocation takes effect on every replica at the next request. A token
+// with both a jti and a sid is checked in one round trip when the store
+// implements store.AnyExister (redisstore: two pipelined EXISTS);
+// otherwise (memstore, in-process) with two lookups, the jti first and
+// the sid only when the jti is not revoked.
+//
+// Its exported methods are the lifecycle.Denylist package refresh uses.
 type revocations struct {
 	st     store.Store
 	multi  store.AnyExister // st, when it can test both keys at once
 	prefix string
 	leeway time.Duration
 }
+
+var _ lifecycle.Denylist = (*revocations)(nil)
 
 var revokedValue = []byte{'1'}
 
@@ -40,30 +48,6 @@ func (rv *revocations) sidKey(sid string) string {
 		return ""
 	}
 	return rv.prefix + "revoked:sid:" + sid
-}
-
-// ttl keeps an entry until until (+ leeway, since verification accepts a
-// token that long past its exp), and at least a second.
-func (rv *revocations) ttl(until, now time.Time) time.Duration {
-	d := until.Sub(now) + rv.leeway + time.Second
-	if d < time.Second {
-		d = time.Second
-	}
-	return d
-}
-
-func (rv *revocations) revokeToken(ctx context.Context, jti string, until, now time.Time) error {
-	if jti == "" {
-		return errors.New("jwt: the token has no jti and cannot be revoked individually")
-	}
-	return rv.st.Set(ctx, rv.jtiKey(jti), revokedValue, rv.ttl(until, now))
-}
-
-func (rv *revocations) revokeSession(ctx context.Context, sid string, until, now time.Time) error {
-	if sid == "" {
-		return errors.New("jwt: no session to revoke")
-	}
-	return rv.st.Set(ctx, rv.sidKey(sid), revokedValue, rv.ttl(until, now))
 }
 
 // revoked reports whether either key is on the denylist.
@@ -82,4 +66,99 @@ func (rv *revocations) revoked(ctx context.Context, jtiKey, sidKey string) (bool
 		return found, err
 	}
 	return false, nil
+}
+
+// checkRevoked is the revocation step of every verification: jtiKey and
+// sidKey (either may be "") against the denylist.
+func (v *Verifier) checkRevoked(ctx context.Context, jtiKey, sidKey string) *problem.Problem {
+	if v.rev == nil || (jtiKey == "" && sidKey == "") {
+		return nil
+	}
+	revoked, err := v.rev.revoked(ctx, jtiKey, sidKey)
+	if err != nil {
+		if v.failOpen {
+			return nil
+		}
+		return problem.Unavailable(time.Second, "token revocation cannot be checked right now").
+			WithReason("revocation_unavailable").WithErr(err)
+	}
+	if revoked {
+		return lifecycle.InvalidToken("token_revoked", "the token has been revoked", ErrRevoked)
+	}
+	return nil
+}
+
+var errNoStore = errors.New("jwt: revocation needs Options.Store")
+
+// Revoke revokes the access token p was authenticated with, until its exp,
+// on every replica sharing the Verifier's Store.
+func (v *Verifier) Revoke(ctx context.Context, p *authn.Principal) error {
+	if v.rev == nil {
+		return errNoStore
+	}
+	return v.rev.RevokeToken(ctx, p, v.now())
+}
+
+// RevokeSession revokes every token carrying sid (its refresh family and
+// the access tokens issued with it) until until.
+func (v *Verifier) RevokeSession(ctx context.Context, sid string, until time.Time) error {
+	if v.rev == nil {
+		return errNoStore
+	}
+	return v.rev.RevokeSession(ctx, sid, until, v.now())
+}
+
+// Store implements lifecycle.Denylist.
+func (rv *revocations) Store() store.Store { return rv.st }
+
+// KeyPrefix implements lifecycle.Denylist.
+func (rv *revocations) KeyPrefix() string { return rv.prefix }
+
+// TTL keeps an entry until until (+ leeway, since verification accepts a
+// token that long past its exp), and at least a second.
+func (rv *revocations) TTL(until, now time.Time) time.Duration {
+	d := until.Sub(now) + rv.leeway + time.Second
+	if d < time.Second {
+		d = time.Second
+	}
+	return d
+}
+
+// RevokeToken denies p's token until its exp (MaxTTL from now when it has
+// none).
+func (rv *revocations) RevokeToken(ctx context.Context, p *authn.Principal, now time.Time) error {
+	if p == nil || p.TokenID == "" {
+		return errors.New("jwt: the token has no jti and cannot be revoked individually")
+	}
+	until := p.ExpiresAt
+	if until.IsZero() {
+		until = now.Add(lifecycle.MaxTTL) // a token without exp: keep it denied a long time
+	}
+	if err := rv.st.Set(ctx, rv.jtiKey(p.TokenID), revokedValue, rv.TTL(until, now)); err != nil {
+		return lifecycle.StoreUnavailable(err)
+	}
+	return nil
+}
+
+// RevokeSession denies every token carrying sid until until.
+func (rv *revocations) RevokeSession(ctx context.Context, sid string, until, now time.Time) error {
+	err := errNoSession
+	if sid != "" {
+		err = rv.st.Set(ctx, rv.sidKey(sid), revokedValue, rv.TTL(until, now))
+	}
+	if err != nil {
+		return lifecycle.StoreUnavailable(err)
+	}
+	return nil
+}
+
+var errNoSession = errors.New("jwt: no session to revoke")
+
+// SessionRevoked reports whether sid is denied.
+func (rv *revocations) SessionRevoked(ctx context.Context, sid string) (bool, error) {
+	revoked, err := rv.revoked(ctx, "", rv.sidKey(sid))
+	if err != nil {
+		return false, lifecycle.StoreUnavailable(err)
+	}
+	return revoked, nil
 }

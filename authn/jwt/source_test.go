@@ -7,14 +7,15 @@ import (
 
 	"github.com/bulwark-go/bulwark/authn"
 	"github.com/bulwark-go/bulwark/authn/jwt"
+	"github.com/bulwark-go/bulwark/authn/jwt/internal/jwttest"
 )
 
 // TestPrincipalRecordsSourceAndKey: the principal says where its token was
 // found (header, cookie, query) and which key verified it, cached or not,
 // and one token presented from two places gets the right source each time.
 func TestPrincipalRecordsSourceAndKey(t *testing.T) {
-	tok := hsToken(t, claims(nil))
-	v := hsVerifier(t, func(o *jwt.VerifierOptions) {
+	tok := jwttest.HSToken(t, jwttest.Claims(nil))
+	v := jwttest.HSVerifier(t, func(o *jwt.VerifierOptions) {
 		o.Sources = []jwt.Source{{From: jwt.FromHeader}, {From: jwt.FromCookie, Name: "auth_token"}, {From: jwt.FromQuery, Name: "access_token"}}
 	})
 	header := func(r *http.Request) { r.Header.Set("Authorization", "Bearer "+tok) }

@@ -7,9 +7,7 @@ import (
 	"net/http"
 	"slices"
 	"strings"
-	"sync"
 	"time"
-	"unicode/utf8"
 
 	"github.com/bulwark-go/bulwark/authn"
 	"github.com/bulwark-go/bulwark/problem"
@@ -18,59 +16,55 @@ import (
 
 // Token types (the typ header, RFC 8725 §3.11 explicit typing).
 const (
-	// TypeAccess is the typ of access tokens Issuer signs (RFC 9068).
+	// TypeAccess is the typ of the access tokens an Issuer signs (RFC 9068).
 	TypeAccess = "at+jwt"
-	// TypeRefresh is the typ of refresh tokens Refresher signs. A Verifier
-	// for access tokens always refuses it.
+	// TypeRefresh is the typ of refresh tokens (package refresh signs
+	// them); a Verifier always refuses it.
 	TypeRefresh = "refresh+jwt"
 )
 
-// DefaultLeeway is the clock skew tolerated on exp, nbf and iat (as the
-// seeds' JwtConfig(leeway=60)).
-const DefaultLeeway = 60 * time.Second
+// Defaults of VerifierOptions.
+const (
+	// DefaultLeeway is the clock skew tolerated on exp, nbf and iat.
+	DefaultLeeway = 60 * time.Second
+	// DefaultMaxTokenSize bounds a token's length.
+	DefaultMaxTokenSize = 8 << 10
+	// DefaultMaxClaimsDepth bounds JSON nesting in the header and claims.
+	DefaultMaxClaimsDepth = 16
+)
 
 // maxKeyTries bounds the signature checks one token can cause when it names
 // no kid and several keys share its algorithm.
 const maxKeyTries = 4
 
-// VerifierOptions configure a Verifier. They double as configuration: the gateway
-// decodes them from YAML or JSON (keys through KeyConfig). The zero value of
-// every field is the secure default noted beside it, except that at least
-// one key source (Keys or KeySet) is required.
+// VerifierOptions configure a Verifier; the gateway also decodes them
+// from YAML or JSON (keys through KeyConfig). Every zero value is the
+// secure default noted beside it, but one of Keys or KeySet is required.
 type VerifierOptions struct {
 	// Keys verify tokens, each bound to its algorithm and found by kid.
-	// Several may be active at once for a rotation with overlap.
 	Keys []*Key `json:"-" yaml:"-"`
-	// KeySet supplies keys that change (a remote JWKS, jwks.Remote). It is
-	// consulted after Keys.
+	// KeySet supplies keys that change (jwks.Remote), after Keys.
 	KeySet KeySet `json:"-" yaml:"-"`
-	// Algorithms is the explicit allowlist of alg values. Default: the
-	// algorithms of Keys; required when KeySet is set. "none" is refused in
-	// every casing whatever this says.
+	// Algorithms is the alg allowlist. Default: the algorithms of Keys;
+	// required with a KeySet. "none" is refused whatever it says.
 	Algorithms []string `json:"algorithms" yaml:"algorithms"`
-	// Issuers lists the accepted iss values; when non-empty, iss is
-	// required and must be one of them. Default: iss not checked.
+	// Issuers are the accepted iss values; when set, iss is required.
+	// Default: iss not checked.
 	Issuers []string `json:"issuers" yaml:"issuers"`
-	// Audience lists the audiences this service answers to; a token must
-	// name at least one in aud. Default: none, and then a token that carries
-	// an aud is refused (RFC 7519 §4.1.3: a recipient that does not
-	// identify itself with the aud must reject the token).
+	// Audience are the audiences this service answers to; a token must name
+	// one. Default: none, and a token carrying aud is refused.
 	Audience []string `json:"audience" yaml:"audience"`
-	// RequiredClaims must be present. Default ["exp"]: tokens without an
-	// expiry are refused. Set to e.g. ["exp", "sub", "jti"] to require more.
-	// Listing "iss" or "aud" requires them even without Issuers/Audience.
+	// RequiredClaims must be present ("iss" or "aud" here require them
+	// even without Issuers or Audience). Default ["exp"].
 	RequiredClaims []string `json:"required_claims" yaml:"required_claims"`
 	// Leeway is the clock skew tolerated on exp, nbf and iat. Default 60s;
-	// a negative value means none.
+	// negative: none; above 10 minutes refused.
 	Leeway time.Duration `json:"leeway" yaml:"leeway"`
-	// Type, when set, is the typ header tokens must carry (RFC 8725 §3.11),
-	// e.g. "at+jwt"; compared case-insensitively, "application/" optional.
-	// Default: typ not required. A refresh+jwt typ or a token_use of
-	// "refresh" is always refused.
+	// Type is the typ tokens must carry, e.g. "at+jwt". Default: not
+	// required.
 	Type string `json:"type" yaml:"type"`
 	// Sources say where to find the token, in order. Default: the
-	// Authorization header, Bearer scheme. See FromQuery before enabling
-	// query parameters.
+	// Authorization header, Bearer scheme.
 	Sources []Source `json:"sources" yaml:"sources"`
 	// MaxTokenSize bounds a token's length, checked before any decoding.
 	// Default 8 KiB.
@@ -78,29 +72,20 @@ type VerifierOptions struct {
 	// MaxClaimsDepth bounds JSON nesting in the header and claims.
 	// Default 16.
 	MaxClaimsDepth int `json:"max_claims_depth" yaml:"max_claims_depth"`
-	// CacheSize is the number of verified tokens remembered, so that a
-	// repeated token skips signature checking and JSON decoding. Default
-	// 4096; negative disables the cache. A cached token is never served
-	// past its exp, after its key left the key set, or once revoked: every
-	// hit still asks the revocation store.
+	// CacheSize is the number of verified tokens remembered. Default 4096;
+	// negative: no cache.
 	CacheSize int `json:"cache_size" yaml:"cache_size"`
-	// Store holds the revocation denylist (jti and session IDs) and the
-	// refresh families, shared by every replica when it is a redisstore.
-	// Default nil: no revocation (logout cannot revoke access tokens; a
-	// Refresher requires a Store). Give it a store of its own, or a Redis
-	// whose maxmemory-policy never evicts these keys (noeviction or a
-	// volatile-* policy with headroom): memstore evicts the least recently
-	// used keys when full, and a denylist entry pushed out by, say, rate
-	// limit keys would bring a revoked token back to life.
+	// Store holds the revocation denylist (and package refresh's token
+	// families). Default: none, no revocation. Give it a store of its own,
+	// one that never evicts these keys (package refresh says why).
 	Store store.Store `json:"-" yaml:"-"`
-	// KeyPrefix prefixes every store key this package writes. Default "jwt:".
+	// KeyPrefix prefixes every key written to Store. Default "jwt:".
 	KeyPrefix string `json:"key_prefix" yaml:"key_prefix"`
-	// RevocationFailOpen accepts tokens when the revocation store cannot
-	// answer. Default false: such requests get 503, since a revoked token
-	// must not come back to life during an outage.
+	// RevocationFailOpen accepts tokens when Store cannot answer. Default
+	// false: 503, so that an outage does not revive revoked tokens.
 	RevocationFailOpen bool `json:"revocation_fail_open" yaml:"revocation_fail_open"`
-	// RolesClaim names the claim holding roles (an array of strings or one
-	// string). Default "roles", falling back to "role".
+	// RolesClaim names the claim holding roles (strings, or one string).
+	// Default "roles", falling back to "role".
 	RolesClaim string `json:"roles_claim" yaml:"roles_claim"`
 	// Now is the clock. Default time.Now.
 	Now func() time.Time `json:"-" yaml:"-"`
@@ -240,7 +225,7 @@ func (v *Verifier) init(opts VerifierOptions) error {
 	}
 	v.typ = opts.Type
 	if strings.EqualFold(stripApplication(v.typ), TypeRefresh) {
-		return errors.New("jwt: Options.Type cannot be refresh+jwt: refresh tokens are verified by a Refresher, never accepted as access tokens")
+		return errors.New("jwt: Options.Type cannot be refresh+jwt: refresh tokens are verified by package refresh, never accepted as access tokens")
 	}
 	srcs, err := compileSources(opts.Sources)
 	if err != nil {
@@ -292,20 +277,6 @@ func (v *Verifier) init(opts VerifierOptions) error {
 	opts.Algorithms = algs
 	v.opts = opts
 	return nil
-}
-
-// forRefresh returns a verifier for refresh tokens signed by the same keys:
-// typ refresh+jwt, token_use "refresh" and aud naming aud (the refresh
-// audience, which access-token verifiers never accept) required; no cache.
-func (v *Verifier) forRefresh(aud string) *Verifier {
-	c := *v
-	c.use = useRefresh
-	c.cache = nil
-	c.typ = TypeRefresh
-	c.audience = []string{aud}
-	c.reqAud = true
-	c.required = []string{"exp", "jti", "sid", "sub", "aud"}
-	return &c
 }
 
 type chainKeySet []KeySet
@@ -415,262 +386,4 @@ func (v *Verifier) deadline(now, exp time.Time) int64 {
 		return exp.UnixNano()
 	}
 	return int64(now.Sub(v.base) + exp.Sub(now))
-}
-
-func (v *Verifier) checkRevoked(ctx context.Context, jtiKey, sidKey string) *problem.Problem {
-	if v.rev == nil || (jtiKey == "" && sidKey == "") {
-		return nil
-	}
-	revoked, err := v.rev.revoked(ctx, jtiKey, sidKey)
-	if err != nil {
-		if v.failOpen {
-			return nil
-		}
-		return problem.Unavailable(time.Second, "token revocation cannot be checked right now").
-			WithReason("revocation_unavailable").WithErr(err)
-	}
-	if revoked {
-		return invalidToken("token_revoked", "the token has been revoked", ErrRevoked)
-	}
-	return nil
-}
-
-// VerifyJWS verifies a compact JWS without interpreting its payload as JWT
-// claims: the structure checks, the header rules (alg allowlist, key
-// binding, crit, jku/x5u/jwk, b64) and the signature. It returns the
-// header and the payload bytes. Use Verify for tokens.
-func (v *Verifier) VerifyJWS(ctx context.Context, token string) (Header, []byte, error) {
-	var hdrBuf [256]byte
-	hdr, _, payloadB64, _, prob := v.verifySigned(ctx, token, hdrBuf[:0])
-	if prob != nil {
-		return Header{}, nil, prob
-	}
-	payload, err := decodeSegment(nil, payloadB64)
-	if err != nil {
-		return Header{}, nil, invalidToken("token_invalid", "the token is malformed", err)
-	}
-	return Header{Alg: string(hdr.alg), Kid: string(hdr.kid), Typ: string(hdr.typ), Cty: string(hdr.cty)}, payload, nil
-}
-
-// verifySigned checks the structure, the header and the signature, and
-// returns the header, the encoded payload and the key that verified it.
-func (v *Verifier) verifySigned(ctx context.Context, token string, hdrBuf []byte) (rawHeader, []byte, string, *Key, *problem.Problem) {
-	h64, p64, s64, err := segments(token, v.maxSize)
-	if err != nil {
-		if errors.Is(err, ErrTooLarge) {
-			return rawHeader{}, nil, "", nil, invalidToken("token_invalid", "the token is too large", err)
-		}
-		return rawHeader{}, nil, "", nil, invalidToken("token_invalid", "the token is malformed", err)
-	}
-	hb, err := decodeSegment(hdrBuf, h64)
-	if err != nil {
-		return rawHeader{}, nil, "", nil, invalidToken("token_invalid", "the token is malformed", err)
-	}
-	if !utf8.Valid(hb) {
-		return rawHeader{}, nil, "", nil, invalidToken("token_invalid", "the token is malformed", errUTF8)
-	}
-	hdr, err := parseHeader(hb, v.maxDepth)
-	if err != nil {
-		return rawHeader{}, nil, "", nil, invalidToken("token_invalid", "the token is malformed", err)
-	}
-	if err := v.checkHeader(&hdr); err != nil {
-		if errors.Is(err, ErrAlgorithm) {
-			return rawHeader{}, nil, "", nil, invalidToken("token_invalid", "the token signature is invalid", err)
-		}
-		return rawHeader{}, nil, "", nil, invalidToken("token_invalid", "the token is not acceptable here", err)
-	}
-	alg := algorithms[string(hdr.alg)]
-	var cands []*Key
-	var lerr error
-	if v.static != nil {
-		cands = v.static.lookupBytes(hdr.kid, alg.name)
-	} else {
-		var kid string
-		if len(hdr.kid) > 0 {
-			kid = string(hdr.kid)
-		}
-		cands, lerr = v.keys.Lookup(ctx, kid, alg.name)
-	}
-	n := 0
-	for _, k := range cands {
-		if k.alg == alg {
-			n++
-		}
-	}
-	if n == 0 {
-		var e error = errNoKey
-		if len(cands) > 0 {
-			e = wrapErr(ErrAlgorithm, "the key named is bound to another algorithm")
-		} else if lerr != nil {
-			e = errors.Join(errNoKey, lerr)
-		}
-		return rawHeader{}, nil, "", nil, invalidToken("token_invalid", "the token signature is invalid", e)
-	}
-	if n > maxKeyTries {
-		return rawHeader{}, nil, "", nil, invalidToken("token_invalid", "the token signature is invalid", errTooManyKeys)
-	}
-	signingInput := token[:len(h64)+1+len(p64)]
-	var key *Key
-	if alg.kind == kindHMAC {
-		key, err = verifyMAC(cands, alg, signingInput, s64)
-	} else {
-		key, err = verifyPublic(cands, alg, signingInput, s64)
-	}
-	if err != nil {
-		return rawHeader{}, nil, "", nil, invalidToken("token_invalid", "the token is malformed", err)
-	}
-	if key == nil {
-		return rawHeader{}, nil, "", nil, invalidToken("token_invalid", "the token signature is invalid", ErrSignature)
-	}
-	return hdr, hb, p64, key, nil
-}
-
-// verifyMAC decodes the signature on the stack and checks it against the
-// HMAC candidates; it returns the key that verified it, if any.
-func verifyMAC(cands []*Key, alg *algorithm, signingInput, s64 string) (*Key, error) {
-	var arr [64]byte
-	sig, err := decodeSegment(arr[:0], s64)
-	if err != nil {
-		return nil, err
-	}
-	for _, k := range cands {
-		if k.alg == alg && k.mac.verify(signingInput, sig) {
-			return k, nil
-		}
-	}
-	return nil, nil
-}
-
-// verifyPublic checks the signature with golang-jwt's implementation of
-// the public-key algorithm; it returns the key that verified it, if any.
-func verifyPublic(cands []*Key, alg *algorithm, signingInput, s64 string) (*Key, error) {
-	sig, err := decodeSegment(nil, s64)
-	if err != nil {
-		return nil, err
-	}
-	for _, k := range cands {
-		if k.alg == alg && k.verifySignature(signingInput, sig) {
-			return k, nil
-		}
-	}
-	return nil, nil
-}
-
-// checkHeader applies the header rules shared by JWS and JWT verification.
-func (v *Verifier) checkHeader(h *rawHeader) error {
-	if h.seen&hAlg == 0 {
-		return errAlgMissing
-	}
-	if strings.EqualFold(string(h.alg), "none") {
-		return errAlgNone
-	}
-	if !v.allowed[string(h.alg)] {
-		return errAlgNotAllowed
-	}
-	if h.seen&hCrit != 0 {
-		// Bulwark implements no JWS extension, so every crit is unknown
-		// (RFC 7515 §4.1.11: the recipient must reject it).
-		return errCrit
-	}
-	if h.seen&(hJku|hX5u|hJwk) != 0 {
-		return errKeyURL
-	}
-	if h.seen&hB64 != 0 {
-		return errB64
-	}
-	if h.seen&(hEnc|hZip) != 0 {
-		return errJWE
-	}
-	if len(h.kid) > maxKidLen {
-		return errKidTooLong
-	}
-	return nil
-}
-
-// checkType applies the JWT typing rules: a refresh token never passes as
-// an access token, and the reverse.
-func (v *Verifier) checkType(h *rawHeader) error {
-	if strings.EqualFold(string(h.cty), "JWT") {
-		return errNested
-	}
-	isRefresh := typMatches(h.typ, TypeRefresh)
-	switch v.use {
-	case useRefresh:
-		if !isRefresh {
-			return errTyp
-		}
-	default:
-		if isRefresh {
-			return errTyp
-		}
-		if v.typ != "" && !typMatches(h.typ, v.typ) {
-			return errTyp
-		}
-	}
-	return nil
-}
-
-func stripApplication(s string) string {
-	if len(s) > 12 && strings.EqualFold(s[:12], "application/") {
-		return s[12:]
-	}
-	return s
-}
-
-// typMatches compares a typ header with want as RFC 7515 §4.1.9 says:
-// case-insensitively, with the "application/" prefix optional.
-func typMatches(got []byte, want string) bool {
-	g := got
-	if len(g) > 12 && strings.EqualFold(string(g[:12]), "application/") {
-		g = g[12:]
-	}
-	return strings.EqualFold(string(g), stripApplication(want))
-}
-
-var payloadPool = sync.Pool{New: func() any { b := make([]byte, 0, 1024); return &b }}
-
-// verify runs the full verification of a JWT.
-func (v *Verifier) verify(ctx context.Context, token string, now time.Time) (*verifiedToken, *problem.Problem) {
-	var hdrBuf [256]byte
-	hdr, _, p64, key, prob := v.verifySigned(ctx, token, hdrBuf[:0])
-	if prob != nil {
-		return nil, prob
-	}
-	if err := v.checkType(&hdr); err != nil {
-		if v.use == useAccess && typMatches(hdr.typ, TypeRefresh) {
-			return nil, invalidToken("token_wrong_type", "a refresh token cannot be used as an access token", err)
-		}
-		return nil, invalidToken("token_invalid", "the token is not acceptable here", err)
-	}
-	bp := payloadPool.Get().(*[]byte)
-	payload, err := decodeSegment((*bp)[:0], p64)
-	if err != nil {
-		payloadPool.Put(bp)
-		return nil, invalidToken("token_invalid", "the token is malformed", err)
-	}
-	claims, err := v.decodeClaims(payload)
-	if cap(payload) <= 64<<10 {
-		*bp = payload[:0]
-		payloadPool.Put(bp)
-	}
-	if err != nil {
-		return nil, invalidToken("token_invalid", "the token is malformed", err)
-	}
-	vt, prob := v.validateClaims(claims, now)
-	if prob != nil {
-		return nil, prob
-	}
-	vt.key = key
-	return vt, nil
-}
-
-func (v *Verifier) decodeClaims(payload []byte) (map[string]any, error) {
-	if !utf8.Valid(payload) {
-		return nil, errUTF8
-	}
-	return decodeClaimsObject(payload, v.maxDepth)
-}
-
-func invalidToken(reason, detail string, err error) *problem.Problem {
-	return problem.New(http.StatusUnauthorized, problem.TypeInvalidToken, detail).WithReason(reason).WithErr(err)
 }

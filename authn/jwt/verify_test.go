@@ -12,12 +12,13 @@ import (
 
 	"github.com/bulwark-go/bulwark/authn"
 	"github.com/bulwark-go/bulwark/authn/jwt"
+	"github.com/bulwark-go/bulwark/authn/jwt/internal/jwttest"
 	"github.com/bulwark-go/bulwark/problem"
 )
 
 func TestVerifyValidToken(t *testing.T) {
-	v := hsVerifier(t, nil)
-	p, err := v.Verify(bg, hsToken(t, claims(map[string]any{"tenant": "acme", "n": 3})))
+	v := jwttest.HSVerifier(t, nil)
+	p, err := v.Verify(bg, jwttest.HSToken(t, jwttest.Claims(map[string]any{"tenant": "acme", "n": 3})))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -27,7 +28,7 @@ func TestVerifyValidToken(t *testing.T) {
 	if !p.HasRole("admin") || !p.HasScope("read") || !p.HasScope("write") || p.HasScope("read write") {
 		t.Fatalf("roles %v scopes %v", p.Roles, p.Scopes)
 	}
-	if !p.ExpiresAt.Equal(testNow.Add(time.Hour)) {
+	if !p.ExpiresAt.Equal(jwttest.Now.Add(time.Hour)) {
 		t.Fatalf("ExpiresAt %v", p.ExpiresAt)
 	}
 	if tenant, ok := authn.Claim[string](p, "tenant"); !ok || tenant != "acme" {
@@ -39,7 +40,7 @@ func TestVerifyValidToken(t *testing.T) {
 }
 
 func TestRolesAndScopesClaimForms(t *testing.T) {
-	v := hsVerifier(t, nil)
+	v := jwttest.HSVerifier(t, nil)
 	tests := []struct {
 		name   string
 		extra  map[string]any
@@ -54,7 +55,7 @@ func TestRolesAndScopesClaimForms(t *testing.T) {
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
-			p, err := v.Verify(bg, hsToken(t, claims(tc.extra)))
+			p, err := v.Verify(bg, jwttest.HSToken(t, jwttest.Claims(tc.extra)))
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -66,7 +67,7 @@ func TestRolesAndScopesClaimForms(t *testing.T) {
 }
 
 func TestAsymmetricAlgorithmsRoundTrip(t *testing.T) {
-	rsaKey, ecKey, edKey := testKeys(t)
+	rsaKey, ecKey, edKey := jwttest.Keys(t)
 	for _, tc := range []struct {
 		alg      string
 		material any
@@ -75,8 +76,8 @@ func TestAsymmetricAlgorithmsRoundTrip(t *testing.T) {
 		{jwt.ES256, ecKey}, {jwt.EdDSA, edKey}, {jwt.HS384, []byte(strings.Repeat("k", 48))}, {jwt.HS512, []byte(strings.Repeat("k", 64))},
 	} {
 		t.Run(tc.alg, func(t *testing.T) {
-			key := mustKey(t, "k-"+tc.alg, tc.alg, tc.material)
-			iss, err := jwt.NewIssuer(jwt.IssuerOptions{Key: key, Issuer: "https://issuer.test", Audience: []string{"api"}, Now: func() time.Time { return testNow }})
+			key := jwttest.Key(t, "k-"+tc.alg, tc.alg, tc.material)
+			iss, err := jwt.NewIssuer(jwt.IssuerOptions{Key: key, Issuer: "https://issuer.test", Audience: []string{"api"}, Now: func() time.Time { return jwttest.Now }})
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -88,7 +89,7 @@ func TestAsymmetricAlgorithmsRoundTrip(t *testing.T) {
 			if verifyKey == nil {
 				verifyKey = key
 			}
-			v := mustVerifier(t, jwt.VerifierOptions{Keys: []*jwt.Key{verifyKey}, Issuers: []string{"https://issuer.test"}, Audience: []string{"api"}, Type: "at+jwt", Now: func() time.Time { return testNow }})
+			v := jwttest.Verifier(t, jwt.VerifierOptions{Keys: []*jwt.Key{verifyKey}, Issuers: []string{"https://issuer.test"}, Audience: []string{"api"}, Type: "at+jwt", Now: func() time.Time { return jwttest.Now }})
 			p, err := v.Verify(bg, tok)
 			if err != nil {
 				t.Fatal(err)
@@ -101,16 +102,16 @@ func TestAsymmetricAlgorithmsRoundTrip(t *testing.T) {
 			sig := []byte(parts[2])
 			sig[2] ^= 1
 			_, err = v.Verify(bg, parts[0]+"."+parts[1]+"."+string(sig))
-			expectRefused(t, err, nil)
+			jwttest.ExpectRefused(t, err, nil)
 		})
 	}
 }
 
 func TestKeyRotationWithOverlap(t *testing.T) {
-	oldKey := mustKey(t, "2025", jwt.HS256, []byte(strings.Repeat("o", 32)))
-	newKey := mustKey(t, "2026", jwt.HS256, []byte(strings.Repeat("n", 32)))
+	oldKey := jwttest.Key(t, "2025", jwt.HS256, []byte(strings.Repeat("o", 32)))
+	newKey := jwttest.Key(t, "2026", jwt.HS256, []byte(strings.Repeat("n", 32)))
 	issue := func(k *jwt.Key) string {
-		iss, err := jwt.NewIssuer(jwt.IssuerOptions{Key: k, Now: func() time.Time { return testNow }})
+		iss, err := jwt.NewIssuer(jwt.IssuerOptions{Key: k, Now: func() time.Time { return jwttest.Now }})
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -121,20 +122,20 @@ func TestKeyRotationWithOverlap(t *testing.T) {
 		return tok
 	}
 	oldTok, newTok := issue(oldKey), issue(newKey)
-	both := mustVerifier(t, jwt.VerifierOptions{Keys: []*jwt.Key{oldKey, newKey}, Now: func() time.Time { return testNow }})
+	both := jwttest.Verifier(t, jwt.VerifierOptions{Keys: []*jwt.Key{oldKey, newKey}, Now: func() time.Time { return jwttest.Now }})
 	for _, tok := range []string{oldTok, newTok} {
 		if _, err := both.Verify(bg, tok); err != nil {
 			t.Fatalf("during the overlap: %v", err)
 		}
 	}
-	after := mustVerifier(t, jwt.VerifierOptions{Keys: []*jwt.Key{newKey}, Now: func() time.Time { return testNow }})
+	after := jwttest.Verifier(t, jwt.VerifierOptions{Keys: []*jwt.Key{newKey}, Now: func() time.Time { return jwttest.Now }})
 	if _, err := after.Verify(bg, newTok); err != nil {
 		t.Fatal(err)
 	}
 	_, err := after.Verify(bg, oldTok)
-	expectRefused(t, err, jwt.ErrUnknownKey)
+	jwttest.ExpectRefused(t, err, jwt.ErrUnknownKey)
 	// A token without kid is tried against every key of its algorithm.
-	noKid := craft(t, "HS256", []byte(strings.Repeat("o", 32)), []byte(`{"alg":"HS256"}`), mustJSON(t, map[string]any{"sub": "s", "exp": testNow.Add(time.Hour).Unix()}))
+	noKid := jwttest.Craft(t, "HS256", []byte(strings.Repeat("o", 32)), []byte(`{"alg":"HS256"}`), jwttest.JSON(t, map[string]any{"sub": "s", "exp": jwttest.Now.Add(time.Hour).Unix()}))
 	if _, err := both.Verify(bg, noKid); err != nil {
 		t.Fatalf("token without kid: %v", err)
 	}
@@ -142,14 +143,14 @@ func TestKeyRotationWithOverlap(t *testing.T) {
 
 // TestAttacks: every token here must be refused with the named error.
 func TestAttacks(t *testing.T) {
-	rsaKey, _, _ := testKeys(t)
+	rsaKey, _, _ := jwttest.Keys(t)
 	hs := func(header string, c map[string]any) string {
-		return craft(t, "HS256", hmacSecret, []byte(header), mustJSON(t, c))
+		return jwttest.Craft(t, "HS256", jwttest.HMACSecret, []byte(header), jwttest.JSON(t, c))
 	}
-	valid := hsToken(t, claims(nil))
+	valid := jwttest.HSToken(t, jwttest.Claims(nil))
 	parts := strings.Split(valid, ".")
 	unsigned := func(header string) string {
-		return b64([]byte(header)) + "." + b64(mustJSON(t, claims(nil))) + "."
+		return jwttest.B64([]byte(header)) + "." + jwttest.B64(jwttest.JSON(t, jwttest.Claims(nil))) + "."
 	}
 	// RS256 → HS256: the RSA public key, as PEM or DER, used as an HMAC secret.
 	der, err := x509.MarshalPKIXPublicKey(&rsaKey.PublicKey)
@@ -157,15 +158,15 @@ func TestAttacks(t *testing.T) {
 		t.Fatal(err)
 	}
 	pubPEM := pem.EncodeToMemory(&pem.Block{Type: "PUBLIC KEY", Bytes: der})
-	rsVerifier := mustVerifier(t, jwt.VerifierOptions{
-		Keys: []*jwt.Key{mustKey(t, "rs", jwt.RS256, &rsaKey.PublicKey), mustKey(t, "hs", jwt.HS256, hmacSecret)},
-		Now:  func() time.Time { return testNow },
+	rsVerifier := jwttest.Verifier(t, jwt.VerifierOptions{
+		Keys: []*jwt.Key{jwttest.Key(t, "rs", jwt.RS256, &rsaKey.PublicKey), jwttest.Key(t, "hs", jwt.HS256, jwttest.HMACSecret)},
+		Now:  func() time.Time { return jwttest.Now },
 	})
-	rsOnly := mustVerifier(t, jwt.VerifierOptions{Keys: []*jwt.Key{mustKey(t, "rs", jwt.RS256, &rsaKey.PublicKey)}, Now: func() time.Time { return testNow }})
-	confusionPEM := craft(t, "HS256", pubPEM, []byte(`{"alg":"HS256","kid":"rs"}`), mustJSON(t, claims(map[string]any{"aud": nil})))
-	confusionDER := craft(t, "HS256", der, []byte(`{"alg":"HS256","kid":"rs"}`), mustJSON(t, claims(map[string]any{"aud": nil})))
+	rsOnly := jwttest.Verifier(t, jwt.VerifierOptions{Keys: []*jwt.Key{jwttest.Key(t, "rs", jwt.RS256, &rsaKey.PublicKey)}, Now: func() time.Time { return jwttest.Now }})
+	confusionPEM := jwttest.Craft(t, "HS256", pubPEM, []byte(`{"alg":"HS256","kid":"rs"}`), jwttest.JSON(t, jwttest.Claims(map[string]any{"aud": nil})))
+	confusionDER := jwttest.Craft(t, "HS256", der, []byte(`{"alg":"HS256","kid":"rs"}`), jwttest.JSON(t, jwttest.Claims(map[string]any{"aud": nil})))
 
-	v := hsVerifier(t, nil)
+	v := jwttest.HSVerifier(t, nil)
 	tests := []struct {
 		name string
 		v    *jwt.Verifier
@@ -176,56 +177,56 @@ func TestAttacks(t *testing.T) {
 		{"alg None", v, unsigned(`{"alg":"None"}`), jwt.ErrAlgorithm},
 		{"alg NONE", v, unsigned(`{"alg":"NONE"}`), jwt.ErrAlgorithm},
 		{"alg nOnE", v, unsigned(`{"alg":"nOnE"}`), jwt.ErrAlgorithm},
-		{"alg none with a signature", v, b64([]byte(`{"alg":"none","kid":"hs"}`)) + "." + parts[1] + "." + parts[2], jwt.ErrAlgorithm},
-		{"alg none signed as HS256", v, hs(`{"alg":"none","kid":"hs"}`, claims(nil)), jwt.ErrAlgorithm},
-		{"alg missing", v, hs(`{"kid":"hs"}`, claims(nil)), jwt.ErrAlgorithm},
-		{"alg in another case", v, hs(`{"alg":"hs256","kid":"hs"}`, claims(nil)), jwt.ErrAlgorithm},
-		{"ALG member name", v, hs(`{"ALG":"HS256","kid":"hs"}`, claims(nil)), jwt.ErrAlgorithm},
-		{"alg not allowed", v, craft(t, "HS512", []byte(strings.Repeat("k", 64)), []byte(`{"alg":"HS512","kid":"hs"}`), mustJSON(t, claims(nil))), jwt.ErrAlgorithm},
+		{"alg none with a signature", v, jwttest.B64([]byte(`{"alg":"none","kid":"hs"}`)) + "." + parts[1] + "." + parts[2], jwt.ErrAlgorithm},
+		{"alg none signed as HS256", v, hs(`{"alg":"none","kid":"hs"}`, jwttest.Claims(nil)), jwt.ErrAlgorithm},
+		{"alg missing", v, hs(`{"kid":"hs"}`, jwttest.Claims(nil)), jwt.ErrAlgorithm},
+		{"alg in another case", v, hs(`{"alg":"hs256","kid":"hs"}`, jwttest.Claims(nil)), jwt.ErrAlgorithm},
+		{"ALG member name", v, hs(`{"ALG":"HS256","kid":"hs"}`, jwttest.Claims(nil)), jwt.ErrAlgorithm},
+		{"alg not allowed", v, jwttest.Craft(t, "HS512", []byte(strings.Repeat("k", 64)), []byte(`{"alg":"HS512","kid":"hs"}`), jwttest.JSON(t, jwttest.Claims(nil))), jwt.ErrAlgorithm},
 		{"RS256 to HS256 with PEM public key (HS256 allowed)", rsVerifier, confusionPEM, jwt.ErrAlgorithm},
 		{"RS256 to HS256 with DER public key (HS256 allowed)", rsVerifier, confusionDER, jwt.ErrAlgorithm},
 		{"RS256 to HS256 with PEM public key (RS256 only)", rsOnly, confusionPEM, jwt.ErrAlgorithm},
 		{"stripped signature", v, parts[0] + "." + parts[1] + ".", jwt.ErrAlgorithm},
 		{"stripped signature and dot", v, parts[0] + "." + parts[1], jwt.ErrMalformed},
 		{"altered signature", v, parts[0] + "." + parts[1] + "." + flip(parts[2], 5), jwt.ErrSignature},
-		{"signature of another token", v, parts[0] + "." + parts[1] + "." + strings.Split(hsToken(t, claims(map[string]any{"sub": "bob"})), ".")[2], jwt.ErrSignature},
-		{"tampered payload", v, parts[0] + "." + b64(mustJSON(t, claims(map[string]any{"roles": []string{"superadmin"}}))) + "." + parts[2], jwt.ErrSignature},
-		{"tampered header", v, b64([]byte(`{"alg":"HS256","kid":"hs","typ":"at+jwt"}`)) + "." + parts[1] + "." + parts[2], jwt.ErrSignature},
-		{"unknown kid", v, hs(`{"alg":"HS256","kid":"other"}`, claims(nil)), jwt.ErrUnknownKey},
-		{"kid path traversal", v, hs(`{"alg":"HS256","kid":"../../../../dev/null"}`, claims(nil)), jwt.ErrUnknownKey},
-		{"kid SQL injection", v, hs(`{"alg":"HS256","kid":"hs' OR '1'='1"}`, claims(nil)), jwt.ErrUnknownKey},
-		{"kid with NUL", v, hs(`{"alg":"HS256","kid":"hs\u0000"}`, claims(nil)), jwt.ErrUnknownKey},
-		{"kid too long", v, hs(`{"alg":"HS256","kid":"`+strings.Repeat("a", 300)+`"}`, claims(nil)), jwt.ErrMalformed},
-		{"kid not a string", v, hs(`{"alg":"HS256","kid":7}`, claims(nil)), jwt.ErrMalformed},
-		{"jku header", v, hs(`{"alg":"HS256","kid":"hs","jku":"https://attacker.test/jwks.json"}`, claims(nil)), jwt.ErrHeader},
-		{"x5u header", v, hs(`{"alg":"HS256","kid":"hs","x5u":"https://attacker.test/cert.pem"}`, claims(nil)), jwt.ErrHeader},
-		{"embedded jwk header", v, hs(`{"alg":"HS256","kid":"hs","jwk":{"kty":"oct","k":"AAAA"}}`, claims(nil)), jwt.ErrHeader},
-		{"crit with an unknown extension", v, hs(`{"alg":"HS256","kid":"hs","crit":["http://example.com/ext"],"http://example.com/ext":true}`, claims(nil)), jwt.ErrHeader},
-		{"crit b64", v, hs(`{"alg":"HS256","kid":"hs","b64":false,"crit":["b64"]}`, claims(nil)), jwt.ErrHeader},
-		{"crit empty", v, hs(`{"alg":"HS256","kid":"hs","crit":[]}`, claims(nil)), jwt.ErrHeader},
-		{"JWE header members", v, hs(`{"alg":"HS256","kid":"hs","enc":"A256GCM"}`, claims(nil)), jwt.ErrHeader},
-		{"nested JWT", v, hs(`{"alg":"HS256","kid":"hs","cty":"JWT"}`, claims(nil)), jwt.ErrHeader},
-		{"duplicate alg member", v, hs(`{"alg":"none","alg":"HS256","kid":"hs"}`, claims(nil)), jwt.ErrMalformed},
-		{"duplicate kid member", v, hs(`{"alg":"HS256","kid":"x","kid":"hs"}`, claims(nil)), jwt.ErrMalformed},
-		{"header not an object", v, hs(`["alg","HS256"]`, claims(nil)), jwt.ErrMalformed},
-		{"header with trailing data", v, hs(`{"alg":"HS256","kid":"hs"} x`, claims(nil)), jwt.ErrMalformed},
-		{"expired", v, hsToken(t, claims(map[string]any{"exp": testNow.Add(-2 * time.Minute).Unix()})), jwt.ErrExpired},
-		{"expired long ago", v, hsToken(t, claims(map[string]any{"exp": 1300819380})), jwt.ErrExpired},
-		{"not yet valid", v, hsToken(t, claims(map[string]any{"nbf": testNow.Add(2 * time.Minute).Unix()})), jwt.ErrNotYetValid},
-		{"issued in the future", v, hsToken(t, claims(map[string]any{"iat": testNow.Add(2 * time.Minute).Unix()})), jwt.ErrNotYetValid},
-		{"wrong audience", v, hsToken(t, claims(map[string]any{"aud": "other-api"})), jwt.ErrClaims},
-		{"wrong audience array", v, hsToken(t, claims(map[string]any{"aud": []string{"x", "y"}})), jwt.ErrClaims},
-		{"missing audience", v, hsToken(t, claims(map[string]any{"aud": nil})), jwt.ErrClaims},
-		{"wrong issuer", v, hsToken(t, claims(map[string]any{"iss": "https://evil.test"})), jwt.ErrClaims},
-		{"missing issuer", v, hsToken(t, claims(map[string]any{"iss": nil})), jwt.ErrClaims},
-		{"missing exp", v, hsToken(t, claims(map[string]any{"exp": nil})), jwt.ErrClaims},
-		{"exp as a string", v, hsToken(t, claims(map[string]any{"exp": "2099-01-01"})), jwt.ErrClaims},
-		{"exp absurd", v, hsToken(t, claims(map[string]any{"exp": 1e300})), jwt.ErrClaims},
-		{"sub not a string", v, hsToken(t, claims(map[string]any{"sub": 42})), jwt.ErrClaims},
-		{"roles not strings", v, hsToken(t, claims(map[string]any{"roles": []any{"admin", 1}})), jwt.ErrClaims},
-		{"aud not strings", v, hsToken(t, claims(map[string]any{"aud": []any{"api", true}})), jwt.ErrClaims},
-		{"refresh token as access token (typ)", v, hs(`{"alg":"HS256","kid":"hs","typ":"refresh+jwt"}`, claims(nil)), jwt.ErrHeader},
-		{"refresh token as access token (token_use)", v, hsToken(t, claims(map[string]any{"token_use": "refresh"})), jwt.ErrClaims},
+		{"signature of another token", v, parts[0] + "." + parts[1] + "." + strings.Split(jwttest.HSToken(t, jwttest.Claims(map[string]any{"sub": "bob"})), ".")[2], jwt.ErrSignature},
+		{"tampered payload", v, parts[0] + "." + jwttest.B64(jwttest.JSON(t, jwttest.Claims(map[string]any{"roles": []string{"superadmin"}}))) + "." + parts[2], jwt.ErrSignature},
+		{"tampered header", v, jwttest.B64([]byte(`{"alg":"HS256","kid":"hs","typ":"at+jwt"}`)) + "." + parts[1] + "." + parts[2], jwt.ErrSignature},
+		{"unknown kid", v, hs(`{"alg":"HS256","kid":"other"}`, jwttest.Claims(nil)), jwt.ErrUnknownKey},
+		{"kid path traversal", v, hs(`{"alg":"HS256","kid":"../../../../dev/null"}`, jwttest.Claims(nil)), jwt.ErrUnknownKey},
+		{"kid SQL injection", v, hs(`{"alg":"HS256","kid":"hs' OR '1'='1"}`, jwttest.Claims(nil)), jwt.ErrUnknownKey},
+		{"kid with NUL", v, hs(`{"alg":"HS256","kid":"hs\u0000"}`, jwttest.Claims(nil)), jwt.ErrUnknownKey},
+		{"kid too long", v, hs(`{"alg":"HS256","kid":"`+strings.Repeat("a", 300)+`"}`, jwttest.Claims(nil)), jwt.ErrMalformed},
+		{"kid not a string", v, hs(`{"alg":"HS256","kid":7}`, jwttest.Claims(nil)), jwt.ErrMalformed},
+		{"jku header", v, hs(`{"alg":"HS256","kid":"hs","jku":"https://attacker.test/jwks.json"}`, jwttest.Claims(nil)), jwt.ErrHeader},
+		{"x5u header", v, hs(`{"alg":"HS256","kid":"hs","x5u":"https://attacker.test/cert.pem"}`, jwttest.Claims(nil)), jwt.ErrHeader},
+		{"embedded jwk header", v, hs(`{"alg":"HS256","kid":"hs","jwk":{"kty":"oct","k":"AAAA"}}`, jwttest.Claims(nil)), jwt.ErrHeader},
+		{"crit with an unknown extension", v, hs(`{"alg":"HS256","kid":"hs","crit":["http://example.com/ext"],"http://example.com/ext":true}`, jwttest.Claims(nil)), jwt.ErrHeader},
+		{"crit b64", v, hs(`{"alg":"HS256","kid":"hs","b64":false,"crit":["b64"]}`, jwttest.Claims(nil)), jwt.ErrHeader},
+		{"crit empty", v, hs(`{"alg":"HS256","kid":"hs","crit":[]}`, jwttest.Claims(nil)), jwt.ErrHeader},
+		{"JWE header members", v, hs(`{"alg":"HS256","kid":"hs","enc":"A256GCM"}`, jwttest.Claims(nil)), jwt.ErrHeader},
+		{"nested JWT", v, hs(`{"alg":"HS256","kid":"hs","cty":"JWT"}`, jwttest.Claims(nil)), jwt.ErrHeader},
+		{"duplicate alg member", v, hs(`{"alg":"none","alg":"HS256","kid":"hs"}`, jwttest.Claims(nil)), jwt.ErrMalformed},
+		{"duplicate kid member", v, hs(`{"alg":"HS256","kid":"x","kid":"hs"}`, jwttest.Claims(nil)), jwt.ErrMalformed},
+		{"header not an object", v, hs(`["alg","HS256"]`, jwttest.Claims(nil)), jwt.ErrMalformed},
+		{"header with trailing data", v, hs(`{"alg":"HS256","kid":"hs"} x`, jwttest.Claims(nil)), jwt.ErrMalformed},
+		{"expired", v, jwttest.HSToken(t, jwttest.Claims(map[string]any{"exp": jwttest.Now.Add(-2 * time.Minute).Unix()})), jwt.ErrExpired},
+		{"expired long ago", v, jwttest.HSToken(t, jwttest.Claims(map[string]any{"exp": 1300819380})), jwt.ErrExpired},
+		{"not yet valid", v, jwttest.HSToken(t, jwttest.Claims(map[string]any{"nbf": jwttest.Now.Add(2 * time.Minute).Unix()})), jwt.ErrNotYetValid},
+		{"issued in the future", v, jwttest.HSToken(t, jwttest.Claims(map[string]any{"iat": jwttest.Now.Add(2 * time.Minute).Unix()})), jwt.ErrNotYetValid},
+		{"wrong audience", v, jwttest.HSToken(t, jwttest.Claims(map[string]any{"aud": "other-api"})), jwt.ErrClaims},
+		{"wrong audience array", v, jwttest.HSToken(t, jwttest.Claims(map[string]any{"aud": []string{"x", "y"}})), jwt.ErrClaims},
+		{"missing audience", v, jwttest.HSToken(t, jwttest.Claims(map[string]any{"aud": nil})), jwt.ErrClaims},
+		{"wrong issuer", v, jwttest.HSToken(t, jwttest.Claims(map[string]any{"iss": "https://evil.test"})), jwt.ErrClaims},
+		{"missing issuer", v, jwttest.HSToken(t, jwttest.Claims(map[string]any{"iss": nil})), jwt.ErrClaims},
+		{"missing exp", v, jwttest.HSToken(t, jwttest.Claims(map[string]any{"exp": nil})), jwt.ErrClaims},
+		{"exp as a string", v, jwttest.HSToken(t, jwttest.Claims(map[string]any{"exp": "2099-01-01"})), jwt.ErrClaims},
+		{"exp absurd", v, jwttest.HSToken(t, jwttest.Claims(map[string]any{"exp": 1e300})), jwt.ErrClaims},
+		{"sub not a string", v, jwttest.HSToken(t, jwttest.Claims(map[string]any{"sub": 42})), jwt.ErrClaims},
+		{"roles not strings", v, jwttest.HSToken(t, jwttest.Claims(map[string]any{"roles": []any{"admin", 1}})), jwt.ErrClaims},
+		{"aud not strings", v, jwttest.HSToken(t, jwttest.Claims(map[string]any{"aud": []any{"api", true}})), jwt.ErrClaims},
+		{"refresh token as access token (typ)", v, hs(`{"alg":"HS256","kid":"hs","typ":"refresh+jwt"}`, jwttest.Claims(nil)), jwt.ErrHeader},
+		{"refresh token as access token (token_use)", v, jwttest.HSToken(t, jwttest.Claims(map[string]any{"token_use": "refresh"})), jwt.ErrClaims},
 		{"non-canonical base64 signature", v, parts[0] + "." + parts[1] + "." + nonCanonical(parts[2]), jwt.ErrMalformed},
 		{"non-canonical base64 header", v, nonCanonical(parts[0]) + "." + parts[1] + "." + parts[2], jwt.ErrMalformed},
 		{"padded base64", v, parts[0] + "." + parts[1] + "." + parts[2] + "=", jwt.ErrMalformed},
@@ -235,15 +236,15 @@ func TestAttacks(t *testing.T) {
 		{"trailing space", v, valid + " ", jwt.ErrMalformed},
 		{"trailing newline", v, valid + "\n", jwt.ErrMalformed},
 		{"embedded newline", v, parts[0] + "." + parts[1][:10] + "\n" + parts[1][10:] + "." + parts[2], jwt.ErrMalformed},
-		{"two JSON objects as claims", v, craft(t, "HS256", hmacSecret, []byte(`{"alg":"HS256","kid":"hs"}`), append(mustJSON(t, claims(nil)), []byte(`{"sub":"root"}`)...)), jwt.ErrMalformed},
-		{"claims with trailing garbage", v, craft(t, "HS256", hmacSecret, []byte(`{"alg":"HS256","kid":"hs"}`), append(mustJSON(t, claims(nil)), []byte(` x`)...)), jwt.ErrMalformed},
-		{"claims an array", v, craft(t, "HS256", hmacSecret, []byte(`{"alg":"HS256","kid":"hs"}`), []byte(`[1,2]`)), jwt.ErrMalformed},
-		{"claims null", v, craft(t, "HS256", hmacSecret, []byte(`{"alg":"HS256","kid":"hs"}`), []byte(`null`)), jwt.ErrMalformed},
-		{"claims empty", v, craft(t, "HS256", hmacSecret, []byte(`{"alg":"HS256","kid":"hs"}`), nil), jwt.ErrMalformed},
-		{"claims invalid UTF-8", v, craft(t, "HS256", hmacSecret, []byte(`{"alg":"HS256","kid":"hs"}`), []byte("{\"sub\":\"al\xffice\",\"exp\":9999999999}")), jwt.ErrMalformed},
-		{"deeply nested claims", v, craft(t, "HS256", hmacSecret, []byte(`{"alg":"HS256","kid":"hs"}`), nested(100)), jwt.ErrMalformed},
-		{"very deeply nested claims", v, craft(t, "HS256", hmacSecret, []byte(`{"alg":"HS256","kid":"hs"}`), nested(3000)), jwt.ErrMalformed},
-		{"deeply nested header", v, hs(`{"alg":"HS256","kid":"hs","x":`+strings.Repeat("[", 40)+strings.Repeat("]", 40)+`}`, claims(nil)), jwt.ErrMalformed},
+		{"two JSON objects as claims", v, jwttest.Craft(t, "HS256", jwttest.HMACSecret, []byte(`{"alg":"HS256","kid":"hs"}`), append(jwttest.JSON(t, jwttest.Claims(nil)), []byte(`{"sub":"root"}`)...)), jwt.ErrMalformed},
+		{"claims with trailing garbage", v, jwttest.Craft(t, "HS256", jwttest.HMACSecret, []byte(`{"alg":"HS256","kid":"hs"}`), append(jwttest.JSON(t, jwttest.Claims(nil)), []byte(` x`)...)), jwt.ErrMalformed},
+		{"claims an array", v, jwttest.Craft(t, "HS256", jwttest.HMACSecret, []byte(`{"alg":"HS256","kid":"hs"}`), []byte(`[1,2]`)), jwt.ErrMalformed},
+		{"claims null", v, jwttest.Craft(t, "HS256", jwttest.HMACSecret, []byte(`{"alg":"HS256","kid":"hs"}`), []byte(`null`)), jwt.ErrMalformed},
+		{"claims empty", v, jwttest.Craft(t, "HS256", jwttest.HMACSecret, []byte(`{"alg":"HS256","kid":"hs"}`), nil), jwt.ErrMalformed},
+		{"claims invalid UTF-8", v, jwttest.Craft(t, "HS256", jwttest.HMACSecret, []byte(`{"alg":"HS256","kid":"hs"}`), []byte("{\"sub\":\"al\xffice\",\"exp\":9999999999}")), jwt.ErrMalformed},
+		{"deeply nested claims", v, jwttest.Craft(t, "HS256", jwttest.HMACSecret, []byte(`{"alg":"HS256","kid":"hs"}`), nested(100)), jwt.ErrMalformed},
+		{"very deeply nested claims", v, jwttest.Craft(t, "HS256", jwttest.HMACSecret, []byte(`{"alg":"HS256","kid":"hs"}`), nested(3000)), jwt.ErrMalformed},
+		{"deeply nested header", v, hs(`{"alg":"HS256","kid":"hs","x":`+strings.Repeat("[", 40)+strings.Repeat("]", 40)+`}`, jwttest.Claims(nil)), jwt.ErrMalformed},
 		{"1 MB token", v, strings.Repeat("a", 1<<20), jwt.ErrTooLarge},
 		{"1 MB token of a valid shape", v, parts[0] + "." + strings.Repeat("A", 1<<20) + "." + parts[2], jwt.ErrTooLarge},
 		{"token of dots", v, strings.Repeat(".", 8000), jwt.ErrMalformed},
@@ -254,7 +255,7 @@ func TestAttacks(t *testing.T) {
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
 			_, err := tc.v.Verify(bg, tc.tok)
-			expectRefused(t, err, tc.want)
+			jwttest.ExpectRefused(t, err, tc.want)
 		})
 	}
 }
@@ -287,7 +288,7 @@ func nested(depth int) []byte {
 }
 
 func TestOversizedTokensAreCheap(t *testing.T) {
-	v := hsVerifier(t, nil)
+	v := jwttest.HSVerifier(t, nil)
 	huge := strings.Repeat("a", 1<<20)
 	dots := strings.Repeat(".", 8000)
 	for name, tok := range map[string]string{"1 MB": huge, "dots": dots} {
@@ -299,40 +300,40 @@ func TestOversizedTokensAreCheap(t *testing.T) {
 }
 
 func TestLeeway(t *testing.T) {
-	v := hsVerifier(t, nil) // default leeway 60s
-	if _, err := v.Verify(bg, hsToken(t, claims(map[string]any{"exp": testNow.Add(-30 * time.Second).Unix()}))); err != nil {
+	v := jwttest.HSVerifier(t, nil) // default leeway 60s
+	if _, err := v.Verify(bg, jwttest.HSToken(t, jwttest.Claims(map[string]any{"exp": jwttest.Now.Add(-30 * time.Second).Unix()}))); err != nil {
 		t.Fatalf("exp 30s ago within the 60s leeway: %v", err)
 	}
-	if _, err := v.Verify(bg, hsToken(t, claims(map[string]any{"nbf": testNow.Add(30 * time.Second).Unix()}))); err != nil {
+	if _, err := v.Verify(bg, jwttest.HSToken(t, jwttest.Claims(map[string]any{"nbf": jwttest.Now.Add(30 * time.Second).Unix()}))); err != nil {
 		t.Fatalf("nbf in 30s within the leeway: %v", err)
 	}
-	strict := hsVerifier(t, func(o *jwt.VerifierOptions) { o.Leeway = -1 })
-	_, err := strict.Verify(bg, hsToken(t, claims(map[string]any{"exp": testNow.Add(-time.Second).Unix()})))
-	expectRefused(t, err, jwt.ErrExpired)
-	if r := reasonOf(err); r != "token_expired" {
+	strict := jwttest.HSVerifier(t, func(o *jwt.VerifierOptions) { o.Leeway = -1 })
+	_, err := strict.Verify(bg, jwttest.HSToken(t, jwttest.Claims(map[string]any{"exp": jwttest.Now.Add(-time.Second).Unix()})))
+	jwttest.ExpectRefused(t, err, jwt.ErrExpired)
+	if r := jwttest.Reason(err); r != "token_expired" {
 		t.Fatalf("reason %q", r)
 	}
-	_, err = strict.Verify(bg, hsToken(t, claims(map[string]any{"exp": testNow.Unix()})))
-	expectRefused(t, err, jwt.ErrExpired) // exp is the first invalid instant
+	_, err = strict.Verify(bg, jwttest.HSToken(t, jwttest.Claims(map[string]any{"exp": jwttest.Now.Unix()})))
+	jwttest.ExpectRefused(t, err, jwt.ErrExpired) // exp is the first invalid instant
 }
 
 func TestAudienceRules(t *testing.T) {
-	noAud := hsVerifier(t, func(o *jwt.VerifierOptions) { o.Audience = nil })
-	_, err := noAud.Verify(bg, hsToken(t, claims(nil)))
-	expectRefused(t, err, jwt.ErrClaims) // RFC 7519 §4.1.3
-	if _, err := noAud.Verify(bg, hsToken(t, claims(map[string]any{"aud": nil}))); err != nil {
+	noAud := jwttest.HSVerifier(t, func(o *jwt.VerifierOptions) { o.Audience = nil })
+	_, err := noAud.Verify(bg, jwttest.HSToken(t, jwttest.Claims(nil)))
+	jwttest.ExpectRefused(t, err, jwt.ErrClaims) // RFC 7519 §4.1.3
+	if _, err := noAud.Verify(bg, jwttest.HSToken(t, jwttest.Claims(map[string]any{"aud": nil}))); err != nil {
 		t.Fatalf("no aud on either side: %v", err)
 	}
-	multi := hsVerifier(t, func(o *jwt.VerifierOptions) { o.Audience = []string{"api", "admin-api"} })
-	if _, err := multi.Verify(bg, hsToken(t, claims(map[string]any{"aud": []string{"other", "admin-api"}}))); err != nil {
+	multi := jwttest.HSVerifier(t, func(o *jwt.VerifierOptions) { o.Audience = []string{"api", "admin-api"} })
+	if _, err := multi.Verify(bg, jwttest.HSToken(t, jwttest.Claims(map[string]any{"aud": []string{"other", "admin-api"}}))); err != nil {
 		t.Fatal(err)
 	}
 }
 
 func TestExplicitTyping(t *testing.T) {
-	v := hsVerifier(t, func(o *jwt.VerifierOptions) { o.Type = "at+jwt" })
+	v := jwttest.HSVerifier(t, func(o *jwt.VerifierOptions) { o.Type = "at+jwt" })
 	for _, typ := range []string{"at+jwt", "AT+JWT", "application/at+jwt"} {
-		tok := craft(t, "HS256", hmacSecret, mustJSON(t, map[string]string{"alg": "HS256", "kid": "hs", "typ": typ}), mustJSON(t, claims(nil)))
+		tok := jwttest.Craft(t, "HS256", jwttest.HMACSecret, jwttest.JSON(t, map[string]string{"alg": "HS256", "kid": "hs", "typ": typ}), jwttest.JSON(t, jwttest.Claims(nil)))
 		if _, err := v.Verify(bg, tok); err != nil {
 			t.Fatalf("typ %q: %v", typ, err)
 		}
@@ -342,33 +343,33 @@ func TestExplicitTyping(t *testing.T) {
 		if typ != "" {
 			h["typ"] = typ
 		}
-		_, err := v.Verify(bg, craft(t, "HS256", hmacSecret, mustJSON(t, h), mustJSON(t, claims(nil))))
-		expectRefused(t, err, jwt.ErrHeader)
+		_, err := v.Verify(bg, jwttest.Craft(t, "HS256", jwttest.HMACSecret, jwttest.JSON(t, h), jwttest.JSON(t, jwttest.Claims(nil))))
+		jwttest.ExpectRefused(t, err, jwt.ErrHeader)
 	}
-	if _, err := jwt.NewVerifier(jwt.VerifierOptions{Keys: []*jwt.Key{mustKey(t, "hs", jwt.HS256, hmacSecret)}, Type: "refresh+jwt"}); err == nil {
+	if _, err := jwt.NewVerifier(jwt.VerifierOptions{Keys: []*jwt.Key{jwttest.Key(t, "hs", jwt.HS256, jwttest.HMACSecret)}, Type: "refresh+jwt"}); err == nil {
 		t.Fatal("a verifier for refresh tokens was accepted")
 	}
 }
 
 func TestRequiredClaims(t *testing.T) {
-	v := hsVerifier(t, func(o *jwt.VerifierOptions) { o.RequiredClaims = []string{"exp", "sub", "jti"} })
-	_, err := v.Verify(bg, hsToken(t, claims(map[string]any{"jti": nil})))
-	expectRefused(t, err, jwt.ErrClaims)
-	if _, err := v.Verify(bg, hsToken(t, claims(nil))); err != nil {
+	v := jwttest.HSVerifier(t, func(o *jwt.VerifierOptions) { o.RequiredClaims = []string{"exp", "sub", "jti"} })
+	_, err := v.Verify(bg, jwttest.HSToken(t, jwttest.Claims(map[string]any{"jti": nil})))
+	jwttest.ExpectRefused(t, err, jwt.ErrClaims)
+	if _, err := v.Verify(bg, jwttest.HSToken(t, jwttest.Claims(nil))); err != nil {
 		t.Fatal(err)
 	}
 }
 
 func TestAuthenticateSources(t *testing.T) {
-	tok := hsToken(t, claims(nil))
-	def := hsVerifier(t, nil)
-	withCookie := hsVerifier(t, func(o *jwt.VerifierOptions) {
+	tok := jwttest.HSToken(t, jwttest.Claims(nil))
+	def := jwttest.HSVerifier(t, nil)
+	withCookie := jwttest.HSVerifier(t, func(o *jwt.VerifierOptions) {
 		o.Sources = []jwt.Source{{From: jwt.FromHeader}, {From: jwt.FromCookie, Name: "auth_token"}}
 	})
-	withQuery := hsVerifier(t, func(o *jwt.VerifierOptions) {
+	withQuery := jwttest.HSVerifier(t, func(o *jwt.VerifierOptions) {
 		o.Sources = []jwt.Source{{From: jwt.FromQuery, Name: "access_token"}}
 	})
-	custom := hsVerifier(t, func(o *jwt.VerifierOptions) {
+	custom := jwttest.HSVerifier(t, func(o *jwt.VerifierOptions) {
 		o.Sources = []jwt.Source{{From: jwt.FromHeader, Name: "X-Auth-Token"}}
 	})
 	req := func(mod func(*http.Request)) *http.Request {
@@ -430,7 +431,7 @@ func TestAuthenticateSources(t *testing.T) {
 }
 
 func TestOptionsRefused(t *testing.T) {
-	hs := mustKey(t, "hs", jwt.HS256, hmacSecret)
+	hs := jwttest.Key(t, "hs", jwt.HS256, jwttest.HMACSecret)
 	tests := []struct {
 		name string
 		opts jwt.VerifierOptions
@@ -440,11 +441,11 @@ func TestOptionsRefused(t *testing.T) {
 		{"alg none allowed", jwt.VerifierOptions{Keys: []*jwt.Key{hs}, Algorithms: []string{"HS256", "none"}}, "never accepted"},
 		{"unknown alg", jwt.VerifierOptions{Keys: []*jwt.Key{hs}, Algorithms: []string{"HS256", "XS1"}}, "unsupported"},
 		{"key alg not allowed", jwt.VerifierOptions{Keys: []*jwt.Key{hs}, Algorithms: []string{"RS256"}}, "does not allow"},
-		{"key set without algorithms", jwt.VerifierOptions{KeySet: mustKeySet(t, hs)}, "Algorithms is required"},
+		{"key set without algorithms", jwt.VerifierOptions{KeySet: jwttest.KeySet(t, hs)}, "Algorithms is required"},
 		{"leeway too large", jwt.VerifierOptions{Keys: []*jwt.Key{hs}, Leeway: time.Hour}, "Leeway"},
 		{"bad source", jwt.VerifierOptions{Keys: []*jwt.Key{hs}, Sources: []jwt.Source{{From: "body"}}}, "From must be"},
 		{"cookie without name", jwt.VerifierOptions{Keys: []*jwt.Key{hs}, Sources: []jwt.Source{{From: jwt.FromCookie}}}, "needs a name"},
-		{"duplicate kid", jwt.VerifierOptions{Keys: []*jwt.Key{hs, mustKey(t, "hs", jwt.HS384, []byte(strings.Repeat("x", 48)))}}, "two keys"},
+		{"duplicate kid", jwt.VerifierOptions{Keys: []*jwt.Key{hs, jwttest.Key(t, "hs", jwt.HS384, []byte(strings.Repeat("x", 48)))}}, "two keys"},
 		{"huge tokens", jwt.VerifierOptions{Keys: []*jwt.Key{hs}, MaxTokenSize: 2 << 20}, "MaxTokenSize"},
 	}
 	for _, tc := range tests {
@@ -457,18 +458,9 @@ func TestOptionsRefused(t *testing.T) {
 	}
 }
 
-func mustKeySet(t testing.TB, keys ...*jwt.Key) *jwt.StaticKeySet {
-	t.Helper()
-	s, err := jwt.NewKeySet(keys...)
-	if err != nil {
-		t.Fatal(err)
-	}
-	return s
-}
-
 func TestVerifyJWSReturnsPayload(t *testing.T) {
-	v := hsVerifier(t, nil)
-	tok := craft(t, "HS256", hmacSecret, []byte(`{"alg":"HS256","kid":"hs","typ":"text"}`), []byte("not JSON at all"))
+	v := jwttest.HSVerifier(t, nil)
+	tok := jwttest.Craft(t, "HS256", jwttest.HMACSecret, []byte(`{"alg":"HS256","kid":"hs","typ":"text"}`), []byte("not JSON at all"))
 	h, payload, err := v.VerifyJWS(bg, tok)
 	if err != nil {
 		t.Fatal(err)
@@ -477,5 +469,5 @@ func TestVerifyJWSReturnsPayload(t *testing.T) {
 		t.Fatalf("header %+v payload %q", h, payload)
 	}
 	_, err = v.Verify(bg, tok)
-	expectRefused(t, err, jwt.ErrMalformed) // not a JWT
+	jwttest.ExpectRefused(t, err, jwt.ErrMalformed) // not a JWT
 }

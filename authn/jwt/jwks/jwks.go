@@ -118,7 +118,7 @@ var _ jwt.KeySet = (*Remote)(nil)
 func New(opts Options) (*Remote, error) {
 	u, err := url.Parse(opts.URL)
 	if err != nil || u.Host == "" {
-		return nil, fmt.Errorf("jwks: invalid URL %s", jwt.RedactURL(opts.URL))
+		return nil, fmt.Errorf("jwks: invalid URL %s", redactURL(opts.URL))
 	}
 	if u.Scheme != "https" && !(u.Scheme == "http" && isLoopback(u.Hostname())) {
 		return nil, fmt.Errorf("jwks: the JWKS URL must use https (got %s); keys fetched over plain HTTP can be replaced in transit", u.Scheme)
@@ -139,7 +139,7 @@ func New(opts Options) (*Remote, error) {
 		return nil, errors.New("jwks: intervals, timeout and size must be positive (RefreshInterval at least 1s)")
 	}
 	r := &Remote{
-		url: opts.URL, safeURL: jwt.RedactURL(opts.URL), opts: opts,
+		url: opts.URL, safeURL: redactURL(opts.URL), opts: opts,
 		client: opts.Client, log: opts.Logger, now: opts.Now,
 		stop: make(chan struct{}), done: make(chan struct{}),
 	}
@@ -390,3 +390,19 @@ func (r *Remote) Describe() []jwt.KeyDescription {
 
 // DescribeSource returns the URL without credentials.
 func (r *Remote) DescribeSource() string { return r.safeURL }
+
+// redactURL returns u with any password and query string removed, for
+// descriptions and logs.
+func redactURL(u string) string {
+	p, err := url.Parse(u)
+	if err != nil {
+		return "[unparseable URL]"
+	}
+	if p.User != nil {
+		p.User = url.User(p.User.Username())
+	}
+	if p.RawQuery != "" {
+		p.RawQuery = "[redacted]"
+	}
+	return p.String()
+}

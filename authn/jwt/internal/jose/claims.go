@@ -1,23 +1,31 @@
-package jwt
+package jose
 
 import (
 	"encoding/json"
 	"errors"
+	"math"
 	"strconv"
+	"time"
+	"unicode/utf8"
 	"unsafe"
 )
 
-// decodeClaimsObject decodes a JSON object into map[string]any with the
-// semantics of encoding/json's Unmarshal into map[string]any (strings,
-// float64 numbers, bool, nil, []any, map[string]any; the last of duplicate
-// keys wins), without reflection: claims are decoded on every uncached
-// verification and reflection is most of encoding/json's cost there.
+// DecodeClaims decodes a JWT claims set: valid UTF-8, nested no deeper
+// than maxDepth, one JSON object with nothing after it. The result has
+// the semantics of encoding/json's Unmarshal into map[string]any
+// (strings, float64 numbers, bool, nil, []any, map[string]any; the last
+// of duplicate keys wins) without reflection: claims are decoded on
+// every uncached verification, and reflection is most of encoding/json's
+// cost there.
 //
-// The caller has checked that b is valid UTF-8; the nesting bound and
-// json.Valid are checked first, so the recursive decoder below only ever
-// walks well-formed JSON of bounded depth (it still bounds every index,
-// and FuzzDecodeClaims compares it with encoding/json).
-func decodeClaimsObject(b []byte, maxDepth int) (map[string]any, error) {
+// The nesting bound and json.Valid are checked first, so the recursive
+// decoder below only ever walks well-formed JSON of bounded depth (it
+// still bounds every index, and FuzzDecodeClaims compares it with
+// encoding/json).
+func DecodeClaims(b []byte, maxDepth int) (map[string]any, error) {
+	if !utf8.Valid(b) {
+		return nil, errUTF8
+	}
 	if !depthOK(b, maxDepth) {
 		return nil, errTooDeep
 	}
@@ -36,7 +44,22 @@ func decodeClaimsObject(b []byte, maxDepth int) (map[string]any, error) {
 	return m, nil
 }
 
-var errJSONInternal = errors.New("jwt: malformed JSON")
+// NumericDate reads a NumericDate claim (RFC 7519 §2) as DecodeClaims
+// returns it: a number of seconds, possibly fractional, within a sane
+// range (0 to 1e11).
+func NumericDate(v any) (time.Time, bool) {
+	f, ok := v.(float64)
+	if !ok || math.IsNaN(f) || math.IsInf(f, 0) || f < 0 || f > 1e11 {
+		return time.Time{}, false
+	}
+	sec, frac := math.Modf(f)
+	return time.Unix(int64(sec), int64(frac*1e9)), true
+}
+
+var (
+	errClaimsJSON   = Wrap(ErrMalformed, "the claims are not a JSON object")
+	errJSONInternal = errors.New("jwt: malformed JSON")
+)
 
 type jsonDecoder struct {
 	b []byte
@@ -80,12 +103,38 @@ func (d *jsonDecoder) value() (any, error) {
 	}
 }
 
-func (d *jsonDecoder) object() (map[string]any, error) {
-	d.i++ // '{'
-	m := make(map[string]any, 8)
+// open consumes the byte that opens an object or array and reports
+// whether closing follows at once (an empty one, consumed too).
+func (d *jsonDecoder) open(closing byte) (empty bool) {
+	d.i++
 	d.ws()
-	if d.i < len(d.b) && d.b[d.i] == '}' {
+	if d.i < len(d.b) && d.b[d.i] == closing {
 		d.i++
+		return true
+	}
+	return false
+}
+
+// next consumes what follows a member or an element: a comma (more
+// follow) or closing (the end).
+func (d *jsonDecoder) next(closing byte) (end bool, err error) {
+	d.ws()
+	if d.i < len(d.b) {
+		switch d.b[d.i] {
+		case ',':
+			d.i++
+			return false, nil
+		case closing:
+			d.i++
+			return true, nil
+		}
+	}
+	return false, errJSONInternal
+}
+
+func (d *jsonDecoder) object() (map[string]any, error) {
+	m := make(map[string]any, 8)
+	if d.open('}') {
 		return m, nil
 	}
 	for {
@@ -107,28 +156,19 @@ func (d *jsonDecoder) object() (map[string]any, error) {
 			return nil, err
 		}
 		m[k] = v
-		d.ws()
-		if d.i >= len(d.b) {
-			return nil, errJSONInternal
+		end, err := d.next('}')
+		if err != nil {
+			return nil, err
 		}
-		switch d.b[d.i] {
-		case ',':
-			d.i++
-		case '}':
-			d.i++
+		if end {
 			return m, nil
-		default:
-			return nil, errJSONInternal
 		}
 	}
 }
 
 func (d *jsonDecoder) array() ([]any, error) {
-	d.i++ // '['
 	a := make([]any, 0, 4)
-	d.ws()
-	if d.i < len(d.b) && d.b[d.i] == ']' {
-		d.i++
+	if d.open(']') {
 		return a, nil
 	}
 	for {
@@ -137,18 +177,12 @@ func (d *jsonDecoder) array() ([]any, error) {
 			return nil, err
 		}
 		a = append(a, v)
-		d.ws()
-		if d.i >= len(d.b) {
-			return nil, errJSONInternal
+		end, err := d.next(']')
+		if err != nil {
+			return nil, err
 		}
-		switch d.b[d.i] {
-		case ',':
-			d.i++
-		case ']':
-			d.i++
+		if end {
 			return a, nil
-		default:
-			return nil, errJSONInternal
 		}
 	}
 }
@@ -169,19 +203,6 @@ func (d *jsonDecoder) str(key bool) (string, error) {
 		return internClaimName(raw), nil
 	}
 	return string(raw), nil
-}
-
-// unescapeString decodes a JSON string literal with escapes. It is a
-// separate function so that its result variable does not make every
-// string decoded by the fast path escape to the heap.
-//
-//go:noinline
-func unescapeString(lit []byte) (string, error) {
-	var s string
-	if err := json.Unmarshal(lit, &s); err != nil {
-		return "", errJSONInternal
-	}
-	return s, nil
 }
 
 func (d *jsonDecoder) number() (any, error) {
