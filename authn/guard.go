@@ -63,8 +63,8 @@ func New(opts Options) (*Guard, error) {
 }
 
 // Realm returns the realm the guard's challenges name, so that handlers
-// behind it (the refresh and logout handlers of package authn/jwt/refresh) can challenge
-// with the same one.
+// behind it (the refresh and logout handlers of package authn/jwt/refresh)
+// can challenge with the same one.
 func (g *Guard) Realm() string { return g.realm }
 
 // Check is the decision of Require: it returns r carrying the principal
