@@ -10,6 +10,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/bulwark-go/bulwark/internal/httpsyntax"
 	"github.com/bulwark-go/bulwark/problem"
 )
 
@@ -270,7 +271,7 @@ func compile(p *policy, o Options, where string) error {
 			p.anyMethod = true
 			continue
 		}
-		if !isToken(m) {
+		if !httpsyntax.IsToken(m) {
 			return invalid("AllowedMethods[%d] %q is not a method name", i, m)
 		}
 		switch u := strings.ToUpper(m); u {
@@ -302,7 +303,7 @@ func compile(p *policy, o Options, where string) error {
 			p.anyHeader = true
 			continue
 		}
-		if !isToken(h) {
+		if !httpsyntax.IsToken(h) {
 			return invalid("AllowedHeaders[%d] %q is not a header name", i, h)
 		}
 		if len(h) > maxHeaderNameLen {
@@ -327,7 +328,7 @@ func compile(p *policy, o Options, where string) error {
 		if h == "*" && o.AllowCredentials {
 			return insecure(`ExposedHeaders "*" with AllowCredentials: browsers treat "*" as a literal header name on credentialed requests; list the headers`)
 		}
-		if !isToken(h) {
+		if !httpsyntax.IsToken(h) {
 			return invalid("ExposedHeaders[%d] %q is not a header name", i, h)
 		}
 		if strings.EqualFold(h, "Set-Cookie") || strings.EqualFold(h, "Set-Cookie2") {
@@ -541,7 +542,7 @@ func (p *policy) matchOrigin(origins []string) ([]string, string) {
 
 func (p *policy) methodAllowed(m string) bool {
 	if p.anyMethod {
-		return isToken(m) && !forbiddenMethod(m)
+		return httpsyntax.IsToken(m) && !forbiddenMethod(m)
 	}
 	for _, a := range p.methods {
 		if a == m {
