@@ -4,6 +4,7 @@ import (
 	"context"
 	"crypto/tls"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"io"
 	"net/http"
@@ -430,6 +431,16 @@ func TestRemoveHeaders(t *testing.T) {
 				t.Error(err)
 			}
 		}),
+		"hijack-unsupported": http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+			setStack(w)
+			if _, ok := w.(http.Hijacker); !ok {
+				t.Error("the wrapper hides http.Hijacker")
+			}
+			if _, _, err := http.NewResponseController(w).Hijack(); !errors.Is(err, http.ErrNotSupported) {
+				t.Errorf("hijacking a recorder: %v", err)
+			}
+			_, _ = w.Write([]byte("x"))
+		}),
 		"readfrom": http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 			setStack(w)
 			if _, ok := w.(io.ReaderFrom); !ok {
@@ -517,6 +528,16 @@ func TestNoAllocations(t *testing.T) {
 	}
 	if !p.Nonce() {
 		t.Error("HTML policy reports no nonce")
+	}
+
+	// RemoveOnWrite wraps the writer: one allocation, the wrapper (its
+	// hook is made once, by New).
+	o := headers.API()
+	o.RemoveOnWrite = true
+	p, _ = headers.New(o)
+	h := p.Handler(http.HandlerFunc(func(http.ResponseWriter, *http.Request) {}))
+	if n := testing.AllocsPerRun(200, func() { h.ServeHTTP(w, r) }); n != 1 {
+		t.Errorf("RemoveOnWrite: %v allocations per request, want 1", n)
 	}
 }
 
