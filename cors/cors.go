@@ -201,6 +201,23 @@ func compile(p *policy, o Options, where string) error {
 	insecure := func(format string, a ...any) error {
 		return fmt.Errorf("cors: %s%w: %s", where, ErrInsecure, fmt.Sprintf(format, a...))
 	}
+	// name trims entry i of the list field (of method or header names,
+	// noun): "*" is the wildcard, which credentialed requests take
+	// literally (so AllowCredentials refuses it); anything else must be a
+	// token.
+	name := func(field, noun string, i int, v string) (string, error) {
+		v = strings.TrimSpace(v)
+		if v == "*" {
+			if o.AllowCredentials {
+				return "", insecure(`%s "*" with AllowCredentials: browsers treat "*" as a literal %s name on credentialed requests; list the %ss`, field, noun, noun)
+			}
+			return v, nil
+		}
+		if !httpsyntax.IsToken(v) {
+			return "", invalid("%s[%d] %q is not a %s name", field, i, v, noun)
+		}
+		return v, nil
+	}
 	p.credentials = o.AllowCredentials
 	p.allowNull = o.AllowNullOrigin
 	p.pred = o.AllowOriginFunc
@@ -263,16 +280,13 @@ func compile(p *policy, o Options, where string) error {
 		methods = []string{http.MethodGet, http.MethodHead, http.MethodPost}
 	}
 	for i, m := range methods {
-		m = strings.TrimSpace(m)
+		m, err := name("AllowedMethods", "method", i, m)
+		if err != nil {
+			return err
+		}
 		if m == "*" {
-			if o.AllowCredentials {
-				return insecure(`AllowedMethods "*" with AllowCredentials: browsers treat "*" as a literal method name on credentialed requests; list the methods`)
-			}
 			p.anyMethod = true
 			continue
-		}
-		if !httpsyntax.IsToken(m) {
-			return invalid("AllowedMethods[%d] %q is not a method name", i, m)
 		}
 		switch u := strings.ToUpper(m); u {
 		case "CONNECT", "TRACE", "TRACK":
@@ -295,16 +309,13 @@ func compile(p *policy, o Options, where string) error {
 	p.headers.names = make(map[string]struct{}, len(o.AllowedHeaders))
 	var canon []string
 	for i, h := range o.AllowedHeaders {
-		h = strings.TrimSpace(h)
+		h, err := name("AllowedHeaders", "header", i, h)
+		if err != nil {
+			return err
+		}
 		if h == "*" {
-			if o.AllowCredentials {
-				return insecure(`AllowedHeaders "*" with AllowCredentials: browsers treat "*" as a literal header name on credentialed requests; list the headers`)
-			}
 			p.anyHeader = true
 			continue
-		}
-		if !httpsyntax.IsToken(h) {
-			return invalid("AllowedHeaders[%d] %q is not a header name", i, h)
 		}
 		if len(h) > maxHeaderNameLen {
 			return invalid("AllowedHeaders[%d]: header names longer than %d bytes are not supported", i, maxHeaderNameLen)
@@ -324,12 +335,9 @@ func compile(p *policy, o Options, where string) error {
 	// Exposed headers.
 	canon = canon[:0]
 	for i, h := range o.ExposedHeaders {
-		h = strings.TrimSpace(h)
-		if h == "*" && o.AllowCredentials {
-			return insecure(`ExposedHeaders "*" with AllowCredentials: browsers treat "*" as a literal header name on credentialed requests; list the headers`)
-		}
-		if !httpsyntax.IsToken(h) {
-			return invalid("ExposedHeaders[%d] %q is not a header name", i, h)
+		h, err := name("ExposedHeaders", "header", i, h)
+		if err != nil {
+			return err
 		}
 		if strings.EqualFold(h, "Set-Cookie") || strings.EqualFold(h, "Set-Cookie2") {
 			return invalid("ExposedHeaders[%d] %q: browsers never expose it to scripts", i, h)
