@@ -35,6 +35,23 @@ func secureReq(secure bool) *http.Request {
 	return r.WithContext(ctx)
 }
 
+// newOrFail builds a Profile from o; with errPart set, New must fail with
+// an error containing it, and newOrFail returns nil.
+func newOrFail(t *testing.T, o headers.Options, errPart string) *headers.Profile {
+	t.Helper()
+	p, err := headers.New(o)
+	if errPart != "" {
+		if err == nil || !strings.Contains(err.Error(), errPart) {
+			t.Fatalf("error %v, want one containing %q", err, errPart)
+		}
+		return nil
+	}
+	if err != nil {
+		t.Fatal(err)
+	}
+	return p
+}
+
 func serve(t *testing.T, o headers.Options, r *http.Request, h http.Handler) *httptest.ResponseRecorder {
 	t.Helper()
 	p, err := headers.New(o)
@@ -234,15 +251,9 @@ func TestHSTSOptions(t *testing.T) {
 		t.Run(fmt.Sprintf("%+v", tc.h), func(t *testing.T) {
 			o := headers.API()
 			o.HSTS = tc.h
-			p, err := headers.New(o)
-			if tc.errPart != "" {
-				if err == nil || !strings.Contains(err.Error(), tc.errPart) {
-					t.Fatalf("error %v, want one containing %q", err, tc.errPart)
-				}
+			p := newOrFail(t, o, tc.errPart)
+			if p == nil {
 				return
-			}
-			if err != nil {
-				t.Fatal(err)
 			}
 			rec := httptest.NewRecorder()
 			p.Handler(http.NotFoundHandler()).ServeHTTP(rec, secureReq(true))
@@ -329,15 +340,9 @@ func TestOptionValidation(t *testing.T) {
 		t.Run(tc.name, func(t *testing.T) {
 			o := headers.API()
 			tc.mod(&o)
-			p, err := headers.New(o)
-			if tc.errPart != "" {
-				if err == nil || !strings.Contains(err.Error(), tc.errPart) {
-					t.Fatalf("error %v, want one containing %q", err, tc.errPart)
-				}
+			p := newOrFail(t, o, tc.errPart)
+			if p == nil {
 				return
-			}
-			if err != nil {
-				t.Fatal(err)
 			}
 			rec := httptest.NewRecorder()
 			p.Handler(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {})).ServeHTTP(rec, secureReq(true))

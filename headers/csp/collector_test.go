@@ -68,11 +68,7 @@ func TestCollectorAccepts(t *testing.T) {
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
-			mem := audit.NewMemory()
-			c, err := csp.NewCollector(csp.CollectorOptions{Audit: mem, Limiter: admitAll{}})
-			if err != nil {
-				t.Fatal(err)
-			}
+			c, mem := unthrottled(t, 0)
 			rec := post(c, tc.ct, tc.body)
 			if rec.Code != http.StatusNoContent || rec.Body.Len() != 0 {
 				t.Fatalf("status %d body %q", rec.Code, rec.Body)
@@ -118,11 +114,7 @@ func TestCollectorRefuses(t *testing.T) {
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
-			mem := audit.NewMemory()
-			c, err := csp.NewCollector(csp.CollectorOptions{Audit: mem, Limiter: admitAll{}})
-			if err != nil {
-				t.Fatal(err)
-			}
+			c, mem := unthrottled(t, 0)
 			r := httptest.NewRequest(tc.method, "/csp-reports", strings.NewReader(tc.body))
 			if tc.chunked {
 				r.ContentLength = -1
@@ -156,14 +148,9 @@ func TestCollectorRefuses(t *testing.T) {
 // TestCollectorGlobalLimit: the global limit bounds everyone's reports
 // together, and a run of refusals is audited once.
 func TestCollectorGlobalLimit(t *testing.T) {
-	clock := &fakeClock{t: time.Unix(1_700_000_000, 0)}
-	mem := audit.NewMemory()
 	// One client, with a per-client limit large enough to leave the global
 	// one in charge: 2/s, burst 3.
-	c, err := csp.NewCollector(csp.CollectorOptions{Audit: mem, Limiter: newLimiter(t, clock, 100, 100, 3, 2)})
-	if err != nil {
-		t.Fatal(err)
-	}
+	c, mem, clock := throttled(t, 100, 100, 3, 2)
 	for i := 0; i < 3; i++ {
 		if rec := post(c, csp.MediaTypeCSPReport, csp2Report); rec.Code != 204 {
 			t.Fatalf("request %d: %d", i, rec.Code)
@@ -213,11 +200,7 @@ func TestCollectorBatchCapAndSanitizing(t *testing.T) {
 	for i := 0; i < 30; i++ {
 		entries = append(entries, `{"type":"csp-violation","body":{"documentURL":"https://a.example/","effectiveDirective":"img-src","blockedURL":"https://x.example/\u0000\u001b[31m`+strings.Repeat("é", 300)+`"}}`)
 	}
-	mem := audit.NewMemory()
-	c, err := csp.NewCollector(csp.CollectorOptions{Audit: mem, MaxReports: 5, Limiter: admitAll{}})
-	if err != nil {
-		t.Fatal(err)
-	}
+	c, mem := unthrottled(t, 5)
 	if rec := post(c, csp.MediaTypeReports, "["+strings.Join(entries, ",")+"]"); rec.Code != 204 {
 		t.Fatalf("status %d", rec.Code)
 	}
@@ -356,14 +339,9 @@ func postFrom(h http.Handler, addr string, viaState bool) *httptest.ResponseReco
 // limited on its own, does not crowd out other clients' reports, and
 // spends none of the global quota with its refused requests.
 func TestCollectorPerClientLimit(t *testing.T) {
-	clock := &fakeClock{t: time.Unix(1_700_000_000, 0)}
-	mem := audit.NewMemory()
 	// The figures of the package documentation (and the demo): 1/s burst 5
 	// per client, 10/s burst 20 overall.
-	c, err := csp.NewCollector(csp.CollectorOptions{Audit: mem, Limiter: newLimiter(t, clock, 5, 1, 20, 10)})
-	if err != nil {
-		t.Fatal(err)
-	}
+	c, mem, clock := throttled(t, 5, 1, 20, 10)
 	const flooder = "198.51.100.7"
 	accepted := 0
 	for i := 0; i < 100; i++ {
@@ -431,8 +409,20 @@ func TestCollectorPerClientLimit(t *testing.T) {
 	}
 }
 
-// admitAll is a Limiter that admits every request, for the tests that are
-// not about throttling.
+// unthrottled is a collector whose limiter admits everything, for the
+// tests that are not about throttling, with MaxReports maxReports; its
+// audit events go to the returned Memory.
+func unthrottled(t *testing.T, maxReports int) (*csp.Collector, *audit.Memory) {
+	t.Helper()
+	mem := audit.NewMemory()
+	c, err := csp.NewCollector(csp.CollectorOptions{Audit: mem, MaxReports: maxReports, Limiter: admitAll{}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return c, mem
+}
+
+// admitAll is a Limiter that admits every request.
 type admitAll struct{}
 
 func (admitAll) Check(r *http.Request) (*http.Request, *problem.Problem) { return r, nil }
@@ -446,10 +436,12 @@ type fakeClock struct{ t time.Time }
 func (c *fakeClock) now() time.Time          { return c.t }
 func (c *fakeClock) advance(d time.Duration) { c.t = c.t.Add(d) }
 
-// newLimiter is the limiter the package documentation recommends, with
-// the given burst and rate per client (by IP) and overall, on clock.
-func newLimiter(t *testing.T, clock *fakeClock, clientBurst int, clientRate float64, burst int, rate float64) *ratelimit.Limiter {
+// throttled is a collector behind the limiter the package documentation
+// recommends, with the given burst and rate per client (by IP) and
+// overall, on a fake clock; its audit events go to the returned Memory.
+func throttled(t *testing.T, clientBurst int, clientRate float64, burst int, rate float64) (*csp.Collector, *audit.Memory, *fakeClock) {
 	t.Helper()
+	clock := &fakeClock{t: time.Unix(1_700_000_000, 0)}
 	l, err := ratelimit.New(ratelimit.Options{
 		Limits: []ratelimit.Limit{
 			ratelimit.TokenBucket(clientBurst, clientRate).Named("csp-client").By(ratelimit.ByIP()),
@@ -460,5 +452,10 @@ func newLimiter(t *testing.T, clock *fakeClock, clientBurst int, clientRate floa
 	if err != nil {
 		t.Fatal(err)
 	}
-	return l
+	mem := audit.NewMemory()
+	c, err := csp.NewCollector(csp.CollectorOptions{Audit: mem, Limiter: l})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return c, mem, clock
 }
