@@ -9,6 +9,7 @@ import (
 	rscors "github.com/rs/cors"
 
 	"github.com/bulwark-go/bulwark/cors"
+	"github.com/bulwark-go/bulwark/internal/testhttp"
 )
 
 // The same policy for both libraries: the one of corsMW in
@@ -33,31 +34,14 @@ func corsPeers(b *testing.B) map[string]http.Handler {
 	return map[string]http.Handler{"bulwark": c.Handler(ok), "rs-cors": rs.Handler(ok)}
 }
 
-// corsRW reuses its header map, cleared between requests, so that only the
-// middleware's own allocations are counted.
-type corsRW struct {
-	h    http.Header
-	code int
-}
-
-func (w *corsRW) Header() http.Header         { return w.h }
-func (w *corsRW) Write(p []byte) (int, error) { return len(p), nil }
-func (w *corsRW) WriteHeader(c int)           { w.code = c }
-
-func runCORS(b *testing.B, r *http.Request, check func(b *testing.B, name string, w *corsRW)) {
+// runCORS serves r with each peer, the header map cleared between requests
+// so that only the middleware's own allocations are counted.
+func runCORS(b *testing.B, r *http.Request, check func(b *testing.B, name string, w *testhttp.NopWriter)) {
 	peers := corsPeers(b)
 	for _, name := range []string{"bulwark", "rs-cors"} {
 		h := peers[name]
 		b.Run(name, func(b *testing.B) {
-			w := &corsRW{h: make(http.Header, 8)}
-			h.ServeHTTP(w, r)
-			check(b, name, w)
-			b.ReportAllocs()
-			b.ResetTimer()
-			for b.Loop() {
-				clear(w.h)
-				h.ServeHTTP(w, r)
-			}
+			serveLoop(b, h, r, &testhttp.NopWriter{H: make(http.Header, 8)}, clearMap, func(w *testhttp.NopWriter) { check(b, name, w) })
 		})
 	}
 }
@@ -65,9 +49,9 @@ func runCORS(b *testing.B, r *http.Request, check func(b *testing.B, name string
 func BenchmarkCORS_Actual(b *testing.B) {
 	r := httptest.NewRequest("GET", "https://api.example.com/v1/items", nil)
 	r.Header.Set("Origin", "https://example.com")
-	runCORS(b, r, func(b *testing.B, name string, w *corsRW) {
-		if w.code != 200 || w.h.Get("Access-Control-Allow-Origin") != "https://example.com" || w.h.Get("Access-Control-Allow-Credentials") != "true" {
-			b.Fatalf("%s: status %d, headers %v", name, w.code, w.h)
+	runCORS(b, r, func(b *testing.B, name string, w *testhttp.NopWriter) {
+		if w.Code != 200 || w.H.Get("Access-Control-Allow-Origin") != "https://example.com" || w.H.Get("Access-Control-Allow-Credentials") != "true" {
+			b.Fatalf("%s: status %d, headers %v", name, w.Code, w.H)
 		}
 	})
 }
@@ -77,9 +61,9 @@ func BenchmarkCORS_Preflight(b *testing.B) {
 	r.Header.Set("Origin", "https://example.com")
 	r.Header.Set("Access-Control-Request-Method", "PUT")
 	r.Header.Set("Access-Control-Request-Headers", "authorization,content-type")
-	runCORS(b, r, func(b *testing.B, name string, w *corsRW) {
-		if w.code != 204 || w.h.Get("Access-Control-Allow-Origin") != "https://example.com" || w.h.Get("Access-Control-Allow-Headers") == "" {
-			b.Fatalf("%s: status %d, headers %v", name, w.code, w.h)
+	runCORS(b, r, func(b *testing.B, name string, w *testhttp.NopWriter) {
+		if w.Code != 204 || w.H.Get("Access-Control-Allow-Origin") != "https://example.com" || w.H.Get("Access-Control-Allow-Headers") == "" {
+			b.Fatalf("%s: status %d, headers %v", name, w.Code, w.H)
 		}
 	})
 }
@@ -92,8 +76,8 @@ func BenchmarkCORS_PreflightAdversarial1024Commas(b *testing.B) {
 	r.Header.Set("Origin", "https://example.com")
 	r.Header.Set("Access-Control-Request-Method", "PUT")
 	r.Header.Set("Access-Control-Request-Headers", strings.Repeat(",", 1024))
-	runCORS(b, r, func(b *testing.B, name string, w *corsRW) {
-		if w.h.Get("Access-Control-Allow-Origin") != "" {
+	runCORS(b, r, func(b *testing.B, name string, w *testhttp.NopWriter) {
+		if w.H.Get("Access-Control-Allow-Origin") != "" {
 			b.Fatalf("%s: allowed the adversarial preflight", name)
 		}
 	})
@@ -103,9 +87,9 @@ func BenchmarkCORS_PreflightAdversarial1024Commas(b *testing.B) {
 func BenchmarkCORS_ActualDisallowed(b *testing.B) {
 	r := httptest.NewRequest("GET", "https://api.example.com/v1/items", nil)
 	r.Header.Set("Origin", "https://example.com.evil.net")
-	runCORS(b, r, func(b *testing.B, name string, w *corsRW) {
-		if w.code != 200 || w.h.Get("Access-Control-Allow-Origin") != "" {
-			b.Fatalf("%s: status %d, headers %v", name, w.code, w.h)
+	runCORS(b, r, func(b *testing.B, name string, w *testhttp.NopWriter) {
+		if w.Code != 200 || w.H.Get("Access-Control-Allow-Origin") != "" {
+			b.Fatalf("%s: status %d, headers %v", name, w.Code, w.H)
 		}
 	})
 }

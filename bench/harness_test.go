@@ -4,6 +4,8 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"testing"
+
+	"github.com/bulwark-go/bulwark/internal/testhttp"
 )
 
 // TestStacksAgree checks that the compared stacks protect alike, so that
@@ -40,4 +42,35 @@ func serveStack(h http.Handler, tok string) int {
 	w := httptest.NewRecorder()
 	h.ServeHTTP(w, r)
 	return w.Code
+}
+
+// headerMap says what serveLoop does with the response header map between
+// requests.
+type headerMap uint8
+
+const (
+	keepMap  headerMap = iota // reuse it as it is (the handler sets no header)
+	clearMap                  // clear it, so that map growth is charged to no one
+	freshMap                  // a new map of capacity 8, as a server gives each response
+)
+
+// serveLoop serves r with h once and checks the response, then serves it
+// once per iteration, preparing w's header map as hm says, and checks the
+// last response too.
+func serveLoop(b *testing.B, h http.Handler, r *http.Request, w *testhttp.NopWriter, hm headerMap, check func(w *testhttp.NopWriter)) {
+	h.ServeHTTP(w, r)
+	check(w)
+	b.ReportAllocs()
+	b.ResetTimer()
+	for b.Loop() {
+		switch hm {
+		case clearMap:
+			clear(w.H)
+		case freshMap:
+			w.H = make(http.Header, 8)
+		}
+		w.Code = 0
+		h.ServeHTTP(w, r)
+	}
+	check(w)
 }

@@ -11,6 +11,7 @@ import (
 	"github.com/bulwark-go/bulwark/headers"
 	"github.com/bulwark-go/bulwark/headers/csp"
 	"github.com/bulwark-go/bulwark/internal/reqctx"
+	"github.com/bulwark-go/bulwark/internal/testhttp"
 )
 
 // The header set of the peer baseline (shared/bench/peers headersMW):
@@ -79,15 +80,6 @@ func okHandler(nonce bool) http.Handler {
 	})
 }
 
-type nopRW struct {
-	h    http.Header
-	code int
-}
-
-func (w *nopRW) Header() http.Header         { return w.h }
-func (w *nopRW) Write(p []byte) (int, error) { return len(p), nil }
-func (w *nopRW) WriteHeader(c int)           { w.code = c }
-
 // runHeaders serves one HTTPS request (TLS as seen by the client-identity
 // guard: reqctx State.Secure) per iteration. The response header map is
 // cleared, not reallocated, so that map growth is not charged to either
@@ -98,17 +90,11 @@ func runHeaders(b *testing.B, h http.Handler, wantHeaders int) {
 	ctx, st := reqctx.New(context.Background())
 	st.Secure = true
 	r = r.WithContext(ctx)
-	w := &nopRW{h: make(http.Header, 16)}
-	h.ServeHTTP(w, r)
-	if w.code != 200 || len(w.h) < wantHeaders || w.h.Get("Strict-Transport-Security") == "" || w.h.Get("Content-Security-Policy") == "" {
-		b.Fatalf("status %d, headers %v", w.code, w.h)
-	}
-	b.ReportAllocs()
-	b.ResetTimer()
-	for i := 0; i < b.N; i++ {
-		clear(w.h)
-		h.ServeHTTP(w, r)
-	}
+	serveLoop(b, h, r, &testhttp.NopWriter{H: make(http.Header, 16)}, clearMap, func(w *testhttp.NopWriter) {
+		if w.Code != 200 || len(w.H) < wantHeaders || w.H.Get("Strict-Transport-Security") == "" || w.H.Get("Content-Security-Policy") == "" {
+			b.Fatalf("status %d, headers %v", w.Code, w.H)
+		}
+	})
 }
 
 func BenchmarkHeaders_UnrolledSecure(b *testing.B) { runHeaders(b, secureMW()(okHandler(false)), 6) }

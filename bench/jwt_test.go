@@ -26,6 +26,7 @@ import (
 	"github.com/bulwark-go/bulwark/authn"
 	"github.com/bulwark-go/bulwark/authn/jwt"
 	"github.com/bulwark-go/bulwark/internal/reqctx"
+	"github.com/bulwark-go/bulwark/internal/testhttp"
 	"github.com/bulwark-go/bulwark/store/memstore"
 )
 
@@ -101,15 +102,6 @@ func bulwarkJWT(b *testing.B, cacheSize int, withStore bool) http.Handler {
 
 var jwtOK = http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) { w.WriteHeader(200) })
 
-type jwtRW struct {
-	h    http.Header
-	code int
-}
-
-func (w *jwtRW) Header() http.Header         { return w.h }
-func (w *jwtRW) Write(p []byte) (int, error) { return len(p), nil }
-func (w *jwtRW) WriteHeader(c int)           { w.code = c }
-
 func runJWT(b *testing.B, h http.Handler, inStack bool) { runJWTToken(b, h, inStack, jwtToken(b)) }
 
 func runJWTToken(b *testing.B, h http.Handler, inStack bool, tok string) {
@@ -119,19 +111,13 @@ func runJWTToken(b *testing.B, h http.Handler, inStack bool, tok string) {
 		ctx, _ := reqctx.New(r.Context()) // what the client-identity guard attaches
 		r = r.WithContext(ctx)
 	}
-	w := &jwtRW{h: http.Header{}}
-	h.ServeHTTP(w, r)
-	if w.code != 200 {
-		b.Fatalf("status %d", w.code)
-	}
-	b.ReportAllocs()
-	b.ResetTimer()
-	for b.Loop() {
-		w.code = 0
-		h.ServeHTTP(w, r)
-	}
-	if w.code != 200 {
-		b.Fatalf("status %d", w.code)
+	serveLoop(b, h, r, &testhttp.NopWriter{H: http.Header{}}, keepMap, func(w *testhttp.NopWriter) { wantOK(b, w) })
+}
+
+// wantOK fails b unless w got a 200.
+func wantOK(b *testing.B, w *testhttp.NopWriter) {
+	if w.Code != 200 {
+		b.Fatalf("status %d", w.Code)
 	}
 }
 

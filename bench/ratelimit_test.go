@@ -38,6 +38,7 @@ import (
 	"github.com/ulule/limiter/v3/drivers/store/memory"
 	sredis "github.com/ulule/limiter/v3/drivers/store/redis"
 
+	"github.com/bulwark-go/bulwark/internal/testhttp"
 	"github.com/bulwark-go/bulwark/ratelimit"
 	"github.com/bulwark-go/bulwark/ratelimit/redislimit"
 	"github.com/bulwark-go/bulwark/store/redisstore"
@@ -97,6 +98,32 @@ func (m *meter) stop() {
 	decisionsPerSecond(m.b)
 }
 
+// runDecisions meters decisions over the benchmark's keys from
+// RunParallel's goroutines (and, given rdb, the Redis server's CPU time).
+// Each goroutine calls worker once for its decide, then calls decide with
+// the index of the next key, taken from one shared counter: one contended
+// atomic per decision, which every limiter here pays alike.
+func runDecisions(b *testing.B, rdb *redis.Client, worker func() func(key int) error) {
+	var n atomic.Uint64
+	b.ReportAllocs()
+	m := startMeter(b, rdb)
+	b.RunParallel(func(pb *testing.PB) {
+		decide := worker()
+		for pb.Next() {
+			if err := decide(int(n.Add(1) % rlKeys)); err != nil {
+				b.Error(err)
+				return
+			}
+		}
+	})
+	m.stop()
+}
+
+// shared is the worker of a decide that goroutines can share.
+func shared(decide func(key int) error) func() func(int) error {
+	return func() func(int) error { return decide }
+}
+
 // redisCPU is the CPU time (seconds) the Redis server has used.
 func redisCPU(b *testing.B, rdb *redis.Client) float64 {
 	info, err := rdb.Info(context.Background(), "cpu").Result()
@@ -120,18 +147,10 @@ func benchBulwarkMemory(b *testing.B, l ratelimit.Limit) {
 		b.Fatal(err)
 	}
 	ctx := context.Background()
-	var n atomic.Uint64
-	b.ReportAllocs()
-	m := startMeter(b, nil)
-	b.RunParallel(func(pb *testing.PB) {
-		for pb.Next() {
-			if _, err := lim.Allow(ctx, rlKeyList[n.Add(1)%rlKeys]); err != nil {
-				b.Error(err)
-				return
-			}
-		}
-	})
-	m.stop()
+	runDecisions(b, nil, shared(func(i int) error {
+		_, err := lim.Allow(ctx, rlKeyList[i])
+		return err
+	}))
 }
 
 func BenchmarkLimiter_BulwarkGCRA(b *testing.B) {
@@ -163,24 +182,24 @@ func BenchmarkLimiter_BulwarkDecideByIP(b *testing.B) {
 	if err != nil {
 		b.Fatal(err)
 	}
+	runByIP(b, func(w *testhttp.NopWriter, r *http.Request) error {
+		_, err := bulwarkByIP(lim, w, r)
+		return err
+	})
+}
+
+// runByIP meters step over one request per benchmark key, each from that
+// key as its peer address; every goroutine has its own header map.
+func runByIP(b *testing.B, step func(w *testhttp.NopWriter, r *http.Request) error) {
 	reqs := make([]*http.Request, rlKeys)
 	for i := range reqs {
 		reqs[i] = httptest.NewRequest("GET", "/", nil)
 		reqs[i].RemoteAddr = rlKeyList[i] + ":1234"
 	}
-	var n atomic.Uint64
-	b.ReportAllocs()
-	m := startMeter(b, nil)
-	b.RunParallel(func(pb *testing.PB) {
-		w := &rlNopRW{h: http.Header{}}
-		for pb.Next() {
-			if _, err := bulwarkByIP(lim, w, reqs[n.Add(1)%rlKeys]); err != nil {
-				b.Error(err)
-				return
-			}
-		}
+	runDecisions(b, nil, func() func(int) error {
+		w := &testhttp.NopWriter{H: http.Header{}}
+		return func(i int) error { return step(w, reqs[i]) }
 	})
-	m.stop()
 }
 
 // The floor under every memory limiter above, in the same harness: the
@@ -192,7 +211,6 @@ func BenchmarkLimiter_BulwarkDecideByIP(b *testing.B) {
 func BenchmarkLimiter_Floor(b *testing.B) {
 	seed := maphash.MakeSeed()
 	start := time.Now()
-	var sink atomic.Int64
 	for _, c := range []struct {
 		name string
 		op   func(string) int64
@@ -203,17 +221,13 @@ func BenchmarkLimiter_Floor(b *testing.B) {
 		}},
 	} {
 		b.Run(c.name, func(b *testing.B) {
-			var n atomic.Uint64
-			b.ReportAllocs()
-			m := startMeter(b, nil)
-			b.RunParallel(func(pb *testing.PB) {
-				var acc int64
-				for pb.Next() {
-					acc += c.op(rlKeyList[n.Add(1)%rlKeys])
+			runDecisions(b, nil, func() func(int) error {
+				var acc int64 // the goroutine's own: the results are used, no line is shared
+				return func(i int) error {
+					acc += c.op(rlKeyList[i])
+					return nil
 				}
-				sink.Add(acc)
 			})
-			m.stop()
 		})
 	}
 }
@@ -225,75 +239,48 @@ func BenchmarkLimiter_PeerSethvargoMemory(b *testing.B) {
 	}
 	defer st.Close(context.Background())
 	ctx := context.Background()
-	var n atomic.Uint64
-	b.ReportAllocs()
-	m := startMeter(b, nil)
-	b.RunParallel(func(pb *testing.PB) {
-		for pb.Next() {
-			st.Take(ctx, rlKeyList[n.Add(1)%rlKeys])
-		}
-	})
-	m.stop()
+	runDecisions(b, nil, shared(func(i int) error {
+		_, _, _, _, err := st.Take(ctx, rlKeyList[i])
+		return err
+	}))
 }
 
 func BenchmarkLimiter_PeerUluleMemory(b *testing.B) {
 	lim := limiter.New(memory.NewStore(), limiter.Rate{Period: time.Minute, Limit: 1 << 30})
 	ctx := context.Background()
-	var n atomic.Uint64
-	b.ReportAllocs()
-	m := startMeter(b, nil)
-	b.RunParallel(func(pb *testing.PB) {
-		for pb.Next() {
-			lim.Get(ctx, rlKeyList[n.Add(1)%rlKeys])
-		}
-	})
-	m.stop()
+	runDecisions(b, nil, shared(func(i int) error {
+		_, err := lim.Get(ctx, rlKeyList[i])
+		return err
+	}))
 }
-
-type rlNopRW struct{ h http.Header }
-
-func (w *rlNopRW) Header() http.Header         { return w.h }
-func (w *rlNopRW) Write(p []byte) (int, error) { return len(p), nil }
-func (w *rlNopRW) WriteHeader(int)             {}
 
 // httprate keyed by the peer address the way its KeyByIP does (split the
 // host, CanonicalizeIP; KeyByIP itself is deprecated for trusting
 // RemoteAddr, which this benchmark means to), headers written by OnLimit.
 func BenchmarkLimiter_PeerHttprate(b *testing.B) {
 	rl := httprate.NewRateLimiter(1<<30, time.Minute)
-	reqs := make([]*http.Request, rlKeys)
-	for i := range reqs {
-		reqs[i] = httptest.NewRequest("GET", "/", nil)
-		reqs[i].RemoteAddr = rlKeyList[i] + ":1234"
-	}
-	var n atomic.Uint64
-	b.ReportAllocs()
-	m := startMeter(b, nil)
-	b.RunParallel(func(pb *testing.PB) {
-		w := &rlNopRW{h: http.Header{}}
-		for pb.Next() {
-			httprateByIP(rl, w, reqs[n.Add(1)%rlKeys])
-		}
+	runByIP(b, func(w *testhttp.NopWriter, r *http.Request) error {
+		httprateByIP(rl, w, r)
+		return nil
 	})
-	m.stop()
 }
 
 // bulwarkByIP is one request of BenchmarkLimiter_BulwarkDecideByIP: decide
 // by the request's IP and write the headers into a fresh header map.
-func bulwarkByIP(lim *ratelimit.Limiter, w *rlNopRW, r *http.Request) (allowed bool, err error) {
-	clear(w.h)
+func bulwarkByIP(lim *ratelimit.Limiter, w *testhttp.NopWriter, r *http.Request) (allowed bool, err error) {
+	clear(w.H)
 	d, err := lim.Decide(r)
 	if err != nil {
 		return false, err
 	}
-	lim.SetHeaders(w.h, d)
+	lim.SetHeaders(w.H, d)
 	return d.Allowed, nil
 }
 
 // httprateByIP is one request of BenchmarkLimiter_PeerHttprate: the same,
 // through httprate.
-func httprateByIP(rl *httprate.RateLimiter, w *rlNopRW, r *http.Request) (allowed bool) {
-	clear(w.h)
+func httprateByIP(rl *httprate.RateLimiter, w *testhttp.NopWriter, r *http.Request) (allowed bool) {
+	clear(w.H)
 	host, _, err := net.SplitHostPort(r.RemoteAddr)
 	if err != nil {
 		host = r.RemoteAddr
@@ -310,24 +297,24 @@ func TestByIPBenchmarksAlike(t *testing.T) {
 		t.Fatal(err)
 	}
 	rl := httprate.NewRateLimiter(1, time.Hour)
-	for name, step := range map[string]func(*rlNopRW, *http.Request) bool{
-		"bulwark": func(w *rlNopRW, r *http.Request) bool {
+	for name, step := range map[string]func(*testhttp.NopWriter, *http.Request) bool{
+		"bulwark": func(w *testhttp.NopWriter, r *http.Request) bool {
 			ok, err := bulwarkByIP(lim, w, r)
 			if err != nil {
 				t.Fatal(err)
 			}
 			return ok
 		},
-		"httprate": func(w *rlNopRW, r *http.Request) bool { return httprateByIP(rl, w, r) },
+		"httprate": func(w *testhttp.NopWriter, r *http.Request) bool { return httprateByIP(rl, w, r) },
 	} {
-		w := &rlNopRW{h: http.Header{}}
+		w := &testhttp.NopWriter{H: http.Header{}}
 		from := func(addr string) *http.Request {
 			r := httptest.NewRequest("GET", "/", nil)
 			r.RemoteAddr = addr
 			return r
 		}
-		if !step(w, from("10.0.0.1:1111")) || len(w.h) == 0 {
-			t.Errorf("%s: first request refused, or no headers written (%v)", name, w.h)
+		if !step(w, from("10.0.0.1:1111")) || len(w.H) == 0 {
+			t.Errorf("%s: first request refused, or no headers written (%v)", name, w.H)
 		}
 		if step(w, from("10.0.0.1:2222")) {
 			t.Errorf("%s: the same IP from another port was not limited", name)
@@ -425,20 +412,14 @@ func benchBulwarkRedis(b *testing.B, maxBatch int) {
 		b.Fatal(err)
 	}
 	ctx := context.Background()
-	var n atomic.Uint64
 	callers64(b)
-	b.ReportAllocs()
-	m := startMeter(b, rdb)
-	b.RunParallel(func(pb *testing.PB) {
-		for pb.Next() {
-			d, err := lim.Allow(ctx, rlKeyList[n.Add(1)%rlKeys])
-			if err != nil || !d.Allowed {
-				b.Error(d, err)
-				return
-			}
+	runDecisions(b, rdb, shared(func(i int) error {
+		d, err := lim.Allow(ctx, rlKeyList[i])
+		if err == nil && !d.Allowed {
+			err = fmt.Errorf("refused: %+v", d)
 		}
-	})
-	m.stop()
+		return err
+	}))
 }
 
 func BenchmarkRedisLimiter_BulwarkGCRA(b *testing.B)           { benchBulwarkRedis(b, 0) }
@@ -454,19 +435,11 @@ func BenchmarkRedisLimiter_PeerUluleGoRedis(b *testing.B) {
 	}
 	lim := limiter.New(st, limiter.Rate{Period: time.Minute, Limit: 1 << 30})
 	ctx := context.Background()
-	var n atomic.Uint64
 	callers64(b)
-	b.ReportAllocs()
-	m := startMeter(b, c)
-	b.RunParallel(func(pb *testing.PB) {
-		for pb.Next() {
-			if _, err := lim.Get(ctx, rlKeyList[n.Add(1)%rlKeys]); err != nil {
-				b.Error(err)
-				return
-			}
-		}
-	})
-	m.stop()
+	runDecisions(b, c, shared(func(i int) error {
+		_, err := lim.Get(ctx, rlKeyList[i])
+		return err
+	}))
 }
 
 func BenchmarkRedisLimiter_PeerRedisRateGCRA(b *testing.B) {
@@ -479,17 +452,9 @@ func BenchmarkRedisLimiter_PeerRedisRateGCRA(b *testing.B) {
 	for i := range keys {
 		keys[i] = prefix + rlKeyList[i]
 	}
-	var n atomic.Uint64
 	callers64(b)
-	b.ReportAllocs()
-	m := startMeter(b, c)
-	b.RunParallel(func(pb *testing.PB) {
-		for pb.Next() {
-			if _, err := lim.Allow(ctx, keys[n.Add(1)%rlKeys], redis_rate.PerMinute(1<<30)); err != nil {
-				b.Error(err)
-				return
-			}
-		}
-	})
-	m.stop()
+	runDecisions(b, c, shared(func(i int) error {
+		_, err := lim.Allow(ctx, keys[i], redis_rate.PerMinute(1<<30))
+		return err
+	}))
 }

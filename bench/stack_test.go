@@ -27,6 +27,7 @@ import (
 	bcors "github.com/bulwark-go/bulwark/cors"
 	"github.com/bulwark-go/bulwark/headers"
 	"github.com/bulwark-go/bulwark/headers/csp"
+	"github.com/bulwark-go/bulwark/internal/testhttp"
 	"github.com/bulwark-go/bulwark/ratelimit"
 	"github.com/bulwark-go/bulwark/store/memstore"
 )
@@ -111,25 +112,11 @@ func runStackBench(b *testing.B, h http.Handler, reuse ...bool) {
 	r.Header.Set("Origin", "https://example.com")
 	r.Header.Set("Authorization", "Bearer "+jwtToken(b))
 	r.RemoteAddr = "203.0.113.7:5555"
-	w := &jwtRW{h: http.Header{}}
-	h.ServeHTTP(w, r)
-	if w.code != 200 {
-		b.Fatalf("status %d", w.code)
+	hm := freshMap
+	if len(reuse) > 0 && reuse[0] {
+		hm = clearMap
 	}
-	b.ReportAllocs()
-	b.ResetTimer()
-	for b.Loop() {
-		if len(reuse) > 0 && reuse[0] {
-			clear(w.h)
-		} else {
-			w.h = make(http.Header, 8)
-		}
-		w.code = 0
-		h.ServeHTTP(w, r)
-	}
-	if w.code != 200 {
-		b.Fatalf("status %d", w.code)
-	}
+	serveLoop(b, h, r, &testhttp.NopWriter{H: http.Header{}}, hm, func(w *testhttp.NopWriter) { wantOK(b, w) })
 }
 
 func BenchmarkStack_PeerStitched(b *testing.B)      { runStackBench(b, stitchedStack()) }

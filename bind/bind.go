@@ -2,7 +2,8 @@
 // answering every way a body can be wrong with the right problem:
 //
 //	415 Content-Type is not application/json (or a +json type)
-//	413 body over the cap (1 MiB unless a bodylimit guard set one)
+//	413 body over the cap: bodylimit.DefaultMaxBytes (1 MiB) unless a
+//	    bodylimit guard (or another http.MaxBytesReader) set one
 //	400 empty body, malformed JSON (with "offset", "line", "column"),
 //	    unknown field, data after the JSON value, top-level null
 //	422 a value of the wrong type (with "field"), or struct validation
@@ -40,10 +41,6 @@ import (
 	"github.com/bulwark-go/bulwark/bodylimit"
 	"github.com/bulwark-go/bulwark/problem"
 )
-
-// DefaultMaxBytes caps a body that no bodylimit guard (or other
-// http.MaxBytesReader) has capped already: 1 MiB.
-const DefaultMaxBytes int64 = 1 << 20
 
 // MaxFieldErrors is the most field errors listed in one 422 problem.
 const MaxFieldErrors = 50
@@ -114,10 +111,10 @@ func readBody(w http.ResponseWriter, r *http.Request) ([]byte, *problem.Problem)
 		return nil, emptyBody()
 	}
 	if reflect.TypeOf(body) != maxBytesReaderType {
-		if r.ContentLength > DefaultMaxBytes {
-			return nil, bodylimit.TooLarge(DefaultMaxBytes)
+		if r.ContentLength > bodylimit.DefaultMaxBytes {
+			return nil, bodylimit.TooLarge(bodylimit.DefaultMaxBytes)
 		}
-		body = http.MaxBytesReader(w, body, DefaultMaxBytes)
+		body = http.MaxBytesReader(w, body, bodylimit.DefaultMaxBytes)
 		r.Body = body
 	}
 	size := 512

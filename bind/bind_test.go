@@ -115,7 +115,7 @@ func TestJSON(t *testing.T) {
 			}},
 		{name: "dive", ct: "application/json", body: `{"username":"alice","password":"wonderland-2026","confirm":"wonderland-2026","email":"a@example.com","tags":["ok","x"]}`,
 			status: 422, fields: []fieldErr{{Field: "tags[1]", Message: "must be at least 2 characters long", Rule: "min"}}},
-		{name: "too large declared", ct: "application/json", body: strings.Repeat(" ", int(bind.DefaultMaxBytes)) + valid, status: 413, typ: problem.TypeBodyTooLarge, reason: "body_too_large"},
+		{name: "too large declared", ct: "application/json", body: strings.Repeat(" ", int(bodylimit.DefaultMaxBytes)) + valid, status: 413, typ: problem.TypeBodyTooLarge, reason: "body_too_large"},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
@@ -231,11 +231,11 @@ func TestBodyCaps(t *testing.T) {
 	big := `{"username":"` + strings.Repeat("a", 2000) + `"}`
 
 	t.Run("default cap without content length", func(t *testing.T) {
-		r := post("application/json", `{"username":"`+strings.Repeat("a", int(bind.DefaultMaxBytes))+`"}`)
+		r := post("application/json", `{"username":"`+strings.Repeat("a", int(bodylimit.DefaultMaxBytes))+`"}`)
 		r.ContentLength = -1
 		var dst Signup
 		p := bind.JSON(httptest.NewRecorder(), r, &dst)
-		if p == nil || p.Status != 413 || roundTrip(t, p)["max_bytes"] != float64(bind.DefaultMaxBytes) {
+		if p == nil || p.Status != 413 || roundTrip(t, p)["max_bytes"] != float64(bodylimit.DefaultMaxBytes) {
 			t.Fatalf("problem %v", p)
 		}
 	})

@@ -86,6 +86,7 @@ import (
 	"strings"
 
 	"github.com/bulwark-go/bulwark/audit"
+	"github.com/bulwark-go/bulwark/internal/httpsyntax"
 	"github.com/bulwark-go/bulwark/internal/reqctx"
 	"github.com/bulwark-go/bulwark/problem"
 )
@@ -271,7 +272,7 @@ func New(opts Options) (*Identity, error) {
 	if rid == "" {
 		rid = DefaultRequestIDHeader
 	}
-	if !validToken(rid) {
+	if !httpsyntax.IsToken(rid) {
 		return nil, fmt.Errorf("clientip: RequestIDHeader %q is not a valid header name", rid)
 	}
 	id.ridKey = http.CanonicalHeaderKey(rid)
@@ -481,17 +482,4 @@ func AppendRequestID(dst []byte) []byte {
 		}
 	}
 	return append(dst, b[:]...)
-}
-
-func validToken(s string) bool {
-	if s == "" {
-		return false
-	}
-	for i := 0; i < len(s); i++ {
-		c := s[i]
-		if c <= ' ' || c >= 0x7f || strings.IndexByte(`"(),/:;<=>?@[\]{}`, c) >= 0 {
-			return false
-		}
-	}
-	return true
 }

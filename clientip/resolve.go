@@ -4,6 +4,8 @@ import (
 	"net/http"
 	"net/netip"
 	"strings"
+
+	"github.com/bulwark-go/bulwark/internal/httpsyntax"
 )
 
 // status is the outcome of reading one forwarding entry.
@@ -166,20 +168,10 @@ func (it *entries) next() (e string, ok, balanced bool) {
 		} else {
 			it.rest = it.rest[:i]
 		}
-		if e = trimOWS(e); e != "" {
+		if e = httpsyntax.TrimOWS(e); e != "" {
 			return e, true, true
 		}
 	}
-}
-
-func trimOWS(s string) string {
-	for len(s) > 0 && (s[0] == ' ' || s[0] == '\t') {
-		s = s[1:]
-	}
-	for len(s) > 0 && (s[len(s)-1] == ' ' || s[len(s)-1] == '\t') {
-		s = s[:len(s)-1]
-	}
-	return s
 }
 
 // normalize folds IPv4-mapped IPv6 to IPv4 and drops any zone, so that no
@@ -294,7 +286,7 @@ func parseForwardedElement(e string) (netip.Addr, bool, status) {
 				break
 			}
 		}
-		pair := trimOWS(e[:end])
+		pair := httpsyntax.TrimOWS(e[:end])
 		if end < len(e) {
 			e = e[end+1:]
 		} else {
@@ -414,5 +406,5 @@ func forwardedProtoHTTPS(lines []string) bool {
 	if i := strings.LastIndexByte(v, ','); i >= 0 {
 		v = v[i+1:]
 	}
-	return strings.EqualFold(trimOWS(v), "https")
+	return strings.EqualFold(httpsyntax.TrimOWS(v), "https")
 }

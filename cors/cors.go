@@ -10,6 +10,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/bulwark-go/bulwark/internal/httpsyntax"
 	"github.com/bulwark-go/bulwark/problem"
 )
 
@@ -200,6 +201,23 @@ func compile(p *policy, o Options, where string) error {
 	insecure := func(format string, a ...any) error {
 		return fmt.Errorf("cors: %s%w: %s", where, ErrInsecure, fmt.Sprintf(format, a...))
 	}
+	// name trims entry i of the list field (of method or header names,
+	// noun): "*" is the wildcard, which credentialed requests take
+	// literally (so AllowCredentials refuses it); anything else must be a
+	// token.
+	name := func(field, noun string, i int, v string) (string, error) {
+		v = strings.TrimSpace(v)
+		if v == "*" {
+			if o.AllowCredentials {
+				return "", insecure(`%s "*" with AllowCredentials: browsers treat "*" as a literal %s name on credentialed requests; list the %ss`, field, noun, noun)
+			}
+			return v, nil
+		}
+		if !httpsyntax.IsToken(v) {
+			return "", invalid("%s[%d] %q is not a %s name", field, i, v, noun)
+		}
+		return v, nil
+	}
 	p.credentials = o.AllowCredentials
 	p.allowNull = o.AllowNullOrigin
 	p.pred = o.AllowOriginFunc
@@ -262,16 +280,13 @@ func compile(p *policy, o Options, where string) error {
 		methods = []string{http.MethodGet, http.MethodHead, http.MethodPost}
 	}
 	for i, m := range methods {
-		m = strings.TrimSpace(m)
+		m, err := name("AllowedMethods", "method", i, m)
+		if err != nil {
+			return err
+		}
 		if m == "*" {
-			if o.AllowCredentials {
-				return insecure(`AllowedMethods "*" with AllowCredentials: browsers treat "*" as a literal method name on credentialed requests; list the methods`)
-			}
 			p.anyMethod = true
 			continue
-		}
-		if !isToken(m) {
-			return invalid("AllowedMethods[%d] %q is not a method name", i, m)
 		}
 		switch u := strings.ToUpper(m); u {
 		case "CONNECT", "TRACE", "TRACK":
@@ -294,16 +309,13 @@ func compile(p *policy, o Options, where string) error {
 	p.headers.names = make(map[string]struct{}, len(o.AllowedHeaders))
 	var canon []string
 	for i, h := range o.AllowedHeaders {
-		h = strings.TrimSpace(h)
+		h, err := name("AllowedHeaders", "header", i, h)
+		if err != nil {
+			return err
+		}
 		if h == "*" {
-			if o.AllowCredentials {
-				return insecure(`AllowedHeaders "*" with AllowCredentials: browsers treat "*" as a literal header name on credentialed requests; list the headers`)
-			}
 			p.anyHeader = true
 			continue
-		}
-		if !isToken(h) {
-			return invalid("AllowedHeaders[%d] %q is not a header name", i, h)
 		}
 		if len(h) > maxHeaderNameLen {
 			return invalid("AllowedHeaders[%d]: header names longer than %d bytes are not supported", i, maxHeaderNameLen)
@@ -323,12 +335,9 @@ func compile(p *policy, o Options, where string) error {
 	// Exposed headers.
 	canon = canon[:0]
 	for i, h := range o.ExposedHeaders {
-		h = strings.TrimSpace(h)
-		if h == "*" && o.AllowCredentials {
-			return insecure(`ExposedHeaders "*" with AllowCredentials: browsers treat "*" as a literal header name on credentialed requests; list the headers`)
-		}
-		if !isToken(h) {
-			return invalid("ExposedHeaders[%d] %q is not a header name", i, h)
+		h, err := name("ExposedHeaders", "header", i, h)
+		if err != nil {
+			return err
 		}
 		if strings.EqualFold(h, "Set-Cookie") || strings.EqualFold(h, "Set-Cookie2") {
 			return invalid("ExposedHeaders[%d] %q: browsers never expose it to scripts", i, h)
@@ -541,7 +550,7 @@ func (p *policy) matchOrigin(origins []string) ([]string, string) {
 
 func (p *policy) methodAllowed(m string) bool {
 	if p.anyMethod {
-		return isToken(m) && !forbiddenMethod(m)
+		return httpsyntax.IsToken(m) && !forbiddenMethod(m)
 	}
 	for _, a := range p.methods {
 		if a == m {

@@ -11,6 +11,7 @@ import (
 
 	"github.com/bulwark-go/bulwark/audit"
 	"github.com/bulwark-go/bulwark/cors"
+	"github.com/bulwark-go/bulwark/internal/testhttp"
 	"github.com/bulwark-go/bulwark/problem"
 )
 
@@ -740,16 +741,6 @@ func TestCheck(t *testing.T) {
 	}
 }
 
-// nopRW is a ResponseWriter whose header map is reused between requests.
-type nopRW struct {
-	h    http.Header
-	code int
-}
-
-func (w *nopRW) Header() http.Header         { return w.h }
-func (w *nopRW) Write(p []byte) (int, error) { return len(p), nil }
-func (w *nopRW) WriteHeader(c int)           { w.code = c }
-
 func TestZeroAllocs(t *testing.T) {
 	c := mustNew(t, demoOptions())
 	pattern := mustNew(t, cors.Options{AllowedOrigins: []string{"https://*.example.com"}, AllowCredentials: true, AllowedHeaders: []string{"Content-Type"}})
@@ -788,17 +779,17 @@ func TestZeroAllocs(t *testing.T) {
 		{"predicate actual", predH, predActual, 0},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
-			w := &nopRW{h: make(http.Header, 8)}
+			w := &testhttp.NopWriter{H: make(http.Header, 8)}
 			allocs := testing.AllocsPerRun(200, func() {
-				clear(w.h)
-				w.code = 0
+				clear(w.H)
+				w.Code = 0
 				tc.h.ServeHTTP(w, tc.r)
 			})
 			if allocs != 0 {
 				t.Errorf("%v allocs per request, want 0", allocs)
 			}
-			if w.code != tc.code || w.h.Get("Access-Control-Allow-Origin") == "" {
-				t.Errorf("status %d, headers %v", w.code, w.h)
+			if w.Code != tc.code || w.H.Get("Access-Control-Allow-Origin") == "" {
+				t.Errorf("status %d, headers %v", w.Code, w.H)
 			}
 		})
 	}

@@ -1,6 +1,10 @@
 package cors
 
-import "strings"
+import (
+	"strings"
+
+	"github.com/bulwark-go/bulwark/internal/httpsyntax"
+)
 
 // Limits on parsing Access-Control-Request-Headers. Browsers send the
 // header names lower-cased, sorted, unique and joined by "," without
@@ -49,7 +53,7 @@ func (s *headerSet) allows(vals []string) (reason string, any bool) {
 			} else {
 				return ReasonHeaderNotAllowed, true // an element longer than any allowed name
 			}
-			elem = trimOWS(elem)
+			elem = httpsyntax.TrimOWS(elem)
 			if elem == "" {
 				empties++
 				if empties > maxEmptyElements {
@@ -93,17 +97,6 @@ func (s *headerSet) has(name string, buf *[maxHeaderNameLen]byte) bool {
 	return ok
 }
 
-// trimOWS trims spaces and tabs around s.
-func trimOWS(s string) string {
-	for len(s) > 0 && (s[0] == ' ' || s[0] == '\t') {
-		s = s[1:]
-	}
-	for len(s) > 0 && (s[len(s)-1] == ' ' || s[len(s)-1] == '\t') {
-		s = s[:len(s)-1]
-	}
-	return s
-}
-
 // validEchoList checks that vals is a bounded list of header-name tokens
 // (with optional whitespace and at most maxEmptyElements empty elements),
 // safe to echo back as Access-Control-Allow-Headers: it returns "" or
@@ -128,39 +121,17 @@ func validEchoList(vals []string) (reason string, any bool) {
 				continue
 			}
 			c := v[i]
-			if c == ' ' || c == '\t' {
+			if httpsyntax.IsOWS(c) {
 				continue // whitespace inside a name is caught by the gap check below
 			}
-			if !isTokenChar(c) {
+			if !httpsyntax.IsTokenChar(c) {
 				return ReasonMalformed, any
 			}
-			if inName && (v[i-1] == ' ' || v[i-1] == '\t') {
+			if inName && httpsyntax.IsOWS(v[i-1]) {
 				return ReasonMalformed, any // "a b": two tokens without a comma
 			}
 			inName, any = true, true
 		}
 	}
 	return "", any
-}
-
-// isTokenChar reports whether c may appear in an RFC 9110 token.
-func isTokenChar(c byte) bool {
-	switch {
-	case c >= 'a' && c <= 'z', c >= 'A' && c <= 'Z', c >= '0' && c <= '9':
-		return true
-	}
-	return strings.IndexByte("!#$%&'*+-.^_`|~", c) >= 0
-}
-
-// isToken reports whether s is a non-empty RFC 9110 token.
-func isToken(s string) bool {
-	if s == "" {
-		return false
-	}
-	for i := 0; i < len(s); i++ {
-		if !isTokenChar(s[i]) {
-			return false
-		}
-	}
-	return true
 }

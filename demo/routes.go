@@ -13,6 +13,7 @@ import (
 	"github.com/bulwark-go/bulwark/cors"
 	"github.com/bulwark-go/bulwark/headers"
 	"github.com/bulwark-go/bulwark/headers/csp"
+	"github.com/bulwark-go/bulwark/ratelimit"
 	"github.com/bulwark-go/bulwark/recovery"
 )
 
@@ -54,7 +55,19 @@ func (a *App) build() (http.Handler, error) {
 	if err != nil {
 		return nil, err
 	}
-	reports, err := csp.NewCollector(csp.CollectorOptions{Audit: a.audit})
+	// CSP reports: per client 1/s, burst 5; overall 10/s, burst 20. One
+	// limiter, so a refused client spends none of the global quota.
+	reportLimit, err := ratelimit.New(ratelimit.Options{
+		Limits: []ratelimit.Limit{
+			ratelimit.TokenBucket(5, 1).Named("csp-client").By(ratelimit.ByIP()),
+			ratelimit.TokenBucket(20, 10).Named("csp").By(ratelimit.Global()),
+		},
+		MaxKeys: 4096,
+	})
+	if err != nil {
+		return nil, err
+	}
+	reports, err := csp.NewCollector(csp.CollectorOptions{Limiter: reportLimit, Audit: a.audit})
 	if err != nil {
 		return nil, err
 	}

@@ -12,6 +12,7 @@ import (
 
 	"github.com/bulwark-go/bulwark/headers/csp"
 	"github.com/bulwark-go/bulwark/internal/reqctx"
+	"github.com/bulwark-go/bulwark/internal/respwriter"
 )
 
 // Off, as the value of a string option, leaves that header out.
@@ -155,7 +156,7 @@ type Profile struct {
 	clear    []string // RemoveHeaders + managed headers not sent
 	remove   []string // RemoveHeaders (canonical)
 	csp      *csp.Headers
-	wrap     bool
+	onWrite  func(http.Header) // StripHeaders, with RemoveOnWrite; else nil
 	describe map[string]string
 }
 
@@ -336,7 +337,9 @@ func New(o Options) (*Profile, error) {
 			p.clear = append(p.clear, name)
 		}
 	}
-	p.wrap = o.RemoveOnWrite && len(p.remove) > 0
+	if o.RemoveOnWrite && len(p.remove) > 0 {
+		p.onWrite = p.StripHeaders // one func value for all requests
+	}
 	return p, nil
 }
 
@@ -506,10 +509,10 @@ func (p *Profile) Apply(w http.ResponseWriter, r *http.Request) *http.Request {
 // for a cacheable resource) with w.Header().Set; it must not modify the
 // shared value slices in place.
 func (p *Profile) Handler(next http.Handler) http.Handler {
-	if p.wrap {
+	if p.onWrite != nil {
 		return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 			r = p.Apply(w, r)
-			next.ServeHTTP(&stripWriter{ResponseWriter: w, remove: p.remove}, r)
+			next.ServeHTTP(&respwriter.Writer{ResponseWriter: w, BeforeHeader: p.onWrite}, r)
 		})
 	}
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
@@ -559,7 +562,7 @@ func (p *Profile) Describe() Description {
 		HTTPSOnly:     []string{},
 		CSPNonce:      p.Nonce(),
 		Removed:       p.Removed(),
-		RemoveOnWrite: p.wrap,
+		RemoveOnWrite: p.onWrite != nil,
 		Withheld:      []string{},
 	}
 	if d.Removed == nil {

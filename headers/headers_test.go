@@ -4,6 +4,7 @@ import (
 	"context"
 	"crypto/tls"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"io"
 	"net/http"
@@ -32,6 +33,23 @@ func secureReq(secure bool) *http.Request {
 	ctx, st := reqctx.New(r.Context())
 	st.Secure = secure
 	return r.WithContext(ctx)
+}
+
+// newOrFail builds a Profile from o; with errPart set, New must fail with
+// an error containing it, and newOrFail returns nil.
+func newOrFail(t *testing.T, o headers.Options, errPart string) *headers.Profile {
+	t.Helper()
+	p, err := headers.New(o)
+	if errPart != "" {
+		if err == nil || !strings.Contains(err.Error(), errPart) {
+			t.Fatalf("error %v, want one containing %q", err, errPart)
+		}
+		return nil
+	}
+	if err != nil {
+		t.Fatal(err)
+	}
+	return p
 }
 
 func serve(t *testing.T, o headers.Options, r *http.Request, h http.Handler) *httptest.ResponseRecorder {
@@ -233,15 +251,9 @@ func TestHSTSOptions(t *testing.T) {
 		t.Run(fmt.Sprintf("%+v", tc.h), func(t *testing.T) {
 			o := headers.API()
 			o.HSTS = tc.h
-			p, err := headers.New(o)
-			if tc.errPart != "" {
-				if err == nil || !strings.Contains(err.Error(), tc.errPart) {
-					t.Fatalf("error %v, want one containing %q", err, tc.errPart)
-				}
+			p := newOrFail(t, o, tc.errPart)
+			if p == nil {
 				return
-			}
-			if err != nil {
-				t.Fatal(err)
 			}
 			rec := httptest.NewRecorder()
 			p.Handler(http.NotFoundHandler()).ServeHTTP(rec, secureReq(true))
@@ -328,15 +340,9 @@ func TestOptionValidation(t *testing.T) {
 		t.Run(tc.name, func(t *testing.T) {
 			o := headers.API()
 			tc.mod(&o)
-			p, err := headers.New(o)
-			if tc.errPart != "" {
-				if err == nil || !strings.Contains(err.Error(), tc.errPart) {
-					t.Fatalf("error %v, want one containing %q", err, tc.errPart)
-				}
+			p := newOrFail(t, o, tc.errPart)
+			if p == nil {
 				return
-			}
-			if err != nil {
-				t.Fatal(err)
 			}
 			rec := httptest.NewRecorder()
 			p.Handler(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {})).ServeHTTP(rec, secureReq(true))
@@ -430,6 +436,16 @@ func TestRemoveHeaders(t *testing.T) {
 				t.Error(err)
 			}
 		}),
+		"hijack-unsupported": http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+			setStack(w)
+			if _, ok := w.(http.Hijacker); !ok {
+				t.Error("the wrapper hides http.Hijacker")
+			}
+			if _, _, err := http.NewResponseController(w).Hijack(); !errors.Is(err, http.ErrNotSupported) {
+				t.Errorf("hijacking a recorder: %v", err)
+			}
+			_, _ = w.Write([]byte("x"))
+		}),
 		"readfrom": http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 			setStack(w)
 			if _, ok := w.(io.ReaderFrom); !ok {
@@ -517,6 +533,16 @@ func TestNoAllocations(t *testing.T) {
 	}
 	if !p.Nonce() {
 		t.Error("HTML policy reports no nonce")
+	}
+
+	// RemoveOnWrite wraps the writer: one allocation, the wrapper (its
+	// hook is made once, by New).
+	o := headers.API()
+	o.RemoveOnWrite = true
+	p, _ = headers.New(o)
+	h := p.Handler(http.HandlerFunc(func(http.ResponseWriter, *http.Request) {}))
+	if n := testing.AllocsPerRun(200, func() { h.ServeHTTP(w, r) }); n != 1 {
+		t.Errorf("RemoveOnWrite: %v allocations per request, want 1", n)
 	}
 }
 

@@ -2,6 +2,7 @@ package headers
 
 import (
 	"fmt"
+	"maps"
 	"net/url"
 	"slices"
 	"strings"
@@ -71,12 +72,7 @@ var knownFeatures = map[Feature]bool{
 
 // KnownFeatures returns the feature names New accepts, sorted.
 func KnownFeatures() []Feature {
-	fs := make([]Feature, 0, len(knownFeatures))
-	for f := range knownFeatures {
-		fs = append(fs, f)
-	}
-	slices.Sort(fs)
-	return fs
+	return slices.Sorted(maps.Keys(knownFeatures))
 }
 
 // Allowlist members with a meaning of their own; anything else must be an

@@ -2,33 +2,12 @@ package ratelimit_test
 
 import (
 	"context"
-	"fmt"
 	"testing"
 	"time"
 
 	"github.com/bulwark-go/bulwark/ratelimit"
 	"github.com/bulwark-go/bulwark/ratelimit/internal/limittest"
 )
-
-func runSteps(t *testing.T, c limittest.Case, decide func(at time.Duration, cost int) ratelimit.Decision) {
-	t.Helper()
-	for i, s := range c.Steps {
-		d := decide(s.At, s.Cost)
-		where := fmt.Sprintf("step %d (at %v, cost %d)", i, s.At, s.Cost)
-		if d.Allowed != s.Allowed {
-			t.Fatalf("%s: allowed = %v, want %v (%+v)", where, d.Allowed, s.Allowed, d)
-		}
-		if s.Remaining != limittest.Skip && d.Remaining != s.Remaining {
-			t.Errorf("%s: remaining = %d, want %d", where, d.Remaining, s.Remaining)
-		}
-		if s.Retry != limittest.Skip && d.RetryAfter != s.Retry {
-			t.Errorf("%s: retry after = %v, want %v", where, d.RetryAfter, s.Retry)
-		}
-		if d.Remaining < 0 || d.RetryAfter < 0 || d.ResetAfter < 0 {
-			t.Errorf("%s: negative field in %+v", where, d)
-		}
-	}
-}
 
 func TestAlgorithms(t *testing.T) {
 	for _, c := range limittest.Cases {
@@ -38,7 +17,7 @@ func TestAlgorithms(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			runSteps(t, c, func(at time.Duration, cost int) ratelimit.Decision {
+			limittest.Run(t, c, func(at time.Duration, cost int) ratelimit.Decision {
 				clk.Set(c.Start.Add(at))
 				d, err := lim.AllowN(context.Background(), cost, "k")
 				if err != nil {

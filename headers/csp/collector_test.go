@@ -3,7 +3,7 @@ package csp_test
 import (
 	"encoding/json"
 	"fmt"
-	"math"
+	"io"
 	"net/http"
 	"net/http/httptest"
 	"net/netip"
@@ -15,6 +15,7 @@ import (
 	"github.com/bulwark-go/bulwark/headers/csp"
 	"github.com/bulwark-go/bulwark/internal/reqctx"
 	"github.com/bulwark-go/bulwark/problem"
+	"github.com/bulwark-go/bulwark/ratelimit"
 )
 
 const csp2Report = `{"csp-report":{"document-uri":"https://app.example.com/page?secret=1","referrer":"",
@@ -67,11 +68,7 @@ func TestCollectorAccepts(t *testing.T) {
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
-			mem := audit.NewMemory()
-			c, err := csp.NewCollector(csp.CollectorOptions{Audit: mem})
-			if err != nil {
-				t.Fatal(err)
-			}
+			c, mem := unthrottled(t, 0)
 			rec := post(c, tc.ct, tc.body)
 			if rec.Code != http.StatusNoContent || rec.Body.Len() != 0 {
 				t.Fatalf("status %d body %q", rec.Code, rec.Body)
@@ -117,11 +114,7 @@ func TestCollectorRefuses(t *testing.T) {
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
-			mem := audit.NewMemory()
-			c, err := csp.NewCollector(csp.CollectorOptions{Audit: mem})
-			if err != nil {
-				t.Fatal(err)
-			}
+			c, mem := unthrottled(t, 0)
 			r := httptest.NewRequest(tc.method, "/csp-reports", strings.NewReader(tc.body))
 			if tc.chunked {
 				r.ContentLength = -1
@@ -152,15 +145,12 @@ func TestCollectorRefuses(t *testing.T) {
 	}
 }
 
-func TestCollectorRateLimit(t *testing.T) {
-	now := time.Unix(1_700_000_000, 0)
-	mem := audit.NewMemory()
-	// One client, with a per-client bucket large enough to leave the
-	// global one in charge.
-	c, err := csp.NewCollector(csp.CollectorOptions{RateLimit: 2, Burst: 3, ClientBurst: 100, Audit: mem, Now: func() time.Time { return now }})
-	if err != nil {
-		t.Fatal(err)
-	}
+// TestCollectorGlobalLimit: the global limit bounds everyone's reports
+// together, and a run of refusals is audited once.
+func TestCollectorGlobalLimit(t *testing.T) {
+	// One client, with a per-client limit large enough to leave the global
+	// one in charge: 2/s, burst 3.
+	c, mem, clock := throttled(t, 100, 100, 3, 2)
 	for i := 0; i < 3; i++ {
 		if rec := post(c, csp.MediaTypeCSPReport, csp2Report); rec.Code != 204 {
 			t.Fatalf("request %d: %d", i, rec.Code)
@@ -170,21 +160,23 @@ func TestCollectorRateLimit(t *testing.T) {
 	if rec.Code != 429 || rec.Header().Get("Retry-After") != "1" {
 		t.Fatalf("status %d, Retry-After %q", rec.Code, rec.Header().Get("Retry-After"))
 	}
-	now = now.Add(500 * time.Millisecond) // one token at 2/s
+	clock.advance(500 * time.Millisecond) // one token at 2/s
 	if rec := post(c, csp.MediaTypeCSPReport, csp2Report); rec.Code != 204 {
 		t.Fatalf("after refill: %d", rec.Code)
 	}
 	if rec := post(c, csp.MediaTypeCSPReport, csp2Report); rec.Code != 429 {
 		t.Fatalf("second after refill: %d", rec.Code)
 	}
-	now = now.Add(time.Hour) // the bucket caps at Burst
+	clock.advance(time.Hour) // the bucket caps at its burst
 	for i := 0; i < 3; i++ {
 		if rec := post(c, csp.MediaTypeCSPReport, csp2Report); rec.Code != 204 {
 			t.Fatalf("after an hour, request %d: %d", i, rec.Code)
 		}
 	}
-	if rec := post(c, csp.MediaTypeCSPReport, csp2Report); rec.Code != 429 {
-		t.Fatalf("burst not capped: %d", rec.Code)
+	for i := 0; i < 10; i++ {
+		if rec := post(c, csp.MediaTypeCSPReport, csp2Report); rec.Code != 429 {
+			t.Fatalf("burst not capped: %d", rec.Code)
+		}
 	}
 	var flags, denies int
 	for _, e := range mem.Events() {
@@ -193,10 +185,13 @@ func TestCollectorRateLimit(t *testing.T) {
 			flags++
 		case audit.Deny:
 			denies++
+			if e.Reason != "rate_limited" || !strings.Contains(attrs(e)["error"], `"csp"`) {
+				t.Errorf("deny event %+v, want rate_limited by policy csp", e)
+			}
 		}
 	}
 	if flags != 7 || denies != 3 {
-		t.Fatalf("%d flags, %d denies", flags, denies)
+		t.Fatalf("%d flags, %d denies; want 7 flags and one deny per run of refusals", flags, denies)
 	}
 }
 
@@ -205,11 +200,7 @@ func TestCollectorBatchCapAndSanitizing(t *testing.T) {
 	for i := 0; i < 30; i++ {
 		entries = append(entries, `{"type":"csp-violation","body":{"documentURL":"https://a.example/","effectiveDirective":"img-src","blockedURL":"https://x.example/\u0000\u001b[31m`+strings.Repeat("é", 300)+`"}}`)
 	}
-	mem := audit.NewMemory()
-	c, err := csp.NewCollector(csp.CollectorOptions{Audit: mem, MaxReports: 5})
-	if err != nil {
-		t.Fatal(err)
-	}
+	c, mem := unthrottled(t, 5)
 	if rec := post(c, csp.MediaTypeReports, "["+strings.Join(entries, ",")+"]"); rec.Code != 204 {
 		t.Fatalf("status %d", rec.Code)
 	}
@@ -228,16 +219,49 @@ func TestCollectorBatchCapAndSanitizing(t *testing.T) {
 }
 
 func TestNewCollectorRefuses(t *testing.T) {
-	for _, o := range []csp.CollectorOptions{{MaxBodyBytes: -1}, {RateLimit: -1}, {Burst: -1}, {MaxReports: -1}, {ClientRateLimit: -1}, {ClientBurst: -1}, {MaxClients: -1}, {ClientRateLimit: math.NaN()}, {RateLimit: math.Inf(1)}} {
+	for _, o := range []csp.CollectorOptions{{MaxBodyBytes: -1, Limiter: admitAll{}}, {MaxReports: -1, Limiter: admitAll{}}} {
 		if _, err := csp.NewCollector(o); err == nil {
 			t.Errorf("NewCollector(%+v) succeeded", o)
 		}
 	}
+	// Secure by default: no limiter, no collector, and the error says how
+	// to build one.
+	_, err := csp.NewCollector(csp.CollectorOptions{Audit: audit.NewMemory()})
+	if err == nil || !strings.Contains(err.Error(), "Limiter is required") ||
+		!strings.Contains(err.Error(), `ratelimit.TokenBucket(5, 1).Named("csp-client").By(ratelimit.ByIP())`) {
+		t.Fatalf("without a Limiter: %v", err)
+	}
+}
+
+// The limiter decides before the body is read, and its problem is the
+// answer, whatever it is.
+func TestCollectorAsksLimiterFirst(t *testing.T) {
+	refuse := limiterFunc(func(r *http.Request) (*http.Request, *problem.Problem) {
+		return r, problem.Unavailable(3*time.Second, "busy").WithReason("ratelimit_unavailable")
+	})
+	c, err := csp.NewCollector(csp.CollectorOptions{Limiter: refuse})
+	if err != nil {
+		t.Fatal(err)
+	}
+	r := httptest.NewRequest("POST", "/csp-reports", failReader{t})
+	r.Header.Set("Content-Type", csp.MediaTypeCSPReport)
+	rec := httptest.NewRecorder()
+	c.ServeHTTP(rec, r)
+	if rec.Code != 503 || rec.Header().Get("Retry-After") != "3" {
+		t.Fatalf("status %d, Retry-After %q", rec.Code, rec.Header().Get("Retry-After"))
+	}
+}
+
+type failReader struct{ t *testing.T }
+
+func (f failReader) Read([]byte) (int, error) {
+	f.t.Error("the body was read before the limiter decided")
+	return 0, io.EOF
 }
 
 func TestCollectorErrorHandler(t *testing.T) {
 	var got *problem.Problem
-	c, err := csp.NewCollector(csp.CollectorOptions{ErrorHandler: func(w http.ResponseWriter, r *http.Request, p *problem.Problem) {
+	c, err := csp.NewCollector(csp.CollectorOptions{Limiter: admitAll{}, ErrorHandler: func(w http.ResponseWriter, r *http.Request, p *problem.Problem) {
 		got = p
 		w.WriteHeader(p.Status)
 	}})
@@ -312,15 +336,12 @@ func postFrom(h http.Handler, addr string, viaState bool) *httptest.ResponseReco
 }
 
 // TestCollectorPerClientLimit: one client flooding the collector is
-// limited on its own, and does not crowd out other clients' reports.
+// limited on its own, does not crowd out other clients' reports, and
+// spends none of the global quota with its refused requests.
 func TestCollectorPerClientLimit(t *testing.T) {
-	now := time.Unix(1_700_000_000, 0)
-	clock := func() time.Time { return now }
-	mem := audit.NewMemory()
-	c, err := csp.NewCollector(csp.CollectorOptions{Audit: mem, Now: clock}) // defaults: 10/s burst 20; 1/s burst 5 per client
-	if err != nil {
-		t.Fatal(err)
-	}
+	// The figures of the package documentation (and the demo): 1/s burst 5
+	// per client, 10/s burst 20 overall.
+	c, mem, clock := throttled(t, 5, 1, 20, 10)
 	const flooder = "198.51.100.7"
 	accepted := 0
 	for i := 0; i < 100; i++ {
@@ -362,11 +383,24 @@ func TestCollectorPerClientLimit(t *testing.T) {
 			denies = append(denies, e)
 		}
 	}
-	if len(denies) != 2 || denies[0].Reason != "client_rate_limited" {
-		t.Fatalf("deny events %+v, want one per limited client", denies)
+	if len(denies) != 2 || denies[0].Reason != "rate_limited" || !strings.Contains(attrs(denies[0])["error"], `"csp-client"`) {
+		t.Fatalf("deny events %+v, want one per run of per-client refusals", denies)
 	}
-	// The flooder's bucket refills at its own rate.
-	now = now.Add(time.Second)
+	// So far 5 + 3 + 4 reports got in: the 96 refusals spent none of the
+	// global burst of 20, whose last 8 go to new clients.
+	for i := 0; i < 8; i++ {
+		if rec := postFrom(c, fmt.Sprintf("192.0.2.%d", i+1), false); rec.Code != 204 {
+			t.Fatalf("new client %d: %d", i, rec.Code)
+		}
+	}
+	if rec := postFrom(c, "192.0.2.100", false); rec.Code != 429 {
+		t.Fatalf("past the global burst: %d", rec.Code)
+	}
+	if e := mem.Events(); !strings.Contains(attrs(e[len(e)-1])["error"], `policy "csp"`) {
+		t.Fatalf("last event %+v, want a refusal by the global policy", e[len(e)-1])
+	}
+	// The flooder's quota refills at its own rate.
+	clock.advance(time.Second)
 	if rec := postFrom(c, flooder, false); rec.Code != 204 {
 		t.Fatalf("after a second: %d", rec.Code)
 	}
@@ -375,26 +409,53 @@ func TestCollectorPerClientLimit(t *testing.T) {
 	}
 }
 
-// TestCollectorClientsBounded: many clients never make the collector hold
-// more than MaxClients buckets, and idle clients' buckets are dropped.
-func TestCollectorClientsBounded(t *testing.T) {
-	now := time.Unix(1_700_000_000, 0)
-	c, err := csp.NewCollector(csp.CollectorOptions{RateLimit: 1e6, MaxClients: 8, Now: func() time.Time { return now }})
+// unthrottled is a collector whose limiter admits everything, for the
+// tests that are not about throttling, with MaxReports maxReports; its
+// audit events go to the returned Memory.
+func unthrottled(t *testing.T, maxReports int) (*csp.Collector, *audit.Memory) {
+	t.Helper()
+	mem := audit.NewMemory()
+	c, err := csp.NewCollector(csp.CollectorOptions{Audit: mem, MaxReports: maxReports, Limiter: admitAll{}})
 	if err != nil {
 		t.Fatal(err)
 	}
-	for i := 0; i < 1000; i++ {
-		if rec := postFrom(c, fmt.Sprintf("10.0.%d.%d", i/256, i%256), false); rec.Code != 204 {
-			t.Fatalf("client %d: %d", i, rec.Code)
-		}
-		if n := c.Clients(); n > 8 {
-			t.Fatalf("%d buckets after %d clients, want at most 8", n, i+1)
-		}
+	return c, mem
+}
+
+// admitAll is a Limiter that admits every request.
+type admitAll struct{}
+
+func (admitAll) Check(r *http.Request) (*http.Request, *problem.Problem) { return r, nil }
+
+type limiterFunc func(*http.Request) (*http.Request, *problem.Problem)
+
+func (f limiterFunc) Check(r *http.Request) (*http.Request, *problem.Problem) { return f(r) }
+
+type fakeClock struct{ t time.Time }
+
+func (c *fakeClock) now() time.Time          { return c.t }
+func (c *fakeClock) advance(d time.Duration) { c.t = c.t.Add(d) }
+
+// throttled is a collector behind the limiter the package documentation
+// recommends, with the given burst and rate per client (by IP) and
+// overall, on a fake clock; its audit events go to the returned Memory.
+func throttled(t *testing.T, clientBurst int, clientRate float64, burst int, rate float64) (*csp.Collector, *audit.Memory, *fakeClock) {
+	t.Helper()
+	clock := &fakeClock{t: time.Unix(1_700_000_000, 0)}
+	l, err := ratelimit.New(ratelimit.Options{
+		Limits: []ratelimit.Limit{
+			ratelimit.TokenBucket(clientBurst, clientRate).Named("csp-client").By(ratelimit.ByIP()),
+			ratelimit.TokenBucket(burst, rate).Named("csp").By(ratelimit.Global()),
+		},
+		Now: clock.now,
+	})
+	if err != nil {
+		t.Fatal(err)
 	}
-	// Once the buckets are full again, a sweep drops them all.
-	now = now.Add(10 * time.Second)
-	postFrom(c, "192.0.2.1", false)
-	if n := c.Clients(); n != 1 {
-		t.Fatalf("%d buckets after the idle ones were swept, want 1", n)
+	mem := audit.NewMemory()
+	c, err := csp.NewCollector(csp.CollectorOptions{Audit: mem, Limiter: l})
+	if err != nil {
+		t.Fatal(err)
 	}
+	return c, mem, clock
 }

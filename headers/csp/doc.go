@@ -61,10 +61,30 @@
 // side; both share one nonce. Reports go to report-to groups (defined by
 // the Reporting-Endpoints header, see package headers) or report-uri
 // URLs. Collector is the handler for those URLs: it accepts
-// application/csp-report and application/reports+json, bounds body size
-// and request rate — per client (the client IP of package clientip), so
-// that one client cannot crowd out the others, and overall, with bounded
-// memory — and turns each report into an audit event with the attributes
+// application/csp-report and application/reports+json, bounds body size,
+// and turns each report into an audit event with the attributes
 // directive, blocked_uri, document_host and disposition, never reflecting
 // report contents back.
+//
+// Any page can post reports, so the collector is throttled by a rate
+// limiter it is given (CollectorOptions.Limiter, required), asked before a
+// body is read. Use a per-client limit, so that one client cannot crowd out
+// everyone else's reports, and a global one, which bounds the audit log's
+// volume, in one limiter:
+//
+//	limiter, err := ratelimit.New(ratelimit.Options{Limits: []ratelimit.Limit{
+//		ratelimit.TokenBucket(5, 1).Named("csp-client").By(ratelimit.ByIP()),
+//		ratelimit.TokenBucket(20, 10).Named("csp").By(ratelimit.Global()),
+//	}})
+//
+// A limiter's limits are all-or-nothing, so a client over its own limit
+// spends none of the global quota. ByIP keys by the client IP that the
+// identity guard (package clientip) resolved, its /64 for IPv6, else the
+// connection's peer address: behind a proxy, put the identity guard in
+// front, or every client shares the proxy's quota. A refused request gets
+// the limiter's problem (429 with Retry-After), and the collector audits
+// only the first refusal of a run, until the limiter admits a request
+// again: a flood of reports is not a flood of audit events (refusal events
+// never outnumber admitted requests by more than one), at the price of not
+// naming every client refused while another was.
 package csp

@@ -9,6 +9,7 @@ import (
 
 	"github.com/bulwark-go/bulwark/audit"
 	"github.com/bulwark-go/bulwark/headers/csp"
+	"github.com/bulwark-go/bulwark/ratelimit"
 )
 
 func ExampleNew() {
@@ -87,7 +88,17 @@ func ExampleNewHeaders() {
 }
 
 func ExampleCollector() {
-	c, err := csp.NewCollector(csp.CollectorOptions{Audit: audit.NewMemory()})
+	// Per client (its IP, /64 for IPv6): 1 report a second, 5 at once;
+	// overall: 10 a second, 20 at once. A client refused by its own limit
+	// spends none of the global quota.
+	limiter, err := ratelimit.New(ratelimit.Options{Limits: []ratelimit.Limit{
+		ratelimit.TokenBucket(5, 1).Named("csp-client").By(ratelimit.ByIP()),
+		ratelimit.TokenBucket(20, 10).Named("csp").By(ratelimit.Global()),
+	}})
+	if err != nil {
+		log.Fatal(err)
+	}
+	c, err := csp.NewCollector(csp.CollectorOptions{Limiter: limiter, Audit: audit.NewMemory()})
 	if err != nil {
 		log.Fatal(err)
 	}

@@ -10,10 +10,3 @@ func ParseReports(contentType string, body []byte, max int) ([]Report, int, erro
 	}
 	return parseReports(f, body, max)
 }
-
-// Clients returns how many per-client buckets the collector holds.
-func (c *Collector) Clients() int {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	return len(c.clients)
-}

@@ -6,6 +6,8 @@ import (
 	"net/url"
 	"slices"
 	"strings"
+
+	"github.com/bulwark-go/bulwark/internal/httpsyntax"
 )
 
 // Options is a Content-Security-Policy (CSP Level 3) as typed directives.
@@ -426,16 +428,7 @@ func validateReportURI(u string) error {
 // IsToken reports whether s is an RFC 9110 token (used for report-to
 // group names and Reporting-Endpoints keys).
 func IsToken(s string) bool {
-	if s == "" || len(s) > 128 {
-		return false
-	}
-	for i := 0; i < len(s); i++ {
-		c := s[i]
-		if !isAlnum(c) && strings.IndexByte("!#$%&'*+-.^_`|~", c) < 0 {
-			return false
-		}
-	}
-	return true
+	return len(s) <= 128 && httpsyntax.IsToken(s)
 }
 
 func cloneOptions(o Options) Options {

@@ -1,9 +1,11 @@
 // Package respwriter wraps an http.ResponseWriter to observe the status code
-// and body size a handler sends, for the access log, metrics and panic
-// recovery. The wrapper keeps http.ResponseController working through
-// Unwrap, and passes on the optional interfaces handlers type-assert for:
-// http.Flusher, http.Hijacker (WebSocket upgrades) and io.ReaderFrom
-// (sendfile for http.ServeContent and io.Copy).
+// and body size a handler sends (for the access log, metrics and panic
+// recovery) and, optionally, to edit the headers just before they are sent
+// (for headers' Options.RemoveOnWrite). The wrapper keeps
+// http.ResponseController working through Unwrap, and passes on the
+// optional interfaces handlers type-assert for: http.Flusher, http.Hijacker
+// (WebSocket upgrades) and io.ReaderFrom (sendfile for http.ServeContent and
+// io.Copy).
 package respwriter
 
 import (
@@ -16,17 +18,39 @@ import (
 // Writer records the status and byte count written through it.
 type Writer struct {
 	http.ResponseWriter
+	// Status is the final status sent, 0 until the response starts.
 	Status int
-	Bytes  int64
+	// Bytes counts the body bytes written.
+	Bytes int64
+	// BeforeHeader, when set, is called with the header map just before
+	// headers are sent: before each informational (1xx) response, and once
+	// before the final status line (at WriteHeader, or at the first Write,
+	// ReadFrom or Flush). Build it once, not per request: a func value made
+	// per request allocates.
+	BeforeHeader func(http.Header)
 }
 
-// Reset points w at rw and clears the counters.
+// Reset points w at rw and clears the counters and the hook.
 func (w *Writer) Reset(rw http.ResponseWriter) { *w = Writer{ResponseWriter: rw} }
 
-// WriteHeader records code and passes it on.
+// start records code as the final status, running the hook first.
+func (w *Writer) start(code int) {
+	if w.BeforeHeader != nil {
+		w.BeforeHeader(w.ResponseWriter.Header())
+	}
+	w.Status = code
+}
+
+// WriteHeader records code and passes it on. An informational (1xx) code
+// runs the hook but leaves the response unstarted: its headers go out
+// with it, and the final response follows.
 func (w *Writer) WriteHeader(code int) {
-	if w.Status == 0 && code >= 200 {
-		w.Status = code
+	if w.Status == 0 {
+		if code >= 200 {
+			w.start(code)
+		} else if w.BeforeHeader != nil {
+			w.BeforeHeader(w.ResponseWriter.Header())
+		}
 	}
 	w.ResponseWriter.WriteHeader(code)
 }
@@ -34,44 +58,59 @@ func (w *Writer) WriteHeader(code int) {
 // Write records the size and passes the bytes on.
 func (w *Writer) Write(b []byte) (int, error) {
 	if w.Status == 0 {
-		w.Status = http.StatusOK
+		w.start(http.StatusOK)
 	}
 	n, err := w.ResponseWriter.Write(b)
 	w.Bytes += int64(n)
 	return n, err
 }
 
-// Flush passes a flush on when the underlying writer supports it.
+// Flush passes a flush on when the wrapped writer supports one, directly or
+// through Unwrap (as http.ResponseController finds it).
 func (w *Writer) Flush() {
-	if f, ok := w.ResponseWriter.(http.Flusher); ok {
-		if w.Status == 0 {
-			w.Status = http.StatusOK
+	for rw := w.ResponseWriter; ; {
+		switch t := rw.(type) {
+		case http.Flusher:
+			if w.Status == 0 {
+				w.start(http.StatusOK)
+			}
+			t.Flush()
+			return
+		case interface{ Unwrap() http.ResponseWriter }:
+			rw = t.Unwrap()
+		default:
+			return
 		}
-		f.Flush()
 	}
 }
 
-// Hijack hands over the connection when the wrapped writer can, and then
-// records 101 Switching Protocols, so that nothing is written to a
-// connection that is no longer HTTP's (recovery sees the response as
-// started). It returns http.ErrNotSupported when the writer cannot.
+// Hijack hands over the connection when the wrapped writer can (directly
+// or through Unwrap), and then records 101 Switching Protocols, so that
+// nothing is written to a connection that is no longer HTTP's (recovery
+// sees the response as started). It returns http.ErrNotSupported when the
+// writer cannot.
 func (w *Writer) Hijack() (net.Conn, *bufio.ReadWriter, error) {
-	h, ok := w.ResponseWriter.(http.Hijacker)
-	if !ok {
-		return nil, nil, http.ErrNotSupported
+	for rw := w.ResponseWriter; ; {
+		switch t := rw.(type) {
+		case http.Hijacker:
+			c, brw, err := t.Hijack()
+			if err == nil && w.Status == 0 {
+				w.Status = http.StatusSwitchingProtocols
+			}
+			return c, brw, err
+		case interface{ Unwrap() http.ResponseWriter }:
+			rw = t.Unwrap()
+		default:
+			return nil, nil, http.ErrNotSupported
+		}
 	}
-	c, brw, err := h.Hijack()
-	if err == nil && w.Status == 0 {
-		w.Status = http.StatusSwitchingProtocols
-	}
-	return c, brw, err
 }
 
 // ReadFrom copies r into the response through the wrapped writer's
 // ReadFrom when it has one (net/http's uses sendfile), counting the bytes.
 func (w *Writer) ReadFrom(r io.Reader) (int64, error) {
 	if w.Status == 0 {
-		w.Status = http.StatusOK
+		w.start(http.StatusOK)
 	}
 	var (
 		n   int64

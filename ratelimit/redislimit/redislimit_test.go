@@ -94,23 +94,14 @@ func TestAlgorithmsOnRedis(t *testing.T) {
 				if err != nil {
 					t.Fatal(err)
 				}
-				for j, s := range tc.Steps {
-					clk.Set(t, tc.Start.Add(s.At))
-					d, err := lim.AllowN(context.Background(), s.Cost, "k")
+				limittest.Run(t, tc, func(at time.Duration, cost int) ratelimit.Decision {
+					clk.Set(t, tc.Start.Add(at))
+					d, err := lim.AllowN(context.Background(), cost, "k")
 					if err != nil {
 						t.Fatal(err)
 					}
-					where := fmt.Sprintf("step %d (at %v, cost %d)", j, s.At, s.Cost)
-					if d.Allowed != s.Allowed {
-						t.Fatalf("%s: allowed = %v, want %v (%+v)", where, d.Allowed, s.Allowed, d)
-					}
-					if s.Remaining != limittest.Skip && d.Remaining != s.Remaining {
-						t.Errorf("%s: remaining = %d, want %d", where, d.Remaining, s.Remaining)
-					}
-					if s.Retry != limittest.Skip && d.RetryAfter != s.Retry {
-						t.Errorf("%s: retry after = %v, want %v", where, d.RetryAfter, s.Retry)
-					}
-				}
+					return d
+				})
 			})
 		}
 	}

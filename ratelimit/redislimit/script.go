@@ -122,6 +122,16 @@ local function tat(v)
   return nil
 end
 local written = {} -- GCRA keys written by this run: key -> TAT
+-- set_tat stores a GCRA key's new TAT: in place when its expiry bucket
+-- does not move (the TTL kept), else with the new bucket's expiry.
+local function set_tat(key, old, ntat, cap)
+  if old and bucket(old + cap, cap) >= ntat + cap then
+    redis.call('SETRANGE', key, '0', pack('<d', ntat))
+  else
+    redis.call('SET', key, pack('<d', ntat), 'PX', ceil((bucket(ntat + cap, cap) - now) / 1000))
+  end
+  written[key] = ntat
+end
 -- gcra decides one GCRA limit; old is the stored TAT (or nil). It returns
 -- whether the limit admits, and the new TAT.
 local function gcra(key, old, cap, p, cost, commit)
@@ -135,14 +145,7 @@ local function gcra(key, old, cap, p, cost, commit)
   end
   out[o + 1] = 2 * (ntat - now) + 1
   o = o + 1
-  if commit then
-    if old and bucket(old + cap, cap) >= ntat + cap then
-      redis.call('SETRANGE', key, '0', pack('<d', ntat))
-    else
-      redis.call('SET', key, pack('<d', ntat), 'PX', ceil((bucket(ntat + cap, cap) - now) / 1000))
-    end
-    written[key] = ntat
-  end
+  if commit then set_tat(key, old, ntat, cap) end
   return true, ntat
 end
 local ok, rem, reset, retry, a, b, old
@@ -195,13 +198,7 @@ end
 -- commit writes the state check computed; old is what check read.
 local function commit(alg, key, lim, p, cost, a, b, old)
   if alg == 'g' then
-    local cap = lim * p
-    if old and bucket(old + cap, cap) >= a + cap then
-      redis.call('SETRANGE', key, '0', pack('<d', a))
-    else
-      redis.call('SET', key, pack('<d', a), 'PX', ceil((bucket(a + cap, cap) - now) / 1000))
-    end
-    written[key] = a
+    set_tat(key, old, a, lim * p)
   elseif alg == 'f' then
     if old == a then
       redis.call('HINCRBY', key, 'c', cost)

@@ -277,26 +277,48 @@ func fullErr(op string) error {
 	return &store.UnavailableError{Op: op, Err: ErrFull}
 }
 
+// lock begins operation op on key: it locks key's shard and returns it
+// with key's live entry (nil if none). For an operation that stores (write),
+// exp is the expiry ttl from now and, when key has no live entry, lock
+// inserts one (a counter, not yet touched) with that expiry and reports
+// created. It fails, leaving the shard unlocked, when the store is closed,
+// when a write's ttl is not positive and when a NoEvict store is full. The
+// caller unlocks sh.mu.
+func (s *Store) lock(op, key string, write bool, ttl time.Duration) (sh *shard, e *entry, exp int64, created bool, err error) {
+	if write && ttl <= 0 {
+		return nil, nil, 0, false, store.ErrInvalidTTL
+	}
+	if s.closed.Load() {
+		return nil, nil, 0, false, closedErr(op)
+	}
+	now := s.now()
+	exp = expiry(now, ttl)
+	sh = s.shard(key)
+	sh.mu.Lock()
+	if e = sh.get(key, now); e != nil || !write {
+		return sh, e, exp, false, nil
+	}
+	if e = sh.insert(key, exp, now); e == nil {
+		sh.mu.Unlock()
+		return nil, nil, 0, false, fullErr(op)
+	}
+	return sh, e, exp, true, nil
+}
+
+// lockRead is lock for an operation that only reads or removes.
+func (s *Store) lockRead(op, key string) (*shard, *entry, error) {
+	sh, e, _, _, err := s.lock(op, key, false, 0)
+	return sh, e, err
+}
+
 // Incr implements store.Counters. On an existing counter it does not
 // allocate.
 func (s *Store) Incr(_ context.Context, key string, delta int64, ttl time.Duration) (int64, error) {
-	if ttl <= 0 {
-		return 0, store.ErrInvalidTTL
+	sh, e, _, created, err := s.lock("incr", key, true, ttl)
+	if err != nil {
+		return 0, err
 	}
-	if s.closed.Load() {
-		return 0, closedErr("incr")
-	}
-	now := s.now()
-	sh := s.shard(key)
-	sh.mu.Lock()
-	e := sh.get(key, now)
-	if e == nil {
-		if e = sh.insert(key, expiry(now, ttl), now); e == nil {
-			sh.mu.Unlock()
-			return 0, fullErr("incr")
-		}
-		e.kind = kindCounter
-	} else {
+	if !created {
 		switch e.kind {
 		case kindSet:
 			sh.mu.Unlock()
@@ -323,49 +345,59 @@ func (s *Store) Incr(_ context.Context, key string, delta int64, ttl time.Durati
 
 // Get implements store.KV. The returned slice is the caller's own copy.
 func (s *Store) Get(_ context.Context, key string) ([]byte, bool, error) {
-	if s.closed.Load() {
-		return nil, false, closedErr("get")
+	return s.read("get", key, false)
+}
+
+// Take implements store.KV: of concurrent callers for one key, exactly one
+// sees found == true.
+func (s *Store) Take(_ context.Context, key string) ([]byte, bool, error) {
+	return s.read("take", key, true)
+}
+
+// read is Get, and with take Take: it returns key's value as a slice of the
+// caller's own (a counter's decimal text) and, with take, removes the key.
+func (s *Store) read(op, key string, take bool) ([]byte, bool, error) {
+	sh, e, err := s.lockRead(op, key)
+	if err != nil {
+		return nil, false, err
 	}
-	now := s.now()
-	sh := s.shard(key)
-	sh.mu.Lock()
 	defer sh.mu.Unlock()
-	e := sh.get(key, now)
 	if e == nil {
 		return nil, false, nil
 	}
 	sh.touch(e)
+	var v []byte
 	switch e.kind {
-	case kindCounter:
-		return strconv.AppendInt(nil, e.n, 10), true, nil
 	case kindSet:
 		return nil, false, ErrWrongType
+	case kindCounter:
+		v = strconv.AppendInt(nil, e.n, 10)
+	default:
+		if take {
+			v = e.x.val // the entry is going away: hand over its private copy
+		} else {
+			v = make([]byte, len(e.x.val))
+			copy(v, e.x.val)
+		}
+		if v == nil {
+			v = []byte{}
+		}
 	}
-	out := make([]byte, len(e.x.val))
-	copy(out, e.x.val)
-	return out, true, nil
+	if take {
+		sh.remove(e)
+	}
+	return v, true, nil
 }
 
 // Set implements store.KV. The store keeps its own copy of value.
 func (s *Store) Set(_ context.Context, key string, value []byte, ttl time.Duration) error {
-	if ttl <= 0 {
-		return store.ErrInvalidTTL
+	sh, e, exp, created, err := s.lock("set", key, true, ttl)
+	if err != nil {
+		return err
 	}
-	if s.closed.Load() {
-		return closedErr("set")
-	}
-	now := s.now()
-	sh := s.shard(key)
-	sh.mu.Lock()
-	e := sh.get(key, now)
-	if e == nil {
-		if e = sh.insert(key, expiry(now, ttl), now); e == nil {
-			sh.mu.Unlock()
-			return fullErr("set")
-		}
-	} else {
+	if !created {
 		sh.touch(e)
-		sh.setExp(e, expiry(now, ttl))
+		sh.setExp(e, exp)
 	}
 	e.setValue(value)
 	sh.mu.Unlock()
@@ -374,66 +406,26 @@ func (s *Store) Set(_ context.Context, key string, value []byte, ttl time.Durati
 
 // SetNX implements store.KV. The store keeps its own copy of value.
 func (s *Store) SetNX(_ context.Context, key string, value []byte, ttl time.Duration) (bool, error) {
-	if ttl <= 0 {
-		return false, store.ErrInvalidTTL
+	sh, e, _, created, err := s.lock("setnx", key, true, ttl)
+	if err != nil {
+		return false, err
 	}
-	if s.closed.Load() {
-		return false, closedErr("setnx")
-	}
-	now := s.now()
-	sh := s.shard(key)
-	sh.mu.Lock()
-	defer sh.mu.Unlock()
-	if e := sh.get(key, now); e != nil {
+	if created {
+		e.setValue(value)
+	} else {
 		sh.touch(e)
-		return false, nil
 	}
-	e := sh.insert(key, expiry(now, ttl), now)
-	if e == nil {
-		return false, fullErr("setnx")
-	}
-	e.setValue(value)
-	return true, nil
-}
-
-// Take implements store.KV: of concurrent callers for one key, exactly one
-// sees found == true.
-func (s *Store) Take(_ context.Context, key string) ([]byte, bool, error) {
-	if s.closed.Load() {
-		return nil, false, closedErr("take")
-	}
-	now := s.now()
-	sh := s.shard(key)
-	sh.mu.Lock()
-	defer sh.mu.Unlock()
-	e := sh.get(key, now)
-	if e == nil {
-		return nil, false, nil
-	}
-	var v []byte
-	switch e.kind {
-	case kindSet:
-		return nil, false, ErrWrongType
-	case kindCounter:
-		v = strconv.AppendInt(nil, e.n, 10)
-	default:
-		v = e.x.val // the entry is going away: hand over its private copy
-		if v == nil {
-			v = []byte{}
-		}
-	}
-	sh.remove(e)
-	return v, true, nil
+	sh.mu.Unlock()
+	return created, nil
 }
 
 // Delete implements store.KV; deleting a missing key is not an error.
 func (s *Store) Delete(_ context.Context, key string) error {
-	if s.closed.Load() {
-		return closedErr("delete")
+	sh, e, err := s.lockRead("delete", key)
+	if err != nil {
+		return err
 	}
-	sh := s.shard(key)
-	sh.mu.Lock()
-	if e := sh.m[key]; e != nil {
+	if e != nil {
 		sh.remove(e)
 	}
 	sh.mu.Unlock()
@@ -443,21 +435,12 @@ func (s *Store) Delete(_ context.Context, key string) error {
 // AddToSet implements store.Sets. Every call restarts the set's TTL. A set
 // holds at most Options.MaxSetMembers members; see there.
 func (s *Store) AddToSet(_ context.Context, key, member string, ttl time.Duration) (int64, error) {
-	if ttl <= 0 {
-		return 0, store.ErrInvalidTTL
+	sh, e, exp, created, err := s.lock("addtoset", key, true, ttl)
+	if err != nil {
+		return 0, err
 	}
-	if s.closed.Load() {
-		return 0, closedErr("addtoset")
-	}
-	now := s.now()
-	sh := s.shard(key)
-	sh.mu.Lock()
 	defer sh.mu.Unlock()
-	e := sh.get(key, now)
-	if e == nil {
-		if e = sh.insert(key, expiry(now, ttl), now); e == nil {
-			return 0, fullErr("addtoset")
-		}
+	if created {
 		e.kind = kindSet
 		e.x = &extra{set: make(map[string]struct{}, 1)}
 	} else {
@@ -465,7 +448,7 @@ func (s *Store) AddToSet(_ context.Context, key, member string, ttl time.Duratio
 			return 0, ErrWrongType
 		}
 		sh.touch(e)
-		sh.setExp(e, expiry(now, ttl))
+		sh.setExp(e, exp)
 	}
 	set := e.x.set
 	if _, ok := set[member]; !ok && len(set) < s.maxMembers {
@@ -476,43 +459,33 @@ func (s *Store) AddToSet(_ context.Context, key, member string, ttl time.Duratio
 
 // SetSize implements store.Sets.
 func (s *Store) SetSize(_ context.Context, key string) (int64, error) {
-	if s.closed.Load() {
-		return 0, closedErr("setsize")
-	}
-	now := s.now()
-	sh := s.shard(key)
-	sh.mu.Lock()
-	defer sh.mu.Unlock()
-	e := sh.get(key, now)
-	if e == nil {
-		return 0, nil
-	}
-	if e.kind != kindSet {
-		return 0, ErrWrongType
-	}
-	sh.touch(e)
-	return int64(len(e.x.set)), nil
+	n, _, err := s.readSet("setsize", key, "")
+	return int64(n), err
 }
 
 // IsMember implements store.Sets.
 func (s *Store) IsMember(_ context.Context, key, member string) (bool, error) {
-	if s.closed.Load() {
-		return false, closedErr("ismember")
+	_, ok, err := s.readSet("ismember", key, member)
+	return ok, err
+}
+
+// readSet returns the size of the set at key and whether member is in it:
+// 0 and false when key has no live entry.
+func (s *Store) readSet(op, key, member string) (int, bool, error) {
+	sh, e, err := s.lockRead(op, key)
+	if err != nil {
+		return 0, false, err
 	}
-	now := s.now()
-	sh := s.shard(key)
-	sh.mu.Lock()
 	defer sh.mu.Unlock()
-	e := sh.get(key, now)
 	if e == nil {
-		return false, nil
+		return 0, false, nil
 	}
 	if e.kind != kindSet {
-		return false, ErrWrongType
+		return 0, false, ErrWrongType
 	}
 	sh.touch(e)
 	_, ok := e.x.set[member]
-	return ok, nil
+	return len(e.x.set), ok, nil
 }
 
 // Len returns the number of keys held, including expired ones not yet

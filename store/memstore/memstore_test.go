@@ -7,6 +7,7 @@ import (
 	"runtime"
 	"strconv"
 	"sync"
+	"sync/atomic"
 	"testing"
 	"testing/synctest"
 	"time"
@@ -483,21 +484,26 @@ func BenchmarkIncrParallel(b *testing.B) {
 			b.Fatal(err)
 		}
 	}
-	var seq sync.Mutex
-	next := 0
+	parallelOver(b, keys, 7919, func(i int) error {
+		_, err := s.Incr(ctx, names[i], 1, time.Hour)
+		return err
+	})
+}
+
+// parallelOver runs op from RunParallel's goroutines over the indexes
+// 0..n-1, the g-th goroutine starting at g×stride (mod n), so that they
+// work on different keys.
+func parallelOver(b *testing.B, n, stride int, op func(i int) error) {
+	var seq atomic.Int64
 	b.ReportAllocs()
 	b.ResetTimer()
 	b.RunParallel(func(pb *testing.PB) {
-		seq.Lock()
-		i := next * 7919
-		next++
-		seq.Unlock()
+		i := int(seq.Add(1)-1) * stride % n
 		for pb.Next() {
-			i++
-			if i >= keys {
+			if i++; i == n {
 				i = 0
 			}
-			if _, err := s.Incr(ctx, names[i], 1, time.Hour); err != nil {
+			if err := op(i); err != nil {
 				b.Error(err)
 				return
 			}
@@ -530,22 +536,9 @@ func BenchmarkInsertEvictParallel(b *testing.B) {
 	for i := range names {
 		names[i] = "client:" + strconv.Itoa(i)
 	}
-	var seq sync.Mutex
-	next := 0
-	b.ReportAllocs()
-	b.ResetTimer()
-	b.RunParallel(func(pb *testing.PB) {
-		seq.Lock()
-		i := next << 18
-		next++
-		seq.Unlock()
-		for pb.Next() {
-			i = (i + 1) & (len(names) - 1)
-			if _, err := s.Incr(ctx, names[i], 1, time.Minute); err != nil {
-				b.Error(err)
-				return
-			}
-		}
+	parallelOver(b, len(names), 1<<18, func(i int) error {
+		_, err := s.Incr(ctx, names[i], 1, time.Minute)
+		return err
 	})
 }
 

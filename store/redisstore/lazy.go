@@ -210,11 +210,7 @@ func (l *lazyClient) DoMulti(ctx context.Context, multi ...rueidis.Completed) []
 		}
 	}
 	if err != nil {
-		res := make([]rueidis.RedisResult, len(multi))
-		for i := range res {
-			res[i] = rueidis.NewErrorResult(err)
-		}
-		return res
+		return errResults(len(multi), err)
 	}
 	return c.DoMulti(ctx, multi...)
 }
@@ -243,13 +239,18 @@ func (l *lazyClient) DoMultiCache(ctx context.Context, multi ...rueidis.Cacheabl
 		}
 	}
 	if err != nil {
-		res := make([]rueidis.RedisResult, len(multi))
-		for i := range res {
-			res[i] = rueidis.NewErrorResult(err)
-		}
-		return res
+		return errResults(len(multi), err)
 	}
 	return c.DoMultiCache(ctx, multi...)
+}
+
+// errResults is the answer of n commands that all failed with err.
+func errResults(n int, err error) []rueidis.RedisResult {
+	res := make([]rueidis.RedisResult, n)
+	for i := range res {
+		res[i] = rueidis.NewErrorResult(err)
+	}
+	return res
 }
 
 // DoStream implements rueidis.Client.

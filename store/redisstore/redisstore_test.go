@@ -14,6 +14,7 @@ import (
 
 	"github.com/bulwark-go/bulwark/internal/testlag"
 	"github.com/bulwark-go/bulwark/internal/testredis"
+	"github.com/bulwark-go/bulwark/internal/testsync"
 	"github.com/bulwark-go/bulwark/store"
 	"github.com/bulwark-go/bulwark/store/redisstore"
 	"github.com/bulwark-go/bulwark/store/storetest"
@@ -278,13 +279,25 @@ func recovered(t *testing.T, s *redisstore.Store) {
 	}
 }
 
+// downThenUp checks that every call fails while srv is down, then starts
+// srv and checks that the same Store works again.
+func downThenUp(t *testing.T, srv *testredis.Server, s *redisstore.Store, lag *testlag.Monitor) {
+	t.Helper()
+	for range 3 {
+		wantAll(t, every(t, s, lag), true)
+	}
+	srv.Start()
+	recovered(t, s)
+	wantAll(t, every(t, s, lag), false)
+}
+
 // load runs Incr from several goroutines until finish: every error must be
 // an outage, and no call may overrun the timeout.
 type load struct {
 	t     *testing.T
 	stop  chan struct{}
 	wg    sync.WaitGroup
-	bad   firstError
+	bad   testsync.FirstError
 	calls atomic.Int64
 }
 
@@ -301,10 +314,10 @@ func startLoad(t *testing.T, s *redisstore.Store, lag *testlag.Monitor) *load {
 				start := time.Now()
 				_, err := s.Incr(context.Background(), "load"+strconv.Itoa(i), 1, time.Minute)
 				if err != nil && !errors.Is(err, store.ErrUnavailable) {
-					l.bad.set(err)
+					l.bad.Set(err)
 				}
 				if d := time.Since(start); lag.Over(d, 2*outageTimeout) {
-					l.bad.set(fmt.Errorf("an Incr took %s (scheduler lag up to %s): %v", d, lag.Max(), err))
+					l.bad.Set(fmt.Errorf("an Incr took %s (scheduler lag up to %s): %v", d, lag.Max(), err))
 				}
 				l.calls.Add(1)
 				if err != nil {
@@ -320,7 +333,7 @@ func (l *load) finish() {
 	l.t.Helper()
 	close(l.stop)
 	l.wg.Wait()
-	if err := l.bad.get(); err != nil {
+	if err := l.bad.Err(); err != nil {
 		l.t.Fatal(err)
 	}
 	if l.calls.Load() == 0 {
@@ -355,12 +368,7 @@ func TestOutage(t *testing.T) {
 
 	// A dead server refuses connections.
 	srv.Stop()
-	for range 3 {
-		wantAll(t, every(t, s, lag), true)
-	}
-	srv.Start()
-	recovered(t, s)
-	wantAll(t, every(t, s, lag), false)
+	downThenUp(t, srv, s, lag)
 	load.finish()
 }
 
@@ -384,12 +392,7 @@ func TestOpenWhileDown(t *testing.T) {
 		t.Fatal("no mode before the first connection")
 	}
 	load := startLoad(t, s, lag)
-	for range 3 {
-		wantAll(t, every(t, s, lag), true)
-	}
-	srv.Start()
-	recovered(t, s)
-	wantAll(t, every(t, s, lag), false)
+	downThenUp(t, srv, s, lag)
 	load.finish()
 	ctx := context.Background()
 	if err := early.Do(ctx, early.B().Ping().Build()).Error(); err != nil {
@@ -444,26 +447,6 @@ func TestAuth(t *testing.T) {
 	if n, err := s.Incr(context.Background(), "c", 2, time.Minute); n != 2 || err != nil {
 		t.Fatal(n, err)
 	}
-}
-
-// firstError keeps the first error reported from several goroutines.
-type firstError struct {
-	mu  sync.Mutex
-	err error
-}
-
-func (f *firstError) set(err error) {
-	f.mu.Lock()
-	if f.err == nil {
-		f.err = err
-	}
-	f.mu.Unlock()
-}
-
-func (f *firstError) get() error {
-	f.mu.Lock()
-	defer f.mu.Unlock()
-	return f.err
 }
 
 // TestOpenWhileFrozen opens a Store on a server that accepts connections but

@@ -24,6 +24,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/bulwark-go/bulwark/internal/testsync"
 	"github.com/bulwark-go/bulwark/store"
 )
 
@@ -316,18 +317,18 @@ func testIncrDelta(e *env) {
 func testIncrConcurrent(e *env) {
 	const workers, each = 50, 20
 	var wg sync.WaitGroup
-	var failed firstError
+	var failed testsync.FirstError
 	for range workers {
 		wg.Go(func() {
 			for range each {
 				if _, err := e.s.Incr(e.ctx, "c", 1, 10*e.u); err != nil {
-					failed.set(err)
+					failed.Set(err)
 				}
 			}
 		})
 	}
 	wg.Wait()
-	if err := failed.get(); err != nil {
+	if err := failed.Err(); err != nil {
 		e.t.Fatalf("concurrent Incr: %v", err)
 	}
 	if n := e.incr("c", 0, 10*e.u); n != workers*each {
@@ -437,7 +438,7 @@ func testSetNXExclusive(e *env) {
 	for round := range 5 {
 		key := fmt.Sprint("lock-", round)
 		var wins atomic.Int32
-		var failed firstError
+		var failed testsync.FirstError
 		start := make(chan struct{})
 		var wg sync.WaitGroup
 		for i := range workers {
@@ -445,7 +446,7 @@ func testSetNXExclusive(e *env) {
 				<-start
 				ok, err := e.s.SetNX(e.ctx, key, []byte(fmt.Sprint(i)), 10*e.u)
 				if err != nil {
-					failed.set(err)
+					failed.Set(err)
 				}
 				if ok {
 					wins.Add(1)
@@ -454,7 +455,7 @@ func testSetNXExclusive(e *env) {
 		}
 		close(start)
 		wg.Wait()
-		if err := failed.get(); err != nil {
+		if err := failed.Err(); err != nil {
 			e.t.Fatalf("SetNX: %v", err)
 		}
 		if n := wins.Load(); n != 1 {
@@ -488,7 +489,7 @@ func testTakeAtMostOnce(e *env) {
 		key := fmt.Sprint("once-", round)
 		e.set(key, "secret", 10*e.u)
 		var got atomic.Int32
-		var failed firstError
+		var failed testsync.FirstError
 		start := make(chan struct{})
 		var wg sync.WaitGroup
 		for range workers {
@@ -496,19 +497,19 @@ func testTakeAtMostOnce(e *env) {
 				<-start
 				v, ok, err := e.s.Take(e.ctx, key)
 				if err != nil {
-					failed.set(err)
+					failed.Set(err)
 				}
 				if ok {
 					got.Add(1)
 					if string(v) != "secret" {
-						failed.set(fmt.Errorf("the value taken is %q", v))
+						failed.Set(fmt.Errorf("the value taken is %q", v))
 					}
 				}
 			})
 		}
 		close(start)
 		wg.Wait()
-		if err := failed.get(); err != nil {
+		if err := failed.Err(); err != nil {
 			e.t.Fatalf("Take: %v", err)
 		}
 		if n := got.Load(); n != 1 {
@@ -663,24 +664,4 @@ func testClosed(e *env) {
 			e.t.Errorf("%s on a closed store: err = %v; want store.ErrClosed and store.ErrUnavailable", op, err)
 		}
 	}
-}
-
-// firstError keeps the first error reported from several goroutines.
-type firstError struct {
-	mu  sync.Mutex
-	err error
-}
-
-func (f *firstError) set(err error) {
-	f.mu.Lock()
-	if f.err == nil {
-		f.err = err
-	}
-	f.mu.Unlock()
-}
-
-func (f *firstError) get() error {
-	f.mu.Lock()
-	defer f.mu.Unlock()
-	return f.err
 }

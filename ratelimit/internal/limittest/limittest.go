@@ -3,6 +3,8 @@
 package limittest
 
 import (
+	"fmt"
+	"testing"
 	"time"
 
 	"github.com/bulwark-go/bulwark/ratelimit"
@@ -105,4 +107,27 @@ var Cases = []Case{
 		{10*time.Minute + 59*time.Second, 1, false, 0, time.Second},
 		{11 * time.Minute, 2, true, 0, 0},
 	}},
+}
+
+// Run checks c's steps in order: decide makes the request of a step (at
+// its offset from c.Start, with its cost) against the implementation under
+// test and returns the decision.
+func Run(t *testing.T, c Case, decide func(at time.Duration, cost int) ratelimit.Decision) {
+	t.Helper()
+	for i, s := range c.Steps {
+		d := decide(s.At, s.Cost)
+		where := fmt.Sprintf("step %d (at %v, cost %d)", i, s.At, s.Cost)
+		if d.Allowed != s.Allowed {
+			t.Fatalf("%s: allowed = %v, want %v (%+v)", where, d.Allowed, s.Allowed, d)
+		}
+		if s.Remaining != Skip && d.Remaining != s.Remaining {
+			t.Errorf("%s: remaining = %d, want %d", where, d.Remaining, s.Remaining)
+		}
+		if s.Retry != Skip && d.RetryAfter != s.Retry {
+			t.Errorf("%s: retry after = %v, want %v", where, d.RetryAfter, s.Retry)
+		}
+		if d.Remaining < 0 || d.RetryAfter < 0 || d.ResetAfter < 0 {
+			t.Errorf("%s: negative field in %+v", where, d)
+		}
+	}
 }
