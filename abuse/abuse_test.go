@@ -9,16 +9,13 @@ import (
 
 	"github.com/bulwark-go/bulwark/abuse"
 	"github.com/bulwark-go/bulwark/audit"
+	"github.com/bulwark-go/bulwark/internal/testclock"
 	"github.com/bulwark-go/bulwark/store/memstore"
 )
 
 var secret = []byte(strings.Repeat("k", 32))
 
-type clock struct{ t time.Time }
-
-func (c *clock) Now() time.Time { return c.t }
-
-func newDetector(t *testing.T, c *clock, sink audit.Sink) *abuse.Detector {
+func newDetector(t *testing.T, c *testclock.Clock, sink audit.Sink) *abuse.Detector {
 	t.Helper()
 	st := memstore.New(memstore.Options{Now: c.Now})
 	t.Cleanup(func() { _ = st.Close() })
@@ -32,7 +29,7 @@ func newDetector(t *testing.T, c *clock, sink audit.Sink) *abuse.Detector {
 // The seed's card-testing rule: more than 3 distinct cards from one IP
 // within an hour blocks it; every attempt restarts the hour.
 func TestCardTesting(t *testing.T) {
-	c := &clock{t: time.Unix(1_700_000_000, 0)}
+	c := testclock.New(time.Unix(1_700_000_000, 0))
 	d := newDetector(t, c, nil)
 	ctx := context.Background()
 	ip := "203.0.113.9"
@@ -42,7 +39,7 @@ func TestCardTesting(t *testing.T) {
 		if err != nil || v.Exceeded {
 			t.Fatalf("attempt %d (%s): %+v %v", i, card, v, err)
 		}
-		c.t = c.t.Add(10 * time.Minute)
+		c.Advance(10 * time.Minute)
 	}
 	v, _ := d.Observe(ctx, ip, d.Fingerprint("3333|03/29"))
 	if !v.Exceeded || v.Distinct != 4 {
@@ -50,12 +47,12 @@ func TestCardTesting(t *testing.T) {
 	}
 	// Attempts keep the block alive: 59 minutes later, still blocked, and
 	// the attempt restarts the window again.
-	c.t = c.t.Add(59 * time.Minute)
+	c.Advance(59 * time.Minute)
 	if v, _ := d.Observe(ctx, ip, d.Fingerprint("4242|12/30")); !v.Exceeded {
 		t.Fatal("block lifted while attempts continued")
 	}
 	// An hour of silence lifts it.
-	c.t = c.t.Add(time.Hour + time.Second)
+	c.Advance(time.Hour + time.Second)
 	if ex, _ := d.Exceeded(ctx, ip); ex {
 		t.Fatal("still blocked after an hour of silence")
 	}
@@ -66,7 +63,7 @@ func TestCardTesting(t *testing.T) {
 }
 
 func TestFingerprintKeyedAndUnambiguous(t *testing.T) {
-	c := &clock{t: time.Now()}
+	c := testclock.New(time.Now())
 	d := newDetector(t, c, nil)
 	if d.Fingerprint("ab", "c") == d.Fingerprint("a", "bc") {
 		t.Fatal("fingerprint is ambiguous")
@@ -78,7 +75,7 @@ func TestFingerprintKeyedAndUnambiguous(t *testing.T) {
 
 func TestDenyAndFlagAudit(t *testing.T) {
 	sink := audit.NewMemory()
-	d := newDetector(t, &clock{t: time.Now()}, sink)
+	d := newDetector(t, testclock.New(time.Now()), sink)
 	w := httptest.NewRecorder()
 	r := httptest.NewRequest("POST", "/api/checkout", nil)
 	d.Deny(w, r, "too many distinct cards")

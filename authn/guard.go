@@ -101,31 +101,13 @@ func (g *Guard) check(r *http.Request, optional bool) (*http.Request, *problem.P
 // realm="..."` (reason token_missing); an invalid one gets 401 with
 // `error="invalid_token", error_description="..."` (RFC 6750 §3). The
 // principal is recorded in the request; read it with FromContext.
-func (g *Guard) Require(next http.Handler) http.Handler {
-	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		r, prob := g.Check(r)
-		if prob != nil {
-			g.deny.Deny(w, r, prob)
-			return
-		}
-		next.ServeHTTP(w, r)
-	})
-}
+func (g *Guard) Require(next http.Handler) http.Handler { return g.deny.Wrap(g.Check, next) }
 
 // Optional wraps next so that a request without credentials passes
 // anonymously (FromContext reports false), while a request that presents a
 // credential must present a valid one: an invalid or expired token is
 // still refused with 401, never downgraded to anonymous.
-func (g *Guard) Optional(next http.Handler) http.Handler {
-	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		r, prob := g.CheckOptional(r)
-		if prob != nil {
-			g.deny.Deny(w, r, prob)
-			return
-		}
-		next.ServeHTTP(w, r)
-	})
-}
+func (g *Guard) Optional(next http.Handler) http.Handler { return g.deny.Wrap(g.CheckOptional, next) }
 
 // missing is the answer to a request without credentials: a challenge
 // without an error code (RFC 6750 §3.1).

@@ -241,15 +241,7 @@ func (q *Requirement) Check(r *http.Request) (*http.Request, *problem.Problem) {
 
 // Handler returns next wrapped so that only callers satisfying the rule
 // reach it; the others get Check's problem, with one audit event.
-func (q *Requirement) Handler(next http.Handler) http.Handler {
-	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		if _, prob := q.Check(r); prob != nil {
-			q.a.deny.Deny(w, r, prob)
-			return
-		}
-		next.ServeHTTP(w, r)
-	})
-}
+func (q *Requirement) Handler(next http.Handler) http.Handler { return q.a.deny.Wrap(q.Check, next) }
 
 // refusal is the problem for a principal that fails the rule, or nil.
 func (q *Requirement) refusal(p *authn.Principal) *problem.Problem {

@@ -6,12 +6,12 @@ import (
 	"fmt"
 	"net/http/httptest"
 	"strings"
-	"sync/atomic"
 	"testing"
 	"time"
 
 	"github.com/bulwark-go/bulwark/authn/jwt"
 	"github.com/bulwark-go/bulwark/demo"
+	"github.com/bulwark-go/bulwark/internal/testclock"
 )
 
 func login(t *testing.T, srv *httptest.Server, user, pw string, hdr ...string) response {
@@ -123,9 +123,8 @@ func TestLoginRateLimit(t *testing.T) {
 // fakeClock returns a settable clock for demo.Config.Now. The stores'
 // janitor goroutines read it too, so it is atomic.
 func fakeClock() (now func() time.Time, advance func(time.Duration)) {
-	var ns atomic.Int64
-	ns.Store(time.Unix(1_800_000_000, 0).UnixNano())
-	return func() time.Time { return time.Unix(0, ns.Load()) }, func(d time.Duration) { ns.Add(int64(d)) }
+	c := testclock.New(time.Unix(1_800_000_000, 0))
+	return c.Now, c.Advance
 }
 
 // More than 5 distinct usernames failing from one IP within an hour → 403.

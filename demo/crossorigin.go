@@ -40,12 +40,4 @@ func (x *crossOrigin) Check(r *http.Request) (*http.Request, *problem.Problem) {
 }
 
 // Handler refuses what Check refuses, with one audit event.
-func (x *crossOrigin) Handler(next http.Handler) http.Handler {
-	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		if _, p := x.Check(r); p != nil {
-			x.deny.Deny(w, r, p)
-			return
-		}
-		next.ServeHTTP(w, r)
-	})
-}
+func (x *crossOrigin) Handler(next http.Handler) http.Handler { return x.deny.Wrap(x.Check, next) }

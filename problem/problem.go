@@ -427,6 +427,21 @@ type Denier struct {
 	Handler Handler    // nil: Write
 }
 
+// Wrap returns next behind check, a guard's decision (the shape of every
+// guard's Check): a request check refuses is answered with its problem
+// through Deny; any other goes on to next as check returned it. It is the
+// Handler of a guard whose decision is all it does.
+func (d Denier) Wrap(check func(*http.Request) (*http.Request, *Problem), next http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		r, p := check(r)
+		if p != nil {
+			d.Deny(w, r, p)
+			return
+		}
+		next.ServeHTTP(w, r)
+	})
+}
+
 // Deny audits p and writes it.
 func (d Denier) Deny(w http.ResponseWriter, r *http.Request, p *Problem) {
 	if d.Audit != nil {

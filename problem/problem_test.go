@@ -1,6 +1,7 @@
 package problem_test
 
 import (
+	"context"
 	"encoding/json"
 	"errors"
 	"net/http"
@@ -152,5 +153,35 @@ func TestErrorsAs(t *testing.T) {
 	}
 	if problem.RetryAfterSeconds(0) != 1 || problem.RetryAfterSeconds(1001*time.Millisecond) != 2 {
 		t.Fatal("RetryAfterSeconds rounding")
+	}
+}
+
+// TestDenierWrap: a check's refusal is denied with one audit event and
+// next never runs; an admitted request reaches next as the check returned
+// it.
+func TestDenierWrap(t *testing.T) {
+	sink := audit.NewMemory()
+	d := problem.Denier{Guard: "test", Audit: sink}
+	type key struct{}
+	check := func(r *http.Request) (*http.Request, *problem.Problem) {
+		if r.Header.Get("X-Refuse") != "" {
+			return r, problem.Forbidden(problem.TypeForbidden, "no").WithReason("refused")
+		}
+		return r.WithContext(context.WithValue(r.Context(), key{}, "seen")), nil
+	}
+	var got any
+	h := d.Wrap(check, http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) { got = r.Context().Value(key{}) }))
+	w := httptest.NewRecorder()
+	h.ServeHTTP(w, httptest.NewRequest("GET", "/", nil))
+	if w.Code != 200 || got != "seen" || len(sink.Events()) != 0 {
+		t.Fatalf("admitted: %d %v %d events", w.Code, got, len(sink.Events()))
+	}
+	got = nil
+	r := httptest.NewRequest("GET", "/", nil)
+	r.Header.Set("X-Refuse", "1")
+	w = httptest.NewRecorder()
+	h.ServeHTTP(w, r)
+	if w.Code != 403 || got != nil || len(sink.Events()) != 1 || sink.Events()[0].Reason != "refused" {
+		t.Fatalf("refused: %d %v %+v", w.Code, got, sink.Events())
 	}
 }

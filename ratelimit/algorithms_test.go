@@ -5,6 +5,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/bulwark-go/bulwark/internal/testclock"
 	"github.com/bulwark-go/bulwark/ratelimit"
 	"github.com/bulwark-go/bulwark/ratelimit/internal/limittest"
 )
@@ -12,7 +13,7 @@ import (
 func TestAlgorithms(t *testing.T) {
 	for _, c := range limittest.Cases {
 		t.Run(c.Name, func(t *testing.T) {
-			clk := newClock(c.Start)
+			clk := testclock.New(c.Start)
 			lim, err := ratelimit.New(ratelimit.Options{Limits: []ratelimit.Limit{c.Limit}, Now: clk.Now})
 			if err != nil {
 				t.Fatal(err)
@@ -33,7 +34,7 @@ func TestCostAboveCapacityNeverAllowed(t *testing.T) {
 	for _, l := range []ratelimit.Limit{ratelimit.TokenBucket(10, 1).By(ratelimit.Global()), ratelimit.GCRA(1, time.Second, 10).By(ratelimit.Global()),
 		ratelimit.SlidingWindow(10, time.Minute).By(ratelimit.Global()), ratelimit.FixedWindow(10, time.Minute).By(ratelimit.Global())} {
 		t.Run(l.Algorithm.String(), func(t *testing.T) {
-			clk := newClock(epochHour)
+			clk := testclock.New(epochHour)
 			lim, err := ratelimit.New(ratelimit.Options{Limits: []ratelimit.Limit{l}, Now: clk.Now})
 			if err != nil {
 				t.Fatal(err)
@@ -59,7 +60,7 @@ func TestCostAboveCapacityNeverAllowed(t *testing.T) {
 
 func TestFixedWindowBeforeEpoch(t *testing.T) {
 	start := time.Unix(-3600, 0)
-	clk := newClock(start)
+	clk := testclock.New(start)
 	lim, err := ratelimit.New(ratelimit.Options{Limits: []ratelimit.Limit{ratelimit.FixedWindow(1, time.Minute).By(ratelimit.Global())}, Now: clk.Now})
 	if err != nil {
 		t.Fatal(err)
@@ -77,7 +78,7 @@ func TestFixedWindowBeforeEpoch(t *testing.T) {
 // Several limits on one request: a refusal by one consumes none of the
 // others.
 func TestMultipleLimitsAllOrNothing(t *testing.T) {
-	clk := newClock(epochHour)
+	clk := testclock.New(epochHour)
 	lim, err := ratelimit.New(ratelimit.Options{
 		Limits: []ratelimit.Limit{
 			ratelimit.SlidingWindow(3, time.Minute).Named("burst").By(ratelimit.Global()),

@@ -13,6 +13,7 @@ import (
 	"time"
 
 	"github.com/bulwark-go/bulwark/audit"
+	"github.com/bulwark-go/bulwark/internal/testclock"
 	"github.com/bulwark-go/bulwark/problem"
 	"github.com/bulwark-go/bulwark/ratelimit"
 	"github.com/bulwark-go/bulwark/store"
@@ -29,7 +30,7 @@ func serve(h http.Handler, r *http.Request) *httptest.ResponseRecorder {
 // The demo's login limit: 5 attempts per client IP per 5 minutes, the 6th
 // refused with 429, Retry-After, the RateLimit headers and a problem body.
 func TestLoginLimit(t *testing.T) {
-	clk := newClock(epochHour)
+	clk := testclock.New(epochHour)
 	sink := audit.NewMemory()
 	lim, err := ratelimit.New(ratelimit.Options{
 		Limits: []ratelimit.Limit{ratelimit.SlidingWindow(5, 5*time.Minute).Named("login").By(ratelimit.ByIP())},
@@ -100,7 +101,7 @@ func TestLoginLimit(t *testing.T) {
 // The demo's /api/* limit: a token bucket of 100 refilled at 10/s, per
 // principal when authenticated, else per IP.
 func TestAPIBucketByPrincipal(t *testing.T) {
-	clk := newClock(epochHour)
+	clk := testclock.New(epochHour)
 	lim, err := ratelimit.New(ratelimit.Options{
 		Limits: []ratelimit.Limit{ratelimit.TokenBucket(100, 10).Named("api").By(ratelimit.ByPrincipal())},
 		Now:    clk.Now,
@@ -443,7 +444,7 @@ func TestCostExceedsLimit(t *testing.T) {
 // add their members to the RateLimit-Policy and RateLimit lists instead of
 // replacing the other's; the legacy headers show the most restrictive.
 func TestNestedLimitersListEveryPolicy(t *testing.T) {
-	clk := newClock(epochHour)
+	clk := testclock.New(epochHour)
 	api, err := ratelimit.New(ratelimit.Options{Now: clk.Now, LegacyHeaders: true,
 		Limits: []ratelimit.Limit{ratelimit.TokenBucket(100, 10).Named("api").By(ratelimit.ByIP())}})
 	if err != nil {
@@ -494,7 +495,7 @@ func TestNestedLimitersListEveryPolicy(t *testing.T) {
 // Two unnamed limiters are both "default": nested, each keeps its own
 // member; neither is silently dropped.
 func TestNestedUnnamedLimitersKeepBothMembers(t *testing.T) {
-	clk := newClock(epochHour)
+	clk := testclock.New(epochHour)
 	outer, err := ratelimit.New(ratelimit.Options{Now: clk.Now, Limits: []ratelimit.Limit{ratelimit.TokenBucket(100, 10).By(ratelimit.ByIP())}})
 	if err != nil {
 		t.Fatal(err)

@@ -1,33 +1,13 @@
 package ratelimit_test
 
 import (
-	"github.com/bulwark-go/bulwark/ratelimit/internal/limittest"
 	"net/netip"
 	"sync"
-	"time"
+
+	"github.com/bulwark-go/bulwark/ratelimit/internal/limittest"
 )
 
 func mustAddr(s string) netip.Addr { return netip.MustParseAddr(s) }
-
-// clock is an injected clock tests move by hand.
-type clock struct {
-	mu sync.Mutex
-	t  time.Time
-}
-
-func newClock(t time.Time) *clock { return &clock{t: t} }
-
-func (c *clock) Now() time.Time {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	return c.t
-}
-
-func (c *clock) Set(t time.Time) {
-	c.mu.Lock()
-	c.t = t
-	c.mu.Unlock()
-}
 
 // epochHour is an instant aligned to a whole hour (and so to every minute
 // and second), so fixed windows start exactly there.

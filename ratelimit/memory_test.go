@@ -9,6 +9,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/bulwark-go/bulwark/internal/testclock"
 	"github.com/bulwark-go/bulwark/ratelimit"
 )
 
@@ -94,7 +95,7 @@ func TestMemoryNoAllocs(t *testing.T) {
 }
 
 func TestMemoryEvictsExpiredKeys(t *testing.T) {
-	clk := newClock(epochHour)
+	clk := testclock.New(epochHour)
 	lim, err := ratelimit.New(ratelimit.Options{Limits: []ratelimit.Limit{ratelimit.SlidingWindow(1, time.Minute).By(ratelimit.Global())}, MaxKeys: 100, Now: clk.Now})
 	if err != nil {
 		t.Fatal(err)

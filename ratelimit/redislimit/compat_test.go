@@ -8,10 +8,10 @@ import (
 	"errors"
 	"log/slog"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
+	"github.com/bulwark-go/bulwark/internal/testclock"
 	"github.com/bulwark-go/bulwark/internal/testredis"
 	"github.com/bulwark-go/bulwark/ratelimit"
 	"github.com/bulwark-go/bulwark/store"
@@ -37,14 +37,6 @@ func TestServerVersions(t *testing.T) {
 	}
 }
 
-type testClock struct {
-	mu sync.Mutex
-	t  time.Time
-}
-
-func (c *testClock) Now() time.Time      { c.mu.Lock(); defer c.mu.Unlock(); return c.t }
-func (c *testClock) Add(d time.Duration) { c.mu.Lock(); c.t = c.t.Add(d); c.mu.Unlock() }
-
 // A server older than the Store supports (Redis 5), where the script
 // fails, is named as such, once, at the first decision it fails — not
 // taken for an outage, not retried on every decision — and the Store
@@ -56,7 +48,7 @@ func TestUnsupportedServer(t *testing.T) {
 	}
 	t.Cleanup(c.Close)
 	var logs bytes.Buffer
-	clk := &testClock{t: time.Unix(1_700_000_000, 0)}
+	clk := testclock.New(time.Unix(1_700_000_000, 0))
 	// A script that fails there (an unsupported command is a syntax error).
 	const old = `return redis.error_reply('ERR Error running script: @user_script:1: ERR syntax error')`
 	for _, batch := range []int{0, 1} {
@@ -101,7 +93,7 @@ func TestUnsupportedServer(t *testing.T) {
 		s.script = script
 		sum := sha1.Sum([]byte(script))
 		s.sha = hex.EncodeToString(sum[:])
-		clk.Add(compatRecheck)
+		clk.Advance(compatRecheck)
 		if d, err := lim.Allow(ctx, "k"); err != nil || !d.Allowed {
 			t.Fatalf("after the upgrade: %+v %v", d, err)
 		}

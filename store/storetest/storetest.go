@@ -24,6 +24,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/bulwark-go/bulwark/internal/testclock"
 	"github.com/bulwark-go/bulwark/internal/testsync"
 	"github.com/bulwark-go/bulwark/store"
 )
@@ -48,22 +49,10 @@ type Factory struct {
 
 // Clock is a fake clock, safe for concurrent use, that moves only when
 // advanced. Its zero value reads the Unix epoch.
-type Clock struct {
-	ns atomic.Int64
-}
+type Clock = testclock.Clock
 
 // NewClock returns a Clock reading t.
-func NewClock(t time.Time) *Clock {
-	c := &Clock{}
-	c.ns.Store(t.UnixNano())
-	return c
-}
-
-// Now returns the clock's time.
-func (c *Clock) Now() time.Time { return time.Unix(0, c.ns.Load()) }
-
-// Advance moves the clock forward by d.
-func (c *Clock) Advance(d time.Duration) { c.ns.Add(int64(d)) }
+func NewClock(t time.Time) *Clock { return testclock.New(t) }
 
 // env is one subtest's store and time.
 type env struct {

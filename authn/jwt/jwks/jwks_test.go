@@ -21,19 +21,8 @@ import (
 
 	"github.com/bulwark-go/bulwark/authn/jwt"
 	"github.com/bulwark-go/bulwark/authn/jwt/jwks"
+	"github.com/bulwark-go/bulwark/internal/testclock"
 )
-
-type clock struct {
-	mu sync.Mutex
-	t  time.Time
-}
-
-func (c *clock) Now() time.Time { c.mu.Lock(); defer c.mu.Unlock(); return c.t }
-func (c *clock) Advance(d time.Duration) {
-	c.mu.Lock()
-	c.t = c.t.Add(d)
-	c.mu.Unlock()
-}
 
 // idp is a fake identity provider serving a JWKS it can rotate.
 type idp struct {
@@ -104,7 +93,7 @@ func sign(t testing.TB, k *jwt.Key, now time.Time) string {
 
 var quiet = slog.New(slog.NewTextHandler(io.Discard, nil))
 
-func newRemote(t testing.TB, url string, c *clock) *jwks.Remote {
+func newRemote(t testing.TB, url string, c *testclock.Clock) *jwks.Remote {
 	t.Helper()
 	r, err := jwks.New(jwks.Options{URL: url, Now: c.Now, Logger: quiet, RefreshInterval: time.Hour, MinRefreshInterval: time.Minute})
 	if err != nil {
@@ -115,7 +104,7 @@ func newRemote(t testing.TB, url string, c *clock) *jwks.Remote {
 }
 
 func TestRemoteRotationAndRateLimit(t *testing.T) {
-	c := &clock{t: time.Date(2026, 3, 1, 12, 0, 0, 0, time.UTC)}
+	c := testclock.New(time.Date(2026, 3, 1, 12, 0, 0, 0, time.UTC))
 	k1, k2, k3 := genKey(t, "k1"), genKey(t, "k2"), genKey(t, "k3")
 	p := &idp{keys: []*jwt.Key{k1}}
 	srv := httptest.NewServer(p)
@@ -201,7 +190,7 @@ func TestRemoteSingleflight(t *testing.T) {
 }
 
 func TestRemoteKeepsStaleKeys(t *testing.T) {
-	c := &clock{t: time.Date(2026, 3, 1, 12, 0, 0, 0, time.UTC)}
+	c := testclock.New(time.Date(2026, 3, 1, 12, 0, 0, 0, time.UTC))
 	k1 := genKey(t, "k1")
 	p := &idp{keys: []*jwt.Key{k1}}
 	srv := httptest.NewServer(p)
@@ -320,7 +309,7 @@ func jwksDoc(t testing.TB, keys ...map[string]any) []byte {
 // the whole set; with DefaultAlg it is used; a set in which nothing usable
 // remains is refused with the reasons.
 func TestRemoteSkipsKeysWithoutAlg(t *testing.T) {
-	c := &clock{t: time.Date(2026, 3, 1, 12, 0, 0, 0, time.UTC)}
+	c := testclock.New(time.Date(2026, 3, 1, 12, 0, 0, 0, time.UTC))
 	ec := genKey(t, "ec1")
 	ecJWK, err := ec.PublicJWK()
 	if err != nil {

@@ -19,6 +19,7 @@ import (
 	gjwt "github.com/golang-jwt/jwt/v5"
 
 	"github.com/bulwark-go/bulwark/authn/jwt"
+	"github.com/bulwark-go/bulwark/internal/testclock"
 	"github.com/bulwark-go/bulwark/internal/testredis"
 	"github.com/bulwark-go/bulwark/problem"
 	"github.com/bulwark-go/bulwark/store/memstore"
@@ -28,28 +29,11 @@ import (
 // Now is the fixed instant tests verify at.
 var Now = time.Date(2026, 3, 1, 12, 0, 0, 0, time.UTC)
 
-// Clock is a settable clock for tests, starting at Now.
-type Clock struct {
-	mu sync.Mutex
-	t  time.Time
-}
+// Clock is the tests' settable clock.
+type Clock = testclock.Clock
 
 // NewClock returns a clock set to Now.
-func NewClock() *Clock { return &Clock{t: Now} }
-
-// Now returns the clock's time.
-func (c *Clock) Now() time.Time {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	return c.t
-}
-
-// Advance moves the clock forward by d.
-func (c *Clock) Advance(d time.Duration) {
-	c.mu.Lock()
-	c.t = c.t.Add(d)
-	c.mu.Unlock()
-}
+func NewClock() *Clock { return testclock.New(Now) }
 
 // HMACSecret is the HS256 secret HSToken signs with.
 var HMACSecret = []byte("0123456789abcdef0123456789abcdef-test-secret")
