@@ -59,20 +59,20 @@
 // route group inside it for the rest (authentication, principal limits,
 // CSRF, authorization); the demo (package demo) does exactly that.
 //
-// # Routes
-//
-// The access log, the metrics and ratelimit.ByRoute label a request with
-// the route pattern that served it ("GET /users/{id}"), never the raw path.
-// Policy.Handler records the pattern of a net/http ServeMux for you (see
-// RecordRoute); other routers say it with SetRoute.
-//
-// State lives in stores (package store: memstore in process, redisstore
-// shared by replicas); passwords are hashed with package password.
-//
 // Why this order: identity first, because every later guard keys, logs or
 // trusts by it; headers second, so that even a 429 or a CORS failure
 // carries them; CORS before anything that may deny, so that browsers can
 // read the denial; cheap IP-keyed limits before expensive signature checks,
 // so a flood costs little; authentication before the limits and checks that
 // need to know who is calling.
+//
+// State lives in stores (package store: memstore in process, redisstore
+// shared by replicas); passwords are hashed with package password.
+//
+// # Routes
+//
+// The access log, the metrics and ratelimit.ByRoute label a request with
+// the route pattern that served it ("GET /users/{id}"), never the raw path.
+// Policy.Handler records the pattern of a net/http ServeMux for you (see
+// RecordRoute); other routers say it with SetRoute.
 package bulwark
