@@ -11,17 +11,14 @@ import (
 // field of Policy: plain net/http middleware, accepted by any router's Use.
 type Middleware = func(http.Handler) http.Handler
 
-// A Checker is the decision a guard that can deny offers beside its
-// Handler. Check never writes a response: it returns the request to pass
-// on, carrying whatever the guard learned (the client's identity, the
-// principal), and the problem the guard would answer with, or nil when the
-// request passes. Handler is Check plus the writing. Every guard type
-// implements it: clientip.Identity, cors.CORS, bodylimit.Cap,
+// A Checker is the decision every guard that can deny offers beside its
+// Handler (problem.Checker): Check never writes a response and never
+// changes the request it is given; it returns the request to pass on,
+// carrying what the guard learned, and the problem the guard would answer
+// with, or nil. clientip.Identity, cors.CORS, bodylimit.Cap,
 // ratelimit.Limiter, authn.Guard (Check for Require, CheckOptional for
-// Optional), authz.Requirement.
-type Checker interface {
-	Check(r *http.Request) (*http.Request, *problem.Problem)
-}
+// Optional) and authz.Requirement implement it.
+type Checker = problem.Checker
 
 // Chain returns middleware applying mws in the order given: the first sees
 // the request first. Nil entries are skipped, so optional steps can be
@@ -43,6 +40,10 @@ func Chain(mws ...Middleware) Middleware {
 // authentication, its Require or Optional), e.g.
 //
 //	bulwark.Policy{Identity: id.Handler, Authn: guard.Require, Authz: az.RequireScope("read")}
+//
+// Leave a step out by leaving its field nil, not by a nil guard: lim.Handler
+// of a nil *ratelimit.Limiter is a non-nil function that fails on the first
+// request.
 type Policy struct {
 	Identity       Middleware // 1. client IP + request ID (clientip)
 	AccessLog      Middleware // one structured line per request (accesslog)
@@ -52,7 +53,7 @@ type Policy struct {
 	CORS           Middleware // 3. CORS; preflights answered here (cors)
 	BodyLimit      Middleware // 4. request body size cap, 413 (bodylimit)
 	PreAuthLimits  Middleware // 4. rate limits by IP, route or header (ratelimit)
-	Abuse          Middleware // 5. abuse detection (abuse)
+	Abuse          Middleware // 5. abuse detection (package abuse has no Handler yet)
 	Authn          Middleware // 6. authentication → Principal (authn)
 	PostAuthLimits Middleware // 6. rate limits by principal or API key (ratelimit)
 	CSRF           Middleware // 7. CSRF, for cookie-authenticated unsafe methods

@@ -9,22 +9,30 @@
 // Each guard package has an Options struct and New(Options) (*T, error),
 // which does all the validation: an insecure or malformed option is an
 // error that says how to fix it, and nothing panics later. The guard's
-// Handler method is plain middleware, func(http.Handler) http.Handler, so it
-// fits any router's Use and every field of Policy. Every guard that can
+// Handler method is plain middleware, func(http.Handler) http.Handler, so
+// it fits any router's Use and every field of Policy. Every guard that can
 // deny also has the decision without the response, Check (see Checker): a
 // caller can evaluate a guard, see what it would refuse and still let the
 // request pass (a gateway's shadow mode), or act on the refusal itself.
-// Guards whose outcome carries more than pass or refuse say so with a
-// typed Decide (ratelimit.Decision, cors.Decision).
+// Guards whose outcome carries more than pass or refuse say so with a typed
+// Decide (ratelimit.Decision, cors.Decision).
+//
+// Where a package holds more than one guard, its constructors say what they
+// make (csp.NewCollector, refresh.NewSliding). Authentication has two
+// handlers, Require (also its Handler) and Optional, each with its Check;
+// authorization's guards are authz.Requirements, built by one Authorizer
+// that holds the role model. Package abuse has no Handler yet: handlers
+// call its detector.
 //
 // The zero value of every optional field selects the default its comment
 // states. Options that a configuration file may set carry json and yaml
 // tags, so that a file decodes straight into them; fields only Go can set
 // (functions, interfaces, clients, audit sinks, a built *csp.CSP) are
-// tagged "-". recovery.Options, accesslog.Options, metrics.Options and
-// abuse.Options have no tags. Every guard that can deny, and recovery,
-// has Audit (an audit.Sink; default: no audit) and ErrorHandler (a
-// problem.Handler; default problem.Write).
+// tagged "-". recovery.Options, accesslog.Options, metrics.Options,
+// abuse.Options, refresh.HandlerOptions and jwt.JWKSOptions have no tags.
+// Every guard that can deny, and recovery, has Audit (an audit.Sink;
+// default: no audit) and ErrorHandler (a problem.Handler; default
+// problem.Write).
 //
 // # The request path
 //
@@ -61,10 +69,11 @@
 //
 // Why this order: identity first, because every later guard keys, logs or
 // trusts by it; headers second, so that even a 429 or a CORS failure
-// carries them; CORS before anything that may deny, so that browsers can
-// read the denial; cheap IP-keyed limits before expensive signature checks,
-// so a flood costs little; authentication before the limits and checks that
-// need to know who is calling.
+// carries them; CORS before the guards that deny (only a malformed
+// forwarding header from a trusted proxy is refused sooner), so that
+// browsers can read the denial; cheap IP-keyed limits before expensive
+// signature checks, so a flood costs little; authentication before the
+// limits and checks that need to know who is calling.
 //
 // State lives in stores (package store: memstore in process, redisstore
 // shared by replicas); passwords are hashed with package password.
@@ -72,7 +81,9 @@
 // # Routes
 //
 // The access log, the metrics and ratelimit.ByRoute label a request with
-// the route pattern that served it ("GET /users/{id}"), never the raw path.
+// the route pattern that served it ("GET /users/{id}"), not its path.
 // Policy.Handler records the pattern of a net/http ServeMux for you (see
-// RecordRoute); other routers say it with SetRoute.
+// RecordRoute); other routers say it with SetRoute. A request no route
+// matched is "unmatched" in the metrics, one shared bucket for ByRoute, and
+// its path in the access log.
 package bulwark

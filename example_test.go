@@ -183,7 +183,8 @@ func Example_checker() {
 }
 
 // A Policy around a plain ServeMux: the access log (and metrics) name the
-// route pattern that served each request, never the raw path.
+// route pattern that served each request, not its path; a request no route
+// matched is logged with its path.
 func Example_routes() {
 	var lines bytes.Buffer
 	log, err := accesslog.New(accesslog.Options{Logger: slog.New(slog.NewTextHandler(&lines, &slog.HandlerOptions{

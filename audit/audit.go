@@ -24,10 +24,10 @@
 //	           authn_error, and its Authenticator's own (package jwt:
 //	           token_invalid, token_expired, token_revoked, …)
 //	authz      no_principal, missing_role, missing_permission,
-//	           insufficient_scope, not_owner
+//	           insufficient_scope, not_owner, authz_misconfigured (a 500)
 //	jwt        the token endpoints' codes (refresh_reused, …; see the jwt
 //	           packages)
-//	csp        csp_violation (a flag), client_rate_limited, rate_limited,
+//	csp        csp_violation (a flag), rate_limited (the limiter's),
 //	           body_too_large, malformed_report, unsupported_media_type,
 //	           method_not_allowed
 //

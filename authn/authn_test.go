@@ -10,6 +10,7 @@ import (
 
 	"github.com/bulwark-go/bulwark/audit"
 	"github.com/bulwark-go/bulwark/authn"
+	"github.com/bulwark-go/bulwark/clientip"
 	"github.com/bulwark-go/bulwark/problem"
 	"github.com/bulwark-go/bulwark/store"
 )
@@ -231,5 +232,36 @@ func TestBearerErrorAndRealm(t *testing.T) {
 	w := serve(g.Require(ok), map[string]string{"X-Token": "bad"})
 	if got := w.Header().Get("WWW-Authenticate"); got != `Bearer realm="bulwark-demo", error="invalid_token", error_description="the token has expired"` {
 		t.Fatalf("challenge %s", got)
+	}
+}
+
+// TestCheckLeavesTheRequest: Check and CheckOptional never change the
+// request they are given — not even a request state an identity guard
+// attached, which the guard's handlers write in place — so a guard
+// evaluated in shadow authenticates nobody.
+func TestCheckLeavesTheRequest(t *testing.T) {
+	g, err := authn.New(authn.Options{Authenticator: tokenAuth})
+	if err != nil {
+		t.Fatal(err)
+	}
+	id, err := clientip.New(clientip.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var inner *http.Request
+	id.Handler(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) { inner = r })).
+		ServeHTTP(httptest.NewRecorder(), httptest.NewRequest("GET", "/", nil))
+	inner.Header.Set("X-Token", "mallory")
+	for _, check := range []func(*http.Request) (*http.Request, *problem.Problem){g.Check, g.CheckOptional} {
+		r2, prob := check(inner)
+		if p, ok := authn.FromContext(r2.Context()); prob != nil || !ok || p.Subject != "mallory" {
+			t.Fatalf("Check: %v %v", p, prob)
+		}
+		if clientip.RequestID(r2.Context()) != clientip.RequestID(inner.Context()) {
+			t.Fatal("the copy lost the request ID")
+		}
+		if p, ok := authn.FromContext(inner.Context()); ok {
+			t.Fatalf("Check authenticated the request it was given as %v", p.Subject)
+		}
 	}
 }

@@ -5,6 +5,7 @@ import (
 	"net/http"
 
 	"github.com/bulwark-go/bulwark/audit"
+	"github.com/bulwark-go/bulwark/internal/reqctx"
 	"github.com/bulwark-go/bulwark/problem"
 	"github.com/bulwark-go/bulwark/store"
 )
@@ -67,26 +68,41 @@ func New(opts Options) (*Guard, error) {
 // can challenge with the same one.
 func (g *Guard) Realm() string { return g.realm }
 
-// Check is the decision of Require: it returns r carrying the principal
-// (read it with FromContext), or the problem to answer with — 401 with a
-// WWW-Authenticate challenge when the request carries no credential or a
-// bad one, 503 when a backing store is down. It writes nothing.
+// Check is the decision of Require: it returns a request carrying the
+// principal (read it with FromContext), or the problem to answer with —
+// 401 with a WWW-Authenticate challenge when the request carries no
+// credential or a bad one, 503 when a backing store is down. It writes
+// nothing and leaves r as it was: the principal is recorded in a copy of
+// its request state, so a guard evaluated in shadow authenticates nobody.
 func (g *Guard) Check(r *http.Request) (*http.Request, *problem.Problem) {
-	return g.check(r, false)
+	return g.check(r, false, true)
 }
 
-// CheckOptional is the decision of Optional: r carrying the principal when
-// it presents a valid credential, r as it is when it presents none, and
-// the problem to answer with when it presents a bad one (or a backing
-// store is down).
+// CheckOptional is the decision of Optional: a request carrying the
+// principal when r presents a valid credential, r as it is when it
+// presents none, and the problem to answer with when it presents a bad one
+// (or a backing store is down). Like Check, it leaves r as it was.
 func (g *Guard) CheckOptional(r *http.Request) (*http.Request, *problem.Problem) {
-	return g.check(r, true)
+	return g.check(r, true, true)
 }
 
-func (g *Guard) check(r *http.Request, optional bool) (*http.Request, *problem.Problem) {
+// require and optional are Check and CheckOptional for the guard's own
+// handlers, which record the principal in the request state in place.
+func (g *Guard) require(r *http.Request) (*http.Request, *problem.Problem) {
+	return g.check(r, false, false)
+}
+
+func (g *Guard) optional(r *http.Request) (*http.Request, *problem.Problem) {
+	return g.check(r, true, false)
+}
+
+func (g *Guard) check(r *http.Request, optional, fork bool) (*http.Request, *problem.Problem) {
 	p, err := g.auth.Authenticate(r)
 	switch {
 	case err == nil && p != nil:
+		if fork {
+			r, _ = reqctx.Fork(r)
+		}
 		return WithPrincipal(r, p), nil
 	case err != nil && !errors.Is(err, ErrNoCredentials):
 		return r, g.refusal(err)
@@ -101,13 +117,16 @@ func (g *Guard) check(r *http.Request, optional bool) (*http.Request, *problem.P
 // realm="..."` (reason token_missing); an invalid one gets 401 with
 // `error="invalid_token", error_description="..."` (RFC 6750 §3). The
 // principal is recorded in the request; read it with FromContext.
-func (g *Guard) Require(next http.Handler) http.Handler { return g.deny.Wrap(g.Check, next) }
+func (g *Guard) Require(next http.Handler) http.Handler { return g.deny.Wrap(g.require, next) }
+
+// Handler is Require, the Handler every guard has.
+func (g *Guard) Handler(next http.Handler) http.Handler { return g.Require(next) }
 
 // Optional wraps next so that a request without credentials passes
 // anonymously (FromContext reports false), while a request that presents a
 // credential must present a valid one: an invalid or expired token is
 // still refused with 401, never downgraded to anonymous.
-func (g *Guard) Optional(next http.Handler) http.Handler { return g.deny.Wrap(g.CheckOptional, next) }
+func (g *Guard) Optional(next http.Handler) http.Handler { return g.deny.Wrap(g.optional, next) }
 
 // missing is the answer to a request without credentials: a challenge
 // without an error code (RFC 6750 §3.1).
@@ -128,16 +147,26 @@ func (g *Guard) refusal(err error) *problem.Problem {
 		p = problem.New(http.StatusUnauthorized, problem.TypeUnauthorized, "authentication failed").
 			WithReason("authn_error").WithErr(err)
 	}
+	if p.Status == http.StatusUnauthorized && p.Type != problem.TypeInvalidToken && p.Header("WWW-Authenticate") == "" {
+		return p.WithHeader("WWW-Authenticate", g.challenge)
+	}
+	return BearerChallenge(p, g.realm)
+}
+
+// BearerChallenge adds to p, the refusal of a bearer credential, the RFC
+// 6750 §3 challenge it lacks: error="invalid_token" for a 401 of type
+// problem.TypeInvalidToken, error="invalid_request" for a 400, with p's
+// Detail as the error_description. A p that has a challenge, or another
+// status, is returned as it is.
+func BearerChallenge(p *problem.Problem, realm string) *problem.Problem {
 	if p.Header("WWW-Authenticate") != "" {
 		return p
 	}
 	switch {
 	case p.Status == http.StatusUnauthorized && p.Type == problem.TypeInvalidToken:
-		p.WithHeader("WWW-Authenticate", problem.Challenge("Bearer", g.realm, "error", "invalid_token", "error_description", p.Detail))
+		p.WithHeader("WWW-Authenticate", problem.Challenge("Bearer", realm, "error", "invalid_token", "error_description", p.Detail))
 	case p.Status == http.StatusBadRequest:
-		p.WithHeader("WWW-Authenticate", problem.Challenge("Bearer", g.realm, "error", "invalid_request", "error_description", p.Detail))
-	case p.Status == http.StatusUnauthorized:
-		p.WithHeader("WWW-Authenticate", g.challenge)
+		p.WithHeader("WWW-Authenticate", problem.Challenge("Bearer", realm, "error", "invalid_request", "error_description", p.Detail))
 	}
 	return p
 }

@@ -186,7 +186,7 @@ func (a *Authorizer) Require(rule Rule) (*Requirement, error) {
 		}
 	}
 	if len(rule.Scopes) > 0 {
-		if err := CheckScopes(rule.Scopes...); err != nil {
+		if err := ValidateScopes(rule.Scopes...); err != nil {
 			return nil, err
 		}
 	}
@@ -206,24 +206,40 @@ func (a *Authorizer) requirement(rule Rule) *Requirement {
 // RequireRole returns middleware admitting callers that hold at least one of
 // the roles; see Require.
 func (a *Authorizer) RequireRole(role string, more ...string) func(http.Handler) http.Handler {
-	return a.requirement(Rule{Roles: append([]string{role}, more...)}).Handler
+	return a.shortcut(Rule{Roles: append([]string{role}, more...)})
 }
 
 // RequirePermission returns middleware admitting callers whose roles grant
 // every one of the permissions; see Require.
 func (a *Authorizer) RequirePermission(perm string, more ...string) func(http.Handler) http.Handler {
-	return a.requirement(Rule{Permissions: append([]string{perm}, more...)}).Handler
+	return a.shortcut(Rule{Permissions: append([]string{perm}, more...)})
 }
 
 // RequireScope returns middleware admitting callers holding every one of
 // the scopes; its refusals carry the RFC 6750 insufficient_scope challenge.
 //
-// The shortcuts cannot fail: a name that Require would refuse (a scope with
-// a space, say) is one no caller holds, so its guard refuses everyone — a
-// mistake that shows at the first request, never one that admits. Build
-// rules that come from configuration with Require, which names the fault.
+// The shortcuts return no error: a rule Require would refuse (an empty
+// name, a scope with a space, say) becomes a guard that refuses every
+// request with a 500 problem (reason authz_misconfigured, the fault in the
+// audit event) — a mistake that shows at the first request, and never one
+// that admits. Build rules that come from configuration with Require,
+// which returns the fault at start.
 func (a *Authorizer) RequireScope(scope string, more ...string) func(http.Handler) http.Handler {
-	return a.requirement(Rule{Scopes: append([]string{scope}, more...)}).Handler
+	return a.shortcut(Rule{Scopes: append([]string{scope}, more...)})
+}
+
+// shortcut is the guard of rule, or, when Require refuses rule, one that
+// refuses every request.
+func (a *Authorizer) shortcut(rule Rule) func(http.Handler) http.Handler {
+	q, err := a.Require(rule)
+	if err == nil {
+		return q.Handler
+	}
+	misconfigured := func(r *http.Request) (*http.Request, *problem.Problem) {
+		return r, problem.New(http.StatusInternalServerError, problem.TypeInternal, "this resource's authorization is misconfigured").
+			WithReason("authz_misconfigured").WithErr(err)
+	}
+	return func(next http.Handler) http.Handler { return a.deny.Wrap(misconfigured, next) }
 }
 
 // Check is the guard's decision: it returns r and, unless r's principal
@@ -265,10 +281,10 @@ func (q *Requirement) refusal(p *authn.Principal) *problem.Problem {
 	return nil
 }
 
-// CheckScopes reports whether scopes can be required by RequireScope: at
+// ValidateScopes reports whether scopes can be required by RequireScope: at
 // least one, each an RFC 6750 §3 scope-token (%x21 / %x23-5B / %x5D-7E,
 // non-empty). The error names the first offending scope.
-func CheckScopes(scopes ...string) error {
+func ValidateScopes(scopes ...string) error {
 	if len(scopes) == 0 {
 		return errors.New("authz: RequireScope needs at least one scope")
 	}

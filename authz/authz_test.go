@@ -143,13 +143,18 @@ func TestChallengesAreRFC9110QuotedStrings(t *testing.T) {
 
 // TestRequireValidatesRules: Require refuses, with a message, rules that
 // ask nothing and names outside the grammar (scopes outside RFC 6750's
-// scope-token charset); the shortcuts never panic, and a name Require
-// would refuse is one no caller holds, so their guard refuses everyone.
+// scope-token charset); the shortcuts never panic, and a rule Require
+// would refuse refuses everyone — even a token that carries the odd names
+// (a verifier takes the claim's strings as they are).
 func TestRequireValidatesRules(t *testing.T) {
 	a := newAuthz(t, nil)
+	odd := &authn.Principal{Subject: "odd", Method: "jwt", Roles: []string{""}, Scopes: []string{"read write", `a"b`, `a\b`, "", "caf\u00e9", "tab\t", "read", "x\x7f"}}
+	if w := serve(t, a.RequireRole(""), odd); w.Code != 500 {
+		t.Errorf(`RequireRole("") answered %d, want 500`, w.Code)
+	}
 	for _, scopes := range [][]string{{"read write"}, {`a"b`}, {`a\b`}, {""}, {"caf\u00e9"}, {"tab\t"}, {"read", "x\x7f"}, nil} {
-		if err := authz.CheckScopes(scopes...); err == nil {
-			t.Errorf("CheckScopes(%q) accepted", scopes)
+		if err := authz.ValidateScopes(scopes...); err == nil {
+			t.Errorf("ValidateScopes(%q) accepted", scopes)
 		}
 		if _, err := a.Require(authz.Rule{Scopes: scopes}); err == nil {
 			t.Errorf("Require(Scopes %q) accepted", scopes)
@@ -157,8 +162,8 @@ func TestRequireValidatesRules(t *testing.T) {
 		if len(scopes) == 0 {
 			continue
 		}
-		if w := serve(t, a.RequireScope(scopes[0], scopes[1:]...), alice); w.Code != 403 {
-			t.Errorf("RequireScope(%q) answered %d, want 403", scopes, w.Code)
+		if w := serve(t, a.RequireScope(scopes[0], scopes[1:]...), odd); w.Code != 500 {
+			t.Errorf("RequireScope(%q) answered %d, want the misconfiguration's 500", scopes, w.Code)
 		}
 	}
 	for _, rule := range []authz.Rule{{}, {Roles: []string{""}}, {Permissions: []string{"users read"}}, {Roles: []string{`a"b`}}} {
@@ -166,7 +171,7 @@ func TestRequireValidatesRules(t *testing.T) {
 			t.Errorf("Require(%+v) accepted", rule)
 		}
 	}
-	if err := authz.CheckScopes("read", "users:write", "https://api.example.com/items.read", "!#[]~"); err != nil {
+	if err := authz.ValidateScopes("read", "users:write", "https://api.example.com/items.read", "!#[]~"); err != nil {
 		t.Fatal(err)
 	}
 }

@@ -322,7 +322,7 @@ var ErrInvalidForwarding = errors.New("clientip: invalid forwarding header from 
 // Options.TolerateInvalidForwarding is set (see the package documentation).
 func (id *Identity) Handler(next http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		r, st, flag := id.attach(r)
+		r, st, flag := id.attach(r, false)
 		w.Header()[id.ridKey] = st.HeaderValue()
 		if p := id.refusal(flag); p != nil {
 			id.deny.Deny(w, r, p)
@@ -335,23 +335,30 @@ func (id *Identity) Handler(next http.Handler) http.Handler {
 	})
 }
 
-// Check is the guard's decision: it returns r carrying the request state
-// (client IP, HTTPS, request ID; read them with FromContext, IsSecure and
-// RequestID) and, when Handler would refuse r, the 400 problem — a trusted
-// forwarding header that is malformed or contradicts another, unless
-// Options.TolerateInvalidForwarding is set. It writes nothing.
+// Check is the guard's decision: it returns a request carrying the request
+// state (client IP, HTTPS, request ID; read them with FromContext,
+// IsSecure and RequestID) and, when Handler would refuse r, the 400
+// problem — a trusted forwarding header that is malformed or contradicts
+// another, unless Options.TolerateInvalidForwarding is set. It writes
+// nothing and leaves r as it was: what it resolves goes into a copy of r's
+// request state.
 func (id *Identity) Check(r *http.Request) (*http.Request, *problem.Problem) {
-	r, _, flag := id.attach(r)
+	r, _, flag := id.attach(r, true)
 	return r, id.refusal(flag)
 }
 
 // attach resolves r's client and returns r carrying the request state, the
 // state, and the resolver's flag ("" when the forwarding was clean). A
 // state that an outer guard (the access log, metrics) attached is filled
-// in, so that it sees what this guard decided; a request ID already in it
-// is kept.
-func (id *Identity) attach(r *http.Request) (*http.Request, *reqctx.State, string) {
-	st := reqctx.From(r.Context())
+// in, so that it sees what this guard decided — or, with fork, a copy of
+// it; a request ID already in it is kept.
+func (id *Identity) attach(r *http.Request, fork bool) (*http.Request, *reqctx.State, string) {
+	var st *reqctx.State
+	if fork {
+		r, st = reqctx.Fork(r)
+	} else {
+		st = reqctx.From(r.Context())
+	}
 	if st == nil {
 		var ctx context.Context
 		ctx, st = reqctx.New(r.Context())

@@ -429,3 +429,27 @@ func TestKey(t *testing.T) {
 		t.Errorf("AppendKey allocates %.0f times", n)
 	}
 }
+
+// TestCheckLeavesTheRequest: Check resolves into a copy of the request
+// state, so a candidate trust model evaluated in shadow cannot change the
+// client IP the live guards key, limit and log by.
+func TestCheckLeavesTheRequest(t *testing.T) {
+	live, _ := clientip.New(clientip.Options{})
+	shadow, err := clientip.New(clientip.Options{TrustedProxies: []string{"10.0.0.0/8"}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var inner *http.Request
+	r := newReq("10.0.0.1:9", h2("X-Forwarded-For", "203.0.113.9"))
+	live.Handler(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) { inner = r })).ServeHTTP(httptest.NewRecorder(), r)
+	r2, p := shadow.Check(inner)
+	if p != nil || clientip.FromContext(r2.Context()) != netip.MustParseAddr("203.0.113.9") {
+		t.Fatalf("shadow Check: %v %v", clientip.FromContext(r2.Context()), p)
+	}
+	if got := clientip.FromContext(inner.Context()); got != netip.MustParseAddr("10.0.0.1") {
+		t.Fatalf("the live request's client became %v", got)
+	}
+	if clientip.RequestID(r2.Context()) != clientip.RequestID(inner.Context()) {
+		t.Fatal("the copy has another request ID")
+	}
+}

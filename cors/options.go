@@ -9,8 +9,8 @@ import (
 
 // Options configure a CORS policy. The zero value allows no cross-origin
 // access at all: list the origins you trust. Options double as the
-// gateway's configuration (json/yaml tags); the func-valued fields can only
-// be set from Go.
+// configuration of the planned gateway (json/yaml tags); the func-valued
+// fields can only be set from Go.
 type Options struct {
 	// AllowedOrigins lists the origins whose pages may read responses: an
 	// exact origin ("https://app.example.com"), a wildcard pattern over

@@ -141,7 +141,7 @@ func (a *App) newAuth() (*auth, error) {
 		Audience: []string{demoAudience},
 		Type:     jwt.TypeAccess,
 		Store:    tokens,
-		Sources:  []jwt.Source{{From: jwt.FromHeader}, {From: jwt.FromCookie, Name: "auth_token"}},
+		Sources:  []jwt.TokenSource{{From: jwt.FromHeader}, {From: jwt.FromCookie, Name: "auth_token"}},
 		Leeway:   60 * time.Second,
 		Now:      a.cfg.Now,
 	}); err != nil {

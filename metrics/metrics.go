@@ -102,7 +102,7 @@ func (m *Metrics) Exposition() http.Handler {
 func (m *Metrics) Handler(next http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		start := time.Now()
-		r, st := reqctx.Ensure(r) // routers inside record their pattern into it
+		r, _ = reqctx.Ensure(r) // routers inside record their pattern into it
 		rw := m.pool.Get().(*respwriter.Writer)
 		rw.Reset(w)
 		defer func() {
@@ -111,11 +111,9 @@ func (m *Metrics) Handler(next http.Handler) http.Handler {
 			if aborted != nil && rw.Status == 0 {
 				status = http.StatusInternalServerError
 			}
-			route := "unmatched"
-			if st.Route != "" {
-				route = st.Route
-			} else if r.Pattern != "" {
-				route = r.Pattern
+			route := reqctx.Pattern(r)
+			if route == "" {
+				route = "unmatched"
 			}
 			m.requests.WithLabelValues(r.Method, route, strconv.Itoa(status)).Inc()
 			m.duration.WithLabelValues(route).Observe(time.Since(start).Seconds())

@@ -47,8 +47,8 @@
 //	                                fields are at fault
 //	rate-limited               429  ratelimit, the CSP report collector; with
 //	                                Retry-After
-//	internal                   500  recovery; bind, when misused; unexpected
-//	                                internal errors
+//	internal                   500  recovery; bind, when misused; an authz
+//	                                shortcut misconfigured; unexpected errors
 //	unavailable                503  a store outage: ratelimit under
 //	                                FailClosed, authn, abuse without FailOpen,
 //	                                jwt revocation and refresh
@@ -425,6 +425,16 @@ type Denier struct {
 	Guard   string     // the guard's name in audit events
 	Audit   audit.Sink // nil: no audit
 	Handler Handler    // nil: Write
+}
+
+// A Checker is the decision every guard that can deny offers beside its
+// Handler. Check never writes a response and never changes the request it
+// is given: it returns the request to pass on, carrying whatever the guard
+// learned (the client's identity, the principal), and the problem the
+// guard would answer with, or nil when the request passes. Handler is
+// Check plus the writing.
+type Checker interface {
+	Check(r *http.Request) (*http.Request, *Problem)
 }
 
 // Wrap returns next behind check, a guard's decision (the shape of every

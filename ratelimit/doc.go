@@ -27,8 +27,9 @@
 // X-RateLimit-Limit, -Remaining and -Reset (seconds from now). Both headers
 // are lists: nested limiters (a login limit inside a site-wide bucket) each
 // add their members, so a response describes every limit it passed.
-// (*Limiter).Decide is the pure decision behind the middleware, and
-// (*Limiter).Allow / AllowN decide for keys outside HTTP.
+// (*Limiter).Check is the guard's decision and Decide the figures behind
+// it: both charge the limits and write nothing; (*Limiter).Allow / AllowN
+// decide for keys outside HTTP.
 //
 // # Algorithms and their accuracy
 //

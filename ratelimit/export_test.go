@@ -3,7 +3,7 @@ package ratelimit
 import "net/http"
 
 // AppendKey exposes Key.appendKey to tests.
-func AppendKey(k KeyFunc, dst []byte, r *http.Request) []byte { return k.appendKey(dst, r) }
+func AppendKey(k KeySpec, dst []byte, r *http.Request) []byte { return k.appendKey(dst, r) }
 
 // TrackedKeys returns the keys held per limit by the in-process state.
 func TrackedKeys(l *Limiter) []int {

@@ -12,10 +12,11 @@ import (
 	"unsafe"
 
 	"github.com/bulwark-go/bulwark/clientip"
+	"github.com/bulwark-go/bulwark/internal/httpsyntax"
 	"github.com/bulwark-go/bulwark/internal/reqctx"
 )
 
-// KeyFunc says what a limit counts by. Every limit names its key explicitly:
+// KeySpec says what a limit counts by. Every limit names its key explicitly:
 //
 //	ratelimit.ByIP()                         // the client IP (IPv6 by /64)
 //	ratelimit.ByPrincipal()                  // the authenticated caller, else the IP
@@ -35,7 +36,7 @@ import (
 //
 // Allow and AllowN take their keys from the caller and do not use these;
 // a limit still names one, so that every limiter can also guard requests.
-type KeyFunc struct {
+type KeySpec struct {
 	parts []keyPart
 }
 
@@ -62,60 +63,61 @@ type keyPart struct {
 // (package clientip; trusted proxies only), or by the connection's peer
 // address when no identity guard ran. IPv6 clients are grouped by /64,
 // since one client usually controls a whole /64.
-func ByIP() KeyFunc { return KeyFunc{parts: []keyPart{{kind: kindIP, v4: 32, v6: 64}}} }
+func ByIP() KeySpec { return KeySpec{parts: []keyPart{{kind: kindIP, v4: 32, v6: 64}}} }
 
 // ByIPPrefix keys by the client IP's prefix of v4Bits (IPv4) or v6Bits
 // (IPv6) bits, e.g. ByIPPrefix(24, 48) to count whole networks together.
 // Out-of-range lengths are clamped (IPv4 to 8–32, IPv6 to 16–128).
-func ByIPPrefix(v4Bits, v6Bits int) KeyFunc {
-	return KeyFunc{parts: []keyPart{{kind: kindIP, v4: uint8(min(max(v4Bits, 8), 32)), v6: uint8(min(max(v6Bits, 16), 128))}}}
+func ByIPPrefix(v4Bits, v6Bits int) KeySpec {
+	return KeySpec{parts: []keyPart{{kind: kindIP, v4: uint8(min(max(v4Bits, 8), 32)), v6: uint8(min(max(v6Bits, 16), 128))}}}
 }
 
 // ByPrincipal keys by the authenticated caller's stable ID (set by an
 // authentication guard); anonymous requests are keyed by client IP, as
 // ByIP. Put the limiter after authentication.
-func ByPrincipal() KeyFunc { return KeyFunc{parts: []keyPart{{kind: kindPrincipal, v4: 32, v6: 64}}} }
+func ByPrincipal() KeySpec { return KeySpec{parts: []keyPart{{kind: kindPrincipal, v4: 32, v6: 64}}} }
 
 // ByAPIKey keys by the API key in the named request header (e.g.
 // "X-API-Key"). The key is hashed with SHA-256 before it is used, so it is
 // never stored or sent to Redis in the clear.
-func ByAPIKey(header string) KeyFunc {
-	return KeyFunc{parts: []keyPart{{kind: kindAPIKey, header: http.CanonicalHeaderKey(header)}}}
+func ByAPIKey(header string) KeySpec {
+	return KeySpec{parts: []keyPart{{kind: kindAPIKey, header: http.CanonicalHeaderKey(header)}}}
 }
 
 // ByHeader keys by the first value of the named request header. A client
 // controls its headers: key by a header only when something trusted (a
 // proxy, an authentication guard) sets or checks it, or compose it with
 // ByIP.
-func ByHeader(name string) KeyFunc {
-	return KeyFunc{parts: []keyPart{{kind: kindHeader, header: http.CanonicalHeaderKey(name)}}}
+func ByHeader(name string) KeySpec {
+	return KeySpec{parts: []keyPart{{kind: kindHeader, header: http.CanonicalHeaderKey(name)}}}
 }
 
-// ByRoute keys by the ServeMux pattern that matched the request
-// (r.Pattern, e.g. "POST /api/login"), or by the URL path when the limiter
-// runs before routing. Wrap the route's own handler so that the pattern is
-// known; a path is under the client's control.
-func ByRoute() KeyFunc { return KeyFunc{parts: []keyPart{{kind: kindRoute}}} }
+// ByRoute keys by the route pattern that matched the request ("POST
+// /api/login": r.Pattern inside a ServeMux, or what bulwark.SetRoute
+// recorded). Before routing no pattern is known, and every request counts
+// in one shared "unrouted" bucket — never by its path, which the client
+// chooses: put the limiter inside the router (a route's own Policy).
+func ByRoute() KeySpec { return KeySpec{parts: []keyPart{{kind: kindRoute}}} }
 
 // ByFunc keys by what f returns; f returns false when it cannot derive a
 // key (the request is then counted in the limit's shared bucket). f runs on
 // every request: keep it cheap.
-func ByFunc(f func(r *http.Request) (string, bool)) KeyFunc {
+func ByFunc(f func(r *http.Request) (string, bool)) KeySpec {
 	if f == nil {
-		return KeyFunc{}
+		return KeySpec{}
 	}
-	return KeyFunc{parts: []keyPart{{kind: kindFunc, fn: f}}}
+	return KeySpec{parts: []keyPart{{kind: kindFunc, fn: f}}}
 }
 
 // Global counts every request together, in one shared bucket per limit:
 // a ceiling on the total (a report endpoint's 10 requests a second), not a
 // fair share per client — compose it with a per-client limit for that.
-func Global() KeyFunc { return KeyFunc{parts: []keyPart{{kind: kindGlobal}}} }
+func Global() KeySpec { return KeySpec{parts: []keyPart{{kind: kindGlobal}}} }
 
 // Compose keys by all of keys together, e.g. Compose(ByRoute(), ByIP()) for
 // a limit per route and client.
-func Compose(keys ...KeyFunc) KeyFunc {
-	var k KeyFunc
+func Compose(keys ...KeySpec) KeySpec {
+	var k KeySpec
 	for _, x := range keys {
 		k.parts = append(k.parts, x.parts...)
 	}
@@ -123,10 +125,10 @@ func Compose(keys ...KeyFunc) KeyFunc {
 }
 
 // IsZero reports whether k says nothing (the zero Key).
-func (k KeyFunc) IsZero() bool { return len(k.parts) == 0 }
+func (k KeySpec) IsZero() bool { return len(k.parts) == 0 }
 
 // String returns the key's text form, e.g. "route+ip".
-func (k KeyFunc) String() string {
+func (k KeySpec) String() string {
 	if k.IsZero() {
 		return "none"
 	}
@@ -160,7 +162,7 @@ func (k KeyFunc) String() string {
 
 // MarshalText implements encoding.TextMarshaler; ByFunc keys, and keys
 // whose text would not parse back, cannot be marshalled.
-func (k KeyFunc) MarshalText() ([]byte, error) {
+func (k KeySpec) MarshalText() ([]byte, error) {
 	for _, p := range k.parts {
 		if p.kind == kindFunc {
 			return nil, errors.New("ratelimit: a ByFunc key has no text form")
@@ -174,7 +176,7 @@ func (k KeyFunc) MarshalText() ([]byte, error) {
 }
 
 // UnmarshalText implements encoding.TextUnmarshaler with ParseKey.
-func (k *KeyFunc) UnmarshalText(b []byte) error {
+func (k *KeySpec) UnmarshalText(b []byte) error {
 	x, err := ParseKey(string(b))
 	if err != nil {
 		return err
@@ -186,11 +188,11 @@ func (k *KeyFunc) UnmarshalText(b []byte) error {
 // ParseKey parses a key's text form: parts joined by '+', each one of "ip",
 // "ip/V4BITS/V6BITS", "principal", "apikey:HEADER", "header:HEADER",
 // "route" or "global". Example: "route+ip".
-func ParseKey(s string) (KeyFunc, error) {
+func ParseKey(s string) (KeySpec, error) {
 	if len(s) > 256 {
-		return KeyFunc{}, errors.New("ratelimit: key spec longer than 256 bytes")
+		return KeySpec{}, errors.New("ratelimit: key spec longer than 256 bytes")
 	}
-	var k KeyFunc
+	var k KeySpec
 	for part := range strings.SplitSeq(s, "+") {
 		p := strings.TrimSpace(part)
 		name, arg, hasArg := strings.Cut(p, ":")
@@ -201,12 +203,12 @@ func ParseKey(s string) (KeyFunc, error) {
 		case strings.HasPrefix(name, "ip/") && !hasArg:
 			f := strings.Split(name, "/")
 			if len(f) != 3 {
-				return KeyFunc{}, fmt.Errorf("ratelimit: key part %q: want ip/V4BITS/V6BITS, e.g. ip/24/48", p)
+				return KeySpec{}, fmt.Errorf("ratelimit: key part %q: want ip/V4BITS/V6BITS, e.g. ip/24/48", p)
 			}
 			v4, err4 := strconv.Atoi(f[1])
 			v6, err6 := strconv.Atoi(f[2])
 			if err4 != nil || err6 != nil || v4 < 8 || v4 > 32 || v6 < 16 || v6 > 128 {
-				return KeyFunc{}, fmt.Errorf("ratelimit: key part %q: prefix lengths must be 8–32 (IPv4) and 16–128 (IPv6)", p)
+				return KeySpec{}, fmt.Errorf("ratelimit: key part %q: prefix lengths must be 8–32 (IPv4) and 16–128 (IPv6)", p)
 			}
 			k.parts = append(k.parts, ByIPPrefix(v4, v6).parts...)
 		case name == "principal" && !hasArg:
@@ -218,7 +220,7 @@ func ParseKey(s string) (KeyFunc, error) {
 		case (name == "apikey" || name == "header") && hasArg:
 			h := strings.TrimSpace(arg)
 			if !validHeaderName(h) {
-				return KeyFunc{}, fmt.Errorf("ratelimit: key part %q: %q is not a valid header name", p, h)
+				return KeySpec{}, fmt.Errorf("ratelimit: key part %q: %q is not a valid header name", p, h)
 			}
 			if name == "apikey" {
 				k.parts = append(k.parts, ByAPIKey(h).parts...)
@@ -226,24 +228,13 @@ func ParseKey(s string) (KeyFunc, error) {
 				k.parts = append(k.parts, ByHeader(h).parts...)
 			}
 		default:
-			return KeyFunc{}, fmt.Errorf("ratelimit: unknown key part %q (want ip, ip/V4/V6, principal, apikey:HEADER, header:HEADER, route or global, joined by '+')", p)
+			return KeySpec{}, fmt.Errorf("ratelimit: unknown key part %q (want ip, ip/V4/V6, principal, apikey:HEADER, header:HEADER, route or global, joined by '+')", p)
 		}
 	}
 	return k, nil
 }
 
-func validHeaderName(h string) bool {
-	if h == "" || len(h) > 128 {
-		return false
-	}
-	for i := 0; i < len(h); i++ {
-		c := h[i]
-		if !(c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z' || c >= '0' && c <= '9' || strings.IndexByte("!#$%&'*+-.^_`|~", c) >= 0) {
-			return false
-		}
-	}
-	return true
-}
+func validHeaderName(h string) bool { return len(h) <= 128 && httpsyntax.IsToken(h) }
 
 // maxRawKeyPart is the longest key value used as is; longer ones are
 // replaced by a digest.
@@ -251,7 +242,7 @@ const maxRawKeyPart = 64
 
 // appendKey appends the key for r to dst. It never fails: a part that
 // cannot be derived appends its "missing" marker.
-func (k *KeyFunc) appendKey(dst []byte, r *http.Request) []byte {
+func (k *KeySpec) appendKey(dst []byte, r *http.Request) []byte {
 	for i := range k.parts {
 		if i > 0 {
 			dst = append(dst, '|')
@@ -283,7 +274,10 @@ func (p *keyPart) appendPart(dst []byte, r *http.Request) []byte {
 		}
 		return appendSafe(append(dst, "h:"...), v)
 	case kindRoute:
-		return appendSafe(append(dst, "rt:"...), reqctx.RouteOf(r))
+		if p := reqctx.Pattern(r); p != "" {
+			return appendSafe(append(dst, "rt:"...), p)
+		}
+		return append(dst, "rt!"...)
 	case kindGlobal:
 		return append(dst, "all"...)
 	case kindFunc:

@@ -25,7 +25,7 @@ func request(ip, principal string) *http.Request {
 	return r
 }
 
-func keyOf(k ratelimit.KeyFunc, r *http.Request) string {
+func keyOf(k ratelimit.KeySpec, r *http.Request) string {
 	return string(ratelimit.AppendKey(k, nil, r))
 }
 
@@ -38,7 +38,7 @@ func TestKeys(t *testing.T) {
 	routed.Pattern = "POST /api/login"
 	tests := []struct {
 		name string
-		key  ratelimit.KeyFunc
+		key  ratelimit.KeySpec
 		r    *http.Request
 		want string
 	}{
@@ -54,7 +54,7 @@ func TestKeys(t *testing.T) {
 		{"header", ratelimit.ByHeader("x-tenant"), withHeader(request("", ""), "X-Tenant", "acme"), "h:acme"},
 		{"missing header shares one bucket", ratelimit.ByHeader("X-Tenant"), request("", ""), "h!"},
 		{"route pattern", ratelimit.ByRoute(), routed, "rt:POST /api/login"},
-		{"route without pattern", ratelimit.ByRoute(), request("", ""), "rt:/api/login"},
+		{"route without pattern: one bucket, never the path", ratelimit.ByRoute(), request("", ""), "rt!"},
 		{"func", ratelimit.ByFunc(func(*http.Request) (string, bool) { return "x", true }), request("", ""), "f:x"},
 		{"func without key", ratelimit.ByFunc(func(*http.Request) (string, bool) { return "", false }), request("", ""), "f!"},
 		{"compose", ratelimit.Compose(ratelimit.ByRoute(), ratelimit.ByIP()), routed, "rt:POST /api/login|ip:203.0.113.7"},
@@ -114,7 +114,7 @@ func TestKeyBuildingAllocatesNothing(t *testing.T) {
 	r.Pattern = "GET /api/items"
 	r.Header.Set("X-API-Key", "demo-read-key-0001")
 	buf := make([]byte, 0, 256)
-	for _, k := range []ratelimit.KeyFunc{ratelimit.ByIP(), ratelimit.ByPrincipal(), ratelimit.ByAPIKey("X-API-Key"),
+	for _, k := range []ratelimit.KeySpec{ratelimit.ByIP(), ratelimit.ByPrincipal(), ratelimit.ByAPIKey("X-API-Key"),
 		ratelimit.Compose(ratelimit.ByRoute(), ratelimit.ByIP())} {
 		if n := testing.AllocsPerRun(100, func() { ratelimit.AppendKey(k, buf[:0], r) }); n != 0 {
 			t.Errorf("%s: %v allocs", k, n)
@@ -131,7 +131,7 @@ func TestParseKey(t *testing.T) {
 		if k.String() != s {
 			t.Errorf("%q round-trips to %q", s, k.String())
 		}
-		var u ratelimit.KeyFunc
+		var u ratelimit.KeySpec
 		if err := u.UnmarshalText([]byte(s)); err != nil || u.String() != s {
 			t.Errorf("UnmarshalText(%q) = %q, %v", s, u.String(), err)
 		}

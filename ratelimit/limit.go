@@ -101,7 +101,7 @@ type Limit struct {
 	// ByAPIKey(header), ByHeader(name), ByRoute(), ByFunc(f), Global() or
 	// a Compose of them. Required; Allow and AllowN use the keys the
 	// caller passes instead.
-	Key KeyFunc `json:"key" yaml:"key"`
+	Key KeySpec `json:"key" yaml:"key"`
 }
 
 // TokenBucket returns a token bucket holding capacity tokens, refilled at
@@ -156,7 +156,7 @@ func FixedWindow(limit int, window time.Duration) Limit {
 func (l Limit) Named(name string) Limit { l.Name = name; return l }
 
 // By returns a copy of l keyed by k.
-func (l Limit) By(k KeyFunc) Limit { l.Key = k; return l }
+func (l Limit) By(k KeySpec) Limit { l.Key = k; return l }
 
 // Interval returns the time one unit takes to refill for the token bucket
 // and GCRA (Window / Limit, rounded to the nanosecond), and Window for the

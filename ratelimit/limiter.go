@@ -422,20 +422,21 @@ func (l *Limiter) decision(rs []Result) Decision {
 // Check is the guard's decision (see Decide): it charges the limits and
 // returns r and, when the request is refused, the problem Handler would
 // answer with — 429 with Retry-After (reason "rate_limited"), 413 for a
-// cost above a limit (reason "cost_exceeds_limit"), 503 when the Store is
-// down under FailClosed (reason "ratelimit_unavailable"), or 503 with
-// reason "client_gone" when r's context ended first. It writes nothing.
+// cost above a limit (reason "cost_exceeds_limit"), or 503 when the Store
+// is down under FailClosed (reason "ratelimit_unavailable"). A request
+// whose context ended before the Store decided is neither charged nor
+// refused: there is nobody left to answer. It writes nothing.
 func (l *Limiter) Check(r *http.Request) (*http.Request, *problem.Problem) {
 	d, err := l.Decide(r)
-	return r, l.problem(r, d, err)
+	if err != nil && r.Context().Err() != nil {
+		return r, nil
+	}
+	return r, l.problem(d, err)
 }
 
 // problem is the answer to a refused decision, nil for an admitted one.
-func (l *Limiter) problem(r *http.Request, d Decision, err error) *problem.Problem {
+func (l *Limiter) problem(d Decision, err error) *problem.Problem {
 	switch {
-	case err != nil && r.Context().Err() != nil:
-		return problem.Unavailable(0, "the request ended before the rate limit was decided").
-			WithReason("client_gone").WithErr(err)
 	case err != nil:
 		return problem.Unavailable(d.RetryAfter, "rate limiting is temporarily unavailable; retry later").
 			WithReason("ratelimit_unavailable").WithErr(err)
@@ -474,6 +475,6 @@ func (l *Limiter) Handler(next http.Handler) http.Handler {
 		if err == nil && l.headers != HeadersNever {
 			l.SetHeaders(w.Header(), d)
 		}
-		l.deny.Deny(w, r, l.problem(r, d, err))
+		l.deny.Deny(w, r, l.problem(d, err))
 	})
 }

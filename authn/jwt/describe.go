@@ -14,7 +14,7 @@ type Description struct {
 	RequiredClaims     []string         `json:"required_claims"`      // claims that must be present
 	LeewaySeconds      float64          `json:"leeway_seconds"`       // clock skew tolerated
 	Type               string           `json:"type,omitempty"`       // required typ, if any
-	Sources            []Source         `json:"sources"`              // where tokens are read, in order
+	Sources            []TokenSource    `json:"sources"`              // where tokens are read, in order
 	MaxTokenSize       int              `json:"max_token_size"`       // bytes
 	MaxClaimsDepth     int              `json:"max_claims_depth"`     // JSON nesting bound
 	CacheSize          int              `json:"cache_size"`           // verified-token cache slots (0: off)
@@ -49,7 +49,7 @@ func (v *Verifier) Describe() Description {
 	}
 	sort.Strings(d.Algorithms)
 	for _, s := range v.sources {
-		d.Sources = append(d.Sources, Source{From: s.from, Name: s.name, Scheme: s.scheme})
+		d.Sources = append(d.Sources, TokenSource{From: s.from, Name: s.name, Scheme: s.scheme})
 	}
 	if v.cache != nil {
 		d.CacheSize = len(v.cache.slots)

@@ -20,11 +20,11 @@ const (
 	FromQuery = "query"
 )
 
-// Source is one place to look for a token. Sources are tried in order; the
-// first that holds a token wins, and the principal records which kind it
-// was (authn.Principal.Source: header, cookie or query), so that a CSRF
-// guard can check cookie-authenticated unsafe requests.
-type Source struct {
+// TokenSource is one place to look for a token. Sources are tried in
+// order; the first that holds a token wins, and the principal records
+// which kind it was (authn.Principal.Source: header, cookie or query), so
+// that a CSRF guard can check cookie-authenticated unsafe requests.
+type TokenSource struct {
 	// From is FromHeader, FromCookie or FromQuery.
 	From string `json:"from" yaml:"from"`
 	// Name is the header, cookie or query parameter. Default for headers:
@@ -38,7 +38,7 @@ type Source struct {
 
 // DefaultSources is where tokens are looked for by default: the
 // Authorization header with the Bearer scheme.
-var DefaultSources = []Source{{From: FromHeader, Name: "Authorization", Scheme: "Bearer"}}
+var DefaultSources = []TokenSource{{From: FromHeader, Name: "Authorization", Scheme: "Bearer"}}
 
 type source struct {
 	from   string
@@ -47,7 +47,7 @@ type source struct {
 	scheme string
 }
 
-func compileSources(in []Source) ([]source, error) {
+func compileSources(in []TokenSource) ([]source, error) {
 	if len(in) == 0 {
 		in = DefaultSources
 	}

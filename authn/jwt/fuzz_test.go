@@ -99,7 +99,7 @@ func FuzzAuthenticate(f *testing.F) {
 	f.Add("Basic YTpi", "a=b; auth_token=\""+tok+"\"")
 	f.Add("Bearer", "auth_token=")
 	v := jwttest.HSVerifier(f, func(o *jwt.VerifierOptions) {
-		o.Sources = []jwt.Source{{From: jwt.FromHeader}, {From: jwt.FromCookie, Name: "auth_token"}}
+		o.Sources = []jwt.TokenSource{{From: jwt.FromHeader}, {From: jwt.FromCookie, Name: "auth_token"}}
 	})
 	f.Fuzz(func(t *testing.T, authz, cookie string) {
 		r := httptest.NewRequest("GET", "/", nil)

@@ -109,10 +109,11 @@ func algForCurve(crv string) (string, error) {
 	return "", fmt.Errorf("jwt: unsupported curve %s", crv)
 }
 
-// KeyConfig describes one key in configuration; the gateway decodes it from
-// YAML or JSON. Exactly one source must be set: Secret, SecretFile, PEM,
-// PEMFile, JWK or JWKFile. Prefer the *File forms (or a ${ENV} reference the
-// gateway resolves into Secret) to literal secrets in config files.
+// KeyConfig describes one key in configuration; a configuration file (the
+// planned gateway's) decodes it from YAML or JSON. Exactly one source must
+// be set: Secret, SecretFile, PEM, PEMFile, JWK or JWKFile. Prefer the
+// *File forms (or a ${ENV} reference the gateway resolves into Secret) to
+// literal secrets in config files.
 type KeyConfig struct {
 	// ID is the key ID (kid) tokens name. Taken from the JWK when empty.
 	ID string `json:"kid" yaml:"kid"`

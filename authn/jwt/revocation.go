@@ -88,7 +88,7 @@ func (v *Verifier) checkRevoked(ctx context.Context, jtiKey, sidKey string) *pro
 	return nil
 }
 
-var errNoStore = errors.New("jwt: revocation needs Options.Store")
+var errNoStore = errors.New("jwt: revocation needs VerifierOptions.Store")
 
 // Revoke revokes the access token p was authenticated with, until its exp,
 // on every replica sharing the Verifier's Store.

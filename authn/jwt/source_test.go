@@ -16,7 +16,7 @@ import (
 func TestPrincipalRecordsSourceAndKey(t *testing.T) {
 	tok := jwttest.HSToken(t, jwttest.Claims(nil))
 	v := jwttest.HSVerifier(t, func(o *jwt.VerifierOptions) {
-		o.Sources = []jwt.Source{{From: jwt.FromHeader}, {From: jwt.FromCookie, Name: "auth_token"}, {From: jwt.FromQuery, Name: "access_token"}}
+		o.Sources = []jwt.TokenSource{{From: jwt.FromHeader}, {From: jwt.FromCookie, Name: "auth_token"}, {From: jwt.FromQuery, Name: "access_token"}}
 	})
 	header := func(r *http.Request) { r.Header.Set("Authorization", "Bearer "+tok) }
 	cookie := func(r *http.Request) { r.AddCookie(&http.Cookie{Name: "auth_token", Value: tok}) }

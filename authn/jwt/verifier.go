@@ -37,9 +37,10 @@ const (
 // no kid and several keys share its algorithm.
 const maxKeyTries = 4
 
-// VerifierOptions configure a Verifier; the gateway also decodes them
-// from YAML or JSON (keys through KeyConfig). Every zero value is the
-// secure default noted beside it, but one of Keys or KeySet is required.
+// VerifierOptions configure a Verifier; a configuration file (the planned
+// gateway's) decodes into them from YAML or JSON (keys through KeyConfig).
+// Every zero value is the secure default noted beside it, but one of Keys
+// or KeySet is required.
 type VerifierOptions struct {
 	// Keys verify tokens, each bound to its algorithm and found by kid.
 	Keys []*Key `json:"-" yaml:"-"`
@@ -65,7 +66,7 @@ type VerifierOptions struct {
 	Type string `json:"type" yaml:"type"`
 	// Sources say where to find the token, in order. Default: the
 	// Authorization header, Bearer scheme.
-	Sources []Source `json:"sources" yaml:"sources"`
+	Sources []TokenSource `json:"sources" yaml:"sources"`
 	// MaxTokenSize bounds a token's length, checked before any decoding.
 	// Default 8 KiB.
 	MaxTokenSize int `json:"max_token_size" yaml:"max_token_size"`
@@ -121,7 +122,7 @@ type Verifier struct {
 	failOpen  bool
 	rolesName string
 	now       func() time.Time
-	customNow bool      // Options.Now was set: the cache compares wall times
+	customNow bool      // VerifierOptions.Now was set: the cache compares wall times
 	base      time.Time // monotonic origin of cache deadlines
 	use       tokenUse
 }
@@ -141,7 +142,7 @@ func NewVerifier(opts VerifierOptions) (*Verifier, error) {
 
 func (v *Verifier) init(opts VerifierOptions) error {
 	if len(opts.Keys) == 0 && opts.KeySet == nil {
-		return errors.New("jwt: no keys: set Options.Keys (from jwt.KeyConfig, LoadKeyFile, ParsePEM...) or Options.KeySet (e.g. jwks.New for a remote JWKS)")
+		return errors.New("jwt: no keys: set VerifierOptions.Keys (from jwt.KeyConfig, LoadKeyFile, ParsePEM...) or VerifierOptions.KeySet (e.g. jwks.New for a remote JWKS)")
 	}
 	var static *StaticKeySet
 	if len(opts.Keys) > 0 {
@@ -163,7 +164,7 @@ func (v *Verifier) init(opts VerifierOptions) error {
 	algs := opts.Algorithms
 	if len(algs) == 0 {
 		if opts.KeySet != nil {
-			return errors.New("jwt: Options.Algorithms is required with a KeySet: list the algorithms its keys use, e.g. [\"RS256\"]")
+			return errors.New("jwt: VerifierOptions.Algorithms is required with a KeySet: list the algorithms its keys use, e.g. [\"RS256\"]")
 		}
 		for _, k := range opts.Keys {
 			if !slices.Contains(algs, k.alg.name) {
@@ -191,17 +192,17 @@ func (v *Verifier) init(opts VerifierOptions) error {
 	}
 	for _, k := range opts.Keys {
 		if !v.allowed[k.alg.name] {
-			return fmt.Errorf("jwt: key %s is bound to %s, which Options.Algorithms does not allow", quoteForError(k.id), k.alg.name)
+			return fmt.Errorf("jwt: key %s is bound to %s, which VerifierOptions.Algorithms does not allow", quoteForError(k.id), k.alg.name)
 		}
 	}
 	for _, iss := range opts.Issuers {
 		if iss == "" {
-			return errors.New("jwt: Options.Issuers holds an empty issuer")
+			return errors.New("jwt: VerifierOptions.Issuers holds an empty issuer")
 		}
 	}
 	for _, aud := range opts.Audience {
 		if aud == "" {
-			return errors.New("jwt: Options.Audience holds an empty audience")
+			return errors.New("jwt: VerifierOptions.Audience holds an empty audience")
 		}
 	}
 	v.issuers = append([]string(nil), opts.Issuers...)
@@ -219,13 +220,13 @@ func (v *Verifier) init(opts VerifierOptions) error {
 	case opts.Leeway < 0:
 		v.leeway = 0
 	case opts.Leeway > 10*time.Minute:
-		return errors.New("jwt: Options.Leeway above 10 minutes defeats expiry; fix the clocks instead (NTP)")
+		return errors.New("jwt: VerifierOptions.Leeway above 10 minutes defeats expiry; fix the clocks instead (NTP)")
 	default:
 		v.leeway = opts.Leeway
 	}
 	v.typ = opts.Type
 	if strings.EqualFold(stripApplication(v.typ), TypeRefresh) {
-		return errors.New("jwt: Options.Type cannot be refresh+jwt: refresh tokens are verified by package refresh, never accepted as access tokens")
+		return errors.New("jwt: VerifierOptions.Type cannot be refresh+jwt: refresh tokens are verified by package refresh, never accepted as access tokens")
 	}
 	srcs, err := compileSources(opts.Sources)
 	if err != nil {
@@ -237,21 +238,21 @@ func (v *Verifier) init(opts VerifierOptions) error {
 		v.maxSize = DefaultMaxTokenSize
 	}
 	if v.maxSize > 1<<20 {
-		return errors.New("jwt: Options.MaxTokenSize above 1 MiB is not accepted")
+		return errors.New("jwt: VerifierOptions.MaxTokenSize above 1 MiB is not accepted")
 	}
 	v.maxDepth = opts.MaxClaimsDepth
 	if v.maxDepth <= 0 {
 		v.maxDepth = DefaultMaxClaimsDepth
 	}
 	if v.maxDepth > 64 {
-		return errors.New("jwt: Options.MaxClaimsDepth above 64 is not accepted")
+		return errors.New("jwt: VerifierOptions.MaxClaimsDepth above 64 is not accepted")
 	}
 	size := opts.CacheSize
 	if size == 0 {
 		size = DefaultCacheSize
 	}
 	if size > 1<<20 {
-		return errors.New("jwt: Options.CacheSize above 1,048,576 is not accepted")
+		return errors.New("jwt: VerifierOptions.CacheSize above 1,048,576 is not accepted")
 	}
 	if size > 0 {
 		v.cache = newTokenCache(size)

@@ -364,13 +364,13 @@ func TestAuthenticateSources(t *testing.T) {
 	tok := jwttest.HSToken(t, jwttest.Claims(nil))
 	def := jwttest.HSVerifier(t, nil)
 	withCookie := jwttest.HSVerifier(t, func(o *jwt.VerifierOptions) {
-		o.Sources = []jwt.Source{{From: jwt.FromHeader}, {From: jwt.FromCookie, Name: "auth_token"}}
+		o.Sources = []jwt.TokenSource{{From: jwt.FromHeader}, {From: jwt.FromCookie, Name: "auth_token"}}
 	})
 	withQuery := jwttest.HSVerifier(t, func(o *jwt.VerifierOptions) {
-		o.Sources = []jwt.Source{{From: jwt.FromQuery, Name: "access_token"}}
+		o.Sources = []jwt.TokenSource{{From: jwt.FromQuery, Name: "access_token"}}
 	})
 	custom := jwttest.HSVerifier(t, func(o *jwt.VerifierOptions) {
-		o.Sources = []jwt.Source{{From: jwt.FromHeader, Name: "X-Auth-Token"}}
+		o.Sources = []jwt.TokenSource{{From: jwt.FromHeader, Name: "X-Auth-Token"}}
 	})
 	req := func(mod func(*http.Request)) *http.Request {
 		r := httptest.NewRequest("GET", "/api/protected", nil)
@@ -443,8 +443,8 @@ func TestOptionsRefused(t *testing.T) {
 		{"key alg not allowed", jwt.VerifierOptions{Keys: []*jwt.Key{hs}, Algorithms: []string{"RS256"}}, "does not allow"},
 		{"key set without algorithms", jwt.VerifierOptions{KeySet: jwttest.KeySet(t, hs)}, "Algorithms is required"},
 		{"leeway too large", jwt.VerifierOptions{Keys: []*jwt.Key{hs}, Leeway: time.Hour}, "Leeway"},
-		{"bad source", jwt.VerifierOptions{Keys: []*jwt.Key{hs}, Sources: []jwt.Source{{From: "body"}}}, "From must be"},
-		{"cookie without name", jwt.VerifierOptions{Keys: []*jwt.Key{hs}, Sources: []jwt.Source{{From: jwt.FromCookie}}}, "needs a name"},
+		{"bad source", jwt.VerifierOptions{Keys: []*jwt.Key{hs}, Sources: []jwt.TokenSource{{From: "body"}}}, "From must be"},
+		{"cookie without name", jwt.VerifierOptions{Keys: []*jwt.Key{hs}, Sources: []jwt.TokenSource{{From: jwt.FromCookie}}}, "needs a name"},
 		{"duplicate kid", jwt.VerifierOptions{Keys: []*jwt.Key{hs, jwttest.Key(t, "hs", jwt.HS384, []byte(strings.Repeat("x", 48)))}}, "two keys"},
 		{"huge tokens", jwt.VerifierOptions{Keys: []*jwt.Key{hs}, MaxTokenSize: 2 << 20}, "MaxTokenSize"},
 	}

@@ -30,7 +30,7 @@ func main() {
 // errUsage marks errors whose message is a usage text.
 var errUsage = errors.New("usage")
 
-const usage = `bulwark — a security toolkit for Go HTTP APIs, and a gateway built from it
+const usage = `bulwark — a security toolkit for Go HTTP APIs (the gateway built from it is planned)
 
 Usage:
   bulwark demo [flags]           serve the reference API with every protection on

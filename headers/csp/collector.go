@@ -9,6 +9,7 @@ import (
 	"net/http"
 	"net/url"
 	"strings"
+	"sync"
 	"sync/atomic"
 	"unicode/utf8"
 
@@ -33,9 +34,7 @@ type CollectorOptions struct {
 	// refusal (a 429 with Retry-After) is the answer. It bounds the audit
 	// log's volume, so it is required: a per-client limit and a global one,
 	// in one *ratelimit.Limiter (see the package documentation).
-	Limiter interface {
-		Check(*http.Request) (*http.Request, *problem.Problem)
-	} `json:"-" yaml:"-"`
+	Limiter problem.Checker `json:"-" yaml:"-"`
 	// MaxBodyBytes bounds a report request's body; larger bodies get 413.
 	// Default 64 KiB.
 	MaxBodyBytes int64 `json:"max_body_bytes" yaml:"max_body_bytes"`
@@ -45,8 +44,8 @@ type CollectorOptions struct {
 	MaxReports int `json:"max_reports" yaml:"max_reports"`
 	// Audit receives one Flag event per accepted report (guard "csp",
 	// reason "csp_violation") and one Deny event per refused request, but
-	// only one for a run of Limiter refusals, until the Limiter admits a
-	// request again. Default: none (reports are accepted and discarded).
+	// only one for a run of refusals by one limit, until the Limiter admits
+	// a request again. Default: none (reports are accepted and discarded).
 	Audit audit.Sink `json:"-" yaml:"-"`
 	// ErrorHandler writes refusals. Default problem.Write.
 	ErrorHandler problem.Handler `json:"-" yaml:"-"`
@@ -66,18 +65,41 @@ type CollectorOptions struct {
 type Collector struct {
 	max        int64
 	maxReports int
-	limiter    interface {
-		Check(*http.Request) (*http.Request, *problem.Problem)
-	}
-	audit audit.Sink
-	deny  problem.Denier
-	quiet problem.Denier // deny without an audit event
-	// throttled is set by an audited Limiter refusal and cleared when the
-	// Limiter admits a request: the refusals in between are not audited.
-	throttled atomic.Bool
+	limiter    problem.Checker
+	audit      audit.Sink
+	deny       problem.Denier
+	quiet      problem.Denier // deny without an audit event
+	// throttled names the limits (a refusal's "policy" member, else its
+	// reason) whose refusal was audited; the Limiter admitting a request
+	// clears it. The refusals in between are not audited. Its keys come
+	// from the Limiter's configuration, never from a request: it stays
+	// small.
+	mu        sync.Mutex
+	throttled map[string]bool
+	anyQuiet  atomic.Bool // throttled is not empty
 }
 
 var _ http.Handler = (*Collector)(nil)
+
+// firstRefusal reports whether p is the first refusal by its limit since
+// the Limiter last admitted a request, and marks that limit refusing.
+func (c *Collector) firstRefusal(p *problem.Problem) bool {
+	limit, _ := p.Extensions["policy"].(string)
+	if limit == "" {
+		limit = p.Reason
+	}
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if c.throttled[limit] {
+		return false
+	}
+	if c.throttled == nil {
+		c.throttled = make(map[string]bool)
+	}
+	c.throttled[limit] = true
+	c.anyQuiet.Store(true)
+	return true
+}
 
 // errNoLimiter explains how to build the Limiter a collector needs.
 var errNoLimiter = errors.New(`csp: CollectorOptions.Limiter is required, so that a flood of reports cannot flood the audit log; ` +
@@ -112,6 +134,24 @@ func NewCollector(o CollectorOptions) (*Collector, error) {
 
 // ServeHTTP implements http.Handler.
 func (c *Collector) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	// The limiter counts every request, before anything else is checked:
+	// a flood of malformed ones (GETs, wrong media types) is throttled, and
+	// audited, like a flood of reports.
+	r, p := c.limiter.Check(r)
+	if p != nil {
+		d := c.quiet
+		if c.firstRefusal(p) {
+			d = c.deny
+		}
+		d.Deny(w, r, p)
+		return
+	}
+	if c.anyQuiet.Load() {
+		c.mu.Lock()
+		clear(c.throttled)
+		c.anyQuiet.Store(false)
+		c.mu.Unlock()
+	}
 	if r.Method != http.MethodPost {
 		c.deny.Deny(w, r, problem.MethodNotAllowed([]string{http.MethodPost}))
 		return
@@ -125,18 +165,6 @@ func (c *Collector) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	if r.ContentLength > c.max {
 		c.deny.Deny(w, r, tooLarge())
 		return
-	}
-	r, p := c.limiter.Check(r)
-	if p != nil {
-		d := c.quiet
-		if !c.throttled.Load() && !c.throttled.Swap(true) {
-			d = c.deny // the first refusal of a run
-		}
-		d.Deny(w, r, p)
-		return
-	}
-	if c.throttled.Load() {
-		c.throttled.Store(false)
 	}
 	body, err := io.ReadAll(http.MaxBytesReader(w, r.Body, c.max))
 	if err != nil {

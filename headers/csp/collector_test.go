@@ -14,6 +14,7 @@ import (
 	"github.com/bulwark-go/bulwark/audit"
 	"github.com/bulwark-go/bulwark/headers/csp"
 	"github.com/bulwark-go/bulwark/internal/reqctx"
+	"github.com/bulwark-go/bulwark/internal/testclock"
 	"github.com/bulwark-go/bulwark/problem"
 	"github.com/bulwark-go/bulwark/ratelimit"
 )
@@ -160,14 +161,14 @@ func TestCollectorGlobalLimit(t *testing.T) {
 	if rec.Code != 429 || rec.Header().Get("Retry-After") != "1" {
 		t.Fatalf("status %d, Retry-After %q", rec.Code, rec.Header().Get("Retry-After"))
 	}
-	clock.advance(500 * time.Millisecond) // one token at 2/s
+	clock.Advance(500 * time.Millisecond) // one token at 2/s
 	if rec := post(c, csp.MediaTypeCSPReport, csp2Report); rec.Code != 204 {
 		t.Fatalf("after refill: %d", rec.Code)
 	}
 	if rec := post(c, csp.MediaTypeCSPReport, csp2Report); rec.Code != 429 {
 		t.Fatalf("second after refill: %d", rec.Code)
 	}
-	clock.advance(time.Hour) // the bucket caps at its burst
+	clock.Advance(time.Hour) // the bucket caps at its burst
 	for i := 0; i < 3; i++ {
 		if rec := post(c, csp.MediaTypeCSPReport, csp2Report); rec.Code != 204 {
 			t.Fatalf("after an hour, request %d: %d", i, rec.Code)
@@ -400,7 +401,7 @@ func TestCollectorPerClientLimit(t *testing.T) {
 		t.Fatalf("last event %+v, want a refusal by the global policy", e[len(e)-1])
 	}
 	// The flooder's quota refills at its own rate.
-	clock.advance(time.Second)
+	clock.Advance(time.Second)
 	if rec := postFrom(c, flooder, false); rec.Code != 204 {
 		t.Fatalf("after a second: %d", rec.Code)
 	}
@@ -431,23 +432,18 @@ type limiterFunc func(*http.Request) (*http.Request, *problem.Problem)
 
 func (f limiterFunc) Check(r *http.Request) (*http.Request, *problem.Problem) { return f(r) }
 
-type fakeClock struct{ t time.Time }
-
-func (c *fakeClock) now() time.Time          { return c.t }
-func (c *fakeClock) advance(d time.Duration) { c.t = c.t.Add(d) }
-
 // throttled is a collector behind the limiter the package documentation
 // recommends, with the given burst and rate per client (by IP) and
 // overall, on a fake clock; its audit events go to the returned Memory.
-func throttled(t *testing.T, clientBurst int, clientRate float64, burst int, rate float64) (*csp.Collector, *audit.Memory, *fakeClock) {
+func throttled(t *testing.T, clientBurst int, clientRate float64, burst int, rate float64) (*csp.Collector, *audit.Memory, *testclock.Clock) {
 	t.Helper()
-	clock := &fakeClock{t: time.Unix(1_700_000_000, 0)}
+	clock := testclock.New(time.Unix(1_700_000_000, 0))
 	l, err := ratelimit.New(ratelimit.Options{
 		Limits: []ratelimit.Limit{
 			ratelimit.TokenBucket(clientBurst, clientRate).Named("csp-client").By(ratelimit.ByIP()),
 			ratelimit.TokenBucket(burst, rate).Named("csp").By(ratelimit.Global()),
 		},
-		Now: clock.now,
+		Now: clock.Now,
 	})
 	if err != nil {
 		t.Fatal(err)
@@ -458,4 +454,57 @@ func throttled(t *testing.T, clientBurst int, clientRate float64, burst int, rat
 		t.Fatal(err)
 	}
 	return c, mem, clock
+}
+
+// TestCollectorThrottlesMalformedFloods: the limiter counts every request,
+// malformed ones included, so a flood of GETs (405) or of other media
+// types (415) is throttled and its refusals are audited once per run, not
+// once per request.
+func TestCollectorThrottlesMalformedFloods(t *testing.T) {
+	c, mem, _ := throttled(t, 5, 1, 20, 10)
+	codes := map[int]int{}
+	for range 50 {
+		r := httptest.NewRequest("GET", "/csp-reports", nil)
+		r.RemoteAddr = "198.51.100.7:1234"
+		w := httptest.NewRecorder()
+		c.ServeHTTP(w, r)
+		codes[w.Code]++
+	}
+	if codes[405] != 5 || codes[429] != 45 {
+		t.Fatalf("answers %v, want the client's burst of 5 as 405s, then 429s", codes)
+	}
+	if n := len(mem.Events()); n != 6 {
+		t.Fatalf("%d audit events for 5 refused GETs and a run of 45 throttled ones, want 6", n)
+	}
+}
+
+// TestCollectorAuditsEachLimitOnce: a run of refusals is audited once per
+// limit: the global limit starting to refuse is news even while one
+// client's run of refusals goes on.
+func TestCollectorAuditsEachLimitOnce(t *testing.T) {
+	c, mem, _ := throttled(t, 1, 1, 3, 1)
+	policies := func() (out []string) {
+		for _, e := range mem.Events() {
+			if e.Decision == audit.Deny {
+				out = append(out, attrs(e)["error"])
+			}
+		}
+		return out
+	}
+	postFrom(c, "198.51.100.7", false) // admitted: the flooder's burst of 1
+	for range 3 {
+		postFrom(c, "198.51.100.7", false) // refused by its own limit: audited once
+	}
+	postFrom(c, "203.0.113.1", false) // admitted (global: 2 of 3); clears the run
+	postFrom(c, "203.0.113.2", false) // admitted (global: 3 of 3)
+	for _, ip := range []string{"203.0.113.3", "203.0.113.4"} {
+		if rec := postFrom(c, ip, false); rec.Code != 429 {
+			t.Fatalf("past the global burst: %d", rec.Code)
+		}
+	}
+	postFrom(c, "198.51.100.7", false) // the flooder again: its own limit, a new run
+	got := policies()
+	if len(got) != 3 || !strings.Contains(got[0], `"csp-client"`) || !strings.Contains(got[1], `"csp"`) || !strings.Contains(got[2], `"csp-client"`) {
+		t.Fatalf("deny events %q, want csp-client, csp, csp-client", got)
+	}
 }

@@ -81,10 +81,13 @@
 // spends none of the global quota. ByIP keys by the client IP that the
 // identity guard (package clientip) resolved, its /64 for IPv6, else the
 // connection's peer address: behind a proxy, put the identity guard in
-// front, or every client shares the proxy's quota. A refused request gets
-// the limiter's problem (429 with Retry-After), and the collector audits
-// only the first refusal of a run, until the limiter admits a request
-// again: a flood of reports is not a flood of audit events (refusal events
-// never outnumber admitted requests by more than one), at the price of not
-// naming every client refused while another was.
+// front, or every client shares the proxy's quota. The limiter counts
+// every request, before the method, media type or size is checked, so a
+// flood of malformed requests is throttled like a flood of reports. A
+// refused request gets the limiter's problem (429 with Retry-After), and
+// the collector audits only the first refusal of a run by each limit,
+// until the limiter admits a request again: a flood of reports is not a
+// flood of audit events (each limit's refusal events never outnumber
+// admitted requests by more than one), at the price of not naming every
+// client refused while another was.
 package csp

@@ -17,8 +17,9 @@ import (
 // StrictDynamic, …), "*", schemes ("https:", "data:"), hosts
 // ("https://*.example.com:8443/path") and hashes ('sha256-…', see Hash).
 //
-// Options doubles as configuration: the gateway decodes YAML or JSON into
-// it. The zero value is refused (an empty policy restricts nothing).
+// Options doubles as configuration: a file (the planned gateway's) decodes
+// YAML or JSON into it. The zero value is refused (an empty policy
+// restricts nothing).
 type Options struct {
 	// DefaultSrc is the fallback for every fetch directive left out.
 	// Default: absent.

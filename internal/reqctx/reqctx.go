@@ -3,12 +3,14 @@
 // HTTPS (as seen directly or through a trusted proxy), and the authenticated
 // principal once a guard has set one.
 //
-// The state is allocated once per request by the client-identity guard,
-// together with the context that carries it, so the whole identity step
-// costs one allocation. Later guards fill in fields (the principal) in
-// place: guards run one after another on the request's goroutine, before the
-// handler, so no synchronisation is needed. Handlers must treat the state as
-// read-only.
+// The state is allocated once per request, together with the context that
+// carries it, by the outermost guard that needs it: the client-identity
+// guard, or the access log or metrics around it (the identity guard then
+// fills in theirs). Later guards fill in fields (the principal) in place,
+// and a router the pattern it matched (after the handler returns): all of
+// them run on the request's goroutine, so no synchronisation is needed. A
+// guard's Check records into a copy (Fork), never into its caller's state.
+// Handlers must treat the state as read-only.
 package reqctx
 
 import (
@@ -110,14 +112,34 @@ func Ensure(r *http.Request) (*http.Request, *State) {
 	return r.WithContext(ctx), s
 }
 
-// RouteOf returns the best name for r's route: the pattern a router
-// recorded in the state, else r.Pattern, else the path.
-func RouteOf(r *http.Request) string {
+// Fork returns r with a copy of its state (a fresh state when it has
+// none) in a new context, and that copy: a decision that must not change
+// the request it was given (a guard's Check) records into the copy.
+func Fork(r *http.Request) (*http.Request, *State) {
+	old := From(r.Context())
+	ctx, st := New(r.Context())
+	if old != nil {
+		*st = *old
+		st.hdr[0] = st.RequestID() // the copy's own bytes
+	}
+	return r.WithContext(ctx), st
+}
+
+// Pattern returns the route pattern that matched r: the one a router
+// recorded in the state, else r.Pattern; "" when no router matched it (or
+// none has yet).
+func Pattern(r *http.Request) string {
 	if s := From(r.Context()); s != nil && s.Route != "" {
 		return s.Route
 	}
-	if r.Pattern != "" {
-		return r.Pattern
+	return r.Pattern
+}
+
+// RouteOf returns the best name for r's route, for logs: Pattern, else
+// the path.
+func RouteOf(r *http.Request) string {
+	if p := Pattern(r); p != "" {
+		return p
 	}
 	if r.URL != nil {
 		return r.URL.Path

@@ -85,12 +85,12 @@ func (s *Store) scriptFailed(ctx context.Context, reply error) error {
 	return fmt.Errorf("redislimit: Redis rejected the rate-limit script: %w", reply)
 }
 
-// Check reports whether the Store can work with its Redis server: nil, an
+// Ping reports whether the Store can work with its Redis server: nil, an
 // error matching ErrUnsupportedServer for a server older than 6.0, or an
 // outage (store.ErrUnavailable). Decisions do not need it — call it at
 // startup, or in a readiness check, to learn of an unusable server before
 // any traffic.
-func (s *Store) Check(ctx context.Context) error {
+func (s *Store) Ping(ctx context.Context) error {
 	if s.closed.Load() {
 		return errClosed
 	}

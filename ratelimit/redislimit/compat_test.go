@@ -67,7 +67,7 @@ func TestUnsupportedServer(t *testing.T) {
 			t.Fatal(err)
 		}
 		ctx := context.Background()
-		if err := s.Check(ctx); !errors.Is(err, ErrUnsupportedServer) {
+		if err := s.Ping(ctx); !errors.Is(err, ErrUnsupportedServer) {
 			t.Fatalf("Check on Redis 5: %v", err)
 		}
 		for i := range 5 {
@@ -97,7 +97,7 @@ func TestUnsupportedServer(t *testing.T) {
 		if d, err := lim.Allow(ctx, "k"); err != nil || !d.Allowed {
 			t.Fatalf("after the upgrade: %+v %v", d, err)
 		}
-		if err := s.Check(ctx); err != nil {
+		if err := s.Ping(ctx); err != nil {
 			t.Fatalf("Check after the upgrade: %v", err)
 		}
 		s.Close()
@@ -116,7 +116,7 @@ func TestScriptErrorOnRecentServer(t *testing.T) {
 		t.Fatal(err)
 	}
 	t.Cleanup(s.Close)
-	if err := s.Check(context.Background()); err != nil {
+	if err := s.Ping(context.Background()); err != nil {
 		t.Fatalf("Check on the test Redis: %v", err)
 	}
 	b, err := s.Bind([]ratelimit.Limit{ratelimit.GCRA(1, time.Hour, 10).Named("l").By(ratelimit.Global())})

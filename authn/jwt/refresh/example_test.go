@@ -29,7 +29,7 @@ func Example() {
 		Audience: []string{"bulwark-demo"},
 		Type:     jwt.TypeAccess,
 		Store:    tokens,
-		Sources:  []jwt.Source{{From: jwt.FromHeader}, {From: jwt.FromCookie, Name: "auth_token"}},
+		Sources:  []jwt.TokenSource{{From: jwt.FromHeader}, {From: jwt.FromCookie, Name: "auth_token"}},
 	})
 	iss, _ := jwt.NewIssuer(jwt.IssuerOptions{Key: key, Issuer: "bulwark-demo", Audience: []string{"bulwark-demo"}})
 	refresher, _ := refresh.New(refresh.Options{Issuer: iss, Verifier: v})

@@ -70,7 +70,7 @@ func (r *Refresher) RefreshHandler(opts HandlerOptions) http.Handler {
 		}
 		pair, err := r.Refresh(req.Context(), body.RefreshToken)
 		if err != nil {
-			deny.Deny(w, req, challenge(asProblem(err), realm))
+			deny.Deny(w, req, authn.BearerChallenge(asProblem(err), realm))
 			return
 		}
 		WriteTokenPair(w, pair)
@@ -105,15 +105,6 @@ func (r *Refresher) LogoutHandler(opts HandlerOptions) http.Handler {
 		w.Header().Set("Cache-Control", "no-store")
 		w.WriteHeader(http.StatusNoContent)
 	})
-}
-
-// challenge adds the RFC 6750 invalid_token challenge to a 401 that has
-// none.
-func challenge(p *problem.Problem, realm string) *problem.Problem {
-	if p.Status == http.StatusUnauthorized && p.Header("WWW-Authenticate") == "" {
-		p.WithHeader("WWW-Authenticate", problem.Challenge("Bearer", realm, "error", "invalid_token", "error_description", p.Detail))
-	}
-	return p
 }
 
 // optionalJSON decodes req's body into dst with bind.JSON, capped at
