@@ -52,7 +52,7 @@ type Policy struct {
 	Headers        Middleware // 2. security headers + CSP (headers)
 	CORS           Middleware // 3. CORS; preflights answered here (cors)
 	BodyLimit      Middleware // 4. request body size cap, 413 (bodylimit)
-	PreAuthLimits  Middleware // 4. rate limits by IP, route or header (ratelimit)
+	PreAuthLimits  Middleware // 4. rate limits by IP, header, or route inside the router (ratelimit)
 	Abuse          Middleware // 5. abuse detection (package abuse has no Handler yet)
 	Authn          Middleware // 6. authentication → Principal (authn)
 	PostAuthLimits Middleware // 6. rate limits by principal or API key (ratelimit)
