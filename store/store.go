@@ -17,8 +17,10 @@
 package store
 
 import (
+	"bytes"
 	"context"
 	"errors"
+	"strconv"
 	"time"
 )
 
@@ -71,6 +73,71 @@ type KV interface {
 	Take(ctx context.Context, key string) (value []byte, found bool, err error)
 	// Delete removes key; deleting a missing key is not an error.
 	Delete(ctx context.Context, key string) error
+	// Consume is Take for a value whose consumer may lose the answer: it
+	// atomically moves the value at key to usedKey, with the caller's note
+	// beside it, where both live for grace, and returns the value. Of
+	// concurrent callers exactly one gets FirstUse. A caller that finds key
+	// gone but usedKey alive (consumed less than grace ago) gets the value
+	// and the first caller's note with RepeatUse: the retry of a consumer
+	// whose answer was lost, or a duplicate — the note (say, when the first
+	// caller started) helps the caller tell them apart. Otherwise NotFound.
+	// key and usedKey must hash to one Redis Cluster slot (share a hash
+	// tag); grace must be positive.
+	Consume(ctx context.Context, key, usedKey string, note []byte, grace time.Duration) (value, firstNote []byte, use Use, err error)
+}
+
+// Use is what Consume found.
+type Use uint8
+
+const (
+	// NotFound: neither key nor usedKey held a value.
+	NotFound Use = iota
+	// FirstUse: this call consumed the value.
+	FirstUse
+	// RepeatUse: an earlier call consumed the value, less than grace ago.
+	RepeatUse
+)
+
+// JoinNote is how a store that keeps Consume's note and value in one
+// string lays them out: the note's length in decimal, a colon, the note,
+// the value (a layout a Lua script builds and splits easily).
+func JoinNote(note, value []byte) []byte {
+	b := strconv.AppendInt(make([]byte, 0, 8+len(note)+len(value)), int64(len(note)), 10)
+	b = append(b, ':')
+	b = append(b, note...)
+	return append(b, value...)
+}
+
+// SplitNote undoes JoinNote; ok is false for a string it did not make.
+func SplitNote(b []byte) (value, note []byte, ok bool) {
+	i := bytes.IndexByte(b, ':')
+	if i <= 0 || i > 8 {
+		return nil, nil, false
+	}
+	n, err := strconv.Atoi(string(b[:i]))
+	if err != nil || n < 0 || n > len(b)-i-1 {
+		return nil, nil, false
+	}
+	return b[i+1+n:], b[i+1 : i+1+n], true
+}
+
+// StateTracker is implemented by stores whose whole state can be lost
+// while their clients keep running: redisstore, when Redis restarts
+// without persistence or fails over to an empty replica. Such a store
+// keeps a marker in its state, reads it with every command, and, when it
+// finds the marker gone, writes a new one: its state restarted then.
+// Anything recorded before that moment (a revocation, a used refresh
+// token) may be forgotten, so guards refuse what they can no longer
+// vouch for: package jwt refuses revocable tokens issued before it.
+//
+// In-process stores (memstore) do not implement it: their state ends with
+// the process, and with it, for the demo, its random signing keys.
+type StateTracker interface {
+	// StateSince returns when the store's current state began, to the
+	// second, as of the store's last answered command (so a caller that
+	// has just had an answer sees what that answer saw). Zero before the
+	// first answer.
+	StateSince() time.Time
 }
 
 // Sets hold distinct string members under a key.

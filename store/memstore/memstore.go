@@ -148,6 +148,8 @@ type Store struct {
 	count atomic.Int64
 	_     [56]byte
 
+	consumeMu sync.Mutex // serialises Consume
+
 	closed    atomic.Bool
 	closeOnce sync.Once
 	stop      chan struct{}
@@ -386,6 +388,43 @@ func (s *Store) read(op, key string, take bool) ([]byte, bool, error) {
 		sh.remove(e)
 	}
 	return v, true, nil
+}
+
+// Consume implements store.KV. Consume calls are serialised by one lock
+// per Store (they are rare: one per refresh-token rotation), which makes
+// the move atomic with respect to each other; the value is copied to
+// usedKey before it leaves key, so a full NoEvict store fails the call
+// without consuming anything.
+func (s *Store) Consume(ctx context.Context, key, usedKey string, note []byte, grace time.Duration) ([]byte, []byte, store.Use, error) {
+	if grace <= 0 {
+		return nil, nil, store.NotFound, store.ErrInvalidTTL
+	}
+	s.consumeMu.Lock()
+	defer s.consumeMu.Unlock()
+	v, ok, err := s.read("consume", key, false)
+	if err != nil {
+		return nil, nil, store.NotFound, err
+	}
+	if !ok {
+		used, ok, err := s.read("consume", usedKey, false)
+		if err != nil || !ok {
+			return nil, nil, store.NotFound, err
+		}
+		v, firstNote, ok := store.SplitNote(used)
+		if !ok {
+			return nil, nil, store.NotFound, ErrWrongType
+		}
+		return v, firstNote, store.RepeatUse, nil
+	}
+	if err := s.Set(ctx, usedKey, store.JoinNote(note, v), grace); err != nil {
+		return nil, nil, store.NotFound, err
+	}
+	if _, ok, err = s.read("consume", key, true); err != nil || !ok {
+		// Deleted or expired in between: nothing was consumed.
+		_ = s.Delete(ctx, usedKey)
+		return nil, nil, store.NotFound, err
+	}
+	return v, note, store.FirstUse, nil
 }
 
 // Set implements store.KV. The store keeps its own copy of value.

@@ -83,6 +83,14 @@ type Options struct {
 	// DialTimeout bounds establishing a connection (TCP and, for rediss://,
 	// TLS). Default 1s (DefaultDialTimeout).
 	DialTimeout time.Duration `json:"dial_timeout" yaml:"dial_timeout"`
+	// OnReset, when set, is called (besides a warning logged through
+	// slog.Default) each time the Store finds that Redis lost its data
+	// while it was running, with the start of the new state (see "Lost
+	// state" in the package doc). Default: the log line only.
+	OnReset func(since time.Time) `json:"-" yaml:"-"`
+	// Now is the clock that stamps a new state marker; it must agree with
+	// the clock that stamps tokens' iat. Default time.Now.
+	Now func() time.Time `json:"-" yaml:"-"`
 }
 
 // Defaults for Options.

@@ -17,8 +17,13 @@ type Store struct {
 	client  rueidis.Client
 	owned   bool // Close closes client
 	prefix  string
+	marker  string // the state marker's Redis key
 	timeout time.Duration
+	now     func() time.Time
+	onReset func(since time.Time)
 	closed  atomic.Bool
+	since   atomic.Int64 // the marker's value, Unix seconds; 0 before the first answer
+	resets  atomic.Uint64
 }
 
 var (
@@ -34,14 +39,21 @@ func Open(opts Options) (*Store, error) {
 	if err != nil {
 		return nil, err
 	}
-	if o.Client != nil {
-		return &Store{client: o.Client, prefix: o.Prefix, timeout: o.Timeout}, nil
+	c, owned := o.Client, false
+	if c == nil {
+		if c, err = NewClient(o); err != nil {
+			return nil, err
+		}
+		owned = true
 	}
-	c, err := NewClient(o)
-	if err != nil {
-		return nil, err
+	return newStore(c, owned, o), nil
+}
+
+func newStore(c rueidis.Client, owned bool, o Options) *Store {
+	if o.Now == nil {
+		o.Now = time.Now
 	}
-	return &Store{client: c, owned: true, prefix: o.Prefix, timeout: o.Timeout}, nil
+	return &Store{client: c, owned: owned, prefix: o.Prefix, marker: o.Prefix + StateKey, timeout: o.Timeout, now: o.Now, onReset: o.OnReset}
 }
 
 // New returns a Store that uses an existing client, with keys under prefix
@@ -52,7 +64,7 @@ func New(client rueidis.Client, prefix string) *Store {
 	if prefix == "" {
 		prefix = DefaultPrefix
 	}
-	return &Store{client: client, prefix: prefix, timeout: DefaultTimeout}
+	return newStore(client, false, Options{Prefix: prefix, Timeout: DefaultTimeout})
 }
 
 // Client returns the underlying client, for packages that run their own
@@ -128,7 +140,7 @@ func ms(ttl time.Duration) int64 {
 // incrScript increments and, when the key has no expiry (it is new), sets
 // it: later increments do not extend the window. A key somehow left without
 // an expiry gets one rather than living forever.
-var incrScript = rueidis.NewLuaScript(`
+var incrScript = newScript(`
 local n = redis.call('INCRBY', KEYS[1], ARGV[1])
 if redis.call('PTTL', KEYS[1]) < 0 then
   redis.call('PEXPIRE', KEYS[1], ARGV[2])
@@ -136,22 +148,42 @@ end
 return n`)
 
 // addScript adds a member, restarts the set's expiry and returns its size.
-var addScript = rueidis.NewLuaScript(`
+var addScript = newScript(`
 redis.call('SADD', KEYS[1], ARGV[1])
 redis.call('PEXPIRE', KEYS[1], ARGV[2])
 return redis.call('SCARD', KEYS[1])`)
+
+// consumeScript moves KEYS[1] to KEYS[2] for ARGV[1] ms, with the note
+// ARGV[2] in front (the layout of store.JoinNote): {1, value} for the first
+// use, {2, value, note} while KEYS[2] lives, {0} otherwise.
+var consumeScript = newScript(`
+local v = redis.call('GET', KEYS[1])
+if v then
+  redis.call('SET', KEYS[2], #ARGV[2] .. ':' .. ARGV[2] .. v, 'PX', ARGV[1])
+  redis.call('DEL', KEYS[1])
+  return {1, v}
+end
+v = redis.call('GET', KEYS[2])
+if not v then
+  return {0}
+end
+local i = string.find(v, ':', 1, true)
+if not i then
+  return redis.error_reply('redisstore: consumed value without a note')
+end
+local n = tonumber(string.sub(v, 1, i - 1))
+return {2, string.sub(v, i + 1 + n), string.sub(v, i + 1, i + n)}`)
 
 // Incr implements store.Counters with one script call.
 func (s *Store) Incr(ctx context.Context, key string, delta int64, ttl time.Duration) (int64, error) {
 	if ttl <= 0 {
 		return 0, store.ErrInvalidTTL
 	}
-	if err := s.check("incr"); err != nil {
+	r, err := s.script(ctx, "incr", incrScript, []string{s.prefix + key}, strconv.FormatInt(delta, 10), strconv.FormatInt(ms(ttl), 10))
+	if err != nil {
 		return 0, err
 	}
-	ctx, cancel := s.Context(ctx)
-	defer cancel()
-	n, err := incrScript.Exec(ctx, s.client, []string{s.prefix + key}, []string{strconv.FormatInt(delta, 10), strconv.FormatInt(ms(ttl), 10)}).AsInt64()
+	n, err := r.AsInt64()
 	if err != nil {
 		return 0, fail("incr", err)
 	}
@@ -160,13 +192,11 @@ func (s *Store) Incr(ctx context.Context, key string, delta int64, ttl time.Dura
 
 // Get implements store.KV (GET).
 func (s *Store) Get(ctx context.Context, key string) ([]byte, bool, error) {
-	if err := s.check("get"); err != nil {
+	r, err := s.do1(ctx, "get", func(b rueidis.Builder) rueidis.Completed { return b.Get().Key(s.prefix + key).Build() })
+	if err != nil {
 		return nil, false, err
 	}
-	ctx, cancel := s.Context(ctx)
-	defer cancel()
-	c := s.client
-	return bytesResult("get", c.Do(ctx, c.B().Get().Key(s.prefix+key).Build()))
+	return bytesResult("get", r)
 }
 
 // ExistsAny implements store.AnyExister: one EXISTS per non-empty key, sent
@@ -176,20 +206,22 @@ func (s *Store) ExistsAny(ctx context.Context, keys ...string) (bool, error) {
 	if err := s.check("exists"); err != nil {
 		return false, err
 	}
-	cmds := make(rueidis.Commands, 0, len(keys))
-	c := s.client
+	cmds := make(rueidis.Commands, 0, len(keys)+1)
+	b := s.client.B()
 	for _, k := range keys {
 		if k != "" {
-			cmds = append(cmds, c.B().Exists().Key(s.prefix+k).Build())
+			cmds = append(cmds, b.Exists().Key(s.prefix+k).Build())
 		}
 	}
 	if len(cmds) == 0 {
 		return false, nil
 	}
-	ctx, cancel := s.Context(ctx)
-	defer cancel()
+	res, err := s.do(ctx, "exists", cmds)
+	if err != nil {
+		return false, err
+	}
 	found := false
-	for _, r := range c.DoMulti(ctx, cmds...) {
+	for _, r := range res {
 		n, err := r.AsInt64()
 		if err != nil {
 			return false, fail("exists", err)
@@ -204,13 +236,13 @@ func (s *Store) Set(ctx context.Context, key string, value []byte, ttl time.Dura
 	if ttl <= 0 {
 		return store.ErrInvalidTTL
 	}
-	if err := s.check("set"); err != nil {
+	r, err := s.do1(ctx, "set", func(b rueidis.Builder) rueidis.Completed {
+		return b.Set().Key(s.prefix + key).Value(string(value)).PxMilliseconds(ms(ttl)).Build()
+	})
+	if err != nil {
 		return err
 	}
-	ctx, cancel := s.Context(ctx)
-	defer cancel()
-	c := s.client
-	if err := c.Do(ctx, c.B().Set().Key(s.prefix+key).Value(string(value)).PxMilliseconds(ms(ttl)).Build()).Error(); err != nil {
+	if err := r.Error(); err != nil {
 		return fail("set", err)
 	}
 	return nil
@@ -221,14 +253,13 @@ func (s *Store) SetNX(ctx context.Context, key string, value []byte, ttl time.Du
 	if ttl <= 0 {
 		return false, store.ErrInvalidTTL
 	}
-	if err := s.check("setnx"); err != nil {
+	r, err := s.do1(ctx, "setnx", func(b rueidis.Builder) rueidis.Completed {
+		return b.Set().Key(s.prefix + key).Value(string(value)).Nx().PxMilliseconds(ms(ttl)).Build()
+	})
+	if err != nil {
 		return false, err
 	}
-	ctx, cancel := s.Context(ctx)
-	defer cancel()
-	c := s.client
-	err := c.Do(ctx, c.B().Set().Key(s.prefix+key).Value(string(value)).Nx().PxMilliseconds(ms(ttl)).Build()).Error()
-	switch {
+	switch err := r.Error(); {
 	case err == nil:
 		return true, nil
 	case rueidis.IsRedisNil(err):
@@ -239,24 +270,57 @@ func (s *Store) SetNX(ctx context.Context, key string, value []byte, ttl time.Du
 
 // Take implements store.KV (GETDEL, Redis 6.2 or later).
 func (s *Store) Take(ctx context.Context, key string) ([]byte, bool, error) {
-	if err := s.check("take"); err != nil {
+	r, err := s.do1(ctx, "take", func(b rueidis.Builder) rueidis.Completed { return b.Getdel().Key(s.prefix + key).Build() })
+	if err != nil {
 		return nil, false, err
 	}
-	ctx, cancel := s.Context(ctx)
-	defer cancel()
-	c := s.client
-	return bytesResult("take", c.Do(ctx, c.B().Getdel().Key(s.prefix+key).Build()))
+	return bytesResult("take", r)
+}
+
+// Consume implements store.KV with one script call.
+func (s *Store) Consume(ctx context.Context, key, usedKey string, note []byte, grace time.Duration) ([]byte, []byte, store.Use, error) {
+	if grace <= 0 {
+		return nil, nil, store.NotFound, store.ErrInvalidTTL
+	}
+	r, err := s.script(ctx, "consume", consumeScript, []string{s.prefix + key, s.prefix + usedKey}, strconv.FormatInt(ms(grace), 10), string(note))
+	if err != nil {
+		return nil, nil, store.NotFound, err
+	}
+	a, err := r.ToArray()
+	if err != nil {
+		return nil, nil, store.NotFound, fail("consume", err)
+	}
+	var parts [3][]byte
+	for i := range min(len(a), 3) {
+		if i > 0 {
+			s, err := a[i].ToString()
+			if err != nil {
+				return nil, nil, store.NotFound, fail("consume", err)
+			}
+			parts[i] = []byte(s)
+		}
+	}
+	n, err := a[0].AsInt64()
+	switch {
+	case err != nil:
+		return nil, nil, store.NotFound, fail("consume", err)
+	case n == 0 && len(a) == 1:
+		return nil, nil, store.NotFound, nil
+	case n == 1 && len(a) == 2:
+		return parts[1], note, store.FirstUse, nil
+	case n == 2 && len(a) == 3:
+		return parts[1], parts[2], store.RepeatUse, nil
+	}
+	return nil, nil, store.NotFound, fmt.Errorf("redisstore: consume: unexpected reply of %d elements", len(a))
 }
 
 // Delete implements store.KV (DEL).
 func (s *Store) Delete(ctx context.Context, key string) error {
-	if err := s.check("delete"); err != nil {
+	r, err := s.do1(ctx, "delete", func(b rueidis.Builder) rueidis.Completed { return b.Del().Key(s.prefix + key).Build() })
+	if err != nil {
 		return err
 	}
-	ctx, cancel := s.Context(ctx)
-	defer cancel()
-	c := s.client
-	if err := c.Do(ctx, c.B().Del().Key(s.prefix+key).Build()).Error(); err != nil {
+	if err := r.Error(); err != nil {
 		return fail("delete", err)
 	}
 	return nil
@@ -268,12 +332,11 @@ func (s *Store) AddToSet(ctx context.Context, key, member string, ttl time.Durat
 	if ttl <= 0 {
 		return 0, store.ErrInvalidTTL
 	}
-	if err := s.check("addtoset"); err != nil {
+	r, err := s.script(ctx, "addtoset", addScript, []string{s.prefix + key}, member, strconv.FormatInt(ms(ttl), 10))
+	if err != nil {
 		return 0, err
 	}
-	ctx, cancel := s.Context(ctx)
-	defer cancel()
-	n, err := addScript.Exec(ctx, s.client, []string{s.prefix + key}, []string{member, strconv.FormatInt(ms(ttl), 10)}).AsInt64()
+	n, err := r.AsInt64()
 	if err != nil {
 		return 0, fail("addtoset", err)
 	}
@@ -282,13 +345,11 @@ func (s *Store) AddToSet(ctx context.Context, key, member string, ttl time.Durat
 
 // SetSize implements store.Sets (SCARD).
 func (s *Store) SetSize(ctx context.Context, key string) (int64, error) {
-	if err := s.check("setsize"); err != nil {
+	r, err := s.do1(ctx, "setsize", func(b rueidis.Builder) rueidis.Completed { return b.Scard().Key(s.prefix + key).Build() })
+	if err != nil {
 		return 0, err
 	}
-	ctx, cancel := s.Context(ctx)
-	defer cancel()
-	c := s.client
-	n, err := c.Do(ctx, c.B().Scard().Key(s.prefix+key).Build()).AsInt64()
+	n, err := r.AsInt64()
 	if err != nil {
 		return 0, fail("setsize", err)
 	}
@@ -297,13 +358,13 @@ func (s *Store) SetSize(ctx context.Context, key string) (int64, error) {
 
 // IsMember implements store.Sets (SISMEMBER).
 func (s *Store) IsMember(ctx context.Context, key, member string) (bool, error) {
-	if err := s.check("ismember"); err != nil {
+	r, err := s.do1(ctx, "ismember", func(b rueidis.Builder) rueidis.Completed {
+		return b.Sismember().Key(s.prefix + key).Member(member).Build()
+	})
+	if err != nil {
 		return false, err
 	}
-	ctx, cancel := s.Context(ctx)
-	defer cancel()
-	c := s.client
-	ok, err := c.Do(ctx, c.B().Sismember().Key(s.prefix+key).Member(member).Build()).AsBool()
+	ok, err := r.AsBool()
 	if err != nil {
 		return false, fail("ismember", err)
 	}

@@ -104,6 +104,8 @@ func Run(t *testing.T, f Factory) {
 		{"SetNXExclusive", testSetNXExclusive},
 		{"Take", testTake},
 		{"TakeAtMostOnce", testTakeAtMostOnce},
+		{"Consume", testConsume},
+		{"ConsumeFirstOnce", testConsumeFirstOnce},
 		{"Delete", testDelete},
 		{"Sets", testSets},
 		{"SetTTLRestarts", testSetTTLRestarts},
@@ -507,6 +509,95 @@ func testTakeAtMostOnce(e *env) {
 	}
 }
 
+func (e *env) consume(key, used, note string, grace time.Duration) (string, string, store.Use) {
+	e.t.Helper()
+	v, first, use, err := e.s.Consume(e.ctx, key, used, []byte(note), grace)
+	if err != nil {
+		e.t.Fatalf("Consume(%q, %q): %v", key, used, err)
+	}
+	if use == store.NotFound && (v != nil || first != nil) {
+		e.t.Fatalf("Consume(%q, %q) = %q, %q, NotFound; want no value", key, used, v, first)
+	}
+	return string(v), string(first), use
+}
+
+func testConsume(e *env) {
+	if v, _, use := e.consume("{a}k", "{a}used", "n", e.u); use != store.NotFound {
+		e.t.Fatalf("Consume of a missing key = %q, %v; want NotFound", v, use)
+	}
+	if _, _, _, err := e.s.Consume(e.ctx, "{a}k", "{a}used", nil, 0); !errors.Is(err, store.ErrInvalidTTL) {
+		e.t.Fatalf("Consume with grace 0: err = %v; want ErrInvalidTTL", err)
+	}
+	// Values and notes may hold anything, colons and digits included.
+	const val, note = "12:fam\x00ily:", "3:first\xff"
+	e.set("{a}k", val, 10*e.u)
+	if v, n, use := e.consume("{a}k", "{a}used", note, 2*e.u); use != store.FirstUse || v != val || n != note {
+		e.t.Fatalf("first Consume = %q, %q, %v; want %q, %q, FirstUse", v, n, use, val, note)
+	}
+	e.wantMiss("{a}k")
+	e.wait(e.u)
+	if v, n, use := e.consume("{a}k", "{a}used", "second", 2*e.u); use != store.RepeatUse || v != val || n != note {
+		e.t.Fatalf("Consume within grace = %q, %q, %v; want %q, the first note %q, RepeatUse", v, n, use, val, note)
+	}
+	// A repeat does not extend the grace.
+	e.wait(2 * e.u)
+	if v, _, use := e.consume("{a}k", "{a}used", "third", 2*e.u); use != store.NotFound {
+		e.t.Fatalf("Consume after grace = %q, %v; want NotFound", v, use)
+	}
+	// An expired value cannot be consumed; empty values and notes work.
+	e.set("{b}k", "v", e.u)
+	e.wait(2 * e.u)
+	if v, _, use := e.consume("{b}k", "{b}used", "", e.u); use != store.NotFound {
+		e.t.Fatalf("Consume of an expired value = %q, %v; want NotFound", v, use)
+	}
+	e.set("{b}k", "", 10*e.u)
+	if _, _, use := e.consume("{b}k", "{b}used", "", 2*e.u); use != store.FirstUse {
+		e.t.Fatalf("Consume of an empty value = %v; want FirstUse", use)
+	}
+	if v, n, use := e.consume("{b}k", "{b}used", "x", 2*e.u); use != store.RepeatUse || v != "" || n != "" {
+		e.t.Fatalf("repeat Consume of an empty value = %q, %q, %v; want empty, empty, RepeatUse", v, n, use)
+	}
+}
+
+func testConsumeFirstOnce(e *env) {
+	const workers, rounds = 50, 5
+	for round := range rounds {
+		key, used := fmt.Sprintf("{c%d}k", round), fmt.Sprintf("{c%d}used", round)
+		e.set(key, "family", 10*e.u)
+		var first, repeat atomic.Int32
+		var failed testsync.FirstError
+		start := make(chan struct{})
+		var wg sync.WaitGroup
+		for range workers {
+			wg.Go(func() {
+				<-start
+				v, _, use, err := e.s.Consume(e.ctx, key, used, []byte("n"), 10*e.u)
+				switch {
+				case err != nil:
+					failed.Set(err)
+				case use == store.FirstUse:
+					first.Add(1)
+				case use == store.RepeatUse:
+					repeat.Add(1)
+				default:
+					failed.Set(fmt.Errorf("a concurrent Consume found nothing: %v", use))
+				}
+				if err == nil && string(v) != "family" {
+					failed.Set(fmt.Errorf("Consume returned %q", v))
+				}
+			})
+		}
+		close(start)
+		wg.Wait()
+		if err := failed.Err(); err != nil {
+			e.t.Fatalf("Consume: %v", err)
+		}
+		if f, r := first.Load(), repeat.Load(); f != 1 || r != workers-1 {
+			e.t.Fatalf("round %d: %d FirstUse and %d RepeatUse of %d concurrent calls; want 1 and %d", round, f, r, workers, workers-1)
+		}
+	}
+}
+
 func testDelete(e *env) {
 	ttl := 10 * e.u
 	e.set("v", "x", ttl)
@@ -644,6 +735,7 @@ func testClosed(e *env) {
 	checks["Set"] = e.s.Set(ctx, "k", []byte("v"), ttl)
 	_, checks["SetNX"] = e.s.SetNX(ctx, "n", []byte("v"), ttl)
 	_, _, checks["Take"] = e.s.Take(ctx, "k")
+	_, _, _, checks["Consume"] = e.s.Consume(ctx, "k", "u", nil, ttl)
 	checks["Delete"] = e.s.Delete(ctx, "k")
 	_, checks["AddToSet"] = e.s.AddToSet(ctx, "s", "m", ttl)
 	_, checks["SetSize"] = e.s.SetSize(ctx, "s")
