@@ -102,4 +102,3 @@ func TestStateMarkerCorrupt(t *testing.T) {
 		t.Fatalf("Get with a corrupt marker: err = %v; want an error naming the marker and the fix", err)
 	}
 }
-
