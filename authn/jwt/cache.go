@@ -3,6 +3,7 @@ package jwt
 import (
 	"hash/maphash"
 	"sync/atomic"
+	"time"
 
 	"github.com/bulwark-go/bulwark/authn"
 )
@@ -19,6 +20,7 @@ type cacheEntry struct {
 	gen      uint64           // key set generation when verified
 	jtiKey   string           // revocation store keys, precomputed ("" when none)
 	sidKey   string
+	iat      time.Time // for the state-reset check
 	// alt holds the principal for the other sources the same token was
 	// presented from (a token sent in a header once and in a cookie
 	// later): the principal records its source, and cached principals are

@@ -58,7 +58,7 @@ func refreshBackend(v *Verifier, i *Issuer, aud string) (lifecycle.Backend[*Issu
 			if prob != nil {
 				return lifecycle.Refresh{}, prob
 			}
-			return lifecycle.Refresh{Subject: vt.sub, SessionID: vt.sid, TokenID: vt.jti, ExpiresAt: vt.exp}, nil
+			return lifecycle.Refresh{Subject: vt.sub, SessionID: vt.sid, TokenID: vt.jti, IssuedAt: vt.iat, ExpiresAt: vt.exp}, nil
 		},
 	}, nil
 }

@@ -25,11 +25,39 @@ import (
 // the sid only when the jti is not revoked.
 //
 // Its exported methods are the lifecycle.Denylist package refresh uses.
+//
+// A store that can lose its whole state while this process runs (Redis
+// restarted empty: store.StateTracker) would bring every revoked token
+// back; so a revocable token (one with a jti or a sid) issued before the
+// store's current state began is refused as token_state_reset ("log in
+// again") until it expires. Tokens are placed by iat, to the second; a
+// token without iat cannot be placed and is not refused for it.
 type revocations struct {
 	st     store.Store
-	multi  store.AnyExister // st, when it can test both keys at once
+	multi  store.AnyExister    // st, when it can test both keys at once
+	state  store.StateTracker // st, when its state can be lost while we run
 	prefix string
 	leeway time.Duration
+}
+
+// ErrStateReset is the Err of the problem answering a revocable token
+// issued before the revocation store's state was lost (reason
+// token_state_reset), for errors.Is.
+var ErrStateReset = errors.New("jwt: token issued before the revocation state was reset")
+
+// Predates implements lifecycle.Denylist: whether a token issued at iat
+// (zero: unknown) predates the store's current state.
+func (rv *revocations) Predates(iat time.Time) bool {
+	if rv.state == nil || iat.IsZero() {
+		return false
+	}
+	since := rv.state.StateSince()
+	return !since.IsZero() && iat.Unix() < since.Unix()
+}
+
+// stateReset is the answer to a token that Predates the store's state.
+func stateReset() *problem.Problem {
+	return lifecycle.InvalidToken("token_state_reset", "session state was reset; log in again", ErrStateReset)
 }
 
 var _ lifecycle.Denylist = (*revocations)(nil)
@@ -69,8 +97,9 @@ func (rv *revocations) revoked(ctx context.Context, jtiKey, sidKey string) (bool
 }
 
 // checkRevoked is the revocation step of every verification: jtiKey and
-// sidKey (either may be "") against the denylist.
-func (v *Verifier) checkRevoked(ctx context.Context, jtiKey, sidKey string) *problem.Problem {
+// sidKey (either may be "") against the denylist, and the token's iat
+// against the start of the denylist's state.
+func (v *Verifier) checkRevoked(ctx context.Context, jtiKey, sidKey string, iat time.Time) *problem.Problem {
 	if v.rev == nil || (jtiKey == "" && sidKey == "") {
 		return nil
 	}
@@ -84,6 +113,9 @@ func (v *Verifier) checkRevoked(ctx context.Context, jtiKey, sidKey string) *pro
 	}
 	if revoked {
 		return lifecycle.InvalidToken("token_revoked", "the token has been revoked", ErrRevoked)
+	}
+	if v.rev.Predates(iat) {
+		return stateReset()
 	}
 	return nil
 }

@@ -263,6 +263,7 @@ func (v *Verifier) init(opts VerifierOptions) error {
 	if opts.Store != nil {
 		v.rev = &revocations{st: opts.Store, prefix: opts.KeyPrefix, leeway: v.leeway}
 		v.rev.multi, _ = opts.Store.(store.AnyExister)
+		v.rev.state, _ = opts.Store.(store.StateTracker)
 	}
 	v.failOpen = opts.RevocationFailOpen
 	v.rolesName = opts.RolesClaim
@@ -340,7 +341,7 @@ func (v *Verifier) verifyFrom(ctx context.Context, token string, src authn.Crede
 	if v.cache != nil {
 		if e := v.cache.get(token); e != nil {
 			if v.cacheClock() < e.deadline && e.gen == v.keys.Generation() {
-				if prob := v.checkRevoked(ctx, e.jtiKey, e.sidKey); prob != nil {
+				if prob := v.checkRevoked(ctx, e.jtiKey, e.sidKey, e.iat); prob != nil {
 					return nil, prob
 				}
 				return e.principal(src), nil
@@ -357,14 +358,14 @@ func (v *Verifier) verifyFrom(ctx context.Context, token string, src authn.Crede
 	var jtiKey, sidKey string
 	if v.rev != nil {
 		jtiKey, sidKey = v.rev.jtiKey(vt.jti), v.rev.sidKey(vt.sid)
-		if prob := v.checkRevoked(ctx, jtiKey, sidKey); prob != nil {
+		if prob := v.checkRevoked(ctx, jtiKey, sidKey, vt.iat); prob != nil {
 			return nil, prob
 		}
 	}
 	p := vt.principal()
 	p.Source = src
 	if v.cache != nil && !vt.exp.IsZero() {
-		v.cache.put(&cacheEntry{token: token, p: p, deadline: v.deadline(now, vt.exp), gen: gen, jtiKey: jtiKey, sidKey: sidKey})
+		v.cache.put(&cacheEntry{token: token, p: p, deadline: v.deadline(now, vt.exp), gen: gen, jtiKey: jtiKey, sidKey: sidKey, iat: vt.iat})
 	}
 	return p, nil
 }

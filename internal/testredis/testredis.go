@@ -67,10 +67,17 @@ func Prefix(t testing.TB) string {
 	return p
 }
 
-// Client returns a rueidis client for tests, closed at cleanup.
+// Client returns a rueidis client of the test Redis, closed at cleanup.
 func Client(t testing.TB) rueidis.Client {
 	t.Helper()
-	co, err := rueidis.ParseURL(URL(t))
+	return ClientOf(t, URL(t))
+}
+
+// ClientOf returns a rueidis client of the Redis at redisURL (a Server's,
+// say), closed at cleanup.
+func ClientOf(t testing.TB, redisURL string) rueidis.Client {
+	t.Helper()
+	co, err := rueidis.ParseURL(redisURL)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -18,20 +18,45 @@
 // A session — a refresh-token family, named by the sid every token of it
 // carries — starts at Login and lasts at most SessionLifetime (30 days);
 // no refresh extends it. Each refresh token lives RefreshTTL (14 days)
-// and works once: Refresh takes it from the store atomically
-// (store.KV.Take: of concurrent uses, at most one succeeds) and hands out
-// a new pair. A refresh token presented again was copied — by an attacker,
+// and works once: Refresh consumes it in the store atomically
+// (store.KV.Consume: of concurrent uses, exactly one is the first) and
+// hands out a new pair. A refresh token presented again was copied — by an attacker,
 // or by the client it was stolen from — so the whole family is revoked:
 // its live refresh token and every access token carrying its sid stop
 // working at once, on every replica sharing the store (reason
 // refresh_reused, Err ErrReused).
 //
-// When the successor cannot be stored after the old token was taken, the
-// old one is put back (SetNX), so the client's retry after the 503
-// succeeds instead of counting as a reuse. One failure remains
-// unrecoverable: a Take the store executed but whose answer was lost (a
-// timeout after the fact), or a store that fails the restore as well; the
-// token is then gone, and its next use revokes the family.
+// # Retries
+//
+// A rotation can fail after the store has taken the old token: the answer
+// of the command that took it was lost (a timeout, a failover that paused
+// writes), or the successor could not be stored. The client saw a 503 and
+// retries with the same refresh token; that retry must not be taken for a
+// reuse. So the old token is not deleted but consumed (store.KV.Consume):
+// its record moves aside for RetryGrace (10 s by default), and a
+// presentation within it gets a new pair whose refresh token is the
+// successor — derived from the old token's jti, so every retry of one
+// rotation gets the same successor and the family never forks. The
+// successor is handed out again only while it is unused: once the client
+// has rotated it in turn, the old token is a copy (reuse, revoked). When
+// the successor could not be stored, the old token is also put back
+// (SetNX), so a retry after the grace works too.
+//
+// Two presentations that start within the store's command timeout of
+// each other (250 ms for redisstore; DefaultConcurrentWindow for stores
+// that do not say) cannot be a request and its retry — the first would
+// still be waiting for its answer — so the second is a reuse: twenty
+// concurrent refreshes with one token still give one pair and revoke the
+// family.
+//
+// The trade-off, as with the large identity providers' "reuse interval"
+// or "grace period": for RetryGrace after each rotation, someone who
+// stole the refresh token and presents it more than the concurrent window
+// after its owner gets the same successor as the owner, instead of
+// revoking the family at once. The family is revoked at the next rotation
+// either of them makes after the other (the successor is then used
+// twice). Set RetryGrace negative for strict single use, at the price of
+// logging users out after a lost answer.
 //
 // # Refresh tokens are no access tokens
 //
@@ -72,9 +97,26 @@
 // headroom): memstore evicts the least recently used keys when full, and
 // a denylist entry pushed out by, say, rate-limit keys would bring a
 // revoked token back to life. The keys, under the Verifier's KeyPrefix
-// ("jwt:"): revoked:jti:<jti> and revoked:sid:<sid> (the denylist), and
-// rt:{<sid>}:<jti> for a family's live refresh token (the braces keep a
-// family in one Redis Cluster slot).
+// ("jwt:"): revoked:jti:<jti> and revoked:sid:<sid> (the denylist),
+// rt:{<sid>}:<jti> for a family's live refresh token and
+// rt:{<sid>}:used:<jti> for one rotated less than RetryGrace ago (the
+// braces keep a family in one Redis Cluster slot). Options.Store moves the
+// families to a store of their own: do that where anyone who can log in
+// may start sessions, so that a flood of logins can fill the families'
+// store (logins then answer 503) but never the denylist's (logout keeps
+// revoking).
+//
+// # Lost state
+//
+// A Redis restarted without persistence (or failed over to an empty
+// replica) has forgotten every revocation and family. redisstore notices
+// (store.StateTracker); every token and refresh token issued before the
+// new state began is then refused with reason token_state_reset ("session
+// state was reset; log in again") until it expires — never reported as a
+// reuse, and never accepted as if nothing had been revoked. Run Redis with
+// appendonly yes (appendfsync everysec loses at most a second of writes)
+// to avoid it; an RDB snapshot alone loses the writes since the last
+// snapshot without the loss being detectable.
 //
 // # Handlers
 //

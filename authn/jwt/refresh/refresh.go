@@ -2,9 +2,12 @@ package refresh
 
 import (
 	"context"
+	"crypto/sha256"
+	"encoding/base64"
 	"encoding/json"
 	"errors"
 	"fmt"
+	"strconv"
 	"time"
 
 	"github.com/bulwark-go/bulwark/authn"
@@ -22,6 +25,13 @@ const (
 	// DefaultSessionLifetime is the absolute lifetime of a session (a
 	// refresh-token family) from login: no refresh extends it.
 	DefaultSessionLifetime = 30 * 24 * time.Hour
+	// DefaultRetryGrace is how long a rotated refresh token may be
+	// presented again as a retry (see "Retries" in the package doc).
+	DefaultRetryGrace = 10 * time.Second
+	// DefaultConcurrentWindow is how close together two presentations of
+	// one refresh token count as concurrent copies rather than a retry,
+	// for a Store that does not say its command timeout.
+	DefaultConcurrentWindow = 250 * time.Millisecond
 )
 
 // ErrReused is the Err of the problem answering a refresh token presented
@@ -48,6 +58,19 @@ type Options struct {
 	// audience of the Verifier or the Issuer. Default: the Issuer's iss +
 	// "#refresh" ("urn:bulwark:refresh" when it has none).
 	RefreshAudience string `json:"refresh_audience" yaml:"refresh_audience"`
+	// Store holds the refresh families: a record per session, and one per
+	// rotation for RetryGrace. Default: the Verifier's Store, beside the
+	// denylist. Give it a store of its own where anyone who can log in may
+	// start sessions (a memstore with NoEvict): a flood of logins can then
+	// fill it — logins answer 503 — but never the store revocations live
+	// in, so logout keeps working.
+	Store store.Store `json:"-" yaml:"-"`
+	// RetryGrace is how long after a rotation the same refresh token is
+	// still accepted as a retry of it, getting the same successor (see
+	// "Retries" in the package doc). Default 10s (DefaultRetryGrace); a
+	// negative value turns retries off: every second presentation is a
+	// reuse.
+	RetryGrace time.Duration `json:"retry_grace" yaml:"retry_grace"`
 	// Now is the clock. Default: the Verifier's.
 	Now func() time.Time `json:"-" yaml:"-"`
 }
@@ -64,6 +87,8 @@ type Refresher struct {
 	prefix     string
 	refreshTTL time.Duration
 	lifetime   time.Duration
+	grace      time.Duration // 0: retries off
+	concurrent time.Duration // presentations closer than this are copies, not retries
 	refreshAud string
 	now        func() time.Time
 }
@@ -93,8 +118,27 @@ func New(opts Options) (*Refresher, error) {
 		prefix:     b.Denylist.KeyPrefix(),
 		refreshTTL: opts.RefreshTTL,
 		lifetime:   opts.SessionLifetime,
+		grace:      opts.RetryGrace,
 		refreshAud: aud,
 		now:        opts.Now,
+	}
+	if opts.Store != nil {
+		r.st = opts.Store
+	}
+	switch {
+	case r.grace == 0:
+		r.grace = DefaultRetryGrace
+	case r.grace < 0:
+		r.grace = 0
+	case r.grace > time.Hour:
+		return nil, errors.New("refresh: RetryGrace above an hour gives a stolen refresh token too long a race with its owner; keep it to seconds")
+	}
+	// Two presentations closer together than the store's command timeout
+	// cannot be a retry after a lost answer: the first would still be
+	// waiting for it.
+	r.concurrent = DefaultConcurrentWindow
+	if t, ok := r.st.(interface{ Timeout() time.Duration }); ok && t.Timeout() > 0 {
+		r.concurrent = t.Timeout()
 	}
 	if r.refreshTTL == 0 {
 		r.refreshTTL = DefaultRefreshTTL
@@ -145,6 +189,19 @@ func (r *Refresher) liveKey(sid, jti string) string {
 	return r.prefix + "rt:{" + sid + "}:" + jti
 }
 
+// usedKey holds a rotated refresh token's family record for RetryGrace.
+func (r *Refresher) usedKey(sid, jti string) string {
+	return r.prefix + "rt:{" + sid + "}:used:" + jti
+}
+
+// successorID is the jti of the refresh token that replaces jti: derived,
+// not drawn, so that a retry of a rotation gets the same successor rather
+// than a second live token in the family.
+func successorID(jti string) string {
+	sum := sha256.Sum256([]byte("bulwark refresh successor\x00" + jti))
+	return base64.RawURLEncoding.EncodeToString(sum[:16])
+}
+
 // Login starts a session for c (after the application has checked the
 // user's credentials) and returns its first token pair. c.Subject is
 // required; c.ID, c.SessionID, c.TTL and c.ExpiresAt are chosen here.
@@ -154,10 +211,13 @@ func (r *Refresher) Login(ctx context.Context, c jwt.Claims) (*TokenPair, error)
 	}
 	now := r.now()
 	f := family{Sub: c.Subject, Roles: c.Roles, Scopes: c.Scopes, Aud: c.Audience, Extra: c.Extra, AuthTime: now.Unix(), End: now.Add(r.lifetime).Unix()}
-	return r.issuePair(ctx, lifecycle.NewID(), f, now)
+	return r.issuePair(ctx, lifecycle.NewID(), lifecycle.NewID(), f, now)
 }
 
-func (r *Refresher) issuePair(ctx context.Context, sid string, f family, now time.Time) (*TokenPair, error) {
+// issuePair signs an access token and a refresh token whose jti is rtID,
+// and stores the family record under the refresh token's live key (unless
+// it is there already: a retry's successor).
+func (r *Refresher) issuePair(ctx context.Context, sid, rtID string, f family, now time.Time) (*TokenPair, error) {
 	end := time.Unix(f.End, 0)
 	if !end.After(now) {
 		return nil, lifecycle.InvalidToken("token_expired", "the session has ended; log in again", jwt.ErrExpired)
@@ -170,7 +230,7 @@ func (r *Refresher) issuePair(ctx context.Context, sid string, f family, now tim
 	if err != nil {
 		return nil, err
 	}
-	rt, err := r.refresh.IssueToken(jwt.Claims{Subject: f.Sub, Audience: []string{r.refreshAud}, SessionID: sid, TTL: r.refreshTTL, ExpiresAt: end})
+	rt, err := r.refresh.IssueToken(jwt.Claims{ID: rtID, Subject: f.Sub, Audience: []string{r.refreshAud}, SessionID: sid, TTL: r.refreshTTL, ExpiresAt: end})
 	if err != nil {
 		return nil, err
 	}
@@ -178,7 +238,7 @@ func (r *Refresher) issuePair(ctx context.Context, sid string, f family, now tim
 	if err != nil {
 		return nil, fmt.Errorf("refresh: encoding the session: %w", err)
 	}
-	if err := r.st.Set(ctx, r.liveKey(sid, rt.ID), val, r.deny.TTL(rt.ExpiresAt, now)); err != nil {
+	if _, err := r.st.SetNX(ctx, r.liveKey(sid, rt.ID), val, r.deny.TTL(rt.ExpiresAt, now)); err != nil {
 		return nil, lifecycle.StoreUnavailable(err)
 	}
 	return &TokenPair{
@@ -189,11 +249,13 @@ func (r *Refresher) issuePair(ctx context.Context, sid string, f family, now tim
 }
 
 // Refresh exchanges a refresh token for a new pair, once (see Rotation in
-// the package documentation). Errors are problems: 401 token_invalid /
-// token_expired (bad or expired token), token_wrong_type (an access token
-// presented as a refresh token), token_revoked (the session was logged
-// out or revoked), refresh_reused (the token was already used: the whole
-// family is now revoked); 503 when the store cannot answer.
+// the package documentation), or, within RetryGrace, again for a retry.
+// Errors are problems: 401 token_invalid / token_expired (bad or expired
+// token), token_wrong_type (an access token presented as a refresh
+// token), token_revoked (the session was logged out or revoked),
+// token_state_reset (issued before the store lost its state: log in
+// again), refresh_reused (the token was already used: the whole family is
+// now revoked); 503 when the store cannot answer.
 func (r *Refresher) Refresh(ctx context.Context, refreshToken string) (*TokenPair, error) {
 	now := r.now()
 	rt, prob := r.verify(ctx, refreshToken, now)
@@ -207,12 +269,29 @@ func (r *Refresher) Refresh(ctx context.Context, refreshToken string) (*TokenPai
 	if revoked {
 		return nil, lifecycle.InvalidToken("token_revoked", "the session has been revoked; log in again", jwt.ErrRevoked)
 	}
+	if r.predates(rt.IssuedAt) {
+		return nil, lifecycle.InvalidToken("token_state_reset", "session state was reset; log in again", jwt.ErrStateReset)
+	}
 	oldKey := r.liveKey(rt.SessionID, rt.TokenID)
-	val, found, err := r.st.Take(ctx, oldKey)
+	val, use, err := r.take(ctx, rt, oldKey, now)
 	if err != nil {
 		return nil, lifecycle.StoreUnavailable(err)
 	}
-	if !found {
+	if use == store.RepeatUse {
+		// A retry: the successor is handed out again unless it has been
+		// rotated in turn (the client has moved on; this is a copy).
+		_, moved, err := r.st.Get(ctx, r.usedKey(rt.SessionID, successorID(rt.TokenID)))
+		if err != nil {
+			return nil, lifecycle.StoreUnavailable(err)
+		}
+		if moved {
+			use = store.NotFound
+		}
+	}
+	if use == store.NotFound {
+		if r.predates(rt.IssuedAt) { // the store may have noticed a reset just now
+			return nil, lifecycle.InvalidToken("token_state_reset", "session state was reset; log in again", jwt.ErrStateReset)
+		}
 		// Already used (or its family is gone): a copy of a rotated token.
 		// Revoke the family so that whoever holds the live one loses it too.
 		if err := r.deny.RevokeSession(ctx, rt.SessionID, now.Add(r.lifetime), now); err != nil {
@@ -224,22 +303,62 @@ func (r *Refresher) Refresh(ctx context.Context, refreshToken string) (*TokenPai
 	if err := json.Unmarshal(val, &f); err != nil || f.Sub != rt.Subject {
 		return nil, lifecycle.InvalidToken("token_invalid", "the refresh token is invalid", jose.Wrap(jwt.ErrClaims, "session record does not match"))
 	}
-	pair, err := r.issuePair(ctx, rt.SessionID, f, now)
-	if err != nil {
+	pair, err := r.issuePair(ctx, rt.SessionID, successorID(rt.TokenID), f, now)
+	if err != nil && use == store.FirstUse {
 		// The old token is taken but its successor was not stored (the
 		// store failed, or the request was cancelled): put the old one
 		// back, so that the client's retry is a retry and not a reuse that
 		// revokes the family. SetNX: nothing else can have written this
 		// key, and if something did, it wins. Only one caller took the
-		// token, so at most one caller ever restores it.
+		// token, so at most one caller ever restores it. (Within
+		// RetryGrace the retry would be honoured anyway; this keeps it
+		// working after the grace.)
 		if _, rerr := r.st.SetNX(context.WithoutCancel(ctx), oldKey, val, r.deny.TTL(rt.ExpiresAt, now)); rerr != nil {
 			if p, ok := problem.As(err); ok {
 				p.Err = errors.Join(p.Err, fmt.Errorf("refresh: restoring the refresh token after a failed rotation: %w", rerr))
 			}
 		}
-		return nil, err
 	}
-	return pair, nil
+	return pair, err
+}
+
+// take consumes the refresh token's live record: FirstUse for the first
+// presentation; RepeatUse for a retry within RetryGrace; NotFound for a
+// copy — a presentation after the grace, or one that started within the
+// concurrent window of the first (the first was still waiting for its
+// answer, so this one cannot be its retry).
+func (r *Refresher) take(ctx context.Context, rt lifecycle.Refresh, key string, now time.Time) ([]byte, store.Use, error) {
+	if r.grace == 0 {
+		val, found, err := r.st.Take(ctx, key)
+		if !found {
+			return nil, store.NotFound, err
+		}
+		return val, store.FirstUse, err
+	}
+	note := strconv.AppendInt(nil, now.UnixMilli(), 10)
+	val, first, use, err := r.st.Consume(ctx, key, r.usedKey(rt.SessionID, rt.TokenID), note, r.grace)
+	if err != nil || use != store.RepeatUse {
+		return val, use, err
+	}
+	started, perr := strconv.ParseInt(string(first), 10, 64)
+	if perr != nil || now.UnixMilli()-started < r.concurrent.Milliseconds() {
+		return nil, store.NotFound, nil
+	}
+	return val, use, nil
+}
+
+// predates reports whether a token issued at iat predates the current
+// state of the denylist's store or the families' store.
+func (r *Refresher) predates(iat time.Time) bool {
+	if r.deny.Predates(iat) {
+		return true
+	}
+	st, ok := r.st.(store.StateTracker)
+	if !ok || iat.IsZero() {
+		return false
+	}
+	since := st.StateSince()
+	return !since.IsZero() && iat.Unix() < since.Unix()
 }
 
 // Logout revokes the caller's access token (until its exp) and its session

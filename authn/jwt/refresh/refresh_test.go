@@ -290,6 +290,13 @@ func (s *flakyStore) Set(ctx context.Context, key string, value []byte, ttl time
 	return s.Store.Set(ctx, key, value, ttl)
 }
 
+func (s *flakyStore) SetNX(ctx context.Context, key string, value []byte, ttl time.Duration) (bool, error) {
+	if strings.Contains(key, ":rt:") && s.failSets.Add(-1) >= 0 {
+		return false, &store.UnavailableError{Op: "setnx", Err: errors.New("i/o timeout")}
+	}
+	return s.Store.SetNX(ctx, key, value, ttl)
+}
+
 // TestRefreshSurvivesAFailedRotation: when the store fails to save the new
 // pair after the old refresh token was taken, the client gets a 503, and
 // its retry with the same token succeeds instead of revoking the family.

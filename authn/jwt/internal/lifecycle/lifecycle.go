@@ -62,6 +62,10 @@ type Denylist interface {
 	RevokeSession(ctx context.Context, sid string, until, now time.Time) error
 	// SessionRevoked reports whether sid is denied.
 	SessionRevoked(ctx context.Context, sid string) (bool, error)
+	// Predates reports whether a token issued at iat (zero: unknown)
+	// predates the start of the Store's current state (see
+	// store.StateTracker), as of the Store's last answer.
+	Predates(iat time.Time) bool
 }
 
 // Refresh is what a verified refresh token says.
@@ -69,6 +73,7 @@ type Refresh struct {
 	Subject   string
 	SessionID string
 	TokenID   string
+	IssuedAt  time.Time
 	ExpiresAt time.Time
 }
 
