@@ -16,7 +16,30 @@
 // fraction of a round trip. Every Store method is one round trip: a single
 // command, or a Lua script sent with EVALSHA (falling back to EVAL when the
 // server does not know it yet), so each read-modify-write is atomic on the
-// server.
+// server — pipelined with a GET of the state marker (below).
+//
+// # Lost state
+//
+// A Redis that restarts without persistence, fails over to a replica that
+// had not caught up, or is flushed, comes back empty: every revocation
+// and refresh-token family is forgotten, and a revoked token would verify
+// again. So the Store keeps a marker under Key(StateKey): the Unix second
+// its current state began, written (SET NX) by the first command that
+// finds none, and read with every command. When a command finds it gone,
+// or changed by another replica, the Store records the new start
+// (StateSince, store.StateTracker), counts it (Resets), logs a warning and
+// calls Options.OnReset; package jwt then refuses every revocable token
+// issued before that second ("session state was reset; log in again")
+// until it expires. Replicas' clocks must agree (NTP): the marker is one
+// replica's clock, iat another's.
+//
+// To avoid resets, run Redis with appendonly yes (appendfsync everysec:
+// at most a second of writes lost, undetected) and fail over only to
+// replicas in sync. Without persistence, expect every restart of Redis to
+// log every user out. RDB snapshots alone are worse than nothing here: a
+// restart from a snapshot keeps the marker and silently loses the
+// revocations written since it. With Redis Cluster the marker lives on
+// one node: a reset of another node alone is not detected.
 //
 // # Outages
 //
