@@ -6,10 +6,12 @@ import (
 	"crypto/rand"
 	"errors"
 	"fmt"
+	"log/slog"
 	"net/http"
 	"time"
 
 	"github.com/bulwark-go/bulwark/abuse"
+	"github.com/bulwark-go/bulwark/audit"
 	"github.com/bulwark-go/bulwark/authn"
 	"github.com/bulwark-go/bulwark/authn/jwt"
 	"github.com/bulwark-go/bulwark/authn/jwt/refresh"
@@ -103,17 +105,26 @@ type auth struct {
 }
 
 // newAuth builds the JWT, authorization, rate-limit and abuse guards over
-// the app's state: token state in a store of its own (so that eviction of
+// the app's state: token state in stores of their own (so that eviction of
 // other keys can never revive a revoked token), limits in memory or Redis.
+//
+// In memory, the refresh families and the revocation denylist live in two
+// NoEvict stores, because anyone can start a session (the demo's
+// credentials are public): a flood of logins fills at most the families'
+// store — logins then answer 503 — and never the denylist, so logout keeps
+// revoking. Capacity: Config.MaxSessions live sessions (100,000 by
+// default, about 40 MB); twice that many denylist entries (each logout
+// writes two: the access token's jti until its exp, the session's sid
+// until the session would have ended).
 func (a *App) newAuth() (*auth, error) {
-	var tokens store.Store
+	var tokens, families store.Store
 	var limits ratelimit.Store
 	if a.cfg.RedisURL != "" {
-		st, err := redisstore.Open(redisstore.Options{URL: a.cfg.RedisURL, Prefix: a.cfg.RedisPrefix + "jwt:", Timeout: a.cfg.RedisTimeout})
+		st, err := redisstore.Open(redisstore.Options{URL: a.cfg.RedisURL, Prefix: a.cfg.RedisPrefix + "jwt:", Timeout: a.cfg.RedisTimeout, Now: a.cfg.Now, OnReset: a.stateReset("tokens")})
 		if err != nil {
 			return nil, err
 		}
-		tokens = st
+		tokens, families = st, st
 		rl, err := redislimit.New(redislimit.Options{Client: st.Client(), Prefix: a.cfg.RedisPrefix + "rl:", Timeout: a.cfg.RedisTimeout})
 		if err != nil {
 			return nil, err
@@ -121,11 +132,12 @@ func (a *App) newAuth() (*auth, error) {
 		limits = rl
 		a.closers = append(a.closers, func() error { rl.Close(); return nil })
 	} else {
-		// NoEvict: a flood of logins must never push a revocation or a live
-		// refresh family out of memory; a full store fails closed (503).
-		tokens = memstore.New(memstore.Options{Now: a.cfg.Now, NoEvict: true})
+		tokens = memstore.New(memstore.Options{Now: a.cfg.Now, NoEvict: true, MaxKeys: 2 * a.cfg.MaxSessions})
+		families = memstore.New(memstore.Options{Now: a.cfg.Now, NoEvict: true, MaxKeys: a.cfg.MaxSessions})
+		a.closers = append(a.closers, families.Close)
 	}
 	a.closers = append(a.closers, tokens.Close)
+	a.tokenStore = tokens
 
 	secrets, err := a.loadSecrets(context.Background())
 	if err != nil {
@@ -150,7 +162,7 @@ func (a *App) newAuth() (*auth, error) {
 	if x.issuer, err = jwt.NewIssuer(jwt.IssuerOptions{Key: x.key, Issuer: demoIssuer, Audience: []string{demoAudience}, TTL: 15 * time.Minute, Now: a.cfg.Now}); err != nil {
 		return nil, err
 	}
-	if x.refresher, err = refresh.New(refresh.Options{Issuer: x.issuer, Verifier: x.verifier}); err != nil {
+	if x.refresher, err = refresh.New(refresh.Options{Issuer: x.issuer, Verifier: x.verifier, Store: families}); err != nil {
 		return nil, err
 	}
 	if x.guard, err = authn.New(authn.Options{Authenticator: x.verifier, Realm: demoRealm, Audit: a.audit}); err != nil {
@@ -249,6 +261,17 @@ func (a *App) loginFailed(w http.ResponseWriter, r *http.Request, ip, username s
 		return
 	}
 	a.deny("login").Deny(w, r, problem.Unauthorized(problem.TypeInvalidCredentials, problem.Challenge("Bearer", demoRealm), "invalid username or password").WithReason("bad_credentials"))
+}
+
+// stateReset returns the OnReset hook of the Redis store named name: one
+// audit event (so a log line, and a count in the metrics) per reset.
+func (a *App) stateReset(name string) func(time.Time) {
+	return func(since time.Time) {
+		a.audit.Record(context.Background(), &audit.Event{
+			Time: time.Now(), Guard: "store", Decision: audit.Flag, Reason: "store_state_reset",
+			Attrs: []slog.Attr{slog.String("store", name), slog.Time("since", since)},
+		})
+	}
 }
 
 func unavailable(err error) *problem.Problem {

@@ -46,6 +46,10 @@ type Config struct {
 	// Default: the stores' own (redisstore.DefaultTimeout for state,
 	// redislimit.DefaultTimeout for decisions).
 	RedisTimeout time.Duration
+	// MaxSessions bounds the live sessions (refresh-token families) kept
+	// in memory without Redis; a login beyond it answers 503 until
+	// sessions end. Default 100,000.
+	MaxSessions int
 	// Logger receives the access log and audit events. Default: discard.
 	Logger *slog.Logger
 	// Audit receives security events in addition to Logger. Optional.
@@ -66,8 +70,11 @@ type App struct {
 	headers *headers.Profile
 	cors    *cors.CORS
 	auth    *auth
-	closers []func() error
-	once    sync.Once
+	// tokenStore holds the revocation denylist (and, with Redis, the
+	// refresh families): /readyz reports on it.
+	tokenStore store.Store
+	closers    []func() error
+	once       sync.Once
 }
 
 // New builds the demo app.
@@ -83,6 +90,9 @@ func New(cfg Config) (*App, error) {
 	}
 	if cfg.Now == nil {
 		cfg.Now = time.Now
+	}
+	if cfg.MaxSessions <= 0 {
+		cfg.MaxSessions = 100_000
 	}
 	m, err := metrics.New(metrics.Options{})
 	if err != nil {
@@ -153,4 +163,24 @@ func writeJSON(w http.ResponseWriter, status int, v any) {
 // deny writes p through the demo's audited denier for guard.
 func (a *App) deny(guard string) problem.Denier {
 	return problem.Denier{Guard: guard, Audit: a.audit}
+}
+
+// readyz is GET /readyz: 200 when the token store answers, else a 503
+// problem. With Redis it also says when the store's state began and how
+// many times this process has seen Redis come back empty (state_resets):
+// each reset logged every user out (see redisstore, "Lost state").
+func (a *App) readyz(w http.ResponseWriter, r *http.Request) {
+	body := map[string]any{"status": "ready"}
+	if _, _, err := a.tokenStore.Get(r.Context(), "readyz"); err != nil {
+		a.deny("readyz").Deny(w, r, problem.Unavailable(time.Second, "the token store is not answering").WithReason("store_unavailable").WithErr(err))
+		return
+	}
+	if rs, ok := a.tokenStore.(*redisstore.Store); ok {
+		body["store"] = "redis"
+		body["state_since"] = rs.StateSince().UTC().Format(time.RFC3339)
+		body["state_resets"] = rs.Resets()
+	} else {
+		body["store"] = "memory"
+	}
+	writeJSON(w, http.StatusOK, body)
 }

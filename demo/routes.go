@@ -107,6 +107,7 @@ func (a *App) build() (http.Handler, error) {
 	mux.HandleFunc("GET /healthz", func(w http.ResponseWriter, r *http.Request) {
 		writeJSON(w, http.StatusOK, map[string]string{"status": "ok"})
 	})
+	mux.HandleFunc("GET /readyz", a.readyz)
 	mux.Handle("GET /metrics", a.metrics.Exposition())
 	mux.HandleFunc("GET /config/security", a.securityConfig)
 	mux.HandleFunc("GET /secure-headers", a.secureHeaders)
@@ -145,6 +146,7 @@ var Endpoints = []string{
 	"GET  /.well-known/jwks.json the demo's public signing key",
 	"POST /csp-reports           CSP violation reports (application/csp-report, application/reports+json)",
 	"GET  /healthz               liveness",
+	"GET  /readyz                readiness: the token store answers; when its Redis state began",
 	"GET  /metrics               Prometheus metrics",
 	"GET  /config/security       effective security configuration (secrets redacted)",
 }
