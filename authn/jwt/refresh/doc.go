@@ -33,12 +33,12 @@
 // writes), or the successor could not be stored. The client saw a 503 and
 // retries with the same refresh token; that retry must not be taken for a
 // reuse. So the old token is not deleted but consumed (store.KV.Consume):
-// its record moves aside for RetryGrace (10 s by default), and a
-// presentation within it gets a new pair whose refresh token is the
-// successor — derived from the old token's jti, so every retry of one
-// rotation gets the same successor and the family never forks. The
-// successor is handed out again only while it is unused: once the client
-// has rotated it in turn, the old token is a copy (reuse, revoked). When
+// its record moves aside for RetryGrace (10 s by default), and until the
+// rotation has been answered with a new pair, a presentation within the
+// grace gets one — whose refresh token is the successor, derived from the
+// old token's jti, so that every retry of one rotation gets the same
+// successor and the family never forks. Once a rotation is answered, the
+// old token is spent: presenting it again, however soon, is a reuse. When
 // the successor could not be stored, the old token is also put back
 // (SetNX), so a retry after the grace works too.
 //
@@ -50,13 +50,13 @@
 // family.
 //
 // The trade-off, as with the large identity providers' "reuse interval"
-// or "grace period": for RetryGrace after each rotation, someone who
-// stole the refresh token and presents it more than the concurrent window
-// after its owner gets the same successor as the owner, instead of
-// revoking the family at once. The family is revoked at the next rotation
-// either of them makes after the other (the successor is then used
-// twice). Set RetryGrace negative for strict single use, at the price of
-// logging users out after a lost answer.
+// or "grace period", is narrower here: only while a rotation is
+// unanswered (a store fault), for at most RetryGrace, someone holding a
+// stolen copy of the refresh token could get the successor before its
+// owner retries; the family is then revoked at the next rotation either
+// of them makes after the other (the successor is used twice). Set
+// RetryGrace negative for strict single use, at the price of logging
+// users out after a lost answer.
 //
 // # Refresh tokens are no access tokens
 //

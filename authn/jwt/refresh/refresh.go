@@ -1,6 +1,7 @@
 package refresh
 
 import (
+	"bytes"
 	"context"
 	"crypto/sha256"
 	"encoding/base64"
@@ -304,6 +305,13 @@ func (r *Refresher) Refresh(ctx context.Context, refreshToken string) (*TokenPai
 		return nil, lifecycle.InvalidToken("token_invalid", "the refresh token is invalid", jose.Wrap(jwt.ErrClaims, "session record does not match"))
 	}
 	pair, err := r.issuePair(ctx, rt.SessionID, successorID(rt.TokenID), f, now)
+	if err == nil && r.grace > 0 {
+		// The rotation is answered: the old token is spent, and a later
+		// presentation is a reuse, not a retry. Best effort: if this write
+		// fails (the store is failing), a copy within the grace gets the
+		// successor, as a retry would.
+		_ = r.st.Set(context.WithoutCancel(ctx), r.usedKey(rt.SessionID, rt.TokenID), store.JoinNote(answered, nil), r.grace)
+	}
 	if err != nil && use == store.FirstUse {
 		// The old token is taken but its successor was not stored (the
 		// store failed, or the request was cancelled): put the old one
@@ -322,9 +330,13 @@ func (r *Refresher) Refresh(ctx context.Context, refreshToken string) (*TokenPai
 	return pair, err
 }
 
+// answered is the note of a rotation that was answered with a new pair.
+var answered = []byte("answered")
+
 // take consumes the refresh token's live record: FirstUse for the first
-// presentation; RepeatUse for a retry within RetryGrace; NotFound for a
-// copy — a presentation after the grace, or one that started within the
+// presentation; RepeatUse for a retry within RetryGrace of a rotation that
+// was never answered; NotFound for a copy — a presentation after the
+// grace, after the rotation was answered, or one that started within the
 // concurrent window of the first (the first was still waiting for its
 // answer, so this one cannot be its retry).
 func (r *Refresher) take(ctx context.Context, rt lifecycle.Refresh, key string, now time.Time) ([]byte, store.Use, error) {
@@ -339,6 +351,9 @@ func (r *Refresher) take(ctx context.Context, rt lifecycle.Refresh, key string, 
 	val, first, use, err := r.st.Consume(ctx, key, r.usedKey(rt.SessionID, rt.TokenID), note, r.grace)
 	if err != nil || use != store.RepeatUse {
 		return val, use, err
+	}
+	if bytes.Equal(first, answered) {
+		return nil, store.NotFound, nil
 	}
 	started, perr := strconv.ParseInt(string(first), 10, 64)
 	if perr != nil || now.UnixMilli()-started < r.concurrent.Milliseconds() {
