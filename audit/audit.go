@@ -22,11 +22,14 @@
 //	           store_unavailable_fail_open (a flag)
 //	authn      token_missing, credentials_incomplete, authn_unavailable,
 //	           authn_error, and its Authenticator's own (package jwt:
-//	           token_invalid, token_expired, token_revoked, …)
+//	           token_invalid, token_expired, token_revoked, …, and
+//	           jwks_unavailable from a remote key set)
 //	authz      no_principal, missing_role, missing_permission,
 //	           insufficient_scope, not_owner, authz_misconfigured (a 500)
 //	jwt        the token endpoints' codes (refresh_reused, …; see the jwt
 //	           packages)
+//	jwks       jwks_stale, jwks_unavailable, jwks_recovered (flags: a
+//	           remote key set's changes of health, outside any request)
 //	csp        csp_violation (a flag), rate_limited (the limiter's),
 //	           body_too_large, malformed_report, unsupported_media_type,
 //	           method_not_allowed

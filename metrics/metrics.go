@@ -2,9 +2,9 @@
 // in the Prometheus text format.
 //
 // Requests are counted by method, route pattern (never the raw path, which
-// would explode label cardinality) and status code; denials by guard and
-// reason code, fed from the audit stream so that every denial counted is one
-// that was audited.
+// would explode label cardinality) and status code; denials and flags by
+// guard and reason code, fed from the audit stream so that every denial or
+// flag counted is one that was audited.
 //
 // Wrap the router with Handler (the Metrics step of bulwark.Policy),
 // serve Exposition at /metrics, and give the guards Sink(next) as their
@@ -13,6 +13,11 @@
 //	bulwark_http_requests_total            counter    method, route, code
 //	bulwark_http_request_duration_seconds  histogram  route
 //	bulwark_denials_total                  counter    guard, reason
+//	bulwark_flags_total                    counter    guard, reason
+//
+// A flag is an event worth an operator's attention that refused nothing:
+// a suspicious request let through, or a change of health such as a
+// remote JWKS serving stale keys (guard jwks).
 //
 // route is as Handler says, code the status code. The histogram's buckets
 // run from 0.5 ms to 2.5 s.
@@ -49,6 +54,7 @@ type Metrics struct {
 	requests *prometheus.CounterVec
 	duration *prometheus.HistogramVec
 	denials  *prometheus.CounterVec
+	flags    *prometheus.CounterVec
 	pool     sync.Pool
 }
 
@@ -78,8 +84,11 @@ func New(opts Options) (*Metrics, error) {
 		denials: prometheus.NewCounterVec(prometheus.CounterOpts{
 			Name: "bulwark_denials_total", Help: "Requests refused by a guard, by guard and reason code.",
 		}, []string{"guard", "reason"}),
+		flags: prometheus.NewCounterVec(prometheus.CounterOpts{
+			Name: "bulwark_flags_total", Help: "Events flagged for attention without a refusal (a suspicious request let through, a change of health), by guard and reason code.",
+		}, []string{"guard", "reason"}),
 	}
-	for _, c := range []prometheus.Collector{m.requests, m.duration, m.denials} {
+	for _, c := range []prometheus.Collector{m.requests, m.duration, m.denials, m.flags} {
 		if err := m.reg.Register(c); err != nil {
 			return nil, fmt.Errorf("metrics: %w (one Metrics per registry)", err)
 		}
@@ -127,8 +136,8 @@ func (m *Metrics) Handler(next http.Handler) http.Handler {
 	})
 }
 
-// Sink returns an audit sink that counts denials and then forwards every
-// event to next (which may be nil).
+// Sink returns an audit sink that counts denials and flags and then
+// forwards every event to next (which may be nil).
 func (m *Metrics) Sink(next audit.Sink) audit.Sink { return &sink{m: m, next: audit.OrNop(next)} }
 
 type sink struct {
@@ -137,8 +146,11 @@ type sink struct {
 }
 
 func (s *sink) Record(ctx context.Context, e *audit.Event) {
-	if e.Decision == audit.Deny {
+	switch e.Decision {
+	case audit.Deny:
 		s.m.denials.WithLabelValues(e.Guard, e.Reason).Inc()
+	case audit.Flag:
+		s.m.flags.WithLabelValues(e.Guard, e.Reason).Inc()
 	}
 	s.next.Record(ctx, e)
 }

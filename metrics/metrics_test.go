@@ -41,13 +41,14 @@ func TestRequestsAndDenials(t *testing.T) {
 		`bulwark_http_requests_total{code="204",method="GET",route="GET /items/{id}"} 2`,
 		`bulwark_http_requests_total{code="404",method="GET",route="unmatched"} 1`,
 		`bulwark_denials_total{guard="ratelimit",reason="rate_limited"} 1`,
+		`bulwark_flags_total{guard="csp",reason="csp_violation"} 1`,
 		`go_goroutines`,
 	} {
 		if !strings.Contains(out, want) {
 			t.Errorf("missing %s", want)
 		}
 	}
-	if strings.Contains(out, "csp_violation") {
+	if strings.Contains(out, `bulwark_denials_total{guard="csp"`) {
 		t.Error("a flag counted as a denial")
 	}
 }

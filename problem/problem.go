@@ -51,7 +51,8 @@
 //	                                shortcut misconfigured; unexpected errors
 //	unavailable                503  a store outage: ratelimit under
 //	                                FailClosed, authn, abuse without FailOpen,
-//	                                jwt revocation and refresh
+//	                                jwt revocation and refresh; a remote
+//	                                JWKS that cannot answer (jwks)
 package problem
 
 import (

@@ -146,6 +146,7 @@
 // client-safe detail and an audit reason (token_invalid, token_expired,
 // token_not_yet_valid, token_revoked, token_wrong_type), 400
 // token_invalid_request for a malformed Authorization header, 503
-// revocation_unavailable. Their Err is one of the Err* sentinels, for
+// revocation_unavailable, and a remote key set's 503 (jwks_unavailable)
+// as it is. Their Err is one of the Err* sentinels, for
 // errors.Is and the audit log.
 package jwt

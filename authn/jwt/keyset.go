@@ -14,7 +14,9 @@ type KeySet interface {
 	// "") and alg. It may return keys bound to another algorithm: the
 	// verifier refuses those, so a set never has to filter. A miss is an
 	// empty result with a nil error; an error means the set could not
-	// answer (a remote set that cannot refresh).
+	// answer (a remote set that cannot refresh). An error that is a
+	// *problem.Problem (jwks answers a 503 with Retry-After) is the
+	// Verifier's answer as it is; any other refuses the token as invalid.
 	Lookup(ctx context.Context, kid, alg string) ([]*Key, error)
 	// Generation changes whenever keys are added or removed, so that
 	// tokens verified with a withdrawn key drop out of the cache.

@@ -326,8 +326,9 @@ func (v *Verifier) Authenticate(r *http.Request) (*authn.Principal, error) {
 
 // Verify verifies token and returns its principal. Errors are
 // *problem.Problem values (401 invalid-token with a client-safe detail and
-// an audit reason, or 503 when the revocation store cannot answer); their
-// Err is one of the Err* sentinels, for errors.Is.
+// an audit reason, or 503 when the revocation store or a remote key set
+// cannot answer); their Err is one of the Err* sentinels (the key set's
+// own cause for its 503, e.g. jwks.ErrUnavailable), for errors.Is.
 //
 // The principal may be shared with other requests presenting the same
 // token (it is cached): treat it as read-only. Its Source is

@@ -100,6 +100,9 @@ func (v *Verifier) verifySigned(ctx context.Context, token string, hdrBuf []byte
 		if len(cands) > 0 {
 			e = errOtherAlg
 		} else if lerr != nil {
+			if p, ok := problem.As(lerr); ok {
+				return jose.Header{}, "", nil, p // the set's own answer, e.g. a 503
+			}
 			e = errors.Join(errNoKey, lerr)
 		}
 		return jose.Header{}, "", nil, badSignature(e)

@@ -32,6 +32,8 @@ type idp struct {
 	body   []byte // overrides the document when set
 	hits   atomic.Int64
 	gate   chan struct{} // when set, requests wait for it
+	cc     []string      // when set, replaces the Cache-Control field (empty: none)
+	age    string        // when set, the Age field
 }
 
 func (p *idp) ServeHTTP(w http.ResponseWriter, r *http.Request) {
@@ -56,7 +58,22 @@ func (p *idp) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	if err != nil {
 		panic(err)
 	}
-	h.ServeHTTP(w, r)
+	rec := httptest.NewRecorder()
+	h.ServeHTTP(rec, r)
+	for k, v := range rec.Header() {
+		w.Header()[k] = v
+	}
+	if p.cc != nil {
+		w.Header().Del("Cache-Control")
+		for _, v := range p.cc {
+			w.Header().Add("Cache-Control", v)
+		}
+	}
+	if p.age != "" {
+		w.Header().Set("Age", p.age)
+	}
+	w.WriteHeader(rec.Code)
+	_, _ = w.Write(rec.Body.Bytes())
 }
 
 func (p *idp) set(fn func(p *idp)) {
@@ -249,7 +266,7 @@ func (rt roundTripper) RoundTrip(r *http.Request) (*http.Response, error) {
 func TestRemoteBackgroundRefresh(t *testing.T) {
 	synctest.Test(t, func(t *testing.T) {
 		k1, k2 := genKey(t, "k1"), genKey(t, "k2")
-		p := &idp{keys: []*jwt.Key{k1}}
+		p := &idp{keys: []*jwt.Key{k1}, cc: []string{}} // no max-age: RefreshInterval
 		r, err := jwks.New(jwks.Options{
 			URL: "https://idp.test/jwks.json", Logger: quiet, RefreshInterval: 10 * time.Minute,
 			Client: &http.Client{Transport: roundTripper{p}},
@@ -273,6 +290,57 @@ func TestRemoteBackgroundRefresh(t *testing.T) {
 			t.Fatalf("keys %v", ks)
 		}
 	})
+}
+
+// TestRemoteBackgroundFollowsMaxAge: the background fetches when the
+// response's max-age (less its Age) says, within [MinRefreshInterval,
+// RefreshInterval]; a response that forbids caching reads as no guidance.
+func TestRemoteBackgroundFollowsMaxAge(t *testing.T) {
+	for _, tc := range []struct {
+		name string
+		cc   []string
+		age  string
+		want time.Duration // the period between background fetches
+	}{
+		{"max-age", []string{"public, max-age=60"}, "", time.Minute},
+		{"max-age less Age", []string{"max-age=120"}, "100", 20 * time.Second},
+		{"below the floor", []string{"max-age=1"}, "", 5 * time.Second},
+		{"above the ceiling", []string{"max-age=86400"}, "", 10 * time.Minute},
+		{"no-cache", []string{"no-cache"}, "", 10 * time.Minute},
+		{"no-store", []string{"no-store, max-age=60"}, "", 10 * time.Minute},
+		{"max-age=0", []string{"max-age=0"}, "", 10 * time.Minute},
+		{"none", []string{}, "", 10 * time.Minute},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			synctest.Test(t, func(t *testing.T) {
+				p := &idp{keys: []*jwt.Key{genKey(t, "k1")}, cc: tc.cc, age: tc.age}
+				r, err := jwks.New(jwks.Options{
+					URL: "https://idp.test/jwks.json", Logger: quiet, RefreshInterval: 10 * time.Minute,
+					Client: &http.Client{Transport: roundTripper{p}},
+				})
+				if err != nil {
+					t.Fatal(err)
+				}
+				defer r.Close()
+				start := time.Now()
+				if got := r.Status().NextRefresh.Sub(start); got != tc.want {
+					t.Errorf("Status().NextRefresh in %v, want %v", got, tc.want)
+				}
+				for i := int64(2); i <= 3; i++ {
+					time.Sleep(tc.want - time.Millisecond)
+					synctest.Wait()
+					if h := p.hits.Load(); h != i-1 {
+						t.Fatalf("%d fetches %v before fetch %d is due", h, time.Millisecond, i)
+					}
+					time.Sleep(time.Millisecond)
+					synctest.Wait()
+					if h := p.hits.Load(); h != i {
+						t.Fatalf("%d fetches after %v, want %d", h, time.Since(start), i)
+					}
+				}
+			})
+		})
+	}
 }
 
 // rsaNoAlgJWK is a well-formed RSA public JWK without "alg", as Microsoft
