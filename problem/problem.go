@@ -22,7 +22,9 @@
 //
 //	bad-request                400  bind (unknown field, unreadable body); an
 //	                                authenticator, for a malformed credential
-//	                                request (jwt); the CSP report collector
+//	                                request (jwt); the CSP report collector;
+//	                                the demo's router (the target "*" with a
+//	                                method other than OPTIONS)
 //	forwarding-header-invalid  400  clientip
 //	malformed-json             400  bind
 //	unauthorized               401  authn (no or incomplete credentials, an
