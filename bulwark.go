@@ -103,5 +103,6 @@ func SetRoute(r *http.Request, pattern string) {
 }
 
 // Route returns the best name for r's route: the pattern recorded by
-// RecordRoute or SetRoute, else r.Pattern, else the URL path.
+// RecordRoute or SetRoute, else r.Pattern, else the URL path, cut to 256
+// bytes and with unprintable bytes escaped, since a client chose it.
 func Route(r *http.Request) string { return reqctx.RouteOf(r) }

@@ -8,6 +8,15 @@
 // bytes; aborted (true) when a panic passed through unanswered; and, when
 // known, request_id, client_ip and principal ("method:subject", e.g.
 // "jwt:alice").
+//
+// A client chooses the method and the path, and net/http accepts either
+// up to a megabyte long: written whole, they would let any client grow the
+// log by a megabyte per request, and a decoded path may hold newlines or
+// characters that hide text in a log viewer. So the method is cut to 32
+// bytes, the path (of a request no route matched) and the principal to
+// 256, every unprintable byte is written as \xNN, and a cut value ends with
+// "…(N bytes)", N its full length. A line is a few hundred bytes at most,
+// whatever the request.
 package accesslog
 
 import (
@@ -16,6 +25,7 @@ import (
 	"sync"
 	"time"
 
+	"github.com/bulwark-go/bulwark/internal/logsafe"
 	"github.com/bulwark-go/bulwark/internal/reqctx"
 	"github.com/bulwark-go/bulwark/internal/respwriter"
 )
@@ -68,7 +78,7 @@ func (l *Log) Handler(next http.Handler) http.Handler {
 			}
 			route := reqctx.RouteOf(r)
 			attrs := []slog.Attr{
-				slog.String("method", r.Method),
+				slog.String("method", logsafe.Method(r.Method)),
 				slog.String("route", route),
 				slog.Int("status", status),
 				slog.Duration("duration", time.Since(start)),
@@ -84,7 +94,7 @@ func (l *Log) Handler(next http.Handler) http.Handler {
 				attrs = append(attrs, slog.String("client_ip", st.ClientIP.String()))
 			}
 			if st.PrincipalID != "" {
-				attrs = append(attrs, slog.String("principal", st.PrincipalID))
+				attrs = append(attrs, slog.String("principal", logsafe.Value(st.PrincipalID)))
 			}
 			l.logger.LogAttrs(r.Context(), l.level, "request", attrs...)
 			rw.Reset(nil)

@@ -6,6 +6,7 @@ import (
 	"log/slog"
 	"net/http"
 	"net/http/httptest"
+	"strings"
 	"testing"
 
 	"github.com/bulwark-go/bulwark/accesslog"
@@ -38,5 +39,34 @@ func TestOneLinePerRequest(t *testing.T) {
 	}
 	if bytes.Contains(buf.Bytes(), []byte("secret")) {
 		t.Fatal("secret leaked into the access log")
+	}
+}
+
+// TestClientValuesBounded: a client that sends a 300 KB method and a long
+// path with control characters gets one short line, not 300 KB of log.
+func TestClientValuesBounded(t *testing.T) {
+	var buf bytes.Buffer
+	l, err := accesslog.New(accesslog.Options{Logger: slog.New(slog.NewJSONHandler(&buf, nil))})
+	if err != nil {
+		t.Fatal(err)
+	}
+	h := l.Handler(http.NotFoundHandler())
+	method := strings.Repeat("M", 300<<10)
+	path := "/a%0Ab%E2%80%AE" + strings.Repeat("p", 100<<10)
+	h.ServeHTTP(httptest.NewRecorder(), httptest.NewRequest(method, path, nil))
+
+	if buf.Len() > 1024 {
+		t.Fatalf("a %d-byte line for one request", buf.Len())
+	}
+	var m map[string]any
+	if err := json.Unmarshal(buf.Bytes(), &m); err != nil {
+		t.Fatalf("%v: %s", err, buf.String())
+	}
+	if want := strings.Repeat("M", 32) + "…(307200 bytes)"; m["method"] != want {
+		t.Errorf("method %q, want %q", m["method"], want)
+	}
+	route, _ := m["route"].(string)
+	if !strings.HasPrefix(route, `/a\x0ab\xe2\x80\xaeppp`) || !strings.HasSuffix(route, "…(102407 bytes)") || len(route) > 300 {
+		t.Errorf("route %q", route)
 	}
 }

@@ -5,6 +5,15 @@
 // an operator can join the two. Events never carry secrets: no tokens,
 // passwords, API keys or cookie values — only reason codes and identifiers.
 //
+// Nor do they carry anything a client sent at full length: a refused
+// request is often an attack, and its method and path are the client's to
+// choose, up to a megabyte each. FromRequest cuts the method to 32 bytes
+// and the path (of a request no route matched) and the principal to 256,
+// and writes every unprintable byte as \xNN; a cut value ends with
+// "…(N bytes)", N its full length. SlogSink does the same to the events it
+// is handed, whoever built them, and cuts every string attribute to 1,024
+// bytes, so that no event line outgrows a few kilobytes.
+//
 // # Reason codes
 //
 // Each guard documents its codes; by guard, they are:
@@ -45,6 +54,7 @@ import (
 	"sync"
 	"time"
 
+	"github.com/bulwark-go/bulwark/internal/logsafe"
 	"github.com/bulwark-go/bulwark/internal/reqctx"
 )
 
@@ -68,8 +78,8 @@ type Event struct {
 	Decision  Decision // deny, allow or flag
 	Reason    string   // a stable, machine-readable code, e.g. "token_expired"
 	Status    int      // the HTTP status sent, 0 when none
-	Method    string
-	Route     string // the matched route pattern, or the path when unrouted
+	Method    string   // bounded and sanitised by FromRequest (see the package documentation)
+	Route     string   // the matched route pattern, or the path (bounded and sanitised) when unrouted
 	// Attrs holds extra, non-secret details; a denial whose problem has an
 	// internal cause (problem.Err) carries its text as "error".
 	Attrs []slog.Attr
@@ -100,7 +110,9 @@ func OrNop(s Sink) Sink {
 // flags, Info otherwise, under the message "security". Each record has
 // the attributes event ("security"), guard, decision, reason, request_id,
 // client_ip, method and route, then principal and status when set, then
-// Attrs.
+// Attrs. Every string is bounded and sanitised on the way (see the package
+// documentation): the event's fields to their FromRequest bounds, the
+// string values of Attrs to 1,024 bytes.
 type SlogSink struct{ Logger *slog.Logger }
 
 // NewSlog returns a sink that writes to l.
@@ -123,21 +135,26 @@ func (s *SlogSink) Record(ctx context.Context, e *Event) {
 	attrs := make([]slog.Attr, 0, 10+len(e.Attrs))
 	attrs = append(attrs,
 		slog.String("event", "security"),
-		slog.String("guard", e.Guard),
-		slog.String("decision", string(e.Decision)),
-		slog.String("reason", e.Reason),
-		slog.String("request_id", e.RequestID),
-		slog.String("client_ip", e.ClientIP),
-		slog.String("method", e.Method),
-		slog.String("route", e.Route),
+		slog.String("guard", logsafe.Value(e.Guard)),
+		slog.String("decision", logsafe.Value(string(e.Decision))),
+		slog.String("reason", logsafe.Value(e.Reason)),
+		slog.String("request_id", logsafe.Value(e.RequestID)),
+		slog.String("client_ip", logsafe.Value(e.ClientIP)),
+		slog.String("method", logsafe.Method(e.Method)),
+		slog.String("route", logsafe.Path(e.Route)),
 	)
 	if e.Principal != "" {
-		attrs = append(attrs, slog.String("principal", e.Principal))
+		attrs = append(attrs, slog.String("principal", logsafe.Value(e.Principal)))
 	}
 	if e.Status != 0 {
 		attrs = append(attrs, slog.Int("status", e.Status))
 	}
-	attrs = append(attrs, e.Attrs...)
+	for _, a := range e.Attrs {
+		if a.Value.Kind() == slog.KindString {
+			a.Value = slog.StringValue(logsafe.Text(a.Value.String()))
+		}
+		attrs = append(attrs, a)
+	}
 	s.Logger.LogAttrs(ctx, level, "security", attrs...)
 }
 
@@ -148,7 +165,7 @@ func FromRequest(r *http.Request, guard string, d Decision, reason string) *Even
 		Guard:    guard,
 		Decision: d,
 		Reason:   reason,
-		Method:   r.Method,
+		Method:   logsafe.Method(r.Method),
 		Route:    reqctx.RouteOf(r),
 	}
 	if st := reqctx.From(r.Context()); st != nil {
@@ -156,7 +173,7 @@ func FromRequest(r *http.Request, guard string, d Decision, reason string) *Even
 		if st.ClientIP.IsValid() {
 			e.ClientIP = st.ClientIP.String()
 		}
-		e.Principal = st.PrincipalID
+		e.Principal = logsafe.Value(st.PrincipalID)
 	}
 	return e
 }

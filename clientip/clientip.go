@@ -65,11 +65,19 @@
 //
 // # Request IDs
 //
-// A well-formed incoming request ID (at most 64 bytes of [A-Za-z0-9._:-])
-// is kept, so that a request can be followed across services; any other
-// value is replaced by a fresh, unguessable ID (128 random bits, 26 base32
-// characters). The ID is echoed in the response header and carried in every
-// problem response and audit event.
+// Every request gets an ID, echoed in the response header and carried in
+// every problem response, access-log line and audit event. An incoming ID
+// is kept only when a trusted proxy sent the request (the peer is in
+// TrustedProxies, or TrustedHops is set) and it is well formed (at most 64
+// bytes of [A-Za-z0-9._:-]), so that a request can be followed from the
+// proxy through the services behind it. From anyone else an ID is a
+// client's word: kept, it would let any client plant misleading IDs in the
+// audit log, or make many requests share one. Those get a fresh,
+// unguessable ID (128 random bits, 26 base32 characters) instead. Your
+// proxy must set the header itself or drop the client's; a proxy that
+// passes it through vouches for it. Options.AcceptRequestIDFromAnyClient
+// keeps well-formed IDs from every client (for a service only other
+// services reach); Options.IgnoreIncomingRequestID keeps none.
 //
 // Place this guard outermost, with recovery (package recovery) directly
 // inside it, so that every response — a 500 after a panic included — carries
@@ -136,10 +144,18 @@ type Options struct {
 	// request ID. Default "X-Request-ID".
 	RequestIDHeader string `json:"request_id_header,omitempty" yaml:"request_id_header,omitempty"`
 
-	// IgnoreIncomingRequestID makes every request get a fresh ID. Default
-	// false: a well-formed incoming ID (1 to 64 bytes of [A-Za-z0-9._:-])
-	// is kept; any other incoming value is replaced.
+	// IgnoreIncomingRequestID makes every request get a fresh ID, even
+	// one from a trusted proxy. Default false: a well-formed incoming ID
+	// (1 to 64 bytes of [A-Za-z0-9._:-]) from a trusted proxy is kept; any
+	// other incoming value is replaced.
 	IgnoreIncomingRequestID bool `json:"ignore_incoming_request_id,omitempty" yaml:"ignore_incoming_request_id,omitempty"`
+
+	// AcceptRequestIDFromAnyClient keeps a well-formed incoming ID from
+	// any client, not only from trusted proxies. Default false: any client
+	// could then choose the ID its requests are logged and audited under.
+	// Set it only where every client is a service of yours. Cannot be
+	// combined with IgnoreIncomingRequestID.
+	AcceptRequestIDFromAnyClient bool `json:"accept_request_id_from_any_client,omitempty" yaml:"accept_request_id_from_any_client,omitempty"`
 
 	// GenerateRequestID appends a new request ID to dst (which has room
 	// for reqctx.MaxRequestIDLen bytes) and returns the extended slice. It
@@ -176,7 +192,8 @@ type Identity struct {
 	sources   []source
 	useXFP    bool
 	ridKey    string
-	keepID    bool
+	keepID    bool // keep a well-formed incoming ID from a trusted proxy
+	keepAnyID bool // … from any client
 	gen       func([]byte) []byte
 	audit     audit.Sink
 	tolerate  bool
@@ -203,12 +220,13 @@ var keywordPrefixes = map[string][]string{
 // New validates opts and returns an Identity.
 func New(opts Options) (*Identity, error) {
 	id := &Identity{
-		hops:     opts.TrustedHops,
-		keepID:   !opts.IgnoreIncomingRequestID,
-		gen:      opts.GenerateRequestID,
-		audit:    opts.Audit,
-		tolerate: opts.TolerateInvalidForwarding,
-		deny:     problem.Denier{Guard: "clientip", Audit: opts.Audit, Handler: opts.ErrorHandler},
+		hops:      opts.TrustedHops,
+		keepID:    !opts.IgnoreIncomingRequestID,
+		keepAnyID: opts.AcceptRequestIDFromAnyClient,
+		gen:       opts.GenerateRequestID,
+		audit:     opts.Audit,
+		tolerate:  opts.TolerateInvalidForwarding,
+		deny:      problem.Denier{Guard: "clientip", Audit: opts.Audit, Handler: opts.ErrorHandler},
 	}
 	for _, s := range opts.TrustedProxies {
 		s = strings.TrimSpace(s)
@@ -233,6 +251,8 @@ func New(opts Options) (*Identity, error) {
 		return nil, fmt.Errorf("clientip: TrustedHops is %d; it must be between 0 (off) and %d", opts.TrustedHops, MaxHops)
 	case opts.TrustedHops > 0 && len(opts.TrustedProxies) > 0:
 		return nil, errors.New("clientip: set TrustedProxies or TrustedHops, not both; prefer TrustedProxies with your proxies' addresses")
+	case opts.IgnoreIncomingRequestID && opts.AcceptRequestIDFromAnyClient:
+		return nil, errors.New("clientip: IgnoreIncomingRequestID and AcceptRequestIDFromAnyClient contradict each other; set at most one")
 	}
 	trusting := id.hops > 0 || len(opts.TrustedProxies) > 0
 
@@ -412,10 +432,14 @@ func (id *Identity) IsSecure(r *http.Request) bool {
 	return s
 }
 
+// setRequestID records r's request ID: the incoming one when it is well
+// formed and its sender may choose it (a trusted proxy, or anyone under
+// AcceptRequestIDFromAnyClient), else a new one.
 func (id *Identity) setRequestID(st *reqctx.State, r *http.Request) {
 	var buf [reqctx.MaxRequestIDLen]byte
 	if id.keepID {
-		if v := r.Header[id.ridKey]; len(v) == 1 && ValidRequestID(v[0]) {
+		if v := r.Header[id.ridKey]; len(v) == 1 && ValidRequestID(v[0]) &&
+			(id.keepAnyID || id.peerTrusted(parseRemote(r.RemoteAddr))) {
 			n := copy(buf[:], v[0])
 			st.SetRequestID(buf[:n])
 			return

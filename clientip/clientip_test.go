@@ -251,7 +251,7 @@ func TestHandler(t *testing.T) {
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			w := httptest.NewRecorder()
-			h.ServeHTTP(w, newReq("198.51.100.1:9", h2("X-Request-Id", tc.in)))
+			h.ServeHTTP(w, newReq("10.0.0.1:9", h2("X-Request-Id", tc.in))) // from a trusted proxy
 			if (gotID == tc.in) != tc.keep || !clientip.ValidRequestID(gotID) {
 				t.Fatalf("request ID %q for incoming %q (keep %v)", gotID, tc.in, tc.keep)
 			}
@@ -261,7 +261,7 @@ func TestHandler(t *testing.T) {
 		})
 	}
 	t.Run("two ID lines replaced", func(t *testing.T) {
-		h.ServeHTTP(httptest.NewRecorder(), newReq("198.51.100.1:9", hdrs{"X-Request-Id": {"a", "b"}}))
+		h.ServeHTTP(httptest.NewRecorder(), newReq("10.0.0.1:9", hdrs{"X-Request-Id": {"a", "b"}}))
 		if gotID == "a" || gotID == "b" {
 			t.Fatalf("kept %q from duplicated header", gotID)
 		}
@@ -365,6 +365,55 @@ func TestRequestIDOptions(t *testing.T) {
 	}
 }
 
+// TestRequestIDOnlyFromTrustedProxies: an incoming request ID is kept
+// only from the proxies whose forwarding headers are believed; any other
+// client's is replaced, so that no client can plant IDs in the audit log.
+// AcceptRequestIDFromAnyClient restores "keep from anyone".
+func TestRequestIDOnlyFromTrustedProxies(t *testing.T) {
+	const planted = "req-from-the-client"
+	for _, tc := range []struct {
+		name   string
+		opts   clientip.Options
+		remote string
+		keep   bool
+	}{
+		{"no proxy trusted", clientip.Options{}, "198.51.100.1:9", false},
+		{"loopback peer, no proxy trusted", clientip.Options{}, "127.0.0.1:9", false},
+		{"untrusted peer", xffDefault, "198.51.100.1:9", false},
+		{"trusted proxy", xffDefault, "10.1.2.3:9", true},
+		{"trusted IPv6 proxy", v6Proxies, "[2001:db8:ffff::1]:9", true},
+		{"IPv4-mapped trusted proxy", v6Proxies, "[::ffff:10.0.0.9]:9", true},
+		{"unix socket, trusted", unixPeer, "@", true},
+		{"unix socket, untrusted", xffDefault, "@", false},
+		{"trusted hops: every peer is the proxy", hops1, "198.51.100.1:9", true},
+		{"from anyone", clientip.Options{AcceptRequestIDFromAnyClient: true}, "198.51.100.1:9", true},
+		{"ignored even from a trusted proxy", clientip.Options{TrustedProxies: []string{"private"}, IgnoreIncomingRequestID: true}, "10.1.2.3:9", false},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			mem := audit.NewMemory()
+			tc.opts.Audit = mem
+			id := mustNew(t, tc.opts)
+			var got string
+			h := id.Handler(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+				got = clientip.RequestID(r.Context())
+				mem.Record(r.Context(), audit.FromRequest(r, "test", audit.Deny, "x"))
+			}))
+			w := httptest.NewRecorder()
+			h.ServeHTTP(w, newReq(tc.remote, h2("X-Request-Id", planted)))
+			if (got == planted) != tc.keep || !clientip.ValidRequestID(got) || w.Header().Get("X-Request-Id") != got {
+				t.Fatalf("request ID %q, echoed %q (keep %v)", got, w.Header().Get("X-Request-Id"), tc.keep)
+			}
+			if ev := mem.Events(); len(ev) != 1 || ev[0].RequestID != got {
+				t.Fatalf("audited %+v", ev)
+			}
+			r, _ := id.Check(newReq(tc.remote, h2("X-Request-Id", planted)))
+			if (clientip.RequestID(r.Context()) == planted) != tc.keep {
+				t.Fatalf("Check decided otherwise: %q", clientip.RequestID(r.Context()))
+			}
+		})
+	}
+}
+
 func TestAccessorsWithoutGuard(t *testing.T) {
 	ctx := httptest.NewRequest("GET", "/", nil).Context()
 	if clientip.FromContext(ctx).IsValid() || clientip.RequestID(ctx) != "" || clientip.IsSecure(ctx) {
@@ -392,6 +441,7 @@ func TestNewErrors(t *testing.T) {
 		{"headers without trust", clientip.Options{Headers: []string{"X-Forwarded-For"}}, "no effect"},
 		{"bad id header", clientip.Options{RequestIDHeader: "X Request"}, "not a valid header"},
 		{"bad generator", clientip.Options{GenerateRequestID: func(d []byte) []byte { return append(d, "a b"...) }}, "GenerateRequestID"},
+		{"ignore and accept IDs", clientip.Options{IgnoreIncomingRequestID: true, AcceptRequestIDFromAnyClient: true}, "contradict"},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {

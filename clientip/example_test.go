@@ -66,3 +66,24 @@ func ExampleAppendKey() {
 	// login:2001:db8:1:2::/64
 	// login:2001:db8:1:2::/64
 }
+
+// An incoming request ID is kept only from a trusted proxy: a client
+// cannot choose the ID its requests are logged and audited under.
+func ExampleOptions_requestID() {
+	id, err := clientip.New(clientip.Options{TrustedProxies: []string{"10.0.0.0/8"}})
+	if err != nil {
+		log.Fatal(err)
+	}
+	h := id.Handler(http.HandlerFunc(func(http.ResponseWriter, *http.Request) {}))
+	for _, peer := range []string{"10.0.0.7:51234", "198.51.100.1:4711"} {
+		r := httptest.NewRequest("GET", "/", nil)
+		r.RemoteAddr = peer
+		r.Header.Set("X-Request-ID", "req-0001")
+		w := httptest.NewRecorder()
+		h.ServeHTTP(w, r)
+		fmt.Println(peer, "kept:", w.Header().Get("X-Request-ID") == "req-0001")
+	}
+	// Output:
+	// 10.0.0.7:51234 kept: true
+	// 198.51.100.1:4711 kept: false
+}

@@ -134,20 +134,22 @@ func FuzzRequestID(f *testing.F) {
 	for _, s := range []string{"", "abc", strings.Repeat("a", 64), strings.Repeat("a", 65), "a b", "x\r\ny", "é", "01J-abc.def:1_2"} {
 		f.Add(s)
 	}
-	id := mustNew(f, clientip.Options{})
+	id := mustNew(f, clientip.Options{TrustedProxies: []string{"10.0.0.0/8"}})
 	f.Fuzz(func(t *testing.T, in string) {
 		var got string
 		h := id.Handler(httpHandlerFunc(func(rid string) { got = rid }))
-		w := httptest.NewRecorder()
-		h.ServeHTTP(w, newReq("198.51.100.1:1", hdrs{"X-Request-Id": {in}}))
-		if !clientip.ValidRequestID(got) {
-			t.Fatalf("request ID %q is not valid", got)
-		}
-		if (got == in) != clientip.ValidRequestID(in) {
-			t.Fatalf("incoming %q: kept=%v, valid=%v", in, got == in, clientip.ValidRequestID(in))
-		}
-		if w.Header().Get("X-Request-Id") != got {
-			t.Fatalf("echo %q, state %q", w.Header().Get("X-Request-Id"), got)
+		for _, peer := range []string{"10.0.0.1:1", "198.51.100.1:1"} {
+			w := httptest.NewRecorder()
+			h.ServeHTTP(w, newReq(peer, hdrs{"X-Request-Id": {in}}))
+			if !clientip.ValidRequestID(got) {
+				t.Fatalf("request ID %q is not valid", got)
+			}
+			if trusted := peer == "10.0.0.1:1"; (got == in) != (trusted && clientip.ValidRequestID(in)) {
+				t.Fatalf("incoming %q from %s: kept=%v, valid=%v", in, peer, got == in, clientip.ValidRequestID(in))
+			}
+			if w.Header().Get("X-Request-Id") != got {
+				t.Fatalf("echo %q, state %q", w.Header().Get("X-Request-Id"), got)
+			}
 		}
 	})
 }

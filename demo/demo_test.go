@@ -75,11 +75,17 @@ func TestPublicAndRequestID(t *testing.T) {
 	if r.header.Get("X-Request-ID") == "" {
 		t.Fatal("no X-Request-ID")
 	}
+	// A client's own ID is replaced: only a trusted proxy may choose it.
 	r = do(t, srv, "GET", "/api/public", "", "X-Request-ID", "trace-abc.123")
-	if got := r.header.Get("X-Request-ID"); got != "trace-abc.123" {
-		t.Fatalf("safe incoming request ID not echoed: %q", got)
+	if got := r.header.Get("X-Request-ID"); got == "trace-abc.123" || got == "" {
+		t.Fatalf("a client chose its request ID: %q", got)
 	}
-	r = do(t, srv, "GET", "/api/public", "", "X-Request-ID", "<script>alert(1)</script>")
+	proxied := newDemo(t, demo.Config{TrustedProxies: []string{"127.0.0.1"}})
+	r = do(t, proxied, "GET", "/api/public", "", "X-Request-ID", "trace-abc.123")
+	if got := r.header.Get("X-Request-ID"); got != "trace-abc.123" {
+		t.Fatalf("safe request ID from a trusted proxy not echoed: %q", got)
+	}
+	r = do(t, proxied, "GET", "/api/public", "", "X-Request-ID", "<script>alert(1)</script>")
 	if got := r.header.Get("X-Request-ID"); strings.ContainsAny(got, "<>()") || got == "" {
 		t.Fatalf("unsafe incoming request ID echoed: %q", got)
 	}

@@ -1,10 +1,19 @@
 // Package metrics exposes Bulwark's request and security-decision counters
 // in the Prometheus text format.
 //
-// Requests are counted by method, route pattern (never the raw path, which
-// would explode label cardinality) and status code; denials and flags by
-// guard and reason code, fed from the audit stream so that every denial or
-// flag counted is one that was audited.
+// Requests are counted by method, route pattern and status code; denials
+// and flags by guard and reason code, fed from the audit stream so that
+// every denial or flag counted is one that was audited.
+//
+// Every label takes its values from a closed set, so that no client can
+// add series: each series costs memory until the process ends and bytes
+// in every scrape. The method is counted under its own name only when it
+// is one of Options.KnownMethods (by default those of RFC 9110, PATCH and
+// QUERY, exactly as written: "get" is not GET) and as "_OTHER" otherwise,
+// as the OpenTelemetry HTTP semantic conventions do for
+// http.request.method; net/http hands a handler any method a client sends,
+// up to a megabyte long. The route is the pattern a router matched, never
+// the raw path: every request no route matched counts under "unmatched".
 //
 // Wrap the router with Handler (the Metrics step of bulwark.Policy),
 // serve Exposition at /metrics, and give the guards Sink(next) as their
@@ -19,8 +28,8 @@
 // a suspicious request let through, or a change of health such as a
 // remote JWKS serving stale keys (guard jwks).
 //
-// route is as Handler says, code the status code. The histogram's buckets
-// run from 0.5 ms to 2.5 s.
+// method is a known method or "_OTHER", route as Handler says, code the
+// status code. The histogram's buckets run from 0.5 ms to 2.5 s.
 package metrics
 
 import (
@@ -36,6 +45,7 @@ import (
 	"github.com/prometheus/client_golang/prometheus/promhttp"
 
 	"github.com/bulwark-go/bulwark/audit"
+	"github.com/bulwark-go/bulwark/internal/httpsyntax"
 	"github.com/bulwark-go/bulwark/internal/reqctx"
 	"github.com/bulwark-go/bulwark/internal/respwriter"
 )
@@ -46,7 +56,31 @@ type Options struct {
 	// also holds the Go runtime and process collectors. Pass your own to
 	// serve Bulwark's metrics beside your application's.
 	Registry *prometheus.Registry
+
+	// KnownMethods are the methods counted under their own name; any other
+	// method counts as OtherMethod. Case matters, as in HTTP. The list
+	// replaces the default rather than adding to it (to add WebDAV's, say:
+	// append(metrics.DefaultKnownMethods(), "PROPFIND")). Default:
+	// DefaultKnownMethods(). At most 64 methods.
+	KnownMethods []string
 }
+
+// DefaultKnownMethods returns the methods counted under their own name by
+// default: those of RFC 9110, PATCH (RFC 5789) and QUERY, the set the
+// OpenTelemetry HTTP semantic conventions call known.
+func DefaultKnownMethods() []string {
+	return []string{
+		http.MethodGet, http.MethodHead, http.MethodPost, http.MethodPut, http.MethodDelete,
+		http.MethodConnect, http.MethodOptions, http.MethodTrace, http.MethodPatch, "QUERY",
+	}
+}
+
+// OtherMethod is the method label of every request whose method is not
+// one of Options.KnownMethods.
+const OtherMethod = "_OTHER"
+
+// maxKnownMethods bounds Options.KnownMethods, and so the method label.
+const maxKnownMethods = 64
 
 // Metrics holds the collectors and their registry.
 type Metrics struct {
@@ -55,6 +89,7 @@ type Metrics struct {
 	duration *prometheus.HistogramVec
 	denials  *prometheus.CounterVec
 	flags    *prometheus.CounterVec
+	methods  map[string]string // known method → its label value
 	pool     sync.Pool
 }
 
@@ -62,6 +97,10 @@ type Metrics struct {
 // registry already holds collectors of the same names (a second Metrics on
 // one registry).
 func New(opts Options) (*Metrics, error) {
+	methods, err := knownMethods(opts.KnownMethods)
+	if err != nil {
+		return nil, err
+	}
 	reg := opts.Registry
 	if reg == nil {
 		reg = prometheus.NewRegistry()
@@ -73,7 +112,8 @@ func New(opts Options) (*Metrics, error) {
 		}
 	}
 	m := &Metrics{
-		reg: reg,
+		reg:     reg,
+		methods: methods,
 		requests: prometheus.NewCounterVec(prometheus.CounterOpts{
 			Name: "bulwark_http_requests_total", Help: "HTTP requests by method, route pattern and status code.",
 		}, []string{"method", "route", "code"}),
@@ -97,6 +137,23 @@ func New(opts Options) (*Metrics, error) {
 	return m, nil
 }
 
+func knownMethods(list []string) (map[string]string, error) {
+	if len(list) == 0 {
+		list = DefaultKnownMethods()
+	}
+	if len(list) > maxKnownMethods {
+		return nil, fmt.Errorf("metrics: KnownMethods lists %d methods; at most %d, since each is a label value", len(list), maxKnownMethods)
+	}
+	methods := make(map[string]string, len(list))
+	for _, name := range list {
+		if !httpsyntax.IsToken(name) || name == OtherMethod {
+			return nil, fmt.Errorf("metrics: KnownMethods entry %q is not a method name (an RFC 9110 token, such as PROPFIND)", name)
+		}
+		methods[name] = name
+	}
+	return methods, nil
+}
+
 // Registry returns the registry, to add application collectors.
 func (m *Metrics) Registry() *prometheus.Registry { return m.reg }
 
@@ -105,9 +162,11 @@ func (m *Metrics) Exposition() http.Handler {
 	return promhttp.HandlerFor(m.reg, promhttp.HandlerOpts{})
 }
 
-// Handler counts every request served by next, by the route pattern a
-// router recorded (bulwark.RecordRoute, which bulwark.Policy applies, or
-// bulwark.SetRoute); unrouted requests (404s) count under "unmatched".
+// Handler counts every request served by next, by method (a known method,
+// else "_OTHER"), by the route pattern a router recorded
+// (bulwark.RecordRoute, which bulwark.Policy applies, or
+// bulwark.SetRoute), and by status; unrouted requests (404s, and 405s
+// from a ServeMux) count under the route "unmatched".
 func (m *Metrics) Handler(next http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		start := time.Now()
@@ -124,7 +183,7 @@ func (m *Metrics) Handler(next http.Handler) http.Handler {
 			if route == "" {
 				route = "unmatched"
 			}
-			m.requests.WithLabelValues(r.Method, route, strconv.Itoa(status)).Inc()
+			m.requests.WithLabelValues(m.method(r.Method), route, strconv.Itoa(status)).Inc()
 			m.duration.WithLabelValues(route).Observe(time.Since(start).Seconds())
 			rw.Reset(nil)
 			m.pool.Put(rw)
@@ -134,6 +193,16 @@ func (m *Metrics) Handler(next http.Handler) http.Handler {
 		}()
 		next.ServeHTTP(rw, r)
 	})
+}
+
+// method returns the method label for m. A known method's label is the
+// string New stored, not m: r.Method shares its memory with the whole
+// request line, which a new series would otherwise keep alive.
+func (m *Metrics) method(name string) string {
+	if v, ok := m.methods[name]; ok {
+		return v
+	}
+	return OtherMethod
 }
 
 // Sink returns an audit sink that counts denials and flags and then

@@ -4,6 +4,7 @@ import (
 	"context"
 	"net/http"
 	"net/http/httptest"
+	"strconv"
 	"strings"
 	"testing"
 
@@ -63,4 +64,77 @@ func TestOwnRegistry(t *testing.T) {
 	if _, err := metrics.New(metrics.Options{Registry: reg}); err == nil || !strings.Contains(err.Error(), "one Metrics per registry") {
 		t.Fatalf("second Metrics on one registry: %v", err)
 	}
+}
+
+// TestMethodLabelIsClosed: a client cannot add series through the method
+// (net/http passes any token up to a megabyte long to the handler): every
+// unknown method, lower-case spellings included, counts as "_OTHER".
+func TestMethodLabelIsClosed(t *testing.T) {
+	m, err := metrics.New(metrics.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	h := m.Handler(http.NotFoundHandler())
+	for i := range 500 {
+		method := strings.Repeat("X", 10<<10) + strconv.Itoa(i)
+		h.ServeHTTP(httptest.NewRecorder(), httptest.NewRequest(method, "/api/public", nil))
+	}
+	h.ServeHTTP(httptest.NewRecorder(), httptest.NewRequest("get", "/", nil))
+	for _, method := range metrics.DefaultKnownMethods() {
+		h.ServeHTTP(httptest.NewRecorder(), httptest.NewRequest(method, "/", nil))
+	}
+	if n := series(t, m, "bulwark_http_requests_total"); n != 1+len(metrics.DefaultKnownMethods()) {
+		t.Fatalf("%d request series, want one per known method and one for the rest", n)
+	}
+	out := scrape(t, m)
+	for _, want := range []string{
+		`bulwark_http_requests_total{code="404",method="_OTHER",route="unmatched"} 501`,
+		`bulwark_http_requests_total{code="404",method="QUERY",route="unmatched"} 1`,
+		`bulwark_http_requests_total{code="404",method="PATCH",route="unmatched"} 1`,
+	} {
+		if !strings.Contains(out, want) {
+			t.Errorf("missing %s", want)
+		}
+	}
+	if len(out) > 64<<10 {
+		t.Fatalf("exposition is %d bytes", len(out))
+	}
+}
+
+// TestKnownMethods: the list replaces the default, and New refuses what
+// is not a method.
+func TestKnownMethods(t *testing.T) {
+	m, err := metrics.New(metrics.Options{KnownMethods: append(metrics.DefaultKnownMethods(), "PROPFIND")})
+	if err != nil {
+		t.Fatal(err)
+	}
+	h := m.Handler(http.NotFoundHandler())
+	for _, method := range []string{"PROPFIND", "MKCOL", "GET"} {
+		h.ServeHTTP(httptest.NewRecorder(), httptest.NewRequest(method, "/", nil))
+	}
+	out := scrape(t, m)
+	for _, want := range []string{`method="PROPFIND"`, `method="_OTHER"`, `method="GET"`} {
+		if !strings.Contains(out, want) {
+			t.Errorf("missing %s", want)
+		}
+	}
+	for _, bad := range [][]string{{"GET", "BAD METHOD"}, {""}, {"_OTHER"}, make([]string, 65)} {
+		if _, err := metrics.New(metrics.Options{KnownMethods: bad}); err == nil || !strings.Contains(err.Error(), "KnownMethods") {
+			t.Errorf("KnownMethods %q: %v", bad, err)
+		}
+	}
+}
+
+func series(t *testing.T, m *metrics.Metrics, name string) int {
+	t.Helper()
+	families, err := m.Registry().Gather()
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, f := range families {
+		if f.GetName() == name {
+			return len(f.GetMetric())
+		}
+	}
+	return 0
 }

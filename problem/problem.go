@@ -22,7 +22,9 @@
 //
 //	bad-request                400  bind (unknown field, unreadable body); an
 //	                                authenticator, for a malformed credential
-//	                                request (jwt); the CSP report collector
+//	                                request (jwt); the CSP report collector;
+//	                                the demo's router (the target "*" with a
+//	                                method other than OPTIONS)
 //	forwarding-header-invalid  400  clientip
 //	malformed-json             400  bind
 //	unauthorized               401  authn (no or incomplete credentials, an
@@ -70,6 +72,11 @@ import (
 	"github.com/bulwark-go/bulwark/audit"
 	"github.com/bulwark-go/bulwark/internal/reqctx"
 )
+
+// MaxInstance is the longest request path Write copies into a problem's
+// "instance" member; a longer path is left out rather than cut, since a
+// cut path is not the URI of the occurrence.
+const MaxInstance = 1024
 
 // ContentType is the media type of problem responses.
 const ContentType = "application/problem+json"
@@ -271,7 +278,9 @@ var varyAccept = []string{"Accept"}
 
 // Write sends p to the client: problem+json, or a minimal HTML page when
 // the client accepts HTML but not JSON. It fills Instance from the request
-// path and the request ID from the request state. Write never writes Err.
+// path (left out when longer than MaxInstance bytes: a problem never
+// echoes a megabyte a client sent) and the request ID from the request
+// state. Write never writes Err.
 // It sets X-Content-Type-Options: nosniff and, where absent, no-store
 // caching, a CSP that allows nothing, X-Frame-Options: DENY and
 // Referrer-Policy: no-referrer, so that a problem is safe even where no
@@ -309,7 +318,9 @@ func Write(w http.ResponseWriter, r *http.Request, p *Problem) {
 			rid = st.RequestID()
 		}
 		if r.URL != nil {
-			instance = r.URL.EscapedPath()
+			if instance = r.URL.EscapedPath(); len(instance) > MaxInstance {
+				instance = ""
+			}
 		}
 	}
 	if p.Instance != "" {
@@ -453,7 +464,9 @@ func (d Denier) Wrap(check func(*http.Request) (*http.Request, *Problem), next h
 	})
 }
 
-// Deny audits p and writes it.
+// Deny audits p and writes it. The event carries p.Err's text, if any, as
+// the attribute "error", cut to 1,024 bytes and sanitised: a cause may
+// quote what the client sent.
 func (d Denier) Deny(w http.ResponseWriter, r *http.Request, p *Problem) {
 	if d.Audit != nil {
 		reason := p.Reason

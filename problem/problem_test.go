@@ -6,6 +6,7 @@ import (
 	"errors"
 	"net/http"
 	"net/http/httptest"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -183,5 +184,33 @@ func TestDenierWrap(t *testing.T) {
 	h.ServeHTTP(w, r)
 	if w.Code != 403 || got != nil || len(sink.Events()) != 1 || sink.Events()[0].Reason != "refused" {
 		t.Fatalf("refused: %d %v %+v", w.Code, got, sink.Events())
+	}
+}
+
+// TestClientValuesBounded: a problem does not echo a path longer than
+// MaxInstance, and the audited cause is cut to 1,024 bytes.
+func TestClientValuesBounded(t *testing.T) {
+	long := "/" + strings.Repeat("a", problem.MaxInstance)
+	w := httptest.NewRecorder()
+	problem.Write(w, httptest.NewRequest("GET", long, nil), problem.NotFound())
+	if strings.Contains(w.Body.String(), "instance") || w.Body.Len() > 512 {
+		t.Fatalf("body %d bytes: %.200s", w.Body.Len(), w.Body)
+	}
+	w = httptest.NewRecorder()
+	problem.Write(w, httptest.NewRequest("GET", long[:problem.MaxInstance], nil), problem.NotFound())
+	if !strings.Contains(w.Body.String(), `"instance":"/aaa`) {
+		t.Fatalf("a path of MaxInstance bytes left out: %.200s", w.Body)
+	}
+
+	mem := audit.NewMemory()
+	d := problem.Denier{Guard: "g", Audit: mem}
+	cause := errors.New("refused origin \"" + strings.Repeat("o", 100<<10) + "\"\n")
+	d.Deny(httptest.NewRecorder(), httptest.NewRequest("GET", "/", nil), problem.Forbidden(problem.TypeForbidden, "no").WithErr(cause))
+	ev := mem.Events()
+	if len(ev) != 1 || len(ev[0].Attrs) != 1 {
+		t.Fatalf("events %+v", ev)
+	}
+	if got := ev[0].Attrs[0].Value.String(); len(got) > 1100 || !strings.HasSuffix(got, "…("+strconv.Itoa(len(cause.Error()))+" bytes)") {
+		t.Fatalf("error attribute of %d bytes: %.100s…", len(got), got)
 	}
 }

@@ -1,5 +1,11 @@
 package problem
 
-import "log/slog"
+import (
+	"log/slog"
 
-func slogError(err error) slog.Attr { return slog.String("error", err.Error()) }
+	"github.com/bulwark-go/bulwark/internal/logsafe"
+)
+
+// slogError is the audit attribute of a problem's internal cause, bounded
+// and sanitised: a cause may quote what the client sent.
+func slogError(err error) slog.Attr { return slog.String("error", logsafe.Text(err.Error())) }

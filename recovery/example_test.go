@@ -20,7 +20,7 @@ func Example() {
 	if err != nil {
 		log.Fatal(err)
 	}
-	id, err := clientip.New(clientip.Options{})
+	id, err := clientip.New(clientip.Options{TrustedProxies: []string{"10.0.0.0/8"}})
 	if err != nil {
 		log.Fatal(err)
 	}
@@ -30,7 +30,8 @@ func Example() {
 	h := id.Handler(rc.Handler(app)) // recovery inside identity: the 500 has the request ID
 
 	r := httptest.NewRequest("GET", "/api/items", nil)
-	r.Header.Set("X-Request-ID", "req-0001")
+	r.RemoteAddr = "10.0.0.7:51234"          // the load balancer,
+	r.Header.Set("X-Request-ID", "req-0001") // which assigned the request ID
 	w := httptest.NewRecorder()
 	h.ServeHTTP(w, r)
 	fmt.Println(w.Code, w.Header().Get("Content-Type"))

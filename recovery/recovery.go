@@ -35,6 +35,7 @@ import (
 	"sync"
 
 	"github.com/bulwark-go/bulwark/audit"
+	"github.com/bulwark-go/bulwark/internal/logsafe"
 	"github.com/bulwark-go/bulwark/internal/reqctx"
 	"github.com/bulwark-go/bulwark/internal/respwriter"
 	"github.com/bulwark-go/bulwark/problem"
@@ -109,7 +110,7 @@ func (rc *Recoverer) recovered(rw *respwriter.Writer, r *http.Request, v any) {
 	}
 	path := ""
 	if r.URL != nil {
-		path = r.URL.Path
+		path = logsafe.Path(r.URL.Path) // the client's, like the method: bounded
 	}
 	started := rw.Status != 0
 	msg := "panic recovered"
@@ -119,7 +120,7 @@ func (rc *Recoverer) recovered(rw *respwriter.Writer, r *http.Request, v any) {
 	l.LogAttrs(r.Context(), slog.LevelError, msg,
 		slog.String("panic", fmt.Sprint(v)),
 		slog.String("request_id", rid),
-		slog.String("method", r.Method),
+		slog.String("method", logsafe.Method(r.Method)),
 		slog.String("path", path),
 		slog.String("stack", string(debug.Stack())),
 	)

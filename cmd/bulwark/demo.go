@@ -68,6 +68,10 @@ func runDemo(ctx context.Context, args []string, stdout, stderr io.Writer) error
 		IdleTimeout:       120 * time.Second,
 		MaxHeaderBytes:    1 << 20, // net/http's default; beyond it net/http answers a plain-text 431 itself
 		ErrorLog:          slog.NewLogLogger(logger.Handler(), slog.LevelWarn),
+
+		// OPTIONS * goes through the guards (security headers, request
+		// ID, access log) to the demo's answer, not to net/http's bare 200.
+		DisableGeneralOptionsHandler: true,
 	}
 	scheme := "http"
 	if *certFile != "" {

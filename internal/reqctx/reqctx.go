@@ -18,6 +18,8 @@ import (
 	"net/http"
 	"net/netip"
 	"unsafe"
+
+	"github.com/bulwark-go/bulwark/internal/logsafe"
 )
 
 // MaxRequestIDLen is the longest request ID kept in the state.
@@ -136,13 +138,13 @@ func Pattern(r *http.Request) string {
 }
 
 // RouteOf returns the best name for r's route, for logs: Pattern, else
-// the path.
+// the path, bounded and sanitised (logsafe.Path), since a client chose it.
 func RouteOf(r *http.Request) string {
 	if p := Pattern(r); p != "" {
 		return p
 	}
 	if r.URL != nil {
-		return r.URL.Path
+		return logsafe.Path(r.URL.Path)
 	}
 	return ""
 }
