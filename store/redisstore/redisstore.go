@@ -2,13 +2,16 @@ package redisstore
 
 import (
 	"context"
+	"errors"
 	"fmt"
+	"log/slog"
 	"strconv"
 	"sync/atomic"
 	"time"
 
 	"github.com/redis/rueidis"
 
+	"github.com/bulwark-go/bulwark/internal/breaker"
 	"github.com/bulwark-go/bulwark/store"
 )
 
@@ -18,6 +21,9 @@ type Store struct {
 	owned   bool // Close closes client
 	prefix  string
 	timeout time.Duration
+	now     func() time.Time // Options.Now; nil for the monotonic clock
+	base    time.Time        // the monotonic clock's origin: when the Store was made
+	breaker *breaker.Breaker
 	closed  atomic.Bool
 }
 
@@ -35,30 +41,48 @@ func Open(opts Options) (*Store, error) {
 		return nil, err
 	}
 	if o.Client != nil {
-		return &Store{client: o.Client, prefix: o.Prefix, timeout: o.Timeout}, nil
+		return newStore(o.Client, false, o), nil
 	}
 	c, err := NewClient(o)
 	if err != nil {
 		return nil, err
 	}
-	return &Store{client: c, owned: true, prefix: o.Prefix, timeout: o.Timeout}, nil
+	return newStore(c, true, o), nil
 }
 
 // New returns a Store that uses an existing client, with keys under prefix
-// (DefaultPrefix if empty) and commands bounded by DefaultTimeout. The
-// caller keeps ownership of client: Close does not close it. For another
-// timeout, Open with Options.Client.
+// (DefaultPrefix if empty), commands bounded by DefaultTimeout and the
+// breaker's changes logged on slog.Default(). The caller keeps ownership
+// of client: Close does not close it. For other settings, Open with
+// Options.Client.
 func New(client rueidis.Client, prefix string) *Store {
 	if prefix == "" {
 		prefix = DefaultPrefix
 	}
-	return &Store{client: client, prefix: prefix, timeout: DefaultTimeout}
+	return newStore(client, false, Options{Prefix: prefix, Timeout: DefaultTimeout})
+}
+
+// The breaker's back-off bounds (variables for tests).
+var (
+	breakerMin = breaker.DefaultMinBackoff
+	breakerMax = breaker.DefaultMaxBackoff
+)
+
+// newStore makes a Store on c with validated options o.
+func newStore(c rueidis.Client, owned bool, o Options) *Store {
+	s := &Store{client: c, owned: owned, prefix: o.Prefix, timeout: o.Timeout, now: o.Now, base: time.Now()}
+	s.breaker = breaker.New(breaker.Options{
+		MinBackoff: breakerMin, MaxBackoff: breakerMax,
+		OnChange: breaker.Report(o.Audit, "redisstore", slog.String("prefix", o.Prefix)),
+	})
+	return s
 }
 
 // Client returns the underlying client, for packages that run their own
 // scripts. Before Redis first answers it is a client whose commands fail
 // with errors matching store.ErrUnavailable through Unavailable. Build keys
-// with Key (and Tag for multi-key scripts).
+// with Key (and Tag for multi-key scripts). Commands sent on it bypass the
+// Store's circuit breaker.
 func (s *Store) Client() rueidis.Client { return s.client }
 
 // Prefix returns the prefix of every key.
@@ -69,6 +93,12 @@ func (s *Store) Key(k string) string { return s.prefix + k }
 
 // Timeout returns the bound on every command.
 func (s *Store) Timeout() time.Duration { return s.timeout }
+
+// Available reports whether the Store asks Redis: false while its circuit
+// breaker is open (Redis failed repeatedly, and every method fails at once
+// with store.ErrUnavailable until a probe succeeds). For a readiness
+// check or a dashboard.
+func (s *Store) Available() bool { return s.breaker.State() == breaker.Closed }
 
 // Tag returns s as a Redis Cluster hash tag, "{" + s + "}". Keys that contain
 // the same tag hash to the same slot, so one script may use them all. s
@@ -98,12 +128,58 @@ func (s *Store) Close() error {
 	return nil
 }
 
-// check reports an error for a closed store.
-func (s *Store) check(op string) error {
+// errBreakerOpen is the cause of every call refused by the open breaker.
+var errBreakerOpen = errors.New("redisstore: Redis failed repeatedly; not asking it until the back-off ends")
+
+// do runs op — one round trip: a command, a pipeline or a script, which fn
+// sends on the client under the Store's timeout — and is the one path of
+// every method to Redis. It refuses calls to a closed Store, and those the
+// circuit breaker stops (store.ErrUnavailable at once); it reports fn's
+// outcome to the breaker and maps fn's error (see fail). fn returns the
+// client's error, or nil for any answer from Redis that is not an error
+// (a nil reply included).
+func (s *Store) do(ctx context.Context, op string, fn func(ctx context.Context, c rueidis.Client) error) error {
 	if s.closed.Load() {
 		return &store.UnavailableError{Op: op, Err: store.ErrClosed}
 	}
-	return nil
+	if err := ctx.Err(); err != nil {
+		return fail(op, err) // the caller has given up: no round trip, and no outage
+	}
+	t, ok := s.breaker.Allow(s.clock())
+	if !ok {
+		return &store.UnavailableError{Op: op, Err: errBreakerOpen}
+	}
+	cctx, cancel := s.Context(ctx)
+	err := fn(cctx, s.client)
+	cancel()
+	if err == nil {
+		s.breaker.Success(s.clock(), t)
+		return nil
+	}
+	err = fail(op, err)
+	switch {
+	case ctx.Err() != nil:
+		// The caller gave up (cancelled, or past a deadline of its own
+		// shorter than the timeout): no sign of an outage.
+		s.breaker.Release(t)
+	case errors.Is(err, store.ErrUnavailable):
+		s.breaker.Failure(s.clock(), t, err)
+	default:
+		// Redis answered, with an error reply (out of memory, a wrong
+		// type): no outage, but no proof of recovery either.
+		s.breaker.Release(t)
+	}
+	return err
+}
+
+// clock is the breaker's time: nanoseconds since the Store was made on
+// the monotonic clock, so that a step of the wall clock moves no back-off,
+// or Options.Now read as Unix nanoseconds (only differences matter).
+func (s *Store) clock() int64 {
+	if s.now == nil {
+		return int64(time.Since(s.base))
+	}
+	return s.now().UnixNano()
 }
 
 // fail maps a client error: outages to store.ErrUnavailable, anything else
@@ -146,35 +222,32 @@ func (s *Store) Incr(ctx context.Context, key string, delta int64, ttl time.Dura
 	if ttl <= 0 {
 		return 0, store.ErrInvalidTTL
 	}
-	if err := s.check("incr"); err != nil {
-		return 0, err
-	}
-	ctx, cancel := s.Context(ctx)
-	defer cancel()
-	n, err := incrScript.Exec(ctx, s.client, []string{s.prefix + key}, []string{strconv.FormatInt(delta, 10), strconv.FormatInt(ms(ttl), 10)}).AsInt64()
+	var n int64
+	err := s.do(ctx, "incr", func(ctx context.Context, c rueidis.Client) (err error) {
+		n, err = incrScript.Exec(ctx, c, []string{s.prefix + key}, []string{strconv.FormatInt(delta, 10), strconv.FormatInt(ms(ttl), 10)}).AsInt64()
+		return err
+	})
 	if err != nil {
-		return 0, fail("incr", err)
+		return 0, err
 	}
 	return n, nil
 }
 
 // Get implements store.KV (GET).
-func (s *Store) Get(ctx context.Context, key string) ([]byte, bool, error) {
-	if err := s.check("get"); err != nil {
-		return nil, false, err
-	}
-	ctx, cancel := s.Context(ctx)
-	defer cancel()
-	c := s.client
-	return bytesResult("get", c.Do(ctx, c.B().Get().Key(s.prefix+key).Build()))
+func (s *Store) Get(ctx context.Context, key string) (v []byte, found bool, err error) {
+	err = s.do(ctx, "get", func(ctx context.Context, c rueidis.Client) (err error) {
+		v, found, err = bytesResult(c.Do(ctx, c.B().Get().Key(s.prefix+key).Build()))
+		return err
+	})
+	return v, found, err
 }
 
 // ExistsAny implements store.AnyExister: one EXISTS per non-empty key, sent
 // as one pipeline (one round trip, and Cluster-safe: the keys need not
 // share a slot).
-func (s *Store) ExistsAny(ctx context.Context, keys ...string) (bool, error) {
-	if err := s.check("exists"); err != nil {
-		return false, err
+func (s *Store) ExistsAny(ctx context.Context, keys ...string) (found bool, err error) {
+	if s.closed.Load() {
+		return false, &store.UnavailableError{Op: "exists", Err: store.ErrClosed}
 	}
 	cmds := make(rueidis.Commands, 0, len(keys))
 	c := s.client
@@ -186,17 +259,17 @@ func (s *Store) ExistsAny(ctx context.Context, keys ...string) (bool, error) {
 	if len(cmds) == 0 {
 		return false, nil
 	}
-	ctx, cancel := s.Context(ctx)
-	defer cancel()
-	found := false
-	for _, r := range c.DoMulti(ctx, cmds...) {
-		n, err := r.AsInt64()
-		if err != nil {
-			return false, fail("exists", err)
+	err = s.do(ctx, "exists", func(ctx context.Context, c rueidis.Client) error {
+		for _, r := range c.DoMulti(ctx, cmds...) {
+			n, err := r.AsInt64()
+			if err != nil {
+				return err
+			}
+			found = found || n > 0
 		}
-		found = found || n > 0
-	}
-	return found, nil
+		return nil
+	})
+	return found && err == nil, err
 }
 
 // Set implements store.KV (SET PX).
@@ -204,62 +277,43 @@ func (s *Store) Set(ctx context.Context, key string, value []byte, ttl time.Dura
 	if ttl <= 0 {
 		return store.ErrInvalidTTL
 	}
-	if err := s.check("set"); err != nil {
-		return err
-	}
-	ctx, cancel := s.Context(ctx)
-	defer cancel()
-	c := s.client
-	if err := c.Do(ctx, c.B().Set().Key(s.prefix+key).Value(string(value)).PxMilliseconds(ms(ttl)).Build()).Error(); err != nil {
-		return fail("set", err)
-	}
-	return nil
+	return s.do(ctx, "set", func(ctx context.Context, c rueidis.Client) error {
+		return c.Do(ctx, c.B().Set().Key(s.prefix+key).Value(string(value)).PxMilliseconds(ms(ttl)).Build()).Error()
+	})
 }
 
 // SetNX implements store.KV (SET NX PX).
-func (s *Store) SetNX(ctx context.Context, key string, value []byte, ttl time.Duration) (bool, error) {
+func (s *Store) SetNX(ctx context.Context, key string, value []byte, ttl time.Duration) (stored bool, err error) {
 	if ttl <= 0 {
 		return false, store.ErrInvalidTTL
 	}
-	if err := s.check("setnx"); err != nil {
-		return false, err
-	}
-	ctx, cancel := s.Context(ctx)
-	defer cancel()
-	c := s.client
-	err := c.Do(ctx, c.B().Set().Key(s.prefix+key).Value(string(value)).Nx().PxMilliseconds(ms(ttl)).Build()).Error()
-	switch {
-	case err == nil:
-		return true, nil
-	case rueidis.IsRedisNil(err):
-		return false, nil
-	}
-	return false, fail("setnx", err)
+	err = s.do(ctx, "setnx", func(ctx context.Context, c rueidis.Client) error {
+		err := c.Do(ctx, c.B().Set().Key(s.prefix+key).Value(string(value)).Nx().PxMilliseconds(ms(ttl)).Build()).Error()
+		switch {
+		case err == nil:
+			stored = true
+		case rueidis.IsRedisNil(err): // not stored: an answer, not an error
+			return nil
+		}
+		return err
+	})
+	return stored && err == nil, err
 }
 
 // Take implements store.KV (GETDEL, Redis 6.2 or later).
-func (s *Store) Take(ctx context.Context, key string) ([]byte, bool, error) {
-	if err := s.check("take"); err != nil {
-		return nil, false, err
-	}
-	ctx, cancel := s.Context(ctx)
-	defer cancel()
-	c := s.client
-	return bytesResult("take", c.Do(ctx, c.B().Getdel().Key(s.prefix+key).Build()))
+func (s *Store) Take(ctx context.Context, key string) (v []byte, found bool, err error) {
+	err = s.do(ctx, "take", func(ctx context.Context, c rueidis.Client) (err error) {
+		v, found, err = bytesResult(c.Do(ctx, c.B().Getdel().Key(s.prefix+key).Build()))
+		return err
+	})
+	return v, found, err
 }
 
 // Delete implements store.KV (DEL).
 func (s *Store) Delete(ctx context.Context, key string) error {
-	if err := s.check("delete"); err != nil {
-		return err
-	}
-	ctx, cancel := s.Context(ctx)
-	defer cancel()
-	c := s.client
-	if err := c.Do(ctx, c.B().Del().Key(s.prefix+key).Build()).Error(); err != nil {
-		return fail("delete", err)
-	}
-	return nil
+	return s.do(ctx, "delete", func(ctx context.Context, c rueidis.Client) error {
+		return c.Do(ctx, c.B().Del().Key(s.prefix+key).Build()).Error()
+	})
 }
 
 // AddToSet implements store.Sets with one script call (SADD, PEXPIRE,
@@ -268,51 +322,43 @@ func (s *Store) AddToSet(ctx context.Context, key, member string, ttl time.Durat
 	if ttl <= 0 {
 		return 0, store.ErrInvalidTTL
 	}
-	if err := s.check("addtoset"); err != nil {
-		return 0, err
-	}
-	ctx, cancel := s.Context(ctx)
-	defer cancel()
-	n, err := addScript.Exec(ctx, s.client, []string{s.prefix + key}, []string{member, strconv.FormatInt(ms(ttl), 10)}).AsInt64()
+	var n int64
+	err := s.do(ctx, "addtoset", func(ctx context.Context, c rueidis.Client) (err error) {
+		n, err = addScript.Exec(ctx, c, []string{s.prefix + key}, []string{member, strconv.FormatInt(ms(ttl), 10)}).AsInt64()
+		return err
+	})
 	if err != nil {
-		return 0, fail("addtoset", err)
+		return 0, err
 	}
 	return n, nil
 }
 
 // SetSize implements store.Sets (SCARD).
 func (s *Store) SetSize(ctx context.Context, key string) (int64, error) {
-	if err := s.check("setsize"); err != nil {
-		return 0, err
-	}
-	ctx, cancel := s.Context(ctx)
-	defer cancel()
-	c := s.client
-	n, err := c.Do(ctx, c.B().Scard().Key(s.prefix+key).Build()).AsInt64()
+	var n int64
+	err := s.do(ctx, "setsize", func(ctx context.Context, c rueidis.Client) (err error) {
+		n, err = c.Do(ctx, c.B().Scard().Key(s.prefix+key).Build()).AsInt64()
+		return err
+	})
 	if err != nil {
-		return 0, fail("setsize", err)
+		return 0, err
 	}
 	return n, nil
 }
 
 // IsMember implements store.Sets (SISMEMBER).
 func (s *Store) IsMember(ctx context.Context, key, member string) (bool, error) {
-	if err := s.check("ismember"); err != nil {
-		return false, err
-	}
-	ctx, cancel := s.Context(ctx)
-	defer cancel()
-	c := s.client
-	ok, err := c.Do(ctx, c.B().Sismember().Key(s.prefix+key).Member(member).Build()).AsBool()
-	if err != nil {
-		return false, fail("ismember", err)
-	}
-	return ok, nil
+	var ok bool
+	err := s.do(ctx, "ismember", func(ctx context.Context, c rueidis.Client) (err error) {
+		ok, err = c.Do(ctx, c.B().Sismember().Key(s.prefix+key).Member(member).Build()).AsBool()
+		return err
+	})
+	return ok && err == nil, err
 }
 
 // bytesResult reads a bulk string reply as the caller's own copy; a nil
 // reply is a miss.
-func bytesResult(op string, r rueidis.RedisResult) ([]byte, bool, error) {
+func bytesResult(r rueidis.RedisResult) ([]byte, bool, error) {
 	v, err := r.ToString()
 	switch {
 	case err == nil:
@@ -320,5 +366,5 @@ func bytesResult(op string, r rueidis.RedisResult) ([]byte, bool, error) {
 	case rueidis.IsRedisNil(err):
 		return nil, false, nil
 	}
-	return nil, false, fail(op, err)
+	return nil, false, err
 }
