@@ -13,9 +13,15 @@
 //	bulwark_http_requests_total            counter    method, route, code
 //	bulwark_http_request_duration_seconds  histogram  route
 //	bulwark_denials_total                  counter    guard, reason
+//	bulwark_security_events_total          counter    guard, decision, reason
 //
 // route is as Handler says, code the status code. The histogram's buckets
-// run from 0.5 ms to 2.5 s.
+// run from 0.5 ms to 2.5 s. bulwark_security_events_total counts the audit
+// events that are not denials: flags, and changes of state such as a
+// Redis store's circuit breaker opening (guard redisstore or redislimit,
+// reason store_unavailable) and closing (store_recovered), or a rate
+// limiter falling back to local counting (ratelimit_fallback_local) and
+// recovering (ratelimit_recovered) — one event per change, not per request.
 package metrics
 
 import (
@@ -49,6 +55,7 @@ type Metrics struct {
 	requests *prometheus.CounterVec
 	duration *prometheus.HistogramVec
 	denials  *prometheus.CounterVec
+	events   *prometheus.CounterVec
 	pool     sync.Pool
 }
 
@@ -78,8 +85,11 @@ func New(opts Options) (*Metrics, error) {
 		denials: prometheus.NewCounterVec(prometheus.CounterOpts{
 			Name: "bulwark_denials_total", Help: "Requests refused by a guard, by guard and reason code.",
 		}, []string{"guard", "reason"}),
+		events: prometheus.NewCounterVec(prometheus.CounterOpts{
+			Name: "bulwark_security_events_total", Help: "Audit events other than denials (flags, outages and recoveries), by guard, decision and reason code.",
+		}, []string{"guard", "decision", "reason"}),
 	}
-	for _, c := range []prometheus.Collector{m.requests, m.duration, m.denials} {
+	for _, c := range []prometheus.Collector{m.requests, m.duration, m.denials, m.events} {
 		if err := m.reg.Register(c); err != nil {
 			return nil, fmt.Errorf("metrics: %w (one Metrics per registry)", err)
 		}
@@ -127,8 +137,9 @@ func (m *Metrics) Handler(next http.Handler) http.Handler {
 	})
 }
 
-// Sink returns an audit sink that counts denials and then forwards every
-// event to next (which may be nil).
+// Sink returns an audit sink that counts every event — denials in
+// bulwark_denials_total, the others in bulwark_security_events_total —
+// and then forwards it to next (which may be nil).
 func (m *Metrics) Sink(next audit.Sink) audit.Sink { return &sink{m: m, next: audit.OrNop(next)} }
 
 type sink struct {
@@ -139,6 +150,8 @@ type sink struct {
 func (s *sink) Record(ctx context.Context, e *audit.Event) {
 	if e.Decision == audit.Deny {
 		s.m.denials.WithLabelValues(e.Guard, e.Reason).Inc()
+	} else {
+		s.m.events.WithLabelValues(e.Guard, string(e.Decision), e.Reason).Inc()
 	}
 	s.next.Record(ctx, e)
 }
