@@ -66,6 +66,7 @@ type App struct {
 	headers *headers.Profile
 	cors    *cors.CORS
 	auth    *auth
+	redis   breakers // the Redis stores' circuit breakers
 	closers []func() error
 	once    sync.Once
 }
@@ -92,7 +93,7 @@ func New(cfg Config) (*App, error) {
 	a.audit = a.metrics.Sink(fanout{audit.NewSlog(cfg.Logger), audit.OrNop(cfg.Audit)})
 
 	if cfg.RedisURL != "" {
-		st, err := redisstore.Open(redisstore.Options{URL: cfg.RedisURL, Prefix: cfg.RedisPrefix, Timeout: cfg.RedisTimeout})
+		st, err := redisstore.Open(redisstore.Options{URL: cfg.RedisURL, Prefix: cfg.RedisPrefix, Timeout: cfg.RedisTimeout, Audit: a.storeAudit("state")})
 		if err != nil {
 			return nil, fmt.Errorf("demo: redis: %w", err)
 		}
