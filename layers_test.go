@@ -22,6 +22,7 @@ const (
 var layerOf = map[string]int{
 	"problem": core, "audit": core, "store": core, "store/memstore": core,
 	"store/redisstore": core, "store/storetest": core, "password": core,
+	"internal/breaker": core,
 
 	"clientip": guard, "headers": guard, "headers/csp": guard, "cors": guard,
 	"bodylimit": guard, "ratelimit": guard, "ratelimit/redislimit": guard,

@@ -26,7 +26,14 @@
 //	           method_not_allowed, header_not_allowed,
 //	           malformed_cors_request
 //	bodylimit  body_too_large
-//	ratelimit  rate_limited, cost_exceeds_limit, ratelimit_unavailable
+//	ratelimit  rate_limited, cost_exceeds_limit, ratelimit_unavailable;
+//	           its Store's outages (flags, and an allow for the end):
+//	           ratelimit_fallback_local, ratelimit_fail_open,
+//	           ratelimit_fail_closed, ratelimit_still_degraded,
+//	           ratelimit_recovered
+//	redisstore, redislimit  the circuit breaker of a Redis store (not
+//	           about a request): store_unavailable,
+//	           store_still_unavailable (flags), store_recovered (an allow)
 //	abuse      the detector's Name (deny or flag), store_unavailable,
 //	           store_unavailable_fail_open (a flag)
 //	authn      token_missing, credentials_incomplete, authn_unavailable,

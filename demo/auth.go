@@ -120,12 +120,12 @@ func (a *App) newAuth() (*auth, error) {
 	var tokens, families store.Store
 	var limits ratelimit.Store
 	if a.cfg.RedisURL != "" {
-		st, err := redisstore.Open(redisstore.Options{URL: a.cfg.RedisURL, Prefix: a.cfg.RedisPrefix + "jwt:", Timeout: a.cfg.RedisTimeout, Now: a.cfg.Now, OnReset: a.stateReset("tokens")})
+		st, err := redisstore.Open(redisstore.Options{URL: a.cfg.RedisURL, Prefix: a.cfg.RedisPrefix + "jwt:", Timeout: a.cfg.RedisTimeout, Now: a.cfg.Now, OnReset: a.stateReset("tokens"), Audit: a.storeAudit("tokens")})
 		if err != nil {
 			return nil, err
 		}
 		tokens, families = st, st
-		rl, err := redislimit.New(redislimit.Options{Client: st.Client(), Prefix: a.cfg.RedisPrefix + "rl:", Timeout: a.cfg.RedisTimeout})
+		rl, err := redislimit.New(redislimit.Options{Client: st.Client(), Prefix: a.cfg.RedisPrefix + "rl:", Timeout: a.cfg.RedisTimeout, Audit: a.storeAudit("rate_limits")})
 		if err != nil {
 			return nil, err
 		}

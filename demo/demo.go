@@ -73,6 +73,7 @@ type App struct {
 	// tokenStore holds the revocation denylist (and, with Redis, the
 	// refresh families): /readyz reports on it.
 	tokenStore store.Store
+	redis      breakers // the Redis stores' circuit breakers
 	closers    []func() error
 	once       sync.Once
 }
@@ -102,7 +103,7 @@ func New(cfg Config) (*App, error) {
 	a.audit = a.metrics.Sink(fanout{audit.NewSlog(cfg.Logger), audit.OrNop(cfg.Audit)})
 
 	if cfg.RedisURL != "" {
-		st, err := redisstore.Open(redisstore.Options{URL: cfg.RedisURL, Prefix: cfg.RedisPrefix, Timeout: cfg.RedisTimeout})
+		st, err := redisstore.Open(redisstore.Options{URL: cfg.RedisURL, Prefix: cfg.RedisPrefix, Timeout: cfg.RedisTimeout, Now: cfg.Now, OnReset: a.stateReset("state"), Audit: a.storeAudit("state")})
 		if err != nil {
 			return nil, fmt.Errorf("demo: redis: %w", err)
 		}

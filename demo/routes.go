@@ -74,6 +74,9 @@ func (a *App) build() (http.Handler, error) {
 	if a.auth, err = a.newAuth(); err != nil {
 		return nil, err
 	}
+	if err := a.registerOutageMetrics(); err != nil {
+		return nil, err
+	}
 	x := a.auth
 	crossOrigin := newCrossOrigin(a.cors, a.deny("csrf"))
 
@@ -218,5 +221,6 @@ func (a *App) describe() map[string]any {
 		},
 		"passwords":       "argon2id (m=19456 KiB, t=2, p=1)",
 		"trusted_proxies": a.cfg.TrustedProxies,
+		"outage":          a.describeOutage(),
 	}
 }

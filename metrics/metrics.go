@@ -22,14 +22,17 @@
 //	bulwark_http_requests_total            counter    method, route, code
 //	bulwark_http_request_duration_seconds  histogram  route
 //	bulwark_denials_total                  counter    guard, reason
-//	bulwark_flags_total                    counter    guard, reason
-//
-// A flag is an event worth an operator's attention that refused nothing:
-// a suspicious request let through, or a change of health such as a
-// remote JWKS serving stale keys (guard jwks).
+//	bulwark_security_events_total          counter    guard, decision, reason
 //
 // method is a known method or "_OTHER", route as Handler says, code the
 // status code. The histogram's buckets run from 0.5 ms to 2.5 s.
+// bulwark_security_events_total counts the audit events that are not
+// denials: flags (a suspicious request let through), and changes of state
+// such as a Redis store's circuit breaker opening (guard redisstore or
+// redislimit, reason store_unavailable) and closing (store_recovered), a
+// rate limiter falling back to local counting (ratelimit_fallback_local)
+// and recovering (ratelimit_recovered), a remote JWKS serving stale keys
+// (guard jwks, jwks_stale) — one event per change, not per request.
 package metrics
 
 import (
@@ -88,7 +91,7 @@ type Metrics struct {
 	requests *prometheus.CounterVec
 	duration *prometheus.HistogramVec
 	denials  *prometheus.CounterVec
-	flags    *prometheus.CounterVec
+	events   *prometheus.CounterVec
 	methods  map[string]string // known method → its label value
 	pool     sync.Pool
 }
@@ -124,11 +127,11 @@ func New(opts Options) (*Metrics, error) {
 		denials: prometheus.NewCounterVec(prometheus.CounterOpts{
 			Name: "bulwark_denials_total", Help: "Requests refused by a guard, by guard and reason code.",
 		}, []string{"guard", "reason"}),
-		flags: prometheus.NewCounterVec(prometheus.CounterOpts{
-			Name: "bulwark_flags_total", Help: "Events flagged for attention without a refusal (a suspicious request let through, a change of health), by guard and reason code.",
-		}, []string{"guard", "reason"}),
+		events: prometheus.NewCounterVec(prometheus.CounterOpts{
+			Name: "bulwark_security_events_total", Help: "Audit events other than denials (flags, outages and recoveries), by guard, decision and reason code.",
+		}, []string{"guard", "decision", "reason"}),
 	}
-	for _, c := range []prometheus.Collector{m.requests, m.duration, m.denials, m.flags} {
+	for _, c := range []prometheus.Collector{m.requests, m.duration, m.denials, m.events} {
 		if err := m.reg.Register(c); err != nil {
 			return nil, fmt.Errorf("metrics: %w (one Metrics per registry)", err)
 		}
@@ -205,8 +208,9 @@ func (m *Metrics) method(name string) string {
 	return OtherMethod
 }
 
-// Sink returns an audit sink that counts denials and flags and then
-// forwards every event to next (which may be nil).
+// Sink returns an audit sink that counts every event — denials in
+// bulwark_denials_total, the others in bulwark_security_events_total —
+// and then forwards it to next (which may be nil).
 func (m *Metrics) Sink(next audit.Sink) audit.Sink { return &sink{m: m, next: audit.OrNop(next)} }
 
 type sink struct {
@@ -218,8 +222,8 @@ func (s *sink) Record(ctx context.Context, e *audit.Event) {
 	switch e.Decision {
 	case audit.Deny:
 		s.m.denials.WithLabelValues(e.Guard, e.Reason).Inc()
-	case audit.Flag:
-		s.m.flags.WithLabelValues(e.Guard, e.Reason).Inc()
+	default:
+		s.m.events.WithLabelValues(e.Guard, string(e.Decision), e.Reason).Inc()
 	}
 	s.next.Record(ctx, e)
 }

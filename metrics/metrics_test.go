@@ -37,20 +37,25 @@ func TestRequestsAndDenials(t *testing.T) {
 	sink := m.Sink(nil)
 	sink.Record(context.Background(), &audit.Event{Guard: "ratelimit", Decision: audit.Deny, Reason: "rate_limited"})
 	sink.Record(context.Background(), &audit.Event{Guard: "csp", Decision: audit.Flag, Reason: "csp_violation"})
+	// A store's outage and recovery: one event each, one count each.
+	sink.Record(context.Background(), &audit.Event{Guard: "redisstore", Decision: audit.Flag, Reason: "store_unavailable"})
+	sink.Record(context.Background(), &audit.Event{Guard: "redisstore", Decision: audit.Allow, Reason: "store_recovered"})
 	out := scrape(t, m)
 	for _, want := range []string{
 		`bulwark_http_requests_total{code="204",method="GET",route="GET /items/{id}"} 2`,
 		`bulwark_http_requests_total{code="404",method="GET",route="unmatched"} 1`,
 		`bulwark_denials_total{guard="ratelimit",reason="rate_limited"} 1`,
-		`bulwark_flags_total{guard="csp",reason="csp_violation"} 1`,
+		`bulwark_security_events_total{decision="flag",guard="csp",reason="csp_violation"} 1`,
+		`bulwark_security_events_total{decision="flag",guard="redisstore",reason="store_unavailable"} 1`,
+		`bulwark_security_events_total{decision="allow",guard="redisstore",reason="store_recovered"} 1`,
 		`go_goroutines`,
 	} {
 		if !strings.Contains(out, want) {
 			t.Errorf("missing %s", want)
 		}
 	}
-	if strings.Contains(out, `bulwark_denials_total{guard="csp"`) {
-		t.Error("a flag counted as a denial")
+	if strings.Contains(out, `bulwark_denials_total{guard="csp"`) || strings.Contains(out, `bulwark_security_events_total{decision="deny"`) {
+		t.Error("a flag counted as a denial, or a denial as another event")
 	}
 }
 

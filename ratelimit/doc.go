@@ -150,4 +150,14 @@
 // (its context cancelled or past its deadline) is no outage: nothing is
 // decided, no policy applies, and Handler answers 499
 // (StatusClientClosedRequest) with no body. See package redislimit.
+//
+// An outage is never silent, and never one log line per request: every
+// Store error is counted (StoreHealth), and each change is one audit event
+// (Options.Audit; without a sink, a log line on slog.Default()) — the
+// Store starting to fail, with the policy that decides from then on
+// (ratelimit_fallback_local, ratelimit_fail_open, ratelimit_fail_closed),
+// a summary at most once a minute while it keeps failing, and its
+// recovery after a second without errors (ratelimit_recovered). Errors
+// now and then (a timeout under load) within a second of each other are
+// one outage. metrics.Sink counts these events.
 package ratelimit

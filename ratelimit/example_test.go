@@ -2,13 +2,16 @@ package ratelimit_test
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"log"
 	"net/http"
 	"net/http/httptest"
 	"time"
 
+	"github.com/bulwark-go/bulwark/audit"
 	"github.com/bulwark-go/bulwark/ratelimit"
+	"github.com/bulwark-go/bulwark/store"
 )
 
 // The login limit of the demo: 5 attempts per client IP per 5 minutes; the
@@ -113,4 +116,38 @@ func ExampleParseKey() {
 	// Output:
 	// route+ip
 	// true
+}
+
+// unreachable is a Store whose Redis does not answer.
+type unreachable struct{}
+
+func (unreachable) Bind([]ratelimit.Limit) (ratelimit.Bound, error) { return unreachable{}, nil }
+func (unreachable) Take(context.Context, []string, int, []ratelimit.Result) error {
+	return &store.UnavailableError{Op: "ratelimit", Err: errors.New("connection refused")}
+}
+
+// A Store outage is counted, decision by decision, and recorded once: one
+// audit event (a log line on slog.Default() when there is no sink) for
+// 100 decisions made by the Outage policy.
+func ExampleLimiter_StoreHealth() {
+	events := audit.NewMemory()
+	lim, err := ratelimit.New(ratelimit.Options{
+		Limits: []ratelimit.Limit{ratelimit.TokenBucket(100, 10).Named("api").By(ratelimit.Global())},
+		Store:  unreachable{}, // e.g. a redislimit.Store
+		Audit:  events,
+	})
+	if err != nil {
+		log.Fatal(err)
+	}
+	for range 100 {
+		_, _ = lim.Allow(context.Background(), "k")
+	}
+	h := lim.StoreHealth()
+	fmt.Println(h.Degraded, h.Errors, h.Outage)
+	for _, e := range events.Events() {
+		fmt.Println(e.Guard, e.Decision, e.Reason)
+	}
+	// Output:
+	// true 100 fallback_local
+	// ratelimit flag ratelimit_fallback_local
 }

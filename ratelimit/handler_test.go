@@ -261,7 +261,13 @@ func TestOutagePolicies(t *testing.T) {
 			if (tc.policy == ratelimit.FailClosed) != (err != nil) || err != nil && !errors.Is(err, store.ErrUnavailable) {
 				t.Fatalf("Decide error %v under %v", err, tc.policy)
 			}
-			for _, e := range sink.Events() {
+			ev := sink.Events()
+			// The first failure: one event, naming the policy that decides
+			// from then on; then one per refusal.
+			if want := "ratelimit_" + tc.policy.String(); len(ev) == 0 || ev[0].Reason != want || ev[0].Decision != audit.Flag {
+				t.Fatalf("first audit event %+v, want a flag %s", ev, want)
+			}
+			for _, e := range ev[1:] {
 				if want := map[int]string{503: "ratelimit_unavailable", 429: "rate_limited"}[e.Status]; e.Reason != want {
 					t.Fatalf("audit %+v", e)
 				}

@@ -36,6 +36,7 @@ type Limiter struct {
 	limitHdr  [][]string // X-RateLimit-Limit per limit, built once
 	limitErr  []error    // ErrLimited per limit, built once
 	costErr   []error    // ErrCostExceedsLimit per limit, built once
+	watch     storeWatch // the Store's errors and outages, made visible
 }
 
 // New validates opts and returns a Limiter.
@@ -126,6 +127,7 @@ func New(opts Options) (*Limiter, error) {
 		return nil, err
 	}
 	l.bound = b
+	l.watch.init(opts.Audit, l.outage, l.limits)
 	if l.outage == FallbackLocal {
 		l.fallback = newMemoryStore(l.limits, opts.MaxKeys)
 	}
@@ -365,11 +367,15 @@ func (l *Limiter) decideStore(ctx context.Context, sc *storeScratch, keys []stri
 	clear(rs[:len(keys)]) // a Store that fills nothing refuses, as with fresh results
 	err := l.bound.Take(ctx, keys, cost, rs[:len(keys)])
 	if err == nil {
+		if l.watch.degraded.Load() {
+			l.watch.succeeded(l.now())
+		}
 		return l.decision(rs[:len(keys)]), nil
 	}
 	if ctx.Err() != nil {
 		return callerGone(ctx) // not an outage: no OnStoreError, no policy
 	}
+	l.watch.failed(l.now(), err)
 	if l.onErr != nil {
 		l.onErr(err)
 	}

@@ -166,9 +166,10 @@ type Options struct {
 	// OutageRetryAfter is the Retry-After of the 503 sent under FailClosed.
 	// Default DefaultOutageRetryAfter (5s).
 	OutageRetryAfter time.Duration `json:"outage_retry_after" yaml:"outage_retry_after"`
-	// OnStoreError, when set, is called with every error from Store (for
-	// logs and metrics) before the Outage policy applies. It must be safe
-	// for concurrent use and quick.
+	// OnStoreError, when set, is called with every error from Store
+	// before the Outage policy applies. It must be safe for concurrent use
+	// and quick. Without it, errors are still counted (StoreHealth) and
+	// their outages recorded (see Audit).
 	OnStoreError func(error) `json:"-" yaml:"-"`
 	// Cost returns the units a request costs (weighted requests); results
 	// below 1 count as 1. A request costing more than a limit's Limit gets
@@ -185,7 +186,14 @@ type Options struct {
 	// Now is the clock of the in-process state. Default time.Now. (A
 	// Redis store uses the Redis server's clock.)
 	Now func() time.Time `json:"-" yaml:"-"`
-	// Audit receives one event per refused request. Default: none.
+	// Audit receives one event per refused request, and, with a Store,
+	// one per change of the Store's health: when it starts failing
+	// (ReasonFallbackLocal, ReasonFailOpen or ReasonFailClosed, by
+	// Outage), at most once a minute while it keeps failing
+	// (ReasonStillDegraded), and when it decides again after a second
+	// without errors (ReasonRecovered). Default: no refusal events, and
+	// the Store's as log lines on slog.Default(), so that an outage is
+	// never silent.
 	Audit audit.Sink `json:"-" yaml:"-"`
 	// ErrorHandler writes refusals: 429, 413 for a cost above a limit, and
 	// 503 under FailClosed. Default problem.Write.

@@ -82,7 +82,7 @@ func TestUnsupportedServer(t *testing.T) {
 		if len(seen) != 5 || !errors.Is(seen[0], ErrUnsupportedServer) {
 			t.Fatalf("OnStoreError saw %v", seen)
 		}
-		if s.breaker.failures.Load() != 0 || s.breaker.openUntil.Load() != 0 {
+		if !s.Available() {
 			t.Fatal("an unsupported server was counted as an outage")
 		}
 		if n := strings.Count(logs.String(), "level=ERROR"); n != 1 {

@@ -13,6 +13,8 @@ import (
 
 	"github.com/redis/rueidis"
 
+	"github.com/bulwark-go/bulwark/internal/breaker"
+	"github.com/bulwark-go/bulwark/internal/testclock"
 	"github.com/bulwark-go/bulwark/internal/testredis"
 	"github.com/bulwark-go/bulwark/ratelimit"
 	"github.com/bulwark-go/bulwark/store"
@@ -64,20 +66,35 @@ func takeQueued(t *testing.T, s *Store, b ratelimit.Bound, ctx context.Context, 
 // decision may probe.
 func TestProbeReleasedWhenCallerGivesUp(t *testing.T) {
 	s, b := stalledStore(t)
-	s.breaker.openUntil.Store(1) // opened long ago: the back-off has ended
-	s.breaker.backoff = int64(breakerMin)
+	clk := testclock.New(time.Unix(0, 0))
+	s.now = clk.Now
+	for range breaker.DefaultThreshold { // open it
+		tk, _ := s.breaker.Allow(0)
+		s.breaker.Failure(0, tk, errors.New("down"))
+	}
+	clk.Advance(breakerMin) // the back-off has ended
 	ctx, cancel := context.WithCancel(context.Background())
 	done := takeQueued(t, s, b, ctx, "k")
-	if !s.breaker.probing.Load() {
+	if _, ok := s.breaker.Allow(s.clock()); ok {
 		t.Fatal("the decision is not the probe")
 	}
 	cancel()
 	if err := <-done; !errors.Is(err, context.Canceled) {
 		t.Fatalf("err = %v, want context.Canceled", err)
 	}
-	if s.breaker.probing.Load() || s.breaker.failures.Load() != 0 || s.breaker.openUntil.Load() != 1 || s.breaker.backoff != int64(breakerMin) {
-		t.Fatalf("a caller giving up changed the breaker: probing %v, failures %d, open until %d, back-off %d",
-			s.breaker.probing.Load(), s.breaker.failures.Load(), s.breaker.openUntil.Load(), s.breaker.backoff)
+	// The next decision may probe, and its failure doubles the back-off
+	// once: the caller who gave up counted for nothing.
+	tk, ok := s.breaker.Allow(s.clock())
+	if !ok || !tk.Probe() || s.Available() {
+		t.Fatalf("after the caller gave up: probe %v %v, available %v", ok, tk.Probe(), s.Available())
+	}
+	now := s.clock()
+	s.breaker.Failure(now, tk, errors.New("down"))
+	if _, ok := s.breaker.Allow(now + 2*int64(breakerMin) - 1); ok {
+		t.Fatal("the back-off is shorter than twice the first")
+	}
+	if tk, ok := s.breaker.Allow(now + 2*int64(breakerMin)); !ok || !tk.Probe() {
+		t.Fatal("the back-off is longer than twice the first: the caller who gave up counted")
 	}
 }
 

@@ -99,10 +99,18 @@
 // ends the outage; its failure starts a back-off twice as long (up to 2s).
 // Only these two events lengthen it: the decisions in flight when Redis
 // froze, failing together, count once, and failures of decisions that
-// started before Redis recovered do not reopen the breaker. The back-off
-// and the deny cache keep time on the monotonic clock (a wall-clock step
-// moves neither). The client reconnects on its own; the scripts are
-// reloaded when Redis restarted; nothing needs rebuilding.
+// started before Redis recovered do not reopen the breaker. (It is the
+// circuit breaker of package redisstore too: one implementation.) The
+// back-off and the deny cache keep time on the monotonic clock (a
+// wall-clock step moves neither). The client reconnects on its own; the
+// scripts are reloaded when Redis restarted; nothing needs rebuilding.
+//
+// The breaker's changes are audit events of guard "redislimit" (to
+// Options.Audit; without one, a log line on Options.Logger): reason
+// store_unavailable when it opens, store_still_unavailable at most once a
+// minute while the outage goes on, store_recovered when it closes — one
+// event per change, never one per decision. Available reports its state,
+// for a readiness check.
 package redislimit
 
 import (
@@ -124,6 +132,8 @@ import (
 
 	"github.com/redis/rueidis"
 
+	"github.com/bulwark-go/bulwark/audit"
+	"github.com/bulwark-go/bulwark/internal/breaker"
 	"github.com/bulwark-go/bulwark/ratelimit"
 	"github.com/bulwark-go/bulwark/store"
 	"github.com/bulwark-go/bulwark/store/redisstore"
@@ -161,8 +171,13 @@ type Options struct {
 	MaxDenyCache int `json:"max_deny_cache" yaml:"max_deny_cache"`
 	// Logger receives an error when the Redis server turns out to be too
 	// old (ErrUnsupportedServer; at most once a minute while it stays
-	// so). Default slog.Default().
+	// so), and the breaker's changes when Audit is nil. Default
+	// slog.Default().
 	Logger *slog.Logger `json:"-" yaml:"-"`
+	// Audit receives one event per change of the circuit breaker (see
+	// Outages): Redis unavailable, still unavailable, recovered. Default:
+	// a log line on Logger.
+	Audit audit.Sink `json:"-" yaml:"-"`
 	// MaxBatch is the most decisions coalesced into one script run.
 	// Default 64; 1 disables coalescing; values above 4096 count as 4096.
 	// A batch may mix decisions of any number of limiters.
@@ -183,7 +198,7 @@ type Store struct {
 	base    time.Time        // the real clock's origin: when New ran
 	deny    *denyCache
 	batch   *batcher
-	breaker breaker
+	breaker *breaker.Breaker
 	closed  atomic.Bool
 	script  string // the Lua source (tests swap the clock)
 	sha     string
@@ -195,6 +210,14 @@ type Store struct {
 	mu    sync.Mutex
 	names map[string]string // limit name → its definition, to catch conflicting limiters
 }
+
+// The breaker's back-off bounds (variables for tests).
+var (
+	breakerMin = breaker.DefaultMinBackoff
+	breakerMax = breaker.DefaultMaxBackoff
+)
+
+var errBreakerOpen = &store.UnavailableError{Op: "ratelimit", Err: errors.New("redislimit: Redis failed repeatedly; not asking it until the back-off ends")}
 
 // New returns a Store. It does not need Redis to be up.
 func New(opts Options) (*Store, error) { return newStore(opts, script) }
@@ -224,6 +247,14 @@ func newStore(opts Options, src string) (*Store, error) {
 		s.log = slog.Default()
 	}
 	s.info = s.serverInfo
+	sink := opts.Audit
+	if sink == nil {
+		sink = breaker.Log(opts.Logger)
+	}
+	s.breaker = breaker.New(breaker.Options{
+		MinBackoff: breakerMin, MaxBackoff: breakerMax,
+		OnChange: breaker.Report(sink, "redislimit", slog.String("prefix", opts.Prefix)),
+	})
 	if s.timeout == 0 {
 		s.timeout = DefaultTimeout
 	}
@@ -383,12 +414,12 @@ func (b *bound) Take(ctx context.Context, keys []string, cost int, results []rat
 	if err := ctx.Err(); err != nil {
 		return err // the caller has given up: no round trip, and no outage
 	}
-	ok, probe, ticket := s.breaker.allow(now)
+	ticket, ok := s.breaker.Allow(now)
 	if !ok {
 		return errBreakerOpen
 	}
 	if err := s.compat.verdict(now); err != nil {
-		s.breaker.release(probe)
+		s.breaker.Release(ticket)
 		return err // a server too old for the script: no round trip
 	}
 	req := request{b: b, cost: cost}
@@ -415,16 +446,16 @@ func (b *bound) Take(ctx context.Context, keys []string, cost int, results []rat
 			// The caller gave up (cancelled, or past a deadline of its
 			// own) — whatever the error says, that is no sign of an
 			// outage: the breaker does not count it.
-			s.breaker.release(probe)
+			s.breaker.Release(ticket)
 			return ctx.Err()
 		case errors.Is(err, store.ErrUnavailable):
-			s.breaker.failure(s.clock(), probe, ticket)
+			s.breaker.Failure(s.clock(), ticket, err)
 		default:
-			s.breaker.release(probe)
+			s.breaker.Release(ticket)
 		}
 		return err
 	}
-	s.breaker.success(probe)
+	s.breaker.Success(s.clock(), ticket)
 	if len(vals) != b.width {
 		return fmt.Errorf("redislimit: script returned %d values for %d limits", len(vals), b.n)
 	}
@@ -460,6 +491,11 @@ func (b *bound) Take(ctx context.Context, keys []string, cost int, results []rat
 	}
 	return nil
 }
+
+// Available reports whether the Store asks Redis: false while its circuit
+// breaker is open (Redis failed repeatedly, and decisions fail at once
+// until a probe succeeds). For a readiness check or a dashboard.
+func (s *Store) Available() bool { return s.breaker.State() == breaker.Closed }
 
 // clock is the Store's local time: nanoseconds since New, as elapsed on
 // the monotonic clock, so that a step of the wall clock moves no

@@ -48,7 +48,21 @@
 // store.ErrUnavailable within about that time, never hang and never panic;
 // each guard then applies its own outage policy (fail open, fail closed, or
 // fall back to local state). When Redis comes back, the same Store works
-// again: there is nothing to recreate. Open does not need Redis to be up
+// again: there is nothing to recreate.
+//
+// A circuit breaker (the one package ratelimit/redislimit uses) keeps an
+// outage from costing every request the timeout: after 3 consecutive
+// outage errors the Store stops asking Redis for a back-off of 250ms, and
+// every method fails at once with store.ErrUnavailable; then one call
+// probes Redis. Its success closes the breaker; its failure starts a
+// back-off twice as long (up to 2s). A call whose caller gave up first
+// (its context), and an error reply from Redis (out of memory, a wrong
+// type), count neither way. Each change is one audit event of guard
+// "redisstore" (Options.Audit; without one, a log line on slog.Default()):
+// reason store_unavailable when the breaker opens, store_still_unavailable
+// at most once a minute while the outage goes on, store_recovered when it
+// closes — never one per call. Available reports the breaker's state, for
+// a readiness check. Commands sent on Client go around the breaker. Open does not need Redis to be up
 // either: if the first connection fails, the Store keeps retrying in the
 // background of later calls (at most one attempt at a time, backing off up
 // to a second apart), and each call fails with store.ErrUnavailable until
@@ -78,6 +92,7 @@ import (
 
 	"github.com/redis/rueidis"
 
+	"github.com/bulwark-go/bulwark/audit"
 	"github.com/bulwark-go/bulwark/store"
 )
 
@@ -111,8 +126,14 @@ type Options struct {
 	// while it was running, with the start of the new state (see "Lost
 	// state" in the package doc). Default: the log line only.
 	OnReset func(since time.Time) `json:"-" yaml:"-"`
-	// Now is the clock that stamps a new state marker; it must agree with
-	// the clock that stamps tokens' iat. Default time.Now.
+	// Audit receives one event per change of the Store's circuit breaker
+	// (see Outages): Redis unavailable, still unavailable, recovered.
+	// Default: a log line on slog.Default(), so that an outage is never
+	// silent.
+	Audit audit.Sink `json:"-" yaml:"-"`
+	// Now is the Store's clock: it stamps a new state marker (so it must
+	// agree with the clock that stamps tokens' iat) and times the circuit
+	// breaker's back-off. Default time.Now.
 	Now func() time.Time `json:"-" yaml:"-"`
 }
 

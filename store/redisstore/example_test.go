@@ -4,8 +4,11 @@ import (
 	"context"
 	"errors"
 	"log"
+	"log/slog"
+	"net/http"
 	"time"
 
+	"github.com/bulwark-go/bulwark/audit"
 	"github.com/bulwark-go/bulwark/store"
 	"github.com/bulwark-go/bulwark/store/redisstore"
 )
@@ -54,4 +57,23 @@ func ExampleTag() {
 	if err = redisstore.Unavailable("revoke", err); errors.Is(err, store.ErrUnavailable) {
 		log.Print("Redis is unavailable")
 	}
+}
+
+// A readiness check: not ready while the Store's circuit breaker is open
+// (Redis failed repeatedly; calls fail at once). The breaker's changes are
+// audit events; here they go to the application's log.
+func ExampleStore_Available() {
+	s, err := redisstore.Open(redisstore.Options{
+		URL:   "redis://127.0.0.1:6379/0",
+		Audit: audit.NewSlog(slog.Default()), // store_unavailable, store_recovered
+	})
+	if err != nil {
+		log.Fatal(err)
+	}
+	defer s.Close()
+	http.HandleFunc("GET /readyz", func(w http.ResponseWriter, r *http.Request) {
+		if !s.Available() {
+			http.Error(w, "redis unavailable", http.StatusServiceUnavailable)
+		}
+	})
 }

@@ -2,13 +2,16 @@ package redisstore
 
 import (
 	"context"
+	"errors"
 	"fmt"
+	"log/slog"
 	"strconv"
 	"sync/atomic"
 	"time"
 
 	"github.com/redis/rueidis"
 
+	"github.com/bulwark-go/bulwark/internal/breaker"
 	"github.com/bulwark-go/bulwark/store"
 )
 
@@ -17,12 +20,15 @@ type Store struct {
 	client  rueidis.Client
 	owned   bool // Close closes client
 	prefix  string
-	marker  string // the state marker's Redis key
 	timeout time.Duration
-	now     func() time.Time
-	onReset func(since time.Time)
+	now     func() time.Time // Options.Now; nil for the monotonic clock
+	base    time.Time        // the monotonic clock's origin: when the Store was made
+	breaker *breaker.Breaker
 	closed  atomic.Bool
-	since   atomic.Int64 // the marker's value, Unix seconds; 0 before the first answer
+
+	marker  string                // the state marker's Redis key
+	onReset func(since time.Time) // Options.OnReset
+	since   atomic.Int64          // the marker's value, Unix seconds; 0 before the first answer
 	resets  atomic.Uint64
 }
 
@@ -39,27 +45,21 @@ func Open(opts Options) (*Store, error) {
 	if err != nil {
 		return nil, err
 	}
-	c, owned := o.Client, false
-	if c == nil {
-		if c, err = NewClient(o); err != nil {
-			return nil, err
-		}
-		owned = true
+	if o.Client != nil {
+		return newStore(o.Client, false, o), nil
 	}
-	return newStore(c, owned, o), nil
-}
-
-func newStore(c rueidis.Client, owned bool, o Options) *Store {
-	if o.Now == nil {
-		o.Now = time.Now
+	c, err := NewClient(o)
+	if err != nil {
+		return nil, err
 	}
-	return &Store{client: c, owned: owned, prefix: o.Prefix, marker: o.Prefix + StateKey, timeout: o.Timeout, now: o.Now, onReset: o.OnReset}
+	return newStore(c, true, o), nil
 }
 
 // New returns a Store that uses an existing client, with keys under prefix
-// (DefaultPrefix if empty) and commands bounded by DefaultTimeout. The
-// caller keeps ownership of client: Close does not close it. For another
-// timeout, Open with Options.Client.
+// (DefaultPrefix if empty), commands bounded by DefaultTimeout and the
+// breaker's changes logged on slog.Default(). The caller keeps ownership
+// of client: Close does not close it. For other settings, Open with
+// Options.Client.
 func New(client rueidis.Client, prefix string) *Store {
 	if prefix == "" {
 		prefix = DefaultPrefix
@@ -67,10 +67,28 @@ func New(client rueidis.Client, prefix string) *Store {
 	return newStore(client, false, Options{Prefix: prefix, Timeout: DefaultTimeout})
 }
 
+// The breaker's back-off bounds (variables for tests).
+var (
+	breakerMin = breaker.DefaultMinBackoff
+	breakerMax = breaker.DefaultMaxBackoff
+)
+
+// newStore makes a Store on c with validated options o.
+func newStore(c rueidis.Client, owned bool, o Options) *Store {
+	s := &Store{client: c, owned: owned, prefix: o.Prefix, timeout: o.Timeout, now: o.Now, base: time.Now(),
+		marker: o.Prefix + StateKey, onReset: o.OnReset}
+	s.breaker = breaker.New(breaker.Options{
+		MinBackoff: breakerMin, MaxBackoff: breakerMax,
+		OnChange: breaker.Report(o.Audit, "redisstore", slog.String("prefix", o.Prefix)),
+	})
+	return s
+}
+
 // Client returns the underlying client, for packages that run their own
 // scripts. Before Redis first answers it is a client whose commands fail
 // with errors matching store.ErrUnavailable through Unavailable. Build keys
-// with Key (and Tag for multi-key scripts).
+// with Key (and Tag for multi-key scripts). Commands sent on it bypass the
+// Store's circuit breaker.
 func (s *Store) Client() rueidis.Client { return s.client }
 
 // Prefix returns the prefix of every key.
@@ -81,6 +99,12 @@ func (s *Store) Key(k string) string { return s.prefix + k }
 
 // Timeout returns the bound on every command.
 func (s *Store) Timeout() time.Duration { return s.timeout }
+
+// Available reports whether the Store asks Redis: false while its circuit
+// breaker is open (Redis failed repeatedly, and every method fails at once
+// with store.ErrUnavailable until a probe succeeds). For a readiness
+// check or a dashboard.
+func (s *Store) Available() bool { return s.breaker.State() == breaker.Closed }
 
 // Tag returns s as a Redis Cluster hash tag, "{" + s + "}". Keys that contain
 // the same tag hash to the same slot, so one script may use them all. s
@@ -110,12 +134,69 @@ func (s *Store) Close() error {
 	return nil
 }
 
-// check reports an error for a closed store.
-func (s *Store) check(op string) error {
+// errBreakerOpen is the cause of every call refused by the open breaker.
+var errBreakerOpen = errors.New("redisstore: Redis failed repeatedly; not asking it until the back-off ends")
+
+// do sends cmds in one round trip, pipelined with a read of the state
+// marker (see "Lost state"), under the Store's timeout, and is the one
+// path of every method to Redis. It refuses calls to a closed Store, and
+// those the circuit breaker stops (store.ErrUnavailable at once); it
+// observes the marker, then hands the commands' replies to parse, reports
+// the outcome to the breaker and maps the error (see fail). parse returns
+// the client's error, or nil for any answer from Redis that is not an
+// error (a nil reply included).
+func (s *Store) do(ctx context.Context, op string, cmds rueidis.Commands, parse func([]rueidis.RedisResult) error) error {
 	if s.closed.Load() {
 		return &store.UnavailableError{Op: op, Err: store.ErrClosed}
 	}
-	return nil
+	if err := ctx.Err(); err != nil {
+		return fail(op, err) // the caller has given up: no round trip, and no outage
+	}
+	t, ok := s.breaker.Allow(s.clock())
+	if !ok {
+		return &store.UnavailableError{Op: op, Err: errBreakerOpen}
+	}
+	cctx, cancel := s.Context(ctx)
+	c := s.client
+	res := c.DoMulti(cctx, append(cmds, c.B().Get().Key(s.marker).Build())...)
+	err := s.observe(cctx, res[len(res)-1])
+	if err == nil {
+		err = parse(res[:len(res)-1])
+	}
+	cancel()
+	if err == nil {
+		s.breaker.Success(s.clock(), t)
+		return nil
+	}
+	err = fail(op, err)
+	switch {
+	case ctx.Err() != nil:
+		// The caller gave up (cancelled, or past a deadline of its own
+		// shorter than the timeout): no sign of an outage.
+		s.breaker.Release(t)
+	case errors.Is(err, store.ErrUnavailable):
+		s.breaker.Failure(s.clock(), t, err)
+	default:
+		// Redis answered, with an error reply (out of memory, a wrong
+		// type): no outage, but no proof of recovery either.
+		s.breaker.Release(t)
+	}
+	return err
+}
+
+// do1 is do for the one command build makes, whose reply parse reads.
+func (s *Store) do1(ctx context.Context, op string, build func(rueidis.Builder) rueidis.Completed, parse func(rueidis.RedisResult) error) error {
+	return s.do(ctx, op, rueidis.Commands{build(s.client.B())}, func(res []rueidis.RedisResult) error { return parse(res[0]) })
+}
+
+// clock is the breaker's time: nanoseconds since the Store was made on
+// the monotonic clock, so that a step of the wall clock moves no back-off,
+// or Options.Now read as Unix nanoseconds (only differences matter).
+func (s *Store) clock() int64 {
+	if s.now == nil {
+		return int64(time.Since(s.base))
+	}
+	return s.now().UnixNano()
 }
 
 // fail maps a client error: outages to store.ErrUnavailable, anything else
@@ -175,36 +256,34 @@ local n = tonumber(string.sub(v, 1, i - 1))
 return {2, string.sub(v, i + 1 + n), string.sub(v, i + 1, i + n)}`)
 
 // Incr implements store.Counters with one script call.
-func (s *Store) Incr(ctx context.Context, key string, delta int64, ttl time.Duration) (int64, error) {
+func (s *Store) Incr(ctx context.Context, key string, delta int64, ttl time.Duration) (n int64, err error) {
 	if ttl <= 0 {
 		return 0, store.ErrInvalidTTL
 	}
-	r, err := s.script(ctx, "incr", incrScript, []string{s.prefix + key}, strconv.FormatInt(delta, 10), strconv.FormatInt(ms(ttl), 10))
-	if err != nil {
-		return 0, err
-	}
-	n, err := r.AsInt64()
-	if err != nil {
-		return 0, fail("incr", err)
-	}
-	return n, nil
+	err = s.script(ctx, "incr", incrScript, []string{s.prefix + key}, []string{strconv.FormatInt(delta, 10), strconv.FormatInt(ms(ttl), 10)},
+		func(r rueidis.RedisResult) (err error) {
+			n, err = r.AsInt64()
+			return err
+		})
+	return n, err
 }
 
 // Get implements store.KV (GET).
-func (s *Store) Get(ctx context.Context, key string) ([]byte, bool, error) {
-	r, err := s.do1(ctx, "get", func(b rueidis.Builder) rueidis.Completed { return b.Get().Key(s.prefix + key).Build() })
-	if err != nil {
-		return nil, false, err
-	}
-	return bytesResult("get", r)
+func (s *Store) Get(ctx context.Context, key string) (v []byte, found bool, err error) {
+	err = s.do1(ctx, "get", func(b rueidis.Builder) rueidis.Completed { return b.Get().Key(s.prefix + key).Build() },
+		func(r rueidis.RedisResult) (err error) {
+			v, found, err = bytesResult(r)
+			return err
+		})
+	return v, found && err == nil, err
 }
 
 // ExistsAny implements store.AnyExister: one EXISTS per non-empty key, sent
 // as one pipeline (one round trip, and Cluster-safe: the keys need not
 // share a slot).
-func (s *Store) ExistsAny(ctx context.Context, keys ...string) (bool, error) {
-	if err := s.check("exists"); err != nil {
-		return false, err
+func (s *Store) ExistsAny(ctx context.Context, keys ...string) (found bool, err error) {
+	if s.closed.Load() {
+		return false, &store.UnavailableError{Op: "exists", Err: store.ErrClosed}
 	}
 	cmds := make(rueidis.Commands, 0, len(keys)+1)
 	b := s.client.B()
@@ -216,19 +295,17 @@ func (s *Store) ExistsAny(ctx context.Context, keys ...string) (bool, error) {
 	if len(cmds) == 0 {
 		return false, nil
 	}
-	res, err := s.do(ctx, "exists", cmds)
-	if err != nil {
-		return false, err
-	}
-	found := false
-	for _, r := range res {
-		n, err := r.AsInt64()
-		if err != nil {
-			return false, fail("exists", err)
+	err = s.do(ctx, "exists", cmds, func(res []rueidis.RedisResult) error {
+		for _, r := range res {
+			n, err := r.AsInt64()
+			if err != nil {
+				return err
+			}
+			found = found || n > 0
 		}
-		found = found || n > 0
-	}
-	return found, nil
+		return nil
+	})
+	return found && err == nil, err
 }
 
 // Set implements store.KV (SET PX).
@@ -236,144 +313,125 @@ func (s *Store) Set(ctx context.Context, key string, value []byte, ttl time.Dura
 	if ttl <= 0 {
 		return store.ErrInvalidTTL
 	}
-	r, err := s.do1(ctx, "set", func(b rueidis.Builder) rueidis.Completed {
+	return s.do1(ctx, "set", func(b rueidis.Builder) rueidis.Completed {
 		return b.Set().Key(s.prefix + key).Value(string(value)).PxMilliseconds(ms(ttl)).Build()
-	})
-	if err != nil {
-		return err
-	}
-	if err := r.Error(); err != nil {
-		return fail("set", err)
-	}
-	return nil
+	}, rueidis.RedisResult.Error)
 }
 
 // SetNX implements store.KV (SET NX PX).
-func (s *Store) SetNX(ctx context.Context, key string, value []byte, ttl time.Duration) (bool, error) {
+func (s *Store) SetNX(ctx context.Context, key string, value []byte, ttl time.Duration) (stored bool, err error) {
 	if ttl <= 0 {
 		return false, store.ErrInvalidTTL
 	}
-	r, err := s.do1(ctx, "setnx", func(b rueidis.Builder) rueidis.Completed {
+	err = s.do1(ctx, "setnx", func(b rueidis.Builder) rueidis.Completed {
 		return b.Set().Key(s.prefix + key).Value(string(value)).Nx().PxMilliseconds(ms(ttl)).Build()
+	}, func(r rueidis.RedisResult) error {
+		err := r.Error()
+		switch {
+		case err == nil:
+			stored = true
+		case rueidis.IsRedisNil(err): // not stored: an answer, not an error
+			return nil
+		}
+		return err
 	})
-	if err != nil {
-		return false, err
-	}
-	switch err := r.Error(); {
-	case err == nil:
-		return true, nil
-	case rueidis.IsRedisNil(err):
-		return false, nil
-	}
-	return false, fail("setnx", err)
+	return stored && err == nil, err
 }
 
 // Take implements store.KV (GETDEL, Redis 6.2 or later).
-func (s *Store) Take(ctx context.Context, key string) ([]byte, bool, error) {
-	r, err := s.do1(ctx, "take", func(b rueidis.Builder) rueidis.Completed { return b.Getdel().Key(s.prefix + key).Build() })
-	if err != nil {
-		return nil, false, err
-	}
-	return bytesResult("take", r)
+func (s *Store) Take(ctx context.Context, key string) (v []byte, found bool, err error) {
+	err = s.do1(ctx, "take", func(b rueidis.Builder) rueidis.Completed { return b.Getdel().Key(s.prefix + key).Build() },
+		func(r rueidis.RedisResult) (err error) {
+			v, found, err = bytesResult(r)
+			return err
+		})
+	return v, found && err == nil, err
 }
 
 // Consume implements store.KV with one script call.
-func (s *Store) Consume(ctx context.Context, key, usedKey string, note []byte, grace time.Duration) ([]byte, []byte, store.Use, error) {
+func (s *Store) Consume(ctx context.Context, key, usedKey string, note []byte, grace time.Duration) (v, first []byte, use store.Use, err error) {
 	if grace <= 0 {
 		return nil, nil, store.NotFound, store.ErrInvalidTTL
 	}
-	r, err := s.script(ctx, "consume", consumeScript, []string{s.prefix + key, s.prefix + usedKey}, strconv.FormatInt(ms(grace), 10), string(note))
+	err = s.script(ctx, "consume", consumeScript, []string{s.prefix + key, s.prefix + usedKey}, []string{strconv.FormatInt(ms(grace), 10), string(note)},
+		func(r rueidis.RedisResult) error {
+			a, err := r.ToArray()
+			if err != nil {
+				return err
+			}
+			var parts [3][]byte
+			for i := 1; i < min(len(a), 3); i++ {
+				s, err := a[i].ToString()
+				if err != nil {
+					return err
+				}
+				parts[i] = []byte(s)
+			}
+			n, err := a[0].AsInt64()
+			switch {
+			case err != nil:
+				return err
+			case n == 0 && len(a) == 1:
+				use = store.NotFound
+			case n == 1 && len(a) == 2:
+				v, first, use = parts[1], note, store.FirstUse
+			case n == 2 && len(a) == 3:
+				v, first, use = parts[1], parts[2], store.RepeatUse
+			default:
+				return fmt.Errorf("unexpected reply of %d elements", len(a))
+			}
+			return nil
+		})
 	if err != nil {
 		return nil, nil, store.NotFound, err
 	}
-	a, err := r.ToArray()
-	if err != nil {
-		return nil, nil, store.NotFound, fail("consume", err)
-	}
-	var parts [3][]byte
-	for i := range min(len(a), 3) {
-		if i > 0 {
-			s, err := a[i].ToString()
-			if err != nil {
-				return nil, nil, store.NotFound, fail("consume", err)
-			}
-			parts[i] = []byte(s)
-		}
-	}
-	n, err := a[0].AsInt64()
-	switch {
-	case err != nil:
-		return nil, nil, store.NotFound, fail("consume", err)
-	case n == 0 && len(a) == 1:
-		return nil, nil, store.NotFound, nil
-	case n == 1 && len(a) == 2:
-		return parts[1], note, store.FirstUse, nil
-	case n == 2 && len(a) == 3:
-		return parts[1], parts[2], store.RepeatUse, nil
-	}
-	return nil, nil, store.NotFound, fmt.Errorf("redisstore: consume: unexpected reply of %d elements", len(a))
+	return v, first, use, nil
 }
 
 // Delete implements store.KV (DEL).
 func (s *Store) Delete(ctx context.Context, key string) error {
-	r, err := s.do1(ctx, "delete", func(b rueidis.Builder) rueidis.Completed { return b.Del().Key(s.prefix + key).Build() })
-	if err != nil {
-		return err
-	}
-	if err := r.Error(); err != nil {
-		return fail("delete", err)
-	}
-	return nil
+	return s.do1(ctx, "delete", func(b rueidis.Builder) rueidis.Completed { return b.Del().Key(s.prefix + key).Build() },
+		rueidis.RedisResult.Error)
 }
 
 // AddToSet implements store.Sets with one script call (SADD, PEXPIRE,
 // SCARD).
-func (s *Store) AddToSet(ctx context.Context, key, member string, ttl time.Duration) (int64, error) {
+func (s *Store) AddToSet(ctx context.Context, key, member string, ttl time.Duration) (n int64, err error) {
 	if ttl <= 0 {
 		return 0, store.ErrInvalidTTL
 	}
-	r, err := s.script(ctx, "addtoset", addScript, []string{s.prefix + key}, member, strconv.FormatInt(ms(ttl), 10))
-	if err != nil {
-		return 0, err
-	}
-	n, err := r.AsInt64()
-	if err != nil {
-		return 0, fail("addtoset", err)
-	}
-	return n, nil
+	err = s.script(ctx, "addtoset", addScript, []string{s.prefix + key}, []string{member, strconv.FormatInt(ms(ttl), 10)},
+		func(r rueidis.RedisResult) (err error) {
+			n, err = r.AsInt64()
+			return err
+		})
+	return n, err
 }
 
 // SetSize implements store.Sets (SCARD).
-func (s *Store) SetSize(ctx context.Context, key string) (int64, error) {
-	r, err := s.do1(ctx, "setsize", func(b rueidis.Builder) rueidis.Completed { return b.Scard().Key(s.prefix + key).Build() })
-	if err != nil {
-		return 0, err
-	}
-	n, err := r.AsInt64()
-	if err != nil {
-		return 0, fail("setsize", err)
-	}
-	return n, nil
+func (s *Store) SetSize(ctx context.Context, key string) (n int64, err error) {
+	err = s.do1(ctx, "setsize", func(b rueidis.Builder) rueidis.Completed { return b.Scard().Key(s.prefix + key).Build() },
+		func(r rueidis.RedisResult) (err error) {
+			n, err = r.AsInt64()
+			return err
+		})
+	return n, err
 }
 
 // IsMember implements store.Sets (SISMEMBER).
-func (s *Store) IsMember(ctx context.Context, key, member string) (bool, error) {
-	r, err := s.do1(ctx, "ismember", func(b rueidis.Builder) rueidis.Completed {
+func (s *Store) IsMember(ctx context.Context, key, member string) (ok bool, err error) {
+	err = s.do1(ctx, "ismember", func(b rueidis.Builder) rueidis.Completed {
 		return b.Sismember().Key(s.prefix + key).Member(member).Build()
+	}, func(r rueidis.RedisResult) (err error) {
+		ok, err = r.AsBool()
+		return err
 	})
-	if err != nil {
-		return false, err
-	}
-	ok, err := r.AsBool()
-	if err != nil {
-		return false, fail("ismember", err)
-	}
-	return ok, nil
+	return ok && err == nil, err
 }
 
 // bytesResult reads a bulk string reply as the caller's own copy; a nil
 // reply is a miss.
-func bytesResult(op string, r rueidis.RedisResult) ([]byte, bool, error) {
+func bytesResult(r rueidis.RedisResult) ([]byte, bool, error) {
 	v, err := r.ToString()
 	switch {
 	case err == nil:
@@ -381,5 +439,5 @@ func bytesResult(op string, r rueidis.RedisResult) ([]byte, bool, error) {
 	case rueidis.IsRedisNil(err):
 		return nil, false, nil
 	}
-	return nil, false, fail(op, err)
+	return nil, false, err
 }

@@ -4,6 +4,7 @@ import (
 	"context"
 	"crypto/sha1"
 	"encoding/hex"
+	"errors"
 	"fmt"
 	"log/slog"
 	"strconv"
@@ -35,37 +36,6 @@ func (s *Store) StateSince() time.Time {
 // replica, was flushed) while the Store was running. Each is also logged.
 func (s *Store) Resets() uint64 { return s.resets.Load() }
 
-// do runs cmds in one round trip, together with a read of the state
-// marker, under the Store's timeout, and returns their results (whose
-// errors are the caller's to map). A failure of the marker read fails the
-// call.
-func (s *Store) do(ctx context.Context, op string, cmds rueidis.Commands) ([]rueidis.RedisResult, error) {
-	if err := s.check(op); err != nil {
-		return nil, err
-	}
-	ctx, cancel := s.Context(ctx)
-	defer cancel()
-	c := s.client
-	cmds = append(cmds, c.B().Get().Key(s.marker).Build())
-	res := c.DoMulti(ctx, cmds...)
-	if err := s.observe(ctx, res[len(res)-1]); err != nil {
-		return nil, fail(op, err)
-	}
-	return res[:len(res)-1], nil
-}
-
-// do1 is do for the one command build makes.
-func (s *Store) do1(ctx context.Context, op string, build func(rueidis.Builder) rueidis.Completed) (rueidis.RedisResult, error) {
-	if err := s.check(op); err != nil {
-		return rueidis.RedisResult{}, err
-	}
-	res, err := s.do(ctx, op, rueidis.Commands{build(s.client.B())})
-	if err != nil {
-		return rueidis.RedisResult{}, err
-	}
-	return res[0], nil
-}
-
 // luaScript is a script sent by its SHA1 (EVALSHA), and in full (EVAL)
 // only when the server does not know it yet.
 type luaScript struct{ src, sha string }
@@ -75,19 +45,28 @@ func newScript(src string) *luaScript {
 	return &luaScript{src: src, sha: hex.EncodeToString(sum[:])}
 }
 
-// script runs sc on keys and args through do.
-func (s *Store) script(ctx context.Context, op string, sc *luaScript, keys []string, args ...string) (rueidis.RedisResult, error) {
-	r, err := s.do1(ctx, op, func(b rueidis.Builder) rueidis.Completed {
-		return b.Evalsha().Sha1(sc.sha).Numkeys(int64(len(keys))).Key(keys...).Arg(args...).Build()
-	})
-	if err == nil {
-		if re, ok := rueidis.IsRedisErr(r.Error()); ok && re.IsNoScript() {
-			r, err = s.do1(ctx, op, func(b rueidis.Builder) rueidis.Completed {
-				return b.Eval().Script(sc.src).Numkeys(int64(len(keys))).Key(keys...).Arg(args...).Build()
-			})
-		}
+// errNoScript is what parse says of a NOSCRIPT reply.
+var errNoScript = errors.New("script not loaded")
+
+// script runs sc on keys and args through do, by SHA1, and again in full
+// when Redis does not know it (after a restart, or on a new server).
+func (s *Store) script(ctx context.Context, op string, sc *luaScript, keys, args []string, parse func(rueidis.RedisResult) error) error {
+	n := int64(len(keys))
+	sha := func(b rueidis.Builder) rueidis.Completed {
+		return b.Evalsha().Sha1(sc.sha).Numkeys(n).Key(keys...).Arg(args...).Build()
 	}
-	return r, err
+	err := s.do1(ctx, op, sha, func(r rueidis.RedisResult) error {
+		if re, ok := rueidis.IsRedisErr(r.Error()); ok && re.IsNoScript() {
+			return errNoScript
+		}
+		return parse(r)
+	})
+	if errors.Is(err, errNoScript) {
+		err = s.do1(ctx, op, func(b rueidis.Builder) rueidis.Completed {
+			return b.Eval().Script(sc.src).Numkeys(n).Key(keys...).Arg(args...).Build()
+		}, parse)
+	}
+	return err
 }
 
 // observe reads the state marker's reply; a missing marker starts a new
@@ -103,7 +82,11 @@ func (s *Store) observe(ctx context.Context, r rueidis.RedisResult) error {
 	// No marker: a new Redis, or one that lost its data. Whichever replica
 	// writes first sets the moment; everyone reads it back.
 	c := s.client
-	now := strconv.FormatInt(s.now().Unix(), 10)
+	wall := time.Now
+	if s.now != nil {
+		wall = s.now
+	}
+	now := strconv.FormatInt(wall().Unix(), 10)
 	res := c.DoMulti(ctx,
 		c.B().Set().Key(s.marker).Value(now).Nx().Build(),
 		c.B().Get().Key(s.marker).Build())

@@ -270,7 +270,7 @@ func TestRemoteMaxStaleness(t *testing.T) {
 	w := httptest.NewRecorder()
 	m.Exposition().ServeHTTP(w, httptest.NewRequest("GET", "/metrics", nil))
 	for _, reason := range []string{"jwks_stale", "jwks_unavailable", "jwks_recovered"} {
-		if want := `bulwark_flags_total{guard="jwks",reason="` + reason + `"} 1`; !strings.Contains(w.Body.String(), want) {
+		if want := `bulwark_security_events_total{decision="flag",guard="jwks",reason="` + reason + `"} 1`; !strings.Contains(w.Body.String(), want) {
 			t.Errorf("metrics lack %s", want)
 		}
 	}
