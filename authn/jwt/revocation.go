@@ -34,7 +34,7 @@ import (
 // token without iat cannot be placed and is not refused for it.
 type revocations struct {
 	st     store.Store
-	multi  store.AnyExister    // st, when it can test both keys at once
+	multi  store.AnyExister   // st, when it can test both keys at once
 	state  store.StateTracker // st, when its state can be lost while we run
 	prefix string
 	leeway time.Duration

@@ -583,7 +583,7 @@ func testConsumeFirstOnce(e *env) {
 					failed.Set(fmt.Errorf("a concurrent Consume found nothing: %v", use))
 				}
 				if err == nil && string(v) != "family" {
-					failed.Set(fmt.Errorf("Consume returned %q", v))
+					failed.Set(fmt.Errorf("consume returned %q", v))
 				}
 			})
 		}

@@ -2,8 +2,6 @@ package refresh_test
 
 import (
 	"context"
-	"encoding/base64"
-	"encoding/json"
 	"errors"
 	"net/http"
 	"strings"
@@ -133,22 +131,6 @@ func TestRetryGraceOff(t *testing.T) {
 	c.Advance(time.Second)
 	_, err = r.Refresh(bg, pair.RefreshToken)
 	jwttest.ExpectReason(t, err, "refresh_reused")
-}
-
-func jti(t *testing.T, refreshToken string) string {
-	t.Helper()
-	parts := strings.Split(refreshToken, ".")
-	if len(parts) != 3 {
-		t.Fatalf("not a JWS: %q", refreshToken)
-	}
-	var claims struct {
-		ID string `json:"jti"`
-	}
-	b, err := base64.RawURLEncoding.DecodeString(parts[1])
-	if err != nil || json.Unmarshal(b, &claims) != nil {
-		t.Fatalf("undecodable claims %q", parts[1])
-	}
-	return claims.ID
 }
 
 // faultReplica is a replica over a redisstore on srv with a short
