@@ -138,6 +138,10 @@ type StateTracker interface {
 	// has just had an answer sees what that answer saw). Zero before the
 	// first answer.
 	StateSince() time.Time
+	// Resets returns how many times the store has seen its state lost
+	// while it ran (its state began at StateSince because of a loss,
+	// rather than because the store was new, when it is not zero).
+	Resets() uint64
 }
 
 // Sets hold distinct string members under a key.

@@ -45,14 +45,9 @@ type revocations struct {
 // token_state_reset), for errors.Is.
 var ErrStateReset = errors.New("jwt: token issued before the revocation state was reset")
 
-// Predates implements lifecycle.Denylist: whether a token issued at iat
-// (zero: unknown) predates the store's current state.
-func (rv *revocations) Predates(iat time.Time) bool {
-	if rv.state == nil || iat.IsZero() {
-		return false
-	}
-	since := rv.state.StateSince()
-	return !since.IsZero() && iat.Unix() < since.Unix()
+// Predates implements lifecycle.Denylist.
+func (rv *revocations) Predates(iat time.Time, orSame bool) bool {
+	return lifecycle.Predates(iat, rv.state, orSame)
 }
 
 // stateReset is the answer to a token that Predates the store's state.
@@ -114,7 +109,7 @@ func (v *Verifier) checkRevoked(ctx context.Context, jtiKey, sidKey string, iat 
 	if revoked {
 		return lifecycle.InvalidToken("token_revoked", "the token has been revoked", ErrRevoked)
 	}
-	if v.rev.Predates(iat) {
+	if v.rev.Predates(iat, false) {
 		return stateReset()
 	}
 	return nil

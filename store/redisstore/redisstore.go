@@ -26,9 +26,9 @@ type Store struct {
 	breaker *breaker.Breaker
 	closed  atomic.Bool
 
-	marker  string                // the state marker's Redis key
-	onReset func(since time.Time) // Options.OnReset
-	since   atomic.Int64          // the marker's value, Unix seconds; 0 before the first answer
+	marker  string                 // the state marker's Redis key
+	onReset func(since time.Time)  // Options.OnReset
+	state   atomic.Pointer[marker] // the marker as last read; nil before the first answer
 	resets  atomic.Uint64
 }
 

@@ -2,12 +2,14 @@ package redisstore
 
 import (
 	"context"
+	"crypto/rand"
 	"crypto/sha1"
 	"encoding/hex"
 	"errors"
 	"fmt"
 	"log/slog"
 	"strconv"
+	"strings"
 	"time"
 
 	"github.com/redis/rueidis"
@@ -17,16 +19,23 @@ import (
 
 // StateKey is the caller's key of the state marker (so Key(StateKey) is
 // the Redis key): the Unix second at which the Store's current state
-// began. See the package doc, "Lost state".
+// began, a dot, and a random tag that tells two states begun in one
+// second apart. See the package doc, "Lost state".
 const StateKey = "!state-since"
+
+// marker is a state marker as read: its text and its second.
+type marker struct {
+	raw   string
+	since int64
+}
 
 var _ store.StateTracker = (*Store)(nil)
 
 // StateSince implements store.StateTracker: when the state under the
 // Store's prefix began, as the last answered command saw it.
 func (s *Store) StateSince() time.Time {
-	if t := s.since.Load(); t != 0 {
-		return time.Unix(t, 0)
+	if m := s.state.Load(); m != nil {
+		return time.Unix(m.since, 0)
 	}
 	return time.Time{}
 }
@@ -86,7 +95,9 @@ func (s *Store) observe(ctx context.Context, r rueidis.RedisResult) error {
 	if s.now != nil {
 		wall = s.now
 	}
-	now := strconv.FormatInt(wall().Unix(), 10)
+	var tag [8]byte
+	_, _ = rand.Read(tag[:])
+	now := strconv.FormatInt(wall().Unix(), 10) + "." + hex.EncodeToString(tag[:])
 	res := c.DoMulti(ctx,
 		c.B().Set().Key(s.marker).Value(now).Nx().Build(),
 		c.B().Get().Key(s.marker).Build())
@@ -101,21 +112,25 @@ func (s *Store) observe(ctx context.Context, r rueidis.RedisResult) error {
 
 // seen records the marker's value v.
 func (s *Store) seen(v string) error {
-	t, err := strconv.ParseInt(v, 10, 64)
+	old := s.state.Load()
+	if old != nil && old.raw == v {
+		return nil
+	}
+	sec, _, _ := strings.Cut(v, ".")
+	t, err := strconv.ParseInt(sec, 10, 64)
 	if err != nil || t <= 0 {
 		return fmt.Errorf("the state marker %s holds %q, not a Unix time; delete it (DEL) and the Store starts a new state", s.marker, v)
 	}
-	old := s.since.Load()
-	if old == t || !s.since.CompareAndSwap(old, t) {
-		return nil // unchanged, or another goroutine recorded it
+	if !s.state.CompareAndSwap(old, &marker{raw: v, since: t}) {
+		return nil // another goroutine recorded it
 	}
-	if old == 0 {
+	if old == nil {
 		slog.Default().Debug("redisstore: state marker read", "prefix", s.prefix, "since", time.Unix(t, 0).UTC())
 		return nil
 	}
 	s.resets.Add(1)
 	slog.Default().Warn("redisstore: Redis lost its data (restarted empty, failed over to an empty replica, or flushed); state before the reset is forgotten and guards refuse what depended on it",
-		"prefix", s.prefix, "previous_since", time.Unix(old, 0).UTC(), "since", time.Unix(t, 0).UTC())
+		"prefix", s.prefix, "previous_since", time.Unix(old.since, 0).UTC(), "since", time.Unix(t, 0).UTC())
 	if s.onReset != nil {
 		s.onReset(time.Unix(t, 0))
 	}

@@ -284,3 +284,25 @@ func TestEmptyRestartRefusesOldTokens(t *testing.T) {
 		t.Fatalf("a session begun after the reset: %v", err)
 	}
 }
+
+// TestEmptyRestartWithinTheSecond: Redis comes back empty within the
+// second a refresh token was issued (a client that refreshes often): iat
+// cannot say whether the token is from before the reset, and its record
+// is gone, so it is refused as a reset, never as a reuse.
+func TestEmptyRestartWithinTheSecond(t *testing.T) {
+	srv := testredis.StartServer(t, "--save", "", "--appendonly", "no")
+	c := jwttest.NewClock()
+	a := faultReplica(t, srv, "second:", c.Now)
+	pair := a.login(t)
+	srv.Stop()
+	srv.Start()
+	eventually(t, "refresh after the restart", func() error {
+		_, err := a.r.Refresh(bg, pair.RefreshToken)
+		if errors.Is(err, store.ErrUnavailable) {
+			c.Advance(10 * time.Millisecond) // the breaker's back-off runs on c
+			return err
+		}
+		jwttest.ExpectReason(t, err, "token_state_reset")
+		return nil
+	})
+}

@@ -270,7 +270,7 @@ func (r *Refresher) Refresh(ctx context.Context, refreshToken string) (*TokenPai
 	if revoked {
 		return nil, lifecycle.InvalidToken("token_revoked", "the session has been revoked; log in again", jwt.ErrRevoked)
 	}
-	if r.predates(rt.IssuedAt) {
+	if r.predates(rt.IssuedAt, false) {
 		return nil, lifecycle.InvalidToken("token_state_reset", "session state was reset; log in again", jwt.ErrStateReset)
 	}
 	oldKey := r.liveKey(rt.SessionID, rt.TokenID)
@@ -290,7 +290,10 @@ func (r *Refresher) Refresh(ctx context.Context, refreshToken string) (*TokenPai
 		}
 	}
 	if use == store.NotFound {
-		if r.predates(rt.IssuedAt) { // the store may have noticed a reset just now
+		// Its record is gone. If the state was lost after the token was
+		// issued — or in the same second, which iat cannot tell apart —
+		// that is why: the store may have noticed just now.
+		if r.predates(rt.IssuedAt, true) {
 			return nil, lifecycle.InvalidToken("token_state_reset", "session state was reset; log in again", jwt.ErrStateReset)
 		}
 		// Already used (or its family is gone): a copy of a rotated token.
@@ -363,17 +366,14 @@ func (r *Refresher) take(ctx context.Context, rt lifecycle.Refresh, key string, 
 }
 
 // predates reports whether a token issued at iat predates the current
-// state of the denylist's store or the families' store.
-func (r *Refresher) predates(iat time.Time) bool {
-	if r.deny.Predates(iat) {
+// state of the denylist's store or the families' store (see
+// lifecycle.Predates).
+func (r *Refresher) predates(iat time.Time, orSame bool) bool {
+	if r.deny.Predates(iat, orSame) {
 		return true
 	}
-	st, ok := r.st.(store.StateTracker)
-	if !ok || iat.IsZero() {
-		return false
-	}
-	since := st.StateSince()
-	return !since.IsZero() && iat.Unix() < since.Unix()
+	st, _ := r.st.(store.StateTracker)
+	return lifecycle.Predates(iat, st, orSame)
 }
 
 // Logout revokes the caller's access token (until its exp) and its session

@@ -64,8 +64,28 @@ type Denylist interface {
 	SessionRevoked(ctx context.Context, sid string) (bool, error)
 	// Predates reports whether a token issued at iat (zero: unknown)
 	// predates the start of the Store's current state (see
-	// store.StateTracker), as of the Store's last answer.
-	Predates(iat time.Time) bool
+	// store.StateTracker), as of the Store's last answer; with orSame,
+	// when the state began after a loss, a token issued within the
+	// second it began counts too (iat is whole seconds: it may be from
+	// before or after).
+	Predates(iat time.Time, orSame bool) bool
+}
+
+// Predates reports whether a token issued at iat predates the state of
+// st (false when either is unknown); with orSame, when that state began
+// after a loss, a token issued within its first second counts too.
+func Predates(iat time.Time, st store.StateTracker, orSame bool) bool {
+	if st == nil {
+		return false
+	}
+	since := st.StateSince()
+	if iat.IsZero() || since.IsZero() {
+		return false
+	}
+	if orSame && st.Resets() > 0 {
+		return iat.Unix() <= since.Unix()
+	}
+	return iat.Unix() < since.Unix()
 }
 
 // Refresh is what a verified refresh token says.
