@@ -21,7 +21,7 @@ import (
 const (
 	DefaultThreshold  = 3
 	DefaultMinBackoff = 250 * time.Millisecond
-	DefaultMaxBackoff = 2 * time.Second
+	DefaultMaxBackoff = 500 * time.Millisecond
 	DefaultSummary    = time.Minute
 )
 
@@ -53,7 +53,7 @@ type Options struct {
 	// breaker. Default 3.
 	Threshold int
 	// MinBackoff is the first back-off after the breaker opens; each
-	// failed probe doubles it, up to MaxBackoff. Defaults 250ms and 2s.
+	// failed probe doubles it, up to MaxBackoff. Defaults 250ms and 500ms: a Redis that comes back is asked again within half a second.
 	MinBackoff, MaxBackoff time.Duration
 	// Summary is the least time between two reports of an outage that
 	// goes on (Change.Ongoing). Default one minute.

@@ -94,7 +94,7 @@ func TestBackoff(t *testing.T) {
 // probes go on, and the closing, with the figures of the outage.
 func TestChanges(t *testing.T) {
 	var changes []Change
-	b := New(Options{Summary: time.Second, OnChange: func(c Change) { changes = append(changes, c) }})
+	b := New(Options{Summary: time.Second, MaxBackoff: 2 * time.Second, OnChange: func(c Change) { changes = append(changes, c) }})
 	down := errors.New("connection refused")
 	fail := func(now int64) {
 		if tk, ok := b.Allow(now); ok {

@@ -96,7 +96,7 @@
 // After 3 consecutive failures the Store stops asking Redis for a back-off
 // of 250ms: decisions fail at once, so a frozen Redis does not add the
 // timeout to every request; then one decision probes Redis. Its success
-// ends the outage; its failure starts a back-off twice as long (up to 2s).
+// ends the outage; its failure starts a back-off twice as long (up to 500ms).
 // Only these two events lengthen it: the decisions in flight when Redis
 // froze, failing together, count once, and failures of decisions that
 // started before Redis recovered do not reopen the breaker. (It is the

@@ -55,7 +55,7 @@
 // outage errors the Store stops asking Redis for a back-off of 250ms, and
 // every method fails at once with store.ErrUnavailable; then one call
 // probes Redis. Its success closes the breaker; its failure starts a
-// back-off twice as long (up to 2s). A call whose caller gave up first
+// back-off twice as long (up to 500ms). A call whose caller gave up first
 // (its context), and an error reply from Redis (out of memory, a wrong
 // type), count neither way. Each change is one audit event of guard
 // "redisstore" (Options.Audit; without one, a log line on slog.Default()):
