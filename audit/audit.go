@@ -38,7 +38,8 @@
 //	           store_unavailable_fail_open (a flag)
 //	authn      token_missing, credentials_incomplete, authn_unavailable,
 //	           authn_error, and its Authenticator's own (package jwt:
-//	           token_invalid, token_expired, token_revoked, …, and
+//	           token_malformed, signature_invalid, token_expired, …, one
+//	           per class of refusal, tabled in its documentation, and
 //	           jwks_unavailable from a remote key set)
 //	authz      no_principal, missing_role, missing_permission,
 //	           insufficient_scope, not_owner, authz_misconfigured (a 500)

@@ -5,6 +5,7 @@ import (
 	"net/http/httptest"
 	"testing"
 
+	"github.com/bulwark-go/bulwark/authn"
 	"github.com/bulwark-go/bulwark/internal/testhttp"
 )
 
@@ -12,10 +13,12 @@ import (
 // the stack benchmarks compare like with like: both admit the valid
 // request, both refuse a forged token and a token signed with another key.
 func TestStacksAgree(t *testing.T) {
+	cacheOff, _ := bulwarkStackWith(t, stackConfig{cacheSize: -1})
 	for name, h := range map[string]http.Handler{
 		"stitched":           stitchedStack(),
 		"bulwark":            bulwarkStack(t, false),
 		"bulwark+revocation": bulwarkStack(t, true),
+		"bulwark, no cache":  cacheOff,
 	} {
 		if got := serveStack(h, jwtToken(t)); got != http.StatusOK {
 			t.Errorf("%s: valid token answered %d", name, got)
@@ -30,6 +33,41 @@ func TestStacksAgree(t *testing.T) {
 		jwtSecret = saved
 		if got := serveStack(h, other); got != http.StatusUnauthorized {
 			t.Errorf("%s: token with a foreign signature answered %d", name, got)
+		}
+	}
+}
+
+// TestStackRevocationConsulted checks that the stacks named for
+// revocation do the work: their tokens carry a jti and a sid, and
+// revoking either refuses the token at the next request, cached or not.
+func TestStackRevocationConsulted(t *testing.T) {
+	toks, _ := stackTokens(t)
+	for _, c := range []stackConfig{{revocation: true}, {revocation: true, peerHeaders: true}, {revocation: true, cacheSize: -1}} {
+		h, v := bulwarkStackWith(t, c)
+		for i, revoke := range []func(*authn.Principal) error{
+			func(p *authn.Principal) error { return v.Revoke(t.Context(), p) },
+			func(p *authn.Principal) error {
+				sid, _ := authn.Claim[string](p, "sid")
+				return v.RevokeSession(t.Context(), sid, p.ExpiresAt)
+			},
+		} {
+			tok := toks[i]
+			if got := serveStack(h, tok); got != http.StatusOK {
+				t.Fatalf("%+v: valid token answered %d", c, got)
+			}
+			p, err := v.Verify(t.Context(), tok)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if sid, _ := authn.Claim[string](p, "sid"); p.TokenID == "" || sid == "" {
+				t.Fatalf("token without jti or sid: %+v", p)
+			}
+			if err := revoke(p); err != nil {
+				t.Fatal(err)
+			}
+			if got := serveStack(h, tok); got != http.StatusUnauthorized {
+				t.Errorf("%+v, revocation %d: revoked token answered %d", c, i, got)
+			}
 		}
 	}
 }

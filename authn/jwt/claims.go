@@ -30,12 +30,14 @@ type verifiedToken struct {
 	scopes   []string
 }
 
-func claimErr(detail string) *problem.Problem {
-	return lifecycle.InvalidToken("token_invalid", "the token is not valid for this service", jose.Wrap(ErrClaims, detail))
+// claimErr refuses a token whose claims do not match (reason: iss, aud,
+// a missing claim); detail is for the audit log.
+func claimErr(reason, detail string) *problem.Problem {
+	return refuse(reason, jose.Wrap(ErrClaims, detail))
 }
 
 func malformedClaim(name string) *problem.Problem {
-	return lifecycle.InvalidToken("token_invalid", "the token is malformed", jose.Wrap(ErrClaims, "claim "+name+" has the wrong type or size"))
+	return claimErr(reasonClaimInvalid, "claim "+name+" has the wrong type or size")
 }
 
 // validateClaims checks the registered claims and extracts what the
@@ -44,7 +46,7 @@ func (v *Verifier) validateClaims(m map[string]any, now time.Time) (*verifiedTok
 	vt := &verifiedToken{claims: m}
 	for _, name := range v.required {
 		if _, ok := m[name]; !ok {
-			return nil, lifecycle.InvalidToken("token_invalid", "the token is missing a required claim", jose.Wrap(ErrClaims, "missing claim "+name))
+			return nil, claimErr(reasonClaimMissing, "missing claim "+name)
 		}
 	}
 	if raw, ok := m["exp"]; ok {
@@ -53,7 +55,7 @@ func (v *Verifier) validateClaims(m map[string]any, now time.Time) (*verifiedTok
 			return nil, malformedClaim("exp")
 		}
 		if !now.Before(t.Add(v.leeway)) {
-			return nil, lifecycle.InvalidToken("token_expired", "the token has expired", ErrExpired)
+			return nil, refuse(reasonExpired, ErrExpired)
 		}
 		vt.exp = t
 	}
@@ -63,7 +65,7 @@ func (v *Verifier) validateClaims(m map[string]any, now time.Time) (*verifiedTok
 			return nil, malformedClaim("nbf")
 		}
 		if now.Add(v.leeway).Before(t) {
-			return nil, lifecycle.InvalidToken("token_not_yet_valid", "the token is not valid yet", jose.Wrap(ErrNotYetValid, "nbf in the future"))
+			return nil, refuse(reasonNotYetValid, jose.Wrap(ErrNotYetValid, "nbf in the future"))
 		}
 	}
 	if raw, ok := m["iat"]; ok {
@@ -72,7 +74,7 @@ func (v *Verifier) validateClaims(m map[string]any, now time.Time) (*verifiedTok
 			return nil, malformedClaim("iat")
 		}
 		if now.Add(v.leeway).Before(t) {
-			return nil, lifecycle.InvalidToken("token_not_yet_valid", "the token is not valid yet", jose.Wrap(ErrNotYetValid, "iat in the future"))
+			return nil, refuse(reasonNotYetValid, jose.Wrap(ErrNotYetValid, "iat in the future"))
 		}
 		vt.iat = t
 	}
@@ -84,13 +86,17 @@ func (v *Verifier) validateClaims(m map[string]any, now time.Time) (*verifiedTok
 		vt.authTime = t
 	}
 	var ok bool
-	if raw, present := m["iss"]; present {
+	raw, present := m["iss"]
+	switch {
+	case present:
 		if vt.iss, ok = raw.(string); !ok {
 			return nil, malformedClaim("iss")
 		}
-	}
-	if len(v.issuers) > 0 && !slices.Contains(v.issuers, vt.iss) {
-		return nil, claimErr("iss is not an accepted issuer")
+		if len(v.issuers) > 0 && !slices.Contains(v.issuers, vt.iss) {
+			return nil, claimErr(reasonIssuer, "iss is not an accepted issuer")
+		}
+	case v.reqIss:
+		return nil, claimErr(reasonClaimMissing, "missing claim iss")
 	}
 	if raw, present := m["aud"]; present {
 		switch a := raw.(type) {
@@ -109,10 +115,10 @@ func (v *Verifier) validateClaims(m map[string]any, now time.Time) (*verifiedTok
 			return nil, malformedClaim("aud")
 		}
 		if !v.audienceMatches(vt.aud) {
-			return nil, claimErr("aud names no audience of this service")
+			return nil, claimErr(reasonAudience, "aud names no audience of this service")
 		}
 	} else if v.reqAud {
-		return nil, claimErr("missing aud")
+		return nil, claimErr(reasonClaimMissing, "missing claim aud")
 	}
 	if raw, present := m["sub"]; present {
 		if vt.sub, ok = raw.(string); !ok {
@@ -138,11 +144,11 @@ func (v *Verifier) validateClaims(m map[string]any, now time.Time) (*verifiedTok
 	switch v.use {
 	case useRefresh:
 		if use != "refresh" {
-			return nil, claimErr("token_use is not refresh")
+			return nil, lifecycle.InvalidToken(reasonWrongType, detailAccessAsRefresh, jose.Wrap(ErrClaims, "token_use is not refresh"))
 		}
 	default:
 		if use == "refresh" {
-			return nil, lifecycle.InvalidToken("token_wrong_type", "a refresh token cannot be used as an access token", jose.Wrap(ErrClaims, "token_use refresh"))
+			return nil, lifecycle.InvalidToken(reasonWrongType, detailRefreshAsAccess, jose.Wrap(ErrClaims, "token_use refresh"))
 		}
 	}
 	roles, good := stringsClaim(m, v.rolesName, false)

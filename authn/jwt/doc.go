@@ -10,8 +10,9 @@
 // Bulwark's: the compact-serialization and base64url checks, the JOSE
 // header parser (strict: exact member names, no duplicates, bounded
 // nesting), the claims decoder (reflection-free, with encoding/json's
-// semantics, validated by json.Valid first and differential-fuzzed against
-// encoding/json), key binding and selection, claim validation, revocation
+// semantics but for duplicate names, which it refuses; validated by
+// json.Valid first and differential-fuzzed against encoding/json), key
+// binding and selection, claim validation, revocation
 // and caching. HMAC (HS*) verification uses the standard library's
 // crypto/hmac directly (pooled states, hmac.Equal). Signing (Issuer) goes
 // through golang-jwt's signing methods for every algorithm; token and
@@ -50,7 +51,11 @@
 //     (case-insensitive, "application/" optional, RFC 8725 explicit
 //     typing); a refresh token (typ refresh+jwt) is never an access token.
 //  6. the claims, decoded once: valid UTF-8, nesting bounded
-//     (MaxClaimsDepth), a JSON object with nothing after it; exp required
+//     (MaxClaimsDepth), a JSON object with nothing after it, no member
+//     name twice in any object at any depth (RFC 7519 §4 allows keeping
+//     the last; refusing means that no two parsers — a gateway and the
+//     service behind it — read one token two ways, as for the header's
+//     members); exp required
 //     by default; exp, nbf and iat checked with Leeway; iss and aud
 //     checked when configured (a token with an aud is refused by a
 //     verifier that names no audience, RFC 7519 §4.1.3); token_use
@@ -142,11 +147,83 @@
 //
 //	IssuerOptions: Key (required, can sign), Issuer, Audience, TTL 15m, Type "at+jwt"
 //
-// Errors are *problem.Problem values: 401 type invalid-token with a
-// client-safe detail and an audit reason (token_invalid, token_expired,
-// token_not_yet_valid, token_revoked, token_wrong_type), 400
-// token_invalid_request for a malformed Authorization header, 503
-// revocation_unavailable, and a remote key set's 503 (jwks_unavailable)
-// as it is. Their Err is one of the Err* sentinels, for
-// errors.Is and the audit log.
+// # Refusals and their audit reasons
+//
+// A refused token is answered 401, a problem of type invalid-token whose
+// WWW-Authenticate challenge says error="invalid_token" (RFC 6750 §3.1).
+// Each refusal carries an audit reason naming its class — stable, so
+// that dashboards and alerts can key on it — and its Err, one of the Err*
+// sentinels (for errors.Is) wrapped with exactly what failed ("jwt:
+// malformed token: a header member appears twice"), which the audit event
+// records as "error". The client sees one detail per reason, as the
+// problem's detail and the challenge's error_description: true, and no
+// more than the class. The refusals an attacker could use to map the keys
+// (an unknown kid, a key of another algorithm, a bad signature) share one
+// detail, so that the answers do not tell which kids exist.
+//
+// Reasons, by the step above that decides them, each with the client's
+// detail:
+//
+//	token_malformed       not a compact JWS: segments, alphabet, canonical
+//	                      base64url, UTF-8, the header or claims not one
+//	                      JSON object, nesting beyond MaxClaimsDepth
+//	                      "the token is malformed"
+//	token_too_large       longer than MaxTokenSize
+//	                      "the token is too large"
+//	alg_not_allowed       alg "none" in any casing or an empty signature;
+//	                      alg not in the allowlist
+//	                      "the token's signing algorithm is not accepted"
+//	header_invalid        a header member twice or of the wrong type; no
+//	                      alg; jku, x5u or jwk; b64; enc or zip; cty JWT;
+//	                      a kid over 256 bytes
+//	                      "the token header is not accepted"
+//	crit_unsupported      a crit header (no extension is implemented)
+//	                      "the token requires an extension this service does not support"
+//	key_unknown           no key for the kid and alg; no kid and more than
+//	                      four keys of the alg
+//	                      "the token is not signed by a key this service trusts"
+//	key_alg_mismatch      the kid names a key bound to another algorithm
+//	                      (algorithm confusion: an RSA public key as HS256)
+//	                      "the token is not signed by a key this service trusts"
+//	signature_invalid     no candidate key verifies the signature
+//	                      "the token is not signed by a key this service trusts"
+//	type_invalid          typ is not Type
+//	                      "the token is not of a type this service accepts"
+//	token_wrong_type      a refresh token (typ refresh+jwt, or token_use
+//	                      "refresh") presented as an access token
+//	                      "a refresh token cannot be used as an access token"
+//	                      (package refresh, for an access token presented
+//	                      as a refresh token: "an access token cannot be
+//	                      used as a refresh token")
+//	claims_duplicate      a claim name twice in one object, at any depth
+//	                      "a claim name appears twice in the token"
+//	claim_missing         a RequiredClaims member is absent; iss when
+//	                      Issuers is set; aud when Audience is set
+//	                      "the token lacks a claim this service requires"
+//	claim_invalid         a claim of the wrong type or size (exp, nbf, iat
+//	                      or auth_time not a sane NumericDate; iss, sub,
+//	                      jti, sid or token_use not a string; aud, roles
+//	                      or scopes not strings; jti or sid over 256 bytes)
+//	                      "a claim of the token has the wrong type or size"
+//	token_expired         exp has passed, beyond the leeway
+//	                      "the token has expired"
+//	token_not_yet_valid   nbf or iat in the future, beyond the leeway
+//	                      "the token is not valid yet"
+//	issuer_invalid        iss is not one of Issuers
+//	                      "the token's issuer is not accepted here"
+//	audience_invalid      aud names none of Audience (or Audience is empty)
+//	                      "the token is not intended for this service"
+//	token_revoked         the jti or the sid is on the denylist
+//	                      "the token has been revoked"
+//
+// Besides these: 400 token_invalid_request for a malformed Authorization
+// header (two of them, empty credentials); 401 token_state_reset ("session
+// state was reset; log in again") for a revocable token issued before the
+// Store's state was lost (see "Lost state" in package refresh); 503
+// revocation_unavailable when the Store cannot answer (with Retry-After),
+// and a remote key set's 503 (jwks_unavailable) as it is; and
+// authn.Guard's token_missing. Package refresh adds refresh_reused, token_invalid (a
+// refresh token whose session record no longer matches it) and 503
+// store_unavailable, and uses token_expired and token_revoked for the
+// session too.
 package jwt

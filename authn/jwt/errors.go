@@ -6,10 +6,14 @@ import (
 	"github.com/bulwark-go/bulwark/authn/jwt/internal/jose"
 )
 
-// Errors kept in problems (Err) for the audit log; the client sees a
-// generic detail. Test with errors.Is.
+// Errors kept in problems (Err) for the audit log; the client sees the
+// detail of the refusal's reason (see Refusals and their audit reasons in
+// the package documentation: a reason is finer than these classes). Test
+// with errors.Is.
 var (
-	// ErrMalformed: not a compact JWS (segments, alphabet, encoding, JSON).
+	// ErrMalformed: not a compact JWS (segments, alphabet, encoding, JSON),
+	// or a header or claims member named twice, a header member of the
+	// wrong type, a kid too long.
 	ErrMalformed = jose.ErrMalformed
 	// ErrTooLarge: longer than MaxTokenSize.
 	ErrTooLarge = jose.ErrTooLarge
@@ -34,9 +38,10 @@ var (
 )
 
 var (
-	errNested      = jose.Wrap(ErrHeader, "nested JWTs (cty JWT) are not supported")
-	errTyp         = jose.Wrap(ErrHeader, "typ does not match")
-	errNoKey       = jose.Wrap(ErrUnknownKey, "no key for this kid and alg")
-	errTooManyKeys = jose.Wrap(ErrUnknownKey, "the token names no kid and several keys share its alg")
-	errOtherAlg    = jose.Wrap(ErrAlgorithm, "the key named is bound to another algorithm")
+	errNested      = jose.Refuse(ErrHeader, jose.ReasonHeader, "nested JWTs (cty JWT) are not supported")
+	errTyp         = jose.Refuse(ErrHeader, reasonType, "typ does not match")
+	errNoKey       = jose.Refuse(ErrUnknownKey, reasonKeyUnknown, "no key for this kid and alg")
+	errTooManyKeys = jose.Refuse(ErrUnknownKey, reasonKeyUnknown, "the token names no kid and several keys share its alg")
+	errOtherAlg    = jose.Refuse(ErrAlgorithm, reasonKeyAlgMismatch, "the key named is bound to another algorithm")
+	errBadSig      = jose.Refuse(ErrSignature, reasonSignature, "no key of the token's kid and alg verifies the signature")
 )

@@ -16,3 +16,6 @@ func CacheSlots(v *Verifier) int {
 	}
 	return len(v.cache.slots)
 }
+
+// RefusalDetails returns the client-facing detail of each audit reason.
+func RefusalDetails() map[string]string { return refusalDetails }

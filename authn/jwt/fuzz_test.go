@@ -18,8 +18,9 @@ import (
 // FuzzVerify drives the whole verification path (size and shape checks,
 // header parsing, key selection, signature, claims decoding and
 // validation) with mutated tokens. It checks that nothing panics, that
-// every refusal is a 401 problem, and that whatever is accepted really
-// carries our HMAC over its signing input and an allowed header.
+// every refusal is a 401 problem with a documented reason and that
+// reason's detail, and that whatever is accepted really carries our HMAC
+// over its signing input and an allowed header.
 func FuzzVerify(f *testing.F) {
 	seedHS := func(header string, c map[string]any) string {
 		return jwttest.Craft(f, "HS256", jwttest.HMACSecret, []byte(header), jwttest.JSON(f, c))
@@ -32,16 +33,22 @@ func FuzzVerify(f *testing.F) {
 	f.Add(seedHS(`{"alg":"HS256"}`, jwttest.Claims(map[string]any{"exp": 1.5e9, "nbf": "x"})))
 	f.Add(jwttest.B64([]byte(`{"alg":"none"}`)) + "." + jwttest.B64([]byte(`{"sub":"a"}`)) + ".")
 	f.Add(jwttest.Craft(f, "HS256", jwttest.HMACSecret, []byte(`{"alg":"HS256","kid":"hs"}`), nested(20)))
+	f.Add(jwttest.Craft(f, "HS256", jwttest.HMACSecret, []byte(`{"alg":"HS256","kid":"hs"}`), []byte(`{"sub":"a","aud":"api","iss":"https://issuer.test","exp":1000000000,"exp":4102444800}`)))
+	f.Add(jwttest.Craft(f, "HS256", jwttest.HMACSecret, []byte(`{"alg":"HS256","kid":"hs"}`), []byte(`{"sub":"a","aud":"api","iss":"https://issuer.test","exp":4102444800,"x":{"role":"user","r\u006fle":"admin"}}`)))
 	f.Add("a.b.c")
 	f.Add("....")
 	f.Add("")
 	v := jwttest.HSVerifier(f, func(o *jwt.VerifierOptions) { o.CacheSize = -1 })
+	details := jwt.RefusalDetails()
 	f.Fuzz(func(t *testing.T, tok string) {
 		p, err := v.Verify(bg, tok)
 		if err != nil {
 			pr, ok := problem.As(err)
-			if !ok || (pr.Status != 401 && pr.Status != 400) || pr.Reason == "" || pr.Detail == "" {
-				t.Fatalf("refusal %v is not a 401 problem with a reason", err)
+			if !ok || pr.Status != 401 || pr.Type != problem.TypeInvalidToken {
+				t.Fatalf("refusal %v is not a 401 invalid-token problem", err)
+			}
+			if d, documented := details[pr.Reason]; !documented || pr.Detail != d {
+				t.Fatalf("refusal %v: reason %q, detail %q; documented detail %q", err, pr.Reason, pr.Detail, d)
 			}
 			return
 		}

@@ -32,25 +32,9 @@ func (v *Verifier) VerifyJWS(ctx context.Context, token string) (Header, []byte,
 	}
 	payload, err := jose.DecodeSegment(nil, p64)
 	if err != nil {
-		return Header{}, nil, malformed(err)
+		return Header{}, nil, refused(err)
 	}
 	return Header{Alg: string(hdr.Alg), Kid: string(hdr.Kid), Typ: string(hdr.Typ), Cty: string(hdr.Cty)}, payload, nil
-}
-
-// malformed is the refusal of a token that does not parse.
-func malformed(err error) *problem.Problem {
-	return lifecycle.InvalidToken("token_invalid", "the token is malformed", err)
-}
-
-// badSignature is the refusal of a token no key verifies.
-func badSignature(err error) *problem.Problem {
-	return lifecycle.InvalidToken("token_invalid", "the token signature is invalid", err)
-}
-
-// notAcceptable is the refusal of a well-formed token this verifier does
-// not take (a refused header member, the wrong typ).
-func notAcceptable(err error) *problem.Problem {
-	return lifecycle.InvalidToken("token_invalid", "the token is not acceptable here", err)
 }
 
 // verifySigned checks the structure, the header and the signature, and
@@ -58,24 +42,18 @@ func notAcceptable(err error) *problem.Problem {
 func (v *Verifier) verifySigned(ctx context.Context, token string, hdrBuf []byte) (jose.Header, string, *Key, *problem.Problem) {
 	h64, p64, s64, err := jose.Split(token, v.maxSize)
 	if err != nil {
-		if errors.Is(err, ErrTooLarge) {
-			return jose.Header{}, "", nil, lifecycle.InvalidToken("token_invalid", "the token is too large", err)
-		}
-		return jose.Header{}, "", nil, malformed(err)
+		return jose.Header{}, "", nil, refused(err)
 	}
 	hb, err := jose.DecodeSegment(hdrBuf, h64)
 	if err != nil {
-		return jose.Header{}, "", nil, malformed(err)
+		return jose.Header{}, "", nil, refused(err)
 	}
 	hdr, err := jose.ParseHeader(hb, v.maxDepth)
 	if err != nil {
-		return jose.Header{}, "", nil, malformed(err)
+		return jose.Header{}, "", nil, refused(err)
 	}
 	if err := hdr.Check(v.allowed); err != nil {
-		if errors.Is(err, ErrAlgorithm) {
-			return jose.Header{}, "", nil, badSignature(err)
-		}
-		return jose.Header{}, "", nil, notAcceptable(err)
+		return jose.Header{}, "", nil, refused(err)
 	}
 	alg := algorithms[string(hdr.Alg)]
 	var cands []*Key
@@ -105,10 +83,10 @@ func (v *Verifier) verifySigned(ctx context.Context, token string, hdrBuf []byte
 			}
 			e = errors.Join(errNoKey, lerr)
 		}
-		return jose.Header{}, "", nil, badSignature(e)
+		return jose.Header{}, "", nil, refused(e)
 	}
 	if n > maxKeyTries {
-		return jose.Header{}, "", nil, badSignature(errTooManyKeys)
+		return jose.Header{}, "", nil, refused(errTooManyKeys)
 	}
 	signingInput := token[:len(h64)+1+len(p64)]
 	var key *Key
@@ -118,10 +96,10 @@ func (v *Verifier) verifySigned(ctx context.Context, token string, hdrBuf []byte
 		key, err = verifyPublic(cands, alg, signingInput, s64)
 	}
 	if err != nil {
-		return jose.Header{}, "", nil, malformed(err)
+		return jose.Header{}, "", nil, refused(err)
 	}
 	if key == nil {
-		return jose.Header{}, "", nil, badSignature(ErrSignature)
+		return jose.Header{}, "", nil, refused(errBadSig)
 	}
 	return hdr, p64, key, nil
 }
@@ -209,17 +187,17 @@ func (v *Verifier) verify(ctx context.Context, token string, now time.Time) (*ve
 	if err := v.checkType(&hdr); err != nil {
 		switch {
 		case v.use == useAccess && typMatches(hdr.Typ, TypeRefresh):
-			return nil, lifecycle.InvalidToken("token_wrong_type", "a refresh token cannot be used as an access token", err)
+			return nil, lifecycle.InvalidToken(reasonWrongType, detailRefreshAsAccess, err)
 		case v.use == useRefresh && err == errTyp:
-			return nil, lifecycle.InvalidToken("token_wrong_type", "an access token cannot be used as a refresh token", err)
+			return nil, lifecycle.InvalidToken(reasonWrongType, detailAccessAsRefresh, err)
 		}
-		return nil, notAcceptable(err)
+		return nil, refused(err)
 	}
 	bp := payloadPool.Get().(*[]byte)
 	payload, err := jose.DecodeSegment((*bp)[:0], p64)
 	if err != nil {
 		payloadPool.Put(bp)
-		return nil, malformed(err)
+		return nil, refused(err)
 	}
 	claims, err := jose.DecodeClaims(payload, v.maxDepth)
 	if cap(payload) <= 64<<10 {
@@ -227,7 +205,7 @@ func (v *Verifier) verify(ctx context.Context, token string, now time.Time) (*ve
 		payloadPool.Put(bp)
 	}
 	if err != nil {
-		return nil, malformed(err)
+		return nil, refused(err)
 	}
 	vt, prob := v.validateClaims(claims, now)
 	if prob != nil {

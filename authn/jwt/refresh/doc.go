@@ -153,8 +153,10 @@
 //	SlidingOptions: Issuer (with iss) required; Window TTL/3;
 //	                Header X-Refreshed-Token; MaxLifetime 12h
 //
-// Errors are *problem.Problem values: 401 type invalid-token (reasons
-// token_invalid, token_expired, token_wrong_type, token_revoked,
-// refresh_reused), 503 store_unavailable, and from the handlers the 400,
-// 413, 415 and 422 of package bind.
+// Errors are *problem.Problem values: 401 type invalid-token (for a
+// refresh token refused by its verification, the reasons of package jwt's
+// table, token_wrong_type for an access token; then token_revoked or
+// token_expired for the session, refresh_reused, and token_invalid for a
+// token whose session record does not match it), 503 store_unavailable,
+// and from the handlers the 400, 413, 415 and 422 of package bind.
 package refresh

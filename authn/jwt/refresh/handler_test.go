@@ -110,7 +110,7 @@ func TestHandlersDecodeLikeBindAndChallenge(t *testing.T) {
 		{h: refreshHandler, body: `{"refresh_token":""}`, ctype: js, status: 422},
 		{h: refreshHandler, body: `{"refresh_token":42}`, ctype: js, status: 422, reason: "type_mismatch", wantPosition: true},
 		{h: refreshHandler, body: `{"refresh_token":"` + strings.Repeat("a", 17<<10) + `"}`, ctype: js, status: 413},
-		{h: refreshHandler, body: `{"refresh_token":"garbage"}`, ctype: "application/json; charset=utf-8", status: 401, reason: "token_invalid",
+		{h: refreshHandler, body: `{"refresh_token":"garbage"}`, ctype: "application/json; charset=utf-8", status: 401, reason: "token_malformed",
 			challenge: `Bearer realm="bulwark \"demo\"", error="invalid_token", error_description="the token is malformed"`},
 		{h: refreshHandler, body: `{"refresh_token":"` + pair.AccessToken + `"}`, ctype: js, status: 401, reason: "token_wrong_type",
 			challenge: `Bearer realm="bulwark \"demo\"", error="invalid_token", error_description="an access token cannot be used as a refresh token"`},

@@ -248,15 +248,18 @@ func TestRefreshTokenIsNoAccessTokenAnywhere(t *testing.T) {
 
 	// Refresh requires the refresh audience: a refresh-typed token without
 	// it (or with an access audience) is refused.
-	for name, aud := range map[string]any{"no aud": nil, "access aud": "api"} {
+	for name, tc := range map[string]struct {
+		aud    any
+		reason string
+	}{"no aud": {nil, "claim_missing"}, "access aud": {"api", "audience_invalid"}} {
 		claims := map[string]any{"sub": "alice", "iss": "https://issuer.test", "exp": c.Now().Add(time.Hour).Unix(), "iat": c.Now().Unix(),
 			"jti": "j-" + name, "sid": pair.SessionID, "token_use": "refresh"}
-		if aud != nil {
-			claims["aud"] = aud
+		if tc.aud != nil {
+			claims["aud"] = tc.aud
 		}
 		tok := jwttest.Craft(t, "ES256", ecPriv, jwttest.JSON(t, map[string]string{"alg": "ES256", "kid": "k1", "typ": jwt.TypeRefresh}), jwttest.JSON(t, claims))
 		_, err := a.r.Refresh(bg, tok)
-		jwttest.ExpectReason(t, err, "token_invalid")
+		jwttest.ExpectReason(t, err, tc.reason)
 	}
 
 	// The refresh audience can be chosen, but never as an access audience
@@ -274,7 +277,7 @@ func TestRefreshTokenIsNoAccessTokenAnywhere(t *testing.T) {
 		t.Fatal(err)
 	}
 	_, err = a.r.Refresh(bg, p2.RefreshToken) // another refresh audience
-	jwttest.ExpectReason(t, err, "token_invalid")
+	jwttest.ExpectReason(t, err, "audience_invalid")
 }
 
 // flakyStore fails the next failSets Set calls on refresh-family keys.

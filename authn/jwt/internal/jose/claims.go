@@ -2,7 +2,6 @@ package jose
 
 import (
 	"encoding/json"
-	"errors"
 	"math"
 	"strconv"
 	"time"
@@ -11,12 +10,24 @@ import (
 )
 
 // DecodeClaims decodes a JWT claims set: valid UTF-8, nested no deeper
-// than maxDepth, one JSON object with nothing after it. The result has
-// the semantics of encoding/json's Unmarshal into map[string]any
-// (strings, float64 numbers, bool, nil, []any, map[string]any; the last
-// of duplicate keys wins) without reflection: claims are decoded on
-// every uncached verification, and reflection is most of encoding/json's
-// cost there.
+// than maxDepth, one JSON object with nothing after it, and no member
+// name twice in any object, at any depth (names compared after
+// unescaping, exactly: "exp" and "\u0065xp" are one name, "exp" and "EXP"
+// two). The result has the semantics of encoding/json's Unmarshal into
+// map[string]any (strings, float64 numbers, bool, nil, []any,
+// map[string]any) without reflection: claims are decoded on every
+// uncached verification, and reflection is most of encoding/json's cost
+// there.
+//
+// Duplicates are refused (RFC 7519 §4 allows refusing them or keeping the
+// last) for the reason ParseHeader refuses duplicate header members: two
+// parsers must never read one token two ways, and a gateway keeping the
+// last "exp" or "role" while an upstream keeps the first would disagree
+// on what a signed token grants. Every depth, because every depth reaches
+// the application (a nested object such as Keycloak's realm_access,
+// whose roles an application reads through authn.Claim). A duplicate is
+// found without a second lookup: an object whose map holds fewer entries
+// than it had members named one twice.
 //
 // The nesting bound and json.Valid are checked first, so the recursive
 // decoder below only ever walks well-formed JSON of bounded depth (it
@@ -57,8 +68,9 @@ func NumericDate(v any) (time.Time, bool) {
 }
 
 var (
-	errClaimsJSON   = Wrap(ErrMalformed, "the claims are not a JSON object")
-	errJSONInternal = errors.New("jwt: malformed JSON")
+	errClaimsJSON     = Refuse(ErrMalformed, ReasonMalformed, "the claims are not a JSON object")
+	errJSONInternal   = Refuse(ErrMalformed, ReasonMalformed, "malformed JSON")
+	errDuplicateClaim = Refuse(ErrMalformed, ReasonDuplicateClaim, "a member name appears twice in the claims")
 )
 
 type jsonDecoder struct {
@@ -137,7 +149,7 @@ func (d *jsonDecoder) object() (map[string]any, error) {
 	if d.open('}') {
 		return m, nil
 	}
-	for {
+	for n := 1; ; n++ {
 		d.ws()
 		if d.i >= len(d.b) || d.b[d.i] != '"' {
 			return nil, errJSONInternal
@@ -156,6 +168,9 @@ func (d *jsonDecoder) object() (map[string]any, error) {
 			return nil, err
 		}
 		m[k] = v
+		if len(m) != n {
+			return nil, errDuplicateClaim
+		}
 		end, err := d.next('}')
 		if err != nil {
 			return nil, err

@@ -31,12 +31,13 @@ var b64Alphabet = func() (t [256]byte) {
 var b64Strict = base64.RawURLEncoding.Strict()
 
 var (
-	errEmpty    = Wrap(ErrMalformed, "empty header or token")
-	errSegments = Wrap(ErrMalformed, "a compact JWS has exactly three segments")
-	errCharset  = Wrap(ErrMalformed, "a byte outside the base64url alphabet")
+	errEmpty    = Refuse(ErrMalformed, ReasonMalformed, "empty header or token")
+	errSegments = Refuse(ErrMalformed, ReasonMalformed, "a compact JWS has exactly three segments")
+	errCharset  = Refuse(ErrMalformed, ReasonMalformed, "a byte outside the base64url alphabet")
+	errTooLarge = Refuse(ErrTooLarge, ReasonTooLarge, "longer than the maximum token size")
 	// An unsecured JWS (alg "none") has an empty signature: refused as
 	// an algorithm, whatever its header says.
-	errUnsigned = Wrap(ErrAlgorithm, "empty signature (unsecured JWS)")
+	errUnsigned = Refuse(ErrAlgorithm, ReasonAlgorithm, "empty signature (unsecured JWS)")
 )
 
 // Base64URL reports whether every byte of s is in the unpadded base64url
@@ -60,7 +61,7 @@ func Split(token string, maxSize int) (header, payload, sig string, err error) {
 		return "", "", "", errEmpty
 	}
 	if len(token) > maxSize {
-		return "", "", "", ErrTooLarge
+		return "", "", "", errTooLarge
 	}
 	d1, d2 := -1, -1
 	for i := 0; i < len(token); i++ {
@@ -93,7 +94,7 @@ func Split(token string, maxSize int) (header, payload, sig string, err error) {
 	return header, payload, sig, nil
 }
 
-var errEncoding = Wrap(ErrMalformed, "not canonical unpadded base64url")
+var errEncoding = Refuse(ErrMalformed, ReasonMalformed, "not canonical unpadded base64url")
 
 // DecodeSegment decodes a canonical base64url segment into dst (grown if
 // too small) and returns the bytes.

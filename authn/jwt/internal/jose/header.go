@@ -43,11 +43,11 @@ var headerNames = map[string]member{
 }
 
 var (
-	errHeaderJSON      = Wrap(ErrMalformed, "the header is not a JSON object")
-	errHeaderType      = Wrap(ErrMalformed, "a header member has the wrong type")
-	errDuplicateHeader = Wrap(ErrMalformed, "a header member appears twice")
-	errUTF8            = Wrap(ErrMalformed, "not valid UTF-8")
-	errTooDeep         = Wrap(ErrMalformed, "JSON nested too deeply")
+	errHeaderJSON      = Refuse(ErrMalformed, ReasonMalformed, "the header is not a JSON object")
+	errHeaderType      = Refuse(ErrMalformed, ReasonHeader, "a header member has the wrong type")
+	errDuplicateHeader = Refuse(ErrMalformed, ReasonHeader, "a header member appears twice")
+	errUTF8            = Refuse(ErrMalformed, ReasonMalformed, "not valid UTF-8")
+	errTooDeep         = Refuse(ErrMalformed, ReasonMalformed, "JSON nested too deeply")
 )
 
 // ParseHeader reads a decoded JOSE header: valid UTF-8 and JSON, an
@@ -143,14 +143,14 @@ func ParseHeader(h []byte, maxDepth int) (Header, error) {
 }
 
 var (
-	errAlgMissing    = Wrap(ErrAlgorithm, "no alg")
-	errAlgNone       = Wrap(ErrAlgorithm, `alg "none"`)
-	errAlgNotAllowed = Wrap(ErrAlgorithm, "alg not in the allowlist")
-	errCrit          = Wrap(ErrHeader, "crit names extensions we do not understand")
-	errKeyURL        = Wrap(ErrHeader, "jku, x5u and jwk are never followed or trusted")
-	errB64           = Wrap(ErrHeader, "b64 (RFC 7797) is not supported")
-	errJWE           = Wrap(ErrHeader, "enc or zip: not a JWS")
-	errKidTooLong    = Wrap(ErrMalformed, "kid too long")
+	errAlgMissing    = Refuse(ErrAlgorithm, ReasonHeader, "no alg")
+	errAlgNone       = Refuse(ErrAlgorithm, ReasonAlgorithm, `alg "none"`)
+	errAlgNotAllowed = Refuse(ErrAlgorithm, ReasonAlgorithm, "alg not in the allowlist")
+	errCrit          = Refuse(ErrHeader, ReasonCrit, "crit names extensions we do not understand")
+	errKeyURL        = Refuse(ErrHeader, ReasonHeader, "jku, x5u and jwk are never followed or trusted")
+	errB64           = Refuse(ErrHeader, ReasonHeader, "b64 (RFC 7797) is not supported")
+	errJWE           = Refuse(ErrHeader, ReasonHeader, "enc or zip: not a JWS")
+	errKidTooLong    = Refuse(ErrMalformed, ReasonHeader, "kid too long")
 )
 
 // Check applies the header rules every verification shares, in order:
