@@ -411,6 +411,14 @@ func Validate(v any) *problem.Problem {
 	return problem.Validation(fields)
 }
 
+// count writes a rule's number with its noun: "1 character", "8 characters".
+func count(n, noun string) string {
+	if n == "1" {
+		return n + " " + noun
+	}
+	return n + " " + noun + "s"
+}
+
 func structOfValue(v any) reflect.Type {
 	t := reflect.TypeOf(v)
 	if t == nil {
@@ -443,9 +451,9 @@ func message(fe validator.FieldError) string {
 	size := func(least string) string {
 		switch kind {
 		case reflect.String:
-			return "must be " + least + " " + p + " characters long"
+			return "must be " + least + " " + count(p, "character") + " long"
 		case reflect.Slice, reflect.Array, reflect.Map:
-			return "must contain " + least + " " + p + " items"
+			return "must contain " + least + " " + count(p, "item")
 		}
 		return ""
 	}
