@@ -24,8 +24,8 @@ func (s *stringList) Set(v string) error { *s = append(*s, v); return nil }
 
 const demoUsage = `Usage: bulwark demo [flags]
 
-Serves the reference API with every protection on. Its accounts and API keys
-are public: never expose it to a network you do not control.
+Serves the reference API with every protection on. Its accounts are public:
+never expose it to a network you do not control.
 
 Flags:
 `
