@@ -109,7 +109,10 @@ func (a *App) newAuth() (*auth, error) {
 	var tokens store.Store
 	var limits ratelimit.Store
 	if a.cfg.RedisURL != "" {
-		st, err := redisstore.Open(redisstore.Options{URL: a.cfg.RedisURL, Prefix: a.cfg.RedisPrefix + "jwt:", Timeout: a.cfg.RedisTimeout})
+		// The verifier and the refresher put their keys under their own
+		// "jwt:" (VerifierOptions.KeyPrefix), so the store adds only the
+		// demo's prefix: bulwark-demo:jwt:revoked:jti:…
+		st, err := redisstore.Open(redisstore.Options{URL: a.cfg.RedisURL, Prefix: a.cfg.RedisPrefix, Timeout: a.cfg.RedisTimeout})
 		if err != nil {
 			return nil, err
 		}
