@@ -9,6 +9,7 @@ require (
 	github.com/redis/rueidis v1.0.79
 	golang.org/x/crypto v0.58.0
 	golang.org/x/net v0.60.0
+	golang.org/x/term v0.47.0
 )
 
 require (

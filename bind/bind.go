@@ -5,13 +5,25 @@
 //	413 body over the cap: bodylimit.DefaultMaxBytes (1 MiB) unless a
 //	    bodylimit guard (or another http.MaxBytesReader) set one
 //	400 empty body, malformed JSON (with "offset", "line", "column"),
-//	    unknown field, data after the JSON value, top-level null
+//	    data after the JSON value, top-level null; an unknown field, a
+//	    field name in the wrong case, or a name used twice in one object
+//	    (with "field" and the position)
 //	422 a value of the wrong type (with "field"), or struct validation
 //	    failures (go-playground/validator tags), listed per field
 //
 // Field names are reported as the client wrote them — their `json` names,
 // dotted for nested structs — and messages never repeat the submitted
 // values, so a problem response cannot reflect a password or a card number.
+//
+// Member names are matched exactly, and each may appear once per object.
+// encoding/json, which does the decoding, would fill Username from
+// "USERNAME" and let a repeated name overwrite the first; then two parsers
+// — a gateway and the service behind it, a signature check and the code
+// that acts on the body — can read one request two ways. So bind refuses
+// both, in every object of the body: the struct's fields, nested structs,
+// slices and maps of them (names of map keys and of values a type decodes
+// itself get the duplicate check only). The check is one pass over the
+// body before decoding; it allocates nothing for ordinary bodies.
 //
 //	var in struct {
 //		Username string `json:"username" validate:"required,max=64"`
@@ -146,6 +158,11 @@ func decode(data []byte, dst any) *problem.Problem {
 	if bytes.Equal(bytes.TrimRight(data[start:], " \t\r\n"), []byte("null")) {
 		return problem.New(http.StatusBadRequest, problem.TypeMalformedJSON, "the request body must not be null").
 			WithReason("null_body")
+	}
+	if rv := reflect.ValueOf(dst); rv.Kind() == reflect.Pointer && !rv.IsNil() {
+		if p := checkMembers(data, dst); p != nil {
+			return p
+		}
 	}
 	dec := json.NewDecoder(bytes.NewReader(data))
 	dec.DisallowUnknownFields()
@@ -394,6 +411,14 @@ func Validate(v any) *problem.Problem {
 	return problem.Validation(fields)
 }
 
+// count writes a rule's number with its noun: "1 character", "8 characters".
+func count(n, noun string) string {
+	if n == "1" {
+		return n + " " + noun
+	}
+	return n + " " + noun + "s"
+}
+
 func structOfValue(v any) reflect.Type {
 	t := reflect.TypeOf(v)
 	if t == nil {
@@ -426,9 +451,9 @@ func message(fe validator.FieldError) string {
 	size := func(least string) string {
 		switch kind {
 		case reflect.String:
-			return "must be " + least + " " + p + " characters long"
+			return "must be " + least + " " + count(p, "character") + " long"
 		case reflect.Slice, reflect.Array, reflect.Map:
-			return "must contain " + least + " " + p + " items"
+			return "must contain " + least + " " + count(p, "item")
 		}
 		return ""
 	}

@@ -323,6 +323,32 @@ func TestMisuse(t *testing.T) {
 	}
 }
 
+// TestMessageCounts checks that a rule's number agrees with its noun.
+func TestMessageCounts(t *testing.T) {
+	type counted struct {
+		Name  string   `json:"name" validate:"min=1"`
+		Code  string   `json:"code" validate:"len=1"`
+		Nick  string   `json:"nick" validate:"max=1"`
+		Tags  []string `json:"tags" validate:"min=1"`
+		Pair  []int    `json:"pair" validate:"len=2"`
+		Notes string   `json:"notes" validate:"min=3"`
+	}
+	_, p := bind.Decode[counted](nil, post("application/json", `{"name":"","code":"ab","nick":"ab","tags":[],"pair":[1],"notes":"x"}`))
+	if p == nil {
+		t.Fatal("accepted")
+	}
+	got, _ := json.Marshal(p.Extensions["errors"])
+	want := `[{"field":"name","message":"must be at least 1 character long","rule":"min"},` +
+		`{"field":"code","message":"must be exactly 1 character long","rule":"len"},` +
+		`{"field":"nick","message":"must be at most 1 character long","rule":"max"},` +
+		`{"field":"tags","message":"must contain at least 1 item","rule":"min"},` +
+		`{"field":"pair","message":"must contain exactly 2 items","rule":"len"},` +
+		`{"field":"notes","message":"must be at least 3 characters long","rule":"min"}]`
+	if string(got) != want {
+		t.Errorf("errors\n got %s\nwant %s", got, want)
+	}
+}
+
 func TestFieldErrorCap(t *testing.T) {
 	type many struct {
 		Items []Address `json:"items" validate:"dive"`

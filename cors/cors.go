@@ -31,7 +31,7 @@ const (
 	ReasonNullOrigin       = "null_origin_not_allowed" // "Origin: null" without AllowNullOrigin
 	ReasonMethodNotAllowed = "method_not_allowed"      // method not in AllowedMethods
 	ReasonHeaderNotAllowed = "header_not_allowed"      // a requested header not in AllowedHeaders
-	ReasonMalformed        = "malformed_cors_request"  // several Origin or Access-Control-Request-Method values, an abusive header list
+	ReasonMalformed        = "malformed_cors_request"  // several Origin (unless "*") or Access-Control-Request-Method values, an abusive header list
 )
 
 // Kind classifies a request as CORS sees it.
@@ -462,14 +462,22 @@ func (p *policy) decide(r *http.Request) Decision {
 			d.Kind = Preflight
 		}
 	}
-	if len(origins) != 1 {
-		d.Reason = ReasonMalformed
-		return d
-	}
-	acao, reason := p.matchOrigin(origins)
-	if acao == nil {
-		d.Reason = reason
-		return d
+	// "Every origin allowed" comes first: its answer does not depend on
+	// the Origin value, so repeated Origin lines must not take away the
+	// "*" that the same response carries for every other request (a
+	// shared cache storing that response, which has no Vary, would then
+	// serve it to real cross-origin readers).
+	acao := valStar
+	if !p.anyOrigin {
+		if len(origins) != 1 {
+			d.Reason = ReasonMalformed
+			return d
+		}
+		var reason string
+		if acao, reason = p.matchOrigin(origins); acao == nil {
+			d.Reason = reason
+			return d
+		}
 	}
 	if d.Kind == Actual {
 		if !p.methodAllowed(r.Method) {
@@ -513,12 +521,10 @@ func (p *policy) decide(r *http.Request) Decision {
 }
 
 // matchOrigin returns the Access-Control-Allow-Origin value for the single
-// Origin value in origins, or nil and a reason.
+// Origin value in origins, for a policy that does not allow every origin,
+// or nil and a reason.
 func (p *policy) matchOrigin(origins []string) ([]string, string) {
 	o := origins[0]
-	if p.anyOrigin {
-		return valStar, ""
-	}
 	if o == "null" {
 		if p.allowNull {
 			return valNull, ""

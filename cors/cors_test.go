@@ -642,6 +642,87 @@ func TestStarActualDoesNotVary(t *testing.T) {
 	}
 }
 
+// TestNoVaryMeansSameForEveryOrigin checks the promise a response without
+// "Vary: Origin" makes to a shared cache: any Origin header (none, one,
+// several, null, junk) gets the same CORS headers. A policy allowing every
+// origin once answered two Origin lines with neither
+// Access-Control-Allow-Origin nor Vary, so a cache could store that answer
+// and serve it to real cross-origin readers, whose reads then failed.
+func TestNoVaryMeansSameForEveryOrigin(t *testing.T) {
+	origins := [][]string{nil, one("https://a.example"), {"https://a.example", "https://b.example"},
+		{"https://a.example", "https://a.example"}, one("null"), one(""), one("not an origin")}
+	for name, o := range map[string]cors.Options{
+		"star":         {AllowedOrigins: []string{"*"}, ExposedHeaders: []string{"X-Request-ID"}},
+		"star any":     {AllowedOrigins: []string{"*"}, AllowedMethods: []string{"*"}, AllowedHeaders: []string{"*"}},
+		"star route":   {AllowedOrigins: []string{"https://a.example"}, Routes: map[string]cors.Options{"/public": {AllowedOrigins: []string{"*"}}}},
+		"listed":       {AllowedOrigins: []string{"https://a.example"}},
+		"credentialed": demoOptions(),
+	} {
+		c := mustNew(t, o)
+		for _, method := range []string{"GET", "POST", "PUT", "OPTIONS"} {
+			for _, target := range []string{"/", "/public/feed"} {
+				var first http.Header
+				for i, origin := range origins {
+					hdr := map[string][]string{}
+					if origin != nil {
+						hdr["Origin"] = origin
+					}
+					res := serve(t, c, method, target, hdr)
+					if slicesContain(res.header.Values("Vary"), "Origin") {
+						first = nil
+						break // this response varies; its cache key includes Origin
+					}
+					got := http.Header{}
+					for _, k := range corsHeaders {
+						if v, ok := res.header[k]; ok {
+							got[k] = v
+						}
+					}
+					if i == 0 {
+						first = got
+						continue
+					}
+					if a, b := fmtHeader(first), fmtHeader(got); a != b {
+						t.Errorf("%s %s %s: without Vary, Origin %q gets %s, no Origin gets %s", name, method, target, origin, b, a)
+					}
+				}
+			}
+		}
+	}
+	t.Run("two Origin lines with star", func(t *testing.T) {
+		c := mustNew(t, cors.Options{AllowedOrigins: []string{"*"}})
+		res := serve(t, c, "GET", "/", map[string][]string{"Origin": {"https://a.example", "https://b.example"}})
+		if g := res.header.Get("Access-Control-Allow-Origin"); g != "*" {
+			t.Errorf("ACAO %q, want *", g)
+		}
+		res = serve(t, c, "OPTIONS", "/", map[string][]string{"Origin": {"https://a.example", "https://b.example"}, "Access-Control-Request-Method": one("POST")})
+		if res.code != 204 || res.header.Get("Access-Control-Allow-Origin") != "*" {
+			t.Errorf("preflight %d %v", res.code, res.header)
+		}
+	})
+}
+
+func slicesContain(vs []string, want string) bool {
+	for _, v := range vs {
+		for f := range strings.SplitSeq(v, ",") {
+			if strings.EqualFold(strings.TrimSpace(f), want) {
+				return true
+			}
+		}
+	}
+	return false
+}
+
+func fmtHeader(h http.Header) string {
+	var b strings.Builder
+	for _, k := range corsHeaders {
+		if v, ok := h[k]; ok {
+			b.WriteString(k + ": " + strings.Join(v, ", ") + "; ")
+		}
+	}
+	return "{" + b.String() + "}"
+}
+
 func TestErrorHandlerShapesDenials(t *testing.T) {
 	var got *problem.Problem
 	o := demoOptions()

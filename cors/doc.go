@@ -22,12 +22,16 @@
 // A request without an Origin header is not a CORS request: it passes
 // through with only "Vary: Origin" added. An actual request (anything but a
 // preflight) from an allowed origin, with an allowed method, gets
-// Access-Control-Allow-Origin (its origin, or "*" when every origin is
-// allowed without credentials), Access-Control-Allow-Credentials and
-// Access-Control-Expose-Headers when configured. Every actual response
+// Access-Control-Allow-Origin (its origin), Access-Control-Allow-Credentials
+// and Access-Control-Expose-Headers when configured. Every actual response
 // carries "Vary: Origin", also when the origin is absent or refused, so
-// that a cache never serves one origin's answer to another — except when
-// every origin is allowed ("*"), whose responses do not vary.
+// that a cache never serves one origin's answer to another.
+//
+// When every origin is allowed ("*", never with credentials) nothing
+// depends on the Origin header, so nothing varies: every request with an
+// allowed method — with one Origin, several, none at all — gets
+// "Access-Control-Allow-Origin: *" (and Access-Control-Expose-Headers)
+// and no Vary, and a cache may serve that one response to everyone.
 //
 // A preflight — OPTIONS with Origin and Access-Control-Request-Method — is
 // answered here and never passed on; OPTIONS without

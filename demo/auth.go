@@ -120,7 +120,10 @@ func (a *App) newAuth() (*auth, error) {
 	var tokens, families store.Store
 	var limits ratelimit.Store
 	if a.cfg.RedisURL != "" {
-		st, err := redisstore.Open(redisstore.Options{URL: a.cfg.RedisURL, Prefix: a.cfg.RedisPrefix + "jwt:", Timeout: a.cfg.RedisTimeout, Now: a.cfg.Now, OnReset: a.stateReset("tokens"), Audit: a.storeAudit("tokens")})
+		// The verifier and the refresher put their keys under their own
+		// "jwt:" (VerifierOptions.KeyPrefix), so the store adds only the
+		// demo's prefix: bulwark-demo:jwt:revoked:jti:…
+		st, err := redisstore.Open(redisstore.Options{URL: a.cfg.RedisURL, Prefix: a.cfg.RedisPrefix, Timeout: a.cfg.RedisTimeout, Now: a.cfg.Now, OnReset: a.stateReset("tokens"), Audit: a.storeAudit("tokens")})
 		if err != nil {
 			return nil, err
 		}

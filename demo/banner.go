@@ -14,7 +14,11 @@ func Banner(base string, redis bool) string {
 		storage = "in Redis"
 	}
 	fmt.Fprintf(&b, "Bulwark demo listening on %s (state %s)\n\n", base, storage)
-	b.WriteString("!! DEMO MODE: fixed, publicly known credentials and keys. Never expose this to a network you do not control. !!\n\n")
+	keys := "drawn at random by this process"
+	if redis {
+		keys = "drawn at random, shared by the replicas through Redis"
+	}
+	fmt.Fprintf(&b, "!! DEMO MODE: the accounts below are public, so anyone can log in as them (signing keys are %s). Never expose this to a network you do not control. !!\n\n", keys)
 	fmt.Fprintf(&b, "Accounts:  %s / %s (role admin; scopes read, write)\n", AliceUser, AlicePassword)
 	fmt.Fprintf(&b, "           %s / %s (role user; scope read)\n", BobUser, BobPassword)
 	b.WriteString("\nEndpoints:\n")

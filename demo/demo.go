@@ -109,7 +109,7 @@ func New(cfg Config) (*App, error) {
 		}
 		a.store = st
 	} else {
-		a.store = memstore.New(memstore.Options{})
+		a.store = memstore.New(memstore.Options{Now: cfg.Now})
 	}
 	a.closers = append(a.closers, a.store.Close)
 

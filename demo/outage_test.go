@@ -94,7 +94,7 @@ func TestRedisOutageVisible(t *testing.T) {
 		t.Fatalf("outage during the freeze: %v", o)
 	}
 	for _, line := range [][]string{
-		{"guard=redisstore", "reason=store_unavailable", "prefix=bulwark-demo:jwt:"},
+		{"guard=redisstore", "reason=store_unavailable", "prefix=bulwark-demo:"},
 		{"guard=redislimit", "reason=store_unavailable"},
 		{"guard=ratelimit", "reason=ratelimit_fallback_local", "limits=ip"},
 	} {
@@ -120,7 +120,7 @@ func TestRedisOutageVisible(t *testing.T) {
 	srv.Signal(syscall.SIGCONT)
 	resumed = true
 	deadline := time.Now().Add(20 * time.Second)
-	for logs.count("reason=store_recovered", "prefix=bulwark-demo:jwt:") == 0 || logs.count("reason=ratelimit_recovered", "limits=ip") == 0 {
+	for logs.count("reason=store_recovered", "prefix=bulwark-demo:") == 0 || logs.count("reason=ratelimit_recovered", "limits=ip") == 0 {
 		if time.Now().After(deadline) {
 			t.Fatal("no recovery recorded after Redis resumed")
 		}

@@ -1,7 +1,10 @@
 package demo_test
 
 import (
+	"context"
 	"net/http/httptest"
+	"slices"
+	"strings"
 	"testing"
 	"time"
 
@@ -50,4 +53,43 @@ func TestReplicasShareRedis(t *testing.T) {
 		}
 	}
 	wantProblem(t, login(t, b, "alice", "wonderland-2026"), 429)
+}
+
+// TestRedisKeyLayout: the demo's keys read <prefix>jwt:revoked:…, not
+// <prefix>jwt:jwt:revoked:… (the token store once added "jwt:" to the
+// verifier's own "jwt:").
+func TestRedisKeyLayout(t *testing.T) {
+	prefix := testredis.Prefix(t)
+	srv := newDemo(t, demo.Config{RedisURL: testredis.URL(t), RedisPrefix: prefix, RedisTimeout: 5 * time.Second})
+	access, refresh := tokens(t, login(t, srv, "alice", "wonderland-2026"))
+	if r := do(t, srv, "POST", "/api/logout", `{"refresh_token":"`+refresh+`"}`, append(bearer(access), "Content-Type", "application/json")...); r.status != 204 {
+		t.Fatalf("logout %d %s", r.status, r.raw)
+	}
+	login(t, srv, "nobody", "wrong") // an abuse counter
+
+	c := testredis.Client(t)
+	var keys []string
+	for cursor := uint64(0); ; {
+		e, err := c.Do(context.Background(), c.B().Scan().Cursor(cursor).Match(prefix+"*").Count(1000).Build()).AsScanEntry()
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, k := range e.Elements {
+			keys = append(keys, strings.TrimPrefix(k, prefix))
+		}
+		if cursor = e.Cursor; cursor == 0 {
+			break
+		}
+	}
+	slices.Sort(keys)
+	for _, want := range []string{"jwt:revoked:jti:", "jwt:revoked:sid:", "abuse:credential-stuffing:", "rl:"} {
+		if !slices.ContainsFunc(keys, func(k string) bool { return strings.HasPrefix(k, want) }) {
+			t.Errorf("no %s%s… key; keys %q", prefix, want, keys)
+		}
+	}
+	for _, k := range keys {
+		if strings.Contains(k, "jwt:jwt:") {
+			t.Errorf("doubled segment: %s%s", prefix, k)
+		}
+	}
 }

@@ -139,7 +139,7 @@
 //
 // # State in Redis
 //
-// With a redislimit.Store (Redis 6.0 or later), every replica shares each
+// With a redislimit.Store (Redis 6.2 or later), every replica shares each
 // limit. A decision is one atomic script run using the Redis server's
 // clock; concurrent decisions are coalesced and pipelined; keys are Redis
 // Cluster safe. Options.Outage says what happens when Redis cannot answer

@@ -22,9 +22,17 @@ type stringList []string
 func (s *stringList) String() string     { return strings.Join(*s, ",") }
 func (s *stringList) Set(v string) error { *s = append(*s, v); return nil }
 
+const demoUsage = `Usage: bulwark demo [flags]
+
+Serves the reference API with every protection on. Its accounts are public:
+never expose it to a network you do not control.
+
+Flags:
+`
+
 func runDemo(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	fs := flag.NewFlagSet("demo", flag.ContinueOnError)
-	fs.SetOutput(stderr)
+	fs.Usage = printUsage(fs, demoUsage)
 	addr := fs.String("addr", "127.0.0.1:8000", "address to listen on")
 	redisURL := fs.String("redis", "", "Redis URL (redis:// or rediss://) for shared state; default: in memory")
 	certFile := fs.String("tls-cert", "", "TLS certificate file (PEM); serve HTTPS with --tls-key")
@@ -33,17 +41,11 @@ func runDemo(ctx context.Context, args []string, stdout, stderr io.Writer) error
 	var origins, proxies stringList
 	fs.Var(&origins, "cors-origin", "an origin allowed to call the API from a browser (repeatable; default https://example.com)")
 	fs.Var(&proxies, "trusted-proxy", "a proxy CIDR whose Forwarded/X-Forwarded-For headers are trusted (repeatable)")
-	if err := fs.Parse(args); err != nil {
-		if errors.Is(err, flag.ErrHelp) {
-			return nil
-		}
-		return fmt.Errorf("%w: see bulwark demo -h", errUsage)
-	}
-	if fs.NArg() != 0 {
-		return fmt.Errorf("%w: unexpected argument %q", errUsage, fs.Arg(0))
+	if help, err := parseFlags(fs, args, stdout); help || err != nil {
+		return err
 	}
 	if (*certFile == "") != (*keyFile == "") {
-		return fmt.Errorf("%w: --tls-cert and --tls-key go together", errUsage)
+		return usageError("demo", "--tls-cert and --tls-key go together")
 	}
 	logger := slog.New(slog.NewJSONHandler(stderr, nil))
 	if *quiet {

@@ -4,22 +4,27 @@
 //	bulwark demo [--addr 127.0.0.1:8000] [--redis URL] [--cors-origin ORIGIN ...]
 //	             [--tls-cert FILE --tls-key FILE] [--trusted-proxy CIDR ...]
 //	bulwark token issue --key FILE --subject SUB [--role R] [--scope S] [--ttl D] [--aud A] [--iss I]
-//	bulwark hash-password            (reads the password from stdin)
+//	bulwark hash-password            (asks on a terminal; reads one line from a pipe)
 //	bulwark version
 package main
 
 import (
 	"context"
 	"errors"
+	"flag"
 	"fmt"
 	"io"
 	"os"
 	"os/signal"
+	"runtime"
+	"runtime/debug"
+	"strings"
 	"syscall"
 )
 
-// version is set at build time with -ldflags "-X main.version=...".
-var version = "dev"
+// version overrides the version the build records when set at build time
+// with -ldflags "-X main.version=...".
+var version = ""
 
 func main() {
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
@@ -27,14 +32,110 @@ func main() {
 	os.Exit(run(ctx, os.Args[1:], os.Stdin, os.Stdout, os.Stderr))
 }
 
-// errUsage marks errors whose message is a usage text.
+// errUsage marks a command line that cannot be run as written
+// (errors.Is): run prints the error's message on one line and exits 2.
 var errUsage = errors.New("usage")
+
+// cmdUsageError is a usage error of one command; its message names the
+// command and where its flags are listed.
+type cmdUsageError struct{ msg string }
+
+func (e *cmdUsageError) Error() string        { return e.msg }
+func (e *cmdUsageError) Is(target error) bool { return target == errUsage }
+
+// usageError is a usage error of command cmd ("demo", "token issue").
+func usageError(cmd, format string, a ...any) error {
+	return &cmdUsageError{msg: fmt.Sprintf("bulwark %s: %s (see bulwark %s -h)", cmd, fmt.Sprintf(format, a...), cmd)}
+}
+
+// parseFlags parses args into fs. -h, -help and --help print fs.Usage on
+// stdout and report help (exit 0); a bad flag or a stray argument is a
+// one-line usage error.
+func parseFlags(fs *flag.FlagSet, args []string, stdout io.Writer) (help bool, err error) {
+	fs.SetOutput(io.Discard) // flag would print the whole usage after each error
+	if err := fs.Parse(args); err != nil {
+		if errors.Is(err, flag.ErrHelp) {
+			fs.SetOutput(stdout)
+			fs.Usage()
+			return true, nil
+		}
+		return false, usageError(fs.Name(), "%v", err)
+	}
+	if fs.NArg() != 0 {
+		return false, usageError(fs.Name(), "unexpected argument %q", fs.Arg(0))
+	}
+	return false, nil
+}
+
+// printUsage returns a flag.FlagSet Usage function: head, then the flags.
+func printUsage(fs *flag.FlagSet, head string) func() {
+	return func() {
+		fmt.Fprint(fs.Output(), head)
+		fs.PrintDefaults()
+	}
+}
+
+// versionLine describes the build: the version set with -ldflags, else the
+// module version Go recorded (a tag with go install …@version, a
+// pseudo-version when built in a clone, "(devel)" when Go knew none), then
+// the commit, its time and whether the tree had local changes, when the
+// build recorded them, and the Go version.
+func versionLine(info *debug.BuildInfo) string {
+	v := version
+	if v == "" && info != nil {
+		v = info.Main.Version
+	}
+	if v == "" {
+		v = "(devel)"
+	}
+	var rev, when string
+	modified := false
+	if info != nil {
+		for _, s := range info.Settings {
+			switch s.Key {
+			case "vcs.revision":
+				rev = s.Value
+			case "vcs.time":
+				when = s.Value
+			case "vcs.modified":
+				modified = s.Value == "true"
+			}
+		}
+	}
+	var extra []string
+	if rev != "" {
+		extra = append(extra, "commit "+rev[:min(len(rev), 12)])
+	}
+	if when != "" {
+		extra = append(extra, when)
+	}
+	if modified {
+		extra = append(extra, "modified")
+	}
+	goVersion := runtime.Version()
+	if info != nil && info.GoVersion != "" {
+		goVersion = info.GoVersion
+	}
+	extra = append(extra, goVersion)
+	return "bulwark " + v + " (" + strings.Join(extra, ", ") + ")"
+}
+
+func runVersion(args []string, stdout io.Writer) error {
+	fs := flag.NewFlagSet("version", flag.ContinueOnError)
+	fs.Usage = printUsage(fs, "Usage: bulwark version\n\nPrints the version, the commit and the Go version of this build.\n")
+	if help, err := parseFlags(fs, args, stdout); help || err != nil {
+		return err
+	}
+	info, _ := debug.ReadBuildInfo()
+	fmt.Fprintln(stdout, versionLine(info))
+	return nil
+}
 
 const usage = `bulwark — a security toolkit for Go HTTP APIs (the gateway built from it is planned)
 
 Usage:
   bulwark demo [flags]           serve the reference API with every protection on
-  bulwark hash-password          print an argon2id hash of a password read from stdin
+  bulwark hash-password          print the argon2id hash of a password (asked for, or one line of stdin)
   bulwark token issue [flags]    sign an access token (JWT) with a key file
   bulwark version                print the version
 
@@ -53,12 +154,12 @@ func run(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.
 	case "demo":
 		err = runDemo(ctx, args[1:], stdout, stderr)
 	case "token":
-		err = runToken(args[1:], stdout, stderr)
+		err = runToken(args[1:], stdout)
 	case "hash-password":
-		err = runHashPassword(args[1:], stdin, stdout)
+		err = runHashPassword(args[1:], stdin, stdout, stderr)
 	case "version", "--version", "-version":
-		fmt.Fprintln(stdout, "bulwark", version)
-	case "help", "-h", "--help":
+		err = runVersion(args[1:], stdout)
+	case "help", "-h", "-help", "--help":
 		fmt.Fprint(stdout, usage)
 	default:
 		fmt.Fprintf(stderr, "bulwark: unknown command %q\n\n%s", args[0], usage)

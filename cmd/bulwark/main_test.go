@@ -13,6 +13,8 @@ import (
 	"os"
 	"path/filepath"
 	"regexp"
+	"runtime"
+	"runtime/debug"
 	"strings"
 	"testing"
 	"time"
@@ -29,7 +31,7 @@ func runCLI(t *testing.T, stdin string, args ...string) (code int, stdout, stder
 }
 
 func TestVersionAndUsage(t *testing.T) {
-	if code, out, _ := runCLI(t, "", "version"); code != 0 || !strings.HasPrefix(out, "bulwark ") {
+	if code, out, _ := runCLI(t, "", "version"); code != 0 || !strings.HasPrefix(out, "bulwark ") || !strings.Contains(out, runtime.Version()) {
 		t.Fatalf("version: %d %q", code, out)
 	}
 	if code, _, errs := runCLI(t, "", "frobnicate"); code != 2 || !strings.Contains(errs, "unknown command") {
@@ -37,6 +39,123 @@ func TestVersionAndUsage(t *testing.T) {
 	}
 	if code, _, _ := runCLI(t, ""); code != 2 {
 		t.Fatalf("no command: %d", code)
+	}
+}
+
+// TestVersionLine: the version comes from the build (go install …@v1.2.3,
+// or a pseudo-version in a clone), with the commit when Go recorded it.
+func TestVersionLine(t *testing.T) {
+	for _, tc := range []struct {
+		info *debug.BuildInfo
+		want string
+	}{
+		{&debug.BuildInfo{GoVersion: "go1.26.1", Main: debug.Module{Version: "v1.2.3"}}, "bulwark v1.2.3 (go1.26.1)"},
+		{&debug.BuildInfo{GoVersion: "go1.26.1", Main: debug.Module{Version: "v0.0.0-20261207204642-99bd7a8be9f0+dirty"}, Settings: []debug.BuildSetting{
+			{Key: "vcs", Value: "git"}, {Key: "vcs.revision", Value: "99bd7a8be9f0c0ffee0000000000000000000000"},
+			{Key: "vcs.time", Value: "2026-12-07T20:46:42Z"}, {Key: "vcs.modified", Value: "true"},
+		}}, "bulwark v0.0.0-20261207204642-99bd7a8be9f0+dirty (commit 99bd7a8be9f0, 2026-12-07T20:46:42Z, modified, go1.26.1)"},
+		{&debug.BuildInfo{GoVersion: "go1.26.1", Main: debug.Module{Version: "(devel)"}, Settings: []debug.BuildSetting{
+			{Key: "vcs.revision", Value: "abc"}, {Key: "vcs.modified", Value: "false"},
+		}}, "bulwark (devel) (commit abc, go1.26.1)"},
+	} {
+		if got := versionLine(tc.info); got != tc.want {
+			t.Errorf("got  %q\nwant %q", got, tc.want)
+		}
+	}
+	if got := versionLine(nil); !strings.HasPrefix(got, "bulwark (devel) (go") {
+		t.Errorf("no build info: %q", got)
+	}
+	version = "v9.9.9"
+	defer func() { version = "" }()
+	if got := versionLine(&debug.BuildInfo{Main: debug.Module{Version: "v1.2.3"}}); !strings.HasPrefix(got, "bulwark v9.9.9 ") {
+		t.Errorf("-ldflags version: %q", got)
+	}
+}
+
+// TestHelpAndBadFlags: -h and --help print the command's usage and flags
+// on stdout and exit 0; a bad flag is one line on stderr and exit 2.
+func TestHelpAndBadFlags(t *testing.T) {
+	for _, tc := range []struct {
+		cmd   []string
+		flags []string // flags the help must list
+	}{
+		{[]string{"demo"}, []string{"-addr", "-redis", "-cors-origin", "-tls-cert", "-tls-key", "-trusted-proxy", "-quiet"}},
+		{[]string{"token"}, []string{"-key", "-subject", "-role", "-scope", "-ttl", "-aud", "-iss", "-kid", "-alg"}},
+		{[]string{"token", "issue"}, []string{"-key", "-subject", "-role", "-scope", "-ttl", "-aud", "-iss", "-kid", "-alg"}},
+		{[]string{"hash-password"}, nil},
+		{[]string{"version"}, nil},
+	} {
+		name := strings.Join(tc.cmd, " ")
+		for _, h := range []string{"-h", "--help", "-help"} {
+			code, out, errs := runCLI(t, "", append(tc.cmd, h)...)
+			if code != 0 || errs != "" || !strings.HasPrefix(out, "Usage: bulwark "+name) {
+				t.Errorf("%s %s: exit %d, stdout %q, stderr %q", name, h, code, out, errs)
+			}
+			for _, f := range tc.flags {
+				if !strings.Contains(out, "  "+f+" ") && !strings.Contains(out, "  "+f+"\n") {
+					t.Errorf("%s %s does not list %s:\n%s", name, h, f, out)
+				}
+			}
+		}
+		cmd := name
+		if name == "token" {
+			cmd = "token issue"
+		}
+		code, out, errs := runCLI(t, "", append(strings.Fields(cmd), "--bogus")...)
+		want := "bulwark " + cmd + ": flag provided but not defined: -bogus (see bulwark " + cmd + " -h)\n"
+		if code != 2 || out != "" || errs != want {
+			t.Errorf("%s --bogus: exit %d, stdout %q, stderr %q, want %q", cmd, code, out, errs, want)
+		}
+	}
+	for _, args := range [][]string{{"token"}, {"token", "frob"}, {"demo", "extra"}, {"token", "issue", "--subject", "a"}} {
+		code, _, errs := runCLI(t, "", args...)
+		if code != 2 || strings.Count(errs, "\n") != 1 || !strings.HasPrefix(errs, "bulwark ") || !strings.Contains(errs, " -h)") {
+			t.Errorf("%q: exit %d, stderr %q", args, code, errs)
+		}
+	}
+}
+
+// TestHashPasswordTerminal: on a terminal the password is asked for twice,
+// the prompts go to stderr, and nothing echoes it.
+func TestHashPasswordTerminal(t *testing.T) {
+	defer func(fd func(io.Reader) (int, bool), rs func(int) ([]byte, error)) { terminalFD, readSecret = fd, rs }(terminalFD, readSecret)
+	terminalFD = func(io.Reader) (int, bool) { return 7, true }
+	answer := func(lines ...string) {
+		readSecret = func(fd int) ([]byte, error) {
+			if fd != 7 {
+				t.Fatalf("read from fd %d", fd)
+			}
+			if len(lines) == 0 {
+				return nil, io.EOF
+			}
+			l := lines[0]
+			lines = lines[1:]
+			return []byte(l), nil
+		}
+	}
+	const pw = "correct horse battery staple"
+	answer(pw, pw)
+	code, out, errs := runCLI(t, "", "hash-password")
+	if code != 0 {
+		t.Fatalf("%d %s", code, errs)
+	}
+	if _, err := password.Verify(pw, strings.TrimSpace(out)); err != nil {
+		t.Fatalf("hash does not verify: %v", err)
+	}
+	if errs != "Password: \nRepeat the password: \n" || strings.Contains(out, pw) {
+		t.Fatalf("stderr %q, stdout %q", errs, out)
+	}
+	answer(pw, pw+"x")
+	if code, out, errs := runCLI(t, "", "hash-password"); code != 1 || out != "" || !strings.Contains(errs, "do not match") {
+		t.Fatalf("mismatch: %d %q %q", code, out, errs)
+	}
+	answer("")
+	if code, _, errs := runCLI(t, "", "hash-password"); code != 1 || !strings.Contains(errs, "empty password") {
+		t.Fatalf("empty: %d %q", code, errs)
+	}
+	answer(pw)
+	if code, _, _ := runCLI(t, "", "hash-password"); code != 1 {
+		t.Fatalf("end of input at the confirmation: %d", code)
 	}
 }
 

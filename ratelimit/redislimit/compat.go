@@ -15,14 +15,15 @@ import (
 )
 
 // ErrUnsupportedServer is returned (wrapped, with the server's version)
-// by decisions and by Check when the Redis server is older than 6.0, the
-// oldest release the Store supports, and the script fails on it. It is not
-// an outage (it does not match store.ErrUnavailable): the Limiter reports
-// it to OnStoreError and decides by its Outage policy until the server is
-// upgraded, which the Store notices within a minute, without a restart.
-var ErrUnsupportedServer = errors.New("redislimit: the Redis server is too old for rate limiting: it needs Redis 6.0 or later")
+// by decisions and by Check when the Redis server is older than 6.0, too
+// old for the script, and the script fails on it; its message asks for
+// 6.2, the minimum of Bulwark as a whole. It is not an outage (it does not
+// match store.ErrUnavailable): the Limiter reports it to OnStoreError and
+// decides by its Outage policy until the server is upgraded, which the
+// Store notices within a minute, without a restart.
+var ErrUnsupportedServer = errors.New("redislimit: the Redis server is too old for rate limiting: it needs Redis 6.2 or later")
 
-// The oldest server the Store supports.
+// The oldest server the script runs on (Bulwark as a whole needs 6.2).
 const minMajor, minMinor = 6, 0
 
 // How long an unsupported-server verdict holds before the Store looks

@@ -9,9 +9,10 @@
 //		Outage: ratelimit.FallbackLocal,
 //	})
 //
-// It needs Redis 6.0 or later (or a server compatible with it, such as
-// Valkey); its tests run against Redis 7.0. If the script fails on an older
-// server, the Store finds out why (its INFO), and decisions fail with
+// It needs Redis 6.2 or later, like every Redis-backed part of Bulwark (or
+// a server compatible with it, such as Valkey). If the script fails on a
+// server too old to run it (before 6.0), the Store finds out why (its
+// INFO), and decisions fail with
 // ErrUnsupportedServer — reported to Options.Logger and the Limiter's
 // OnStoreError, while its Outage policy decides — until the server is
 // upgraded. Check reports it before any traffic, for a startup check.

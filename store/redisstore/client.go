@@ -4,7 +4,8 @@
 // through package ratelimit/redislimit, which can share this package's
 // client.)
 //
-// It needs Redis 6.2 or later (Take is GETDEL). Redis bounds its own
+// It needs Redis 6.2 or later (Take is GETDEL), the minimum for every
+// Redis-backed part of Bulwark. Redis bounds its own
 // memory (maxmemory): give it the maxmemory-policy noeviction, for the
 // reason memstore has NoEvict — an evicted revocation is a forgotten
 // logout. Every key this package writes has a TTL, so a volatile-* policy

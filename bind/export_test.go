@@ -1,0 +1,4 @@
+package bind
+
+// CheckMemberNames exposes the member-name walk to the tests.
+var CheckMemberNames = checkMembers
