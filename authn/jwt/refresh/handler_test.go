@@ -104,7 +104,7 @@ func TestHandlersDecodeLikeBindAndChallenge(t *testing.T) {
 		{h: refreshHandler, body: `{"refresh_token":"x"}`, status: 415, reason: "unsupported_media_type"},
 		{h: refreshHandler, body: `{"refresh_token":"x"}`, ctype: "text/plain", status: 415, reason: "unsupported_media_type"},
 		{h: refreshHandler, body: "{\n \"refresh_token\": x}", ctype: js, status: 400, reason: "malformed_json", wantPosition: true},
-		{h: refreshHandler, body: `{"refresh_token":"x","scope":"admin"}`, ctype: js, status: 400, reason: "unknown_field"},
+		{h: refreshHandler, body: `{"refresh_token":"x","scope":"admin"}`, ctype: js, status: 400, reason: "unknown_field", wantPosition: true},
 		{h: refreshHandler, body: `{"refresh_token":"x"} {}`, ctype: js, status: 400, reason: "trailing_data", wantPosition: true},
 		{h: refreshHandler, body: ``, ctype: js, status: 400, reason: "empty_body"},
 		{h: refreshHandler, body: `{"refresh_token":""}`, ctype: js, status: 422},
@@ -116,7 +116,7 @@ func TestHandlersDecodeLikeBindAndChallenge(t *testing.T) {
 			challenge: `Bearer realm="bulwark \"demo\"", error="invalid_token", error_description="an access token cannot be used as a refresh token"`},
 		{h: logout, body: ``, status: 401, reason: "token_missing", challenge: `Bearer realm="bulwark \"demo\""`},
 		{h: logout, body: `{"refresh_token":"x"}`, principal: true, status: 415, reason: "unsupported_media_type"},
-		{h: logout, body: `{"refresh_token":"x","all":true}`, ctype: js, principal: true, status: 400, reason: "unknown_field"},
+		{h: logout, body: `{"refresh_token":"x","all":true}`, ctype: js, principal: true, status: 400, reason: "unknown_field", wantPosition: true},
 		{h: logout, body: `{"refresh_token":`, ctype: js, principal: true, status: 400, reason: "malformed_json", wantPosition: true},
 		{h: logout, body: `{"refresh_token":"x"}`, ctype: js, chunked: true, principal: true, status: 204}, // a chunked body is read
 		{h: logout, body: ``, chunked: true, principal: true, status: 204},
