@@ -15,7 +15,6 @@ import (
 	"github.com/bulwark-go/bulwark/authn/jwt/refresh"
 	"github.com/bulwark-go/bulwark/authz"
 	"github.com/bulwark-go/bulwark/bind"
-	"github.com/bulwark-go/bulwark/clientip"
 	"github.com/bulwark-go/bulwark/problem"
 	"github.com/bulwark-go/bulwark/ratelimit"
 	"github.com/bulwark-go/bulwark/ratelimit/redislimit"
@@ -98,8 +97,8 @@ type auth struct {
 	ipLimit    *ratelimit.Limiter // token bucket per client IP on /api/*, before authentication
 	apiLimit   *ratelimit.Limiter // token bucket per client (principal, else IP) on /api/*
 	loginLimit *ratelimit.Limiter // sliding window per IP on POST /api/login
-	stuffing   *abuse.Detector    // distinct failed usernames per IP
-	targeted   *abuse.Detector    // distinct failing IPs per username (flag only)
+	stuffing   *abuse.Detector    // distinct failed usernames per client (IPv6 by /64)
+	targeted   *abuse.Detector    // distinct failing clients per username (flag only)
 }
 
 // newAuth builds the JWT, authorization, rate-limit and abuse guards over
@@ -205,9 +204,9 @@ type loginRequest struct {
 // this attempt; here the credential-stuffing detector, the body, the
 // password, and finally a token pair.
 func (a *App) login(w http.ResponseWriter, r *http.Request) {
-	ip := clientip.FromContext(r.Context()).String()
+	client := abuse.ClientKey(r) // IPv6 by /64, as the login limit counts it
 	deny := a.deny("login")
-	if blocked, err := a.auth.stuffing.Exceeded(r.Context(), ip); err != nil {
+	if blocked, err := a.auth.stuffing.Exceeded(r.Context(), client); err != nil {
 		if !a.auth.stuffing.Unavailable(w, r, err) {
 			return
 		}
@@ -222,7 +221,7 @@ func (a *App) login(w http.ResponseWriter, r *http.Request) {
 	}
 	user, ok := a.data.checkPassword(in.Username, in.Password)
 	if !ok {
-		a.loginFailed(w, r, ip, in.Username)
+		a.loginFailed(w, r, client, in.Username)
 		return
 	}
 	pair, err := a.auth.refresher.Login(r.Context(), jwt.Claims{Subject: user.Username, Roles: []string{user.Role}, Scopes: user.Scopes})
@@ -235,13 +234,13 @@ func (a *App) login(w http.ResponseWriter, r *http.Request) {
 
 // loginFailed records a failed login with both abuse detectors and answers
 // 401 — or 403 once this address has failed for too many accounts.
-func (a *App) loginFailed(w http.ResponseWriter, r *http.Request, ip, username string) {
+func (a *App) loginFailed(w http.ResponseWriter, r *http.Request, client, username string) {
 	fp := a.auth.stuffing.Fingerprint(username)
-	v, err := a.auth.stuffing.Observe(r.Context(), ip, fp)
+	v, err := a.auth.stuffing.Observe(r.Context(), client, fp)
 	if err != nil && !a.auth.stuffing.Unavailable(w, r, err) {
 		return
 	}
-	if t, err := a.auth.targeted.Observe(r.Context(), a.auth.targeted.Fingerprint(username), ip); err == nil && t.Exceeded {
+	if t, err := a.auth.targeted.Observe(r.Context(), a.auth.targeted.Fingerprint(username), client); err == nil && t.Exceeded {
 		a.auth.targeted.Flag(r, t) // an account under attack: flagged, never locked (that would hand attackers a lock-out)
 	}
 	if v.Exceeded {

@@ -211,8 +211,8 @@ func (a *App) describe() map[string]any {
 			"login": "sliding window, 5 attempts of any outcome per client IP per 5 minutes, on POST /api/login",
 		},
 		"abuse": map[string]string{
-			"credential_stuffing": "more than 5 distinct usernames failing from one IP within an hour → 403",
-			"account_targeted":    "more than 5 distinct IPs failing for one username within an hour → audit flag",
+			"credential_stuffing": "more than 5 distinct usernames failing from one client IP (/64 for IPv6) within an hour → 403",
+			"account_targeted":    "more than 5 distinct client IPs (/64 for IPv6) failing for one username within an hour → audit flag",
 		},
 		"passwords":       "argon2id (m=19456 KiB, t=2, p=1)",
 		"trusted_proxies": a.cfg.TrustedProxies,
