@@ -15,6 +15,7 @@ import (
 	"github.com/bulwark-go/bulwark/authn/jwt/refresh"
 	"github.com/bulwark-go/bulwark/authz"
 	"github.com/bulwark-go/bulwark/bind"
+	"github.com/bulwark-go/bulwark/password"
 	"github.com/bulwark-go/bulwark/problem"
 	"github.com/bulwark-go/bulwark/ratelimit"
 	"github.com/bulwark-go/bulwark/ratelimit/redislimit"
@@ -97,6 +98,7 @@ type auth struct {
 	ipLimit    *ratelimit.Limiter // token bucket per client IP on /api/*, before authentication
 	apiLimit   *ratelimit.Limiter // token bucket per client (principal, else IP) on /api/*
 	loginLimit *ratelimit.Limiter // sliding window per IP on POST /api/login
+	passwords  *password.Verifier // argon2id checks within a memory budget
 	stuffing   *abuse.Detector    // distinct failed usernames per client (IPv6 by /64)
 	targeted   *abuse.Detector    // distinct failing clients per username (flag only)
 }
@@ -186,6 +188,12 @@ func (a *App) newAuth() (*auth, error) {
 	if x.loginLimit, err = limit(ratelimit.SlidingWindow(5, 5*time.Minute).Named("login").By(ratelimit.ByIP())); err != nil {
 		return nil, err
 	}
+	// At most 4 argon2id checks at once (4 × 19 MiB), a 250 ms wait for
+	// a turn, then 503 with Retry-After: a burst of logins cannot take the
+	// process's memory.
+	if x.passwords, err = password.NewVerifier(password.Options{}); err != nil {
+		return nil, err
+	}
 	if x.stuffing, err = abuse.New(abuse.Options{Name: "credential-stuffing", Store: a.store, Threshold: 5, Window: time.Hour, Secret: secrets.fingerprintKey, Audit: a.audit}); err != nil {
 		return nil, err
 	}
@@ -219,8 +227,12 @@ func (a *App) login(w http.ResponseWriter, r *http.Request) {
 		deny.Deny(w, r, p)
 		return
 	}
-	user, ok := a.data.checkPassword(in.Username, in.Password)
-	if !ok {
+	user, err := a.data.checkPassword(r.Context(), a.auth.passwords, in.Username, in.Password)
+	if p := a.auth.passwords.Unavailable(err); p != nil {
+		deny.Deny(w, r, p) // the password was not checked: nothing to count
+		return
+	}
+	if err != nil {
 		a.loginFailed(w, r, client, in.Username)
 		return
 	}

@@ -2,10 +2,13 @@ package demo_test
 
 import (
 	"fmt"
+	"net/http/httptest"
+	"sync"
 	"testing"
 	"time"
 
 	"github.com/bulwark-go/bulwark/demo"
+	"github.com/bulwark-go/bulwark/password"
 )
 
 // One IPv6 client rotating its interface ID inside its /64 is one client
@@ -29,5 +32,63 @@ func TestCredentialStuffingIPv6By64(t *testing.T) {
 	// Another /64 is another client.
 	if r := login(t, srv, "victim6", "guess", "X-Forwarded-For", "2001:db8:77:2::1"); r.status != 401 {
 		t.Fatalf("neighbouring /64: %d %s", r.status, r.raw)
+	}
+}
+
+// 120 simultaneous failed logins from distinct clients (each within its
+// own login limit), for users that do not exist: every one goes through
+// the password budget (a missing user costs what a real one does), which lets
+// at most password.DefaultMaxConcurrent argon2id checks (19 MiB each)
+// compute at once; the others wait briefly, then get 503 with Retry-After —
+// never an unbounded queue of 19 MiB allocations (the demo once took 2.4 GB
+// of RSS under this load).
+func TestLoginPasswordBudget(t *testing.T) {
+	app, err := demo.New(demo.Config{TrustedProxies: []string{"127.0.0.1/32", "::1/128"}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	srv := httptest.NewServer(app.Handler())
+	t.Cleanup(func() { srv.Close(); _ = app.Close() })
+
+	const n = 120
+	results := make(chan response, n)
+	var wg sync.WaitGroup
+	start := make(chan struct{})
+	for i := range n {
+		wg.Go(func() {
+			<-start
+			results <- login(t, srv, fmt.Sprintf("user%d", i%7), "guess", "X-Forwarded-For", fmt.Sprintf("2001:db8:%x::1", i+1))
+		})
+	}
+	close(start)
+	wg.Wait()
+	close(results)
+	counts := map[int]int{}
+	for r := range results {
+		counts[r.status]++
+		switch r.status {
+		case 401:
+		case 503:
+			wantProblem(t, r, 503)
+			if ra := r.header.Get("Retry-After"); ra == "" || ra == "0" {
+				t.Fatalf("503 without Retry-After: %s", r.raw)
+			}
+		default:
+			t.Fatalf("status %d: %s", r.status, r.raw)
+		}
+	}
+	s := demo.PasswordStats(app)
+	t.Logf("statuses %v, verifier %+v", counts, s)
+	if got := s.Verified + s.Busy; got != n {
+		t.Fatalf("%d logins went through the password budget, want all %d", got, n)
+	}
+	if s.PeakRunning < 1 || s.PeakRunning > password.DefaultMaxConcurrent {
+		t.Fatalf("%d password checks computed at once, want 1..%d", s.PeakRunning, password.DefaultMaxConcurrent)
+	}
+	if budget := demo.PasswordBudget(app); s.PeakMemory > budget || budget > 100<<20 {
+		t.Fatalf("argon2 memory peaked at %d bytes of a %d budget", s.PeakMemory, budget)
+	}
+	if uint64(counts[401]) != s.Verified || uint64(counts[503]) != s.Busy {
+		t.Fatalf("statuses %v do not match the verifier's counts %+v", counts, s)
 	}
 }

@@ -13,6 +13,7 @@ import (
 	"github.com/bulwark-go/bulwark/cors"
 	"github.com/bulwark-go/bulwark/headers"
 	"github.com/bulwark-go/bulwark/headers/csp"
+	"github.com/bulwark-go/bulwark/password"
 	"github.com/bulwark-go/bulwark/ratelimit"
 	"github.com/bulwark-go/bulwark/recovery"
 )
@@ -214,7 +215,8 @@ func (a *App) describe() map[string]any {
 			"credential_stuffing": "more than 5 distinct usernames failing from one client IP (/64 for IPv6) within an hour → 403",
 			"account_targeted":    "more than 5 distinct client IPs (/64 for IPv6) failing for one username within an hour → audit flag",
 		},
-		"passwords":       "argon2id (m=19456 KiB, t=2, p=1)",
+		"passwords": fmt.Sprintf("argon2id (m=19456 KiB, t=2, p=1); at most %d checks at once (%d MiB), a wait of up to %v for a turn, then 503 with Retry-After",
+			password.DefaultMaxConcurrent, a.auth.passwords.MemoryBudget()>>20, password.DefaultMaxWait),
 		"trusted_proxies": a.cfg.TrustedProxies,
 	}
 }
