@@ -188,9 +188,9 @@ func (a *App) newAuth() (*auth, error) {
 	if x.loginLimit, err = limit(ratelimit.SlidingWindow(5, 5*time.Minute).Named("login").By(ratelimit.ByIP())); err != nil {
 		return nil, err
 	}
-	// At most 4 argon2id checks at once (4 × 19 MiB), a 250 ms wait for
-	// a turn, then 503 with Retry-After: a burst of logins cannot take the
-	// process's memory.
+	// Argon2id checks on half the cores at most (19 MiB each), a 250 ms
+	// wait for a turn, then 503 with Retry-After: a burst of logins can
+	// take neither the process's memory nor all of its CPU.
 	if x.passwords, err = password.NewVerifier(password.Options{}); err != nil {
 		return nil, err
 	}

@@ -38,7 +38,7 @@ func TestCredentialStuffingIPv6By64(t *testing.T) {
 // 120 simultaneous failed logins from distinct clients (each within its
 // own login limit), for users that do not exist: every one goes through
 // the password budget (a missing user costs what a real one does), which lets
-// at most password.DefaultMaxConcurrent argon2id checks (19 MiB each)
+// at most MaxConcurrent argon2id checks (19 MiB each)
 // compute at once; the others wait briefly, then get 503 with Retry-After —
 // never an unbounded queue of 19 MiB allocations (the demo once took 2.4 GB
 // of RSS under this load).
@@ -77,15 +77,16 @@ func TestLoginPasswordBudget(t *testing.T) {
 			t.Fatalf("status %d: %s", r.status, r.raw)
 		}
 	}
-	s := demo.PasswordStats(app)
+	v := demo.PasswordVerifier(app)
+	s := v.Stats()
 	t.Logf("statuses %v, verifier %+v", counts, s)
 	if got := s.Verified + s.Busy; got != n {
 		t.Fatalf("%d logins went through the password budget, want all %d", got, n)
 	}
-	if s.PeakRunning < 1 || s.PeakRunning > password.DefaultMaxConcurrent {
-		t.Fatalf("%d password checks computed at once, want 1..%d", s.PeakRunning, password.DefaultMaxConcurrent)
+	if s.PeakRunning < 1 || s.PeakRunning > v.MaxConcurrent() || v.MaxConcurrent() > password.MaxDefaultConcurrent {
+		t.Fatalf("%d password checks computed at once, want 1..%d", s.PeakRunning, v.MaxConcurrent())
 	}
-	if budget := demo.PasswordBudget(app); s.PeakMemory > budget || budget > 100<<20 {
+	if budget := v.MemoryBudget(); s.PeakMemory > budget || budget > password.MaxDefaultConcurrent*19<<20 {
 		t.Fatalf("argon2 memory peaked at %d bytes of a %d budget", s.PeakMemory, budget)
 	}
 	if uint64(counts[401]) != s.Verified || uint64(counts[503]) != s.Busy {

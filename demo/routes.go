@@ -216,7 +216,7 @@ func (a *App) describe() map[string]any {
 			"account_targeted":    "more than 5 distinct client IPs (/64 for IPv6) failing for one username within an hour → audit flag",
 		},
 		"passwords": fmt.Sprintf("argon2id (m=19456 KiB, t=2, p=1); at most %d checks at once (%d MiB), a wait of up to %v for a turn, then 503 with Retry-After",
-			password.DefaultMaxConcurrent, a.auth.passwords.MemoryBudget()>>20, password.DefaultMaxWait),
+			a.auth.passwords.MaxConcurrent(), a.auth.passwords.MemoryBudget()>>20, password.DefaultMaxWait),
 		"trusted_proxies": a.cfg.TrustedProxies,
 	}
 }

@@ -23,15 +23,18 @@
 // A server therefore checks passwords with one Verifier, shared by every
 // authenticator that takes a password (JSON login, session login, HTTP
 // Basic): it lets Options.MaxConcurrent verifications compute at once
-// (default 4, so 4 × 19 MiB = 76 MiB of argon2 memory), lets a few more
-// wait up to Options.MaxWait (default 250 ms) in arrival order, and refuses
-// the rest with ErrBusy, which Verifier.Unavailable turns into a 503 with
+// (default: half the cores, at least 1, at most 8 — on 2 cores one, 19 MiB;
+// on 16 or more, 8 × 19 MiB = 152 MiB), lets a few more wait up to
+// Options.MaxWait (default 250 ms) in arrival order, and refuses the rest
+// with ErrBusy, which Verifier.Unavailable turns into a 503 with
 // Retry-After. Peak memory is then about the rest of the process +
-// 2 × MaxConcurrent × Params.Memory, whatever the load: for the demo,
-// 56 MB + 2 × 76 MiB ≈ 215 MB at worst; under the same 120 logins it
-// peaked at 122–141 MB and answered all of them within 2.5 s. Raising
-// MaxConcurrent beyond the CPU cores buys no throughput (each verification
-// keeps one core busy), only memory.
+// 2 × MaxConcurrent × Params.Memory, whatever the load. Under the same 120
+// logins the demo (2 cores, so 1 check at once) peaked at 82–100 MB and
+// answered all of them within 0.5 s; with MaxConcurrent 4 (at worst
+// 56 MB + 2 × 76 MiB ≈ 215 MB) it peaked at 122–141 MB, within 2.5 s. More
+// checks than cores buy no throughput (each keeps one core busy), only
+// memory; and checks on every core starve the rest of the process — the
+// Redis round trips of the rate limits among them, which then time out.
 //
 // A missing user is checked against a stand-in hash of the same
 // parameters, so it costs the same time and the same share of the budget:

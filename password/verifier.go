@@ -7,15 +7,17 @@ import (
 	"encoding/hex"
 	"errors"
 	"fmt"
+	"runtime"
 	"sync"
 	"time"
 
 	"github.com/bulwark-go/bulwark/problem"
 )
 
-// DefaultMaxConcurrent is the default Options.MaxConcurrent: with Default
-// parameters, 4 × 19 MiB = 76 MiB of argon2 memory at most.
-const DefaultMaxConcurrent = 4
+// MaxDefaultConcurrent caps the default Options.MaxConcurrent, whatever
+// the number of cores: with Default parameters, 8 × 19 MiB = 152 MiB of
+// argon2 memory at most.
+const MaxDefaultConcurrent = 8
 
 // DefaultMaxWait is the default Options.MaxWait.
 const DefaultMaxWait = 250 * time.Millisecond
@@ -43,7 +45,11 @@ type Options struct {
 	// MaxConcurrent bounds the verifications computing at once: the memory
 	// budget is MaxConcurrent × Params.Memory KiB, and a stored hash that
 	// asks for more memory than Params.Memory takes a larger share (one
-	// above the whole budget runs alone). Default DefaultMaxConcurrent.
+	// above the whole budget runs alone). Default: half of
+	// runtime.GOMAXPROCS, at least 1, at most MaxDefaultConcurrent — each
+	// check keeps a core busy, so more checks than cores buy no
+	// throughput, and checks on every core starve the rest of the process
+	// (the Redis round trips of the rate limits among them).
 	MaxConcurrent int
 	// MaxWait is how long a verification may wait for its share of the
 	// budget before Verify gives up with ErrBusy. Waiters are served first
@@ -66,6 +72,7 @@ type Verifier struct {
 	maxWait    time.Duration
 	retryAfter time.Duration
 	dummy      string // stand-in hash for a missing user, of params
+	maxConc    int
 
 	mu      sync.Mutex
 	size    int64     // budget, KiB
@@ -114,9 +121,9 @@ func NewVerifier(opts Options) (*Verifier, error) {
 	}
 	switch {
 	case opts.MaxConcurrent < 0:
-		return nil, errors.New("password: MaxConcurrent must not be negative (0 means DefaultMaxConcurrent)")
+		return nil, errors.New("password: MaxConcurrent must not be negative (0 means the default: half the cores, at most MaxDefaultConcurrent)")
 	case opts.MaxConcurrent == 0:
-		opts.MaxConcurrent = DefaultMaxConcurrent
+		opts.MaxConcurrent = min(max(runtime.GOMAXPROCS(0)/2, 1), MaxDefaultConcurrent)
 	case opts.MaxConcurrent > 1<<16:
 		return nil, errors.New("password: MaxConcurrent above 65536: each verification takes Params.Memory KiB, so that is no bound")
 	}
@@ -147,6 +154,7 @@ func NewVerifier(opts Options) (*Verifier, error) {
 		maxWait:    opts.MaxWait,
 		retryAfter: opts.RetryAfter,
 		dummy:      dummy,
+		maxConc:    opts.MaxConcurrent,
 		size:       int64(opts.MaxConcurrent) * int64(p.Memory),
 	}, nil
 }
@@ -203,6 +211,10 @@ func (v *Verifier) Unavailable(err error) *problem.Problem {
 // MemoryBudget returns the argon2 memory, in bytes, that the verifications
 // computing at once may reserve: Options.MaxConcurrent × Params.Memory KiB.
 func (v *Verifier) MemoryBudget() int64 { return v.size << 10 }
+
+// MaxConcurrent returns the number of checks of Options.Params that may
+// compute at once (Options.MaxConcurrent, or its default).
+func (v *Verifier) MaxConcurrent() int { return v.maxConc }
 
 // Stats returns the Verifier's counters.
 func (v *Verifier) Stats() Stats {

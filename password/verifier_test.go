@@ -3,6 +3,7 @@ package password_test
 import (
 	"context"
 	"errors"
+	"runtime"
 	"sync"
 	"sync/atomic"
 	"testing"
@@ -286,6 +287,20 @@ func TestNewVerifierRefuses(t *testing.T) {
 	} {
 		if _, err := password.NewVerifier(o); err == nil {
 			t.Errorf("accepted %+v", o)
+		}
+	}
+}
+
+// By default the checks take half the cores (at least one, at most
+// MaxDefaultConcurrent), so the rest of the process keeps a core.
+func TestVerifierDefaultConcurrency(t *testing.T) {
+	for _, procs := range []int{1, 2, 3, 8, 64} {
+		old := runtime.GOMAXPROCS(procs)
+		v := newVerifier(t, password.Options{})
+		runtime.GOMAXPROCS(old)
+		want := min(max(procs/2, 1), password.MaxDefaultConcurrent)
+		if v.MaxConcurrent() != want || v.MemoryBudget() != int64(want)*int64(fast.Memory)<<10 {
+			t.Errorf("GOMAXPROCS %d: MaxConcurrent %d, budget %d; want %d", procs, v.MaxConcurrent(), v.MemoryBudget(), want)
 		}
 	}
 }
