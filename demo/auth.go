@@ -97,7 +97,7 @@ type auth struct {
 
 	ipLimit    *ratelimit.Limiter // token bucket per client IP on /api/*, before authentication
 	apiLimit   *ratelimit.Limiter // token bucket per client (principal, else IP) on /api/*
-	loginLimit *ratelimit.Limiter // sliding window per IP on POST /api/login
+	loginLimit *ratelimit.Limiter // sliding window per IP on POST /api/login; fails closed
 	passwords  *password.Verifier // argon2id checks within a memory budget
 	stuffing   *abuse.Detector    // distinct failed usernames per client (IPv6 by /64)
 	targeted   *abuse.Detector    // distinct failing clients per username (flag only)
@@ -185,7 +185,13 @@ func (a *App) newAuth() (*auth, error) {
 	if x.apiLimit, err = limit(ratelimit.TokenBucket(100, 10).Named("api").By(ratelimit.ByPrincipal())); err != nil {
 		return nil, err
 	}
-	if x.loginLimit, err = limit(ratelimit.SlidingWindow(5, 5*time.Minute).Named("login").By(ratelimit.ByIP())); err != nil {
+	// The login limit stands between a guesser and the passwords: when
+	// Redis cannot decide, it refuses (503) rather than hand out a fresh
+	// local quota (FallbackLocal) that would admit more guesses.
+	if x.loginLimit, err = ratelimit.New(ratelimit.Options{
+		Limits: []ratelimit.Limit{ratelimit.SlidingWindow(5, 5*time.Minute).Named("login").By(ratelimit.ByIP())},
+		Store:  limits, Outage: ratelimit.FailClosed, Now: a.cfg.Now, Audit: a.audit,
+	}); err != nil {
 		return nil, err
 	}
 	// Argon2id checks on half the cores at most (19 MiB each), a 250 ms

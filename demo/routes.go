@@ -209,7 +209,7 @@ func (a *App) describe() map[string]any {
 		"rate_limits": map[string]string{
 			"ip":    "token bucket, capacity 200, refill 20/s, per client IP (/64 for IPv6), on /api/* before authentication: refused authentications count",
 			"api":   "token bucket, capacity 100, refill 10/s, per principal (client IP when anonymous), on /api/* after authentication",
-			"login": "sliding window, 5 attempts of any outcome per client IP per 5 minutes, on POST /api/login",
+			"login": "sliding window, 5 attempts of any outcome per client IP per 5 minutes, on POST /api/login; fails closed (503) when Redis cannot decide",
 		},
 		"abuse": map[string]string{
 			"credential_stuffing": "more than 5 distinct usernames failing from one client IP (/64 for IPv6) within an hour → 403",
