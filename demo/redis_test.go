@@ -2,10 +2,7 @@ package demo_test
 
 import (
 	"fmt"
-	"io"
-	"net/http"
 	"net/http/httptest"
-	"strings"
 	"sync"
 	"syscall"
 	"testing"
@@ -83,33 +80,21 @@ func TestLoginLimitExactOnRedisUnderBurst(t *testing.T) {
 	}
 	const hot, hotN, others = "203.0.113.50", 50, 30
 	type result struct {
-		hot    bool
-		status int
-		id     string // X-Request-ID
-		raw    string
+		hot bool
+		response
 	}
 	results := make(chan result, hotN+others)
 	startOthers, startHot := make(chan struct{}), make(chan struct{})
 	var wg sync.WaitGroup
-	send := func(ip, user, pw string, isHot bool) {
+	fire := func(ip, user, pw string, isHot bool) {
 		wg.Go(func() {
-			body := fmt.Sprintf(`{"username":%q,"password":%q}`, user, pw)
-			req, _ := http.NewRequest("POST", srv.URL+"/api/login", strings.NewReader(body))
-			req.Header.Set("Content-Type", "application/json")
-			req.Header.Set("X-Forwarded-For", ip)
+			req := loginRequest(srv, user, pw, "X-Forwarded-For", ip)
 			if isHot {
 				<-startHot
 			} else {
 				<-startOthers
 			}
-			res, err := srv.Client().Do(req)
-			if err != nil {
-				results <- result{hot: isHot, status: -1, raw: err.Error()}
-				return
-			}
-			raw, _ := io.ReadAll(res.Body)
-			res.Body.Close()
-			results <- result{isHot, res.StatusCode, res.Header.Get("X-Request-ID"), string(raw)}
+			results <- result{isHot, send(srv, req)}
 		})
 	}
 	for i := range hotN {
@@ -117,10 +102,10 @@ func TestLoginLimitExactOnRedisUnderBurst(t *testing.T) {
 		if i%10 == 0 {
 			pw = demo.AlicePassword
 		}
-		send(hot, demo.AliceUser, pw, true)
+		fire(hot, demo.AliceUser, pw, true)
 	}
 	for i := range others {
-		send(fmt.Sprintf("198.51.100.%d", i+1), fmt.Sprintf("user%d", i), "guess", false)
+		fire(fmt.Sprintf("198.51.100.%d", i+1), fmt.Sprintf("user%d", i), "guess", false)
 	}
 	close(startOthers)
 	// Not for correctness: the burst from the hot address arrives while
@@ -143,7 +128,7 @@ func TestLoginLimitExactOnRedisUnderBurst(t *testing.T) {
 		switch {
 		case r.status < 0:
 			t.Fatalf("request failed: %s", r.raw)
-		case undecided[r.id]:
+		case undecided[r.header.Get("X-Request-ID")]:
 			key += " (limit undecided)"
 		case r.status == 429 && r.hot:
 			limited++
