@@ -16,6 +16,16 @@
 // failing for one username; usually flagged rather than blocked, since
 // blocking would let an attacker lock a victim out).
 //
+// # Keys by client
+//
+// A detector that counts per client keys by ClientKey(r): the client the
+// identity guard resolved, IPv6 grouped by /64 — the grouping the rate
+// limits use (clientip.RequestKey). Keying by the address's own text would
+// let one IPv6 client rotate its interface ID inside its /64 and start
+// afresh with every address. As a safety net, Observe and Exceeded apply
+// the same grouping to any key or value that is an IP address, so
+// clientip.FromContext(ctx).String() cannot split one client either.
+//
 // State lives in a store.Sets: memstore for one process, redisstore to share
 // the view across replicas.
 package abuse
@@ -28,10 +38,12 @@ import (
 	"errors"
 	"fmt"
 	"net/http"
+	"net/netip"
 	"strings"
 	"time"
 
 	"github.com/bulwark-go/bulwark/audit"
+	"github.com/bulwark-go/bulwark/clientip"
 	"github.com/bulwark-go/bulwark/problem"
 	"github.com/bulwark-go/bulwark/store"
 )
@@ -107,13 +119,44 @@ func (d *Detector) Fingerprint(parts ...string) string {
 	return hex.EncodeToString(m.Sum(nil)[:16])
 }
 
-func (d *Detector) key(k string) string { return "abuse:" + d.opts.Name + ":" + k }
+// UnknownClient is what ClientKey returns for a request whose client
+// cannot be told: all such requests count as one client, so that they are
+// counted together rather than not at all.
+const UnknownClient = "unknown"
+
+// ClientKey returns the key of r's client, for Observe and Exceeded (as
+// the key of a detector per client, or the value of one per account):
+// clientip.RequestKey(r) — the address the identity guard resolved, IPv6
+// by /64 — or UnknownClient.
+func ClientKey(r *http.Request) string {
+	if k := clientip.RequestKey(r); k != "" {
+		return k
+	}
+	return UnknownClient
+}
+
+// grouped returns s as a client key when it is an IP address (see "Keys by
+// client" in the package documentation), else s unchanged.
+func grouped(s string) string {
+	if len(s) < 2 || len(s) > 64 || strings.IndexByte(s, '/') >= 0 {
+		return s
+	}
+	a, err := netip.ParseAddr(s)
+	if err != nil {
+		return s
+	}
+	var buf [48]byte
+	return string(clientip.AppendKey(buf[:0], a))
+}
+
+func (d *Detector) key(k string) string { return "abuse:" + d.opts.Name + ":" + grouped(k) }
 
 // Observe records value (already fingerprinted, or any non-secret string)
 // for key, restarts key's window, and reports whether key is now over the
-// threshold.
+// threshold. A key or value that is an IP address counts as its client
+// (IPv6 by /64); use ClientKey(r) to say so outright.
 func (d *Detector) Observe(ctx context.Context, key, value string) (Verdict, error) {
-	n, err := d.opts.Store.AddToSet(ctx, d.key(key), value, d.opts.Window)
+	n, err := d.opts.Store.AddToSet(ctx, d.key(key), grouped(value), d.opts.Window)
 	if err != nil {
 		return Verdict{}, err
 	}
@@ -121,7 +164,8 @@ func (d *Detector) Observe(ctx context.Context, key, value string) (Verdict, err
 }
 
 // Exceeded reports whether key is over the threshold, without recording
-// anything.
+// anything. A key that is an IP address counts as its client, as in
+// Observe.
 func (d *Detector) Exceeded(ctx context.Context, key string) (bool, error) {
 	n, err := d.opts.Store.SetSize(ctx, d.key(key))
 	return n > int64(d.opts.Threshold), err

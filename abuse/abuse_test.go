@@ -2,6 +2,7 @@ package abuse_test
 
 import (
 	"context"
+	"fmt"
 	"net/http/httptest"
 	"strings"
 	"testing"
@@ -101,5 +102,66 @@ func TestConfigRefused(t *testing.T) {
 		if _, err := abuse.New(o); err == nil {
 			t.Errorf("accepted %+v", o)
 		}
+	}
+}
+
+// An IPv6 client rotating its interface ID inside its /64 stays one client,
+// whether the caller keys by ClientKey(r) or by the address's own text:
+// the limits group IPv6 by /64, and so must the detectors.
+func TestIPv6ClientGroupedBy64(t *testing.T) {
+	c := testclock.New(time.Unix(1_700_000_000, 0))
+	d := newDetector(t, c, nil)
+	ctx := context.Background()
+	var v abuse.Verdict
+	for i := range 4 {
+		r := httptest.NewRequest("POST", "/api/checkout", nil)
+		r.RemoteAddr = fmt.Sprintf("[2001:db8:1:2::%x]:4000", i+1)
+		key := abuse.ClientKey(r)
+		if key != "2001:db8:1:2::/64" {
+			t.Fatalf("ClientKey = %q", key)
+		}
+		var err error
+		if v, err = d.Observe(ctx, key, d.Fingerprint(fmt.Sprint("card", i))); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if !v.Exceeded {
+		t.Fatalf("4 cards from one /64 not counted together: %+v", v)
+	}
+	// The raw address of yet another interface ID is the same client.
+	if ex, err := d.Exceeded(ctx, "2001:db8:1:2:dead:beef:0:1"); err != nil || !ex {
+		t.Fatalf("raw IPv6 address escapes its /64: %v %v", ex, err)
+	}
+	if ex, _ := d.Exceeded(ctx, "2001:db8:1:3::1"); ex {
+		t.Fatal("the next /64 is blocked too")
+	}
+	// IPv4 keys are the address itself, mapped or not.
+	for i := range 4 {
+		_, _ = d.Observe(ctx, "::ffff:198.51.100.7", d.Fingerprint(fmt.Sprint("card", i)))
+	}
+	if ex, _ := d.Exceeded(ctx, "198.51.100.7"); !ex {
+		t.Fatal("IPv4-mapped and plain IPv4 are different clients")
+	}
+}
+
+// A detector per account counts clients as values: distinct interface IDs
+// of one /64 are one client.
+func TestIPv6ClientValuesGroupedBy64(t *testing.T) {
+	d := newDetector(t, testclock.New(time.Now()), nil)
+	ctx := context.Background()
+	var v abuse.Verdict
+	for i := range 10 {
+		v, _ = d.Observe(ctx, d.Fingerprint("alice"), fmt.Sprintf("2001:db8:1:2::%x", i+1))
+	}
+	if v.Distinct != 1 {
+		t.Fatalf("one /64 counted as %d clients", v.Distinct)
+	}
+}
+
+func TestClientKeyUnknown(t *testing.T) {
+	r := httptest.NewRequest("GET", "/", nil)
+	r.RemoteAddr = "pipe"
+	if k := abuse.ClientKey(r); k != abuse.UnknownClient {
+		t.Fatalf("ClientKey = %q", k)
 	}
 }

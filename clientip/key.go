@@ -1,6 +1,9 @@
 package clientip
 
-import "net/netip"
+import (
+	"net/http"
+	"net/netip"
+)
 
 // Key returns the rate-limiting key for addr: the address itself (as a
 // /32) for IPv4, including IPv4-mapped IPv6, and its /64 for IPv6, since one
@@ -31,4 +34,19 @@ func AppendKey(dst []byte, addr netip.Addr) []byte {
 	}
 	p, _ := addr.Prefix(64)
 	return p.AppendTo(dst)
+}
+
+// RequestKey returns the text of Key for r's client: the address
+// Identity.Handler resolved, else the connection's peer (r.RemoteAddr) —
+// the client ratelimit.ByIP counts. It returns "" when neither is known.
+// Every guard that counts per client keys by it, never by the address's
+// own text, so that an IPv6 client rotating its interface ID inside one
+// /64 stays one client for all of them.
+func RequestKey(r *http.Request) string {
+	a := FromContext(r.Context())
+	if !a.IsValid() {
+		a = parseRemote(r.RemoteAddr)
+	}
+	var buf [48]byte // "ffff:ffff:ffff:ffff::/64" is 24 bytes
+	return string(AppendKey(buf[:0], a))
 }

@@ -17,7 +17,7 @@ import (
 	"github.com/bulwark-go/bulwark/authn/jwt/refresh"
 	"github.com/bulwark-go/bulwark/authz"
 	"github.com/bulwark-go/bulwark/bind"
-	"github.com/bulwark-go/bulwark/clientip"
+	"github.com/bulwark-go/bulwark/password"
 	"github.com/bulwark-go/bulwark/problem"
 	"github.com/bulwark-go/bulwark/ratelimit"
 	"github.com/bulwark-go/bulwark/ratelimit/redislimit"
@@ -99,9 +99,10 @@ type auth struct {
 
 	ipLimit    *ratelimit.Limiter // token bucket per client IP on /api/*, before authentication
 	apiLimit   *ratelimit.Limiter // token bucket per client (principal, else IP) on /api/*
-	loginLimit *ratelimit.Limiter // sliding window per IP on POST /api/login
-	stuffing   *abuse.Detector    // distinct failed usernames per IP
-	targeted   *abuse.Detector    // distinct failing IPs per username (flag only)
+	loginLimit *ratelimit.Limiter // sliding window per IP on POST /api/login; fails closed
+	passwords  *password.Verifier // argon2id checks within a memory budget
+	stuffing   *abuse.Detector    // distinct failed usernames per client (IPv6 by /64)
+	targeted   *abuse.Detector    // distinct failing clients per username (flag only)
 }
 
 // newAuth builds the JWT, authorization, rate-limit and abuse guards over
@@ -199,7 +200,19 @@ func (a *App) newAuth() (*auth, error) {
 	if x.apiLimit, err = limit(ratelimit.TokenBucket(100, 10).Named("api").By(ratelimit.ByPrincipal())); err != nil {
 		return nil, err
 	}
-	if x.loginLimit, err = limit(ratelimit.SlidingWindow(5, 5*time.Minute).Named("login").By(ratelimit.ByIP())); err != nil {
+	// The login limit stands between a guesser and the passwords: when
+	// Redis cannot decide, it refuses (503) rather than hand out a fresh
+	// local quota (FallbackLocal) that would admit more guesses.
+	if x.loginLimit, err = ratelimit.New(ratelimit.Options{
+		Limits: []ratelimit.Limit{ratelimit.SlidingWindow(5, 5*time.Minute).Named("login").By(ratelimit.ByIP())},
+		Store:  limits, Outage: ratelimit.FailClosed, Now: a.cfg.Now, Audit: a.audit,
+	}); err != nil {
+		return nil, err
+	}
+	// Argon2id checks on half the cores at most (19 MiB each), a 250 ms
+	// wait for a turn, then 503 with Retry-After: a burst of logins can
+	// take neither the process's memory nor all of its CPU.
+	if x.passwords, err = password.NewVerifier(password.Options{}); err != nil {
 		return nil, err
 	}
 	if x.stuffing, err = abuse.New(abuse.Options{Name: "credential-stuffing", Store: a.store, Threshold: 5, Window: time.Hour, Secret: secrets.fingerprintKey, Audit: a.audit}); err != nil {
@@ -220,9 +233,9 @@ type loginRequest struct {
 // this attempt; here the credential-stuffing detector, the body, the
 // password, and finally a token pair.
 func (a *App) login(w http.ResponseWriter, r *http.Request) {
-	ip := clientip.FromContext(r.Context()).String()
+	client := abuse.ClientKey(r) // IPv6 by /64, as the login limit counts it
 	deny := a.deny("login")
-	if blocked, err := a.auth.stuffing.Exceeded(r.Context(), ip); err != nil {
+	if blocked, err := a.auth.stuffing.Exceeded(r.Context(), client); err != nil {
 		if !a.auth.stuffing.Unavailable(w, r, err) {
 			return
 		}
@@ -235,9 +248,13 @@ func (a *App) login(w http.ResponseWriter, r *http.Request) {
 		deny.Deny(w, r, p)
 		return
 	}
-	user, ok := a.data.checkPassword(in.Username, in.Password)
-	if !ok {
-		a.loginFailed(w, r, ip, in.Username)
+	user, err := a.data.checkPassword(r.Context(), a.auth.passwords, in.Username, in.Password)
+	if p := a.auth.passwords.Unavailable(err); p != nil {
+		deny.Deny(w, r, p) // the password was not checked: nothing to count
+		return
+	}
+	if err != nil {
+		a.loginFailed(w, r, client, in.Username)
 		return
 	}
 	pair, err := a.auth.refresher.Login(r.Context(), jwt.Claims{Subject: user.Username, Roles: []string{user.Role}, Scopes: user.Scopes})
@@ -250,13 +267,13 @@ func (a *App) login(w http.ResponseWriter, r *http.Request) {
 
 // loginFailed records a failed login with both abuse detectors and answers
 // 401 — or 403 once this address has failed for too many accounts.
-func (a *App) loginFailed(w http.ResponseWriter, r *http.Request, ip, username string) {
+func (a *App) loginFailed(w http.ResponseWriter, r *http.Request, client, username string) {
 	fp := a.auth.stuffing.Fingerprint(username)
-	v, err := a.auth.stuffing.Observe(r.Context(), ip, fp)
+	v, err := a.auth.stuffing.Observe(r.Context(), client, fp)
 	if err != nil && !a.auth.stuffing.Unavailable(w, r, err) {
 		return
 	}
-	if t, err := a.auth.targeted.Observe(r.Context(), a.auth.targeted.Fingerprint(username), ip); err == nil && t.Exceeded {
+	if t, err := a.auth.targeted.Observe(r.Context(), a.auth.targeted.Fingerprint(username), client); err == nil && t.Exceeded {
 		a.auth.targeted.Flag(r, t) // an account under attack: flagged, never locked (that would hand attackers a lock-out)
 	}
 	if v.Exceeded {

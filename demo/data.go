@@ -1,6 +1,7 @@
 package demo
 
 import (
+	"context"
 	"slices"
 	"strconv"
 	"sync"
@@ -67,23 +68,22 @@ func newData() (*data, error) {
 	return d, nil
 }
 
-// dummyHash is verified against when the username is unknown, so that a
-// login for a missing user costs as much as one for a real user (no user
-// enumeration through timing).
-var dummyHash, _ = password.Hash("dummy-password-for-timing")
-
-// checkPassword returns the user when name and pw match.
-func (d *data) checkPassword(name, pw string) (*User, bool) {
+// checkPassword returns the user when name and pw match, within v's
+// memory budget. An unknown name is checked against v's stand-in hash, so
+// that a login for a missing user costs as much as one for a real user,
+// and is refused (503) under load just as often: neither timing nor the
+// budget tells which users exist. The error is password.ErrMismatch for
+// bad credentials; any other is the budget's (see Verifier.Unavailable).
+func (d *data) checkPassword(ctx context.Context, v *password.Verifier, name, pw string) (*User, error) {
 	u, ok := d.users[name]
-	hash := dummyHash
+	hash := ""
 	if ok {
 		hash = u.passwordHash
 	}
-	_, err := password.Verify(pw, hash)
-	if err != nil || !ok {
-		return nil, false
+	if _, err := v.Verify(ctx, pw, hash); err != nil {
+		return nil, err
 	}
-	return u, true
+	return u, nil
 }
 
 func (d *data) post(id string) (Post, bool) {

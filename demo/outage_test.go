@@ -147,7 +147,11 @@ func TestOutagePoliciesShown(t *testing.T) {
 		t.Fatalf("outage in memory mode: %s", r.raw)
 	}
 	for name, l := range limits {
-		if h, _ := l.(map[string]any); h["outage"] != "fallback_local" || h["degraded"] != false || h["errors"] != float64(0) {
+		want := "fallback_local"
+		if name == "login" { // it guards passwords: fail closed
+			want = "fail_closed"
+		}
+		if h, _ := l.(map[string]any); h["outage"] != want || h["degraded"] != false || h["errors"] != float64(0) {
 			t.Fatalf("limiter %s: %v", name, l)
 		}
 	}

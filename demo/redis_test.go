@@ -2,12 +2,16 @@ package demo_test
 
 import (
 	"context"
+	"fmt"
 	"net/http/httptest"
 	"slices"
 	"strings"
+	"sync"
+	"syscall"
 	"testing"
 	"time"
 
+	"github.com/bulwark-go/bulwark/audit"
 	"github.com/bulwark-go/bulwark/demo"
 	"github.com/bulwark-go/bulwark/internal/testredis"
 )
@@ -90,6 +94,134 @@ func TestRedisKeyLayout(t *testing.T) {
 	for _, k := range keys {
 		if strings.Contains(k, "jwt:jwt:") {
 			t.Errorf("doubled segment: %s%s", prefix, k)
+		}
+	}
+}
+
+// The login limit (5 attempts per client per 5 minutes) is exact against
+// one `--redis` demo under a burst: 50 simultaneous logins from one
+// address, while 30 other addresses log in at the same moment, admit
+// exactly 5 for that address. The limit fails closed, so a Redis decision
+// that times out can never hand out a fresh local quota (FallbackLocal
+// admitted 5–10 here); and the password budget keeps argon2id off half
+// the cores, so that the decisions do not time out in the first place
+// (a 503 from the limit fails the test as surely as a 6th admission).
+// Run with -count=20: it must hold every time.
+func TestLoginLimitExactOnRedisUnderBurst(t *testing.T) {
+	sink := audit.NewMemory()
+	srv := newDemo(t, demo.Config{
+		RedisURL:       testredis.URL(t),
+		RedisPrefix:    testredis.Prefix(t),
+		TrustedProxies: []string{"127.0.0.1/32", "::1/128"},
+		Audit:          sink,
+	})
+	// A running demo: its Redis connections dialled and its scripts loaded
+	// by one login from a third address.
+	if r := login(t, srv, "nobody", "guess", "X-Forwarded-For", "192.0.2.1"); r.status != 401 {
+		t.Fatalf("warm-up login: %d %s", r.status, r.raw)
+	}
+	const hot, hotN, others = "203.0.113.50", 50, 30
+	type result struct {
+		hot bool
+		response
+	}
+	results := make(chan result, hotN+others)
+	startOthers, startHot := make(chan struct{}), make(chan struct{})
+	var wg sync.WaitGroup
+	fire := func(ip, user, pw string, isHot bool) {
+		wg.Go(func() {
+			req := loginRequest(srv, user, pw, "X-Forwarded-For", ip)
+			if isHot {
+				<-startHot
+			} else {
+				<-startOthers
+			}
+			results <- result{isHot, send(srv, req)}
+		})
+	}
+	for i := range hotN {
+		pw := "wrong"
+		if i%10 == 0 {
+			pw = demo.AlicePassword
+		}
+		fire(hot, demo.AliceUser, pw, true)
+	}
+	for i := range others {
+		fire(fmt.Sprintf("198.51.100.%d", i+1), fmt.Sprintf("user%d", i), "guess", false)
+	}
+	close(startOthers)
+	// Not for correctness: the burst from the hot address arrives while
+	// the others' logins are being checked, as in the attack.
+	time.Sleep(50 * time.Millisecond)
+	close(startHot)
+	wg.Wait()
+	close(results)
+
+	undecided := map[string]bool{} // request IDs the login limit answered 503
+	for _, e := range sink.Events() {
+		if e.Guard == "ratelimit" && e.Reason == "ratelimit_unavailable" {
+			undecided[e.RequestID] = true
+		}
+	}
+	admitted, limited := 0, 0
+	statuses := map[string]int{}
+	for r := range results {
+		key := fmt.Sprintf("%s %d", map[bool]string{true: "hot", false: "other"}[r.hot], r.status)
+		switch {
+		case r.status < 0:
+			t.Fatalf("request failed: %s", r.raw)
+		case undecided[r.header.Get("X-Request-ID")]:
+			key += " (limit undecided)"
+		case r.status == 429 && r.hot:
+			limited++
+		case r.status == 429:
+			t.Errorf("a single login from another address got 429: %s", r.raw)
+		case r.hot:
+			admitted++
+		}
+		statuses[key]++
+	}
+	if admitted != 5 || limited != hotN-5 || len(undecided) > 0 {
+		t.Fatalf("%s: %d admitted, %d limited, and the limit could not decide for %d requests; want exactly 5 admitted, %d limited (statuses %v)",
+			hot, admitted, limited, len(undecided), hotN-5, statuses)
+	}
+}
+
+// While Redis cannot answer, the login limit refuses (503 with
+// Retry-After, reason ratelimit_unavailable) instead of deciding locally:
+// a local fallback would give a client that has used its 5 attempts a
+// fresh quota of 5 on every replica.
+func TestLoginLimitFailsClosedWhenRedisHangs(t *testing.T) {
+	redis := testredis.StartServer(t)
+	sink := audit.NewMemory()
+	srv := newDemo(t, demo.Config{
+		RedisURL:       redis.URL(),
+		RedisTimeout:   500 * time.Millisecond,
+		TrustedProxies: []string{"127.0.0.1/32"},
+		Audit:          sink,
+	})
+	from := []string{"X-Forwarded-For", "203.0.113.60"}
+	for i := range 5 {
+		if r := login(t, srv, "alice", "wrong", from...); r.status != 401 {
+			t.Fatalf("attempt %d: %d %s", i+1, r.status, r.raw)
+		}
+	}
+	redis.Signal(syscall.SIGSTOP) // connections stay open; nothing answers
+	defer redis.Signal(syscall.SIGCONT)
+	for i := range 3 {
+		r := login(t, srv, "alice", demo.AlicePassword, from...)
+		wantProblem(t, r, 503)
+		if ra := r.header.Get("Retry-After"); ra == "" || ra == "0" {
+			t.Fatalf("503 without Retry-After: %s", r.raw)
+		}
+		var by string
+		for _, e := range sink.Events() {
+			if e.RequestID == r.header.Get("X-Request-ID") {
+				by = e.Guard + "/" + e.Reason
+			}
+		}
+		if by != "ratelimit/ratelimit_unavailable" {
+			t.Fatalf("attempt %d while Redis hangs: refused by %q, want the login limit (ratelimit/ratelimit_unavailable): it admitted the attempt", i+6, by)
 		}
 	}
 }

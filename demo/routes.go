@@ -13,6 +13,7 @@ import (
 	"github.com/bulwark-go/bulwark/cors"
 	"github.com/bulwark-go/bulwark/headers"
 	"github.com/bulwark-go/bulwark/headers/csp"
+	"github.com/bulwark-go/bulwark/password"
 	"github.com/bulwark-go/bulwark/ratelimit"
 	"github.com/bulwark-go/bulwark/recovery"
 )
@@ -213,13 +214,14 @@ func (a *App) describe() map[string]any {
 		"rate_limits": map[string]string{
 			"ip":    "token bucket, capacity 200, refill 20/s, per client IP (/64 for IPv6), on /api/* before authentication: refused authentications count",
 			"api":   "token bucket, capacity 100, refill 10/s, per principal (client IP when anonymous), on /api/* after authentication",
-			"login": "sliding window, 5 attempts of any outcome per client IP per 5 minutes, on POST /api/login",
+			"login": "sliding window, 5 attempts of any outcome per client IP per 5 minutes, on POST /api/login; fails closed (503) when Redis cannot decide",
 		},
 		"abuse": map[string]string{
-			"credential_stuffing": "more than 5 distinct usernames failing from one IP within an hour → 403",
-			"account_targeted":    "more than 5 distinct IPs failing for one username within an hour → audit flag",
+			"credential_stuffing": "more than 5 distinct usernames failing from one client IP (/64 for IPv6) within an hour → 403",
+			"account_targeted":    "more than 5 distinct client IPs (/64 for IPv6) failing for one username within an hour → audit flag",
 		},
-		"passwords":       "argon2id (m=19456 KiB, t=2, p=1)",
+		"passwords": fmt.Sprintf("argon2id (m=19456 KiB, t=2, p=1); at most %d checks at once (%d MiB), a wait of up to %v for a turn, then 503 with Retry-After",
+			a.auth.passwords.MaxConcurrent(), a.auth.passwords.MemoryBudget()>>20, password.DefaultMaxWait),
 		"trusted_proxies": a.cfg.TrustedProxies,
 		"outage":          a.describeOutage(),
 	}

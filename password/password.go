@@ -4,9 +4,42 @@
 //	$argon2id$v=19$m=19456,t=2,p=1$<salt, base64>$<hash, base64>
 //
 // The default parameters follow the OWASP Password Storage Cheat Sheet
-// (19 MiB of memory, 2 iterations, 1 lane). Verify compares in constant
-// time and reports whether the stored hash used weaker parameters than the
-// current ones, so an application can rehash on the next successful login.
+// (19 MiB of memory, 2 iterations, 1 lane). Verification compares in
+// constant time and reports whether the stored hash used weaker parameters
+// than the current ones, so an application can rehash on the next
+// successful login.
+//
+// # Memory
+//
+// argon2id is memory-hard by design: every verification fills
+// Params.Memory KiB (19 MiB by default), allocated afresh and left to the
+// garbage collector. So N verifications at once take N × Params.Memory,
+// and, at Go's default GOGC of 100, the heap may grow to about twice its
+// live size before a collection returns it: plan for about
+// 2 × N × Params.Memory plus the rest of the process. Unbounded, N is
+// whatever an attacker sends: 120 simultaneous failed logins took the demo
+// from 56 MB to 2.35 GB of RSS (50 took it to 1.0 GB).
+//
+// A server therefore checks passwords with one Verifier, shared by every
+// authenticator that takes a password (JSON login, session login, HTTP
+// Basic): it lets Options.MaxConcurrent verifications compute at once
+// (default: half the cores, at least 1, at most 8 — on 2 cores one, 19 MiB;
+// on 16 or more, 8 × 19 MiB = 152 MiB), lets a few more wait up to
+// Options.MaxWait (default 250 ms) in arrival order, and refuses the rest
+// with ErrBusy, which Verifier.Unavailable turns into a 503 with
+// Retry-After. Peak memory is then about the rest of the process +
+// 2 × MaxConcurrent × Params.Memory, whatever the load. Under the same 120
+// logins the demo (2 cores, so 1 check at once) peaked at 82–100 MB and
+// answered all of them within 0.5 s; with MaxConcurrent 4 (at worst
+// 56 MB + 2 × 76 MiB ≈ 215 MB) it peaked at 122–141 MB, within 2.5 s. More
+// checks than cores buy no throughput (each keeps one core busy), only
+// memory; and checks on every core starve the rest of the process — the
+// Redis round trips of the rate limits among them, which then time out.
+//
+// A missing user is checked against a stand-in hash of the same
+// parameters, so it costs the same time and the same share of the budget:
+// neither a slow answer nor a 503 tells which usernames exist. The
+// package-level Verify has no budget; it suits tools and tests.
 package password
 
 import (
@@ -58,14 +91,14 @@ func HashWith(pw string, p Params) (string, error) {
 	if len(pw) > MaxPasswordLen {
 		return "", fmt.Errorf("password: longer than %d bytes", MaxPasswordLen)
 	}
-	if p.Memory < 8*uint32(p.Threads) || p.Time < 1 || p.Threads < 1 || p.SaltLen < 16 || p.KeyLen < 16 {
-		return "", errors.New("password: parameters too weak (need memory >= 8*threads KiB, time >= 1, salt and key >= 16 bytes)")
+	if err := checkParams(p); err != nil {
+		return "", err
 	}
 	salt := make([]byte, p.SaltLen)
 	if _, err := rand.Read(salt); err != nil {
 		return "", err
 	}
-	key := argon2.IDKey([]byte(pw), salt, p.Time, p.Memory, p.Threads, p.KeyLen)
+	key := idKey([]byte(pw), salt, p.Time, p.Memory, p.Threads, p.KeyLen)
 	return fmt.Sprintf("$argon2id$v=%d$m=%d,t=%d,p=%d$%s$%s", argon2.Version, p.Memory, p.Time, p.Threads,
 		b64.EncodeToString(salt), b64.EncodeToString(key)), nil
 }
@@ -73,19 +106,41 @@ func HashWith(pw string, p Params) (string, error) {
 // Verify checks pw against the PHC string encoded. It returns nil on a
 // match, ErrMismatch on a wrong password, ErrMalformed on a bad hash.
 // needsRehash is true on a match whose parameters are weaker than Default.
+//
+// Verify has no memory budget: every call takes Params.Memory of its own
+// (see "Memory" in the package documentation). It suits tools and tests; a
+// server checks passwords with a Verifier.
 func Verify(pw, encoded string) (needsRehash bool, err error) {
 	p, salt, want, err := decode(encoded)
 	if err != nil {
 		return false, err
 	}
-	if len(pw) > MaxPasswordLen {
+	if len(pw) > MaxPasswordLen || !check(pw, p, salt, want) {
 		return false, ErrMismatch
 	}
-	got := argon2.IDKey([]byte(pw), salt, p.Time, p.Memory, p.Threads, uint32(len(want)))
-	if subtle.ConstantTimeCompare(got, want) != 1 {
-		return false, ErrMismatch
+	return weaker(p, len(want), Default), nil
+}
+
+// idKey is argon2.IDKey; tests replace it to count and hold verifications.
+var idKey = argon2.IDKey
+
+// check reports whether pw hashes to want under p and salt.
+func check(pw string, p Params, salt, want []byte) bool {
+	got := idKey([]byte(pw), salt, p.Time, p.Memory, p.Threads, uint32(len(want)))
+	return subtle.ConstantTimeCompare(got, want) == 1
+}
+
+// weaker reports whether a hash of p with a key of keyLen bytes is weaker
+// than cur.
+func weaker(p Params, keyLen int, cur Params) bool {
+	return p.Memory < cur.Memory || p.Time < cur.Time || keyLen < int(cur.KeyLen)
+}
+
+func checkParams(p Params) error {
+	if p.Memory < 8*uint32(p.Threads) || p.Time < 1 || p.Threads < 1 || p.SaltLen < 16 || p.KeyLen < 16 {
+		return errors.New("password: parameters too weak (need memory >= 8*threads KiB, time >= 1, salt and key >= 16 bytes)")
 	}
-	return p.Memory < Default.Memory || p.Time < Default.Time || len(want) < int(Default.KeyLen), nil
+	return nil
 }
 
 func decode(s string) (Params, []byte, []byte, error) {

@@ -160,4 +160,32 @@
 // recovery after a second without errors (ratelimit_recovered). Errors
 // now and then (a timeout under load) within a second of each other are
 // one outage. metrics.Sink counts these events.
+//
+// # Choosing an outage policy
+//
+// Choose by what the limit protects (the policy applies only with a Store;
+// in-process state has no outage):
+//
+//   - FailClosed for limits that stand between a guesser and a secret:
+//     login, password reset, one-time and second-factor codes, sign-up or
+//     message sending. An attempt the limit cannot count must not be made:
+//     under FallbackLocal every replica, and every decision that times
+//     out, hands a client that has used its quota a fresh local one (a
+//     login limit of 5 admitted up to 10 under a burst that slowed Redis),
+//     and under FailOpen there is no quota at all. The price is a 503 with
+//     Retry-After for honest users while Redis is down or slower than its
+//     timeout: keep the timeout above Redis's latency under load, and the
+//     CPU the protected path takes bounded (a password.Verifier for
+//     argon2id), so that a busy moment is not an outage.
+//   - FallbackLocal (the default) for fairness and capacity limits: an
+//     API's per-client bucket, a flood guard before authentication. Each
+//     replica keeps enforcing the limit on its own, so an outage costs at
+//     most N × Limit over N replicas, never availability.
+//   - FailOpen where any refusal costs more than the excess, and something
+//     else bounds the load (a cheap endpoint behind a site-wide bucket):
+//     no limit while the outage lasts.
+//
+// A Limiter has one policy for all of its limits: give a security-critical
+// limit a Limiter of its own, nested inside the others (the demo's login
+// limit fails closed inside its per-address bucket, which falls back).
 package ratelimit

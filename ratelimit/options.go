@@ -161,7 +161,9 @@ type Options struct {
 	// documentation) × MaxKeys, summed over the limits — exceeds it.
 	// Default DefaultMaxMemory (256 MiB).
 	MaxMemory int64 `json:"max_memory" yaml:"max_memory"`
-	// Outage is what to do when Store cannot decide. Default FallbackLocal.
+	// Outage is what to do when Store cannot decide. Default FallbackLocal;
+	// FailClosed for login and other limits that guard a secret (see the
+	// package documentation, "Choosing an outage policy").
 	Outage Outage `json:"outage" yaml:"outage"`
 	// OutageRetryAfter is the Retry-After of the 503 sent under FailClosed.
 	// Default DefaultOutageRetryAfter (5s).
