@@ -73,6 +73,6 @@ func (v *Verifier) forRefresh(aud string) *Verifier {
 	c.typ = TypeRefresh
 	c.audience = []string{aud}
 	c.reqAud = true
-	c.required = []string{"exp", "jti", "sid", "sub", "aud"}
+	c.required = []string{"exp", "iat", "jti", "sid", "sub", "aud"} // iat places it against a state reset
 	return &c
 }

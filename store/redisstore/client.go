@@ -21,10 +21,9 @@
 //
 // # Lost state
 //
-// A Redis that restarts without persistence, fails over to a replica that
-// had not caught up, or is flushed, comes back empty: every revocation
-// and refresh-token family is forgotten, and a revoked token would verify
-// again. So the Store keeps a marker under Key(StateKey): the Unix second
+// A Redis that restarts without persistence, or is flushed, comes back
+// empty: every revocation and refresh-token family is forgotten, and a
+// revoked token would verify again. So the Store keeps a marker under Key(StateKey): the Unix second
 // its current state began, written (SET NX) by the first command that
 // finds none, and read with every command. When a command finds it gone,
 // or changed by another replica, the Store records the new start
@@ -34,13 +33,20 @@
 // until it expires. Replicas' clocks must agree (NTP): the marker is one
 // replica's clock, iat another's.
 //
-// To avoid resets, run Redis with appendonly yes (appendfsync everysec:
-// at most a second of writes lost, undetected) and fail over only to
-// replicas in sync. Without persistence, expect every restart of Redis to
-// log every user out. RDB snapshots alone are worse than nothing here: a
-// restart from a snapshot keeps the marker and silently loses the
-// revocations written since it. With Redis Cluster the marker lives on
-// one node: a reset of another node alone is not detected.
+// Only a loss of everything is detected. A partial loss keeps the marker
+// and goes unseen: the writes a failover to a lagging replica drops, the
+// last second under appendfsync everysec, the writes since the last RDB
+// snapshot; a revocation or a used refresh token among them comes back.
+// So run Redis with appendonly yes (everysec loses at most a second;
+// always, nothing), fail over only to replicas in sync
+// (min-replicas-to-write), and do not rely on RDB snapshots alone.
+// Without persistence, expect every restart of Redis to log every user
+// out. The marker has no TTL: under an allkeys-* eviction policy its
+// eviction logs everyone out too (use noeviction, as above). Upgrading to
+// a Bulwark with the marker against a Redis in use starts a state: tokens
+// issued before the upgrade are refused once. With Redis Cluster the
+// marker lives on one node: a reset of another node alone is not
+// detected.
 //
 // # Outages
 //

@@ -121,6 +121,11 @@ func (s *Store) seen(v string) error {
 	if err != nil || t <= 0 {
 		return fmt.Errorf("the state marker %s holds %q, not a Unix time; delete it (DEL) and the Store starts a new state", s.marker, v)
 	}
+	if old != nil && t < old.since {
+		// A late answer to a command sent before the marker we know was
+		// written: states only move forward.
+		return nil
+	}
 	if !s.state.CompareAndSwap(old, &marker{raw: v, since: t}) {
 		return nil // another goroutine recorded it
 	}

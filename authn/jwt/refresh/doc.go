@@ -51,12 +51,17 @@
 //
 // The trade-off, as with the large identity providers' "reuse interval"
 // or "grace period", is narrower here: only while a rotation is
-// unanswered (a store fault), for at most RetryGrace, someone holding a
-// stolen copy of the refresh token could get the successor before its
-// owner retries; the family is then revoked at the next rotation either
-// of them makes after the other (the successor is used twice). Set
-// RetryGrace negative for strict single use, at the price of logging
-// users out after a lost answer.
+// unanswered, for at most RetryGrace, someone holding a stolen copy of the
+// refresh token could get the successor too — after a store fault, or
+// when the copy starts more than the concurrent window after the first
+// take and before its answer is recorded (a slow store); the family is
+// then revoked at the next rotation either of them makes after the other
+// (the successor is used twice). Two holes remain, both needing a store
+// fault at the wrong moment: a rotation that fails fast (the successor's
+// write refused at once) and is retried within the concurrent window is
+// taken for a reuse; and a retry racing the successor's own rotation may
+// revive it. Set RetryGrace negative for strict single use, at the price
+// of logging users out after a lost answer.
 //
 // # Refresh tokens are no access tokens
 //

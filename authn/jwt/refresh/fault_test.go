@@ -310,3 +310,31 @@ func TestEmptyRestartWithinTheSecond(t *testing.T) {
 		return nil
 	})
 }
+
+// TestReuseRightAfterAReset: in the second after a reset (when everyone
+// logs in again), a reuse is still a reuse: the store holds a record of
+// the use, so it is not taken for a loss, and the family is revoked.
+func TestReuseRightAfterAReset(t *testing.T) {
+	srv := testredis.StartServer(t, "--save", "", "--appendonly", "no")
+	c := jwttest.NewClock()
+	a := faultReplica(t, srv, "reuse:", c.Now)
+	a.login(t)
+	srv.Stop()
+	srv.Start()
+	var pair *refresh.TokenPair
+	eventually(t, "a login after the restart", func() error {
+		var err error
+		if pair, err = a.r.Login(bg, alice); err != nil {
+			c.Advance(time.Millisecond) // the breaker's back-off runs on c
+		}
+		return err
+	})
+	next, err := a.r.Refresh(bg, pair.RefreshToken) // the thief rotates first
+	if err != nil {
+		t.Fatal(err)
+	}
+	_, err = a.r.Refresh(bg, pair.RefreshToken) // the owner, right after
+	jwttest.ExpectReason(t, err, "refresh_reused")
+	_, err = a.r.Refresh(bg, next.RefreshToken)
+	jwttest.ExpectReason(t, err, "token_revoked")
+}

@@ -68,9 +68,10 @@ type Options struct {
 	Store store.Store `json:"-" yaml:"-"`
 	// RetryGrace is how long after a rotation the same refresh token is
 	// still accepted as a retry of it, getting the same successor (see
-	// "Retries" in the package doc). Default 10s (DefaultRetryGrace); a
-	// negative value turns retries off: every second presentation is a
-	// reuse.
+	// "Retries" in the package doc). It must exceed the Store's command
+	// timeout. Default 10s (DefaultRetryGrace), or twice the timeout if
+	// that is longer; a negative value turns retries off: every second
+	// presentation is a reuse.
 	RetryGrace time.Duration `json:"retry_grace" yaml:"retry_grace"`
 	// Now is the clock. Default: the Verifier's.
 	Now func() time.Time `json:"-" yaml:"-"`
@@ -140,6 +141,12 @@ func New(opts Options) (*Refresher, error) {
 	r.concurrent = DefaultConcurrentWindow
 	if t, ok := r.st.(interface{ Timeout() time.Duration }); ok && t.Timeout() > 0 {
 		r.concurrent = t.Timeout()
+	}
+	if opts.RetryGrace == 0 {
+		r.grace = max(r.grace, 2*r.concurrent) // a slow store's retry comes later
+	}
+	if r.grace > 0 && r.grace <= r.concurrent {
+		return nil, fmt.Errorf("refresh: RetryGrace %v leaves no time for a retry: presentations within %v of each other (the store's command timeout) are copies; make it at least a few seconds, or negative for strict single use", r.grace, r.concurrent)
 	}
 	if r.refreshTTL == 0 {
 		r.refreshTTL = DefaultRefreshTTL
@@ -274,7 +281,7 @@ func (r *Refresher) Refresh(ctx context.Context, refreshToken string) (*TokenPai
 		return nil, lifecycle.InvalidToken("token_state_reset", "session state was reset; log in again", jwt.ErrStateReset)
 	}
 	oldKey := r.liveKey(rt.SessionID, rt.TokenID)
-	val, use, err := r.take(ctx, rt, oldKey, now)
+	val, use, seen, err := r.take(ctx, rt, oldKey)
 	if err != nil {
 		return nil, lifecycle.StoreUnavailable(err)
 	}
@@ -290,10 +297,15 @@ func (r *Refresher) Refresh(ctx context.Context, refreshToken string) (*TokenPai
 		}
 	}
 	if use == store.NotFound {
-		// Its record is gone. If the state was lost after the token was
-		// issued — or in the same second, which iat cannot tell apart —
-		// that is why: the store may have noticed just now.
-		if r.predates(rt.IssuedAt, true) {
+		// Its record is gone without a trace (no record of a use either).
+		// If the state was lost after the token was issued — or in the
+		// same second, which iat cannot tell apart — that is why (the
+		// store may have noticed just now). The family is revoked all the
+		// same: if it was a reuse after all, the thief loses it too.
+		if !seen && r.predates(rt.IssuedAt, true) {
+			if err := r.deny.RevokeSession(ctx, rt.SessionID, now.Add(r.lifetime), now); err != nil {
+				return nil, err
+			}
 			return nil, lifecycle.InvalidToken("token_state_reset", "session state was reset; log in again", jwt.ErrStateReset)
 		}
 		// Already used (or its family is gone): a copy of a rotated token.
@@ -340,29 +352,31 @@ var answered = []byte("answered")
 // presentation; RepeatUse for a retry within RetryGrace of a rotation that
 // was never answered; NotFound for a copy — a presentation after the
 // grace, after the rotation was answered, or one that started within the
-// concurrent window of the first (the first was still waiting for its
-// answer, so this one cannot be its retry).
-func (r *Refresher) take(ctx context.Context, rt lifecycle.Refresh, key string, now time.Time) ([]byte, store.Use, error) {
+// concurrent window of the first's take (the first was still waiting for
+// its answer, so this one cannot be its retry). seen reports whether the
+// store held any record of the token, live or used.
+func (r *Refresher) take(ctx context.Context, rt lifecycle.Refresh, key string) (val []byte, use store.Use, seen bool, err error) {
 	if r.grace == 0 {
 		val, found, err := r.st.Take(ctx, key)
 		if !found {
-			return nil, store.NotFound, err
+			return nil, store.NotFound, false, err
 		}
-		return val, store.FirstUse, err
+		return val, store.FirstUse, true, err
 	}
-	note := strconv.AppendInt(nil, now.UnixMilli(), 10)
+	now := r.now().UnixMilli() // at the take, not at the request's start
+	note := strconv.AppendInt(nil, now, 10)
 	val, first, use, err := r.st.Consume(ctx, key, r.usedKey(rt.SessionID, rt.TokenID), note, r.grace)
 	if err != nil || use != store.RepeatUse {
-		return val, use, err
+		return val, use, use != store.NotFound, err
 	}
 	if bytes.Equal(first, answered) {
-		return nil, store.NotFound, nil
+		return nil, store.NotFound, true, nil
 	}
 	started, perr := strconv.ParseInt(string(first), 10, 64)
-	if perr != nil || now.UnixMilli()-started < r.concurrent.Milliseconds() {
-		return nil, store.NotFound, nil
+	if perr != nil || now-started < r.concurrent.Milliseconds() {
+		return nil, store.NotFound, true, nil
 	}
-	return val, use, nil
+	return val, use, true, nil
 }
 
 // predates reports whether a token issued at iat predates the current
