@@ -186,7 +186,9 @@ func (s *Store) do(ctx context.Context, op string, cmds rueidis.Commands, parse 
 
 // do1 is do for the one command build makes, whose reply parse reads.
 func (s *Store) do1(ctx context.Context, op string, build func(rueidis.Builder) rueidis.Completed, parse func(rueidis.RedisResult) error) error {
-	return s.do(ctx, op, rueidis.Commands{build(s.client.B())}, func(res []rueidis.RedisResult) error { return parse(res[0]) })
+	cmds := make(rueidis.Commands, 1, 2) // room for do's marker read
+	cmds[0] = build(s.client.B())
+	return s.do(ctx, op, cmds, func(res []rueidis.RedisResult) error { return parse(res[0]) })
 }
 
 // clock is the breaker's time: nanoseconds since the Store was made on
