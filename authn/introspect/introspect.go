@@ -90,6 +90,13 @@ type Options struct {
 	// RolesClaim names the response member holding roles (an array of
 	// strings, or one string). Default "roles".
 	RolesClaim string `json:"roles_claim" yaml:"roles_claim"`
+	// SkipJWT leaves tokens in JWS compact form (three base64url segments,
+	// the first a JSON object) to another authenticator: Authenticate
+	// returns authn.ErrNoCredentials for them, so that in
+	// authn.AnyOf(introspector, jwtVerifier) self-contained tokens are
+	// verified locally and only opaque ones cost a call. Default false:
+	// every bearer token is introspected.
+	SkipJWT bool `json:"skip_jwt" yaml:"skip_jwt"`
 	// Leeway is the clock skew tolerated when checking exp and nbf of a
 	// token the server calls active. Default 60s; negative: none.
 	Leeway time.Duration `json:"leeway" yaml:"leeway"`
@@ -145,6 +152,7 @@ type Authenticator struct {
 	issuers   []string
 	audience  []string
 	roles     string
+	skipJWT   bool
 	leeway    time.Duration
 	ttl       time.Duration
 	negTTL    time.Duration
@@ -172,7 +180,7 @@ var (
 func New(opts Options) (*Authenticator, error) {
 	a := &Authenticator{
 		clientID: opts.ClientID, issuers: slices.Clone(opts.Issuers), audience: slices.Clone(opts.Audience),
-		roles: opts.RolesClaim, leeway: opts.Leeway, ttl: opts.CacheTTL, negTTL: opts.NegativeCacheTTL,
+		roles: opts.RolesClaim, skipJWT: opts.SkipJWT, leeway: opts.Leeway, ttl: opts.CacheTTL, negTTL: opts.NegativeCacheTTL,
 		maxResp: opts.MaxResponseBytes, maxToken: opts.MaxTokenSize, timeout: opts.Timeout,
 		shared: opts.SharedCache, prefix: opts.SharedPrefix, log: opts.Logger, now: opts.Now,
 	}
@@ -323,14 +331,15 @@ func (a *Authenticator) Challenge(realm string) string { return problem.Challeng
 
 // Authenticate implements authn.Authenticator: it reads the bearer token
 // of the Authorization header and introspects it (see Introspect).
-// Without one it returns authn.ErrNoCredentials; several Authorization
-// headers, or "Bearer" without a token, are a 400.
+// Without one (or with a JWT, under SkipJWT) it returns
+// authn.ErrNoCredentials; several Authorization headers, or "Bearer"
+// without a token, are a 400.
 func (a *Authenticator) Authenticate(r *http.Request) (*authn.Principal, error) {
 	tok, perr := bearer(r)
 	if perr != nil {
 		return nil, perr
 	}
-	if tok == "" {
+	if tok == "" || (a.skipJWT && looksJWS(tok)) {
 		return nil, authn.ErrNoCredentials
 	}
 	return a.Introspect(r.Context(), tok)
@@ -664,6 +673,31 @@ func b64token(s string) bool {
 		}
 	}
 	return true
+}
+
+// looksJWS reports whether s has the shape of a compact JWS: three
+// non-empty base64url segments, the first starting with the encoding of
+// `{"`.
+func looksJWS(s string) bool {
+	if !strings.HasPrefix(s, "eyJ") || strings.Count(s, ".") != 2 {
+		return false
+	}
+	seg := 0
+	for i := 0; i < len(s); i++ {
+		c := s[i]
+		switch {
+		case c == '.':
+			if seg == 0 {
+				return false
+			}
+			seg = 0
+		case 'a' <= c && c <= 'z' || 'A' <= c && c <= 'Z' || '0' <= c && c <= '9' || c == '-' || c == '_':
+			seg++
+		default:
+			return false
+		}
+	}
+	return seg > 0
 }
 
 func newID() string {
