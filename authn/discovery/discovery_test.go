@@ -81,8 +81,13 @@ func TestDiscoverRefuses(t *testing.T) {
 	for name, h := range map[string]http.HandlerFunc{
 		"not found": http.NotFound,
 		"500":       func(w http.ResponseWriter, _ *http.Request) { w.WriteHeader(500) },
-		"redirect":  func(w http.ResponseWriter, r *http.Request) { http.Redirect(w, r, "https://evil.example/doc", http.StatusFound) },
-		"html":      func(w http.ResponseWriter, _ *http.Request) { w.Header().Set("Content-Type", "text/html"); w.Write([]byte("{}")) },
+		"redirect": func(w http.ResponseWriter, r *http.Request) {
+			http.Redirect(w, r, "https://evil.example/doc", http.StatusFound)
+		},
+		"html": func(w http.ResponseWriter, _ *http.Request) {
+			w.Header().Set("Content-Type", "text/html")
+			w.Write([]byte("{}"))
+		},
 		"huge": func(w http.ResponseWriter, _ *http.Request) {
 			w.Header().Set("Content-Type", "application/json")
 			w.Write([]byte(`{"x":"` + strings.Repeat("a", discovery.DefaultMaxBytes) + `"}`))

@@ -17,6 +17,7 @@ import (
 	"slices"
 	"strings"
 	"time"
+	"unsafe"
 
 	"github.com/bulwark-go/bulwark/authn"
 	"github.com/bulwark-go/bulwark/authn/discovery"
@@ -357,10 +358,18 @@ func (a *Authenticator) Introspect(ctx context.Context, token string) (*authn.Pr
 	if !b64token(token) {
 		return nil, refuse(reasonMalformed)
 	}
-	k := sha256.Sum256([]byte(token))
+	// The conversion without a copy is safe: Sum256 only reads.
+	k := sha256.Sum256(unsafe.Slice(unsafe.StringData(token), len(token)))
 	if e := a.cache.get(&k, a.now().UnixNano()); e != nil {
 		return e.result()
 	}
+	return a.await(ctx, token, k)
+}
+
+// await answers a miss: it joins or starts the call for the token, and
+// waits for it at most until ctx ends. (Apart from Introspect, so that
+// the hit path does not move the digest to the heap.)
+func (a *Authenticator) await(ctx context.Context, token string, k digest) (*authn.Principal, error) {
 	c, _ := a.flight.do(&k, func() outcome { return a.miss(token, &k) })
 	select {
 	case <-c.done:
@@ -657,12 +666,7 @@ func bearer(r *http.Request) (string, *problem.Problem) {
 // 1*( ALPHA / DIGIT / "-" / "." / "_" / "~" / "+" / "/" ) *"=".
 func b64token(s string) bool {
 	i := 0
-	for ; i < len(s); i++ {
-		c := s[i]
-		if !('a' <= c && c <= 'z' || 'A' <= c && c <= 'Z' || '0' <= c && c <= '9' ||
-			c == '-' || c == '.' || c == '_' || c == '~' || c == '+' || c == '/') {
-			break
-		}
+	for ; i < len(s) && b64tokenChar[s[i]]; i++ {
 	}
 	if i == 0 {
 		return false
@@ -674,6 +678,14 @@ func b64token(s string) bool {
 	}
 	return true
 }
+
+var b64tokenChar = func() (t [256]bool) {
+	for c := range 256 {
+		t[c] = 'a' <= c && c <= 'z' || 'A' <= c && c <= 'Z' || '0' <= c && c <= '9' ||
+			c == '-' || c == '.' || c == '_' || c == '~' || c == '+' || c == '/'
+	}
+	return t
+}()
 
 // looksJWS reports whether s has the shape of a compact JWS: three
 // non-empty base64url segments, the first starting with the encoding of

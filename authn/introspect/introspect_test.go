@@ -20,8 +20,8 @@ import (
 
 	"github.com/bulwark-go/bulwark/audit"
 	"github.com/bulwark-go/bulwark/authn"
-	"github.com/bulwark-go/bulwark/authn/introspect"
 	"github.com/bulwark-go/bulwark/authn/internal/testas"
+	"github.com/bulwark-go/bulwark/authn/introspect"
 	"github.com/bulwark-go/bulwark/internal/testclock"
 	"github.com/bulwark-go/bulwark/problem"
 )
@@ -464,8 +464,15 @@ func TestNewRefuses(t *testing.T) {
 		"cache ttl":        func(o *introspect.Options) { o.CacheTTL = 2 * time.Hour },
 		"bad method":       func(o *introspect.Options) { o.ClientAuth = "client_secret_post" },
 		"both credentials": func(o *introspect.Options) { o.PrivateKey = clientKeyPEM(t) },
-		"public key":       func(o *introspect.Options) { o.ClientSecret = ""; o.PrivateKey = `{"kty":"EC","crv":"P-256","x":"a","y":"b"}` },
-		"alg mismatch":     func(o *introspect.Options) { o.ClientSecret = ""; o.PrivateKey = clientKeyPEM(t); o.SigningAlg = "RS256" },
+		"public key": func(o *introspect.Options) {
+			o.ClientSecret = ""
+			o.PrivateKey = `{"kty":"EC","crv":"P-256","x":"a","y":"b"}`
+		},
+		"alg mismatch": func(o *introspect.Options) {
+			o.ClientSecret = ""
+			o.PrivateKey = clientKeyPEM(t)
+			o.SigningAlg = "RS256"
+		},
 	} {
 		o := ok
 		mut(&o)

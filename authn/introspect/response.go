@@ -28,7 +28,6 @@ type Response struct {
 	Extra map[string]any
 }
 
-
 // maxTime bounds exp, iat and nbf: year 5138, far beyond any token, but
 // small enough that arithmetic in nanoseconds cannot overflow.
 const maxTime = 1 << 37
