@@ -14,7 +14,7 @@ import (
 var _ store.DistinctCounter = (*Store)(nil)
 
 // distinctScript is one store.DistinctOp, atomically: KEYS[1] the set (or
-// HyperLogLog), ARGV member (” for a touch), TTL in ms, cap (-1: none),
+// HyperLogLog), ARGV member (empty for a touch), TTL in ms, cap (-1: none),
 // sliding (1/0), approximate (1/0). It returns {size, added}. The expiry
 // is restarted when sliding, else set only on a key without one (a new
 // key); a missing key stays missing.
