@@ -229,3 +229,36 @@ func (in *input) parse(data []byte) {
 		in.fields = m
 	}
 }
+
+// BasicAuthUser reads the user name of an Authorization: Basic header: the
+// fingerprint of a login route that takes HTTP Basic credentials.
+func BasicAuthUser() Source {
+	return Source{name: "basic-user", get: func(dst []byte, r *http.Request, _ *input) ([]byte, bool) {
+		u, _, ok := r.BasicAuth()
+		if !ok || u == "" {
+			return dst, false
+		}
+		return append(dst, u...), true
+	}}
+}
+
+// FirstOf reads the first of sources that has a value: one detector for a
+// login that takes a JSON body on one route and Basic credentials on
+// another, FirstOf(JSONField("username"), BasicAuthUser()).
+func FirstOf(sources ...Source) Source {
+	sources = append([]Source(nil), sources...)
+	s := Source{name: "first-of"}
+	for _, src := range sources {
+		s.name += ":" + src.name
+		s.json = append(s.json, src.json...)
+	}
+	s.get = func(dst []byte, r *http.Request, in *input) ([]byte, bool) {
+		for _, src := range sources {
+			if out, ok := src.get(dst, r, in); ok {
+				return out, true
+			}
+		}
+		return dst, false
+	}
+	return s
+}
