@@ -1,33 +1,3 @@
-// Package abuse detects distinct-value velocity: one client trying many
-// different values of something that honest clients rarely vary.
-//
-// The card-testing detector of the bottle post is the model: a fraudster
-// tries hundreds of cards from one throw-away IP, while an honest customer
-// retries one or two. Each attempt records a fingerprint of the value (an
-// HMAC, so card data, usernames or emails are never stored in the clear)
-// in a set keyed by the client; when the set holds more than Threshold
-// distinct fingerprints the client is blocked. Every attempt restarts the
-// retention window, so an attacker stays blocked until the window passes in
-// silence — exactly the seed's "the hour retention is reset every time a
-// transaction is attempted".
-//
-// The same mechanism detects credential stuffing (many distinct usernames
-// failing from one IP) and account-targeted attacks (many distinct IPs
-// failing for one username; usually flagged rather than blocked, since
-// blocking would let an attacker lock a victim out).
-//
-// # Keys by client
-//
-// A detector that counts per client keys by ClientKey(r): the client the
-// identity guard resolved, IPv6 grouped by /64 — the grouping the rate
-// limits use (clientip.RequestKey). Keying by the address's own text would
-// let one IPv6 client rotate its interface ID inside its /64 and start
-// afresh with every address. As a safety net, Observe and Exceeded apply
-// the same grouping to any key or value that is an IP address, so
-// clientip.FromContext(ctx).String() cannot split one client either.
-//
-// State lives in a store.Sets: memstore for one process, redisstore to share
-// the view across replicas.
 package abuse
 
 import (

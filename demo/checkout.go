@@ -62,4 +62,3 @@ func luhn(s string) bool {
 	}
 	return len(s) > 0 && sum%10 == 0
 }
-
