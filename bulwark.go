@@ -53,9 +53,10 @@ type Policy struct {
 	CORS           Middleware // 3. CORS; preflights answered here (cors)
 	BodyLimit      Middleware // 4. request body size cap, 413 (bodylimit)
 	PreAuthLimits  Middleware // 4. rate limits by IP, header, or route inside the router (ratelimit)
-	Abuse          Middleware // 5. abuse detection (package abuse has no Handler yet)
+	Abuse          Middleware // 5. abuse detection keyed before authentication: client IP, header, body field (abuse)
 	Authn          Middleware // 6. authentication → Principal (authn)
 	PostAuthLimits Middleware // 6. rate limits by principal or API key (ratelimit)
+	PostAuthAbuse  Middleware // 6. abuse detection keyed by principal or API key (abuse.Principal)
 	CSRF           Middleware // 7. CSRF, for cookie-authenticated unsafe methods
 	Authz          Middleware // 8. authorization (authz)
 }
@@ -69,7 +70,7 @@ func (p Policy) Handler(h http.Handler) http.Handler {
 	// the log and metrics so that a recovered panic counts as the 500 it
 	// became.
 	return Chain(p.Identity, p.AccessLog, p.Metrics, p.Recovery, p.Headers, p.CORS, p.BodyLimit,
-		p.PreAuthLimits, p.Abuse, p.Authn, p.PostAuthLimits, p.CSRF, p.Authz)(RecordRoute(h))
+		p.PreAuthLimits, p.Abuse, p.Authn, p.PostAuthLimits, p.PostAuthAbuse, p.CSRF, p.Authz)(RecordRoute(h))
 }
 
 // RecordRoute wraps a router that reports its match in r.Pattern, as

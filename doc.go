@@ -21,15 +21,16 @@
 // make (csp.NewCollector, refresh.NewSliding). Authentication has two
 // handlers, Require (also its Handler) and Optional, each with its Check;
 // authorization's guards are authz.Requirements, built by one Authorizer
-// that holds the role model. Package abuse has no Handler yet: handlers
-// call its detector.
+// that holds the role model. Package abuse's Guard counts before the
+// handler and, for outcome-aware detectors, hears from it after
+// (abuse.Report).
 //
 // The zero value of every optional field selects the default its comment
 // states. Options that a configuration file may set carry json and yaml
 // tags, so that a file decodes straight into them; fields only Go can set
 // (functions, interfaces, clients, audit sinks, a built *csp.CSP) are
 // tagged "-". recovery.Options, accesslog.Options, metrics.Options,
-// abuse.Options, refresh.HandlerOptions and jwt.JWKSOptions have no tags.
+// refresh.HandlerOptions and jwt.JWKSOptions have no tags.
 // Every guard that can deny, and recovery, has Audit (an audit.Sink;
 // default: no audit) and ErrorHandler (a problem.Handler; default
 // problem.Write).
@@ -48,12 +49,14 @@
 //  4. limits known before authentication: the body size cap (package
 //     bodylimit), and rate limits keyed by client IP, route or a header
 //     (package ratelimit)
-//  5. abuse detection (distinct-value velocity such as card testing;
-//     package abuse)
+//  5. abuse detection keyed by what is known before authentication
+//     (distinct-value velocity such as card testing, keyed by client IP,
+//     a header or a body field; package abuse)
 //  6. authentication (package authn; JWT in package authn/jwt, the token
 //     lifecycle in authn/jwt/refresh, remote key sets in authn/jwt/jwks)
 //     → a Principal in the request context; then rate limits keyed by
-//     principal or API key
+//     principal or API key, and abuse detection keyed by them
+//     (Policy.PostAuthAbuse, abuse.Principal)
 //  7. CSRF, for cookie-authenticated unsafe methods
 //  8. authorization: roles, scopes, permissions, ownership (package authz)
 //  9. the handler (strict JSON input: package bind), or the upstream

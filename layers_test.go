@@ -44,6 +44,7 @@ func family(p string) string { f, _, _ := strings.Cut(p, "/"); return f }
 var allowedGuardImports = map[[2]string]string{
 	{"ratelimit", "clientip"}:     "limits key by the client the identity step (1) resolved",
 	{"abuse", "clientip"}:         "detectors key by the client the identity step (1) resolved, grouped as the limits group it",
+	{"abuse", "bind"}:             "fingerprints read JSON body members under the body cap, replayed for the handler (bind.Peek)",
 	{"authz", "authn"}:            "authorization (8) reads the principal authentication (6) established",
 	{"bind", "bodylimit"}:         "bind answers the body cap's overflow (4) with the same 413",
 	{"authn/jwt/refresh", "bind"}: "the refresh and logout endpoints decode strict JSON bodies",

@@ -1,33 +1,3 @@
-// Package abuse detects distinct-value velocity: one client trying many
-// different values of something that honest clients rarely vary.
-//
-// The card-testing detector of the bottle post is the model: a fraudster
-// tries hundreds of cards from one throw-away IP, while an honest customer
-// retries one or two. Each attempt records a fingerprint of the value (an
-// HMAC, so card data, usernames or emails are never stored in the clear)
-// in a set keyed by the client; when the set holds more than Threshold
-// distinct fingerprints the client is blocked. Every attempt restarts the
-// retention window, so an attacker stays blocked until the window passes in
-// silence — exactly the seed's "the hour retention is reset every time a
-// transaction is attempted".
-//
-// The same mechanism detects credential stuffing (many distinct usernames
-// failing from one IP) and account-targeted attacks (many distinct IPs
-// failing for one username; usually flagged rather than blocked, since
-// blocking would let an attacker lock a victim out).
-//
-// # Keys by client
-//
-// A detector that counts per client keys by ClientKey(r): the client the
-// identity guard resolved, IPv6 grouped by /64 — the grouping the rate
-// limits use (clientip.RequestKey). Keying by the address's own text would
-// let one IPv6 client rotate its interface ID inside its /64 and start
-// afresh with every address. As a safety net, Observe and Exceeded apply
-// the same grouping to any key or value that is an IP address, so
-// clientip.FromContext(ctx).String() cannot split one client either.
-//
-// State lives in a store.Sets: memstore for one process, redisstore to share
-// the view across replicas.
 package abuse
 
 import (
@@ -48,8 +18,8 @@ import (
 	"github.com/bulwark-go/bulwark/store"
 )
 
-// Options configure a Detector.
-type Options struct {
+// DetectorOptions configure a Detector.
+type DetectorOptions struct {
 	// Name identifies the detector in keys and audit events, e.g.
 	// "card-testing". Required; letters, digits, '-' and '_'.
 	Name string
@@ -77,7 +47,7 @@ type Options struct {
 
 // Detector counts distinct values per key. Safe for concurrent use.
 type Detector struct {
-	opts Options
+	opts DetectorOptions
 	deny problem.Denier
 }
 
@@ -90,8 +60,9 @@ type Verdict struct {
 	Exceeded bool
 }
 
-// New validates opts and returns a Detector.
-func New(opts Options) (*Detector, error) {
+// NewDetector validates opts and returns a Detector: the mechanism a
+// handler calls by hand. Most code wants the guard (New) instead.
+func NewDetector(opts DetectorOptions) (*Detector, error) {
 	switch {
 	case opts.Name == "" || strings.Trim(opts.Name, "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789-_") != "":
 		return nil, fmt.Errorf("abuse: Name %q must be non-empty letters, digits, '-' or '_'", opts.Name)
@@ -163,10 +134,18 @@ func (d *Detector) Observe(ctx context.Context, key, value string) (Verdict, err
 	return Verdict{Distinct: n, Exceeded: n > int64(d.opts.Threshold)}, nil
 }
 
-// Exceeded reports whether key is over the threshold, without recording
-// anything. A key that is an IP address counts as its client, as in
-// Observe.
+// Exceeded reports whether key is over the threshold, recording no value
+// but restarting key's window, as every attempt does (the seed: a blocked
+// client that keeps trying stays blocked until the window passes in
+// silence). The restart needs a store.DistinctCounter (memstore and
+// redisstore are); on other stores Exceeded only reads. A key that is an
+// IP address counts as its client, as in Observe.
 func (d *Detector) Exceeded(ctx context.Context, key string) (bool, error) {
+	if dc, ok := d.opts.Store.(store.DistinctCounter); ok {
+		ops := [1]store.DistinctOp{{Key: d.key(key), TTL: d.opts.Window, Sliding: true}}
+		err := dc.CountDistinct(ctx, ops[:])
+		return ops[0].Size > int64(d.opts.Threshold), err
+	}
 	n, err := d.opts.Store.SetSize(ctx, d.key(key))
 	return n > int64(d.opts.Threshold), err
 }

@@ -20,7 +20,7 @@ func newDetector(t *testing.T, c *testclock.Clock, sink audit.Sink) *abuse.Detec
 	t.Helper()
 	st := memstore.New(memstore.Options{Now: c.Now})
 	t.Cleanup(func() { _ = st.Close() })
-	d, err := abuse.New(abuse.Options{Name: "card-testing", Store: st, Threshold: 3, Window: time.Hour, Secret: secret, Audit: sink})
+	d, err := abuse.NewDetector(abuse.DetectorOptions{Name: "card-testing", Store: st, Threshold: 3, Window: time.Hour, Secret: secret, Audit: sink})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -93,13 +93,13 @@ func TestDenyAndFlagAudit(t *testing.T) {
 func TestConfigRefused(t *testing.T) {
 	st := memstore.New(memstore.Options{})
 	defer st.Close()
-	for _, o := range []abuse.Options{
+	for _, o := range []abuse.DetectorOptions{
 		{Name: "x", Store: st, Threshold: 3, Secret: []byte("short")},
 		{Name: "x y", Store: st, Threshold: 3, Secret: secret},
 		{Name: "x", Threshold: 3, Secret: secret},
 		{Name: "x", Store: st, Secret: secret},
 	} {
-		if _, err := abuse.New(o); err == nil {
+		if _, err := abuse.NewDetector(o); err == nil {
 			t.Errorf("accepted %+v", o)
 		}
 	}

@@ -101,8 +101,8 @@ type auth struct {
 	apiLimit   *ratelimit.Limiter // token bucket per client (principal, else IP) on /api/*
 	loginLimit *ratelimit.Limiter // sliding window per IP on POST /api/login; fails closed
 	passwords  *password.Verifier // argon2id checks within a memory budget
-	stuffing   *abuse.Detector    // distinct failed usernames per client (IPv6 by /64)
-	targeted   *abuse.Detector    // distinct failing clients per username (flag only)
+	stuffing   *abuse.Guard       // distinct failed usernames per client (IPv6 by /64); view account-targeted flags
+	cardTest   *abuse.Guard       // distinct cards per client on POST /api/checkout, and the many-address views
 }
 
 // newAuth builds the JWT, authorization, rate-limit and abuse guards over
@@ -215,10 +215,43 @@ func (a *App) newAuth() (*auth, error) {
 	if x.passwords, err = password.NewVerifier(password.Options{}); err != nil {
 		return nil, err
 	}
-	if x.stuffing, err = abuse.New(abuse.Options{Name: "credential-stuffing", Store: a.store, Threshold: 5, Window: time.Hour, Secret: secrets.fingerprintKey, Audit: a.audit}); err != nil {
+	counts, ok := a.store.(store.DistinctCounter)
+	if !ok {
+		return nil, errors.New("demo: the state store cannot count distinct values")
+	}
+	// Credential stuffing: distinct usernames failing from one client
+	// (blocks); account-targeted: distinct clients failing for one
+	// username (flags only: blocking would hand attackers a lock-out).
+	// Failures are what the login handler reports (abuse.Report); the
+	// username comes from the JSON body or Basic credentials, so any login
+	// route can wrap its handler in LoginAbuse.
+	username := abuse.FirstOf(abuse.JSONField("username"), abuse.BasicAuthUser())
+	if x.stuffing, err = abuse.New(abuse.Options{
+		Name: "credential-stuffing", Store: counts, Key: abuse.Client(), Fingerprint: username,
+		Threshold: 5, Window: time.Hour, Count: abuse.CountFailures,
+		Views:  []abuse.View{{Name: "account-targeted", Key: username, Value: abuse.Client(), Threshold: 5, Action: abuse.Flag}},
+		Secret: secrets.fingerprintKey, Audit: a.audit,
+		Detail: "too many failed logins for different accounts from this address",
+	}); err != nil {
 		return nil, err
 	}
-	if x.targeted, err = abuse.New(abuse.Options{Name: "account-targeted", Store: a.store, Threshold: 5, Window: time.Hour, Secret: secrets.fingerprintKey, Audit: a.audit, FailOpen: true}); err != nil {
+	// Card testing, the bottle post's algorithm: distinct cards (last four
+	// + expiry) per client IP, the hour restarted by every attempt; beyond
+	// it, views for attackers with many addresses, which only flag (a card
+	// or an email can be named by anyone, so blocking it would lock its
+	// owner out).
+	card := abuse.Card("card_number", "exp_month", "exp_year")
+	if x.cardTest, err = abuse.New(abuse.Options{
+		Name: "card-testing", Store: counts, Key: abuse.Client(), Fingerprint: card,
+		Threshold: 3, Window: time.Hour,
+		Views: []abuse.View{
+			{Name: "card-networks", Key: card, Value: abuse.ClientPrefix(24, 64), Threshold: 3, Action: abuse.Flag},
+			{Name: "email-cards", Key: abuse.JSONField("email"), Value: card, Threshold: 3, Action: abuse.Flag},
+			{Name: "route-cards", Key: abuse.Global(), Value: card, Threshold: 100, Action: abuse.Alert, Window: time.Minute, FixedWindow: true},
+		},
+		Secret: secrets.fingerprintKey, Audit: a.audit,
+		Detail: "too many different cards from this address; try again later",
+	}); err != nil {
 		return nil, err
 	}
 	return x, nil
@@ -229,20 +262,16 @@ type loginRequest struct {
 	Password string `json:"password" validate:"required,max=1024"`
 }
 
+// LoginAbuse is the credential-stuffing guard of every login route: wrap
+// the route's handler in it (Policy.Abuse), and have the handler report a
+// failed login with abuse.Report (or answer 401, which the guard reads).
+func (a *App) LoginAbuse(next http.Handler) http.Handler { return a.auth.stuffing.Handler(next) }
+
 // login is POST /api/login: the sliding-window limit has already counted
-// this attempt; here the credential-stuffing detector, the body, the
-// password, and finally a token pair.
+// this attempt and the credential-stuffing guard has let it through; here
+// the body, the password, and finally a token pair.
 func (a *App) login(w http.ResponseWriter, r *http.Request) {
-	client := abuse.ClientKey(r) // IPv6 by /64, as the login limit counts it
 	deny := a.deny("login")
-	if blocked, err := a.auth.stuffing.Exceeded(r.Context(), client); err != nil {
-		if !a.auth.stuffing.Unavailable(w, r, err) {
-			return
-		}
-	} else if blocked {
-		a.auth.stuffing.Deny(w, r, "too many failed logins for different accounts from this address")
-		return
-	}
 	in, p := bind.Decode[loginRequest](w, r)
 	if p != nil {
 		deny.Deny(w, r, p)
@@ -254,7 +283,7 @@ func (a *App) login(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	if err != nil {
-		a.loginFailed(w, r, client, in.Username)
+		a.loginFailed(w, r)
 		return
 	}
 	pair, err := a.auth.refresher.Login(r.Context(), jwt.Claims{Subject: user.Username, Roles: []string{user.Role}, Scopes: user.Scopes})
@@ -262,22 +291,16 @@ func (a *App) login(w http.ResponseWriter, r *http.Request) {
 		deny.Deny(w, r, unavailable(err))
 		return
 	}
+	abuse.Report(w, r, abuse.Succeeded)
 	refresh.WriteTokenPair(w, pair)
 }
 
-// loginFailed records a failed login with both abuse detectors and answers
-// 401 — or 403 once this address has failed for too many accounts.
-func (a *App) loginFailed(w http.ResponseWriter, r *http.Request, client, username string) {
-	fp := a.auth.stuffing.Fingerprint(username)
-	v, err := a.auth.stuffing.Observe(r.Context(), client, fp)
-	if err != nil && !a.auth.stuffing.Unavailable(w, r, err) {
-		return
-	}
-	if t, err := a.auth.targeted.Observe(r.Context(), a.auth.targeted.Fingerprint(username), client); err == nil && t.Exceeded {
-		a.auth.targeted.Flag(r, t) // an account under attack: flagged, never locked (that would hand attackers a lock-out)
-	}
-	if v.Exceeded {
-		a.auth.stuffing.Deny(w, r, "too many failed logins for different accounts from this address")
+// loginFailed reports a failed login to the abuse guard and answers 401 —
+// or, when this failure puts the address over the threshold, the guard's
+// 403 (or its 503, when the store cannot count and the guard fails
+// closed).
+func (a *App) loginFailed(w http.ResponseWriter, r *http.Request) {
+	if abuse.Report(w, r, abuse.Failed) {
 		return
 	}
 	a.deny("login").Deny(w, r, problem.Unauthorized(problem.TypeInvalidCredentials, problem.Challenge("Bearer", demoRealm), "invalid username or password").WithReason("bad_credentials"))

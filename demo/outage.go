@@ -88,6 +88,7 @@ func (a *App) describeOutage() map[string]any {
 		"logout":              "fail_closed",
 		"credential_stuffing": "fail_closed",
 		"account_targeted":    "fail_open",
+		"card_testing":        "fail_closed",
 		"note": "fail_closed: 503 with Retry-After; fail_open: the request passes (audited); fallback_local: " +
 			"each replica counts on its own. A full in-memory store counts as an outage too.",
 	}

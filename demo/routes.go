@@ -90,6 +90,9 @@ func (a *App) build() (http.Handler, error) {
 	optional.Authn, required.Authn = x.guard.Optional, x.guard.Require
 	login := public
 	login.PreAuthLimits = bulwark.Chain(x.ipLimit.Handler, x.loginLimit.Handler)
+	login.Abuse = a.LoginAbuse
+	checkout := public
+	checkout.Abuse = x.cardTest.Handler
 	allowed := func(authz bulwark.Middleware) bulwark.Policy { p := required; p.Authz = authz; return p }
 
 	mux := http.NewServeMux()
@@ -97,6 +100,7 @@ func (a *App) build() (http.Handler, error) {
 	tokenHandlers := refresh.HandlerOptions{Audit: a.audit, Realm: x.guard.Realm()}
 	route("GET /api/public", public, http.HandlerFunc(a.public))
 	route("POST /api/login", login, http.HandlerFunc(a.login))
+	route("POST /api/checkout", checkout, http.HandlerFunc(a.checkout))
 	route("POST /api/refresh", public, x.refresher.RefreshHandler(tokenHandlers))
 	route("POST /api/logout", required, x.refresher.LogoutHandler(tokenHandlers))
 	route("GET /api/protected", required, http.HandlerFunc(a.protected))
@@ -140,6 +144,7 @@ var Endpoints = []string{
 	"GET  /secure-headers        the security header preset (every response carries it)",
 	"GET  /api/public            no authentication",
 	"POST /api/login             {username, password} → access + refresh token (5 attempts per IP per 5 min)",
+	"POST /api/checkout          {card_number, exp_month, exp_year, cvv, amount, email} → approved (nothing is charged; 4th distinct card per IP per hour → 403)",
 	"POST /api/refresh           {refresh_token} → a new pair; each refresh token works once",
 	"POST /api/logout            Bearer token (+ {refresh_token}) → 204; both revoked",
 	"GET  /api/protected         JWT from Authorization: Bearer or cookie auth_token",
@@ -219,6 +224,11 @@ func (a *App) describe() map[string]any {
 		"abuse": map[string]string{
 			"credential_stuffing": "more than 5 distinct usernames failing from one client IP (/64 for IPv6) within an hour → 403",
 			"account_targeted":    "more than 5 distinct client IPs (/64 for IPv6) failing for one username within an hour → audit flag",
+			"card_testing":        "POST /api/checkout: more than 3 distinct cards (HMAC of last four + expiry) from one client IP (/64 for IPv6) within an hour, restarted by every attempt (blocked ones too) → 403 for every checkout from it",
+			"card_networks":       "one card from more than 3 client networks (/24, /64) within an hour → audit flag (never a block: anyone can name a card)",
+			"email_cards":         "more than 3 distinct cards for one email within an hour → audit flag (never a block)",
+			"route_cards":         "more than 100 distinct cards on POST /api/checkout within a minute → one audit alert per minute (bulwark_security_events_total{reason=\"card-testing:route-cards\"})",
+			"fingerprints":        "HMAC-SHA256 under the demo's fingerprint key; raw cards, usernames and addresses are never stored or logged",
 		},
 		"passwords": fmt.Sprintf("argon2id (m=19456 KiB, t=2, p=1); at most %d checks at once (%d MiB), a wait of up to %v for a turn, then 503 with Retry-After",
 			a.auth.passwords.MaxConcurrent(), a.auth.passwords.MemoryBudget()>>20, password.DefaultMaxWait),

@@ -12,8 +12,8 @@ import (
 // TestReadmeStuffingWalkthrough follows the README's "Credential stuffing,
 // as a client sees it" step by step: the login limit answers the sixth
 // username (429) before the detector can, the 403 comes once the attempts
-// have left the 5-minute window, and the block lasts an hour from the last
-// failed login, whatever the IP tries meanwhile.
+// have left the 5-minute window, and the block lasts until the IP has been
+// silent for an hour: refused attempts restart the hour.
 func TestReadmeStuffingWalkthrough(t *testing.T) {
 	clock, advance := fakeClock()
 	srv := newDemo(t, demo.Config{Now: clock})
@@ -37,13 +37,16 @@ func TestReadmeStuffingWalkthrough(t *testing.T) {
 	}
 	wantProblem(t, login(t, srv, "alice", "wonderland-2026"), 403)
 
-	// An hour from the sixth failed login, refused attempts in between.
+	// Refused attempts restart the hour (the seed's retention): eleven of
+	// them five minutes apart keep the block; an hour of silence lifts it.
 	for range 11 {
 		advance(5 * time.Minute)
 		wantProblem(t, login(t, srv, "alice", "wonderland-2026"), 403)
 	}
-	advance(5*time.Minute + time.Second)
+	advance(59 * time.Minute)
+	wantProblem(t, login(t, srv, "alice", "wonderland-2026"), 403)
+	advance(time.Hour + time.Second)
 	if r := login(t, srv, "alice", "wonderland-2026"); r.status != 200 {
-		t.Fatalf("an hour after the last failed login: %d %s", r.status, r.raw)
+		t.Fatalf("after an hour of silence: %d %s", r.status, r.raw)
 	}
 }
