@@ -112,8 +112,9 @@ type Options struct {
 	// IssuePaths are the exact paths of pages whose safe requests (GET,
 	// HEAD) receive a token without the handler asking: in the
 	// X-CSRF-Token response header and, with XSRFCookie, the XSRF-TOKEN
-	// cookie — for single-page apps that never render a template. Other
-	// pages get a token when their handler calls Token.
+	// cookie — for single-page apps, and for templates that call csrfField
+	// after the page has started streaming out. Other pages get a token
+	// when their handler calls Token.
 	IssuePaths []string `json:"issue_paths,omitempty" yaml:"issue_paths,omitempty"`
 
 	// XSRFCookie makes every issued token also set the readable (not

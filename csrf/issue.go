@@ -30,8 +30,11 @@ func (g *Guard) attach(w http.ResponseWriter, r *http.Request) *http.Request {
 // csrf_token field or a page's script, and sets it in the X-CSRF-Token
 // response header (and the XSRF-TOKEN cookie, with Options.XSRFCookie).
 // It needs r as seen inside Guard.Handler (it returns "" elsewhere, or
-// with an OriginOnly guard), and must be called before the response
-// header is written.
+// with an OriginOnly guard), and must first be called before the response
+// header is written: html/template writes as it renders, so a template
+// that calls csrfField mid-page needs its path in Options.IssuePaths (the
+// token is then issued before the handler runs, and Token returns it), a
+// Token(r) call before Execute, or rendering into a buffer.
 //
 // The token is bound to the session Options.Binding reports for r, else to
 // the pre-session, whose cookie Token sets when the request has none. One
