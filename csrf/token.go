@@ -51,12 +51,13 @@ type mac struct {
 	h   hash.Hash
 	in  [encodedLen]byte
 	dec [maskedLen]byte
+	raw [rawLen]byte
 	sum [macLen]byte
 	tag [macLen]byte
 }
 
 func (k *keyState) getMac() *mac  { return k.pool.Get().(*mac) }
-func (k *keyState) putMac(m *mac) { m.h.Reset(); k.pool.Put(m) }
+func (k *keyState) putMac(m *mac) { k.pool.Put(m) }
 
 // writeString feeds s to h through m's scratch buffer, without the
 // allocation a []byte(s) conversion would cost.
@@ -76,7 +77,6 @@ func (m *mac) bindTag(kind byte, binding string) {
 	m.h.Write(m.in[:1])
 	m.writeString(binding)
 	m.h.Sum(m.tag[:0])
-	m.h.Reset()
 }
 
 // tokenMAC computes the MAC of raw's first 1+8+tagLen bytes into m.sum.
@@ -85,7 +85,6 @@ func (m *mac) tokenMAC(raw []byte) {
 	m.h.Write(tokenLabel)
 	m.h.Write(raw[:1+8+tagLen])
 	m.h.Sum(m.sum[:0])
-	m.h.Reset()
 }
 
 // sign returns a fresh masked token bound to (kind, binding), issued at
@@ -139,14 +138,14 @@ func (g *Guard) verifyWith(m *mac, tok string, kind byte, binding string, hasBin
 	if err != nil || n != maskedLen {
 		return ReasonTokenInvalid, true
 	}
-	var raw [rawLen]byte
+	raw := m.raw[:]
 	for i := range raw {
 		raw[i] = m.dec[i] ^ m.dec[rawLen+i]
 	}
 	if raw[0] != tokenVersion {
 		return ReasonTokenInvalid, true
 	}
-	m.tokenMAC(raw[:])
+	m.tokenMAC(raw)
 	if !hmac.Equal(m.sum[:], raw[9+tagLen:]) {
 		return ReasonTokenInvalid, false
 	}
