@@ -28,7 +28,7 @@ var layerOf = map[string]int{
 	"bodylimit": guard, "ratelimit": guard, "ratelimit/redislimit": guard,
 	"abuse": guard, "authn": guard, "authn/jwt": guard, "authn/jwt/jwks": guard,
 	"authn/jwt/refresh": guard, "authn/introspect": guard, "authn/discovery": guard, "authz": guard, "bind": guard,
-	"recovery": guard, "accesslog": guard, "metrics": guard,
+	"recovery": guard, "accesslog": guard, "metrics": guard, "csrf": guard,
 
 	"": assembly,
 

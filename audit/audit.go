@@ -41,6 +41,11 @@
 //	           token_malformed, signature_invalid, token_expired, …, one
 //	           per class of refusal, tabled in its documentation, and
 //	           jwks_unavailable from a remote key set)
+//	csrf       csrf_cross_site, csrf_origin_mismatch, csrf_origin_malformed,
+//	           csrf_referer_mismatch, csrf_referer_malformed,
+//	           csrf_token_missing, csrf_token_expired, csrf_token_invalid,
+//	           csrf_session_mismatch, csrf_xsrf_cookie_mismatch,
+//	           csrf_form_too_large, body_too_large (both 413)
 //	authz      no_principal, missing_role, missing_permission,
 //	           insufficient_scope, not_owner, authz_misconfigured (a 500)
 //	jwt        the token endpoints' codes (refresh_reused, …; see the jwt

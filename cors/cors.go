@@ -11,6 +11,7 @@ import (
 	"time"
 
 	"github.com/bulwark-go/bulwark/internal/httpsyntax"
+	"github.com/bulwark-go/bulwark/internal/origin"
 	"github.com/bulwark-go/bulwark/problem"
 )
 
@@ -105,7 +106,7 @@ type policy struct {
 	allowNull   bool
 	exact       map[string][]string // canonical origin → its Access-Control-Allow-Origin value
 	exactList   [][]string          // the same values when there are few: a scan beats hashing
-	patterns    []originSpec
+	patterns    []origin.Spec
 	pred        func(string) bool
 	predDomains []string // AllowOriginFuncDomains, canonical; nil for no limit
 	credentials bool
@@ -237,29 +238,29 @@ func compile(p *policy, o Options, where string) error {
 			p.anyOrigin = true
 			continue
 		}
-		spec, err := parseOriginSpec(raw)
+		spec, err := origin.ParseSpec(raw)
 		if err != nil {
 			return invalid("AllowedOrigins[%d] %q: %v", i, raw, err)
 		}
-		if section, ok := spec.publicSuffixPattern(); ok {
+		if section, ok := spec.PublicSuffixPattern(); ok {
 			reads, hint := "read your API's responses", `; if you really mean every origin, say so with "*"`
 			if o.AllowCredentials {
 				reads, hint = "read your users' credentialed responses", ""
 			}
 			return insecure(`AllowedOrigins[%d] %q: %q is a public suffix (%s): anyone can register a site under it, so the pattern lets strangers' pages %s; list your own origins ("https://app.example.com"), or a wildcard under a domain you own ("https://*.example.com")%s`,
-				i, raw, strings.TrimSuffix(spec.host, "."), section, reads, hint)
+				i, raw, strings.TrimSuffix(spec.Host, "."), section, reads, hint)
 		}
-		if o.AllowCredentials && !spec.trustworthy() {
+		if o.AllowCredentials && !spec.Trustworthy() {
 			return insecure(`AllowedOrigins[%d] %q with AllowCredentials: a page served over plain %s:// can be rewritten by anyone on its users' network path (public Wi-Fi, an ISP, a proxy), who could then read their credentialed responses; list the site's TLS origin %q instead, or set AllowCredentials to false (loopback origins such as "http://localhost:3000", "http://127.0.0.1:8080" or "http://[::1]:8080" stay allowed for local development)`,
-				i, raw, spec.scheme, spec.scheme+"s"+strings.TrimPrefix(spec.canon, spec.scheme))
+				i, raw, spec.Scheme, spec.Scheme+"s"+strings.TrimPrefix(spec.Canon, spec.Scheme))
 		}
-		if spec.pattern {
-			if !slices.ContainsFunc(p.patterns, func(s originSpec) bool { return s.canon == spec.canon }) {
+		if spec.Pattern {
+			if !slices.ContainsFunc(p.patterns, func(s origin.Spec) bool { return s.Canon == spec.Canon }) {
 				p.patterns = append(p.patterns, spec)
 			}
 			continue
 		}
-		p.exact[spec.canon] = []string{spec.canon}
+		p.exact[spec.Canon] = []string{spec.Canon}
 	}
 	if n := len(p.exact); n > 0 && n <= 8 {
 		for _, v := range p.exact {
@@ -388,7 +389,7 @@ func matchesEntry(p *policy, origin string) bool {
 		return true
 	}
 	for i := range p.patterns {
-		if p.patterns[i].matchPattern(origin) {
+		if p.patterns[i].Match(origin) {
 			return true
 		}
 	}
@@ -540,15 +541,15 @@ func (p *policy) matchOrigin(origins []string) ([]string, string) {
 	} else if v, ok := p.exact[o]; ok {
 		return v, ""
 	}
-	if len(o) > maxOriginLen {
+	if len(o) > origin.MaxLen {
 		return nil, ReasonOriginNotAllowed
 	}
 	for i := range p.patterns {
-		if p.patterns[i].matchPattern(o) {
+		if p.patterns[i].Match(o) {
 			return origins[:1:1], ""
 		}
 	}
-	if p.pred != nil && isSerializedOrigin(o) && p.predInScope(o) && p.pred(o) {
+	if p.pred != nil && origin.IsSerialized(o) && p.predInScope(o) && p.pred(o) {
 		return origins[:1:1], ""
 	}
 	return nil, ReasonOriginNotAllowed

@@ -79,7 +79,7 @@ func (p *policy) describe() Description {
 	}
 	slices.Sort(d.AllowedOrigins)
 	for _, s := range p.patterns {
-		d.OriginPatterns = append(d.OriginPatterns, s.canon)
+		d.OriginPatterns = append(d.OriginPatterns, s.Canon)
 	}
 	if p.anyHeader {
 		d.AllowedHeaders = []string{"*"}

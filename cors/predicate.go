@@ -8,6 +8,8 @@ import (
 	"strings"
 
 	"golang.org/x/net/publicsuffix"
+
+	origins "github.com/bulwark-go/bulwark/internal/origin"
 )
 
 // compilePredicate checks AllowOriginFunc and AllowOriginFuncDomains.
@@ -33,7 +35,7 @@ func compilePredicate(p *policy, o Options, invalid, insecure func(string, ...an
 		if err != nil {
 			return invalid("AllowOriginFuncDomains[%d] %q: %v", i, raw, err)
 		}
-		if section, ok := publicSuffix(d); ok {
+		if section, ok := origins.PublicSuffix(d); ok {
 			return insecure(`AllowOriginFuncDomains[%d] %q is a public suffix (%s): anyone can register a site under it; list the domains you own, e.g. "example.com" or "app.example.co.uk"`, i, raw, section)
 		}
 		if !slices.Contains(p.predDomains, d) {
@@ -60,10 +62,10 @@ func parsePredicateDomain(raw string) (string, error) {
 		return "", fmt.Errorf(`want a bare domain name such as "example.com" (it covers example.com and every subdomain, for any scheme and port), not an origin or pattern`)
 	}
 	d = strings.TrimSuffix(d, ".")
-	if d == "" || endsInNumber(d) || strings.HasPrefix(d, "[") {
+	if d == "" || origins.EndsInNumber(d) || strings.HasPrefix(d, "[") {
 		return "", fmt.Errorf("want a domain name, not an IP address (list addresses as exact origins in AllowedOrigins)")
 	}
-	if err := validDomain(d, false); err != nil {
+	if err := origins.ValidDomain(d, false); err != nil {
 		return "", err
 	}
 	return d, nil
@@ -90,7 +92,7 @@ func (p *policy) predInScope(origin string) bool {
 		host = host[:j]
 	}
 	host = strings.TrimSuffix(host, ".")
-	if p.credentials && plainScheme(scheme) && !loopbackHost(host) {
+	if p.credentials && origins.PlainScheme(scheme) && !origins.Loopback(host) {
 		return false
 	}
 	for _, d := range p.predDomains {
@@ -139,7 +141,7 @@ func probePredicate(pred func(string) bool, p *policy) (string, bool) {
 		hosts = append(hosts, o[strings.Index(o, "://")+3:])
 	}
 	for _, s := range p.patterns {
-		hosts = append(hosts, strings.TrimPrefix(s.suffix, "."))
+		hosts = append(hosts, strings.TrimPrefix(s.Suffix, "."))
 	}
 	slices.Sort(hosts)
 	hosts = append(hosts, p.predDomains...)

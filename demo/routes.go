@@ -11,6 +11,7 @@ import (
 	"github.com/bulwark-go/bulwark/bodylimit"
 	"github.com/bulwark-go/bulwark/clientip"
 	"github.com/bulwark-go/bulwark/cors"
+	"github.com/bulwark-go/bulwark/csrf"
 	"github.com/bulwark-go/bulwark/headers"
 	"github.com/bulwark-go/bulwark/headers/csp"
 	"github.com/bulwark-go/bulwark/password"
@@ -79,7 +80,13 @@ func (a *App) build() (http.Handler, error) {
 		return nil, err
 	}
 	x := a.auth
-	crossOrigin := newCrossOrigin(a.cors, a.deny("csrf"))
+	// Step 7 on /api/*, where the only cookie is auth_token and there are
+	// no forms: the CSRF guard's origin check alone. The CORS origins, which
+	// may make credentialed calls, are its trusted origins.
+	crossOrigin, err := csrf.New(csrf.Options{OriginOnly: true, TrustedOrigins: a.cfg.CORSOrigins, Audit: a.audit})
+	if err != nil {
+		return nil, err
+	}
 
 	// The /api group: every route counts against the per-IP limit, then
 	// authenticates as the route says, counts against the per-client

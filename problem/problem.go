@@ -35,8 +35,8 @@
 //	forbidden                  403  authz (role, permission, ownership); cors
 //	                                (a refused preflight)
 //	insufficient-scope         403  authz (scope)
-//	csrf                       403  the demo's cross-origin check; the planned
-//	                                CSRF guard
+//	csrf                       403  csrf (the origin check and the tokens;
+//	                                the demo's /api/* runs the origin check)
 //	abuse-detected             403  abuse
 //	not-found                  404  NotFound (the demo's router)
 //	method-not-allowed         405  MethodNotAllowed, with Allow (the demo's

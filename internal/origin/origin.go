@@ -1,20 +1,27 @@
-package cors
+// Package origin parses, canonicalises and matches web origins
+// (scheme://host[:port]) as the URL and Fetch standards serialize them:
+// exact origins and "scheme://*.domain[:port]" wildcard patterns, with the
+// Public Suffix List checks that keep a pattern from covering strangers'
+// sites. The cors and csrf guards share it.
+package origin
 
 import (
 	"fmt"
 	"net/netip"
 	"strconv"
 	"strings"
+
+	"golang.org/x/net/publicsuffix"
 )
 
-// maxOriginLen bounds the Origin header values the matcher looks at: a
+// MaxLen bounds the Origin header values the matcher looks at: a
 // serialized origin is a scheme, a host of at most 253 bytes and a port, so
 // anything longer is not one.
-const maxOriginLen = 512
+const MaxLen = 512
 
-// defaultPort maps the schemes with a default port to it; an origin with
+// DefaultPort maps the schemes with a default port to it; an origin with
 // the default port is serialized without it.
-func defaultPort(scheme string) string {
+func DefaultPort(scheme string) string {
 	switch scheme {
 	case "http", "ws":
 		return "80"
@@ -28,70 +35,70 @@ func defaultPort(scheme string) string {
 // pages loaded from them, so they never appear in an Origin header.
 var opaqueSchemes = map[string]bool{"file": true, "data": true, "about": true, "blob": true, "javascript": true}
 
-// originSpec is a parsed AllowedOrigins entry: an exact origin or a
+// Spec is a parsed AllowedOrigins entry: an exact origin or a
 // wildcard-subdomain pattern.
-type originSpec struct {
-	canon   string // canonical serialized origin, or the canonical pattern
-	pattern bool   // a "scheme://*.domain[:port]" pattern
-	scheme  string // lower-case scheme
-	host    string // canonical host without port; for patterns the domain under the wildcard
+type Spec struct {
+	Canon   string // canonical serialized origin, or the canonical pattern
+	Pattern bool   // a "scheme://*.domain[:port]" pattern
+	Scheme  string // lower-case scheme
+	Host    string // canonical host without port; for patterns the domain under the wildcard
 	// For patterns: the origin must be prefix + subdomain labels + suffix.
-	prefix string // "https://"
-	suffix string // ".example.com" or ".example.com:8443"
+	Prefix string // "https://"
+	Suffix string // ".example.com" or ".example.com:8443"
 }
 
-// parseOriginSpec parses and normalises one AllowedOrigins entry. Scheme
+// ParseSpec parses and normalises one AllowedOrigins entry. Scheme
 // and host are lower-cased, a default port is dropped; a trailing dot is
 // kept (example.com. is a different origin from example.com, as browsers
 // treat it).
-func parseOriginSpec(raw string) (originSpec, error) {
+func ParseSpec(raw string) (Spec, error) {
 	s := strings.TrimSpace(raw)
 	if s == "" {
-		return originSpec{}, fmt.Errorf("empty origin")
+		return Spec{}, fmt.Errorf("empty origin")
 	}
 	if s == "*" {
-		return originSpec{}, fmt.Errorf(`"*" must be the only entry`)
+		return Spec{}, fmt.Errorf(`"*" must be the only entry`)
 	}
 	if strings.EqualFold(s, "null") {
-		return originSpec{}, fmt.Errorf(`"null" is not listed in AllowedOrigins: set AllowNullOrigin instead (and know that sandboxed iframes, file: pages and data: URLs all share that origin)`)
+		return Spec{}, fmt.Errorf(`"null" is not listed in AllowedOrigins: set AllowNullOrigin instead (and know that sandboxed iframes, file: pages and data: URLs all share that origin)`)
 	}
 	for i := 0; i < len(s); i++ {
 		if c := s[i]; c < 0x21 || c > 0x7e {
-			return originSpec{}, fmt.Errorf("origin contains a space, control or non-ASCII character; write international domain names in their punycode (xn--) form")
+			return Spec{}, fmt.Errorf("origin contains a space, control or non-ASCII character; write international domain names in their punycode (xn--) form")
 		}
 	}
 	i := strings.Index(s, "://")
 	if i <= 0 {
-		return originSpec{}, fmt.Errorf(`not an origin: want scheme://host[:port], e.g. "https://app.example.com"`)
+		return Spec{}, fmt.Errorf(`not an origin: want scheme://host[:port], e.g. "https://app.example.com"`)
 	}
 	scheme := strings.ToLower(s[:i])
 	if !validScheme(scheme) {
-		return originSpec{}, fmt.Errorf("invalid scheme %q", s[:i])
+		return Spec{}, fmt.Errorf("invalid scheme %q", s[:i])
 	}
 	if opaqueSchemes[scheme] {
-		return originSpec{}, fmt.Errorf("%s: URLs have an opaque origin; browsers send \"Origin: null\" for them (see AllowNullOrigin)", scheme)
+		return Spec{}, fmt.Errorf("%s: URLs have an opaque origin; browsers send \"Origin: null\" for them (see AllowNullOrigin)", scheme)
 	}
 	rest := s[i+3:]
 	if j := strings.IndexAny(rest, "/?#\\"); j >= 0 {
 		if rest[j] == '/' && j == len(rest)-1 {
-			return originSpec{}, fmt.Errorf("an origin has no path: drop the trailing slash (%q)", s[:len(s)-1])
+			return Spec{}, fmt.Errorf("an origin has no path: drop the trailing slash (%q)", s[:len(s)-1])
 		}
-		return originSpec{}, fmt.Errorf("an origin is scheme://host[:port] only, without path, query or fragment")
+		return Spec{}, fmt.Errorf("an origin is scheme://host[:port] only, without path, query or fragment")
 	}
 	if strings.IndexByte(rest, '@') >= 0 {
-		return originSpec{}, fmt.Errorf("an origin has no user information (user@host); browsers never send one")
+		return Spec{}, fmt.Errorf("an origin has no user information (user@host); browsers never send one")
 	}
 	host, port, err := splitHostPort(rest)
 	if err != nil {
-		return originSpec{}, err
+		return Spec{}, err
 	}
 	if port != "" {
 		n, err := strconv.Atoi(port)
 		if err != nil || n < 1 || n > 65535 {
-			return originSpec{}, fmt.Errorf("invalid port %q (want 1-65535)", port)
+			return Spec{}, fmt.Errorf("invalid port %q (want 1-65535)", port)
 		}
 		port = strconv.Itoa(n)
-		if port == defaultPort(scheme) {
+		if port == DefaultPort(scheme) {
 			port = "" // browsers never send the default port
 		}
 	}
@@ -101,19 +108,19 @@ func parseOriginSpec(raw string) (originSpec, error) {
 	if strings.HasPrefix(host, "*.") {
 		base := strings.ToLower(host[2:])
 		if err := validPatternBase(base); err != nil {
-			return originSpec{}, err
+			return Spec{}, err
 		}
 		prefix := scheme + "://"
-		return originSpec{canon: prefix + "*." + base + port, pattern: true, scheme: scheme, host: base, prefix: prefix, suffix: "." + base + port}, nil
+		return Spec{Canon: prefix + "*." + base + port, Pattern: true, Scheme: scheme, Host: base, Prefix: prefix, Suffix: "." + base + port}, nil
 	}
 	if strings.IndexByte(host, '*') >= 0 {
-		return originSpec{}, fmt.Errorf(`a wildcard is only supported as the whole leftmost label ("https://*.example.com" matches the proper subdomains of example.com); "*" alone allows every origin`)
+		return Spec{}, fmt.Errorf(`a wildcard is only supported as the whole leftmost label ("https://*.example.com" matches the proper subdomains of example.com); "*" alone allows every origin`)
 	}
 	h, err := canonicalHost(host)
 	if err != nil {
-		return originSpec{}, err
+		return Spec{}, err
 	}
-	return originSpec{canon: scheme + "://" + h + port, scheme: scheme, host: h}, nil
+	return Spec{Canon: scheme + "://" + h + port, Scheme: scheme, Host: h}, nil
 }
 
 func validScheme(s string) bool {
@@ -178,22 +185,22 @@ func canonicalHost(h string) (string, error) {
 		return "[" + serializeIPv6(a.As16()) + "]", nil
 	}
 	h = strings.ToLower(h)
-	if endsInNumber(h) {
+	if EndsInNumber(h) {
 		a, err := netip.ParseAddr(h)
 		if err != nil || !a.Is4() {
 			return "", fmt.Errorf("invalid IPv4 address %q (write it as four decimal numbers, e.g. 127.0.0.1)", h)
 		}
 		return a.String(), nil
 	}
-	if err := validDomain(h, true); err != nil {
+	if err := ValidDomain(h, true); err != nil {
 		return "", err
 	}
 	return h, nil
 }
 
-// endsInNumber reports whether the URL standard would parse host as an
+// EndsInNumber reports whether the URL standard would parse host as an
 // IPv4 address: its last label (ignoring one trailing dot) is a number.
-func endsInNumber(h string) bool {
+func EndsInNumber(h string) bool {
 	h = strings.TrimSuffix(h, ".")
 	if i := strings.LastIndexByte(h, '.'); i >= 0 {
 		h = h[i+1:]
@@ -212,10 +219,10 @@ func endsInNumber(h string) bool {
 	return true
 }
 
-// validDomain checks a lower-case domain name: labels of letters, digits,
+// ValidDomain checks a lower-case domain name: labels of letters, digits,
 // '-' and '_', 1-63 bytes each, at most 253 bytes, and (when trailingDot)
 // optionally one trailing dot.
-func validDomain(h string, trailingDot bool) error {
+func ValidDomain(h string, trailingDot bool) error {
 	name := h
 	if trailingDot {
 		name = strings.TrimSuffix(h, ".")
@@ -262,10 +269,10 @@ func validPatternBase(base string) error {
 	if strings.IndexByte(base, '*') >= 0 {
 		return fmt.Errorf(`only one wildcard, as the whole leftmost label, is supported (e.g. "https://*.example.com")`)
 	}
-	if base == "" || strings.HasPrefix(base, "[") || endsInNumber(base) {
+	if base == "" || strings.HasPrefix(base, "[") || EndsInNumber(base) {
 		return fmt.Errorf("a wildcard needs a domain name under it, not an IP address")
 	}
-	return validDomain(base, true)
+	return ValidDomain(base, true)
 }
 
 // serializeIPv6 writes an IPv6 address as the URL standard does: lower-case
@@ -306,26 +313,26 @@ func serializeIPv6(a [16]byte) string {
 	return b.String()
 }
 
-// matchPattern reports whether origin is prefix + one or more valid
+// Match reports whether origin is prefix + one or more valid
 // subdomain labels + suffix: a proper subdomain of the pattern's domain,
 // with the pattern's scheme and port. It does not allocate.
-func (o *originSpec) matchPattern(origin string) bool {
-	if len(origin) <= len(o.prefix)+len(o.suffix) ||
-		origin[:len(o.prefix)] != o.prefix ||
-		origin[len(origin)-len(o.suffix):] != o.suffix {
+func (o *Spec) Match(origin string) bool {
+	if len(origin) <= len(o.Prefix)+len(o.Suffix) ||
+		origin[:len(o.Prefix)] != o.Prefix ||
+		origin[len(origin)-len(o.Suffix):] != o.Suffix {
 		return false
 	}
-	sub := origin[len(o.prefix) : len(origin)-len(o.suffix)]
+	sub := origin[len(o.Prefix) : len(origin)-len(o.Suffix)]
 	// The whole host (sub + base) must stay a plausible domain name.
-	return len(origin)-len(o.prefix) <= 260 && validLabels(sub)
+	return len(origin)-len(o.Prefix) <= 260 && validLabels(sub)
 }
 
-// isSerializedOrigin reports whether s has the form a browser serializes
+// IsSerialized reports whether s has the form a browser serializes
 // an origin in: a lower-case scheme, "://", a lower-case host (domain name,
 // IPv4 or bracketed IPv6) and an optional non-default port without leading
 // zeros. Predicates only ever see such strings. It does not allocate.
-func isSerializedOrigin(s string) bool {
-	if len(s) > maxOriginLen {
+func IsSerialized(s string) bool {
+	if len(s) > MaxLen {
 		return false
 	}
 	i := strings.Index(s, "://")
@@ -373,7 +380,7 @@ func isSerializedOrigin(s string) bool {
 	if port == "" {
 		return true
 	}
-	if len(port) > 5 || port[0] == '0' || port == defaultPort(scheme) {
+	if len(port) > 5 || port[0] == '0' || port == DefaultPort(scheme) {
 		return false
 	}
 	n := 0
@@ -385,4 +392,61 @@ func isSerializedOrigin(s string) bool {
 		n = n*10 + int(c-'0')
 	}
 	return n <= 65535
+}
+
+// PublicSuffix reports whether domain (lower case, one trailing dot
+// allowed) is a public suffix — a name under which anyone can register a
+// site: a top-level domain ("com"), an ICANN suffix ("co.uk") or a private
+// one ("github.io", "herokuapp.com") of the Public Suffix List, or any
+// single label the list does not know (its default rule "*"). It returns
+// where the list puts it, for error messages. "localhost" is not one: its
+// subdomains are loopback names (see Loopback).
+func PublicSuffix(domain string) (section string, ok bool) {
+	d := strings.TrimSuffix(domain, ".")
+	if d == "localhost" {
+		return "", false
+	}
+	ps, icann := publicsuffix.PublicSuffix(d)
+	if ps != d {
+		return "", false
+	}
+	switch {
+	case icann:
+		return "in the ICANN section of the Public Suffix List", true
+	case strings.IndexByte(d, '.') >= 0:
+		return "in the private section of the Public Suffix List", true
+	}
+	return "a top-level name the Public Suffix List does not know, which its default rule makes public", true
+}
+
+// Loopback reports whether a canonical host names the local machine,
+// as the Secure Contexts standard counts it (a "potentially Trustworthy"
+// origin even over http): localhost and its subdomains, 127.0.0.0/8 and
+// [::1].
+func Loopback(host string) bool {
+	if host == "localhost" || strings.HasSuffix(host, ".localhost") {
+		return true
+	}
+	h := strings.TrimSuffix(strings.TrimPrefix(host, "["), "]")
+	a, err := netip.ParseAddr(h)
+	return err == nil && a.IsLoopback()
+}
+
+// PlainScheme reports whether scheme carries a page over the network
+// without TLS, so that anyone on the path can inject script into it.
+func PlainScheme(scheme string) bool { return scheme == "http" || scheme == "ws" }
+
+// PublicSuffixPattern reports whether o is a wildcard over a public suffix
+// ("https://*.co.uk"), which matches sites run by anyone.
+func (o *Spec) PublicSuffixPattern() (section string, ok bool) {
+	if !o.Pattern {
+		return "", false
+	}
+	return PublicSuffix(o.Host)
+}
+
+// Trustworthy reports whether an allowed origin may read credentialed
+// responses: not served over plain HTTP, unless from the local machine.
+func (o *Spec) Trustworthy() bool {
+	return !PlainScheme(o.Scheme) || Loopback(o.Host)
 }

@@ -1,0 +1,85 @@
+package csrf
+
+import (
+	"net/http"
+	"strings"
+	"testing"
+	"time"
+)
+
+// FuzzTokenDecode feeds arbitrary strings to the token verifier: it must
+// never panic, and nothing but a token the guard issued verifies.
+func FuzzTokenDecode(f *testing.F) {
+	g := tokenGuard(f)
+	now := time.Unix(1_800_000_000, 0)
+	good := g.sign(kindSession, "S", now)
+	f.Add(good)
+	f.Add(good[:encodedLen-1] + "B")
+	f.Add(strings.Repeat("A", encodedLen))
+	f.Add("")
+	f.Add(strings.Repeat("=", encodedLen))
+	f.Fuzz(func(t *testing.T, tok string) {
+		got := g.verify(tok, kindSession, "S", true, now)
+		if got == "" && tok != good {
+			// Masking means other encodings of the same token verify; they
+			// must decode to the genuine MAC, which only the key can make.
+			if len(tok) != encodedLen {
+				t.Fatalf("a %d-byte string verified", len(tok))
+			}
+		}
+		_ = g.verify(tok, kindPreSession, "", false, now)
+		cookieValue(http.Header{"Cookie": {tok}}, "csrf")
+		validPreSessionID(tok)
+	})
+}
+
+// FuzzOriginCheck feeds arbitrary Origin, Referer and Sec-Fetch-Site
+// values to the origin check: it never panics, and whatever passes
+// without Fetch Metadata names the request's own origin or a trusted one.
+func FuzzOriginCheck(f *testing.F) {
+	g := mustNew(f, Options{OriginOnly: true, TrustedOrigins: []string{"https://trusted.example", "https://*.example.org"}})
+	for _, s := range [][3]string{
+		{"http://evil@127.0.0.1:8000", "", ""},
+		{"http://127.0.0.1:8000", "", ""},
+		{"", "http://127.0.0.1:8000/x?y#z", ""},
+		{"", "http://127.0.0.1:8000@evil.com/", ""},
+		{"https://a.example.org", "", "cross-site"},
+		{"null", "", "same-origin"},
+		{"http://127.0.0.1:8000.", "", ""},
+		{"", "http://127.0.0.1:8000\\@evil.com", ""},
+	} {
+		f.Add(s[0], s[1], s[2])
+	}
+	f.Fuzz(func(t *testing.T, origin, referer, site string) {
+		r, _ := http.NewRequest("POST", "http://127.0.0.1:8000/api/x", nil)
+		r.Header.Set("Cookie", "a=b")
+		if origin != "" {
+			r.Header["Origin"] = []string{origin}
+		}
+		if referer != "" {
+			r.Header["Referer"] = []string{referer}
+		}
+		if site != "" {
+			r.Header["Sec-Fetch-Site"] = []string{site}
+		}
+		_, p := g.Check(r)
+		if p != nil || site == "same-origin" || site == "none" {
+			return
+		}
+		ok := func(o string) bool {
+			return o == "http://127.0.0.1:8000" || o == "https://trusted.example" ||
+				strings.HasPrefix(o, "https://") && strings.HasSuffix(o, ".example.org") && !strings.ContainsAny(o[8:], "@/\\:?#")
+		}
+		switch {
+		case origin != "":
+			if !ok(origin) {
+				t.Fatalf("Origin %q passed", origin)
+			}
+		case referer != "" && (site == "" || site != "cross-site" && site != "same-site"):
+			o, _ := refererOrigin(referer)
+			if !ok(o) || strings.ContainsAny(o[strings.Index(o, "://")+3:], "@\\") {
+				t.Fatalf("Referer %q passed as %q", referer, o)
+			}
+		}
+	})
+}
