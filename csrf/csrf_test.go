@@ -93,13 +93,6 @@ func issue(t testing.TB, g *Guard, target string, hdr ...string) (string, []*htt
 	return tok, w.Result().Cookies()
 }
 
-func cookieHeader(cs []*http.Cookie) string {
-	var s []string
-	for _, c := range cs {
-		s = append(s, c.Name+"="+c.Value)
-	}
-	return strings.Join(s, "; ")
-}
 
 func TestSafeMethodsAndNoCookiePass(t *testing.T) {
 	g := tokenGuard(t)

@@ -167,7 +167,6 @@ type Authenticator struct {
 	now       func() time.Time
 	cache     *clockCache
 	flight    flight
-	challenge string
 }
 
 var (
