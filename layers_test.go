@@ -26,7 +26,7 @@ var layerOf = map[string]int{
 
 	"clientip": guard, "headers": guard, "headers/csp": guard, "cors": guard,
 	"bodylimit": guard, "ratelimit": guard, "ratelimit/redislimit": guard,
-	"abuse": guard, "authn": guard, "authn/jwt": guard, "authn/jwt/jwks": guard,
+	"abuse": guard, "authn": guard, "authn/basic": guard, "authn/mtls": guard, "authn/jwt": guard, "authn/jwt/jwks": guard,
 	"authn/jwt/refresh": guard, "authz": guard, "bind": guard,
 	"recovery": guard, "accesslog": guard, "metrics": guard,
 

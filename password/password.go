@@ -133,6 +133,19 @@ func Verify(pw, encoded string) (needsRehash bool, err error) {
 	return weaker(p, len(want), Default), nil
 }
 
+// CheckHash reports whether encoded is a hash Verify accepts — an argon2id
+// PHC string within Limits, or a bcrypt hash within MaxBcryptCost —
+// without computing anything: ErrMalformed when it is not. Loaders of user
+// files call it, so that a bad line is found at start, not at a login.
+func CheckHash(encoded string) error {
+	if isBcrypt(encoded) {
+		_, err := bcryptCost(encoded)
+		return err
+	}
+	_, _, _, err := decode(encoded)
+	return err
+}
+
 // MaxBcryptCost is the highest bcrypt cost Verify accepts from a stored
 // hash (2^16 rounds, several seconds): a tampered hash cannot make a check
 // run for minutes.
