@@ -13,6 +13,7 @@ import (
 	"github.com/bulwark-go/bulwark/abuse"
 	"github.com/bulwark-go/bulwark/audit"
 	"github.com/bulwark-go/bulwark/authn"
+	"github.com/bulwark-go/bulwark/authn/basic"
 	"github.com/bulwark-go/bulwark/authn/jwt"
 	"github.com/bulwark-go/bulwark/authn/jwt/refresh"
 	"github.com/bulwark-go/bulwark/authz"
@@ -97,12 +98,13 @@ type auth struct {
 	authz     *authz.Authorizer
 	jwks      http.Handler
 
-	ipLimit    *ratelimit.Limiter // token bucket per client IP on /api/*, before authentication
-	apiLimit   *ratelimit.Limiter // token bucket per client (principal, else IP) on /api/*
-	loginLimit *ratelimit.Limiter // sliding window per IP on POST /api/login; fails closed
-	passwords  *password.Verifier // argon2id checks within a memory budget
-	stuffing   *abuse.Detector    // distinct failed usernames per client (IPv6 by /64)
-	targeted   *abuse.Detector    // distinct failing clients per username (flag only)
+	ipLimit    *ratelimit.Limiter   // token bucket per client IP on /api/*, before authentication
+	apiLimit   *ratelimit.Limiter   // token bucket per client (principal, else IP) on /api/*
+	loginLimit *ratelimit.Limiter   // sliding window per IP on POST /api/login; fails closed
+	passwords  *password.Verifier   // argon2id checks within a memory budget
+	basic      *basic.Authenticator // GET /api/basic: the demo accounts, over passwords
+	stuffing   *abuse.Detector      // distinct failed usernames per client (IPv6 by /64)
+	targeted   *abuse.Detector      // distinct failing clients per username (flag only)
 }
 
 // newAuth builds the JWT, authorization, rate-limit and abuse guards over
@@ -215,6 +217,14 @@ func (a *App) newAuth() (*auth, error) {
 	if x.passwords, err = password.NewVerifier(password.Options{}); err != nil {
 		return nil, err
 	}
+	// HTTP Basic over the same accounts and the same budget as the login.
+	users := make(map[string]basic.User, len(a.data.users))
+	for name, u := range a.data.users {
+		users[name] = basic.User{Hash: u.passwordHash, Roles: []string{u.Role}, Scopes: u.Scopes}
+	}
+	if x.basic, err = basic.New(basic.Options{Users: users, Verifier: x.passwords}); err != nil {
+		return nil, err
+	}
 	if x.stuffing, err = abuse.New(abuse.Options{Name: "credential-stuffing", Store: a.store, Threshold: 5, Window: time.Hour, Secret: secrets.fingerprintKey, Audit: a.audit}); err != nil {
 		return nil, err
 	}
@@ -235,12 +245,7 @@ type loginRequest struct {
 func (a *App) login(w http.ResponseWriter, r *http.Request) {
 	client := abuse.ClientKey(r) // IPv6 by /64, as the login limit counts it
 	deny := a.deny("login")
-	if blocked, err := a.auth.stuffing.Exceeded(r.Context(), client); err != nil {
-		if !a.auth.stuffing.Unavailable(w, r, err) {
-			return
-		}
-	} else if blocked {
-		a.auth.stuffing.Deny(w, r, "too many failed logins for different accounts from this address")
+	if a.stuffingBlocked(w, r, client) {
 		return
 	}
 	in, p := bind.Decode[loginRequest](w, r)
@@ -254,7 +259,7 @@ func (a *App) login(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	if err != nil {
-		a.loginFailed(w, r, client, in.Username)
+		a.loginFailed(w, r, client, in.Username, problem.Challenge("Bearer", demoRealm))
 		return
 	}
 	pair, err := a.auth.refresher.Login(r.Context(), jwt.Claims{Subject: user.Username, Roles: []string{user.Role}, Scopes: user.Scopes})
@@ -265,9 +270,27 @@ func (a *App) login(w http.ResponseWriter, r *http.Request) {
 	refresh.WriteTokenPair(w, pair)
 }
 
+// stuffingBlocked answers a request from a client that the
+// credential-stuffing detector blocks (403), or cannot judge while it fails
+// closed (503), and reports whether it did. Every route that checks a
+// password calls it first (POST /api/login, GET /api/basic).
+func (a *App) stuffingBlocked(w http.ResponseWriter, r *http.Request, client string) bool {
+	if blocked, err := a.auth.stuffing.Exceeded(r.Context(), client); err != nil {
+		if !a.auth.stuffing.Unavailable(w, r, err) {
+			return true
+		}
+	} else if blocked {
+		a.auth.stuffing.Deny(w, r, "too many failed logins for different accounts from this address")
+		return true
+	}
+	return false
+}
+
 // loginFailed records a failed login with both abuse detectors and answers
-// 401 — or 403 once this address has failed for too many accounts.
-func (a *App) loginFailed(w http.ResponseWriter, r *http.Request, client, username string) {
+// 401 with challenge — or 403 once this address has failed for too many
+// accounts. Every route that checks a password reports its failures here,
+// so that switching routes gains a guesser nothing.
+func (a *App) loginFailed(w http.ResponseWriter, r *http.Request, client, username, challenge string) {
 	fp := a.auth.stuffing.Fingerprint(username)
 	v, err := a.auth.stuffing.Observe(r.Context(), client, fp)
 	if err != nil && !a.auth.stuffing.Unavailable(w, r, err) {
@@ -280,7 +303,43 @@ func (a *App) loginFailed(w http.ResponseWriter, r *http.Request, client, userna
 		a.auth.stuffing.Deny(w, r, "too many failed logins for different accounts from this address")
 		return
 	}
-	a.deny("login").Deny(w, r, problem.Unauthorized(problem.TypeInvalidCredentials, problem.Challenge("Bearer", demoRealm), "invalid username or password").WithReason("bad_credentials"))
+	a.deny("login").Deny(w, r, problem.Unauthorized(problem.TypeInvalidCredentials, challenge, "invalid username or password").WithReason("bad_credentials"))
+}
+
+// basicLogin is GET /api/basic: HTTP Basic over the demo accounts. It walks
+// the login's path — the login limit has counted this attempt (the route
+// shares its policy), then the credential-stuffing detector, the
+// password within the shared budget, and a failure recorded with both
+// detectors — so that a guesser gains nothing by switching routes.
+func (a *App) basicLogin(w http.ResponseWriter, r *http.Request) {
+	client := abuse.ClientKey(r)
+	challenge := a.auth.basic.Challenge(demoRealm)
+	if a.stuffingBlocked(w, r, client) {
+		return
+	}
+	user, pw, err := basic.Credentials(r)
+	if err != nil {
+		p, ok := problem.As(err)
+		if !ok { // no Authorization header, or another scheme
+			p = problem.Unauthorized(problem.TypeUnauthorized, "", "HTTP Basic authentication is required").WithReason("credentials_missing")
+		}
+		a.deny("login").Deny(w, r, p.WithHeader("WWW-Authenticate", challenge))
+		return
+	}
+	pr, err := a.auth.basic.Verify(r.Context(), user, pw)
+	if err != nil {
+		if p, ok := problem.As(err); ok && p.Status == http.StatusServiceUnavailable {
+			a.deny("login").Deny(w, r, p) // the password was not checked: nothing to count
+			return
+		}
+		a.loginFailed(w, r, client, user, challenge)
+		return
+	}
+	writeJSON(w, http.StatusOK, map[string]any{
+		"message":       "Hello, " + pr.Subject + "!",
+		"authenticated": true,
+		"user":          map[string]any{"subject": pr.Subject, "roles": pr.Roles, "scopes": pr.Scopes, "method": pr.Method},
+	})
 }
 
 // stateReset returns the OnReset hook of the Redis store named name: one

@@ -97,6 +97,7 @@ func (a *App) build() (http.Handler, error) {
 	tokenHandlers := refresh.HandlerOptions{Audit: a.audit, Realm: x.guard.Realm()}
 	route("GET /api/public", public, http.HandlerFunc(a.public))
 	route("POST /api/login", login, http.HandlerFunc(a.login))
+	route("GET /api/basic", login, http.HandlerFunc(a.basicLogin)) // the login's limit and detectors: one budget of guesses
 	route("POST /api/refresh", public, x.refresher.RefreshHandler(tokenHandlers))
 	route("POST /api/logout", required, x.refresher.LogoutHandler(tokenHandlers))
 	route("GET /api/protected", required, http.HandlerFunc(a.protected))
@@ -140,6 +141,7 @@ var Endpoints = []string{
 	"GET  /secure-headers        the security header preset (every response carries it)",
 	"GET  /api/public            no authentication",
 	"POST /api/login             {username, password} → access + refresh token (5 attempts per IP per 5 min)",
+	"GET  /api/basic             HTTP Basic (realm bulwark-demo); shares the login's limit and detectors",
 	"POST /api/refresh           {refresh_token} → a new pair; each refresh token works once",
 	"POST /api/logout            Bearer token (+ {refresh_token}) → 204; both revoked",
 	"GET  /api/protected         JWT from Authorization: Bearer or cookie auth_token",
@@ -214,7 +216,7 @@ func (a *App) describe() map[string]any {
 		"rate_limits": map[string]string{
 			"ip":    "token bucket, capacity 200, refill 20/s, per client IP (/64 for IPv6), on /api/* before authentication: refused authentications count",
 			"api":   "token bucket, capacity 100, refill 10/s, per principal (client IP when anonymous), on /api/* after authentication",
-			"login": "sliding window, 5 attempts of any outcome per client IP per 5 minutes, on POST /api/login; fails closed (503) when Redis cannot decide",
+			"login": "sliding window, 5 attempts of any outcome per client IP per 5 minutes, on POST /api/login and GET /api/basic together; fails closed (503) when Redis cannot decide",
 		},
 		"abuse": map[string]string{
 			"credential_stuffing": "more than 5 distinct usernames failing from one client IP (/64 for IPv6) within an hour → 403",
