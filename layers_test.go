@@ -45,6 +45,7 @@ var allowedGuardImports = map[[2]string]string{
 	{"ratelimit", "clientip"}:     "limits key by the client the identity step (1) resolved",
 	{"abuse", "clientip"}:         "detectors key by the client the identity step (1) resolved, grouped as the limits group it",
 	{"authz", "authn"}:            "authorization (8) reads the principal authentication (6) established",
+	{"authn/mtls", "clientip"}:    "RFC 9440 client-certificate headers are believed only from the proxies the identity step (1) trusts",
 	{"bind", "bodylimit"}:         "bind answers the body cap's overflow (4) with the same 413",
 	{"authn/jwt/refresh", "bind"}: "the refresh and logout endpoints decode strict JSON bodies",
 }

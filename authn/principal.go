@@ -69,11 +69,23 @@ const (
 	SourceCookie
 	// SourceQuery: a URL query parameter.
 	SourceQuery
+	// SourceTLS: a TLS client certificate (package authn/mtls). Browsers
+	// present a chosen certificate on their own, cross-site requests
+	// included, as they send cookies: see Ambient.
+	SourceTLS
 )
 
-// String returns "header", "cookie", "query" or "unknown".
+// Ambient reports whether a browser attaches credentials of this source on
+// its own, to cross-site requests too — cookies and TLS client
+// certificates — so that unsafe methods authenticated this way need a CSRF
+// check.
+func (s CredentialSource) Ambient() bool { return s == SourceCookie || s == SourceTLS }
+
+// String returns "header", "cookie", "query", "tls" or "unknown".
 func (s CredentialSource) String() string {
 	switch s {
+	case SourceTLS:
+		return "tls"
 	case SourceHeader:
 		return "header"
 	case SourceCookie:
