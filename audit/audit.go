@@ -40,7 +40,9 @@
 //	           authn_error, and its Authenticator's own (package jwt:
 //	           token_malformed, signature_invalid, token_expired, …, one
 //	           per class of refusal, tabled in its documentation, and
-//	           jwks_unavailable from a remote key set)
+//	           jwks_unavailable from a remote key set; package basic:
+//	           bad_credentials, basic_malformed, …, password_busy;
+//	           package mtls: client_cert_untrusted, …, token_cert_mismatch)
 //	authz      no_principal, missing_role, missing_permission,
 //	           insufficient_scope, not_owner, authz_misconfigured (a 500)
 //	jwt        the token endpoints' codes (refresh_reused, …; see the jwt
