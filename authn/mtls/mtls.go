@@ -107,6 +107,9 @@ func New(opts Options) (*Authenticator, error) {
 		}
 		a.proxies = id
 	}
+	if a.proxies != nil && trustsEveryPeer(a.proxies) {
+		return nil, errors.New("mtls: Proxies trusts every peer (TrustedHops?): any client could then name its certificate in Client-Cert; list the proxies' addresses in TrustedProxies")
+	}
 	if a.maxChain == 0 {
 		a.maxChain = DefaultMaxChainLen
 	}
@@ -259,6 +262,18 @@ func (a *Authenticator) presented(r *http.Request) (leaf *x509.Certificate, inte
 		return nil, nil, false, refuse("client_cert_malformed", "the client presented too many certificates", nil)
 	}
 	return pc[0], pc[1:], false, nil
+}
+
+// trustsEveryPeer reports whether id trusts peers at documentation
+// addresses (RFC 5737, RFC 3849), which no real proxy has: an identity
+// guard under TrustedHops trusts every peer.
+func trustsEveryPeer(id *clientip.Identity) bool {
+	for _, addr := range []string{"192.0.2.1:1", "198.51.100.1:1", "[2001:db8::1]:1"} {
+		if !id.PeerTrusted(&http.Request{RemoteAddr: addr}) {
+			return false
+		}
+	}
+	return true
 }
 
 func verifyError(err error) error {

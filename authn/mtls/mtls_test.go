@@ -15,6 +15,7 @@ import (
 	"github.com/bulwark-go/bulwark/authn"
 	"github.com/bulwark-go/bulwark/authn/jwt"
 	"github.com/bulwark-go/bulwark/authn/mtls"
+	"github.com/bulwark-go/bulwark/clientip"
 )
 
 // who is what a test server answers: the principal, or the refusal.
@@ -221,12 +222,17 @@ func TestAllowLists(t *testing.T) {
 	if got := get(t, p, srv, mem, tc(p.svc, p.inter)); got.Status != 403 {
 		t.Fatalf("svc not listed: %+v", got)
 	}
+	hops, err := clientip.New(clientip.Options{TrustedHops: 1})
+	if err != nil {
+		t.Fatal(err)
+	}
 	for name, o := range map[string]mtls.Options{
 		"no CAs":        {},
 		"bad SPIFFE ID": {ClientCAs: p.pool(), AllowedSPIFFEIDs: []string{"https://example.org"}},
 		"bad proxy":     {ClientCAs: p.pool(), TrustedProxies: []string{"0.0.0.0/0"}},
 		"chain":         {ClientCAs: p.pool(), MaxChainLen: 100},
 		"missing file":  {CAFile: "/nonexistent/ca.pem"},
+		"hops":          {ClientCAs: p.pool(), Proxies: hops},
 	} {
 		if _, err := mtls.New(o); err == nil {
 			t.Errorf("%s: accepted", name)
