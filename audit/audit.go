@@ -40,7 +40,9 @@
 //	           authn_error, and its Authenticator's own (package jwt:
 //	           token_malformed, signature_invalid, token_expired, …, one
 //	           per class of refusal, tabled in its documentation, and
-//	           jwks_unavailable from a remote key set)
+//	           jwks_unavailable from a remote key set; package basic:
+//	           bad_credentials, basic_malformed, …, password_busy;
+//	           package mtls: client_cert_untrusted, …, token_cert_mismatch)
 //	csrf       csrf_cross_site, csrf_origin_mismatch, csrf_origin_malformed,
 //	           csrf_referer_mismatch, csrf_referer_malformed,
 //	           csrf_token_missing, csrf_token_expired, csrf_token_invalid,

@@ -83,8 +83,9 @@ func (a anyOf) Challenge(realm string) string {
 // of auths does (for example a client certificate and a token). The
 // principal is the first authenticator's, with Method set to the methods
 // joined by "+" ("mtls+jwt"); the others' principals are in its Claims under
-// "authn.all" ([]*Principal, in order); its Source is SourceCookie when any
-// member's credential came from a cookie. When no authenticator finds a
+// "authn.all" ([]*Principal, in order); its Source is the first ambient
+// one (SourceCookie, SourceTLS: see CredentialSource.Ambient) among the
+// members', so that a CSRF check sees it. When no authenticator finds a
 // credential the result is ErrNoCredentials; when only some do, the request
 // is refused (401, reason "credentials_incomplete").
 func AllOf(auths ...Authenticator) Authenticator {
@@ -120,8 +121,8 @@ func (a allOf) Authenticate(r *http.Request) (*Principal, error) {
 	methods := make([]string, len(ps))
 	for i, p := range ps {
 		methods[i] = p.Method
-		if p.Source == SourceCookie {
-			first.Source = SourceCookie // one ambient credential makes the request CSRF-prone
+		if p.Source.Ambient() && !first.Source.Ambient() {
+			first.Source = p.Source // one ambient credential makes the request CSRF-prone
 		}
 	}
 	first.Method = strings.Join(methods, "+")

@@ -2,9 +2,19 @@
 // Authenticator contract, any-of / all-of composition, and the typed
 // context accessors handlers use to read who is calling.
 //
-// Authenticators (today package jwt; API keys, Basic, OAuth2 introspection,
-// sessions and mTLS are planned) decode credentials once; handlers read the
-// result with FromContext and never decode again.
+// Authenticators (packages jwt, basic and mtls; API keys, OAuth2
+// introspection and sessions are planned) decode credentials once;
+// handlers read the result with FromContext and never decode again.
+//
+// Composed with AnyOf, the first authenticator that finds a credential of
+// its kind decides: a bad credential is refused with its own reason, never
+// passed over for a later authenticator's or for anonymous access under
+// Optional; a 401 for a missing or refused credential (other than a bad
+// bearer token, which gets its RFC 6750 error challenge) lists every
+// member's scheme in one WWW-Authenticate ("Bearer realm=…, Basic realm=…,
+// charset=…, ApiKey realm=…"). Put the authenticators whose credentials
+// are cheapest to check first: a request carrying several credentials is
+// decided by the first in order.
 package authn
 
 import (
@@ -69,11 +79,23 @@ const (
 	SourceCookie
 	// SourceQuery: a URL query parameter.
 	SourceQuery
+	// SourceTLS: a TLS client certificate (package authn/mtls). Browsers
+	// present a chosen certificate on their own, cross-site requests
+	// included, as they send cookies: see Ambient.
+	SourceTLS
 )
 
-// String returns "header", "cookie", "query" or "unknown".
+// Ambient reports whether a browser attaches credentials of this source on
+// its own, to cross-site requests too — cookies and TLS client
+// certificates — so that unsafe methods authenticated this way need a CSRF
+// check.
+func (s CredentialSource) Ambient() bool { return s == SourceCookie || s == SourceTLS }
+
+// String returns "header", "cookie", "query", "tls" or "unknown".
 func (s CredentialSource) String() string {
 	switch s {
+	case SourceTLS:
+		return "tls"
 	case SourceHeader:
 		return "header"
 	case SourceCookie:

@@ -15,6 +15,7 @@ require (
 	github.com/rs/cors v1.11.1
 	github.com/sethvargo/go-limiter v0.7.1
 	github.com/ulule/limiter/v3 v3.11.2
+	golang.org/x/crypto v0.58.0
 	github.com/unrolled/secure v1.17.0
 	golang.org/x/time v0.16.0
 )
@@ -38,6 +39,5 @@ require (
 	github.com/segmentio/asm v1.2.0 // indirect
 	github.com/zeebo/xxh3 v1.1.0 // indirect
 	go.uber.org/atomic v1.12.0 // indirect
-	golang.org/x/crypto v0.58.0 // indirect
 	golang.org/x/sys v0.49.0 // indirect
 )

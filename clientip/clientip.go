@@ -424,6 +424,15 @@ func (id *Identity) Resolve(r *http.Request) netip.Addr {
 	return a
 }
 
+// PeerTrusted reports whether r's peer — the connection's other end,
+// r.RemoteAddr — is a trusted proxy: in TrustedProxies, or any peer under
+// TrustedHops. Guards that read what a proxy vouches for in headers of its
+// own (package authn/mtls, the RFC 9440 Client-Cert header) believe them
+// only when it is true.
+func (id *Identity) PeerTrusted(r *http.Request) bool {
+	return id.peerTrusted(parseRemote(r.RemoteAddr))
+}
+
 // IsSecure reports whether r's client connected over HTTPS: directly
 // (r.TLS is set) or, only when the peer is a trusted proxy, as that proxy
 // reports through X-Forwarded-Proto or the Forwarded "proto" parameter.

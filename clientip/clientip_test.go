@@ -503,3 +503,26 @@ func TestCheckLeavesTheRequest(t *testing.T) {
 		t.Fatal("the copy has another request ID")
 	}
 }
+
+// PeerTrusted answers for the connection's peer only, never for what a
+// forwarding header claims.
+func TestPeerTrusted(t *testing.T) {
+	id, err := clientip.New(clientip.Options{TrustedProxies: []string{"10.0.0.0/8"}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for addr, want := range map[string]bool{"10.1.2.3:443": true, "192.0.2.1:443": false, "[::ffff:10.0.0.1]:1": true, "garbage": false} {
+		r := httptest.NewRequest("GET", "/", nil)
+		r.RemoteAddr = addr
+		r.Header.Set("X-Forwarded-For", "10.9.9.9")
+		if got := id.PeerTrusted(r); got != want {
+			t.Errorf("%s: %v; want %v", addr, got, want)
+		}
+	}
+	none, _ := clientip.New(clientip.Options{})
+	r := httptest.NewRequest("GET", "/", nil)
+	r.RemoteAddr = "10.1.2.3:443"
+	if none.PeerTrusted(r) {
+		t.Error("trusted a peer with no proxies configured")
+	}
+}

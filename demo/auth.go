@@ -13,6 +13,7 @@ import (
 	"github.com/bulwark-go/bulwark/abuse"
 	"github.com/bulwark-go/bulwark/audit"
 	"github.com/bulwark-go/bulwark/authn"
+	"github.com/bulwark-go/bulwark/authn/basic"
 	"github.com/bulwark-go/bulwark/authn/jwt"
 	"github.com/bulwark-go/bulwark/authn/jwt/refresh"
 	"github.com/bulwark-go/bulwark/authz"
@@ -101,6 +102,7 @@ type auth struct {
 	apiLimit   *ratelimit.Limiter // token bucket per client (principal, else IP) on /api/*
 	loginLimit *ratelimit.Limiter // sliding window per IP on POST /api/login; fails closed
 	passwords  *password.Verifier // argon2id checks within a memory budget
+	basic      *basic.Authenticator // GET /api/basic: the demo accounts, over passwords
 	stuffing   *abuse.Guard       // distinct failed usernames per client (IPv6 by /64); view account-targeted flags
 	cardTest   *abuse.Guard       // distinct cards per client on POST /api/checkout, and the many-address views
 }
@@ -215,6 +217,14 @@ func (a *App) newAuth() (*auth, error) {
 	if x.passwords, err = password.NewVerifier(password.Options{}); err != nil {
 		return nil, err
 	}
+	// HTTP Basic over the same accounts and the same budget as the login.
+	users := make(map[string]basic.User, len(a.data.users))
+	for name, u := range a.data.users {
+		users[name] = basic.User{Hash: u.passwordHash, Roles: []string{u.Role}, Scopes: u.Scopes}
+	}
+	if x.basic, err = basic.New(basic.Options{Users: users, Verifier: x.passwords}); err != nil {
+		return nil, err
+	}
 	counts, ok := a.store.(store.DistinctCounter)
 	if !ok {
 		return nil, errors.New("demo: the state store cannot count distinct values")
@@ -283,7 +293,7 @@ func (a *App) login(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	if err != nil {
-		a.loginFailed(w, r)
+		a.loginFailed(w, r, problem.Challenge("Bearer", demoRealm))
 		return
 	}
 	pair, err := a.auth.refresher.Login(r.Context(), jwt.Claims{Subject: user.Username, Roles: []string{user.Role}, Scopes: user.Scopes})
@@ -299,11 +309,46 @@ func (a *App) login(w http.ResponseWriter, r *http.Request) {
 // or, when this failure puts the address over the threshold, the guard's
 // 403 (or its 503, when the store cannot count and the guard fails
 // closed).
-func (a *App) loginFailed(w http.ResponseWriter, r *http.Request) {
+func (a *App) loginFailed(w http.ResponseWriter, r *http.Request, challenge string) {
 	if abuse.Report(w, r, abuse.Failed) {
 		return
 	}
-	a.deny("login").Deny(w, r, problem.Unauthorized(problem.TypeInvalidCredentials, problem.Challenge("Bearer", demoRealm), "invalid username or password").WithReason("bad_credentials"))
+	a.deny("login").Deny(w, r, problem.Unauthorized(problem.TypeInvalidCredentials, challenge, "invalid username or password").WithReason("bad_credentials"))
+}
+
+// basicLogin is GET /api/basic: HTTP Basic over the demo accounts. It walks
+// the login's path — the route shares the login's policy, so the login
+// limit has counted this attempt and the credential-stuffing guard has let
+// it through — then checks the password within the shared budget and
+// reports a failure to the same guard (loginFailed), so that a guesser
+// gains nothing by switching routes.
+func (a *App) basicLogin(w http.ResponseWriter, r *http.Request) {
+	challenge := a.auth.basic.Challenge(demoRealm)
+	user, pw, err := basic.Credentials(r)
+	if err != nil {
+		p, ok := problem.As(err)
+		if !ok { // no Authorization header, or another scheme
+			p = problem.Unauthorized(problem.TypeUnauthorized, "", "HTTP Basic authentication is required").WithReason("credentials_missing")
+		}
+		abuse.Report(w, r, abuse.Succeeded) // no password was tried: nothing to count
+		a.deny("login").Deny(w, r, p.WithHeader("WWW-Authenticate", challenge))
+		return
+	}
+	pr, err := a.auth.basic.Verify(r.Context(), user, pw)
+	if err != nil {
+		if p, ok := problem.As(err); ok && p.Status == http.StatusServiceUnavailable {
+			a.deny("login").Deny(w, r, p) // the password was not checked: nothing to count
+			return
+		}
+		a.loginFailed(w, r, challenge)
+		return
+	}
+	abuse.Report(w, r, abuse.Succeeded)
+	writeJSON(w, http.StatusOK, map[string]any{
+		"message":       "Hello, " + pr.Subject + "!",
+		"authenticated": true,
+		"user":          map[string]any{"subject": pr.Subject, "roles": pr.Roles, "scopes": pr.Scopes, "method": pr.Method},
+	})
 }
 
 // stateReset returns the OnReset hook of the Redis store named name: one

@@ -108,6 +108,7 @@ func (a *App) build() (http.Handler, error) {
 	route("GET /api/public", public, http.HandlerFunc(a.public))
 	route("POST /api/login", login, http.HandlerFunc(a.login))
 	route("POST /api/checkout", checkout, http.HandlerFunc(a.checkout))
+	route("GET /api/basic", login, http.HandlerFunc(a.basicLogin)) // the login's limit and detectors: one budget of guesses
 	route("POST /api/refresh", public, x.refresher.RefreshHandler(tokenHandlers))
 	route("POST /api/logout", required, x.refresher.LogoutHandler(tokenHandlers))
 	route("GET /api/protected", required, http.HandlerFunc(a.protected))
@@ -152,6 +153,7 @@ var Endpoints = []string{
 	"GET  /api/public            no authentication",
 	"POST /api/login             {username, password} → access + refresh token (5 attempts per IP per 5 min)",
 	"POST /api/checkout          {card_number, exp_month, exp_year, cvv, amount, email} → approved (nothing is charged; 4th distinct card per IP per hour → 403)",
+	"GET  /api/basic             HTTP Basic (realm bulwark-demo); shares the login's limit and detectors",
 	"POST /api/refresh           {refresh_token} → a new pair; each refresh token works once",
 	"POST /api/logout            Bearer token (+ {refresh_token}) → 204; both revoked",
 	"GET  /api/protected         JWT from Authorization: Bearer or cookie auth_token",
@@ -226,7 +228,7 @@ func (a *App) describe() map[string]any {
 		"rate_limits": map[string]string{
 			"ip":    "token bucket, capacity 200, refill 20/s, per client IP (/64 for IPv6), on /api/* before authentication: refused authentications count",
 			"api":   "token bucket, capacity 100, refill 10/s, per principal (client IP when anonymous), on /api/* after authentication",
-			"login": "sliding window, 5 attempts of any outcome per client IP per 5 minutes, on POST /api/login; fails closed (503) when Redis cannot decide",
+			"login": "sliding window, 5 attempts of any outcome per client IP per 5 minutes, on POST /api/login and GET /api/basic together; fails closed (503) when Redis cannot decide",
 		},
 		"abuse": map[string]string{
 			"credential_stuffing": "more than 5 distinct usernames failing from one client IP (/64 for IPv6) within an hour → 403",

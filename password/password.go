@@ -3,6 +3,14 @@
 //
 //	$argon2id$v=19$m=19456,t=2,p=1$<salt, base64>$<hash, base64>
 //
+// bcrypt hashes ($2a$, $2b$, $2y$; golang.org/x/crypto/bcrypt) are
+// accepted too, for user files migrated from elsewhere: they verify, take
+// one check's share of a Verifier's budget, and always report needsRehash,
+// so that an application moves them to argon2id on the next successful
+// login. Keep one algorithm per user base: a missing user is checked
+// against an argon2id stand-in, so while some users are still on bcrypt
+// the time an answer takes tells those users apart from the rest.
+//
 // The default parameters follow the OWASP Password Storage Cheat Sheet
 // (19 MiB of memory, 2 iterations, 1 lane). Verification compares in
 // constant time and reports whether the stored hash used weaker parameters
@@ -51,6 +59,7 @@ import (
 	"strings"
 
 	"golang.org/x/crypto/argon2"
+	"golang.org/x/crypto/bcrypt"
 )
 
 // Params are argon2id cost parameters.
@@ -111,6 +120,9 @@ func HashWith(pw string, p Params) (string, error) {
 // (see "Memory" in the package documentation). It suits tools and tests; a
 // server checks passwords with a Verifier.
 func Verify(pw, encoded string) (needsRehash bool, err error) {
+	if isBcrypt(encoded) {
+		return verifyBcrypt(pw, encoded)
+	}
 	p, salt, want, err := decode(encoded)
 	if err != nil {
 		return false, err
@@ -119,6 +131,58 @@ func Verify(pw, encoded string) (needsRehash bool, err error) {
 		return false, ErrMismatch
 	}
 	return weaker(p, len(want), Default), nil
+}
+
+// CheckHash reports whether encoded is a hash Verify accepts — an argon2id
+// PHC string within Limits, or a bcrypt hash within MaxBcryptCost —
+// without computing anything: ErrMalformed when it is not. Loaders of user
+// files call it, so that a bad line is found at start, not at a login.
+func CheckHash(encoded string) error {
+	if isBcrypt(encoded) {
+		_, err := bcryptCost(encoded)
+		return err
+	}
+	_, _, _, err := decode(encoded)
+	return err
+}
+
+// MaxBcryptCost is the highest bcrypt cost Verify accepts from a stored
+// hash (2^16 rounds, several seconds): a tampered hash cannot make a check
+// run for minutes.
+const MaxBcryptCost = 16
+
+// isBcrypt reports whether encoded is in bcrypt's modular crypt format.
+func isBcrypt(encoded string) bool {
+	return len(encoded) == 60 && (strings.HasPrefix(encoded, "$2a$") ||
+		strings.HasPrefix(encoded, "$2b$") || strings.HasPrefix(encoded, "$2y$"))
+}
+
+// bcryptCost returns the cost of a bcrypt hash, ErrMalformed when it is not
+// one within MaxBcryptCost.
+func bcryptCost(encoded string) (int, error) {
+	c, err := bcrypt.Cost([]byte(encoded))
+	if err != nil || c > MaxBcryptCost {
+		return 0, ErrMalformed
+	}
+	return c, nil
+}
+
+// verifyBcrypt checks pw against a bcrypt hash; a match always needs a
+// rehash (to argon2id).
+func verifyBcrypt(pw, encoded string) (bool, error) {
+	if _, err := bcryptCost(encoded); err != nil {
+		return false, err
+	}
+	if len(pw) > MaxPasswordLen || !checkBcrypt(pw, encoded) {
+		return false, ErrMismatch
+	}
+	return true, nil
+}
+
+// checkBcrypt is bcrypt's comparison; bcrypt refuses passwords over 72
+// bytes, which count as a mismatch.
+var checkBcrypt = func(pw, encoded string) bool {
+	return bcrypt.CompareHashAndPassword([]byte(encoded), []byte(pw)) == nil
 }
 
 // idKey is argon2.IDKey; tests replace it to count and hold verifications.

@@ -1,11 +1,13 @@
 package password_test
 
 import (
+	"context"
 	"errors"
 	"strings"
 	"testing"
 
 	"github.com/bulwark-go/bulwark/password"
+	"golang.org/x/crypto/bcrypt"
 )
 
 var fast = password.Params{Memory: 64, Time: 1, Threads: 1, SaltLen: 16, KeyLen: 32}
@@ -68,4 +70,38 @@ func FuzzVerify(f *testing.F) {
 	f.Fuzz(func(t *testing.T, pw, enc string) {
 		_, _ = password.Verify(pw, enc) // must not panic or hang
 	})
+}
+
+// bcrypt hashes verify (always asking for a rehash to argon2id), through
+// the budget too; a cost above MaxBcryptCost is a malformed hash, not a
+// minutes-long check.
+func TestBcryptAccepted(t *testing.T) {
+	h, err := bcrypt.GenerateFromPassword([]byte("s3cret"), bcrypt.MinCost)
+	if err != nil {
+		t.Fatal(err)
+	}
+	enc := string(h)
+	if rehash, err := password.Verify("s3cret", enc); err != nil || !rehash {
+		t.Fatalf("Verify(right) = %v, %v; want true, nil", rehash, err)
+	}
+	if _, err := password.Verify("wrong", enc); !errors.Is(err, password.ErrMismatch) {
+		t.Fatalf("Verify(wrong) = %v; want ErrMismatch", err)
+	}
+	v, err := password.NewVerifier(password.Options{Params: fast, MaxConcurrent: 1})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if rehash, err := v.Verify(context.Background(), "s3cret", enc); err != nil || !rehash {
+		t.Fatalf("Verifier.Verify(right) = %v, %v; want true, nil", rehash, err)
+	}
+	if _, err := v.Verify(context.Background(), "wrong", enc); !errors.Is(err, password.ErrMismatch) {
+		t.Fatalf("Verifier.Verify(wrong) = %v; want ErrMismatch", err)
+	}
+	if s := v.Stats(); s.Verified != 2 {
+		t.Fatalf("Verified = %d; want 2 (bcrypt checks go through the budget)", s.Verified)
+	}
+	costly := enc[:4] + "17" + enc[6:]
+	if _, err := v.Verify(context.Background(), "s3cret", costly); !errors.Is(err, password.ErrMalformed) {
+		t.Fatalf("cost 17: %v; want ErrMalformed", err)
+	}
 }

@@ -159,7 +159,8 @@ func NewVerifier(opts Options) (*Verifier, error) {
 	}, nil
 }
 
-// Verify checks pw against the PHC string encoded, within the budget. It
+// Verify checks pw against the PHC string encoded (argon2id, or bcrypt:
+// see the package documentation), within the budget. It
 // returns nil on a match, ErrMismatch on a wrong password, ErrMalformed on
 // a bad hash (neither of which waits or takes budget), ErrBusy when the
 // budget stayed full for MaxWait, and ctx's error when ctx ended while it
@@ -175,6 +176,9 @@ func (v *Verifier) Verify(ctx context.Context, pw, encoded string) (needsRehash 
 	missing := encoded == ""
 	if missing {
 		encoded = v.dummy
+	}
+	if isBcrypt(encoded) {
+		return v.verifyBcrypt(ctx, pw, encoded)
 	}
 	p, salt, want, err := decode(encoded)
 	if err != nil {
@@ -193,6 +197,27 @@ func (v *Verifier) Verify(ctx context.Context, pw, encoded string) (needsRehash 
 		return false, ErrMismatch
 	}
 	return weaker(p, len(want), v.params), nil
+}
+
+// verifyBcrypt checks a bcrypt hash within the budget: it takes the share
+// of one check of Options.Params, so that MaxConcurrent bounds bcrypt's
+// CPU as it bounds argon2id's memory.
+func (v *Verifier) verifyBcrypt(ctx context.Context, pw, encoded string) (bool, error) {
+	if _, err := bcryptCost(encoded); err != nil {
+		return false, err
+	}
+	if len(pw) > MaxPasswordLen {
+		return false, ErrMismatch
+	}
+	n := min(int64(v.params.Memory), v.size)
+	if err := v.acquire(ctx, n); err != nil {
+		return false, err
+	}
+	defer v.release(n)
+	if !checkBcrypt(pw, encoded) {
+		return false, ErrMismatch
+	}
+	return true, nil
 }
 
 // Unavailable returns the 503 problem (Retry-After: Options.RetryAfter,

@@ -30,10 +30,14 @@
 //	unauthorized               401  authn (no or incomplete credentials, an
 //	                                authenticator's unexpected error); authz
 //	                                (no principal)
-//	invalid-token              401  jwt
-//	invalid-credentials        401  a login handler (the demo's)
+//	invalid-token              401  jwt; mtls.CertificateBound (a bound
+//	                                token without its certificate)
+//	invalid-credentials        401  a login handler (the demo's); basic (a
+//	                                malformed header, bad credentials);
+//	                                mtls (a bad client certificate)
 //	forbidden                  403  authz (role, permission, ownership); cors
-//	                                (a refused preflight)
+//	                                (a refused preflight); mtls (a
+//	                                certificate the allow-lists refuse)
 //	insufficient-scope         403  authz (scope)
 //	csrf                       403  csrf (the origin check and the tokens;
 //	                                the demo's /api/* runs the origin check)
