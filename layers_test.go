@@ -28,7 +28,7 @@ var layerOf = map[string]int{
 	"bodylimit": guard, "ratelimit": guard, "ratelimit/redislimit": guard,
 	"abuse": guard, "authn": guard, "authn/jwt": guard, "authn/jwt/jwks": guard,
 	"authn/jwt/refresh": guard, "authz": guard, "bind": guard,
-	"recovery": guard, "accesslog": guard, "metrics": guard,
+	"recovery": guard, "accesslog": guard, "metrics": guard, "session": guard,
 
 	"": assembly,
 
@@ -45,6 +45,7 @@ var allowedGuardImports = map[[2]string]string{
 	{"ratelimit", "clientip"}:     "limits key by the client the identity step (1) resolved",
 	{"abuse", "clientip"}:         "detectors key by the client the identity step (1) resolved, grouped as the limits group it",
 	{"authz", "authn"}:            "authorization (8) reads the principal authentication (6) established",
+	{"session", "authn"}:          "a cookie session is an Authenticator of step 6, yielding an authn.Principal",
 	{"bind", "bodylimit"}:         "bind answers the body cap's overflow (4) with the same 413",
 	{"authn/jwt/refresh", "bind"}: "the refresh and logout endpoints decode strict JSON bodies",
 }

@@ -86,8 +86,8 @@ func (d *decoder) uvarint() uint64 {
 	for i := 0; i < len(d.s) && i < binary.MaxVarintLen64; i++ {
 		c := d.s[i]
 		if c < 0x80 {
-			if i == binary.MaxVarintLen64-1 && c > 1 {
-				break
+			if (i == binary.MaxVarintLen64-1 && c > 1) || (i > 0 && c == 0) {
+				break // overflow, or a non-minimal encoding: one encoding per record
 			}
 			d.s = d.s[i+1:]
 			return x | uint64(c)<<shift
