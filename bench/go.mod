@@ -5,6 +5,7 @@ go 1.26.0
 replace github.com/bulwark-go/bulwark => ../
 
 require (
+	github.com/alexedwards/scs/v2 v2.9.0
 	github.com/bulwark-go/bulwark v0.0.0-00010101000000-000000000000
 	github.com/go-chi/chi/v5 v5.5.0
 	github.com/go-chi/httprate v0.16.1
@@ -36,5 +37,6 @@ require (
 	github.com/zeebo/xxh3 v1.1.0 // indirect
 	go.uber.org/atomic v1.12.0 // indirect
 	golang.org/x/crypto v0.58.0 // indirect
+	golang.org/x/net v0.60.0 // indirect
 	golang.org/x/sys v0.49.0 // indirect
 )

@@ -6,7 +6,6 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"testing"
-	"time"
 
 	"github.com/bulwark-go/bulwark/audit"
 	"github.com/bulwark-go/bulwark/problem"
@@ -132,6 +131,3 @@ func (e *env) reasons() []string {
 }
 
 var bg = context.Background()
-
-// advance moves a synctest bubble's clock.
-func advance(d time.Duration) { time.Sleep(d) }
