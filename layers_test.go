@@ -28,7 +28,7 @@ var layerOf = map[string]int{
 	"bodylimit": guard, "ratelimit": guard, "ratelimit/redislimit": guard,
 	"abuse": guard, "authn": guard, "authn/basic": guard, "authn/mtls": guard, "authn/jwt": guard, "authn/jwt/jwks": guard,
 	"authn/jwt/refresh": guard, "authn/introspect": guard, "authn/discovery": guard, "authz": guard, "bind": guard,
-	"recovery": guard, "accesslog": guard, "metrics": guard, "csrf": guard,
+	"recovery": guard, "accesslog": guard, "metrics": guard, "csrf": guard, "session": guard,
 
 	"": assembly,
 
@@ -47,6 +47,7 @@ var allowedGuardImports = map[[2]string]string{
 	{"abuse", "bind"}:             "fingerprints read JSON body members under the body cap, replayed for the handler (bind.Peek)",
 	{"authz", "authn"}:            "authorization (8) reads the principal authentication (6) established",
 	{"authn/mtls", "clientip"}:    "RFC 9440 client-certificate headers are believed only from the proxies the identity step (1) trusts",
+	{"session", "authn"}:          "a cookie session is an Authenticator of step 6, yielding an authn.Principal",
 	{"bind", "bodylimit"}:         "bind answers the body cap's overflow (4) with the same 413",
 	{"authn/jwt/refresh", "bind"}: "the refresh and logout endpoints decode strict JSON bodies",
 }

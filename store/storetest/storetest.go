@@ -113,6 +113,7 @@ func Run(t *testing.T, f Factory) {
 		{"Independence", testIndependence},
 		{"Closed", testClosed},
 		{"ExistsAny", testExistsAny},
+		{"CompareAndSwap", testCompareAndSwap},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {

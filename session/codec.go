@@ -1,0 +1,276 @@
+package session
+
+import (
+	"encoding/binary"
+	"errors"
+	"math"
+	"time"
+)
+
+// recordFormat is the first byte of every encoded record; a record of
+// another format is treated as no session.
+const recordFormat = 1
+
+// bindingLen is the length of a session's CSRF binding secret.
+const bindingLen = 32
+
+// record is what a session stores: server-side under its ID, or sealed in
+// the cookie. Times are Unix nanoseconds.
+type record struct {
+	version    uint64 // incremented by every write
+	created    int64  // when this ID (or cookie) was issued
+	touched    int64  // the last activity written (idle timeout base)
+	authAt     int64  // when the user logged in; 0 for an anonymous session
+	deadline   int64  // the absolute timeout
+	persistent bool   // a "remember me" session: persistent cookie
+	binding    string // bindingLen random bytes; see Session.CSRFBinding
+	subject    string
+	roles      []string
+	scopes     []string
+	data       []field
+}
+
+// field is one typed value: val's first byte names its kind.
+type field struct{ name, val string }
+
+var errCorrupt = errors.New("session: malformed record")
+
+// appendRecord appends rec's encoding to b.
+func appendRecord(b []byte, rec *record) []byte {
+	b = append(b, recordFormat)
+	b = binary.AppendUvarint(b, rec.version)
+	b = binary.AppendVarint(b, rec.created)
+	b = binary.AppendVarint(b, rec.touched)
+	b = binary.AppendVarint(b, rec.authAt)
+	b = binary.AppendVarint(b, rec.deadline)
+	var flags byte
+	if rec.persistent {
+		flags |= 1
+	}
+	b = append(b, flags)
+	b = appendString(b, rec.binding)
+	b = appendString(b, rec.subject)
+	b = appendStrings(b, rec.roles)
+	b = appendStrings(b, rec.scopes)
+	b = binary.AppendUvarint(b, uint64(len(rec.data)))
+	for _, f := range rec.data {
+		b = appendString(b, f.name)
+		b = appendString(b, f.val)
+	}
+	return b
+}
+
+func appendString(b []byte, s string) []byte {
+	return append(binary.AppendUvarint(b, uint64(len(s))), s...)
+}
+
+func appendStrings(b []byte, ss []string) []byte {
+	b = binary.AppendUvarint(b, uint64(len(ss)))
+	for _, s := range ss {
+		b = appendString(b, s)
+	}
+	return b
+}
+
+// decoder reads a record from one string: every string of the record is
+// a substring of it, so decoding allocates the string once, and the
+// slices of roles, scopes and fields.
+type decoder struct {
+	s   string
+	err bool
+}
+
+func (d *decoder) uvarint() uint64 {
+	var x uint64
+	var shift uint
+	for i := 0; i < len(d.s) && i < binary.MaxVarintLen64; i++ {
+		c := d.s[i]
+		if c < 0x80 {
+			if (i == binary.MaxVarintLen64-1 && c > 1) || (i > 0 && c == 0) {
+				break // overflow, or a non-minimal encoding: one encoding per record
+			}
+			d.s = d.s[i+1:]
+			return x | uint64(c)<<shift
+		}
+		x |= uint64(c&0x7f) << shift
+		shift += 7
+	}
+	d.err, d.s = true, ""
+	return 0
+}
+
+func (d *decoder) varint() int64 {
+	ux := d.uvarint()
+	x := int64(ux >> 1)
+	if ux&1 != 0 {
+		x = ^x
+	}
+	return x
+}
+
+func (d *decoder) byte() byte {
+	if len(d.s) == 0 {
+		d.err = true
+		return 0
+	}
+	c := d.s[0]
+	d.s = d.s[1:]
+	return c
+}
+
+func (d *decoder) string() string {
+	n := d.uvarint()
+	if n > uint64(len(d.s)) {
+		d.err, d.s = true, ""
+		return ""
+	}
+	v := d.s[:n]
+	d.s = d.s[n:]
+	return v
+}
+
+// count reads a number of items, each at least min bytes long.
+func (d *decoder) count(min int) int {
+	n := d.uvarint()
+	if n > uint64(len(d.s)/min) {
+		d.err, d.s = true, ""
+		return 0
+	}
+	return int(n)
+}
+
+func (d *decoder) strings() []string {
+	n := d.count(1)
+	if n == 0 {
+		return nil
+	}
+	ss := make([]string, n)
+	for i := range ss {
+		ss[i] = d.string()
+	}
+	return ss
+}
+
+// decodeRecord decodes b (which it does not keep).
+func decodeRecord(b []byte) (record, error) {
+	if len(b) == 0 || b[0] != recordFormat {
+		return record{}, errCorrupt
+	}
+	d := decoder{s: string(b[1:])}
+	var rec record
+	rec.version = d.uvarint()
+	rec.created = d.varint()
+	rec.touched = d.varint()
+	rec.authAt = d.varint()
+	rec.deadline = d.varint()
+	flags := d.byte()
+	rec.persistent = flags&1 != 0
+	rec.binding = d.string()
+	rec.subject = d.string()
+	rec.roles = d.strings()
+	rec.scopes = d.strings()
+	if n := d.count(2); n > 0 {
+		rec.data = make([]field, n)
+		for i := range rec.data {
+			rec.data[i] = field{d.string(), d.string()}
+		}
+	}
+	if d.err || d.s != "" || flags > 1 || len(rec.binding) != bindingLen || rec.deadline <= 0 {
+		return record{}, errCorrupt
+	}
+	return rec, nil
+}
+
+// Value is the set of types a session stores: Get and Set accept them.
+// Anything else can be stored as JSON in a []byte or string.
+type Value interface {
+	string | []byte | bool | int | int64 | float64 | time.Time
+}
+
+// Kinds of values, the first byte of a field's encoding.
+const (
+	kindString = 's'
+	kindBytes  = 'y'
+	kindBool   = 'b'
+	kindInt    = 'i' // int and int64 share it: Get[int] reads a Set int64
+	kindFloat  = 'f'
+	kindTime   = 't'
+)
+
+// encodeValue encodes v with its kind.
+func encodeValue[T Value](v T) string {
+	var b []byte
+	switch x := any(v).(type) {
+	case string:
+		return string(kindString) + x
+	case []byte:
+		return string(kindBytes) + string(x)
+	case bool:
+		if x {
+			return "b1"
+		}
+		return "b0"
+	case int:
+		b = binary.AppendVarint([]byte{kindInt}, int64(x))
+	case int64:
+		b = binary.AppendVarint([]byte{kindInt}, x)
+	case float64:
+		b = binary.BigEndian.AppendUint64([]byte{kindFloat}, math.Float64bits(x))
+	case time.Time:
+		b = binary.AppendVarint([]byte{kindTime}, x.UnixNano())
+	}
+	return string(b)
+}
+
+// decodeValue decodes s as a T; ok is false when s holds another kind.
+func decodeValue[T Value](s string) (v T, ok bool) {
+	if s == "" {
+		return v, false
+	}
+	k, body := s[0], s[1:]
+	var r any
+	switch any(v).(type) {
+	case string:
+		if k != kindString {
+			return v, false
+		}
+		r = body
+	case []byte:
+		if k != kindBytes {
+			return v, false
+		}
+		r = []byte(body)
+	case bool:
+		if k != kindBool || len(body) != 1 {
+			return v, false
+		}
+		r = body == "1"
+	case int, int64:
+		d := decoder{s: body}
+		n := d.varint()
+		if k != kindInt || d.err || d.s != "" {
+			return v, false
+		}
+		if _, isInt := any(v).(int); isInt {
+			if int64(int(n)) != n {
+				return v, false
+			}
+			r = int(n)
+		} else {
+			r = n
+		}
+	case float64:
+		if k != kindFloat || len(body) != 8 {
+			return v, false
+		}
+		r = math.Float64frombits(binary.BigEndian.Uint64([]byte(body)))
+	case time.Time:
+		d := decoder{s: body}
+		n := d.varint()
+		if k != kindTime || d.err || d.s != "" {
+			return v, false
+		}
+		r = time.Unix(0, n)
+	}
+	return r.(T), true
+}
