@@ -27,7 +27,8 @@ var layerOf = map[string]int{
 	"clientip": guard, "headers": guard, "headers/csp": guard, "cors": guard,
 	"bodylimit": guard, "ratelimit": guard, "ratelimit/redislimit": guard,
 	"abuse": guard, "authn": guard, "authn/jwt": guard, "authn/jwt/jwks": guard,
-	"authn/jwt/refresh": guard, "authz": guard, "bind": guard,
+	"authn/jwt/refresh": guard, "authn/apikey": guard, "authn/apikey/rediskeys": guard,
+	"authz": guard, "bind": guard,
 	"recovery": guard, "accesslog": guard, "metrics": guard,
 
 	"": assembly,
