@@ -13,6 +13,7 @@ import (
 	"github.com/bulwark-go/bulwark/abuse"
 	"github.com/bulwark-go/bulwark/audit"
 	"github.com/bulwark-go/bulwark/authn"
+	"github.com/bulwark-go/bulwark/authn/apikey"
 	"github.com/bulwark-go/bulwark/authn/jwt"
 	"github.com/bulwark-go/bulwark/authn/jwt/refresh"
 	"github.com/bulwark-go/bulwark/authz"
@@ -94,6 +95,8 @@ type auth struct {
 	issuer    *jwt.Issuer
 	refresher *refresh.Refresher
 	guard     *authn.Guard
+	apikeys   *apikey.Authenticator
+	either    *authn.Guard // JWT or API key (/api/items)
 	authz     *authz.Authorizer
 	jwks      http.Handler
 
@@ -170,6 +173,14 @@ func (a *App) newAuth() (*auth, error) {
 		return nil, err
 	}
 	if x.guard, err = authn.New(authn.Options{Authenticator: x.verifier, Realm: demoRealm, Audit: a.audit}); err != nil {
+		return nil, err
+	}
+	if x.apikeys, err = a.newAPIKeys(); err != nil {
+		return nil, err
+	}
+	// The first credential presented decides: a bad bearer token is not
+	// rescued by a good API key, nor the other way round.
+	if x.either, err = authn.New(authn.Options{Authenticator: authn.AnyOf(x.verifier, x.apikeys), Realm: demoRealm, Audit: a.audit}); err != nil {
 		return nil, err
 	}
 	if x.authz, err = authz.New(authz.Options{
