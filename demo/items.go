@@ -117,4 +117,3 @@ func (a *App) createItem(w http.ResponseWriter, r *http.Request) {
 	w.Header().Set("Location", "/api/items/"+strconv.Itoa(it.ID))
 	writeJSON(w, http.StatusCreated, it)
 }
-

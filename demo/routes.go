@@ -91,7 +91,12 @@ func (a *App) build() (http.Handler, error) {
 	login := public
 	login.PreAuthLimits = bulwark.Chain(x.ipLimit.Handler, x.loginLimit.Handler)
 	allowed := func(authz bulwark.Middleware) bulwark.Policy { p := required; p.Authz = authz; return p }
-	either := func(authz bulwark.Middleware) bulwark.Policy { p := public; p.Authn = x.either.Require; p.Authz = authz; return p }
+	either := func(authz bulwark.Middleware) bulwark.Policy {
+		p := public
+		p.Authn = x.either.Require
+		p.Authz = authz
+		return p
+	}
 
 	mux := http.NewServeMux()
 	route := func(pattern string, p bulwark.Policy, h http.Handler) { mux.Handle(pattern, p.Handler(h)) }
