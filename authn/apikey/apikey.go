@@ -259,9 +259,9 @@ func (a *Authenticator) Verify(ctx context.Context, key string) (*Entry, error) 
 func (a *Authenticator) verify(ctx context.Context, raw string) (*Entry, *problem.Problem) {
 	pk, err := Parse(raw, a.prefixes)
 	var e *Entry
-	var digest [sha256.Size]byte
 	switch {
 	case err == nil:
+		var digest [sha256.Size]byte // stays on the stack: sum is not an interface call
 		e, err = a.store.Lookup(ctx, pk.ID)
 		if err != nil {
 			return nil, unavailable(err)
@@ -278,9 +278,10 @@ func (a *Authenticator) verify(ctx context.Context, raw string) (*Entry, *proble
 			return nil, refuse(reasonUnknown, nil)
 		}
 	case errors.Is(err, ErrNotFormatted) && a.legacy != nil:
+		digest := new([sha256.Size]byte) // handed to the store
 		for _, s := range a.hasher.secrets {
-			s.sum(pk.Key, &digest)
-			if e, err = a.legacy.LookupDigest(ctx, s.id, &digest); err != nil {
+			s.sum(pk.Key, digest)
+			if e, err = a.legacy.LookupDigest(ctx, s.id, digest); err != nil {
 				return nil, unavailable(err)
 			}
 			if e != nil {

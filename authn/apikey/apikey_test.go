@@ -102,7 +102,7 @@ func newFixture(t *testing.T, mod func(*apikey.Options)) *fixture {
 	return &fixture{auth: a, store: cs, clock: clock, key: key, rec: rec, legacy: "demo-read-key-0001", expired: expired}
 }
 
-var keyShape = regexp.MustCompile(`^bwk_live_[0-9A-Za-z]{16}_[0-9A-Za-z]{24}[0-9A-Za-z]{6}$`)
+var keyShape = regexp.MustCompile(`^bwk_live_[0-9A-Za-z]{14}_[0-9A-Za-z]{24}[0-9A-Za-z]{6}$`)
 
 func TestGenerate(t *testing.T) {
 	h := hasher(t, secretA)

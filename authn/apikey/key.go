@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"hash/crc32"
 	"strings"
+	"unsafe"
 )
 
 // DefaultPrefix is the prefix of the keys Bulwark generates when none is
@@ -14,11 +15,13 @@ import (
 const DefaultPrefix = "bwk_live_"
 
 // Lengths of the parts of a key in Bulwark's format, after the prefix:
-// IDLen base62 characters of identifier, an underscore, SecretLen base62
-// characters of secret (about 143 bits from crypto/rand), then
-// ChecksumLen base62 characters of CRC-32.
+// IDLen base62 characters of identifier (83 random bits: unique, not
+// secret), an underscore, SecretLen base62 characters of secret (about
+// 143 bits from crypto/rand), then ChecksumLen base62 characters of
+// CRC-32. With a prefix of up to 10 bytes a key is at most 55 bytes, so
+// that its HMAC-SHA-256 takes two SHA-256 blocks, not three.
 const (
-	IDLen       = 16
+	IDLen       = 14
 	SecretLen   = 24
 	ChecksumLen = 6
 	bodyLen     = IDLen + 1 + SecretLen + ChecksumLen
@@ -95,24 +98,27 @@ func Parse(key string, prefixes []string) (Parsed, error) {
 	return Parsed{Key: key}, ErrNotFormatted
 }
 
+// isBase62Byte marks the bytes of the base62 alphabet.
+var isBase62Byte = func() (t [256]bool) {
+	for i := 0; i < len(base62); i++ {
+		t[base62[i]] = true
+	}
+	return t
+}()
+
 func isBase62(s string) bool {
 	for i := 0; i < len(s); i++ {
-		c := s[i]
-		if !('0' <= c && c <= '9' || 'A' <= c && c <= 'Z' || 'a' <= c && c <= 'z') {
+		if !isBase62Byte[s[i]] {
 			return false
 		}
 	}
 	return true
 }
 
-// crc computes the IEEE CRC-32 of s without converting it to a slice.
+// crc computes the IEEE CRC-32 of s (hardware-accelerated where the CPU
+// has it) without copying it.
 func crc(s string) uint32 {
-	t := crc32.IEEETable
-	c := ^uint32(0)
-	for i := 0; i < len(s); i++ {
-		c = t[byte(c)^s[i]] ^ (c >> 8)
-	}
-	return ^c
+	return crc32.ChecksumIEEE(unsafe.Slice(unsafe.StringData(s), len(s)))
 }
 
 // checksum is the CRC-32 of s in ChecksumLen base62 digits, most

@@ -422,18 +422,31 @@ func (s *Store) Delete(ctx context.Context, id string) error {
 // usedTTL is how long a last-used time is kept.
 const usedTTL = 400 * 24 * time.Hour
 
-// Touch implements apikey.Toucher: one pipelined round trip for the batch.
+// touchBatch bounds the commands of one Touch round trip.
+const touchBatch = 500
+
+// Touch implements apikey.Toucher: pipelined round trips of up to 500
+// SETs each.
 func (s *Store) Touch(ctx context.Context, used map[string]time.Time) error {
-	if len(used) == 0 {
-		return nil
-	}
 	c := s.client.B()
-	cmds := make(rueidis.Commands, 0, len(used))
+	cmds := make(rueidis.Commands, 0, min(len(used), touchBatch))
+	var errs []error
+	flush := func() {
+		if len(cmds) > 0 {
+			if _, err := s.do(ctx, "apikey_touch", cmds...); err != nil {
+				errs = append(errs, err)
+			}
+			cmds = cmds[:0]
+		}
+	}
 	for id, t := range used {
 		cmds = append(cmds, c.Set().Key(s.usedKey(id)).Value(strconv.FormatInt(t.Unix(), 10)).ExSeconds(int64(usedTTL/time.Second)).Build())
+		if len(cmds) == touchBatch {
+			flush()
+		}
 	}
-	_, err := s.do(ctx, "apikey_touch", cmds...)
-	return err
+	flush()
+	return errors.Join(errs...)
 }
 
 // cache holds verified entries while the invalidation subscription is
