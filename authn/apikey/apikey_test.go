@@ -69,7 +69,7 @@ type fixture struct {
 	expired string
 }
 
-func newFixture(t *testing.T, mod func(*apikey.Options)) *fixture {
+func newFixture(t testing.TB, mod func(*apikey.Options)) *fixture {
 	t.Helper()
 	h := hasher(t, secretA)
 	clock := testclock.New(time.Date(2026, 3, 1, 12, 0, 0, 0, time.UTC))
