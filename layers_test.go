@@ -29,6 +29,7 @@ var layerOf = map[string]int{
 	"abuse": guard, "authn": guard, "authn/basic": guard, "authn/mtls": guard, "authn/jwt": guard, "authn/jwt/jwks": guard,
 	"authn/jwt/refresh": guard, "authn/introspect": guard, "authn/discovery": guard, "authz": guard, "bind": guard,
 	"recovery": guard, "accesslog": guard, "metrics": guard, "csrf": guard, "session": guard,
+	"authn/apikey": guard, "authn/apikey/rediskeys": guard,
 
 	"": assembly,
 

@@ -13,6 +13,7 @@ import (
 	"github.com/bulwark-go/bulwark/abuse"
 	"github.com/bulwark-go/bulwark/audit"
 	"github.com/bulwark-go/bulwark/authn"
+	"github.com/bulwark-go/bulwark/authn/apikey"
 	"github.com/bulwark-go/bulwark/authn/basic"
 	"github.com/bulwark-go/bulwark/authn/jwt"
 	"github.com/bulwark-go/bulwark/authn/jwt/refresh"
@@ -95,16 +96,18 @@ type auth struct {
 	issuer    *jwt.Issuer
 	refresher *refresh.Refresher
 	guard     *authn.Guard
+	apikeys   *apikey.Authenticator
+	either    *authn.Guard // JWT or API key (/api/items)
 	authz     *authz.Authorizer
 	jwks      http.Handler
 
-	ipLimit    *ratelimit.Limiter // token bucket per client IP on /api/*, before authentication
-	apiLimit   *ratelimit.Limiter // token bucket per client (principal, else IP) on /api/*
-	loginLimit *ratelimit.Limiter // sliding window per IP on POST /api/login; fails closed
-	passwords  *password.Verifier // argon2id checks within a memory budget
+	ipLimit    *ratelimit.Limiter   // token bucket per client IP on /api/*, before authentication
+	apiLimit   *ratelimit.Limiter   // token bucket per client (principal, else IP) on /api/*
+	loginLimit *ratelimit.Limiter   // sliding window per IP on POST /api/login; fails closed
+	passwords  *password.Verifier   // argon2id checks within a memory budget
 	basic      *basic.Authenticator // GET /api/basic: the demo accounts, over passwords
-	stuffing   *abuse.Guard       // distinct failed usernames per client (IPv6 by /64); view account-targeted flags
-	cardTest   *abuse.Guard       // distinct cards per client on POST /api/checkout, and the many-address views
+	stuffing   *abuse.Guard         // distinct failed usernames per client (IPv6 by /64); view account-targeted flags
+	cardTest   *abuse.Guard         // distinct cards per client on POST /api/checkout, and the many-address views
 }
 
 // newAuth builds the JWT, authorization, rate-limit and abuse guards over
@@ -172,6 +175,14 @@ func (a *App) newAuth() (*auth, error) {
 		return nil, err
 	}
 	if x.guard, err = authn.New(authn.Options{Authenticator: x.verifier, Realm: demoRealm, Audit: a.audit}); err != nil {
+		return nil, err
+	}
+	if x.apikeys, err = a.newAPIKeys(); err != nil {
+		return nil, err
+	}
+	// The first credential presented decides: a bad bearer token is not
+	// rescued by a good API key, nor the other way round.
+	if x.either, err = authn.New(authn.Options{Authenticator: authn.AnyOf(x.verifier, x.apikeys), Realm: demoRealm, Audit: a.audit}); err != nil {
 		return nil, err
 	}
 	if x.authz, err = authz.New(authz.Options{

@@ -21,6 +21,7 @@ func Banner(base string, redis bool) string {
 	fmt.Fprintf(&b, "!! DEMO MODE: the accounts below are public, so anyone can log in as them (signing keys are %s). Never expose this to a network you do not control. !!\n\n", keys)
 	fmt.Fprintf(&b, "Accounts:  %s / %s (role admin; scopes read, write)\n", AliceUser, AlicePassword)
 	fmt.Fprintf(&b, "           %s / %s (role user; scope read)\n", BobUser, BobPassword)
+	fmt.Fprintf(&b, "API keys:  %s (scope read), %s (scopes read, write): fixed static keys for the demo only; real keys come from `bulwark apikey new`\n", ReadAPIKey, WriteAPIKey)
 	b.WriteString("\nEndpoints:\n")
 	for _, e := range Endpoints {
 		b.WriteString("  " + e + "\n")
@@ -46,4 +47,6 @@ var examples = []string{
 	`curl %s-i %s/api/protected -H "Authorization: Bearer $ACCESS_TOKEN"`,
 	`curl %s-s -X POST %s/api/refresh -H 'Content-Type: application/json' -d "{\"refresh_token\":\"$REFRESH_TOKEN\"}"`,
 	`curl %s-i %s/api/admin/users -H "Authorization: Bearer $ACCESS_TOKEN"`,
+	`curl %s-i %s/api/items -H 'X-API-Key: ` + ReadAPIKey + `'`,
+	`curl %s-i -X POST %s/api/items -H 'X-API-Key: ` + WriteAPIKey + `' -H 'Content-Type: application/json' -d '{"name":"sprocket"}'`,
 }

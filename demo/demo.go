@@ -67,6 +67,7 @@ type App struct {
 	audit   audit.Sink
 	logger  *slog.Logger
 	data    *data
+	items   *items
 	headers *headers.Profile
 	cors    *cors.CORS
 	auth    *auth
@@ -99,7 +100,7 @@ func New(cfg Config) (*App, error) {
 	if err != nil {
 		return nil, err
 	}
-	a := &App{cfg: cfg, logger: cfg.Logger, metrics: m}
+	a := &App{cfg: cfg, logger: cfg.Logger, metrics: m, items: newItems()}
 	a.audit = a.metrics.Sink(fanout{audit.NewSlog(cfg.Logger), audit.OrNop(cfg.Audit)})
 
 	if cfg.RedisURL != "" {

@@ -101,6 +101,12 @@ func (a *App) build() (http.Handler, error) {
 	checkout := public
 	checkout.Abuse = x.cardTest.Handler
 	allowed := func(authz bulwark.Middleware) bulwark.Policy { p := required; p.Authz = authz; return p }
+	either := func(authz bulwark.Middleware) bulwark.Policy {
+		p := public
+		p.Authn = x.either.Require
+		p.Authz = authz
+		return p
+	}
 
 	mux := http.NewServeMux()
 	route := func(pattern string, p bulwark.Policy, h http.Handler) { mux.Handle(pattern, p.Handler(h)) }
@@ -114,6 +120,8 @@ func (a *App) build() (http.Handler, error) {
 	route("GET /api/protected", required, http.HandlerFunc(a.protected))
 	route("GET /api/admin/users", allowed(x.authz.RequirePermission("users:read")), http.HandlerFunc(a.adminUsers))
 	route("DELETE /api/users/{id}", allowed(x.authz.RequirePermission("users:delete")), http.HandlerFunc(a.deleteUser))
+	route("GET /api/items", either(x.authz.RequireScope("read")), http.HandlerFunc(a.listItems))
+	route("POST /api/items", either(x.authz.RequireScope("write")), http.HandlerFunc(a.createItem))
 	route("GET /api/posts", optional, http.HandlerFunc(a.listPosts))
 	route("GET /api/posts/{id}", required, http.HandlerFunc(a.getPost))
 	route("PUT /api/posts/{id}", required, http.HandlerFunc(a.updatePost)) // owner or admin: checked once the post is loaded
@@ -159,6 +167,8 @@ var Endpoints = []string{
 	"GET  /api/protected         JWT from Authorization: Bearer or cookie auth_token",
 	"GET  /api/admin/users       permission users:read (role admin)",
 	"DELETE /api/users/{id}      permission users:delete (role admin)",
+	"GET  /api/items             scope read, by JWT or X-API-Key (demo keys: " + ReadAPIKey + ", " + WriteAPIKey + ")",
+	"POST /api/items             {name}; scope write, by JWT or X-API-Key",
 	"GET  /api/posts             optional authentication: more fields when logged in",
 	"GET/PUT/DELETE /api/posts/{id}  any login reads; owner or admin changes",
 	"GET  /.well-known/jwks.json the demo's public signing key",
@@ -178,6 +188,7 @@ func (a *App) overview(w http.ResponseWriter, r *http.Request) {
 			"cors":             "exact origins with credentials, preflights answered before routing",
 			"rate_limiting":    "token bucket per client on /api/*, sliding window on logins",
 			"jwt_auth":         "hardened verification, refresh-token rotation with reuse detection, revocation",
+			"api_keys":         "X-API-Key or Authorization: ApiKey beside JWT on /api/items; the fixed demo keys are static keys for the demo only — real keys have Bulwark's prefixed, checksummed format, stored as HMAC hashes",
 			"problem_details":  "every error is RFC 9457 application/problem+json",
 			"client_identity":  "client IP from trusted proxies only, request IDs",
 		},
@@ -217,6 +228,7 @@ func (a *App) describe() map[string]any {
 		"cors":         cors,
 		"headers":      a.headers.Describe(),
 		"jwt":          a.auth.verifier.Describe(),
+		"api_keys":     "X-API-Key or Authorization: ApiKey; records hold only HMAC-SHA-256 hashes under a secret drawn at start; the demo keys are static (legacy) keys, for the demo only",
 		"csrf": "unsafe /api/* requests that carry cookies must be same-origin (Sec-Fetch-Site, else Origin) or come from a CORS origin, " +
 			"checked after authentication; requests without cookies (bearer tokens) are not CSRF-prone",
 		"secrets": "signing and fingerprint keys drawn from crypto/rand at start (shared through Redis with --redis); never shown",

@@ -4,6 +4,8 @@
 //	bulwark demo [--addr 127.0.0.1:8000] [--redis URL] [--cors-origin ORIGIN ...]
 //	             [--tls-cert FILE --tls-key FILE] [--trusted-proxy CIDR ...]
 //	bulwark token issue --key FILE --subject SUB [--role R] [--scope S] [--ttl D] [--aud A] [--iss I]
+//	bulwark apikey new --scopes S[,S...] [--owner O] [--ttl D] [--prefix P]
+//	bulwark apikey migrate --id LABEL --scopes S[,S...]   (the existing key on stdin)
 //	bulwark hash-password            (asks on a terminal; reads one line from a pipe)
 //	bulwark version
 package main
@@ -135,6 +137,7 @@ const usage = `bulwark — a security toolkit for Go HTTP APIs (the gateway buil
 
 Usage:
   bulwark demo [flags]           serve the reference API with every protection on
+  bulwark apikey new [flags]     make an API key: prints the key once, and the record to store (its hash)
   bulwark hash-password          print the argon2id hash of a password (asked for, or one line of stdin)
   bulwark token issue [flags]    sign an access token (JWT) with a key file
   bulwark version                print the version
@@ -155,6 +158,8 @@ func run(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.
 		err = runDemo(ctx, args[1:], stdout, stderr)
 	case "token":
 		err = runToken(args[1:], stdout)
+	case "apikey":
+		err = runAPIKey(args[1:], stdin, stdout, stderr)
 	case "hash-password":
 		err = runHashPassword(args[1:], stdin, stdout, stderr)
 	case "version", "--version", "-version":

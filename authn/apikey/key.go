@@ -1,0 +1,187 @@
+package apikey
+
+import (
+	"crypto/rand"
+	"errors"
+	"fmt"
+	"hash/crc32"
+	"strings"
+	"unsafe"
+)
+
+// DefaultPrefix is the prefix of the keys Bulwark generates when none is
+// configured: "bwk_" (Bulwark) and the environment, "live_". Use another,
+// such as "bwk_test_", for keys that must not work in production.
+const DefaultPrefix = "bwk_live_"
+
+// Lengths of the parts of a key in Bulwark's format, after the prefix:
+// IDLen base62 characters of identifier (83 random bits: unique, not
+// secret), an underscore, SecretLen base62 characters of secret (about
+// 143 bits from crypto/rand), then ChecksumLen base62 characters of
+// CRC-32. With a prefix of up to 10 bytes a key is at most 55 bytes, so
+// that its HMAC-SHA-256 takes two SHA-256 blocks, not three.
+const (
+	IDLen       = 14
+	SecretLen   = 24
+	ChecksumLen = 6
+	bodyLen     = IDLen + 1 + SecretLen + ChecksumLen
+)
+
+// MaxKeyLen is the longest credential the authenticator reads; a longer
+// value is refused (apikey_too_long) before it is hashed. It also bounds
+// legacy keys.
+const MaxKeyLen = 256
+
+// MaxPrefixLen bounds a configured prefix.
+const MaxPrefixLen = 32
+
+const base62 = "0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz"
+
+// Errors a key's parse reports (errors.Is). The authenticator turns them
+// into 401 refusals with the reasons listed in the package documentation.
+var (
+	// ErrTooLong: longer than MaxKeyLen.
+	ErrTooLong = errors.New("apikey: key too long")
+	// ErrMalformed: a byte outside printable ASCII (a control byte, a
+	// space, non-UTF-8 or non-ASCII text), or a key with a known prefix
+	// whose parts have the wrong length or alphabet.
+	ErrMalformed = errors.New("apikey: malformed key")
+	// ErrChecksum: a key in Bulwark's format whose checksum does not
+	// match — a typo, a truncation or a made-up key, refused without a
+	// store lookup.
+	ErrChecksum = errors.New("apikey: checksum mismatch")
+	// ErrNotFormatted: a key without a configured prefix (a legacy key,
+	// accepted only with Options.Legacy).
+	ErrNotFormatted = errors.New("apikey: not a key in Bulwark's format")
+)
+
+// Parsed is a key split into its parts. The strings share the key's
+// memory.
+type Parsed struct {
+	Prefix string // the configured prefix the key starts with; "" for a legacy key
+	ID     string // the lookup identifier (not secret); "" for a legacy key
+	Key    string // the whole key, as hashed
+}
+
+// Parse checks key against the format: prefix (one of prefixes),
+// identifier, "_", secret, checksum. It reports ErrTooLong, ErrMalformed
+// or ErrChecksum for a bad key and ErrNotFormatted, with Parsed.Key set,
+// for a well-formed token that has none of prefixes. It allocates
+// nothing.
+func Parse(key string, prefixes []string) (Parsed, error) {
+	if len(key) > MaxKeyLen {
+		return Parsed{}, ErrTooLong
+	}
+	if key == "" {
+		return Parsed{}, ErrMalformed
+	}
+	for i := 0; i < len(key); i++ {
+		if c := key[i]; c < 0x21 || c > 0x7e {
+			return Parsed{}, ErrMalformed
+		}
+	}
+	for _, p := range prefixes {
+		if !strings.HasPrefix(key, p) {
+			continue
+		}
+		body := key[len(p):]
+		if len(body) != bodyLen || body[IDLen] != '_' ||
+			!isBase62(body[:IDLen]) || !isBase62(body[IDLen+1:]) {
+			return Parsed{}, ErrMalformed
+		}
+		n := len(key) - ChecksumLen
+		if !checksumMatches(key[:n], key[n:]) {
+			return Parsed{}, ErrChecksum
+		}
+		return Parsed{Prefix: p, ID: body[:IDLen], Key: key}, nil
+	}
+	return Parsed{Key: key}, ErrNotFormatted
+}
+
+// isBase62Byte marks the bytes of the base62 alphabet.
+var isBase62Byte = func() (t [256]bool) {
+	for i := 0; i < len(base62); i++ {
+		t[base62[i]] = true
+	}
+	return t
+}()
+
+func isBase62(s string) bool {
+	for i := 0; i < len(s); i++ {
+		if !isBase62Byte[s[i]] {
+			return false
+		}
+	}
+	return true
+}
+
+// crc computes the IEEE CRC-32 of s (hardware-accelerated where the CPU
+// has it) without copying it.
+func crc(s string) uint32 {
+	return crc32.ChecksumIEEE(unsafe.Slice(unsafe.StringData(s), len(s)))
+}
+
+// checksum is the CRC-32 of s in ChecksumLen base62 digits, most
+// significant first (62^6 > 2^32).
+func checksum(s string) [ChecksumLen]byte {
+	v := crc(s)
+	var out [ChecksumLen]byte
+	for i := ChecksumLen - 1; i >= 0; i-- {
+		out[i] = base62[v%62]
+		v /= 62
+	}
+	return out
+}
+
+func checksumMatches(s, sum string) bool {
+	want := checksum(s)
+	return string(want[:]) == sum
+}
+
+// randBase62 returns n base62 characters drawn uniformly from crypto/rand
+// (rejection sampling: bytes of 248 and above are redrawn).
+func randBase62(n int) (string, error) {
+	out := make([]byte, 0, n)
+	var buf [64]byte
+	for len(out) < n {
+		if _, err := rand.Read(buf[:]); err != nil {
+			return "", fmt.Errorf("apikey: reading crypto/rand: %w", err)
+		}
+		for _, b := range buf {
+			if b < 248 && len(out) < n {
+				out = append(out, base62[b%62])
+			}
+		}
+	}
+	return string(out), nil
+}
+
+// newKey returns a fresh key with prefix, and its identifier.
+func newKey(prefix string) (key, id string, err error) {
+	if id, err = randBase62(IDLen); err != nil {
+		return "", "", err
+	}
+	secret, err := randBase62(SecretLen)
+	if err != nil {
+		return "", "", err
+	}
+	head := prefix + id + "_" + secret
+	sum := checksum(head)
+	return head + string(sum[:]), id, nil
+}
+
+// ValidatePrefix checks a configured prefix: lower-case letters and
+// digits, starting with a letter, ending with "_", at most MaxPrefixLen
+// bytes (e.g. "bwk_live_", "acme_test_"). A distinctive prefix is what
+// lets secret scanners find leaked keys.
+func ValidatePrefix(p string) error {
+	ok := len(p) >= 2 && len(p) <= MaxPrefixLen && p[len(p)-1] == '_' && 'a' <= p[0] && p[0] <= 'z'
+	for i := 0; ok && i < len(p); i++ {
+		c := p[i]
+		ok = 'a' <= c && c <= 'z' || '0' <= c && c <= '9' || c == '_'
+	}
+	if !ok {
+		return fmt.Errorf("apikey: invalid prefix %q: use lower-case letters, digits and underscores, starting with a letter and ending with \"_\", at most %d bytes (e.g. %q)", p, MaxPrefixLen, DefaultPrefix)
+	}
+	return nil
+}
