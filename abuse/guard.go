@@ -177,23 +177,22 @@ type Options struct {
 // Guard is distinct-value velocity detection as middleware. Safe for
 // concurrent use.
 type Guard struct {
-	name       string
-	views      []view
-	count      Count
-	failed     func(int) bool
-	allowNets  []netip.Prefix
-	allowIDs   map[string]struct{}
-	secret     []byte
-	st         store.DistinctCounter
-	failOpen   bool
-	detail     string
-	needBody   []string
-	audit      audit.Sink
-	deny       problem.Denier
-	pool       sync.Pool
-	down       atomic.Bool
-	downSince  atomic.Int64
-	outageName string
+	name      string
+	views     []view
+	count     Count
+	failed    func(int) bool
+	allowNets []netip.Prefix
+	allowIDs  map[string]struct{}
+	secret    []byte
+	st        store.DistinctCounter
+	failOpen  bool
+	detail    string
+	needBody  []string
+	audit     audit.Sink
+	deny      problem.Denier
+	pool      sync.Pool
+	down      atomic.Bool
+	downSince atomic.Int64
 }
 
 type view struct {
@@ -362,6 +361,7 @@ func loadSecret(o Options) ([]byte, error) {
 // values, the store keys and members, the ops.
 type scratch struct {
 	mac     hash.Hash
+	digest  [sha256.Size]byte
 	raw     []byte
 	arena   []byte
 	keys    [MaxViews]string
@@ -370,13 +370,13 @@ type scratch struct {
 	ops     [MaxViews]store.DistinctOp
 	idx     [MaxViews]uint8 // view index of each op
 	in      input
-	hasBody bool
 }
 
 func (g *Guard) get() *scratch { return g.pool.Get().(*scratch) }
 
 func (g *Guard) put(sc *scratch) {
-	sc.in = input{}
+	clear(sc.in.vals) // keep no reference to the body
+	sc.in.ok = false
 	if cap(sc.arena) > 4096 {
 		sc.arena = make([]byte, 0, 512)
 	}
@@ -390,8 +390,7 @@ func (sc *scratch) sum(prefix string, v []byte) string {
 	sc.mac.Write(v)
 	start := len(sc.arena)
 	sc.arena = append(sc.arena, prefix...)
-	var sum [sha256.Size]byte
-	s := sc.mac.Sum(sum[:0])
+	s := sc.mac.Sum(sc.digest[:0]) // into sc: a local array would escape through the interface
 	sc.arena = hex.AppendEncode(sc.arena, s[:16])
 	b := sc.arena[start:]
 	return unsafe.String(unsafe.SliceData(b), len(b))
@@ -401,13 +400,16 @@ func (sc *scratch) sum(prefix string, v []byte) string {
 // body could not be read (over the cap).
 func (g *Guard) prepare(w http.ResponseWriter, r *http.Request, sc *scratch) *problem.Problem {
 	sc.arena = sc.arena[:0]
+	sc.in.reset(g.needBody)
 	if len(g.needBody) > 0 {
 		data, ok, p := bind.Peek(w, r)
 		if p != nil {
 			return p
 		}
 		if ok {
-			sc.in.parse(data)
+			if p := sc.in.parse(data); p != nil {
+				return p
+			}
 		}
 	}
 	for i := range g.views {

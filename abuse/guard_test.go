@@ -357,3 +357,30 @@ func TestGuardConfigRefused(t *testing.T) {
 		t.Fatal(err)
 	}
 }
+
+// A body that names a watched field twice (escapes decoded), or in
+// another case, is refused as bind refuses it — 400, counting nothing —
+// so that the guard and the handler cannot read one card two ways.
+func TestGuardAmbiguousBody(t *testing.T) {
+	st := memstore.New(memstore.Options{})
+	defer st.Close()
+	h := cardGuard(t, st, nil, nil).Handler(echo)
+	for body, detail := range map[string]string{
+		`{"card_number":"4000000000001111","exp_month":1,"exp_year":2030,"card\u005fnumber":"4000000000002222"}`: "twice",
+		`{"card_number":"4000000000001111","exp_month":1,"exp_year":2030,"Exp_Year":2031}`:                       "case-sensitive",
+	} {
+		r := httptest.NewRequest("POST", "/api/checkout", strings.NewReader(body))
+		r.Header.Set("Content-Type", "application/json")
+		r.RemoteAddr = "203.0.113.5:5000"
+		w := httptest.NewRecorder()
+		h.ServeHTTP(w, r)
+		if w.Code != 400 || !strings.Contains(w.Body.String(), detail) {
+			t.Fatalf("%s: %d %s", body, w.Code, w.Body.String())
+		}
+	}
+	for m := 1; m <= 3; m++ { // nothing was counted: three cards still pass
+		if w := checkout(h, "203.0.113.5", "4000000000001111", m); w.Code != 200 {
+			t.Fatalf("card %d: %d", m, w.Code)
+		}
+	}
+}

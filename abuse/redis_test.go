@@ -16,13 +16,21 @@ import (
 	"github.com/bulwark-go/bulwark/store/redisstore"
 )
 
+// testTimeout bounds the test stores' commands. The default (250ms) is an
+// outage bound for production; under -race on a loaded CI machine a burst
+// of 64 callers can queue longer than that, and three such timeouts open
+// the store's circuit breaker, turning latency into a run of 503s. These
+// tests assert counts, not latency (the load test reports it): the
+// outage policy has its own test against a dead server.
+const testTimeout = 30 * time.Second
+
 func redisStores(t *testing.T, n int) []*redisstore.Store {
 	t.Helper()
 	url := testredis.URL(t)
 	prefix := testredis.Prefix(t)
 	var out []*redisstore.Store
 	for range n {
-		st, err := redisstore.Open(redisstore.Options{URL: url, Prefix: prefix})
+		st, err := redisstore.Open(redisstore.Options{URL: url, Prefix: prefix, Timeout: testTimeout})
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -174,8 +182,8 @@ func TestGuardRedisLoad(t *testing.T) {
 				t0 := time.Now()
 				_, p := g.Check(r)
 				lat[w] = append(lat[w], time.Since(t0))
-				if p != nil && p.Status != 403 {
-					t.Errorf("problem %d %s", p.Status, p.Detail)
+				if p != nil { // at most 2 cards per IP: nothing is refused
+					t.Errorf("problem %d %s: %v", p.Status, p.Detail, p.Err)
 					return
 				}
 			}

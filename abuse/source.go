@@ -1,7 +1,6 @@
 package abuse
 
 import (
-	"encoding/json"
 	"net/http"
 	"net/netip"
 	"strconv"
@@ -113,7 +112,11 @@ func Header(name string) Source {
 // their text, other values as their JSON), joined unambiguously; a
 // missing member, or a body that is not a JSON object, gives no value. The
 // body is read once for all of a guard's sources, under the body cap, and
-// replayed for the handler (bind.Peek).
+// replayed for the handler (bind.Peek), in one pass that validates it as
+// encoding/json does and skips what the guard does not watch. A body that
+// names a watched member twice, or in another case, is refused with
+// bind's 400 (duplicate_field, field_name_case) and counts nothing: the
+// guard and the handler must not read one body two ways.
 func JSONField(names ...string) Source {
 	names = append([]string(nil), names...)
 	return Source{name: "json:" + strings.Join(names, ","), json: names, get: func(dst []byte, _ *http.Request, in *input) ([]byte, bool) {
@@ -185,49 +188,6 @@ func Global() Source {
 	return Source{name: "global", get: func(dst []byte, _ *http.Request, _ *input) ([]byte, bool) {
 		return append(dst, '*'), true
 	}}
-}
-
-// input is what the guard read from the request body for its sources.
-type input struct {
-	fields map[string]json.RawMessage
-	text   map[string]string
-}
-
-func (in *input) field(name string) (string, bool) {
-	if in == nil || in.fields == nil {
-		return "", false
-	}
-	if v, ok := in.text[name]; ok {
-		return v, true
-	}
-	raw, ok := in.fields[name]
-	if !ok {
-		return "", false
-	}
-	var v string
-	if len(raw) > 0 && raw[0] == '"' {
-		if json.Unmarshal(raw, &v) != nil {
-			return "", false
-		}
-	} else {
-		v = string(raw)
-		if v == "null" {
-			return "", false
-		}
-	}
-	if in.text == nil {
-		in.text = make(map[string]string, 4)
-	}
-	in.text[name] = v
-	return v, true
-}
-
-// parse reads the top-level members of a JSON object body.
-func (in *input) parse(data []byte) {
-	var m map[string]json.RawMessage
-	if json.Unmarshal(data, &m) == nil {
-		in.fields = m
-	}
 }
 
 // BasicAuthUser reads the user name of an Authorization: Basic header: the

@@ -60,7 +60,7 @@ func BenchmarkAbuse_Memory_Bulwark(b *testing.B) {
 	rs := abuseRequests()
 	var n atomic.Uint64
 	b.ReportAllocs()
-	b.ResetTimer()
+	m := startMeter(b, nil)
 	b.RunParallel(func(pb *testing.PB) {
 		i := int(n.Add(7919))
 		for pb.Next() {
@@ -70,6 +70,7 @@ func BenchmarkAbuse_Memory_Bulwark(b *testing.B) {
 			}
 		}
 	})
+	m.stop()
 }
 
 // The same decision with the card read from a JSON body (bind.Peek, a
@@ -81,7 +82,7 @@ func BenchmarkAbuse_MemoryJSONBody_Bulwark(b *testing.B) {
 	body := []byte(`{"card_number":"4242424242424242","exp_month":12,"exp_year":2030,"cvv":"123","amount":5,"email":"a@example.com"}`)
 	var n atomic.Uint64
 	b.ReportAllocs()
-	b.ResetTimer()
+	m := startMeter(b, nil)
 	b.RunParallel(func(pb *testing.PB) {
 		i := int(n.Add(7919))
 		r := httptest.NewRequest("POST", "/api/checkout", nil)
@@ -97,6 +98,7 @@ func BenchmarkAbuse_MemoryJSONBody_Bulwark(b *testing.B) {
 			}
 		}
 	})
+	m.stop()
 }
 
 // naive is the detector one writes by hand: a mutex, a map of sets, a new
@@ -126,7 +128,7 @@ func BenchmarkAbuse_Memory_HandRolled(b *testing.B) {
 	rs := abuseRequests()
 	var n atomic.Uint64
 	b.ReportAllocs()
-	b.ResetTimer()
+	m := startMeter(b, nil)
 	b.RunParallel(func(pb *testing.PB) {
 		i := int(n.Add(7919))
 		for pb.Next() {
@@ -135,6 +137,7 @@ func BenchmarkAbuse_Memory_HandRolled(b *testing.B) {
 			_ = d.observe(abuse.ClientKey(r), r.Header.Get("X-Card"))
 		}
 	})
+	m.stop()
 }
 
 // 64 concurrent callers on a real Redis; p50 and p99 of one decision
