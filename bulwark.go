@@ -94,7 +94,10 @@ func RecordRoute(router http.Handler) http.Handler {
 // SetRoute records pattern as r's route, for routers other than ServeMux:
 // call it from a middleware that runs inside the router once it knows the
 // pattern (chi: chi.RouteContext(r.Context()).RoutePattern() after next
-// returns; gin: c.FullPath()). It records into the request state that the
+// returns; gin: c.FullPath(); echo: c.Path(), except when echo runs its
+// NotFound or MethodNotAllowed handler, for which c.Path() may name the
+// nearest route). The modules under examples/ show each, tested. It
+// records into the request state that the
 // identity guard, the access log or the metrics attached; without any of
 // them, nothing reads it and SetRoute does nothing.
 func SetRoute(r *http.Request, pattern string) {

@@ -5,6 +5,7 @@ import (
 	"os/exec"
 	"reflect"
 	"regexp"
+	"slices"
 	"strings"
 	"testing"
 
@@ -20,19 +21,38 @@ func readme(t *testing.T) string {
 	return string(b)
 }
 
-// TestReadmeTestCommand: the quick start's test command is the one CI runs.
+// TestReadmeTestCommand: the quick start's test command is the one CI runs,
+// it names every module of go.work (./... stops at a nested module), and
+// CI's go vet and staticcheck cover the same packages.
 func TestReadmeTestCommand(t *testing.T) {
 	ci, err := os.ReadFile(".ci/run")
 	if err != nil {
 		t.Fatal(err)
 	}
-	const cmd = "go test -race -count=1 ./... ./bench/..."
+	const packages = "./... ./bench/... ./examples/stdlib/... ./examples/chi/... ./examples/gin/... ./examples/echo/..."
+	const cmd = "go test -race -count=1 " + packages
 	if !strings.Contains(readme(t), "\n"+cmd+"\n") {
 		t.Errorf("the README's quick start does not show %q", cmd)
 	}
 	lines := strings.Split(strings.TrimSpace(string(ci)), "\n")
 	if last := lines[len(lines)-1]; last != cmd {
 		t.Errorf(".ci/run ends with %q, the README shows %q", last, cmd)
+	}
+	for _, check := range []string{"go vet ", "staticcheck "} {
+		if !slices.Contains(lines, check+packages) {
+			t.Errorf(".ci/run lacks the line %q", check+packages)
+		}
+	}
+	work, err := os.ReadFile("go.work")
+	if err != nil {
+		t.Fatal(err)
+	}
+	named := strings.Fields(packages)
+	for _, m := range regexp.MustCompile(`(?m)^\s*(?:use\s+)?(\./[\w./-]*|\.)\s*$`).FindAllStringSubmatch(string(work), -1) {
+		want := strings.TrimSuffix(m[1], "/") + "/..."
+		if !slices.Contains(named, want) {
+			t.Errorf("go.work uses %s, but the test command does not name %s", m[1], want)
+		}
 	}
 }
 

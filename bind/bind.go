@@ -11,6 +11,10 @@
 //	422 a value of the wrong type (with "field"), or struct validation
 //	    failures (go-playground/validator tags), listed per field
 //
+// An application adds its own rules with RegisterRule — a name for
+// `validate` tags, a check, and the message its 422 field errors carry —
+// once, when the program starts.
+//
 // Field names are reported as the client wrote them — their `json` names,
 // dotted for nested structs — and messages never repeat the submitted
 // values, so a problem response cannot reflect a password or a card number.
@@ -392,7 +396,12 @@ func Validate(v any) *problem.Problem {
 	if st == nil {
 		return nil
 	}
-	err := validate().Struct(v)
+	rules.mu.RLock()
+	defer rules.mu.RUnlock()
+	err, misuse := validateStruct(v)
+	if misuse != nil {
+		return problem.New(http.StatusInternalServerError, problem.TypeInternal, "").WithErr(misuse).WithReason("bind_misuse")
+	}
 	if err == nil {
 		return nil
 	}
@@ -409,6 +418,23 @@ func Validate(v any) *problem.Problem {
 		fields = append(fields, problem.FieldError{Field: jsonPath(st, ns), Message: message(fe), Rule: fe.Tag()})
 	}
 	return problem.Validation(fields)
+}
+
+// validateStruct runs the validator, turning its panic over a tag that
+// names no rule (a typo, or a rule used before RegisterRule) into an error:
+// the handler answers 500 with the cause in the audit log, not a crash.
+// Any other panic, from an application rule, say, is not ours to hide.
+func validateStruct(v any) (err, misuse error) {
+	defer func() {
+		if e := recover(); e != nil {
+			if s, ok := e.(string); ok && strings.HasPrefix(s, "Undefined validation function") {
+				misuse = fmt.Errorf("bind: %s: register the rule with bind.RegisterRule before use, or fix the tag", s)
+				return
+			}
+			panic(e)
+		}
+	}()
+	return validate().Struct(v), nil
 }
 
 // count writes a rule's number with its noun: "1 character", "8 characters".
@@ -444,6 +470,9 @@ func structOfValue(v any) reflect.Type {
 // the rule's parameter, which the server wrote, never the value.
 func message(fe validator.FieldError) string {
 	p := fe.Param()
+	if m, ok := rules.messages[fe.Tag()]; ok {
+		return strings.ReplaceAll(m, "{param}", p)
+	}
 	kind := fe.Kind()
 	if kind == reflect.Pointer && fe.Type() != nil {
 		kind = fe.Type().Elem().Kind()
