@@ -14,6 +14,14 @@ import (
 	"github.com/bulwark-go/bulwark/ratelimit/redislimit"
 )
 
+// The peer's key functions users migrate from; httprate v0.16 deprecates both.
+var (
+	//lint:ignore SA1019 the guide migrates users off it
+	keyByIP = httprate.KeyByIP
+	//lint:ignore SA1019 the guide migrates users off it
+	keyByRealIP = httprate.KeyByRealIP
+)
+
 func limiter(t *testing.T, o ratelimit.Options) *ratelimit.Limiter {
 	t.Helper()
 	l, err := ratelimit.New(o)
@@ -38,7 +46,7 @@ func TestHTTPRate(t *testing.T) {
 	limit := ratelimit.SlidingWindow(3, time.Minute).By(ratelimit.ByIP())
 
 	t.Run("same: three admitted, the fourth refused, other IPs unaffected", func(t *testing.T) {
-		peer := httprate.LimitBy(3, time.Minute, httprate.KeyByIP)(ok)
+		peer := httprate.LimitBy(3, time.Minute, keyByIP)(ok)
 		bw := limiter(t, ratelimit.Options{Limits: []ratelimit.Limit{limit}, LegacyHeaders: true}).Handler(ok)
 		for i := 1; i <= 3; i++ {
 			p, b := both(peer, bw, fromAddr("198.51.100.7"))
@@ -70,7 +78,7 @@ func TestHTTPRate(t *testing.T) {
 		t.Fatal(err)
 	}
 	t.Run("differs: a client rotating X-Forwarded-For", func(t *testing.T) {
-		peer := httprate.LimitBy(3, time.Minute, httprate.KeyByRealIP)(ok)
+		peer := httprate.LimitBy(3, time.Minute, keyByRealIP)(ok)
 		bw := id.Handler(limiter(t, ratelimit.Options{Limits: []ratelimit.Limit{limit}}).Handler(ok))
 		var pOK, bOK int
 		for i := range 10 {
@@ -87,7 +95,7 @@ func TestHTTPRate(t *testing.T) {
 		}
 	})
 	t.Run("differs: a client locking out a victim with X-Real-IP", func(t *testing.T) {
-		peer := httprate.LimitBy(3, time.Minute, httprate.KeyByRealIP)(ok)
+		peer := httprate.LimitBy(3, time.Minute, keyByRealIP)(ok)
 		bw := id.Handler(limiter(t, ratelimit.Options{Limits: []ratelimit.Limit{limit}}).Handler(ok))
 		for range 3 {
 			both(peer, bw, fromAddr("203.0.113.9", "X-Real-IP", "198.51.100.7"))
@@ -100,7 +108,7 @@ func TestHTTPRate(t *testing.T) {
 		// The peer's documented replacement is a trusted-proxy resolver in
 		// front; here both key by the address the proxy appended.
 		bw := id.Handler(limiter(t, ratelimit.Options{Limits: []ratelimit.Limit{limit}}).Handler(ok))
-		peer := httprate.LimitBy(3, time.Minute, httprate.KeyByRealIP)(ok)
+		peer := httprate.LimitBy(3, time.Minute, keyByRealIP)(ok)
 		for i := 1; i <= 4; i++ {
 			want := 200
 			if i == 4 {
@@ -130,7 +138,7 @@ func TestHTTPRateReplicas(t *testing.T) {
 	limit := ratelimit.SlidingWindow(3, time.Minute).By(ratelimit.ByIP())
 	opts := ratelimit.Options{Limits: []ratelimit.Limit{limit}, Store: st, Outage: ratelimit.FailClosed}
 	bw := []http.Handler{limiter(t, opts).Handler(ok), limiter(t, opts).Handler(ok)}
-	peer := []http.Handler{httprate.LimitBy(3, time.Minute, httprate.KeyByIP)(ok), httprate.LimitBy(3, time.Minute, httprate.KeyByIP)(ok)}
+	peer := []http.Handler{httprate.LimitBy(3, time.Minute, keyByIP)(ok), httprate.LimitBy(3, time.Minute, keyByIP)(ok)}
 	var pOK, bOK int
 	for i := range 6 {
 		if serve(peer[i%2], fromAddr("198.51.100.7")()).Code == 200 {
