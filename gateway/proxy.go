@@ -209,9 +209,9 @@ type forwarder struct {
 	stripPrefix     string
 	strip           []string // principal headers of every policy: never from clients
 	principal       *PrincipalHeaders
-	managed         []string                // response headers the gateway's profile owns
-	removeHeaders   func(http.Header)       // the profile's removals (Server, X-Powered-By, …)
-	corsOwned       bool                    // the gateway answers CORS: upstream's CORS headers dropped
+	managed         []string          // response headers the gateway's profile owns
+	removeHeaders   func(http.Header) // the profile's removals (Server, X-Powered-By, …)
+	corsOwned       bool              // the gateway answers CORS: upstream's CORS headers dropped
 	requestIDHeader string
 }
 
