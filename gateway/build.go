@@ -541,6 +541,9 @@ func newHeaderGuard(def HeaderProfile) (*headerGuard, error) {
 	for k := range w {
 		hg.managed = append(hg.managed, k)
 	}
+	if _, ok := w[headers.HeaderHSTS]; !ok && !o.HSTS.Off {
+		hg.managed = append(hg.managed, headers.HeaderHSTS) // sent on HTTPS only
+	}
 	sort.Strings(hg.managed)
 	hg.desc = strings.Join(hg.managed, ", ")
 	return hg, nil

@@ -3,6 +3,8 @@
 //
 //	bulwark demo [--addr 127.0.0.1:8000] [--redis URL] [--cors-origin ORIGIN ...]
 //	             [--tls-cert FILE --tls-key FILE] [--trusted-proxy CIDR ...]
+//	bulwark serve --config FILE
+//	bulwark check --config FILE [--resolve] [--json] [--explain "METHOD URL"]
 //	bulwark token issue --key FILE --subject SUB [--role R] [--scope S] [--ttl D] [--aud A] [--iss I]
 //	bulwark hash-password            (asks on a terminal; reads one line from a pipe)
 //	bulwark version
@@ -131,9 +133,11 @@ func runVersion(args []string, stdout io.Writer) error {
 	return nil
 }
 
-const usage = `bulwark — a security toolkit for Go HTTP APIs (the gateway built from it is planned)
+const usage = `bulwark — a security toolkit for Go HTTP APIs, and a gateway built from it
 
 Usage:
+  bulwark serve --config FILE    run the gateway: every guard in front of any upstream
+  bulwark check --config FILE    validate and lint a gateway configuration
   bulwark demo [flags]           serve the reference API with every protection on
   bulwark hash-password          print the argon2id hash of a password (asked for, or one line of stdin)
   bulwark token issue [flags]    sign an access token (JWT) with a key file
@@ -153,6 +157,10 @@ func run(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.
 	switch args[0] {
 	case "demo":
 		err = runDemo(ctx, args[1:], stdout, stderr)
+	case "serve":
+		err = runServe(ctx, args[1:], stdout, stderr)
+	case "check":
+		err = runCheck(args[1:], stdout, stderr)
 	case "token":
 		err = runToken(args[1:], stdout)
 	case "hash-password":
