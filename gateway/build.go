@@ -928,10 +928,12 @@ func (g *Gateway) Close(drainTimeout time.Duration) {
 	}
 	done := make(chan struct{})
 	go func() { g.inflight.Wait(); close(done) }()
-	select {
-	case <-done:
-	case <-time.After(drainTimeout):
-		g.tel.Logger.Warn("gateway: closing a configuration with requests still in flight")
+	if drainTimeout > 0 {
+		select {
+		case <-done:
+		case <-time.After(drainTimeout):
+			g.tel.Logger.Warn("gateway: closing a configuration with requests still in flight")
+		}
 	}
 	// Redis last: limiters built on it close first.
 	var last *resource

@@ -19,7 +19,7 @@ import (
 // types: what a library user fills in Go, an operator writes here.
 type Config struct {
 	// Listen is the public listener. Required.
-	Listen Listener `json:"listen" yaml:"listen"`
+	Listen Listener `json:"listen" yaml:"listen" jsonschema:"required"`
 	// Admin is the admin listener serving /healthz, /readyz and /metrics,
 	// never the public one. Default 127.0.0.1:9090.
 	Admin Admin `json:"admin,omitempty" yaml:"admin,omitempty"`
@@ -35,7 +35,7 @@ type Config struct {
 	Log Log `json:"log,omitempty" yaml:"log,omitempty"`
 
 	// Upstreams are the named backends routes send requests to.
-	Upstreams map[string]Upstream `json:"upstreams" yaml:"upstreams"`
+	Upstreams map[string]Upstream `json:"upstreams" yaml:"upstreams" jsonschema:"required"`
 	// Headers are named security header profiles (headers.Options plus
 	// their CSP). A policy without one gets the API profile.
 	Headers map[string]HeaderProfile `json:"headers,omitempty" yaml:"headers,omitempty"`
@@ -49,16 +49,16 @@ type Config struct {
 	// role) every policy's authz rule is checked against.
 	Authorization authz.Options `json:"authorization,omitempty" yaml:"authorization,omitempty"`
 	// Policies are named sequences of guards, in request-path order.
-	Policies map[string]Policy `json:"policies" yaml:"policies"`
+	Policies map[string]Policy `json:"policies" yaml:"policies" jsonschema:"required"`
 	// Routes map requests to a policy and an upstream; a request matching
 	// no route gets a 404 problem.
-	Routes []Route `json:"routes" yaml:"routes"`
+	Routes []Route `json:"routes" yaml:"routes" jsonschema:"required"`
 }
 
 // Listener is the public listener.
 type Listener struct {
 	// Addr is host:port. Required.
-	Addr string `json:"addr" yaml:"addr"`
+	Addr string `json:"addr" yaml:"addr" jsonschema:"required"`
 	// TLS terminates TLS; certificates are reloaded when their files change.
 	// Default: plain HTTP.
 	TLS *ServerTLS `json:"tls,omitempty" yaml:"tls,omitempty"`
@@ -81,8 +81,8 @@ type Listener struct {
 type ServerTLS struct {
 	// CertFile and KeyFile hold the PEM certificate chain and key.
 	// Required; re-read when either file changes.
-	CertFile string `json:"cert_file" yaml:"cert_file"`
-	KeyFile  string `json:"key_file" yaml:"key_file"`
+	CertFile string `json:"cert_file" yaml:"cert_file" jsonschema:"required"`
+	KeyFile  string `json:"key_file" yaml:"key_file" jsonschema:"required"`
 	// ClientCAFile, when set, requires clients to present a certificate
 	// signed by one of its CAs (mTLS). Default: no client certificates.
 	ClientCAFile string `json:"client_ca_file,omitempty" yaml:"client_ca_file,omitempty"`
@@ -105,7 +105,7 @@ type Admin struct {
 type Redis struct {
 	// URL is a redis:// or rediss:// URL; a password in it must come from
 	// a reference ("redis://:${REDIS_PASSWORD}@host:6379/0"). Required.
-	URL string `json:"url" yaml:"url"`
+	URL string `json:"url" yaml:"url" jsonschema:"required"`
 	// Prefix prefixes every key. Default "bulwark:gw:".
 	Prefix string `json:"prefix,omitempty" yaml:"prefix,omitempty"`
 	// Timeout bounds every command; past it a guard applies its outage
@@ -129,7 +129,7 @@ type Log struct {
 type Upstream struct {
 	// URLs are the backend's base URLs (http or https), used round-robin;
 	// one that fails is skipped for UnhealthyFor. Required.
-	URLs []string `json:"urls" yaml:"urls"`
+	URLs []string `json:"urls" yaml:"urls" jsonschema:"required"`
 	// TLS configures connections to https URLs. Default: system roots.
 	TLS *UpstreamTLS `json:"tls,omitempty" yaml:"tls,omitempty"`
 	// ConnectTimeout bounds the TCP (and TLS) handshake. Default 5s.
@@ -252,11 +252,11 @@ type PrincipalHeaders struct {
 type Route struct {
 	// Match is a net/http ServeMux pattern: "[METHOD ][HOST]/PATH", e.g.
 	// "GET api.example.com/v1/items/{id}" or "/static/". Required.
-	Match string `json:"match" yaml:"match"`
+	Match string `json:"match" yaml:"match" jsonschema:"required"`
 	// Upstream names the backend. Required.
-	Upstream string `json:"upstream" yaml:"upstream"`
+	Upstream string `json:"upstream" yaml:"upstream" jsonschema:"required"`
 	// Policy names the policy. Required.
-	Policy string `json:"policy" yaml:"policy"`
+	Policy string `json:"policy" yaml:"policy" jsonschema:"required"`
 	// StripPrefix is removed from the path before proxying. Default none.
 	StripPrefix string `json:"strip_prefix,omitempty" yaml:"strip_prefix,omitempty"`
 	// AllowIPs, when set, admits only clients in these prefixes (client IP
