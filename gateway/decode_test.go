@@ -27,3 +27,26 @@ func TestParseStrict(t *testing.T) {
 		t.Fatalf("headers %+v", cfg.Headers["h"])
 	}
 }
+
+func TestTraceparent(t *testing.T) {
+	for range 100 {
+		if tp := newTraceparent(); !validTraceparent(tp) {
+			t.Fatalf("invalid new traceparent %q", tp)
+		}
+	}
+	for tp, ok := range map[string]bool{
+		"00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01": true,
+		"00-00000000000000000000000000000000-00f067aa0ba902b7-01": false,
+		"00-4bf92f3577b34da6a3ce929d0e0e4736-0000000000000000-01": false,
+		"01-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01": false,
+		"00-4BF92F3577B34DA6A3CE929D0E0E4736-00f067aa0ba902b7-01": false,
+		"": false,
+	} {
+		if validTraceparent(tp) != ok {
+			t.Errorf("validTraceparent(%q) != %v", tp, ok)
+		}
+	}
+	if got := quoteForwarded(`a"b:1`); got != `"a\"b:1"` {
+		t.Errorf("quoteForwarded = %s", got)
+	}
+}

@@ -2,12 +2,13 @@ package gateway
 
 import (
 	"context"
-	"crypto/rand"
 	"crypto/tls"
 	"crypto/x509"
+	"encoding/binary"
 	"encoding/hex"
 	"errors"
 	"fmt"
+	"math/rand/v2"
 	"net"
 	"net/http"
 	"net/http/httputil"
@@ -297,6 +298,10 @@ func rewrite(pr *httputil.ProxyRequest) {
 	}
 }
 
+var forwardedEscaper = strings.NewReplacer(`\`, `\\`, `"`, `\"`)
+
+// quoteForwarded writes a Forwarded host value: a token as it is, else a
+// quoted-string (RFC 7239; a host with a port needs quoting).
 func quoteForwarded(host string) string {
 	if host == "" {
 		return `""`
@@ -304,7 +309,10 @@ func quoteForwarded(host string) string {
 	for i := 0; i < len(host); i++ {
 		c := host[i]
 		if !(c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z' || c >= '0' && c <= '9' || c == '.' || c == '-') {
-			return `"` + strings.NewReplacer(`\`, `\\`, `"`, `\"`).Replace(host) + `"`
+			if strings.ContainsAny(host, `"\`) {
+				host = forwardedEscaper.Replace(host)
+			}
+			return `"` + host + `"`
 		}
 	}
 	return host
@@ -358,10 +366,20 @@ func validTraceparent(s string) bool {
 	return hexok(s[3:35]) && hexok(s[36:52]) && (hexok(s[53:55]) || s[53:55] == "00")
 }
 
+// newTraceparent starts a trace: random IDs from the runtime's ChaCha8
+// generator (no system call per request), not sampled.
 func newTraceparent() string {
 	var b [24]byte
-	rand.Read(b[:])
-	return "00-" + hex.EncodeToString(b[:16]) + "-" + hex.EncodeToString(b[16:]) + "-00"
+	binary.LittleEndian.PutUint64(b[0:], rand.Uint64())
+	binary.LittleEndian.PutUint64(b[8:], rand.Uint64()|1) // never all zero
+	binary.LittleEndian.PutUint64(b[16:], rand.Uint64()|1)
+	var out [55]byte
+	copy(out[:], "00-")
+	hex.Encode(out[3:35], b[:16])
+	out[35] = '-'
+	hex.Encode(out[36:52], b[16:])
+	copy(out[52:], "-00")
+	return string(out[:])
 }
 
 // bufferPool recycles the 32 KiB copy buffers of the reverse proxy.
