@@ -36,6 +36,7 @@ func main() {
 	conc := flag.Int("c", 32, "concurrent clients")
 	redisURL := flag.String("redis", "redis://127.0.0.1:6379/0", "Redis for the shared-state run; empty: skip it")
 	tokens := flag.Int("tokens", 10000, "distinct tokens")
+	rounds := flag.Int("rounds", 5, "interleaved rounds: each target is measured d/rounds per round, so that drift in the machine's load hits every target alike")
 	profile := flag.String("cpuprofile", "", "write a CPU profile of the in-memory gateway run to this file")
 	flag.Parse()
 	slog.SetDefault(slog.New(slog.NewTextHandler(io.Discard, nil)))
@@ -58,23 +59,29 @@ func main() {
 	if *redisURL != "" {
 		runs = append(runs, run{"bulwark gateway (Redis)", startGateway(config(upstream, "redis", *redisURL))})
 	}
-	fmt.Printf("loadgen: %d clients, %s each, %d tokens (Zipf s=1.1), GOMAXPROCS shared with the servers\n\n", *conc, *dur, *tokens)
+	fmt.Printf("loadgen: %d clients, %s per target in %d interleaved rounds, %d tokens (Zipf s=1.1), one process on loopback\n\n", *conc, *dur, *rounds, *tokens)
 	fmt.Printf("%-28s %10s %10s %10s %8s\n", "target", "req/s", "p50", "p99", "errors")
+	for _, r := range runs {
+		load(r.url, toks, *conc, *dur/10) // warm-up: connections, caches
+	}
+	if *profile != "" {
+		f, err := os.Create(*profile)
+		if err != nil {
+			panic(err)
+		}
+		pprof.StartCPUProfile(f)
+		defer pprof.StopCPUProfile()
+	}
+	total := make([]sample, len(runs))
+	for range *rounds {
+		for i, r := range runs {
+			total[i].add(load(r.url, toks, *conc, *dur/time.Duration(*rounds)))
+		}
+	}
 	var bareRPS float64
 	var bareP99 time.Duration
-	for _, r := range runs {
-		load(r.url, toks, *conc, *dur/5) // warm-up: connections, caches
-		if *profile != "" && r.name == "bulwark gateway (memory)" {
-			f, err := os.Create(*profile)
-			if err != nil {
-				panic(err)
-			}
-			pprof.StartCPUProfile(f)
-		}
-		res := load(r.url, toks, *conc, *dur)
-		if *profile != "" && r.name == "bulwark gateway (memory)" {
-			pprof.StopCPUProfile()
-		}
+	for i, r := range runs {
+		res := total[i].result()
 		ratio := ""
 		if r.name == "bare ReverseProxy" {
 			bareRPS, bareP99 = res.rps, res.p99
@@ -157,7 +164,31 @@ type result struct {
 	errors   int
 }
 
-func load(base string, toks []string, conc int, dur time.Duration) result {
+// sample is what one or more measurements of a target saw.
+type sample struct {
+	lat     []time.Duration
+	elapsed time.Duration
+	errors  int
+}
+
+func (s *sample) add(o sample) {
+	s.lat = append(s.lat, o.lat...)
+	s.elapsed += o.elapsed
+	s.errors += o.errors
+}
+
+func (s *sample) result() result {
+	slices.Sort(s.lat)
+	pct := func(p float64) time.Duration {
+		if len(s.lat) == 0 {
+			return 0
+		}
+		return s.lat[min(len(s.lat)-1, int(p*float64(len(s.lat))))]
+	}
+	return result{rps: float64(len(s.lat)) / s.elapsed.Seconds(), p50: pct(0.50), p99: pct(0.99), errors: s.errors}
+}
+
+func load(base string, toks []string, conc int, dur time.Duration) sample {
 	client := &http.Client{Transport: &http.Transport{MaxIdleConnsPerHost: conc * 2, DisableCompression: true}}
 	ctx, cancel := context.WithTimeout(context.Background(), dur)
 	defer cancel()
@@ -202,12 +233,5 @@ func load(base string, toks []string, conc int, dur time.Duration) result {
 	wg.Wait()
 	elapsed := time.Since(start)
 	client.CloseIdleConnections()
-	slices.Sort(all)
-	pct := func(p float64) time.Duration {
-		if len(all) == 0 {
-			return 0
-		}
-		return all[min(len(all)-1, int(p*float64(len(all))))]
-	}
-	return result{rps: float64(len(all)) / elapsed.Seconds(), p50: pct(0.50), p99: pct(0.99), errors: errs}
+	return sample{lat: all, elapsed: elapsed, errors: errs}
 }
