@@ -72,6 +72,12 @@ type gw struct {
 // startGateway writes config to a file and serves it on loopback.
 func startGateway(t *testing.T, config string) *gw {
 	t.Helper()
+	return startGatewayWatch(t, config, -1)
+}
+
+// startGatewayWatch is startGateway polling the file every watch.
+func startGatewayWatch(t *testing.T, config string, watch time.Duration) *gw {
+	t.Helper()
 	path := filepath.Join(t.TempDir(), "gateway.yaml")
 	if err := os.WriteFile(path, []byte(config), 0o600); err != nil {
 		t.Fatal(err)
@@ -87,7 +93,7 @@ func startGateway(t *testing.T, config string) *gw {
 	mem := audit.NewMemory()
 	srv, err := NewServer(ServerOptions{
 		ConfigPath: path, Logger: slog.New(slog.NewTextHandler(io.Discard, nil)), AuditSink: mem,
-		Resolve: testResolver, WatchInterval: -1, Listener: ln, AdminListener: aln,
+		Resolve: testResolver, WatchInterval: watch, Listener: ln, AdminListener: aln,
 	})
 	if err != nil {
 		ln.Close()

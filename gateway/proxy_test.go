@@ -7,6 +7,7 @@ import (
 	"net"
 	"net/http"
 	"net/http/httptest"
+	"os"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -276,4 +277,23 @@ func quoteURLs(s string) string {
 		return s
 	}
 	return `"` + s + `"`
+}
+
+// A change of the file is picked up without a signal.
+func TestReloadOnFileChange(t *testing.T) {
+	up, _ := startEcho(t, "a")
+	g := startGatewayWatch(t, basicConfig(up.URL, ""), 20*time.Millisecond)
+	if resp, _ := g.do("GET", "/later", nil, ""); resp.StatusCode != 404 {
+		t.Fatalf("/later before: %d", resp.StatusCode)
+	}
+	g.rewrite(basicConfig(up.URL, "  - {match: \"/later\", upstream: app, policy: open}\n"))
+	future := time.Now().Add(time.Second)
+	os.Chtimes(g.path, future, future)
+	deadline := time.Now().Add(5 * time.Second)
+	for g.srv.Reloads() == 0 && time.Now().Before(deadline) {
+		time.Sleep(20 * time.Millisecond)
+	}
+	if resp, _ := g.do("GET", "/later", nil, ""); resp.StatusCode != 200 {
+		t.Errorf("/later after the file changed: %d", resp.StatusCode)
+	}
 }
