@@ -1,15 +1,20 @@
 package gateway
 
 import (
+	"context"
 	"fmt"
 	"io"
+	"net"
+	"net/http"
 	"net/http/httptest"
 	"sync"
 	"sync/atomic"
 	"testing"
 	"time"
 
+	"github.com/bulwark-go/bulwark/authn/jwt"
 	"github.com/bulwark-go/bulwark/internal/testredis"
+	"github.com/bulwark-go/bulwark/store/redisstore"
 )
 
 // replica builds one gateway process's handler from config (its own
@@ -155,5 +160,80 @@ func TestReplicasShareRedis(t *testing.T) {
 	}
 	if c := get(reps[0].URL + "/fallback"); c != 200 {
 		t.Errorf("fallback after recovery: %d", c)
+	}
+}
+
+// Replicas share one revocation list: a token revoked once is refused by
+// every gateway, even those that had already cached it.
+func TestReplicasShareRevocation(t *testing.T) {
+	redisURL := testredis.URL(t)
+	prefix := testredis.Prefix(t)
+	up, _ := startEcho(t, "app")
+	cfg := fmt.Sprintf(`
+listen: {addr: 127.0.0.1:0}
+redis: {url: %q, prefix: %q}
+upstreams: {app: {urls: [%q]}}
+authenticators:
+  jwt: {jwt: {algorithms: [HS256], revocation: redis, keys: [{kid: demo, alg: HS256, secret: "${JWT_SECRET}"}]}}
+policies: {p: {authn: [jwt]}}
+routes: [{match: "/", upstream: app, policy: p}]
+`, redisURL, prefix, up.URL)
+	a, b := replica(t, cfg), replica(t, cfg)
+	tok := hsToken(t, "dave", nil, nil)
+	call := func(s *httptest.Server) int {
+		req, _ := http.NewRequest("GET", s.URL+"/x", nil)
+		req.Header.Set("Authorization", "Bearer "+tok)
+		resp, err := client.Do(req)
+		if err != nil {
+			return -1
+		}
+		resp.Body.Close()
+		return resp.StatusCode
+	}
+	if call(a) != 200 || call(b) != 200 {
+		t.Fatal("token refused before revocation")
+	}
+	// Revoke through a verifier of its own on the same Redis keys, as an
+	// identity service's logout would.
+	c := testredis.ClientOf(t, redisURL)
+	k, _ := jwt.NewHMACKey("demo", jwt.HS256, []byte(testSecret))
+	v, err := jwt.NewVerifier(jwt.VerifierOptions{Keys: []*jwt.Key{k}, Store: redisstore.New(c, prefix+"jwt:")})
+	if err != nil {
+		t.Fatal(err)
+	}
+	p, err := v.Verify(context.Background(), tok)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := v.Revoke(context.Background(), p); err != nil {
+		t.Fatal(err)
+	}
+	if ca, cb := call(a), call(b); ca != 401 || cb != 401 {
+		t.Errorf("after revocation: %d, %d", ca, cb)
+	}
+}
+
+func TestReadyNeedsRequiredRedis(t *testing.T) {
+	dead, _ := net.Listen("tcp", "127.0.0.1:0")
+	addr := dead.Addr().String()
+	dead.Close()
+	cfg, err := Parse("r.yaml", []byte(`
+listen: {addr: 127.0.0.1:0}
+redis: {url: "redis://`+addr+`/0", required: true, timeout: 100ms}
+upstreams: {app: {urls: ["http://127.0.0.1:1"]}}
+policies: {p: {}}
+routes: [{match: "/", upstream: app, policy: p}]
+`))
+	if err != nil {
+		t.Fatal(err)
+	}
+	tel, _ := NewTelemetry(nil, nil)
+	g, err := Build(cfg, BuildOptions{Telemetry: tel})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer g.Close(0)
+	if err := g.Ready(context.Background()); err == nil {
+		t.Error("ready without Redis")
 	}
 }
