@@ -13,7 +13,6 @@ import (
 	"slices"
 	"sort"
 	"strings"
-	"sync"
 	"sync/atomic"
 	"time"
 
@@ -81,8 +80,8 @@ type Gateway struct {
 	redis     *sharedRedis
 	resources map[string]*resource // by kind/name: stateful guards, reusable
 	strip     []string             // principal headers, removed from every request
-	inflight  sync.WaitGroup
-	closed    atomic.Bool
+	refs      atomic.Int64 // requests being served
+	closing   atomic.Bool  // Close began: no new request is admitted
 }
 
 // resource is a stateful part of a gateway, kept across reloads while its
@@ -836,12 +835,30 @@ func (f *ipFilter) Check(r *http.Request) (*http.Request, *problem.Problem) {
 	return r, nil
 }
 
-// ServeHTTP serves the public listener.
+// ServeHTTP serves the public listener. A closed Gateway answers 503.
 func (g *Gateway) ServeHTTP(w http.ResponseWriter, r *http.Request) {
-	g.inflight.Add(1)
-	defer g.inflight.Done()
+	if !g.acquire() {
+		problem.Write(w, r, problem.Unavailable(time.Second, "the gateway is shutting down").WithReason("gateway_closed"))
+		return
+	}
+	defer g.release()
 	g.handler.ServeHTTP(w, r)
 }
+
+// acquire admits one request unless Close began. Close sets closing and
+// then waits for refs to drain; acquire counts itself in and then checks
+// closing: whichever order the two run in, no request runs on released
+// guards.
+func (g *Gateway) acquire() bool {
+	g.refs.Add(1)
+	if g.closing.Load() {
+		g.release()
+		return false
+	}
+	return true
+}
+
+func (g *Gateway) release() { g.refs.Add(-1) }
 
 // dispatch routes a request to its route. A CORS preflight is routed by
 // the method it asks about, so that the route's CORS policy answers it.
@@ -923,17 +940,16 @@ func (g *Gateway) Ready(ctx context.Context) error {
 // drainTimeout), then releases the stateful guards a newer gateway did not
 // take over: background key-set refreshes, Redis clients, stores.
 func (g *Gateway) Close(drainTimeout time.Duration) {
-	if g == nil || g.closed.Swap(true) {
+	if g == nil || g.closing.Swap(true) {
 		return
 	}
-	done := make(chan struct{})
-	go func() { g.inflight.Wait(); close(done) }()
-	if drainTimeout > 0 {
-		select {
-		case <-done:
-		case <-time.After(drainTimeout):
+	deadline := time.Now().Add(drainTimeout)
+	for g.refs.Load() > 0 {
+		if time.Now().After(deadline) {
 			g.tel.Logger.Warn("gateway: closing a configuration with requests still in flight")
+			break
 		}
+		time.Sleep(10 * time.Millisecond)
 	}
 	// Redis last: limiters built on it close first.
 	var last *resource

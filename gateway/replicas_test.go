@@ -41,7 +41,7 @@ func replica(t *testing.T, config string) *httptest.Server {
 func replicaConfig(redisURL, prefix, upstream string) string {
 	return fmt.Sprintf(`
 listen: {addr: 127.0.0.1:0}
-redis: {url: %q, prefix: %q, required: true}
+redis: {url: %q, prefix: %q, required: true, timeout: 2s}
 upstreams: {app: {urls: [%q]}}
 limits:
   global: {store: redis, limits: [{name: g, algorithm: fixed_window, limit: 30, window: 1h, key: global}]}

@@ -144,9 +144,22 @@ func (s *Server) Reload() error {
 	return err
 }
 
-// ServeHTTP serves a request with the current configuration.
+// ServeHTTP serves a request with the current configuration. A request
+// that meets a configuration being closed (replaced by a reload an instant
+// ago) takes the new one.
 func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
-	s.current.Load().ServeHTTP(w, r)
+	for {
+		g := s.current.Load()
+		if g.acquire() {
+			defer g.release()
+			g.handler.ServeHTTP(w, r)
+			return
+		}
+		if s.current.Load() == g { // shutting down: nothing newer to take
+			g.ServeHTTP(w, r)
+			return
+		}
+	}
 }
 
 // Run serves until ctx is done, then shuts down gracefully: it stops
