@@ -80,8 +80,8 @@ type Gateway struct {
 	redis     *sharedRedis
 	resources map[string]*resource // by kind/name: stateful guards, reusable
 	strip     []string             // principal headers, removed from every request
-	refs      atomic.Int64 // requests being served
-	closing   atomic.Bool  // Close began: no new request is admitted
+	refs      atomic.Int64         // requests being served
+	closing   atomic.Bool          // Close began: no new request is admitted
 }
 
 // resource is a stateful part of a gateway, kept across reloads while its

@@ -34,6 +34,16 @@ func TestDemoPolicyExample(t *testing.T) {
 		t.Errorf("forwarding headers: %v", e.Header)
 	}
 
+	// Hop-by-hop headers stay on this hop.
+	_, b = g.do("GET", "/api/public", map[string]string{"Connection": "X-Hop", "X-Hop": "1", "Proxy-Authorization": "Basic eDp5"}, "")
+	if e := decodeEcho(t, b); e.Header.Get("X-Hop") != "" || e.Header.Get("Proxy-Authorization") != "" {
+		t.Errorf("hop-by-hop headers forwarded: %v", e.Header)
+	}
+	// The header size cap of the public listener (32 KiB in the example).
+	if resp, _ := g.do("GET", "/api/public", map[string]string{"X-Big": strings.Repeat("a", 40<<10)}, ""); resp.StatusCode != 431 {
+		t.Errorf("oversized headers: %d", resp.StatusCode)
+	}
+
 	// Authentication: 401 with a challenge; a token passes, and the
 	// principal travels upstream, replacing spoofed copies.
 	resp, b = g.do("GET", "/api/protected", nil, "")
