@@ -45,7 +45,10 @@
 // Upstream copies of the headers the gateway's profile sets, and of the
 // CORS headers where the gateway answers CORS, are dropped. Several URLs
 // per upstream rotate round-robin; a URL whose round trip fails is skipped
-// for unhealthy_for (passive health; with one URL nothing is skipped).
+// for unhealthy_for (passive health; with one URL nothing is skipped), and
+// a request whose connection could not be made — never sent, so safe to
+// resend whatever its method, when it has no body to replay — is retried
+// on the next URL.
 // Failures are 502 (unavailable) or 504 (timeout) problems. WebSocket
 // upgrades pass through; server-sent events are flushed as they come.
 //

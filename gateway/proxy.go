@@ -102,7 +102,7 @@ func newPool(name string, u Upstream, tel *Telemetry) (*pool, error) {
 		}
 		t := &target{url: pu}
 		t.proxy = &httputil.ReverseProxy{
-			Transport:    tr,
+			Transport:    &retryTransport{pool: p, base: tr},
 			BufferPool:   bufferPool{},
 			ErrorHandler: p.errorHandler(t),
 			// Rewrite is set by the forwarder per request through
@@ -192,13 +192,7 @@ func (p *pool) errorHandler(t *target) func(http.ResponseWriter, *http.Request, 
 			pr = problem.New(http.StatusBadGateway, TypeUpstreamUnavailable, "the upstream service is unavailable").WithReason("upstream_unavailable")
 		}
 		if len(p.targets) > 1 {
-			t.downUntil.Store(time.Now().Add(p.unhealthyFor).UnixNano())
-			p.tel.health.WithLabelValues(p.name, t.url.String()).Set(0)
-			time.AfterFunc(p.unhealthyFor, func() {
-				if t.downUntil.Load() <= time.Now().UnixNano() {
-					p.tel.health.WithLabelValues(p.name, t.url.String()).Set(1)
-				}
-			})
+			p.down(t)
 		}
 		problem.Write(w, r, pr.WithErr(err))
 	}
@@ -389,3 +383,65 @@ var buffers = sync.Pool{New: func() any { b := make([]byte, 32<<10); return &b }
 
 func (bufferPool) Get() []byte  { return *(buffers.Get().(*[]byte)) }
 func (bufferPool) Put(b []byte) { buffers.Put(&b) }
+
+// retryTransport moves a request whose connection could not even be
+// established (the request was never sent, so any method is safe to
+// resend) to the pool's next healthy URL, marking the failed one down.
+type retryTransport struct {
+	pool *pool
+	base http.RoundTripper
+}
+
+func (rt *retryTransport) RoundTrip(req *http.Request) (*http.Response, error) {
+	resp, err := rt.base.RoundTrip(req)
+	p := rt.pool
+	for tries := 1; err != nil && tries < len(p.targets) && dialFailed(err) && req.Context().Err() == nil; tries++ {
+		if req.Body != nil && req.Body != http.NoBody && req.GetBody == nil {
+			return nil, err // a body we cannot replay
+		}
+		p.markDown(req.URL.Host)
+		next := p.pick()
+		if next.url.Host == req.URL.Host {
+			return nil, err
+		}
+		r2 := req.Clone(req.Context())
+		r2.URL.Scheme, r2.URL.Host = next.url.Scheme, next.url.Host
+		if req.GetBody != nil {
+			if r2.Body, err = req.GetBody(); err != nil {
+				return nil, err
+			}
+		}
+		req = r2
+		resp, err = rt.base.RoundTrip(req)
+	}
+	return resp, err
+}
+
+// dialFailed reports whether err happened before the request was sent:
+// the connection was refused or could not be made.
+func dialFailed(err error) bool {
+	var op *net.OpError
+	return errors.As(err, &op) && op.Op == "dial"
+}
+
+// markDown takes the URL with this host out of rotation for unhealthyFor.
+func (p *pool) markDown(host string) {
+	if len(p.targets) < 2 {
+		return
+	}
+	for _, t := range p.targets {
+		if t.url.Host == host {
+			p.down(t)
+		}
+	}
+}
+
+func (p *pool) down(t *target) {
+	t.downUntil.Store(time.Now().Add(p.unhealthyFor).UnixNano())
+	p.tel.health.WithLabelValues(p.name, t.url.String()).Set(0)
+	time.AfterFunc(p.unhealthyFor, func() {
+		if t.downUntil.Load() <= time.Now().UnixNano() {
+			p.tel.health.WithLabelValues(p.name, t.url.String()).Set(1)
+		}
+	})
+}

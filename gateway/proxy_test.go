@@ -190,8 +190,17 @@ func TestUpstreamFailures(t *testing.T) {
 			fails++
 		}
 	}
-	if fails > 1 || hits.Load() < 5 {
-		t.Errorf("codes %v: the dead upstream was not skipped", codes)
+	// A refused connection is retried on the live URL (the request was
+	// never sent), and the dead one leaves the rotation.
+	if fails != 0 || hits.Load() != 6 {
+		t.Errorf("codes %v, live upstream hit %d times: the dead upstream was not skipped", codes, hits.Load())
+	}
+	body := strings.NewReader(`{"a":1}`)
+	req, _ := http.NewRequest("POST", g.url+"/open/post", body)
+	if resp, err := client.Do(req); err != nil || resp.StatusCode != 200 {
+		t.Errorf("POST: %v %v", err, resp)
+	} else {
+		resp.Body.Close()
 	}
 	g2 := startGateway(t, strings.Replace(basicConfig(slow.URL, ""), "response_header_timeout: 10s", "response_header_timeout: 300ms", 1))
 	resp, b := g2.do("GET", "/open/", nil, "")
