@@ -7,6 +7,7 @@ import (
 	"net"
 	"net/http"
 	"net/http/httptest"
+	"strings"
 	"sync"
 	"sync/atomic"
 	"testing"
@@ -236,4 +237,44 @@ routes: [{match: "/", upstream: app, policy: p}]
 	if err := g.Ready(context.Background()); err == nil {
 		t.Error("ready without Redis")
 	}
+}
+
+// Store errors of Redis-backed limiters reach /metrics.
+func TestStoreErrorsMetric(t *testing.T) {
+	dead, _ := net.Listen("tcp", "127.0.0.1:0")
+	addr := dead.Addr().String()
+	dead.Close()
+	up, _ := startEcho(t, "app")
+	g := startGateway(t, fmt.Sprintf(`
+listen: {addr: 127.0.0.1:0}
+redis: {url: "redis://%s/0", timeout: 100ms}
+upstreams: {app: {urls: [%q]}}
+limits:
+  shared: {store: redis, limits: [{algorithm: token_bucket, limit: 10, window: 1s, key: ip}]}
+policies: {p: {rate_limits: [shared]}}
+routes: [{match: "/", upstream: app, policy: p}]
+`, addr, up.URL))
+	if resp, _ := g.do("GET", "/x", nil, ""); resp.StatusCode != 200 {
+		t.Fatalf("fallback_local during the outage: %d", resp.StatusCode)
+	}
+	resp, err := http.Get(g.admin + "/metrics")
+	if err != nil {
+		t.Fatal(err)
+	}
+	b, _ := io.ReadAll(resp.Body)
+	resp.Body.Close()
+	if !strings.Contains(string(b), `bulwark_store_errors_total{limiter="shared"} 1`) ||
+		!strings.Contains(string(b), `bulwark_store_degraded{limiter="shared"} 1`) {
+		t.Errorf("store metrics missing:\n%s", grepLines(string(b), "bulwark_store"))
+	}
+}
+
+func grepLines(s, sub string) string {
+	var out []string
+	for _, l := range strings.Split(s, "\n") {
+		if strings.Contains(l, sub) {
+			out = append(out, l)
+		}
+	}
+	return strings.Join(out, "\n")
 }

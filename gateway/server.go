@@ -101,6 +101,7 @@ func NewServer(o ServerOptions) (*Server, error) {
 		s.modTime = fi.ModTime()
 	}
 	s.current.Store(g)
+	s.tel.serving.Store(g)
 	return s, nil
 }
 
@@ -134,6 +135,7 @@ func (s *Server) Reload() error {
 				s.o.Logger.Warn("gateway: listen, admin and log changes take effect on restart")
 			}
 			s.current.Store(g)
+			s.tel.serving.Store(g)
 			s.reloads.Add(1)
 			s.o.Logger.Info("gateway: configuration reloaded", "file", s.o.ConfigPath)
 			go old.Close(time.Minute)

@@ -4,11 +4,15 @@ import (
 	"context"
 	"log/slog"
 	"net/http"
+	"sort"
+	"strings"
+	"sync/atomic"
 
 	"github.com/prometheus/client_golang/prometheus"
 
 	"github.com/bulwark-go/bulwark/audit"
 	"github.com/bulwark-go/bulwark/metrics"
+	"github.com/bulwark-go/bulwark/ratelimit"
 )
 
 // Telemetry is what outlives a configuration: the metrics registry, the
@@ -21,6 +25,7 @@ type Telemetry struct {
 	// forwarded to the sink NewTelemetry was given.
 	Audit audit.Sink
 
+	serving   atomic.Pointer[Gateway] // the configuration a Server serves, for the store collector
 	shadow    *prometheus.CounterVec
 	upstreams *prometheus.CounterVec
 	health    *prometheus.GaugeVec
@@ -51,7 +56,7 @@ func NewTelemetry(logger *slog.Logger, sink audit.Sink) (*Telemetry, error) {
 		Help: "1 while an upstream URL is in rotation, 0 while passive health skips it.",
 	}, []string{"upstream", "url"})
 	reg := m.Registry()
-	for _, c := range []prometheus.Collector{t.shadow, t.upstreams, t.health} {
+	for _, c := range []prometheus.Collector{t.shadow, t.upstreams, t.health, storeCollector{t}} {
 		if err := reg.Register(c); err != nil {
 			return nil, err
 		}
@@ -66,4 +71,48 @@ func (t *Telemetry) shadowDenied(r *http.Request, guard, reason string, status i
 	e.Status = status
 	e.Attrs = append(e.Attrs, slog.Bool("shadow", true))
 	t.Audit.Record(context.WithoutCancel(r.Context()), e)
+}
+
+var (
+	storeErrorsDesc = prometheus.NewDesc("bulwark_store_errors_total",
+		"Shared-store errors seen by a rate limiter since it was built; each was decided by its outage policy.", []string{"limiter"}, nil)
+	storeDegradedDesc = prometheus.NewDesc("bulwark_store_degraded",
+		"1 while a rate limiter's shared store is failing and its outage policy decides.", []string{"limiter"}, nil)
+)
+
+// storeCollector reports the store health of the served configuration's
+// rate limiters that keep their state in Redis.
+type storeCollector struct{ t *Telemetry }
+
+func (c storeCollector) Describe(ch chan<- *prometheus.Desc) {
+	ch <- storeErrorsDesc
+	ch <- storeDegradedDesc
+}
+
+func (c storeCollector) Collect(ch chan<- prometheus.Metric) {
+	g := c.t.serving.Load()
+	if g == nil {
+		return
+	}
+	var names []string
+	for key := range g.resources {
+		if strings.HasPrefix(key, "limit/") {
+			names = append(names, key)
+		}
+	}
+	sort.Strings(names)
+	for _, key := range names {
+		l, ok := g.resources[key].value.(*ratelimit.Limiter)
+		if !ok || g.cfg.Limits[strings.TrimPrefix(key, "limit/")].Store != "redis" {
+			continue
+		}
+		h := l.StoreHealth()
+		name := strings.TrimPrefix(key, "limit/")
+		ch <- prometheus.MustNewConstMetric(storeErrorsDesc, prometheus.CounterValue, float64(h.Errors), name)
+		deg := 0.0
+		if h.Degraded {
+			deg = 1
+		}
+		ch <- prometheus.MustNewConstMetric(storeDegradedDesc, prometheus.GaugeValue, deg, name)
+	}
 }
