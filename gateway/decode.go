@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"path/filepath"
 
 	"github.com/goccy/go-yaml"
 	"github.com/goccy/go-yaml/token"
@@ -30,6 +31,8 @@ func (e *ConfigError) Error() string {
 }
 
 // LoadFile reads and decodes the configuration file at path (see Parse).
+// Relative file paths in it (certificates, keys, secret files, the audit
+// log) are taken relative to the file's directory.
 func LoadFile(path string) (*Config, error) {
 	f, err := os.Open(path)
 	if err != nil {
@@ -40,7 +43,54 @@ func LoadFile(path string) (*Config, error) {
 	if err != nil {
 		return nil, fmt.Errorf("%s: %w", path, err)
 	}
-	return Parse(path, data)
+	cfg, err := Parse(path, data)
+	if err != nil {
+		return nil, err
+	}
+	cfg.relativeTo(filepath.Dir(path))
+	return cfg, nil
+}
+
+// relativeTo makes the file paths of cfg that are relative, relative to
+// dir (the configuration file's directory), so that a configuration reads
+// the same files whatever the working directory.
+func (cfg *Config) relativeTo(dir string) {
+	fix := func(p *string) {
+		if *p != "" && *p != "-" && !filepath.IsAbs(*p) {
+			*p = filepath.Join(dir, *p)
+		}
+	}
+	fixTLS := func(t *ServerTLS) {
+		if t != nil {
+			fix(&t.CertFile)
+			fix(&t.KeyFile)
+			fix(&t.ClientCAFile)
+		}
+	}
+	fixTLS(cfg.Listen.TLS)
+	fixTLS(cfg.Admin.TLS)
+	fix(&cfg.Admin.TokenFile)
+	fix(&cfg.Log.AuditFile)
+	for name, u := range cfg.Upstreams {
+		if u.TLS != nil {
+			t := *u.TLS
+			fix(&t.CAFile)
+			fix(&t.CertFile)
+			fix(&t.KeyFile)
+			u.TLS = &t
+			cfg.Upstreams[name] = u
+		}
+	}
+	for _, a := range cfg.Authenticators {
+		if a.JWT != nil {
+			for i := range a.JWT.Keys {
+				k := &a.JWT.Keys[i]
+				fix(&k.SecretFile)
+				fix(&k.PEMFile)
+				fix(&k.JWKFile)
+			}
+		}
+	}
 }
 
 // Parse decodes a YAML or JSON configuration (JSON is read as the YAML it

@@ -17,6 +17,9 @@
 // and a JWT add to the embedded Options only what has no serialisable form
 // there (the CSP, the store, the keys).
 //
+// Relative file paths in a file (certificates, keys, secret files) are
+// relative to the file's own directory.
+//
 // Guards are named definitions (headers, cors, limits, authenticators)
 // that policies reference; routes match ServeMux patterns ("GET
 // api.example.com/v1/items/{id}") and name a policy and an upstream. A new
