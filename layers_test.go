@@ -14,6 +14,7 @@ const (
 	core     = iota // problem responses, audit events, stores, plumbing
 	guard           // one step of the request path each, and its helpers
 	assembly        // the root package: Policy, the request path
+	gateway         // config → guards → upstreams: assembled like the root, run by apps
 	app             // applications built from the rest
 )
 
@@ -32,6 +33,10 @@ var layerOf = map[string]int{
 	"authn/apikey": guard, "authn/apikey/rediskeys": guard,
 
 	"": assembly,
+
+	// The gateway assembles guards through the root's Chain and SetRoute,
+	// so it sits above assembly; the CLI (an app) runs it.
+	"gateway": gateway,
 
 	"demo": app, "cmd/bulwark": app, "e2e": app,
 }

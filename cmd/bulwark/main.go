@@ -3,6 +3,8 @@
 //
 //	bulwark demo [--addr 127.0.0.1:8000] [--redis URL] [--cors-origin ORIGIN ...]
 //	             [--tls-cert FILE --tls-key FILE] [--trusted-proxy CIDR ...]
+//	bulwark serve --config FILE
+//	bulwark check --config FILE [--resolve] [--json] [--explain "METHOD URL"]
 //	bulwark token issue --key FILE --subject SUB [--role R] [--scope S] [--ttl D] [--aud A] [--iss I]
 //	bulwark apikey new --scopes S[,S...] [--owner O] [--ttl D] [--prefix P]
 //	bulwark apikey migrate --id LABEL --scopes S[,S...]   (the existing key on stdin)
@@ -133,9 +135,11 @@ func runVersion(args []string, stdout io.Writer) error {
 	return nil
 }
 
-const usage = `bulwark — a security toolkit for Go HTTP APIs (the gateway built from it is planned)
+const usage = `bulwark — a security toolkit for Go HTTP APIs, and a gateway built from it
 
 Usage:
+  bulwark serve --config FILE    run the gateway: every guard in front of any upstream
+  bulwark check --config FILE    validate and lint a gateway configuration
   bulwark demo [flags]           serve the reference API with every protection on
   bulwark apikey new [flags]     make an API key: prints the key once, and the record to store (its hash)
   bulwark hash-password          print the argon2id hash of a password (asked for, or one line of stdin)
@@ -156,6 +160,10 @@ func run(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.
 	switch args[0] {
 	case "demo":
 		err = runDemo(ctx, args[1:], stdout, stderr)
+	case "serve":
+		err = runServe(ctx, args[1:], stdout, stderr)
+	case "check":
+		err = runCheck(args[1:], stdout, stderr)
 	case "token":
 		err = runToken(args[1:], stdout)
 	case "apikey":

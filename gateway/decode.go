@@ -1,0 +1,155 @@
+package gateway
+
+import (
+	"bytes"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"path/filepath"
+
+	"github.com/goccy/go-yaml"
+	"github.com/goccy/go-yaml/token"
+)
+
+// MaxConfigSize bounds a configuration file: 4 MiB.
+const MaxConfigSize = 4 << 20
+
+// A ConfigError is a decoding error at a position of a file.
+type ConfigError struct {
+	File   string // the file name, as given
+	Line   int    // 1-based; 0 when unknown
+	Column int    // 1-based; 0 when unknown
+	Msg    string
+}
+
+func (e *ConfigError) Error() string {
+	if e.Line == 0 {
+		return fmt.Sprintf("%s: %s", e.File, e.Msg)
+	}
+	return fmt.Sprintf("%s:%d:%d: %s", e.File, e.Line, e.Column, e.Msg)
+}
+
+// LoadFile reads and decodes the configuration file at path (see Parse).
+// Relative file paths in it (certificates, keys, secret files, the audit
+// log) are taken relative to the file's directory.
+func LoadFile(path string) (*Config, error) {
+	f, err := os.Open(path)
+	if err != nil {
+		return nil, err
+	}
+	defer f.Close()
+	data, err := readAtMost(f, MaxConfigSize)
+	if err != nil {
+		return nil, fmt.Errorf("%s: %w", path, err)
+	}
+	cfg, err := Parse(path, data)
+	if err != nil {
+		return nil, err
+	}
+	cfg.relativeTo(filepath.Dir(path))
+	return cfg, nil
+}
+
+// relativeTo makes the file paths of cfg that are relative, relative to
+// dir (the configuration file's directory), so that a configuration reads
+// the same files whatever the working directory.
+func (cfg *Config) relativeTo(dir string) {
+	fix := func(p *string) {
+		if *p != "" && *p != "-" && !filepath.IsAbs(*p) {
+			*p = filepath.Join(dir, *p)
+		}
+	}
+	fixTLS := func(t *ServerTLS) {
+		if t != nil {
+			fix(&t.CertFile)
+			fix(&t.KeyFile)
+			fix(&t.ClientCAFile)
+		}
+	}
+	fixTLS(cfg.Listen.TLS)
+	fixTLS(cfg.Admin.TLS)
+	fix(&cfg.Admin.TokenFile)
+	fix(&cfg.Log.AuditFile)
+	for name, u := range cfg.Upstreams {
+		if u.TLS != nil {
+			t := *u.TLS
+			fix(&t.CAFile)
+			fix(&t.CertFile)
+			fix(&t.KeyFile)
+			u.TLS = &t
+			cfg.Upstreams[name] = u
+		}
+	}
+	for _, a := range cfg.Authenticators {
+		if a.JWT != nil {
+			for i := range a.JWT.Keys {
+				k := &a.JWT.Keys[i]
+				fix(&k.SecretFile)
+				fix(&k.PEMFile)
+				fix(&k.JWKFile)
+			}
+		}
+	}
+}
+
+// Parse decodes a YAML or JSON configuration (JSON is read as the YAML it
+// is) strictly: an unknown key, a duplicate key, a value of the wrong type
+// or a trailing second document is a *ConfigError naming file, line and
+// column. It does not validate the guards (Build does) nor read secrets.
+func Parse(file string, data []byte) (cfg *Config, err error) {
+	if len(data) > MaxConfigSize {
+		return nil, &ConfigError{File: file, Msg: fmt.Sprintf("larger than %d bytes", MaxConfigSize)}
+	}
+	defer func() {
+		// The YAML library is not ours: a panic on hostile input is an
+		// error, never a crash of the process reloading its config.
+		if p := recover(); p != nil {
+			cfg, err = nil, &ConfigError{File: file, Msg: fmt.Sprintf("malformed configuration (%v)", p)}
+		}
+	}()
+	dec := yaml.NewDecoder(bytes.NewReader(data), yaml.DisallowUnknownField())
+	cfg = new(Config)
+	if err := dec.Decode(cfg); err != nil {
+		if errors.Is(err, errEOF) || err.Error() == "EOF" {
+			return nil, &ConfigError{File: file, Msg: "empty configuration"}
+		}
+		return nil, positioned(file, err)
+	}
+	var extra any
+	if err := dec.Decode(&extra); err == nil {
+		return nil, &ConfigError{File: file, Msg: "more than one YAML document"}
+	}
+	return cfg, nil
+}
+
+var errEOF = errors.New("EOF")
+
+// positioned turns the YAML library's error into a ConfigError.
+func positioned(file string, err error) error {
+	var te interface {
+		GetToken() *token.Token
+		GetMessage() string
+	}
+	if errors.As(err, &te) {
+		ce := &ConfigError{File: file, Msg: te.GetMessage()}
+		if tk := te.GetToken(); tk != nil && tk.Position != nil {
+			ce.Line, ce.Column = tk.Position.Line, tk.Position.Column
+		}
+		return ce
+	}
+	return &ConfigError{File: file, Msg: err.Error()}
+}
+
+func readAtMost(f *os.File, n int64) ([]byte, error) {
+	var buf bytes.Buffer
+	if _, err := buf.ReadFrom(ioLimit(f, n+1)); err != nil {
+		return nil, err
+	}
+	if int64(buf.Len()) > n {
+		return nil, fmt.Errorf("larger than %d bytes", n)
+	}
+	return buf.Bytes(), nil
+}
+
+func ioLimit(f *os.File, n int64) *io.LimitedReader { return &io.LimitedReader{R: f, N: n} }

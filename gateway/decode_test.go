@@ -1,0 +1,52 @@
+package gateway
+
+import (
+	"strings"
+	"testing"
+)
+
+func TestParseStrict(t *testing.T) {
+	_, err := Parse("gw.yaml", []byte("listen:\n  addr: 127.0.0.1:8080\n  bogus: 1\n"))
+	if err == nil || !strings.HasPrefix(err.Error(), "gw.yaml:3:3:") || !strings.Contains(err.Error(), "bogus") {
+		t.Fatalf("err = %v", err)
+	}
+	_, err = Parse("gw.json", []byte(`{"listen": {"addr": "x"},
+ "limits": {"a": {"limits": [{"algorithm": "token_bucket", "limit": 1, "window": "1s", "key": "ip", "nope": 2}]}}}`))
+	if err == nil || !strings.Contains(err.Error(), "gw.json:2:") || !strings.Contains(err.Error(), "nope") {
+		t.Fatalf("err = %v", err)
+	}
+	cfg, err := Parse("gw.yaml", []byte("listen: {addr: ':1'}\nlimits:\n  a:\n    store: redis\n    outage: fail_closed\n    limits: [{algorithm: gcra, limit: 5, window: 1m, key: ip}]\nheaders:\n  h: {referrer_policy: same-origin, csp: {default_src: [\"'self'\"]}}\n"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	l := cfg.Limits["a"]
+	if l.Store != "redis" || l.Outage.String() != "fail_closed" || l.Limits[0].Window.String() != "1m0s" || l.Limits[0].Key.String() != "ip" {
+		t.Fatalf("decoded %+v", l)
+	}
+	if cfg.Headers["h"].ReferrerPolicy != "same-origin" || cfg.Headers["h"].CSP == nil {
+		t.Fatalf("headers %+v", cfg.Headers["h"])
+	}
+}
+
+func TestTraceparent(t *testing.T) {
+	for range 100 {
+		if tp := newTraceparent(); !validTraceparent(tp) {
+			t.Fatalf("invalid new traceparent %q", tp)
+		}
+	}
+	for tp, ok := range map[string]bool{
+		"00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01": true,
+		"00-00000000000000000000000000000000-00f067aa0ba902b7-01": false,
+		"00-4bf92f3577b34da6a3ce929d0e0e4736-0000000000000000-01": false,
+		"01-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01": false,
+		"00-4BF92F3577B34DA6A3CE929D0E0E4736-00f067aa0ba902b7-01": false,
+		"": false,
+	} {
+		if validTraceparent(tp) != ok {
+			t.Errorf("validTraceparent(%q) != %v", tp, ok)
+		}
+	}
+	if got := quoteForwarded(`a"b:1`); got != `"a\"b:1"` {
+		t.Errorf("quoteForwarded = %s", got)
+	}
+}

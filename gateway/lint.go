@@ -1,0 +1,301 @@
+package gateway
+
+import (
+	"fmt"
+	"net"
+	"net/netip"
+	"net/url"
+	"regexp"
+	"slices"
+	"sort"
+	"strings"
+)
+
+// Severity ranks a lint finding. Findings of SeverityError make `bulwark
+// check` exit non-zero.
+type Severity string
+
+// The severities.
+const (
+	SeverityError   Severity = "error"
+	SeverityWarning Severity = "warning"
+	SeverityInfo    Severity = "info"
+)
+
+// Finding is one lint result. Code is stable: scripts and suppressions key
+// by it.
+type Finding struct {
+	Code     string   `json:"code"`
+	Severity Severity `json:"severity"`
+	Path     string   `json:"path"` // where in the file, e.g. authenticators.api.jwt.keys[0].secret
+	Message  string   `json:"message"`
+}
+
+func (f Finding) String() string {
+	return fmt.Sprintf("%s %s %s: %s", f.Severity, f.Code, f.Path, f.Message)
+}
+
+// The lint codes.
+const (
+	CodeInlineSecret         = "inline-secret"
+	CodeShortSecret          = "short-secret"
+	CodeUnresolvedSecret     = "unresolved-secret"
+	CodeCORSWildcardCreds    = "cors-wildcard-credentials"
+	CodeJWTNoAlgAllowlist    = "jwt-no-alg-allowlist"
+	CodeJWTNoExp             = "jwt-exp-not-required"
+	CodeForwardedTrustAll    = "forwarded-trust-all"
+	CodeMetricsOnPublic      = "metrics-on-public-listener"
+	CodeAdminUnauthed        = "admin-unauthenticated"
+	CodeLoginNoRateLimit     = "login-no-rate-limit"
+	CodeUpstreamPlaintext    = "upstream-plaintext"
+	CodeShadowMode           = "shadow-mode"
+	CodePublicNoTLS          = "public-listener-plaintext"
+	CodeRouteUnauthenticated = "route-unauthenticated"
+	CodeInvalid              = "invalid"
+)
+
+// LintOptions tune Lint.
+type LintOptions struct {
+	// Resolve reads the secrets references name (checking they exist and
+	// are long enough); nil checks references by form only.
+	Resolve Resolver
+}
+
+// LintRule is one check over a decoded configuration. Rules for guards
+// that join the gateway later (sessions without Secure, cookie routes
+// without CSRF) are added to LintRules.
+type LintRule func(cfg *Config, o LintOptions) []Finding
+
+// LintRules are the checks Lint runs, in order.
+var LintRules = []LintRule{
+	lintSecrets, lintCORS, lintJWT, lintForwarded, lintAdmin, lintListener, lintRoutes, lintUpstreams,
+}
+
+// Lint runs LintRules over cfg and returns the findings, errors first.
+func Lint(cfg *Config, o LintOptions) []Finding {
+	var out []Finding
+	for _, rule := range LintRules {
+		out = append(out, rule(cfg, o)...)
+	}
+	rank := map[Severity]int{SeverityError: 0, SeverityWarning: 1, SeverityInfo: 2}
+	sort.SliceStable(out, func(i, j int) bool { return rank[out[i].Severity] < rank[out[j].Severity] })
+	return out
+}
+
+// MinSecretLen is the shortest secret the lint accepts: 32 bytes.
+const MinSecretLen = 32
+
+func lintSecrets(cfg *Config, o LintOptions) []Finding {
+	var out []Finding
+	ref := func(path, v string, minLen int) {
+		if v == "" {
+			return
+		}
+		if !isRef(v) {
+			out = append(out, Finding{CodeInlineSecret, SeverityError, path,
+				`secrets are given by reference only: "${ENV_VAR}", or the matching *_file field`})
+			return
+		}
+		if o.Resolve != nil {
+			s, err := o.Resolve.expand(path, v)
+			switch {
+			case err != nil:
+				out = append(out, Finding{CodeUnresolvedSecret, SeverityError, path, err.Error()})
+			case len(s) < minLen:
+				out = append(out, Finding{CodeShortSecret, SeverityError, path,
+					fmt.Sprintf("the secret is %d bytes; use at least %d random bytes", len(s), minLen)})
+			}
+		}
+	}
+	for _, name := range sortedKeys(cfg.Authenticators) {
+		a := cfg.Authenticators[name]
+		if a.JWT == nil {
+			continue
+		}
+		for i, k := range a.JWT.Keys {
+			p := fmt.Sprintf("authenticators.%s.jwt.keys[%d]", name, i)
+			ref(p+".secret", k.Secret, MinSecretLen)
+			if strings.Contains(k.PEM, "PRIVATE KEY") {
+				out = append(out, Finding{CodeInlineSecret, SeverityError, p + ".pem", "a private key inline; verification needs the public key only (or use pem_file)"})
+			}
+			if jwkHasPrivate(k.JWK) {
+				out = append(out, Finding{CodeInlineSecret, SeverityError, p + ".jwk", "a private or symmetric JWK inline; use jwk_file or the public key"})
+			}
+			if o.Resolve != nil && k.SecretFile != "" {
+				if s, err := readSecretFile(p+".secret_file", k.SecretFile); err != nil {
+					out = append(out, Finding{CodeUnresolvedSecret, SeverityError, p + ".secret_file", err.Error()})
+				} else if k.SecretEncoding == "" && len(s) < MinSecretLen {
+					out = append(out, Finding{CodeShortSecret, SeverityError, p + ".secret_file",
+						fmt.Sprintf("the secret is %d bytes; use at least %d random bytes", len(s), MinSecretLen)})
+				}
+			}
+		}
+	}
+	if cfg.Redis != nil {
+		if u, err := url.Parse(cfg.Redis.URL); err == nil && u.User != nil {
+			if pw, ok := u.User.Password(); ok && pw != "" && !isRef(pw) {
+				out = append(out, Finding{CodeInlineSecret, SeverityError, "redis.url", `the password is inline; write it as "${REDIS_PASSWORD}"`})
+			}
+		} else if err != nil && !strings.Contains(cfg.Redis.URL, "${") {
+			out = append(out, Finding{CodeInvalid, SeverityError, "redis.url", err.Error()})
+		}
+	}
+	ref("admin.token", cfg.Admin.Token, 16)
+	return out
+}
+
+func jwkHasPrivate(s string) bool {
+	return regexp.MustCompile(`"(d|k|p|q|dp|dq|qi)"\s*:`).MatchString(s)
+}
+
+func lintCORS(cfg *Config, _ LintOptions) []Finding {
+	var out []Finding
+	for _, name := range sortedKeys(cfg.CORS) {
+		c := cfg.CORS[name]
+		if c.AllowCredentials && (slices.Contains(c.AllowedOrigins, "*") || c.AllowNullOrigin ||
+			slices.Contains(c.AllowedHeaders, "*") || slices.Contains(c.AllowedMethods, "*")) {
+			out = append(out, Finding{CodeCORSWildcardCreds, SeverityError, "cors." + name,
+				"a wildcard (or null origin) with allow_credentials lets any site read credentialed responses; list the origins"})
+		}
+	}
+	return out
+}
+
+func lintJWT(cfg *Config, _ LintOptions) []Finding {
+	var out []Finding
+	for _, name := range sortedKeys(cfg.Authenticators) {
+		j := cfg.Authenticators[name].JWT
+		if j == nil {
+			continue
+		}
+		p := "authenticators." + name + ".jwt"
+		if len(j.Algorithms) == 0 {
+			sev := SeverityWarning
+			if j.JWKS != nil {
+				sev = SeverityError
+			}
+			out = append(out, Finding{CodeJWTNoAlgAllowlist, sev, p + ".algorithms",
+				"no algorithm allowlist: list the algorithms your issuer signs with (e.g. [RS256])"})
+		}
+		if j.RequiredClaims != nil && !slices.Contains(j.RequiredClaims, "exp") {
+			out = append(out, Finding{CodeJWTNoExp, SeverityError, p + ".required_claims",
+				`tokens without "exp" never expire; keep "exp" in required_claims`})
+		}
+	}
+	return out
+}
+
+func lintForwarded(cfg *Config, _ LintOptions) []Finding {
+	var out []Finding
+	if cfg.ClientIP.TrustedHops > 0 {
+		out = append(out, Finding{CodeForwardedTrustAll, SeverityWarning, "client_ip.trusted_hops",
+			"trusted_hops believes forwarding headers from any peer; list trusted_proxies unless every path to the gateway crosses those proxies"})
+	}
+	for i, p := range cfg.ClientIP.TrustedProxies {
+		if pr, err := netip.ParsePrefix(p); err == nil && pr.Bits() == 0 {
+			out = append(out, Finding{CodeForwardedTrustAll, SeverityError, fmt.Sprintf("client_ip.trusted_proxies[%d]", i),
+				"trusting every address lets any client choose its IP"})
+		}
+	}
+	return out
+}
+
+func isLoopback(addr string) bool {
+	host, _, err := net.SplitHostPort(addr)
+	if err != nil {
+		return false
+	}
+	if host == "localhost" {
+		return true
+	}
+	a, err := netip.ParseAddr(host)
+	return err == nil && a.IsLoopback()
+}
+
+func lintAdmin(cfg *Config, _ LintOptions) []Finding {
+	var out []Finding
+	a := cfg.Admin
+	if a.Addr == "off" {
+		return nil
+	}
+	addr := a.Addr
+	if addr == "" {
+		addr = DefaultAdminAddr
+	}
+	if samePort(addr, cfg.Listen.Addr) {
+		out = append(out, Finding{CodeMetricsOnPublic, SeverityError, "admin.addr",
+			"the admin listener (metrics, health) shares the public listener's address; give it its own, on loopback"})
+	}
+	if !isLoopback(addr) && a.Token == "" && a.TokenFile == "" && (a.TLS == nil || a.TLS.ClientCAFile == "") {
+		out = append(out, Finding{CodeAdminUnauthed, SeverityError, "admin",
+			"the admin listener is bound beyond loopback without a bearer token or mTLS"})
+	}
+	return out
+}
+
+func samePort(a, b string) bool {
+	ha, pa, err1 := net.SplitHostPort(a)
+	hb, pb, err2 := net.SplitHostPort(b)
+	if err1 != nil || err2 != nil || pa != pb || pa == "0" {
+		return false
+	}
+	wild := func(h string) bool { return h == "" || h == "0.0.0.0" || h == "::" }
+	return ha == hb || wild(ha) || wild(hb)
+}
+
+func lintListener(cfg *Config, _ LintOptions) []Finding {
+	if cfg.Listen.TLS == nil && cfg.Listen.Addr != "" && !isLoopback(cfg.Listen.Addr) &&
+		len(cfg.ClientIP.TrustedProxies) == 0 && cfg.ClientIP.TrustedHops == 0 {
+		return []Finding{{CodePublicNoTLS, SeverityWarning, "listen.tls",
+			"the public listener serves plain HTTP and trusts no TLS-terminating proxy"}}
+	}
+	return nil
+}
+
+var loginLike = regexp.MustCompile(`(?i)(log-?in|sign-?in|/token|/oauth|/auth\b|/auth/|password|/session)`)
+
+func lintRoutes(cfg *Config, _ LintOptions) []Finding {
+	var out []Finding
+	for i, r := range cfg.Routes {
+		p, ok := cfg.Policies[r.Policy]
+		path := fmt.Sprintf("routes[%d]", i)
+		if !ok {
+			continue
+		}
+		if loginLike.MatchString(r.Match) && len(p.RateLimits) == 0 {
+			out = append(out, Finding{CodeLoginNoRateLimit, SeverityWarning, path,
+				fmt.Sprintf("%q looks like a login route and its policy %q has no rate limit before authentication", r.Match, r.Policy)})
+		}
+		if len(p.Authn) == 0 {
+			out = append(out, Finding{CodeRouteUnauthenticated, SeverityInfo, path,
+				fmt.Sprintf("%q is served without authentication", r.Match)})
+		}
+	}
+	for _, name := range sortedKeys(cfg.Policies) {
+		if s := cfg.Policies[name].Shadow; len(s) > 0 {
+			out = append(out, Finding{CodeShadowMode, SeverityWarning, "policies." + name + ".shadow",
+				"these guards only report, they do not enforce: " + strings.Join(s, ", ")})
+		}
+	}
+	return out
+}
+
+func lintUpstreams(cfg *Config, _ LintOptions) []Finding {
+	var out []Finding
+	for _, name := range sortedKeys(cfg.Upstreams) {
+		for i, s := range cfg.Upstreams[name].URLs {
+			u, err := url.Parse(s)
+			if err != nil || u.Scheme != "http" {
+				continue
+			}
+			if h := u.Hostname(); h != "localhost" {
+				if a, err := netip.ParseAddr(h); err == nil && a.IsLoopback() {
+					continue
+				}
+				out = append(out, Finding{CodeUpstreamPlaintext, SeverityInfo, fmt.Sprintf("upstreams.%s.urls[%d]", name, i),
+					"plain HTTP to a non-loopback upstream: principal headers travel unencrypted"})
+			}
+		}
+	}
+	return out
+}

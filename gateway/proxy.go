@@ -1,0 +1,447 @@
+package gateway
+
+import (
+	"context"
+	"crypto/tls"
+	"crypto/x509"
+	"encoding/binary"
+	"encoding/hex"
+	"errors"
+	"fmt"
+	"math/rand/v2"
+	"net"
+	"net/http"
+	"net/http/httputil"
+	"net/url"
+	"os"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"github.com/bulwark-go/bulwark/authn"
+	"github.com/bulwark-go/bulwark/clientip"
+	"github.com/bulwark-go/bulwark/problem"
+	"github.com/bulwark-go/bulwark/ratelimit"
+)
+
+// Problem types of upstream failures.
+const (
+	TypeUpstreamUnavailable = problem.BaseURI + "upstream-unavailable"
+	TypeUpstreamTimeout     = problem.BaseURI + "upstream-timeout"
+)
+
+// Upstream defaults.
+const (
+	DefaultConnectTimeout        = 5 * time.Second
+	DefaultResponseHeaderTimeout = 30 * time.Second
+	DefaultUpstreamIdleTimeout   = 90 * time.Second
+	DefaultMaxIdleConnsPerHost   = 256
+	DefaultUnhealthyFor          = 10 * time.Second
+)
+
+// pool is an upstream: its URLs in round-robin, each skipped for a while
+// after a failure (passive health).
+type pool struct {
+	name         string
+	targets      []*target
+	next         atomic.Uint64
+	unhealthyFor time.Duration
+	preserveHost bool
+	tel          *Telemetry
+}
+
+type target struct {
+	url       *url.URL
+	proxy     *httputil.ReverseProxy
+	downUntil atomic.Int64 // unix nanoseconds
+}
+
+func (p *pool) urls() []string {
+	out := make([]string, len(p.targets))
+	for i, t := range p.targets {
+		out[i] = t.url.String()
+	}
+	return out
+}
+
+// pick returns the next healthy target, or, when every one is marked
+// down, the next one anyway: a request is never refused without trying.
+func (p *pool) pick() *target {
+	n := uint64(len(p.targets))
+	start := p.next.Add(1)
+	if n == 1 {
+		return p.targets[0]
+	}
+	now := time.Now().UnixNano()
+	for i := uint64(0); i < n; i++ {
+		t := p.targets[(start+i)%n]
+		if t.downUntil.Load() <= now {
+			return t
+		}
+	}
+	return p.targets[start%n]
+}
+
+func newPool(name string, u Upstream, tel *Telemetry) (*pool, error) {
+	if len(u.URLs) == 0 {
+		return nil, errors.New("urls: at least one is required")
+	}
+	tr, err := newTransport(u)
+	if err != nil {
+		return nil, err
+	}
+	p := &pool{name: name, unhealthyFor: u.UnhealthyFor, preserveHost: u.PreserveHost, tel: tel}
+	if p.unhealthyFor == 0 {
+		p.unhealthyFor = DefaultUnhealthyFor
+	}
+	for _, s := range u.URLs {
+		pu, err := url.Parse(s)
+		if err != nil || (pu.Scheme != "http" && pu.Scheme != "https") || pu.Host == "" || pu.User != nil || pu.RawQuery != "" || pu.Fragment != "" {
+			return nil, fmt.Errorf("url %q: want http(s)://host[:port][/path], without credentials, query or fragment", s)
+		}
+		t := &target{url: pu}
+		t.proxy = &httputil.ReverseProxy{
+			Transport:    &retryTransport{pool: p, base: tr},
+			BufferPool:   bufferPool{},
+			ErrorHandler: p.errorHandler(t),
+			// Rewrite is set by the forwarder per request through
+			// the context; see forwarder.ServeHTTP.
+			Rewrite:        rewrite,
+			ModifyResponse: modifyResponse,
+		}
+		tel.health.WithLabelValues(name, pu.String()).Set(1)
+		p.targets = append(p.targets, t)
+	}
+	return p, nil
+}
+
+// newTransport is the tuned transport of one upstream.
+func newTransport(u Upstream) (*http.Transport, error) {
+	connect := orDefault(u.ConnectTimeout, DefaultConnectTimeout)
+	d := &net.Dialer{Timeout: connect, KeepAlive: 30 * time.Second}
+	tr := &http.Transport{
+		Proxy:                  nil, // never through an environment proxy
+		DialContext:            d.DialContext,
+		ForceAttemptHTTP2:      true,
+		MaxIdleConns:           0,
+		MaxIdleConnsPerHost:    u.MaxIdleConnsPerHost,
+		IdleConnTimeout:        orDefault(u.IdleTimeout, DefaultUpstreamIdleTimeout),
+		TLSHandshakeTimeout:    connect,
+		ResponseHeaderTimeout:  orDefault(u.ResponseHeaderTimeout, DefaultResponseHeaderTimeout),
+		ExpectContinueTimeout:  time.Second,
+		MaxResponseHeaderBytes: 1 << 20,
+		WriteBufferSize:        16 << 10,
+		ReadBufferSize:         16 << 10,
+	}
+	if tr.MaxIdleConnsPerHost == 0 {
+		tr.MaxIdleConnsPerHost = DefaultMaxIdleConnsPerHost
+	}
+	if u.TLS != nil {
+		tc := &tls.Config{MinVersion: tls.VersionTLS12, ServerName: u.TLS.ServerName}
+		if u.TLS.CAFile != "" {
+			pem, err := os.ReadFile(u.TLS.CAFile)
+			if err != nil {
+				return nil, fmt.Errorf("tls.ca_file: %w", err)
+			}
+			roots := x509.NewCertPool()
+			if !roots.AppendCertsFromPEM(pem) {
+				return nil, fmt.Errorf("tls.ca_file %s: no PEM certificate in it", u.TLS.CAFile)
+			}
+			tc.RootCAs = roots
+		}
+		if (u.TLS.CertFile == "") != (u.TLS.KeyFile == "") {
+			return nil, errors.New("tls: cert_file and key_file go together")
+		}
+		if u.TLS.CertFile != "" {
+			cert, err := tls.LoadX509KeyPair(u.TLS.CertFile, u.TLS.KeyFile)
+			if err != nil {
+				return nil, fmt.Errorf("tls client certificate: %w", err)
+			}
+			tc.Certificates = []tls.Certificate{cert}
+		}
+		tr.TLSClientConfig = tc
+	}
+	return tr, nil
+}
+
+func orDefault(d, def time.Duration) time.Duration {
+	if d == 0 {
+		return def
+	}
+	return d
+}
+
+// errorHandler answers a failed round trip: 504 for a timeout, 502
+// otherwise, as problems; the target is skipped for a while after a
+// connection failure or a timeout. A client that went away gets nothing.
+func (p *pool) errorHandler(t *target) func(http.ResponseWriter, *http.Request, error) {
+	return func(w http.ResponseWriter, r *http.Request, err error) {
+		if r.Context().Err() != nil && errors.Is(err, context.Canceled) {
+			w.WriteHeader(ratelimit.StatusClientClosedRequest)
+			return
+		}
+		var ne net.Error
+		timeout := errors.Is(err, context.DeadlineExceeded) || (errors.As(err, &ne) && ne.Timeout())
+		var pr *problem.Problem
+		if timeout {
+			p.tel.upstreams.WithLabelValues(p.name, "timeout").Inc()
+			pr = problem.New(http.StatusGatewayTimeout, TypeUpstreamTimeout, "the upstream service did not answer in time").WithReason("upstream_timeout")
+		} else {
+			p.tel.upstreams.WithLabelValues(p.name, "unavailable").Inc()
+			pr = problem.New(http.StatusBadGateway, TypeUpstreamUnavailable, "the upstream service is unavailable").WithReason("upstream_unavailable")
+		}
+		if len(p.targets) > 1 {
+			p.down(t)
+		}
+		problem.Write(w, r, pr.WithErr(err))
+	}
+}
+
+// forwarder sends a route's requests to its upstream.
+type forwarder struct {
+	pool            *pool
+	stripPrefix     string
+	strip           []string // principal headers of every policy: never from clients
+	principal       *PrincipalHeaders
+	managed         []string          // response headers the gateway's profile owns
+	removeHeaders   func(http.Header) // the profile's removals (Server, X-Powered-By, …)
+	corsOwned       bool              // the gateway answers CORS: upstream's CORS headers dropped
+	requestIDHeader string
+}
+
+type fwdKey struct{}
+
+type fwdState struct {
+	f *forwarder
+	t *target
+}
+
+func (f *forwarder) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	t := f.pool.pick()
+	st := fwdState{f: f, t: t}
+	r = r.WithContext(context.WithValue(r.Context(), fwdKey{}, &st))
+	t.proxy.ServeHTTP(w, r)
+}
+
+// rewrite builds the outbound request: the target URL, the forwarding
+// headers from the client identity the gateway resolved, the request ID
+// and trace context, and the principal headers (every incoming copy
+// removed first).
+func rewrite(pr *httputil.ProxyRequest) {
+	st := pr.In.Context().Value(fwdKey{}).(*fwdState)
+	f := st.f
+	if f.stripPrefix != "" {
+		p := strings.TrimPrefix(pr.Out.URL.Path, f.stripPrefix)
+		if !strings.HasPrefix(p, "/") {
+			p = "/" + p
+		}
+		pr.Out.URL.Path, pr.Out.URL.RawPath = p, ""
+	}
+	pr.SetURL(st.t.url)
+	if f.pool.preserveHost {
+		pr.Out.Host = pr.In.Host
+	}
+	h := pr.Out.Header
+	for _, name := range f.strip {
+		delete(h, name)
+	}
+	ctx := pr.In.Context()
+	// Client identity, as the trust model resolved it: the one address
+	// the gateway believes, never a client's chain passed on.
+	ip := clientip.FromContext(ctx)
+	proto := "http"
+	if pr.In.TLS != nil || clientip.IsSecure(ctx) {
+		proto = "https"
+	}
+	delete(h, "Forwarded")
+	delete(h, "X-Real-Ip")
+	if ip.IsValid() {
+		h.Set("X-Forwarded-For", ip.String())
+		node := ip.String()
+		if ip.Is6() && !ip.Is4In6() {
+			node = `"[` + node + `]"`
+		}
+		h.Set("Forwarded", "for="+node+";host="+quoteForwarded(pr.In.Host)+";proto="+proto)
+	}
+	h.Set("X-Forwarded-Host", pr.In.Host)
+	h.Set("X-Forwarded-Proto", proto)
+	rid := f.requestIDHeader
+	if rid == "" {
+		rid = clientip.DefaultRequestIDHeader
+	}
+	if id := clientip.RequestID(ctx); id != "" {
+		h.Set(rid, id)
+	}
+	if tp := h.Get("Traceparent"); !validTraceparent(tp) {
+		delete(h, "Tracestate")
+		h.Set("Traceparent", newTraceparent())
+	}
+	if f.principal != nil {
+		if p, ok := authn.FromContext(ctx); ok && p != nil {
+			set := func(name, v string) {
+				if name != "" && v != "" {
+					h.Set(name, v)
+				}
+			}
+			set(f.principal.Subject, p.Subject)
+			set(f.principal.Method, p.Method)
+			set(f.principal.Roles, strings.Join(p.Roles, ","))
+			set(f.principal.Scopes, strings.Join(p.Scopes, " "))
+		}
+	}
+}
+
+var forwardedEscaper = strings.NewReplacer(`\`, `\\`, `"`, `\"`)
+
+// quoteForwarded writes a Forwarded host value: a token as it is, else a
+// quoted-string (RFC 7239; a host with a port needs quoting).
+func quoteForwarded(host string) string {
+	if host == "" {
+		return `""`
+	}
+	for i := 0; i < len(host); i++ {
+		c := host[i]
+		if !(c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z' || c >= '0' && c <= '9' || c == '.' || c == '-') {
+			if strings.ContainsAny(host, `"\`) {
+				host = forwardedEscaper.Replace(host)
+			}
+			return `"` + host + `"`
+		}
+	}
+	return host
+}
+
+// modifyResponse keeps the gateway's security headers authoritative: the
+// upstream's copies of the headers the profile sets are dropped (the
+// profile's stay), as are the headers it removes, and the CORS headers
+// when the gateway answers CORS.
+func modifyResponse(resp *http.Response) error {
+	st, _ := resp.Request.Context().Value(fwdKey{}).(*fwdState)
+	if st == nil {
+		return nil
+	}
+	f := st.f
+	for _, name := range f.managed {
+		delete(resp.Header, name)
+	}
+	if f.removeHeaders != nil {
+		f.removeHeaders(resp.Header)
+	}
+	if f.corsOwned {
+		for k := range resp.Header {
+			if strings.HasPrefix(k, "Access-Control-") {
+				delete(resp.Header, k)
+			}
+		}
+	}
+	return nil
+}
+
+// validTraceparent checks a W3C traceparent: version 00,
+// 00-<32 hex trace-id>-<16 hex parent-id>-<2 hex flags>, ids not all zero.
+func validTraceparent(s string) bool {
+	if len(s) != 55 || s[2] != '-' || s[35] != '-' || s[52] != '-' || s[:2] != "00" {
+		return false
+	}
+	hexok := func(p string) bool {
+		zero := true
+		for i := 0; i < len(p); i++ {
+			c := p[i]
+			if !(c >= '0' && c <= '9' || c >= 'a' && c <= 'f') {
+				return false
+			}
+			if c != '0' {
+				zero = false
+			}
+		}
+		return !zero
+	}
+	return hexok(s[3:35]) && hexok(s[36:52]) && (hexok(s[53:55]) || s[53:55] == "00")
+}
+
+// newTraceparent starts a trace: random IDs from the runtime's ChaCha8
+// generator (no system call per request), not sampled.
+func newTraceparent() string {
+	var b [24]byte
+	binary.LittleEndian.PutUint64(b[0:], rand.Uint64())
+	binary.LittleEndian.PutUint64(b[8:], rand.Uint64()|1) // never all zero
+	binary.LittleEndian.PutUint64(b[16:], rand.Uint64()|1)
+	var out [55]byte
+	copy(out[:], "00-")
+	hex.Encode(out[3:35], b[:16])
+	out[35] = '-'
+	hex.Encode(out[36:52], b[16:])
+	copy(out[52:], "-00")
+	return string(out[:])
+}
+
+// bufferPool recycles the 32 KiB copy buffers of the reverse proxy.
+type bufferPool struct{}
+
+var buffers = sync.Pool{New: func() any { b := make([]byte, 32<<10); return &b }}
+
+func (bufferPool) Get() []byte  { return *(buffers.Get().(*[]byte)) }
+func (bufferPool) Put(b []byte) { buffers.Put(&b) }
+
+// retryTransport moves a request whose connection could not even be
+// established (the request was never sent, so any method is safe to
+// resend) to the pool's next healthy URL, marking the failed one down.
+type retryTransport struct {
+	pool *pool
+	base http.RoundTripper
+}
+
+func (rt *retryTransport) RoundTrip(req *http.Request) (*http.Response, error) {
+	resp, err := rt.base.RoundTrip(req)
+	p := rt.pool
+	for tries := 1; err != nil && tries < len(p.targets) && dialFailed(err) && req.Context().Err() == nil; tries++ {
+		if req.Body != nil && req.Body != http.NoBody && req.GetBody == nil {
+			return nil, err // a body we cannot replay
+		}
+		p.markDown(req.URL.Host)
+		next := p.pick()
+		if next.url.Host == req.URL.Host {
+			return nil, err
+		}
+		r2 := req.Clone(req.Context())
+		r2.URL.Scheme, r2.URL.Host = next.url.Scheme, next.url.Host
+		if req.GetBody != nil {
+			if r2.Body, err = req.GetBody(); err != nil {
+				return nil, err
+			}
+		}
+		req = r2
+		resp, err = rt.base.RoundTrip(req)
+	}
+	return resp, err
+}
+
+// dialFailed reports whether err happened before the request was sent:
+// the connection was refused or could not be made.
+func dialFailed(err error) bool {
+	var op *net.OpError
+	return errors.As(err, &op) && op.Op == "dial"
+}
+
+// markDown takes the URL with this host out of rotation for unhealthyFor.
+func (p *pool) markDown(host string) {
+	if len(p.targets) < 2 {
+		return
+	}
+	for _, t := range p.targets {
+		if t.url.Host == host {
+			p.down(t)
+		}
+	}
+}
+
+func (p *pool) down(t *target) {
+	t.downUntil.Store(time.Now().Add(p.unhealthyFor).UnixNano())
+	p.tel.health.WithLabelValues(p.name, t.url.String()).Set(0)
+	time.AfterFunc(p.unhealthyFor, func() {
+		if t.downUntil.Load() <= time.Now().UnixNano() {
+			p.tel.health.WithLabelValues(p.name, t.url.String()).Set(1)
+		}
+	})
+}

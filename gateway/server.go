@@ -1,0 +1,394 @@
+package gateway
+
+import (
+	"context"
+	"crypto/subtle"
+	"crypto/tls"
+	"crypto/x509"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net"
+	"net/http"
+	"os"
+	"os/signal"
+	"sync"
+	"sync/atomic"
+	"syscall"
+	"time"
+
+	"github.com/bulwark-go/bulwark/audit"
+	"github.com/bulwark-go/bulwark/problem"
+)
+
+// Listener and admin defaults.
+const (
+	DefaultAdminAddr         = "127.0.0.1:9090"
+	DefaultReadHeaderTimeout = 10 * time.Second
+	DefaultIdleTimeout       = 120 * time.Second
+	DefaultMaxHeaderBytes    = 64 << 10
+	DefaultShutdownTimeout   = 30 * time.Second
+)
+
+// ServerOptions configure a Server.
+type ServerOptions struct {
+	// ConfigPath is the configuration file; it is re-read on Reload, on
+	// SIGHUP and (with WatchInterval) when it changes. Required.
+	ConfigPath string
+	// Logger receives operational messages and, unless AuditSink is set,
+	// the audit log's destination is decided by the config. Default
+	// slog.Default().
+	Logger *slog.Logger
+	// AuditSink, when set, replaces the config's audit file (tests).
+	AuditSink audit.Sink
+	// Resolve reads secret references. Default EnvResolver.
+	Resolve Resolver
+	// WatchInterval polls the configuration file for changes; 0: 2s,
+	// negative: no polling (SIGHUP and Reload only).
+	WatchInterval time.Duration
+	// Listener and AdminListener, when set, are used instead of listening
+	// on the configured addresses (tests; socket activation).
+	Listener, AdminListener net.Listener
+}
+
+// Server runs the gateway: the public listener, the admin listener and hot
+// reloads. Build one with NewServer, then call Run.
+type Server struct {
+	o       ServerOptions
+	tel     *Telemetry
+	current atomic.Pointer[Gateway]
+	mu      sync.Mutex // serialises reloads
+	modTime time.Time
+	public  *http.Server
+	admin   *http.Server
+	auditF  *os.File
+	reloads atomic.Uint64
+}
+
+// NewServer loads and builds the configuration; an invalid one is an error.
+func NewServer(o ServerOptions) (*Server, error) {
+	if o.Logger == nil {
+		o.Logger = slog.Default()
+	}
+	if o.Resolve == nil {
+		o.Resolve = EnvResolver
+	}
+	cfg, err := LoadFile(o.ConfigPath)
+	if err != nil {
+		return nil, err
+	}
+	s := &Server{o: o}
+	sink := o.AuditSink
+	if sink == nil {
+		w := os.Stderr
+		if f := cfg.Log.AuditFile; f != "" && f != "-" {
+			af, err := os.OpenFile(f, os.O_WRONLY|os.O_APPEND|os.O_CREATE, 0o600)
+			if err != nil {
+				return nil, fmt.Errorf("log.audit_file: %w", err)
+			}
+			s.auditF, w = af, af
+		}
+		sink = audit.NewJSONLines(w)
+	}
+	if s.tel, err = NewTelemetry(o.Logger, sink); err != nil {
+		return nil, err
+	}
+	g, err := Build(cfg, BuildOptions{Telemetry: s.tel, Resolve: o.Resolve})
+	if err != nil {
+		return nil, err
+	}
+	if fi, err := os.Stat(o.ConfigPath); err == nil {
+		s.modTime = fi.ModTime()
+	}
+	s.current.Store(g)
+	s.tel.serving.Store(g)
+	return s, nil
+}
+
+// Gateway returns the configuration being served.
+func (s *Server) Gateway() *Gateway { return s.current.Load() }
+
+// Telemetry returns the server's metrics and audit chain.
+func (s *Server) Telemetry() *Telemetry { return s.tel }
+
+// Reloads counts successful reloads.
+func (s *Server) Reloads() uint64 { return s.reloads.Load() }
+
+// Reload re-reads the configuration file. A valid one replaces the
+// current configuration: requests already in flight finish on the old one,
+// new ones meet the new one, and stateful guards whose definition did not
+// change are carried over with their state. An invalid one is refused with
+// the reason returned (and logged); the current configuration keeps
+// serving. Listener, admin and log sections take effect on restart only.
+func (s *Server) Reload() error {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if fi, err := os.Stat(s.o.ConfigPath); err == nil {
+		s.modTime = fi.ModTime()
+	}
+	old := s.current.Load()
+	cfg, err := LoadFile(s.o.ConfigPath)
+	if err == nil {
+		var g *Gateway
+		if g, err = Build(cfg, BuildOptions{Telemetry: s.tel, Resolve: s.o.Resolve, Previous: old}); err == nil {
+			if cfg.Listen != old.cfg.Listen || fmt.Sprint(cfg.Admin) != fmt.Sprint(old.cfg.Admin) || cfg.Log != old.cfg.Log {
+				s.o.Logger.Warn("gateway: listen, admin and log changes take effect on restart")
+			}
+			s.current.Store(g)
+			s.tel.serving.Store(g)
+			s.reloads.Add(1)
+			s.o.Logger.Info("gateway: configuration reloaded", "file", s.o.ConfigPath)
+			go old.Close(time.Minute)
+			return nil
+		}
+	}
+	s.o.Logger.Error("gateway: reload refused; the previous configuration keeps serving", "file", s.o.ConfigPath, "error", err)
+	return err
+}
+
+// ServeHTTP serves a request with the current configuration. A request
+// that meets a configuration being closed (replaced by a reload an instant
+// ago) takes the new one.
+func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	for {
+		g := s.current.Load()
+		if g.acquire() {
+			defer g.release()
+			g.handler.ServeHTTP(w, r)
+			return
+		}
+		if s.current.Load() == g { // shutting down: nothing newer to take
+			g.ServeHTTP(w, r)
+			return
+		}
+	}
+}
+
+// Run serves until ctx is done, then shuts down gracefully: it stops
+// accepting, lets in-flight requests finish (up to the shutdown timeout)
+// and releases every guard.
+func (s *Server) Run(ctx context.Context) error {
+	cfg := s.current.Load().cfg
+	l := cfg.Listen
+	s.public = &http.Server{
+		Handler:                      s,
+		ReadHeaderTimeout:            orDefault(l.ReadHeaderTimeout, DefaultReadHeaderTimeout),
+		ReadTimeout:                  l.ReadTimeout,
+		IdleTimeout:                  orDefault(l.IdleTimeout, DefaultIdleTimeout),
+		MaxHeaderBytes:               l.MaxHeaderBytes,
+		DisableGeneralOptionsHandler: true,
+		ErrorLog:                     slog.NewLogLogger(s.o.Logger.Handler(), slog.LevelDebug),
+	}
+	if s.public.MaxHeaderBytes == 0 {
+		s.public.MaxHeaderBytes = DefaultMaxHeaderBytes
+	}
+	ln := s.o.Listener
+	var err error
+	if ln == nil {
+		if ln, err = net.Listen("tcp", l.Addr); err != nil {
+			return err
+		}
+	}
+	if l.TLS != nil {
+		tc, err := serverTLS(l.TLS)
+		if err != nil {
+			ln.Close()
+			return fmt.Errorf("listen.tls: %w", err)
+		}
+		ln = tls.NewListener(ln, tc)
+	}
+	errc := make(chan error, 2)
+	go func() { errc <- s.public.Serve(ln) }()
+	s.o.Logger.Info("gateway: serving", "addr", ln.Addr().String(), "tls", l.TLS != nil)
+
+	if err := s.startAdmin(cfg, errc); err != nil {
+		s.public.Close()
+		return err
+	}
+
+	hup := make(chan os.Signal, 1)
+	signal.Notify(hup, syscall.SIGHUP)
+	defer signal.Stop(hup)
+	var tick <-chan time.Time
+	if s.o.WatchInterval >= 0 {
+		t := time.NewTicker(orDefault(s.o.WatchInterval, 2*time.Second))
+		defer t.Stop()
+		tick = t.C
+	}
+	for {
+		select {
+		case <-ctx.Done():
+			return s.shutdown(cfg)
+		case err := <-errc:
+			if errors.Is(err, http.ErrServerClosed) {
+				continue
+			}
+			s.shutdown(cfg)
+			return err
+		case <-hup:
+			s.Reload()
+		case <-tick:
+			if fi, err := os.Stat(s.o.ConfigPath); err == nil && !fi.ModTime().Equal(s.modTime) {
+				s.Reload()
+			}
+		}
+	}
+}
+
+func (s *Server) shutdown(cfg *Config) error {
+	ctx, cancel := context.WithTimeout(context.Background(), orDefault(cfg.Listen.ShutdownTimeout, DefaultShutdownTimeout))
+	defer cancel()
+	err := s.public.Shutdown(ctx)
+	if s.admin != nil {
+		s.admin.Shutdown(ctx)
+	}
+	s.current.Load().Close(time.Second)
+	if s.auditF != nil {
+		s.auditF.Close()
+	}
+	return err
+}
+
+// startAdmin serves /healthz, /readyz and /metrics on the admin listener.
+func (s *Server) startAdmin(cfg *Config, errc chan<- error) error {
+	a := cfg.Admin
+	if a.Addr == "off" && s.o.AdminListener == nil {
+		return nil
+	}
+	addr := a.Addr
+	if addr == "" {
+		addr = DefaultAdminAddr
+	}
+	if samePort(addr, cfg.Listen.Addr) {
+		return errors.New("admin.addr: the admin listener must not share the public listener's address")
+	}
+	token := ""
+	if a.Token != "" {
+		t, err := s.o.Resolve.expand("admin.token", a.Token)
+		if err != nil {
+			return err
+		}
+		token = t
+	} else if a.TokenFile != "" {
+		t, err := readSecretFile("admin.token_file", a.TokenFile)
+		if err != nil {
+			return err
+		}
+		token = t
+	}
+	mtls := a.TLS != nil && a.TLS.ClientCAFile != ""
+	if !isLoopback(addr) && token == "" && !mtls && s.o.AdminListener == nil {
+		return errors.New("admin: bound beyond loopback, it needs a token (admin.token) or mTLS (admin.tls.client_ca_file)")
+	}
+	mux := http.NewServeMux()
+	mux.HandleFunc("GET /healthz", func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Set("Content-Type", "text/plain; charset=utf-8")
+		w.Write([]byte("ok\n"))
+	})
+	mux.HandleFunc("GET /readyz", func(w http.ResponseWriter, r *http.Request) {
+		if err := s.current.Load().Ready(r.Context()); err != nil {
+			problem.Write(w, r, problem.Unavailable(time.Second, "not ready: a required store does not answer").WithErr(err))
+			return
+		}
+		w.Header().Set("Content-Type", "text/plain; charset=utf-8")
+		w.Write([]byte("ready\n"))
+	})
+	mux.Handle("GET /metrics", s.tel.Metrics.Exposition())
+	var h http.Handler = mux
+	if token != "" {
+		want := []byte("Bearer " + token)
+		h = http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+			if subtle.ConstantTimeCompare([]byte(r.Header.Get("Authorization")), want) != 1 {
+				problem.Write(w, r, problem.Unauthorized(problem.TypeUnauthorized, problem.Challenge("Bearer", "bulwark-admin"), "a valid admin token is required"))
+				return
+			}
+			mux.ServeHTTP(w, r)
+		})
+	}
+	s.admin = &http.Server{Handler: h, ReadHeaderTimeout: 5 * time.Second, IdleTimeout: time.Minute, MaxHeaderBytes: 16 << 10}
+	ln := s.o.AdminListener
+	if ln == nil {
+		var err error
+		if ln, err = net.Listen("tcp", addr); err != nil {
+			return fmt.Errorf("admin: %w", err)
+		}
+	}
+	if a.TLS != nil {
+		tc, err := serverTLS(a.TLS)
+		if err != nil {
+			ln.Close()
+			return fmt.Errorf("admin.tls: %w", err)
+		}
+		ln = tls.NewListener(ln, tc)
+	}
+	go func() { errc <- s.admin.Serve(ln) }()
+	s.o.Logger.Info("gateway: admin listener", "addr", ln.Addr().String())
+	return nil
+}
+
+// serverTLS is a listener's TLS configuration: the certificate reloaded
+// when its files change (checked at most once a second, on handshakes),
+// and a client CA for mTLS.
+func serverTLS(c *ServerTLS) (*tls.Config, error) {
+	cr := &certReloader{cert: c.CertFile, key: c.KeyFile}
+	if err := cr.load(); err != nil {
+		return nil, err
+	}
+	tc := &tls.Config{MinVersion: tls.VersionTLS12, GetCertificate: cr.get, NextProtos: []string{"h2", "http/1.1"}}
+	if c.ClientCAFile != "" {
+		pem, err := os.ReadFile(c.ClientCAFile)
+		if err != nil {
+			return nil, err
+		}
+		pool := x509.NewCertPool()
+		if !pool.AppendCertsFromPEM(pem) {
+			return nil, fmt.Errorf("client_ca_file %s: no PEM certificate in it", c.ClientCAFile)
+		}
+		tc.ClientCAs, tc.ClientAuth = pool, tls.RequireAndVerifyClientCert
+	}
+	return tc, nil
+}
+
+type certReloader struct {
+	cert, key string
+	mu        sync.Mutex
+	current   *tls.Certificate
+	mtime     time.Time
+	checked   time.Time
+}
+
+func (c *certReloader) stamp() time.Time {
+	var t time.Time
+	for _, f := range []string{c.cert, c.key} {
+		if fi, err := os.Stat(f); err == nil && fi.ModTime().After(t) {
+			t = fi.ModTime()
+		}
+	}
+	return t
+}
+
+func (c *certReloader) load() error {
+	mt := c.stamp()
+	cert, err := tls.LoadX509KeyPair(c.cert, c.key)
+	if err != nil {
+		return err
+	}
+	c.current, c.mtime = &cert, mt
+	return nil
+}
+
+func (c *certReloader) get(*tls.ClientHelloInfo) (*tls.Certificate, error) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if now := time.Now(); now.Sub(c.checked) >= time.Second {
+		c.checked = now
+		if mt := c.stamp(); !mt.Equal(c.mtime) {
+			// A half-written pair fails to load: keep the old one
+			// and retry on a later handshake.
+			if err := c.load(); err != nil {
+				slog.Warn("gateway: certificate reload failed; keeping the previous certificate", "error", err)
+			}
+		}
+	}
+	return c.current, nil
+}
