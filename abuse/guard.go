@@ -187,7 +187,8 @@ type Guard struct {
 	st         store.DistinctCounter
 	failOpen   bool
 	detail     string
-	needBody   []string
+	needBody   []string // JSON members the sources read
+	needForm   bool     // a source reads a urlencoded form field
 	audit      audit.Sink
 	deny       problem.Denier
 	pool       sync.Pool
@@ -311,6 +312,7 @@ func New(opts Options) (*Guard, error) {
 				g.needBody = append(g.needBody, f)
 			}
 		}
+		g.needForm = g.needForm || len(v.Key.form) > 0 || len(v.Value.form) > 0
 	}
 	g.pool.New = func() any { return &scratch{mac: hmac.New(sha256.New, g.secret), arena: make([]byte, 0, 512)} }
 	return g, nil
@@ -408,6 +410,15 @@ func (g *Guard) prepare(w http.ResponseWriter, r *http.Request, sc *scratch) *pr
 		}
 		if ok {
 			sc.in.parse(data)
+		}
+	}
+	if g.needForm {
+		form, ok, p := bind.PeekForm(w, r)
+		if p != nil {
+			return p
+		}
+		if ok {
+			sc.in.form = form
 		}
 	}
 	for i := range g.views {
@@ -567,7 +578,7 @@ func (g *Guard) Check(r *http.Request) (*http.Request, *problem.Problem) {
 	if g.allowed(r) {
 		return r, nil
 	}
-	if len(g.needBody) > 0 {
+	if len(g.needBody) > 0 || g.needForm {
 		r2 := new(http.Request)
 		*r2 = *r
 		r = r2
