@@ -14,6 +14,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/bulwark-go/bulwark/authn"
 	"github.com/bulwark-go/bulwark/demo"
 	"github.com/bulwark-go/bulwark/internal/testredis"
 )
@@ -451,4 +452,43 @@ func TestAppConcurrentNotes(t *testing.T) {
 			t.Fatalf("%d notes listed, %d answered 303 (statuses %v)", got, stored, status)
 		}
 	})
+}
+
+// The session principal is available beside bearer tokens (for
+// /admin/security, role admin by session or bearer token): a session
+// cookie yields the session's user, a bearer token wins over it, and /api/*
+// still ignores the session.
+func TestSessionOrBearer(t *testing.T) {
+	app, err := demo.New(demo.Config{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { _ = app.Close() })
+	inner := app.Handler()
+	mux := http.NewServeMux()
+	mux.Handle("/whoami", demo.AdminAuthn(app).Require(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		p, _ := authn.FromContext(r.Context())
+		fmt.Fprintf(w, "%s %s %v", p.Subject, p.Method, p.Roles)
+	})))
+	mux.Handle("/", inner)
+	srv := httptest.NewServer(mux)
+	t.Cleanup(srv.Close)
+
+	b := newBrowser(t, srv)
+	if r := b.login("alice", "wonderland-2026"); r.status != 303 {
+		t.Fatalf("login %d", r.status)
+	}
+	if r := b.do("GET", "/whoami", nil); r.raw != "alice session [admin]" {
+		t.Fatalf("by session: %d %q", r.status, r.raw)
+	}
+	access, _ := tokens(t, login(t, srv, "bob", "builder-2026"))
+	if r := b.do("GET", "/whoami", nil, bearer(access)...); !strings.HasPrefix(r.raw, "bob ") {
+		t.Fatalf("bearer first: %d %q", r.status, r.raw)
+	}
+	if r := b.do("GET", "/whoami", nil, "Cookie", ""); r.status != 401 {
+		t.Fatalf("no credentials: %d", r.status)
+	}
+	if r := b.do("GET", "/api/protected", nil); r.status != 401 {
+		t.Fatalf("/api/protected took the session: %d %s", r.status, r.raw)
+	}
 }
