@@ -187,7 +187,8 @@ type Guard struct {
 	st        store.DistinctCounter
 	failOpen  bool
 	detail    string
-	needBody  []string
+	needBody  []string // JSON members the sources read
+	needForm  bool     // a source reads a urlencoded form field
 	audit     audit.Sink
 	deny      problem.Denier
 	pool      sync.Pool
@@ -310,6 +311,7 @@ func New(opts Options) (*Guard, error) {
 				g.needBody = append(g.needBody, f)
 			}
 		}
+		g.needForm = g.needForm || len(v.Key.form) > 0 || len(v.Value.form) > 0
 	}
 	g.pool.New = func() any { return &scratch{mac: hmac.New(sha256.New, g.secret), arena: make([]byte, 0, 512)} }
 	return g, nil
@@ -376,7 +378,7 @@ func (g *Guard) get() *scratch { return g.pool.Get().(*scratch) }
 
 func (g *Guard) put(sc *scratch) {
 	clear(sc.in.vals) // keep no reference to the body
-	sc.in.ok = false
+	sc.in.ok, sc.in.form = false, nil
 	if cap(sc.arena) > 4096 {
 		sc.arena = make([]byte, 0, 512)
 	}
@@ -401,7 +403,15 @@ func (sc *scratch) sum(prefix string, v []byte) string {
 func (g *Guard) prepare(w http.ResponseWriter, r *http.Request, sc *scratch) *problem.Problem {
 	sc.arena = sc.arena[:0]
 	sc.in.reset(g.needBody)
-	if len(g.needBody) > 0 {
+	formRead := false
+	if g.needForm { // an HTML form's body; anything else is left to Peek
+		form, ok, p := bind.PeekForm(w, r)
+		if p != nil {
+			return p
+		}
+		sc.in.form, formRead = form, ok
+	}
+	if len(g.needBody) > 0 && !formRead {
 		data, ok, p := bind.Peek(w, r)
 		if p != nil {
 			return p
@@ -569,7 +579,7 @@ func (g *Guard) Check(r *http.Request) (*http.Request, *problem.Problem) {
 	if g.allowed(r) {
 		return r, nil
 	}
-	if len(g.needBody) > 0 {
+	if len(g.needBody) > 0 || g.needForm {
 		r2 := new(http.Request)
 		*r2 = *r
 		r = r2

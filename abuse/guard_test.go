@@ -384,3 +384,51 @@ func TestGuardAmbiguousBody(t *testing.T) {
 		}
 	}
 }
+
+// One detector for a JSON login and an HTML form login: FormField reads the
+// form's user name (and leaves the body for the handler's ParseForm), so
+// failures on either route add up, and a guesser gains nothing by
+// switching. A multipart body or a form without the field counts nothing.
+func TestGuardFormField(t *testing.T) {
+	c := testclock.New(time.Unix(1_700_000_000, 0))
+	g, err := abuse.New(abuse.Options{Name: "credential-stuffing", Store: memStore(t, c),
+		Fingerprint: abuse.FirstOf(abuse.JSONField("username"), abuse.FormField("username"), abuse.BasicAuthUser()),
+		Threshold:   2, Count: abuse.CountFailures, Secret: secret})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var seen string
+	login := g.Handler(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if r.Header.Get("Content-Type") == "application/x-www-form-urlencoded" {
+			seen = r.FormValue("username") + "/" + r.FormValue("password")
+		}
+		if abuse.Report(w, r, abuse.Failed) {
+			return
+		}
+		w.WriteHeader(401)
+	}))
+	try := func(ct, body string) int {
+		r := httptest.NewRequest("POST", "/login", strings.NewReader(body))
+		r.Header.Set("Content-Type", ct)
+		r.RemoteAddr = "203.0.113.5:1"
+		w := httptest.NewRecorder()
+		login.ServeHTTP(w, r)
+		return w.Code
+	}
+	const form = "application/x-www-form-urlencoded"
+	if s := try(form, "password=x"); s != 401 { // no user name: nothing counted
+		t.Fatalf("form without username: %d", s)
+	}
+	if s := try("multipart/form-data; boundary=b", "--b\r\nContent-Disposition: form-data; name=\"username\"\r\n\r\nm\r\n--b--\r\n"); s != 401 {
+		t.Fatalf("multipart: %d", s)
+	}
+	if s := try(form, "username=a&password=x"); s != 401 || seen != "a/x" {
+		t.Fatalf("form login: %d, handler read %q", s, seen)
+	}
+	if s := try("application/json", `{"username":"b","password":"x"}`); s != 401 {
+		t.Fatalf("JSON login: %d", s)
+	}
+	if s := try(form, "username=c&password=x"); s != 403 {
+		t.Fatalf("3rd distinct failing user across JSON and form: %d, want 403", s)
+	}
+}

@@ -3,6 +3,7 @@ package abuse
 import (
 	"encoding/json"
 	"net/http"
+	"net/url"
 	"strconv"
 	"strings"
 	"unicode/utf8"
@@ -20,9 +21,10 @@ const maxNesting = 10000
 // validates it as encoding/json does. A body that encoding/json would not
 // decode into a map gives no values.
 type input struct {
-	names []string // the guard's watched member names
-	vals  []member // one per name
-	ok    bool     // the body is a JSON object
+	names []string   // the guard's watched member names
+	vals  []member   // one per name
+	ok    bool       // the body is a JSON object
+	form  url.Values // the urlencoded form a FormField source reads; nil: none
 }
 
 // member is one watched top-level member's value.
@@ -36,7 +38,7 @@ type member struct {
 
 // reset prepares in for a request of a guard watching names.
 func (in *input) reset(names []string) {
-	in.names, in.ok = names, false
+	in.names, in.ok, in.form = names, false, nil
 	if cap(in.vals) < len(names) {
 		in.vals = make([]member, len(names))
 	}

@@ -17,7 +17,8 @@ import (
 // compared; the raw value is never kept or logged.
 type Source struct {
 	name string
-	json []string // body fields it reads
+	json []string // JSON body members it reads
+	form []string // urlencoded form fields it reads
 	get  func(dst []byte, r *http.Request, in *input) ([]byte, bool)
 }
 
@@ -133,6 +134,25 @@ func JSONField(names ...string) Source {
 	}}
 }
 
+// FormField reads a field of an application/x-www-form-urlencoded request
+// body (an HTML form's): its first value, when not empty. The login form's
+// user name, FirstOf(JSONField("username"), FormField("username")), makes
+// one credential-stuffing detector for a JSON login and a form login. The
+// body is read under the body cap and replayed for the handler
+// (bind.PeekForm); a multipart body is not read.
+func FormField(name string) Source {
+	return Source{name: "form:" + name, form: []string{name}, get: func(dst []byte, _ *http.Request, in *input) ([]byte, bool) {
+		if in == nil || in.form == nil {
+			return dst, false
+		}
+		v := in.form.Get(name)
+		if v == "" {
+			return dst, false
+		}
+		return append(dst, v...), true
+	}}
+}
+
 // Card is the bottle post's card fingerprint: the last four digits of the
 // card number in the JSON member number, and the expiry in month and year
 // (a one- or two-digit month and a two- or four-digit year are the same
@@ -204,13 +224,15 @@ func BasicAuthUser() Source {
 
 // FirstOf reads the first of sources that has a value: one detector for a
 // login that takes a JSON body on one route and Basic credentials on
-// another, FirstOf(JSONField("username"), BasicAuthUser()).
+// another, FirstOf(JSONField("username"), BasicAuthUser()), or a form login
+// as well, with FormField("username").
 func FirstOf(sources ...Source) Source {
 	sources = append([]Source(nil), sources...)
 	s := Source{name: "first-of"}
 	for _, src := range sources {
 		s.name += ":" + src.name
 		s.json = append(s.json, src.json...)
+		s.form = append(s.form, src.form...)
 	}
 	s.get = func(dst []byte, r *http.Request, in *input) ([]byte, bool) {
 		for _, src := range sources {

@@ -3,7 +3,9 @@ package bind
 import (
 	"bytes"
 	"io"
+	"mime"
 	"net/http"
+	"net/url"
 
 	"github.com/bulwark-go/bulwark/problem"
 )
@@ -25,4 +27,29 @@ func Peek(w http.ResponseWriter, r *http.Request) (data []byte, ok bool, p *prob
 	}
 	r.Body = io.NopCloser(bytes.NewReader(data))
 	return data, len(data) > 0, nil
+}
+
+// PeekForm is Peek for an application/x-www-form-urlencoded body (an HTML
+// form's): it reads the body under the same cap, parses it, and puts it
+// back, so that the handler's r.ParseForm (or FormValue) sees the same
+// bytes. A body of another media type, or an empty one, is not read: ok is
+// false and the problem nil. A body that does not parse as a form gives
+// the fields that parsed before the error, with ok true.
+func PeekForm(w http.ResponseWriter, r *http.Request) (form url.Values, ok bool, p *problem.Problem) {
+	if r.Body == nil || r.Body == http.NoBody {
+		return nil, false, nil
+	}
+	if mt, _, err := mime.ParseMediaType(r.Header.Get("Content-Type")); err != nil || mt != "application/x-www-form-urlencoded" {
+		return nil, false, nil
+	}
+	data, p := readBody(w, r)
+	if p != nil {
+		return nil, false, p
+	}
+	r.Body = io.NopCloser(bytes.NewReader(data))
+	if len(data) == 0 {
+		return nil, false, nil
+	}
+	form, _ = url.ParseQuery(string(data))
+	return form, true, nil
 }

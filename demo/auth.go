@@ -43,6 +43,7 @@ const (
 type demoSecrets struct {
 	signingSeed    []byte // Ed25519 seed
 	fingerprintKey []byte // HMAC key of the abuse fingerprints
+	csrfKey        []byte // HMAC key of the /app CSRF tokens
 }
 
 // secretTTL outlives any demo run; the secrets are only ever read back.
@@ -73,6 +74,9 @@ func (a *App) loadSecrets(ctx context.Context) (*demoSecrets, error) {
 		return nil, err
 	}
 	if s.fingerprintKey, err = get("fingerprint-key"); err != nil {
+		return nil, err
+	}
+	if s.csrfKey, err = get("csrf-key"); err != nil {
 		return nil, err
 	}
 	return &s, nil
@@ -108,6 +112,8 @@ type auth struct {
 	basic      *basic.Authenticator // GET /api/basic: the demo accounts, over passwords
 	stuffing   *abuse.Guard         // distinct failed usernames per client (IPv6 by /64); view account-targeted flags
 	cardTest   *abuse.Guard         // distinct cards per client on POST /api/checkout, and the many-address views
+	csrfKey    []byte               // the /app CSRF tokens' HMAC key (shared by replicas)
+	limits     ratelimit.Store      // the limiters' store: Redis with --redis, else nil (memory)
 }
 
 // newAuth builds the JWT, authorization, rate-limit and abuse guards over
@@ -152,7 +158,7 @@ func (a *App) newAuth() (*auth, error) {
 	if err != nil {
 		return nil, err
 	}
-	x := &auth{}
+	x := &auth{csrfKey: secrets.csrfKey, limits: limits}
 	if x.key, err = secrets.signingKey(); err != nil {
 		return nil, err
 	}
@@ -244,9 +250,9 @@ func (a *App) newAuth() (*auth, error) {
 	// (blocks); account-targeted: distinct clients failing for one
 	// username (flags only: blocking would hand attackers a lock-out).
 	// Failures are what the login handler reports (abuse.Report); the
-	// username comes from the JSON body or Basic credentials, so any login
-	// route can wrap its handler in LoginAbuse.
-	username := abuse.FirstOf(abuse.JSONField("username"), abuse.BasicAuthUser())
+	// username comes from the JSON body, the HTML form or Basic
+	// credentials, so any login route can wrap its handler in LoginAbuse.
+	username := abuse.FirstOf(abuse.JSONField("username"), abuse.FormField("username"), abuse.BasicAuthUser())
 	if x.stuffing, err = abuse.New(abuse.Options{
 		Name: "credential-stuffing", Store: counts, Key: abuse.Client(), Fingerprint: username,
 		Threshold: 5, Window: time.Hour, Count: abuse.CountFailures,

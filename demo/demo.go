@@ -21,6 +21,7 @@ import (
 
 	"github.com/bulwark-go/bulwark/audit"
 	"github.com/bulwark-go/bulwark/cors"
+	"github.com/bulwark-go/bulwark/csrf"
 	"github.com/bulwark-go/bulwark/headers"
 	"github.com/bulwark-go/bulwark/metrics"
 	"github.com/bulwark-go/bulwark/problem"
@@ -71,6 +72,8 @@ type App struct {
 	headers *headers.Profile
 	cors    *cors.CORS
 	auth    *auth
+	apiCSRF *csrf.Guard // the origin check on /api/*
+	web     *webApp     // GET /app, /session/*, /app/*
 	// tokenStore holds the revocation denylist (and, with Redis, the
 	// refresh families): /readyz reports on it.
 	tokenStore store.Store

@@ -83,10 +83,15 @@ func (a *App) build() (http.Handler, error) {
 	// Step 7 on /api/*, where the only cookie is auth_token and there are
 	// no forms: the CSRF guard's origin check alone. The CORS origins, which
 	// may make credentialed calls, are its trusted origins.
-	crossOrigin, err := csrf.New(csrf.Options{OriginOnly: true, TrustedOrigins: a.cfg.CORSOrigins, Audit: a.audit})
-	if err != nil {
+	if a.apiCSRF, err = csrf.New(csrf.Options{OriginOnly: true, TrustedOrigins: a.cfg.CORSOrigins, Audit: a.audit}); err != nil {
 		return nil, err
 	}
+	crossOrigin := a.apiCSRF
+	// The HTML app: sessions, and both CSRF layers on /session/* and /app/*.
+	if a.web, err = a.newWebApp(); err != nil {
+		return nil, err
+	}
+	wa := a.web
 
 	// The /api group: every route counts against the per-IP limit, then
 	// authenticates as the route says, counts against the per-client
@@ -126,6 +131,23 @@ func (a *App) build() (http.Handler, error) {
 	route("GET /api/posts/{id}", required, http.HandlerFunc(a.getPost))
 	route("PUT /api/posts/{id}", required, http.HandlerFunc(a.updatePost)) // owner or admin: checked once the post is loaded
 	route("DELETE /api/posts/{id}", required, http.HandlerFunc(a.deletePost))
+
+	// The HTML app (not under /api): the session is loaded (step 6, outside
+	// the guards that read it), then the CSRF guard runs both layers on
+	// unsafe requests (7). Pages get the HTML header profile (a nonce CSP).
+	page := bulwark.Policy{Headers: wa.html.Handler, Authn: wa.sessions.Handler, CSRF: wa.csrf.Handler}
+	formLogin := page
+	formLogin.PreAuthLimits = wa.limit.Handler // its own window: 5 per IP per 5 minutes
+	formLogin.Abuse = a.LoginAbuse             // the credential-stuffing detector of /api/login
+	loggedIn := page
+	loggedIn.Authn = bulwark.Chain(wa.sessions.Handler, wa.user.Require)
+	me := bulwark.Policy{Authn: loggedIn.Authn}
+	logout := bulwark.Policy{Authn: wa.sessions.Handler, CSRF: wa.csrf.Handler}
+	route("GET /app", page, http.HandlerFunc(wa.app))
+	route("POST /app/notes", loggedIn, http.HandlerFunc(wa.addNote))
+	route("POST /session/login", formLogin, http.HandlerFunc(wa.login))
+	route("GET /session/me", me, http.HandlerFunc(wa.me))
+	route("POST /session/logout", logout, http.HandlerFunc(wa.logout))
 
 	mux.HandleFunc("GET /{$}", a.overview)
 	mux.HandleFunc("GET /healthz", func(w http.ResponseWriter, r *http.Request) {
@@ -171,6 +193,11 @@ var Endpoints = []string{
 	"POST /api/items             {name}; scope write, by JWT or X-API-Key",
 	"GET  /api/posts             optional authentication: more fields when logged in",
 	"GET/PUT/DELETE /api/posts/{id}  any login reads; owner or admin changes",
+	"GET  /app                   the HTML app: a login form, then your notes (open it in a browser)",
+	"POST /session/login         form login (username, password, csrf_token) → session cookie, 303 to /app (5 attempts per IP per 5 min)",
+	"GET  /session/me            the session's user, or 401",
+	"POST /session/logout        CSRF-protected; ends the session server-side, 303 to /app",
+	"POST /app/notes             CSRF-protected, logged in; form field text → a note, 303 to /app",
 	"GET  /.well-known/jwks.json the demo's public signing key",
 	"POST /csp-reports           CSP violation reports (application/csp-report, application/reports+json)",
 	"GET  /healthz               liveness",
@@ -191,6 +218,8 @@ func (a *App) overview(w http.ResponseWriter, r *http.Request) {
 			"api_keys":         "X-API-Key or Authorization: ApiKey beside JWT on /api/items; the fixed demo keys are static keys for the demo only — real keys have Bulwark's prefixed, checksummed format, stored as HMAC hashes",
 			"problem_details":  "every error is RFC 9457 application/problem+json",
 			"client_identity":  "client IP from trusted proxies only, request IDs",
+			"sessions":         "server-side sessions (memory or Redis) behind an HttpOnly SameSite=Lax cookie, renewed at login, destroyed at logout: GET /app",
+			"csrf":             "origin check (Fetch Metadata, Origin, Referer) on cookie-carrying /api/* requests; plus session-bound, masked tokens on /session/* and /app/*",
 		},
 		"endpoints": Endpoints,
 	})
@@ -229,9 +258,16 @@ func (a *App) describe() map[string]any {
 		"headers":      a.headers.Describe(),
 		"jwt":          a.auth.verifier.Describe(),
 		"api_keys":     "X-API-Key or Authorization: ApiKey; records hold only HMAC-SHA-256 hashes under a secret drawn at start; the demo keys are static (legacy) keys, for the demo only",
-		"csrf": "unsafe /api/* requests that carry cookies must be same-origin (Sec-Fetch-Site, else Origin) or come from a CORS origin, " +
-			"checked after authentication; requests without cookies (bearer tokens) are not CSRF-prone",
-		"secrets": "signing and fingerprint keys drawn from crypto/rand at start (shared through Redis with --redis); never shown",
+		"csrf": map[string]any{
+			"api": "unsafe /api/* requests that carry cookies must be same-origin (Sec-Fetch-Site, else Origin, else Referer) or come from a CORS origin, " +
+				"checked after authentication; requests without cookies (bearer tokens) are not CSRF-prone",
+			"api_guard": a.apiCSRF.Describe(),
+			"app": "unsafe /session/* and /app/* requests pass the same origin check and carry a valid token (csrf_token field, X-CSRF-Token, or X-XSRF-Token equal to the XSRF-TOKEN cookie) " +
+				"bound to the session (a pre-session cookie before login); POST /session/login is checked even without cookies (login CSRF)",
+			"app_guard": a.web.csrf.Describe(),
+		},
+		"sessions": a.web.describe(),
+		"secrets":  "signing and fingerprint keys drawn from crypto/rand at start (shared through Redis with --redis); never shown",
 		"csp_reports": map[string]string{
 			"path":       "/csp-reports",
 			"per_client": "1 report/s, burst 5 (client IP, /64 for IPv6), at most 4096 clients tracked",
