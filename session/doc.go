@@ -39,7 +39,14 @@
 // Identity.Remember gets a browser-session cookie (no Max-Age); with it,
 // a persistent cookie that lasts Options.RememberFor.
 //
-// IDs are 256 bits from crypto/rand. A client-supplied ID that the store
+// IDs are 256 bits from crypto/rand. The store never holds one: a
+// session is stored under its reference, the first 192 bits of SHA-256
+// of the ID (base64url), and the per-user lists hold references too, so
+// whoever reads the store — a dump, a copy of its key names, Redis
+// MONITOR, the slowlog, keyspace notifications — learns no cookie that
+// works. The hash is unkeyed on purpose: the ID is 256 random bits, so
+// there is nothing to guess and a key would add nothing (and nothing to
+// rotate); 192 bits keep a preimage out of reach. A client-supplied ID that the store
 // does not hold is never adopted (Fiber's CVE-2024-38513): the request is
 // anonymous and a new ID is made if the session is written. Login, Renew
 // and SetPrivileges give the session a new ID and delete the old one

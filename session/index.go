@@ -18,7 +18,7 @@ var ErrNotSupported = errors.New("session: encrypted-cookie sessions cannot be e
 
 // indexEntry is one session in a user's session list.
 type indexEntry struct {
-	id                string
+	ref               string // the session's reference (never its ID)
 	created, deadline int64
 }
 
@@ -28,9 +28,9 @@ const indexTries = 16
 func (m *Manager) indexKey(subject string) string { return m.prefix + "u:" + subject }
 
 func encodeIndex(es []indexEntry) []byte {
-	b := binary.AppendUvarint(make([]byte, 0, 1+len(es)*(IDLen+20)), uint64(len(es)))
+	b := binary.AppendUvarint(make([]byte, 0, 1+len(es)*(refLen+20)), uint64(len(es)))
 	for _, e := range es {
-		b = appendString(b, e.id)
+		b = appendString(b, e.ref)
 		b = binary.AppendVarint(b, e.created)
 		b = binary.AppendVarint(b, e.deadline)
 	}
@@ -42,7 +42,7 @@ func decodeIndex(b []byte) []indexEntry {
 	n := d.count(3)
 	es := make([]indexEntry, 0, n+1)
 	for range n {
-		e := indexEntry{id: d.string(), created: d.varint(), deadline: d.varint()}
+		e := indexEntry{ref: d.string(), created: d.varint(), deadline: d.varint()}
 		if d.err {
 			return nil // a damaged list: start over rather than fail logins
 		}
@@ -51,7 +51,7 @@ func decodeIndex(b []byte) []indexEntry {
 	return es
 }
 
-// updateIndex changes subject's session list: it drops remove (an ID,
+// updateIndex changes subject's session list: it drops remove (a reference,
 // or "") and the sessions past their absolute timeout, adds add (may be
 // nil) and, over Options.MaxSessionsPerUser, ends the oldest sessions and
 // returns how many. The list lives as long as its longest session.
@@ -67,7 +67,7 @@ func (m *Manager) updateIndex(ctx context.Context, subject string, add *indexEnt
 		}
 		now := m.now().UnixNano()
 		es := slices.DeleteFunc(decodeIndex(old), func(e indexEntry) bool {
-			return e.deadline <= now || e.id == remove || (add != nil && e.id == add.id)
+			return e.deadline <= now || e.ref == remove || (add != nil && e.ref == add.ref)
 		})
 		if add != nil {
 			es = append(es, *add)
@@ -77,19 +77,19 @@ func (m *Manager) updateIndex(ctx context.Context, subject string, add *indexEnt
 			// Sessions that timed out early (idle) or ended still count
 			// until checked: check them now, before ending a live one.
 			es = slices.DeleteFunc(es, func(e indexEntry) bool {
-				if add != nil && e.id == add.id {
+				if add != nil && e.ref == add.ref {
 					return false
 				}
-				_, ok, err := m.kv.Get(ctx, m.prefix+"s:"+e.id)
+				_, ok, err := m.kv.Get(ctx, m.sPrefix+e.ref)
 				return err == nil && !ok
 			})
 			slices.SortStableFunc(es, func(a, b indexEntry) int { return cmpInt64(a.created, b.created) })
 			for len(es) > m.maxPerUser {
 				i := 0
-				if add != nil && es[0].id == add.id && len(es) > 1 {
+				if add != nil && es[0].ref == add.ref && len(es) > 1 {
 					i = 1 // never the new one
 				}
-				victims = append(victims, es[i].id)
+				victims = append(victims, es[i].ref)
 				es = slices.Delete(es, i, i+1)
 			}
 		}
@@ -113,7 +113,7 @@ func (m *Manager) updateIndex(ctx context.Context, subject string, add *indexEnt
 			continue // another login or logout of the user came first
 		}
 		for _, id := range victims {
-			if err := m.kv.Delete(ctx, m.prefix+"s:"+id); err != nil {
+			if err := m.kv.Delete(ctx, m.sPrefix+id); err != nil {
 				return len(victims), err
 			}
 		}
@@ -152,7 +152,7 @@ func (m *Manager) revokeUser(ctx context.Context, r *http.Request, subject strin
 	}
 	n := 0
 	for _, e := range decodeIndex(b) {
-		if err := m.kv.Delete(ctx, m.prefix+"s:"+e.id); err != nil {
+		if err := m.kv.Delete(ctx, m.sPrefix+e.ref); err != nil {
 			return n, err
 		}
 		n++

@@ -121,6 +121,7 @@ type Manager struct {
 	touchEvery               time.Duration
 	maxPerUser               int
 	prefix                   string
+	sPrefix                  string // prefix + "s:": a session's store key is sPrefix + its reference
 
 	audit audit.Sink
 	deny  problem.Denier
@@ -228,6 +229,7 @@ func New(opts Options) (*Manager, error) {
 	if m.prefix == "" {
 		m.prefix = DefaultKeyPrefix
 	}
+	m.sPrefix = m.prefix + "s:"
 	if m.now == nil {
 		m.now = time.Now
 	}

@@ -2,8 +2,6 @@ package session
 
 import (
 	"context"
-	"crypto/rand"
-	"encoding/base64"
 	"errors"
 	"net/http"
 	"slices"
@@ -57,9 +55,13 @@ type Session struct {
 	secure     bool
 	cookieName string
 
-	id  string // the stored session's ID; "" when not stored yet (and in cookie mode)
-	raw []byte // the record as stored: CompareAndSwap's old value
-	rec record
+	// key is the stored session's store key (prefix, "s:", the ID's
+	// reference: never the ID); "" when not stored yet (and in cookie
+	// mode).
+	key    string
+	keyBuf [keyBufLen]byte // key's bytes when it was loaded (see keyOf)
+	raw    []byte          // the record as stored: CompareAndSwap's old value
+	rec    record
 
 	hadCookie bool
 	loaded    bool   // rec is a live session from the cookie
@@ -75,8 +77,8 @@ type Session struct {
 	principal *authn.Principal
 }
 
-// ended is a session Logout ended.
-type ended struct{ id, subject string }
+// ended is a session Logout ended: its store key and user.
+type ended struct{ key, subject string }
 
 type ctxKey struct{}
 
@@ -95,39 +97,6 @@ func isSecure(r *http.Request) bool {
 		return st.Secure
 	}
 	return r.TLS != nil
-}
-
-// IDLen is the length of a session ID in its cookie: 32 random bytes
-// (256 bits) from crypto/rand, base64url without padding.
-const IDLen = 43
-
-func newID() string {
-	var b [32]byte
-	_, _ = rand.Read(b[:]) // never fails (crypto/rand panics rather)
-	return base64.RawURLEncoding.EncodeToString(b[:])
-}
-
-func newBinding() string {
-	var b [bindingLen]byte
-	_, _ = rand.Read(b[:])
-	return string(b[:])
-}
-
-// validID reports whether v has the form of a session ID.
-func validID(v string) bool {
-	if len(v) != IDLen {
-		return false
-	}
-	for i := 0; i < len(v); i++ {
-		if !isB64(v[i]) {
-			return false
-		}
-	}
-	return true
-}
-
-func isB64(c byte) bool {
-	return c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z' || c >= '0' && c <= '9' || c == '-' || c == '_'
 }
 
 // Authenticated reports whether a user is logged in to the session.
@@ -239,11 +208,11 @@ func (s *Session) SetPrivileges(roles, scopes []string) {
 // After Logout the Session is new and empty: a value set afterwards (or a
 // CSRFBinding asked for) starts a new anonymous session under a new ID.
 func (s *Session) Logout() {
-	if s.loaded || s.id != "" {
-		s.ended = append(s.ended, ended{s.id, s.rec.subject})
+	if s.loaded || s.key != "" {
+		s.ended = append(s.ended, ended{s.key, s.rec.subject})
 	}
-	s.endCookie = s.endCookie || s.hadCookie || s.loaded || s.id != ""
-	s.id, s.raw, s.rec, s.loaded, s.principal = "", nil, record{}, false, nil
+	s.endCookie = s.endCookie || s.hadCookie || s.loaded || s.key != ""
+	s.key, s.raw, s.rec, s.loaded, s.principal = "", nil, record{}, false, nil
 	s.dirty, s.renew, s.login = false, false, false
 }
 
