@@ -87,7 +87,10 @@
 // A logged-in session is also listed under its user in the store (one
 // small value per user, updated by compare-and-swap at login, renewal and
 // logout). Manager.RevokeUser and Session.LogoutEverywhere end every
-// session of a user: one round trip for the list plus one per session.
+// session of a user: one round trip for the list, one per session and
+// one or two to shorten the list. The sessions are ended before they
+// leave the list, so when the store fails midway the list still names
+// every session left and calling RevokeUser again finishes the job.
 // Options.MaxSessionsPerUser caps a user's concurrent sessions: a login
 // beyond the cap ends the user's oldest sessions (audit reason
 // session_evicted); a login near the cap checks that listed sessions are

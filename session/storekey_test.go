@@ -190,3 +190,100 @@ func TestRedisNeverSeesID(t *testing.T) {
 		t.Fatal("the session does not authenticate")
 	}
 }
+
+// flaky is a store whose calls all go through, but for call number
+// failAt (counting from 1), which fails as if the store were down.
+type flaky struct {
+	store.KV
+	sw     store.Swapper
+	mu     sync.Mutex
+	calls  int
+	failAt int
+}
+
+func (f *flaky) fail() error {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	f.calls++
+	if f.calls == f.failAt {
+		return errDown
+	}
+	return nil
+}
+
+func (f *flaky) Get(ctx context.Context, key string) ([]byte, bool, error) {
+	if err := f.fail(); err != nil {
+		return nil, false, err
+	}
+	return f.KV.Get(ctx, key)
+}
+
+func (f *flaky) Take(ctx context.Context, key string) ([]byte, bool, error) {
+	if err := f.fail(); err != nil {
+		return nil, false, err
+	}
+	return f.KV.Take(ctx, key)
+}
+
+func (f *flaky) Delete(ctx context.Context, key string) error {
+	if err := f.fail(); err != nil {
+		return err
+	}
+	return f.KV.Delete(ctx, key)
+}
+
+func (f *flaky) CompareAndSwap(ctx context.Context, key string, old, next []byte, ttl time.Duration) (bool, error) {
+	if err := f.fail(); err != nil {
+		return false, err
+	}
+	return f.sw.CompareAndSwap(ctx, key, old, next, ttl)
+}
+
+// TestRevokeUserRetry: whichever store call of RevokeUser fails, calling it
+// again ends every session that is left, and the two calls count each
+// session once.
+func TestRevokeUserRetry(t *testing.T) {
+	const sessions = 3
+	for failAt := 1; ; failAt++ {
+		ms := memstore.New(memstore.Options{SweepInterval: -1})
+		t.Cleanup(func() { ms.Close() })
+		fl := &flaky{KV: ms, sw: ms}
+		e := newEnv(t, session.Options{Store: fl})
+		var cs []string
+		for range sessions {
+			cs = append(cs, e.login("alice", false))
+		}
+		other := e.login("bob", false)
+		fl.mu.Lock()
+		fl.calls, fl.failAt = 0, failAt
+		fl.mu.Unlock()
+		n1, err := e.m.RevokeUser(bg, "alice")
+		if err == nil {
+			if failAt == 1 {
+				t.Fatal("no store call failed")
+			}
+			if n1 != sessions {
+				t.Fatalf("RevokeUser = %d, want %d", n1, sessions)
+			}
+			break // every failure point has been tried
+		}
+		n2, err := e.m.RevokeUser(bg, "alice")
+		if err != nil {
+			t.Fatalf("failAt %d: the retry failed: %v", failAt, err)
+		}
+		if n1+n2 != sessions {
+			t.Fatalf("failAt %d: ended %d then %d sessions, want %d in all", failAt, n1, n2, sessions)
+		}
+		for i, c := range cs {
+			if got := e.who(c); got == "alice" {
+				t.Fatalf("failAt %d: session %d survived the retry", failAt, i)
+			}
+		}
+		if _, found, _ := ms.Get(bg, "session:u:alice"); found {
+			t.Fatalf("failAt %d: alice's list outlived her sessions", failAt)
+		}
+		if e.who(other) != "bob" {
+			t.Fatalf("failAt %d: another user's session ended", failAt)
+		}
+	}
+}
