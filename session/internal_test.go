@@ -24,6 +24,17 @@ func FuzzDecodeRecord(f *testing.F) {
 		if again := appendRecord(nil, &r); !bytes.Equal(again, b) {
 			t.Fatalf("%x decodes, re-encodes as %x", b, again)
 		}
+		lazy := r
+		r.materialize()
+		if again := appendRecord(nil, &r); !bytes.Equal(again, b) {
+			t.Fatalf("%x decodes, re-encodes decoded as %x", b, again)
+		}
+		for _, fl := range r.data {
+			want, _ := r.value(fl.name)
+			if got, ok := lazy.value(fl.name); !ok || got != want {
+				t.Fatalf("lazy read of %q: %q, decoded %q", fl.name, got, want)
+			}
+		}
 		for _, fl := range r.data {
 			decodeValue[int](fl.val)
 			decodeValue[float64](fl.val)
@@ -72,6 +83,10 @@ func TestValues(t *testing.T) {
 		t.Fatal("missing key found")
 	}
 	rec, err := decodeRecord(appendRecord(nil, &s.rec))
+	if v, ok := rec.value("i"); !ok || v != s.rec.data[3].val {
+		t.Fatal("lazy value")
+	}
+	rec.materialize()
 	if err != nil || len(rec.data) != 7 {
 		t.Fatalf("round trip: %v", err)
 	}

@@ -31,7 +31,14 @@ func (m *Manager) Load(r *http.Request) *Session { return m.load(r, nil) }
 // load reads r's session; hdr is the response's header (nil when the
 // session cannot set cookies).
 func (m *Manager) load(r *http.Request, hdr http.Header) *Session {
-	s := &Session{m: m, r: r, hdr: hdr}
+	s := &Session{}
+	m.loadInto(s, r, hdr)
+	return s
+}
+
+// loadInto is load into a zero Session.
+func (m *Manager) loadInto(s *Session, r *http.Request, hdr http.Header) {
+	s.m, s.r, s.hdr = m, r, hdr
 	s.secure = m.secureAlways || isSecure(r)
 	s.cookieName = m.name
 	if m.hostPrefix && s.secure {
@@ -39,7 +46,7 @@ func (m *Manager) load(r *http.Request, hdr http.Header) *Session {
 	}
 	v, ok := cookieValue(r, s.cookieName)
 	if !ok {
-		return s
+		return
 	}
 	s.hadCookie = true
 	var raw []byte
@@ -47,30 +54,30 @@ func (m *Manager) load(r *http.Request, hdr http.Header) *Session {
 	if m.aead != nil {
 		if raw = m.open(v); raw == nil {
 			s.fail = ReasonInvalid
-			return s
+			return
 		}
 	} else {
 		var id [32]byte
 		if !parseID(&id, v) {
 			s.fail = ReasonInvalid
-			return s
+			return
 		}
 		key = s.keyOf(&id)
 		b, found, err := m.kv.Get(r.Context(), key)
 		switch {
 		case err != nil:
 			s.err = err
-			return s
+			return
 		case !found:
 			s.fail = ReasonUnknown
-			return s
+			return
 		}
 		raw = b
 	}
 	rec, err := decodeRecord(raw)
 	if err != nil {
 		s.fail = ReasonInvalid
-		return s
+		return
 	}
 	now := m.now().UnixNano()
 	idle, _ := m.lifetimes(rec.persistent)
@@ -82,13 +89,12 @@ func (m *Manager) load(r *http.Request, hdr http.Header) *Session {
 			m.cas(r.Context(), key, raw, nil, 0)
 		}
 		m.event(r, audit.Allow, ReasonExpired, rec.subject)
-		return s
+		return
 	}
 	if m.aead == nil {
 		s.key, s.raw = key, raw
 	}
 	s.rec, s.loaded = rec, true
-	return s
 }
 
 // keyBufLen bounds the store keys built in a Session's own memory.

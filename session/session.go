@@ -80,12 +80,17 @@ type Session struct {
 // ended is a session Logout ended: its store key and user.
 type ended struct{ key, subject string }
 
-type ctxKey struct{}
-
 // FromContext returns the session Handler attached to the request
-// context; false when Handler did not run.
+// context; false when Handler did not run. Handler keeps it in the
+// per-request state the guards share (package internal/reqctx), not in a
+// context value of its own: no context or request copy per request when
+// another guard made that state already.
 func FromContext(ctx context.Context) (*Session, bool) {
-	s, ok := ctx.Value(ctxKey{}).(*Session)
+	st := reqctx.From(ctx)
+	if st == nil {
+		return nil, false
+	}
+	s, ok := st.Session.(*Session)
 	return s, ok
 }
 
@@ -106,10 +111,16 @@ func (s *Session) Authenticated() bool { return s.rec.subject != "" }
 func (s *Session) Subject() string { return s.rec.subject }
 
 // Roles returns the user's roles (read-only).
-func (s *Session) Roles() []string { return s.rec.roles }
+func (s *Session) Roles() []string {
+	s.rec.materialize()
+	return s.rec.roles
+}
 
 // Scopes returns the user's scopes (read-only).
-func (s *Session) Scopes() []string { return s.rec.scopes }
+func (s *Session) Scopes() []string {
+	s.rec.materialize()
+	return s.rec.scopes
+}
 
 // Persistent reports whether the session is a "remember me" session.
 func (s *Session) Persistent() bool { return s.rec.persistent }
@@ -165,6 +176,7 @@ func (s *Session) Login(id Identity) error {
 		return ErrNoSubject
 	}
 	now := s.m.now().UnixNano()
+	s.rec.materialize()
 	s.start(now)
 	_, abs := s.m.lifetimes(id.Remember)
 	s.rec.created, s.rec.touched, s.rec.authAt, s.rec.deadline = now, now, now, now+int64(abs)
@@ -195,6 +207,7 @@ func (s *Session) renewID() {
 // SetPrivileges replaces the logged-in user's roles and scopes and renews
 // the session ID (a privilege change is a login of its own).
 func (s *Session) SetPrivileges(roles, scopes []string) {
+	s.rec.materialize()
 	s.rec.roles, s.rec.scopes = slices.Clone(roles), slices.Clone(scopes)
 	s.principal = nil
 	s.Renew()
@@ -253,6 +266,7 @@ func (s *Session) Principal() *authn.Principal {
 		return nil
 	}
 	if s.principal == nil {
+		s.rec.materialize()
 		s.principal = &authn.Principal{
 			Subject: s.rec.subject, Method: "session", Roles: s.rec.roles, Scopes: s.rec.scopes,
 			ExpiresAt: s.ExpiresAt(), ID: "session:" + s.rec.subject, Source: authn.SourceCookie,
@@ -265,10 +279,8 @@ func (s *Session) Principal() *authn.Principal {
 // none, or it was stored as another type (int and int64 are one type
 // here).
 func Get[T Value](s *Session, key string) (T, bool) {
-	for _, f := range s.rec.data {
-		if f.name == key {
-			return decodeValue[T](f.val)
-		}
+	if v, ok := s.rec.value(key); ok {
+		return decodeValue[T](v)
 	}
 	var zero T
 	return zero, false
@@ -277,6 +289,7 @@ func Get[T Value](s *Session, key string) (T, bool) {
 // Set stores v under key (saved with the response).
 func Set[T Value](s *Session, key string, v T) {
 	s.CSRFBinding() // a new session is started
+	s.rec.materialize()
 	enc := encodeValue(v)
 	for i, f := range s.rec.data {
 		if f.name == key {
@@ -294,6 +307,7 @@ func Set[T Value](s *Session, key string, v T) {
 
 // Delete removes key's value.
 func (s *Session) Delete(key string) {
+	s.rec.materialize()
 	for i, f := range s.rec.data {
 		if f.name == key {
 			s.rec.data = slices.Delete(slices.Clone(s.rec.data), i, i+1)
@@ -306,6 +320,7 @@ func (s *Session) Delete(key string) {
 // Keys returns the names of the stored values, in the order they were
 // first set.
 func (s *Session) Keys() []string {
+	s.rec.materialize()
 	ks := make([]string, len(s.rec.data))
 	for i, f := range s.rec.data {
 		ks[i] = f.name

@@ -5,6 +5,7 @@ import (
 	"context"
 	"encoding/base64"
 	"net/http"
+	"net/http/httptest"
 	"strings"
 	"sync"
 	"testing"
@@ -285,5 +286,33 @@ func TestRevokeUserRetry(t *testing.T) {
 		if e.who(other) != "bob" {
 			t.Fatalf("failAt %d: another user's session ended", failAt)
 		}
+	}
+}
+
+// TestNestedManagers: a Manager's Handler inside another's shows its own
+// session to the handlers it wraps, and the outer one's again after.
+func TestNestedManagers(t *testing.T) {
+	outer := newEnv(t, session.Options{})
+	inner := newEnv(t, session.Options{CookieName: "inner"})
+	var in, after *session.Session
+	h := outer.m.Handler(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		o, _ := session.FromContext(r.Context())
+		inner.m.Handler(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+			in, _ = session.FromContext(r.Context())
+			if in == o {
+				t.Error("the inner Handler shows the outer session")
+			}
+		})).ServeHTTP(w, r)
+		after, _ = session.FromContext(r.Context())
+		if after != o {
+			t.Error("the outer session is not restored after the inner Handler")
+		}
+	}))
+	h.ServeHTTP(httptest.NewRecorder(), httptest.NewRequest(http.MethodGet, "/", nil))
+	if in == nil || after == nil {
+		t.Fatal("no session")
+	}
+	if _, ok := session.FromContext(context.Background()); ok {
+		t.Fatal("a session without Handler")
 	}
 }
