@@ -38,7 +38,9 @@ type Options struct {
 	// redisstore shared by replicas); the cookie carries only a random ID.
 	// A store that implements store.Swapper (both do) detects two
 	// concurrent writes of one session; see the package documentation.
-	// Exactly one of Store and CookieKeys is required.
+	// The value Get returns is kept, not copied: a store must return a
+	// fresh slice it never changes again (both do). Exactly one of Store
+	// and CookieKeys is required.
 	Store store.KV `json:"-" yaml:"-"`
 	// CookieKeys selects the encrypted-cookie mode: no server state, the
 	// session sealed with AES-256-GCM in the cookie. The first key seals,
