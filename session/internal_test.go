@@ -2,6 +2,8 @@ package session
 
 import (
 	"bytes"
+	"encoding/base64"
+	"strings"
 	"testing"
 	"time"
 )
@@ -94,4 +96,22 @@ func TestValues(t *testing.T) {
 	if _, ok := Get[string](s, "s"); ok || len(s.Keys()) != 6 {
 		t.Fatal("Delete")
 	}
+}
+
+// FuzzParseID: parseID accepts exactly the strict base64url spellings of
+// 32 bytes, and decodes them as encoding/base64 does.
+func FuzzParseID(f *testing.F) {
+	id, _ := newID()
+	f.Add(id)
+	f.Add(strings.Repeat("A", IDLen-1) + "B")
+	f.Add(strings.Repeat("_", IDLen))
+	f.Fuzz(func(t *testing.T, v string) {
+		var got [32]byte
+		ok := parseID(&got, v)
+		want, err := base64.RawURLEncoding.Strict().DecodeString(v)
+		wantOK := err == nil && len(want) == 32 && len(v) == IDLen
+		if ok != wantOK || ok && !bytes.Equal(got[:], want) {
+			t.Fatalf("parseID(%q) = %x, %v; base64: %x, %v", v, got, ok, want, err)
+		}
+	})
 }
