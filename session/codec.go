@@ -5,6 +5,7 @@ import (
 	"errors"
 	"math"
 	"time"
+	"unsafe"
 )
 
 // recordFormat is the first byte of every encoded record; a record of
@@ -28,6 +29,12 @@ type record struct {
 	roles      []string
 	scopes     []string
 	data       []field
+
+	// A loaded record is decoded lazily: tail is the encoding of roles,
+	// scopes and data (validated, not yet decoded, those three fields
+	// empty) and dataEnc the part of it that encodes data, which Get
+	// reads in place. materialize decodes them; tail is then "".
+	tail, dataEnc string
 }
 
 // field is one typed value: val's first byte names its kind.
@@ -50,6 +57,9 @@ func appendRecord(b []byte, rec *record) []byte {
 	b = append(b, flags)
 	b = appendString(b, rec.binding)
 	b = appendString(b, rec.subject)
+	if rec.tail != "" {
+		return append(b, rec.tail...) // not decoded: as it was read
+	}
 	b = appendStrings(b, rec.roles)
 	b = appendStrings(b, rec.scopes)
 	b = binary.AppendUvarint(b, uint64(len(rec.data)))
@@ -151,12 +161,25 @@ func (d *decoder) strings() []string {
 	return ss
 }
 
-// decodeRecord decodes b (which it does not keep).
+// skipStrings steps over a list of strings.
+func (d *decoder) skipStrings() {
+	for n := d.count(1); n > 0 && !d.err; n-- {
+		d.string()
+	}
+}
+
+// decodeRecord decodes b, which it keeps: the record's strings share b's
+// memory (no copy), so b must never change afterwards — it is the value
+// the store returned (a copy of its own; memstore and redisstore both
+// return fresh bytes) or a cookie's freshly opened plaintext. Roles,
+// scopes and data are validated here and decoded on demand
+// (materialize), so a request that reads the subject and a value
+// allocates nothing here.
 func decodeRecord(b []byte) (record, error) {
 	if len(b) == 0 || b[0] != recordFormat {
 		return record{}, errCorrupt
 	}
-	d := decoder{s: string(b[1:])}
+	d := decoder{s: unsafe.String(&b[0], len(b))[1:]}
 	var rec record
 	rec.version = d.uvarint()
 	rec.created = d.varint()
@@ -167,6 +190,26 @@ func decodeRecord(b []byte) (record, error) {
 	rec.persistent = flags&1 != 0
 	rec.binding = d.string()
 	rec.subject = d.string()
+	rec.tail = d.s
+	d.skipStrings() // roles
+	d.skipStrings() // scopes
+	rec.dataEnc = d.s
+	for n := d.count(2); n > 0 && !d.err; n-- {
+		d.string()
+		d.string()
+	}
+	if d.err || d.s != "" || flags > 1 || len(rec.binding) != bindingLen || rec.deadline <= 0 {
+		return record{}, errCorrupt
+	}
+	return rec, nil
+}
+
+// materialize decodes the roles, scopes and data of a loaded record.
+func (rec *record) materialize() {
+	if rec.tail == "" {
+		return
+	}
+	d := decoder{s: rec.tail}
 	rec.roles = d.strings()
 	rec.scopes = d.strings()
 	if n := d.count(2); n > 0 {
@@ -175,10 +218,27 @@ func decodeRecord(b []byte) (record, error) {
 			rec.data[i] = field{d.string(), d.string()}
 		}
 	}
-	if d.err || d.s != "" || flags > 1 || len(rec.binding) != bindingLen || rec.deadline <= 0 {
-		return record{}, errCorrupt
+	rec.tail, rec.dataEnc = "", ""
+}
+
+// value returns the encoded value stored under name.
+func (rec *record) value(name string) (string, bool) {
+	if rec.tail == "" {
+		for _, f := range rec.data {
+			if f.name == name {
+				return f.val, true
+			}
+		}
+		return "", false
 	}
-	return rec, nil
+	d := decoder{s: rec.dataEnc}
+	for n := d.count(2); n > 0; n-- {
+		k, v := d.string(), d.string()
+		if k == name {
+			return v, true
+		}
+	}
+	return "", false
 }
 
 // Value is the set of types a session stores: Get and Set accept them.

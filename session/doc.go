@@ -39,7 +39,14 @@
 // Identity.Remember gets a browser-session cookie (no Max-Age); with it,
 // a persistent cookie that lasts Options.RememberFor.
 //
-// IDs are 256 bits from crypto/rand. A client-supplied ID that the store
+// IDs are 256 bits from crypto/rand. The store never holds one: a
+// session is stored under its reference, the first 192 bits of SHA-256
+// of the ID (base64url), and the per-user lists hold references too, so
+// whoever reads the store — a dump, a copy of its key names, Redis
+// MONITOR, the slowlog, keyspace notifications — learns no cookie that
+// works. The hash is unkeyed on purpose: the ID is 256 random bits, so
+// there is nothing to guess and a key would add nothing (and nothing to
+// rotate); 192 bits keep a preimage out of reach. A client-supplied ID that the store
 // does not hold is never adopted (Fiber's CVE-2024-38513): the request is
 // anonymous and a new ID is made if the session is written. Login, Renew
 // and SetPrivileges give the session a new ID and delete the old one
@@ -75,12 +82,33 @@
 // Encrypted cookies have no server copy to compare: the last response's
 // cookie wins.
 //
+// # No grace period for a renewed ID
+//
+// When Login, Renew or SetPrivileges gives a session a new ID, the old ID
+// ends at once: a request already in flight with the old cookie (a
+// page's parallel fetches, a second tab) finds no session — Handler
+// treats it as anonymous, the Authenticator answers 401
+// (session_unknown), and a write it attempts is refused with 409 — and
+// the client retries with the new cookie, which the renewing response
+// set. Keeping the old ID alive for a few seconds, pointing to the new
+// session, would spare those retries, but it would reopen what renewal
+// closes: after login the old ID is exactly what a session-fixation
+// attacker planted, so for those seconds the attacker would hold a
+// logged-in session (OWASP's session management guidance: the old ID
+// must not stay usable after a privilege change). The same holds for a
+// privilege change, which is a login of its own. So there is no grace,
+// by design, for any renewal; renew only when privileges change (not on
+// a timer) and in-flight requests lose only that moment.
+//
 // # Logging out everywhere, and the per-user cap
 //
 // A logged-in session is also listed under its user in the store (one
 // small value per user, updated by compare-and-swap at login, renewal and
 // logout). Manager.RevokeUser and Session.LogoutEverywhere end every
-// session of a user: one round trip for the list plus one per session.
+// session of a user: one round trip for the list, one per session and
+// one or two to shorten the list. The sessions are ended before they
+// leave the list, so when the store fails midway the list still names
+// every session left and calling RevokeUser again finishes the job.
 // Options.MaxSessionsPerUser caps a user's concurrent sessions: a login
 // beyond the cap ends the user's oldest sessions (audit reason
 // session_evicted); a login near the cap checks that listed sessions are
@@ -94,9 +122,9 @@
 // Server-side sessions (Options.Store) are the default and the safer
 // choice: logout ends the session everywhere at once, RevokeUser and the
 // per-user cap work, the cookie is 43 characters, and concurrent writes
-// are detected. The cost is a store read per request (a memstore read is
-// about 200 ns; Redis one round trip) and shared state for several
-// replicas. Anonymous sessions are stored only when written (a CSRF token
+// are detected. The cost is a store read per request (from a memstore:
+// two allocations and a SHA-256 of the ID, a fraction of a microsecond;
+// from Redis: one round trip) and shared state for several replicas. Anonymous sessions are stored only when written (a CSRF token
 // for a login form writes one); each lives IdleTimeout.
 //
 // Encrypted cookies (Options.CookieKeys, AES-256-GCM) need no shared

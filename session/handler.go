@@ -12,6 +12,7 @@ import (
 
 	"github.com/bulwark-go/bulwark/audit"
 	"github.com/bulwark-go/bulwark/authn"
+	"github.com/bulwark-go/bulwark/internal/reqctx"
 	"github.com/bulwark-go/bulwark/problem"
 	"github.com/bulwark-go/bulwark/store"
 )
@@ -36,10 +37,20 @@ const TypeConflict = problem.BaseURI + "session-conflict"
 // past MaxCookieSize. Call Session.Save first to answer otherwise.
 func (m *Manager) Handler(next http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		s := m.load(r, w.Header())
-		r = r.WithContext(context.WithValue(r.Context(), ctxKey{}, s))
-		s.r = r
-		sw := &writer{ResponseWriter: w, s: s}
+		st := reqctx.From(r.Context())
+		if st == nil { // no identity guard ran: the state starts here
+			var ctx context.Context
+			ctx, st = reqctx.New(r.Context())
+			st.Secure = r.TLS != nil
+			r = r.WithContext(ctx)
+		}
+		h := &handled{} // the session and the writer, one allocation
+		s, sw := &h.s, &h.w
+		m.loadInto(s, r, w.Header())
+		sw.ResponseWriter, sw.s = w, s
+		prev := st.Session // an outer Manager's, restored on the way out
+		st.Session = s
+		defer func() { st.Session = prev }()
 		next.ServeHTTP(sw, r)
 		if !sw.started {
 			sw.begin()
@@ -51,6 +62,12 @@ func (m *Manager) Handler(next http.Handler) http.Handler {
 			m.event(r, audit.Flag, "session_save_failed", s.Subject(), slog.String("error", err.Error()))
 		}
 	})
+}
+
+// handled is what Handler allocates per request.
+type handled struct {
+	s Session
+	w writer
 }
 
 // writer saves the session before the first byte of the response.

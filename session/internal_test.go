@@ -2,6 +2,8 @@ package session
 
 import (
 	"bytes"
+	"encoding/base64"
+	"strings"
 	"testing"
 	"time"
 )
@@ -23,6 +25,17 @@ func FuzzDecodeRecord(f *testing.F) {
 		}
 		if again := appendRecord(nil, &r); !bytes.Equal(again, b) {
 			t.Fatalf("%x decodes, re-encodes as %x", b, again)
+		}
+		lazy := r
+		r.materialize()
+		if again := appendRecord(nil, &r); !bytes.Equal(again, b) {
+			t.Fatalf("%x decodes, re-encodes decoded as %x", b, again)
+		}
+		for _, fl := range r.data {
+			want, _ := r.value(fl.name)
+			if got, ok := lazy.value(fl.name); !ok || got != want {
+				t.Fatalf("lazy read of %q: %q, decoded %q", fl.name, got, want)
+			}
 		}
 		for _, fl := range r.data {
 			decodeValue[int](fl.val)
@@ -72,6 +85,10 @@ func TestValues(t *testing.T) {
 		t.Fatal("missing key found")
 	}
 	rec, err := decodeRecord(appendRecord(nil, &s.rec))
+	if v, ok := rec.value("i"); !ok || v != s.rec.data[3].val {
+		t.Fatal("lazy value")
+	}
+	rec.materialize()
 	if err != nil || len(rec.data) != 7 {
 		t.Fatalf("round trip: %v", err)
 	}
@@ -79,4 +96,22 @@ func TestValues(t *testing.T) {
 	if _, ok := Get[string](s, "s"); ok || len(s.Keys()) != 6 {
 		t.Fatal("Delete")
 	}
+}
+
+// FuzzParseID: parseID accepts exactly the strict base64url spellings of
+// 32 bytes, and decodes them as encoding/base64 does.
+func FuzzParseID(f *testing.F) {
+	id, _ := newID()
+	f.Add(id)
+	f.Add(strings.Repeat("A", IDLen-1) + "B")
+	f.Add(strings.Repeat("_", IDLen))
+	f.Fuzz(func(t *testing.T, v string) {
+		var got [32]byte
+		ok := parseID(&got, v)
+		want, err := base64.RawURLEncoding.Strict().DecodeString(v)
+		wantOK := err == nil && len(want) == 32 && len(v) == IDLen
+		if ok != wantOK || ok && !bytes.Equal(got[:], want) {
+			t.Fatalf("parseID(%q) = %x, %v; base64: %x, %v", v, got, ok, want, err)
+		}
+	})
 }

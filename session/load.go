@@ -9,6 +9,7 @@ import (
 	"net/http"
 	"strings"
 	"time"
+	"unsafe"
 
 	"github.com/bulwark-go/bulwark/audit"
 )
@@ -30,7 +31,14 @@ func (m *Manager) Load(r *http.Request) *Session { return m.load(r, nil) }
 // load reads r's session; hdr is the response's header (nil when the
 // session cannot set cookies).
 func (m *Manager) load(r *http.Request, hdr http.Header) *Session {
-	s := &Session{m: m, r: r, hdr: hdr}
+	s := &Session{}
+	m.loadInto(s, r, hdr)
+	return s
+}
+
+// loadInto is load into a zero Session.
+func (m *Manager) loadInto(s *Session, r *http.Request, hdr http.Header) {
+	s.m, s.r, s.hdr = m, r, hdr
 	s.secure = m.secureAlways || isSecure(r)
 	s.cookieName = m.name
 	if m.hostPrefix && s.secure {
@@ -38,35 +46,38 @@ func (m *Manager) load(r *http.Request, hdr http.Header) *Session {
 	}
 	v, ok := cookieValue(r, s.cookieName)
 	if !ok {
-		return s
+		return
 	}
 	s.hadCookie = true
 	var raw []byte
+	var key string
 	if m.aead != nil {
 		if raw = m.open(v); raw == nil {
 			s.fail = ReasonInvalid
-			return s
+			return
 		}
 	} else {
-		if !validID(v) {
+		var id [32]byte
+		if !parseID(&id, v) {
 			s.fail = ReasonInvalid
-			return s
+			return
 		}
-		b, found, err := m.kv.Get(r.Context(), m.prefix+"s:"+v)
+		key = s.keyOf(&id)
+		b, found, err := m.kv.Get(r.Context(), key)
 		switch {
 		case err != nil:
 			s.err = err
-			return s
+			return
 		case !found:
 			s.fail = ReasonUnknown
-			return s
+			return
 		}
 		raw = b
 	}
 	rec, err := decodeRecord(raw)
 	if err != nil {
 		s.fail = ReasonInvalid
-		return s
+		return
 	}
 	now := m.now().UnixNano()
 	idle, _ := m.lifetimes(rec.persistent)
@@ -75,16 +86,41 @@ func (m *Manager) load(r *http.Request, hdr http.Header) *Session {
 		if m.aead == nil {
 			// Gone now rather than when the store expires it (its clock
 			// may differ); only if nobody rewrote it meanwhile.
-			m.cas(r.Context(), m.prefix+"s:"+v, raw, nil, 0)
+			m.cas(r.Context(), key, raw, nil, 0)
 		}
 		m.event(r, audit.Allow, ReasonExpired, rec.subject)
-		return s
+		return
 	}
 	if m.aead == nil {
-		s.id, s.raw = v, raw
+		s.key, s.raw = key, raw
 	}
 	s.rec, s.loaded = rec, true
-	return s
+}
+
+// keyBufLen bounds the store keys built in a Session's own memory.
+const keyBufLen = 64
+
+// keyOf returns the store key of the ID id: built in s's own memory when
+// it fits (the load path allocates no key), else allocated. The bytes
+// are written once, here, and never changed.
+func (s *Session) keyOf(id *[32]byte) string {
+	var ref [refLen]byte
+	refOf(&ref, id)
+	p := s.m.sPrefix
+	if len(p)+refLen > keyBufLen {
+		return p + string(ref[:])
+	}
+	n := copy(s.keyBuf[:], p)
+	n += copy(s.keyBuf[n:], ref[:])
+	return unsafe.String(&s.keyBuf[0], n)
+}
+
+// refIn returns the reference in a session's store key ("" for "").
+func (m *Manager) refIn(key string) string {
+	if key == "" {
+		return ""
+	}
+	return key[len(m.sPrefix):]
 }
 
 // cookieValue returns the value of the first cookie named name in r's
@@ -205,12 +241,12 @@ func (s *Session) save() error {
 	}
 	for len(s.ended) > 0 {
 		e := s.ended[0]
-		if e.id != "" {
-			if err := m.kv.Delete(ctx, m.prefix+"s:"+e.id); err != nil {
+		if e.key != "" {
+			if err := m.kv.Delete(ctx, e.key); err != nil {
 				return err
 			}
 			if e.subject != "" {
-				if _, err := m.updateIndex(ctx, e.subject, nil, e.id); err != nil {
+				if _, err := m.updateIndex(ctx, e.subject, nil, m.refIn(e.key)); err != nil {
 					slog.Default().Warn("session: could not update a user's session list at logout", "error", err)
 				}
 			}
@@ -245,8 +281,8 @@ func (s *Session) save() error {
 		s.afterWrite(rec, enc)
 		return nil
 	}
-	if s.id != "" && !s.renew {
-		ok, err := m.cas(ctx, m.prefix+"s:"+s.id, s.raw, enc, ttl)
+	if s.key != "" && !s.renew {
+		ok, err := m.cas(ctx, s.key, s.raw, enc, ttl)
 		switch {
 		case err != nil:
 			if !s.dirty {
@@ -267,12 +303,12 @@ func (s *Session) save() error {
 	if s.hdr == nil || s.sent {
 		return ErrHeadersSent
 	}
-	oldID, oldSubject := s.id, s.rec.subject
-	if oldID != "" {
+	oldKey, oldSubject := s.key, s.rec.subject
+	if oldKey != "" {
 		// The old ID ends here, unless another request changed the
 		// session since this one read it: then that request's change and
 		// this one's renewal conflict.
-		ok, err := m.cas(ctx, m.prefix+"s:"+oldID, s.raw, nil, 0)
+		ok, err := m.cas(ctx, oldKey, s.raw, nil, 0)
 		if err != nil {
 			return err
 		}
@@ -281,29 +317,30 @@ func (s *Session) save() error {
 			return ErrConflict
 		}
 	}
-	id := newID()
-	ok, err := m.kv.SetNX(ctx, m.prefix+"s:"+id, enc, ttl)
+	id, ref := newID()
+	key := m.sPrefix + ref
+	ok, err := m.kv.SetNX(ctx, key, enc, ttl)
 	if err == nil && !ok {
 		err = errors.New("session: a new session ID is already taken (the random source is broken)")
 	}
 	if err != nil {
 		return err
 	}
-	s.id, s.raw = id, enc
+	s.key, s.raw = key, enc
 	if err := s.setCookie(id, rec.deadline-now); err != nil {
 		return err
 	}
 	var evicted int
-	if rec.subject != "" || (oldID != "" && oldSubject != "") {
+	if rec.subject != "" || (oldKey != "" && oldSubject != "") {
 		var add *indexEntry
 		if rec.subject != "" {
-			add = &indexEntry{id: id, created: rec.created, deadline: rec.deadline}
+			add = &indexEntry{ref: ref, created: rec.created, deadline: rec.deadline}
 		}
 		sub := rec.subject
 		if sub == "" {
 			sub = oldSubject
 		}
-		evicted, err = m.updateIndex(ctx, sub, add, oldID)
+		evicted, err = m.updateIndex(ctx, sub, add, m.refIn(oldKey))
 		if err != nil {
 			// The session works; the list misses it (LogoutEverywhere
 			// will not reach it until it times out).
@@ -313,7 +350,7 @@ func (s *Session) save() error {
 	switch {
 	case s.login:
 		m.event(s.r, audit.Allow, "session_created", rec.subject, slog.Bool("persistent", rec.persistent))
-	case oldID != "":
+	case oldKey != "":
 		m.event(s.r, audit.Allow, "session_renewed", rec.subject)
 	}
 	if evicted > 0 {

@@ -38,7 +38,9 @@ type Options struct {
 	// redisstore shared by replicas); the cookie carries only a random ID.
 	// A store that implements store.Swapper (both do) detects two
 	// concurrent writes of one session; see the package documentation.
-	// Exactly one of Store and CookieKeys is required.
+	// The value Get returns is kept, not copied: a store must return a
+	// fresh slice it never changes again (both do). Exactly one of Store
+	// and CookieKeys is required.
 	Store store.KV `json:"-" yaml:"-"`
 	// CookieKeys selects the encrypted-cookie mode: no server state, the
 	// session sealed with AES-256-GCM in the cookie. The first key seals,
@@ -121,6 +123,7 @@ type Manager struct {
 	touchEvery               time.Duration
 	maxPerUser               int
 	prefix                   string
+	sPrefix                  string // prefix + "s:": a session's store key is sPrefix + its reference
 
 	audit audit.Sink
 	deny  problem.Denier
@@ -228,6 +231,7 @@ func New(opts Options) (*Manager, error) {
 	if m.prefix == "" {
 		m.prefix = DefaultKeyPrefix
 	}
+	m.sPrefix = m.prefix + "s:"
 	if m.now == nil {
 		m.now = time.Now
 	}

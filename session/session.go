@@ -2,8 +2,6 @@ package session
 
 import (
 	"context"
-	"crypto/rand"
-	"encoding/base64"
 	"errors"
 	"net/http"
 	"slices"
@@ -57,9 +55,13 @@ type Session struct {
 	secure     bool
 	cookieName string
 
-	id  string // the stored session's ID; "" when not stored yet (and in cookie mode)
-	raw []byte // the record as stored: CompareAndSwap's old value
-	rec record
+	// key is the stored session's store key (prefix, "s:", the ID's
+	// reference: never the ID); "" when not stored yet (and in cookie
+	// mode).
+	key    string
+	keyBuf [keyBufLen]byte // key's bytes when it was loaded (see keyOf)
+	raw    []byte          // the record as stored: CompareAndSwap's old value
+	rec    record
 
 	hadCookie bool
 	loaded    bool   // rec is a live session from the cookie
@@ -75,15 +77,20 @@ type Session struct {
 	principal *authn.Principal
 }
 
-// ended is a session Logout ended.
-type ended struct{ id, subject string }
-
-type ctxKey struct{}
+// ended is a session Logout ended: its store key and user.
+type ended struct{ key, subject string }
 
 // FromContext returns the session Handler attached to the request
-// context; false when Handler did not run.
+// context; false when Handler did not run. Handler keeps it in the
+// per-request state the guards share (package internal/reqctx), not in a
+// context value of its own: no context or request copy per request when
+// another guard made that state already.
 func FromContext(ctx context.Context) (*Session, bool) {
-	s, ok := ctx.Value(ctxKey{}).(*Session)
+	st := reqctx.From(ctx)
+	if st == nil {
+		return nil, false
+	}
+	s, ok := st.Session.(*Session)
 	return s, ok
 }
 
@@ -97,39 +104,6 @@ func isSecure(r *http.Request) bool {
 	return r.TLS != nil
 }
 
-// IDLen is the length of a session ID in its cookie: 32 random bytes
-// (256 bits) from crypto/rand, base64url without padding.
-const IDLen = 43
-
-func newID() string {
-	var b [32]byte
-	_, _ = rand.Read(b[:]) // never fails (crypto/rand panics rather)
-	return base64.RawURLEncoding.EncodeToString(b[:])
-}
-
-func newBinding() string {
-	var b [bindingLen]byte
-	_, _ = rand.Read(b[:])
-	return string(b[:])
-}
-
-// validID reports whether v has the form of a session ID.
-func validID(v string) bool {
-	if len(v) != IDLen {
-		return false
-	}
-	for i := 0; i < len(v); i++ {
-		if !isB64(v[i]) {
-			return false
-		}
-	}
-	return true
-}
-
-func isB64(c byte) bool {
-	return c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z' || c >= '0' && c <= '9' || c == '-' || c == '_'
-}
-
 // Authenticated reports whether a user is logged in to the session.
 func (s *Session) Authenticated() bool { return s.rec.subject != "" }
 
@@ -137,10 +111,16 @@ func (s *Session) Authenticated() bool { return s.rec.subject != "" }
 func (s *Session) Subject() string { return s.rec.subject }
 
 // Roles returns the user's roles (read-only).
-func (s *Session) Roles() []string { return s.rec.roles }
+func (s *Session) Roles() []string {
+	s.rec.materialize()
+	return s.rec.roles
+}
 
 // Scopes returns the user's scopes (read-only).
-func (s *Session) Scopes() []string { return s.rec.scopes }
+func (s *Session) Scopes() []string {
+	s.rec.materialize()
+	return s.rec.scopes
+}
 
 // Persistent reports whether the session is a "remember me" session.
 func (s *Session) Persistent() bool { return s.rec.persistent }
@@ -196,6 +176,7 @@ func (s *Session) Login(id Identity) error {
 		return ErrNoSubject
 	}
 	now := s.m.now().UnixNano()
+	s.rec.materialize()
 	s.start(now)
 	_, abs := s.m.lifetimes(id.Remember)
 	s.rec.created, s.rec.touched, s.rec.authAt, s.rec.deadline = now, now, now, now+int64(abs)
@@ -226,6 +207,7 @@ func (s *Session) renewID() {
 // SetPrivileges replaces the logged-in user's roles and scopes and renews
 // the session ID (a privilege change is a login of its own).
 func (s *Session) SetPrivileges(roles, scopes []string) {
+	s.rec.materialize()
 	s.rec.roles, s.rec.scopes = slices.Clone(roles), slices.Clone(scopes)
 	s.principal = nil
 	s.Renew()
@@ -239,11 +221,11 @@ func (s *Session) SetPrivileges(roles, scopes []string) {
 // After Logout the Session is new and empty: a value set afterwards (or a
 // CSRFBinding asked for) starts a new anonymous session under a new ID.
 func (s *Session) Logout() {
-	if s.loaded || s.id != "" {
-		s.ended = append(s.ended, ended{s.id, s.rec.subject})
+	if s.loaded || s.key != "" {
+		s.ended = append(s.ended, ended{s.key, s.rec.subject})
 	}
-	s.endCookie = s.endCookie || s.hadCookie || s.loaded || s.id != ""
-	s.id, s.raw, s.rec, s.loaded, s.principal = "", nil, record{}, false, nil
+	s.endCookie = s.endCookie || s.hadCookie || s.loaded || s.key != ""
+	s.key, s.raw, s.rec, s.loaded, s.principal = "", nil, record{}, false, nil
 	s.dirty, s.renew, s.login = false, false, false
 }
 
@@ -284,6 +266,7 @@ func (s *Session) Principal() *authn.Principal {
 		return nil
 	}
 	if s.principal == nil {
+		s.rec.materialize()
 		s.principal = &authn.Principal{
 			Subject: s.rec.subject, Method: "session", Roles: s.rec.roles, Scopes: s.rec.scopes,
 			ExpiresAt: s.ExpiresAt(), ID: "session:" + s.rec.subject, Source: authn.SourceCookie,
@@ -296,10 +279,8 @@ func (s *Session) Principal() *authn.Principal {
 // none, or it was stored as another type (int and int64 are one type
 // here).
 func Get[T Value](s *Session, key string) (T, bool) {
-	for _, f := range s.rec.data {
-		if f.name == key {
-			return decodeValue[T](f.val)
-		}
+	if v, ok := s.rec.value(key); ok {
+		return decodeValue[T](v)
 	}
 	var zero T
 	return zero, false
@@ -308,6 +289,7 @@ func Get[T Value](s *Session, key string) (T, bool) {
 // Set stores v under key (saved with the response).
 func Set[T Value](s *Session, key string, v T) {
 	s.CSRFBinding() // a new session is started
+	s.rec.materialize()
 	enc := encodeValue(v)
 	for i, f := range s.rec.data {
 		if f.name == key {
@@ -325,6 +307,7 @@ func Set[T Value](s *Session, key string, v T) {
 
 // Delete removes key's value.
 func (s *Session) Delete(key string) {
+	s.rec.materialize()
 	for i, f := range s.rec.data {
 		if f.name == key {
 			s.rec.data = slices.Delete(slices.Clone(s.rec.data), i, i+1)
@@ -337,6 +320,7 @@ func (s *Session) Delete(key string) {
 // Keys returns the names of the stored values, in the order they were
 // first set.
 func (s *Session) Keys() []string {
+	s.rec.materialize()
 	ks := make([]string, len(s.rec.data))
 	for i, f := range s.rec.data {
 		ks[i] = f.name

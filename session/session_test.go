@@ -175,7 +175,9 @@ func TestUnknownIDNotAdopted(t *testing.T) {
 		}
 	}
 	// Malformed values never reach the store.
-	for _, v := range []string{"x", strings.Repeat("A", session.IDLen-1) + "=", strings.Repeat("A", session.IDLen+1)} {
+	for _, v := range []string{"x", strings.Repeat("A", session.IDLen-1) + "=", strings.Repeat("A", session.IDLen+1),
+		strings.Repeat("A", session.IDLen-1) + "B", // the last character's two spare bits set: a second spelling
+		strings.Repeat("A", session.IDLen-1) + "+"} {
 		if got := e.who("session=" + v); got != "error:session_invalid" {
 			t.Fatalf("cookie %q: %q, want session_invalid", v, got)
 		}
@@ -690,7 +692,7 @@ func asProblemStatus(err error) (int, bool) {
 
 func TestStoreDown(t *testing.T) {
 	e := newEnv(t, session.Options{Store: failing{}})
-	cookie := "session=" + strings.Repeat("D", session.IDLen)
+	cookie := "session=" + strings.Repeat("D", session.IDLen-1) + "A" // a well-formed ID
 	r := httptest.NewRequest(http.MethodGet, "/", nil)
 	r.Header.Set("Cookie", cookie)
 	_, err := e.m.Authenticate(r)

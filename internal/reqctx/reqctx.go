@@ -45,6 +45,10 @@ type State struct {
 	// headers guard when its policy uses one; handlers read it with
 	// csp.Nonce(ctx). Storing it here spares a context and request copy.
 	CSPNonce string
+	// Session is the request's browser session (a *session.Session), set
+	// by the session Handler for the handlers it wraps; nil elsewhere.
+	// Storing it here spares a context and request copy per request.
+	Session any
 
 	idLen int
 	id    [MaxRequestIDLen]byte
