@@ -98,6 +98,7 @@ type auth struct {
 	guard     *authn.Guard
 	apikeys   *apikey.Authenticator
 	either    *authn.Guard // JWT or API key (/api/items)
+	admin     *authn.Guard // the operators' pages (/admin/security)
 	authz     *authz.Authorizer
 	jwks      http.Handler
 
@@ -183,6 +184,13 @@ func (a *App) newAuth() (*auth, error) {
 	// The first credential presented decides: a bad bearer token is not
 	// rescued by a good API key, nor the other way round.
 	if x.either, err = authn.New(authn.Options{Authenticator: authn.AnyOf(x.verifier, x.apikeys), Realm: demoRealm, Audit: a.audit}); err != nil {
+		return nil, err
+	}
+	// The operators' pages take the credentials an operator's browser
+	// holds: a bearer token, or the auth_token cookie (both read by the
+	// verifier). A cookie-session authenticator goes in this AnyOf list,
+	// beside the verifier, and the page accepts sessions too.
+	if x.admin, err = authn.New(authn.Options{Authenticator: authn.AnyOf(x.verifier), Realm: demoRealm, Audit: a.audit}); err != nil {
 		return nil, err
 	}
 	if x.authz, err = authz.New(authz.Options{

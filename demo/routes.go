@@ -126,6 +126,11 @@ func (a *App) build() (http.Handler, error) {
 	route("GET /api/posts/{id}", required, http.HandlerFunc(a.getPost))
 	route("PUT /api/posts/{id}", required, http.HandlerFunc(a.updatePost)) // owner or admin: checked once the post is loaded
 	route("DELETE /api/posts/{id}", required, http.HandlerFunc(a.deletePost))
+	// The security panel, for role admin only: it names clients and shows
+	// what the guards refuse. Never mount a panel without authn and authz.
+	admin := public
+	admin.Authn, admin.Authz = x.admin.Require, x.authz.RequireRole("admin")
+	route("GET /admin/security", admin, a.panel)
 
 	mux.HandleFunc("GET /{$}", a.overview)
 	mux.HandleFunc("GET /healthz", func(w http.ResponseWriter, r *http.Request) {
@@ -171,6 +176,7 @@ var Endpoints = []string{
 	"POST /api/items             {name}; scope write, by JWT or X-API-Key",
 	"GET  /api/posts             optional authentication: more fields when logged in",
 	"GET/PUT/DELETE /api/posts/{id}  any login reads; owner or admin changes",
+	"GET  /admin/security        live security panel (role admin: Bearer token or auth_token cookie)",
 	"GET  /.well-known/jwks.json the demo's public signing key",
 	"POST /csp-reports           CSP violation reports (application/csp-report, application/reports+json)",
 	"GET  /healthz               liveness",
