@@ -54,7 +54,7 @@
 //
 // Audit events carry no secrets by contract. The panel redacts anyway: an
 // event attribute whose name suggests a credential (token, password,
-// secret, cookie, authorization, key, session, …) is shown as [redacted],
+// secret, cookie, authorization, key, …) is shown as [redacted],
 // and so is anything in a value that looks like a JWT or follows "Bearer ".
 // Every client-supplied value (method, path, principal) passes through the
 // same sanitising as the audit log: control and invisible characters are

@@ -404,8 +404,8 @@ const Redacted = "[redacted]"
 // possible secret; secretParts must be a whole word of the name
 // ("api_key", not "keys").
 var (
-	secretWords = []string{"token", "password", "passwd", "secret", "cookie", "authorization", "credential", "bearer", "signature", "private"}
-	secretParts = map[string]bool{"key": true, "apikey": true, "pwd": true, "sid": true, "session": true, "jwt": true, "auth": true}
+	secretWords = []string{"token", "password", "passwd", "passphrase", "secret", "cookie", "authorization", "bearer", "signature", "private"}
+	secretParts = map[string]bool{"key": true, "apikey": true, "pwd": true, "sid": true, "auth": true, "credentials": true}
 	jwtLike     = regexp.MustCompile(`eyJ[A-Za-z0-9_-]{4,}\.[A-Za-z0-9_-]+\.[A-Za-z0-9_-]*`)
 )
 
