@@ -89,4 +89,44 @@
 // RecordRoute); other routers say it with SetRoute. A request no route
 // matched is "unmatched" in the metrics, one shared bucket for ByRoute, and
 // its path in the access log.
+//
+// # Packages
+//
+// The guards, in request-path order:
+//
+//   - [github.com/bulwark-go/bulwark/clientip]: the client IP behind trusted proxies, request IDs
+//   - [github.com/bulwark-go/bulwark/headers] and [github.com/bulwark-go/bulwark/headers/csp]:
+//     security headers, Content-Security-Policy with nonces, violation reports
+//   - [github.com/bulwark-go/bulwark/cors]: cross-origin requests and preflights
+//   - [github.com/bulwark-go/bulwark/bodylimit]: the request body cap
+//   - [github.com/bulwark-go/bulwark/ratelimit] and [github.com/bulwark-go/bulwark/ratelimit/redislimit]:
+//     rate limits, in memory or shared through Redis
+//   - [github.com/bulwark-go/bulwark/abuse]: distinct-value detectors (credential stuffing, card testing)
+//   - [github.com/bulwark-go/bulwark/authn]: the authentication guard and its authenticators:
+//     [github.com/bulwark-go/bulwark/authn/jwt] (tokens), [github.com/bulwark-go/bulwark/authn/jwt/refresh]
+//     (rotation, revocation), [github.com/bulwark-go/bulwark/authn/jwt/jwks] (remote key sets),
+//     [github.com/bulwark-go/bulwark/authn/discovery] (OpenID provider metadata),
+//     [github.com/bulwark-go/bulwark/authn/introspect] (opaque tokens, RFC 7662),
+//     [github.com/bulwark-go/bulwark/authn/apikey] and [github.com/bulwark-go/bulwark/authn/apikey/rediskeys]
+//     (API keys), [github.com/bulwark-go/bulwark/authn/basic] (HTTP Basic),
+//     [github.com/bulwark-go/bulwark/authn/mtls] (client certificates),
+//     [github.com/bulwark-go/bulwark/session] (cookie sessions)
+//   - [github.com/bulwark-go/bulwark/csrf]: cross-site request forgery
+//   - [github.com/bulwark-go/bulwark/authz]: roles, scopes, permissions, ownership
+//   - [github.com/bulwark-go/bulwark/bind]: strict JSON input and validation
+//
+// Around them: [github.com/bulwark-go/bulwark/recovery] (panics),
+// [github.com/bulwark-go/bulwark/accesslog], [github.com/bulwark-go/bulwark/metrics],
+// and [github.com/bulwark-go/bulwark/panel], a live admin page of what the
+// guards decide. Underneath: [github.com/bulwark-go/bulwark/problem] (RFC 9457
+// responses), [github.com/bulwark-go/bulwark/audit] (security events),
+// [github.com/bulwark-go/bulwark/password] (argon2id within a memory budget),
+// and the stores: [github.com/bulwark-go/bulwark/store],
+// [github.com/bulwark-go/bulwark/store/memstore],
+// [github.com/bulwark-go/bulwark/store/redisstore] and their conformance
+// suite [github.com/bulwark-go/bulwark/store/storetest].
+//
+// Above them all, [github.com/bulwark-go/bulwark/gateway] builds the same
+// guards from a YAML or JSON file and puts them in front of any upstream
+// (`bulwark serve`).
 package bulwark

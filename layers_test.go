@@ -30,7 +30,7 @@ var layerOf = map[string]int{
 	"abuse": guard, "authn": guard, "authn/basic": guard, "authn/mtls": guard, "authn/jwt": guard, "authn/jwt/jwks": guard,
 	"authn/jwt/refresh": guard, "authn/introspect": guard, "authn/discovery": guard, "authz": guard, "bind": guard,
 	"recovery": guard, "accesslog": guard, "metrics": guard, "csrf": guard, "session": guard,
-	"authn/apikey": guard, "authn/apikey/rediskeys": guard,
+	"authn/apikey": guard, "authn/apikey/rediskeys": guard, "panel": guard,
 
 	"": assembly,
 
@@ -56,6 +56,8 @@ var allowedGuardImports = map[[2]string]string{
 	{"session", "authn"}:          "a cookie session is an Authenticator of step 6, yielding an authn.Principal",
 	{"bind", "bodylimit"}:         "bind answers the body cap's overflow (4) with the same 413",
 	{"authn/jwt/refresh", "bind"}: "the refresh and logout endpoints decode strict JSON bodies",
+	{"panel", "headers"}:          "the security panel is an HTML page: it serves itself under the HTML header profile",
+	{"panel", "headers/csp"}:      "the panel's inline style and script carry the response's CSP nonce",
 }
 
 // TestLayering fails when a package imports one of a higher layer, or a

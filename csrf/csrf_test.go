@@ -93,7 +93,6 @@ func issue(t testing.TB, g *Guard, target string, hdr ...string) (string, []*htt
 	return tok, w.Result().Cookies()
 }
 
-
 func TestSafeMethodsAndNoCookiePass(t *testing.T) {
 	g := tokenGuard(t)
 	for _, m := range []string{"GET", "HEAD", "OPTIONS"} {

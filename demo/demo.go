@@ -24,6 +24,7 @@ import (
 	"github.com/bulwark-go/bulwark/csrf"
 	"github.com/bulwark-go/bulwark/headers"
 	"github.com/bulwark-go/bulwark/metrics"
+	"github.com/bulwark-go/bulwark/panel"
 	"github.com/bulwark-go/bulwark/problem"
 	"github.com/bulwark-go/bulwark/store"
 	"github.com/bulwark-go/bulwark/store/memstore"
@@ -65,6 +66,7 @@ type App struct {
 	handler http.Handler
 	store   store.Store
 	metrics *metrics.Metrics
+	panel   *panel.Panel // GET /admin/security, fed by a.audit
 	audit   audit.Sink
 	logger  *slog.Logger
 	data    *data
@@ -104,7 +106,20 @@ func New(cfg Config) (*App, error) {
 		return nil, err
 	}
 	a := &App{cfg: cfg, logger: cfg.Logger, metrics: m, items: newItems()}
-	a.audit = a.metrics.Sink(fanout{audit.NewSlog(cfg.Logger), audit.OrNop(cfg.Audit)})
+	// The security panel shows the requests per route that the metrics
+	// count and, as the stores' state now, what /config/security says of
+	// outages (a.auth exists by the time anyone asks).
+	if a.panel, err = panel.New(panel.Options{
+		Title:    "Bulwark demo: security",
+		Gatherer: m.Registry(),
+		Status:   func(context.Context) any { return a.describeOutage() },
+		Now:      cfg.Now,
+	}); err != nil {
+		return nil, err
+	}
+	// Every audit event is counted (metrics), kept for the panel, then
+	// logged and handed to Config.Audit.
+	a.audit = a.metrics.Sink(a.panel.Sink(fanout{audit.NewSlog(cfg.Logger), audit.OrNop(cfg.Audit)}))
 
 	if cfg.RedisURL != "" {
 		st, err := redisstore.Open(redisstore.Options{URL: cfg.RedisURL, Prefix: cfg.RedisPrefix, Timeout: cfg.RedisTimeout, Now: cfg.Now, OnReset: a.stateReset("state"), Audit: a.storeAudit("state")})

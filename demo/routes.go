@@ -131,6 +131,11 @@ func (a *App) build() (http.Handler, error) {
 	route("GET /api/posts/{id}", required, http.HandlerFunc(a.getPost))
 	route("PUT /api/posts/{id}", required, http.HandlerFunc(a.updatePost)) // owner or admin: checked once the post is loaded
 	route("DELETE /api/posts/{id}", required, http.HandlerFunc(a.deletePost))
+	// The security panel, for role admin only: it names clients and shows
+	// what the guards refuse. Never mount a panel without authn and authz.
+	admin := public
+	admin.Authn, admin.Authz = wa.either.Require, x.authz.RequireRole("admin") // a bearer token (or auth_token cookie), else the session
+	route("GET /admin/security", admin, a.panel)
 
 	// The HTML app (not under /api): the session is loaded (step 6, outside
 	// the guards that read it), then the CSRF guard runs both layers on
@@ -198,6 +203,7 @@ var Endpoints = []string{
 	"GET  /session/me            the session's user, or 401",
 	"POST /session/logout        CSRF-protected; ends the session server-side, 303 to /app",
 	"POST /app/notes             CSRF-protected, logged in; form field text → a note, 303 to /app",
+	"GET  /admin/security        live security panel (role admin: Bearer token, auth_token cookie or session)",
 	"GET  /.well-known/jwks.json the demo's public signing key",
 	"POST /csp-reports           CSP violation reports (application/csp-report, application/reports+json)",
 	"GET  /healthz               liveness",

@@ -146,27 +146,27 @@ type Options struct {
 // server whether a bearer token is active (RFC 7662). It is immutable
 // after New (but for its caches) and safe for concurrent use.
 type Authenticator struct {
-	endpoint  string
-	clientID  string
-	basic     []string         // the Authorization header of client_secret_basic
-	signer    *assertionSigner // private_key_jwt
-	issuers   []string
-	audience  []string
-	roles     string
-	skipJWT   bool
-	leeway    time.Duration
-	ttl       time.Duration
-	negTTL    time.Duration
-	maxResp   int64
-	maxToken  int
-	timeout   time.Duration
-	shared    store.KV
-	prefix    string
-	client    *http.Client
-	log       *slog.Logger
-	now       func() time.Time
-	cache     *clockCache
-	flight    flight
+	endpoint string
+	clientID string
+	basic    []string         // the Authorization header of client_secret_basic
+	signer   *assertionSigner // private_key_jwt
+	issuers  []string
+	audience []string
+	roles    string
+	skipJWT  bool
+	leeway   time.Duration
+	ttl      time.Duration
+	negTTL   time.Duration
+	maxResp  int64
+	maxToken int
+	timeout  time.Duration
+	shared   store.KV
+	prefix   string
+	client   *http.Client
+	log      *slog.Logger
+	now      func() time.Time
+	cache    *clockCache
+	flight   flight
 }
 
 var (
