@@ -81,7 +81,29 @@ func (cfg *Config) relativeTo(dir string) {
 			cfg.Upstreams[name] = u
 		}
 	}
+	fixAll := func(list []string) {
+		for i := range list {
+			fix(&list[i])
+		}
+	}
 	for _, a := range cfg.Authenticators {
+		if a.APIKey != nil {
+			fix(&a.APIKey.RecordsFile)
+			fixAll(a.APIKey.SecretFiles)
+		}
+		if a.Basic != nil {
+			fix(&a.Basic.File)
+		}
+		if a.Introspect != nil {
+			fix(&a.Introspect.ClientSecretFile)
+			fix(&a.Introspect.PrivateKeyFile)
+		}
+		if a.MTLS != nil {
+			fix(&a.MTLS.CAFile)
+		}
+		if a.Session != nil {
+			fixAll(a.Session.CookieKeyFiles)
+		}
 		if a.JWT != nil {
 			for i := range a.JWT.Keys {
 				k := &a.JWT.Keys[i]
@@ -89,6 +111,21 @@ func (cfg *Config) relativeTo(dir string) {
 				fix(&k.PEMFile)
 				fix(&k.JWKFile)
 			}
+		}
+	}
+	cfg.relativeToGuards(fix)
+}
+
+func (cfg *Config) relativeToGuards(fix func(*string)) {
+	for _, c := range cfg.CSRF {
+		for i := range c.KeyFiles {
+			fix(&c.KeyFiles[i])
+		}
+	}
+	for name, d := range cfg.Abuse {
+		if d.SecretFile != "" {
+			fix(&d.SecretFile)
+			cfg.Abuse[name] = d
 		}
 	}
 }
