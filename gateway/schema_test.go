@@ -39,7 +39,9 @@ func TestSchema(t *testing.T) {
 // describes with testdata/*.golden (go test -run TestGolden -update).
 func TestGolden(t *testing.T) {
 	files, _ := filepath.Glob("testdata/*.yaml")
-	files = append(files, "../examples/gateway/demo-policy.yaml", "../examples/gateway/jwt-api.json")
+	examples, _ := filepath.Glob("../examples/gateway/*.yaml")
+	jsons, _ := filepath.Glob("../examples/gateway/*.json")
+	files = append(append(files, examples...), jsons...)
 	tel, err := NewTelemetry(nil, nil)
 	if err != nil {
 		t.Fatal(err)
@@ -49,7 +51,7 @@ func TestGolden(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		g, err := Build(cfg, BuildOptions{Telemetry: tel, Resolve: testResolver})
+		g, err := Build(cfg, BuildOptions{Telemetry: tel, Resolve: guardsResolver})
 		if err != nil {
 			t.Fatalf("%s: %v", f, err)
 		}

@@ -13,9 +13,13 @@ import (
 
 // Every example config passes `bulwark check`, with its secrets resolved.
 func TestCheckExamples(t *testing.T) {
-	t.Setenv("BULWARK_JWT_SECRET", strings.Repeat("k", 40))
-	files, _ := filepath.Glob("../../examples/gateway/*")
-	if len(files) < 2 {
+	for _, env := range []string{"BULWARK_JWT_SECRET", "SESSION_CSRF_KEY", "ABUSE_SECRET", "APIKEY_SECRET"} {
+		t.Setenv(env, strings.Repeat("k", 40))
+	}
+	files, _ := filepath.Glob("../../examples/gateway/*.yaml")
+	jsons, _ := filepath.Glob("../../examples/gateway/*.json")
+	files = append(files, jsons...)
+	if len(files) < 4 {
 		t.Fatalf("examples: %v", files)
 	}
 	for _, f := range files {
