@@ -19,20 +19,25 @@ import (
 	"github.com/redis/rueidis"
 
 	"github.com/bulwark-go/bulwark"
+	"github.com/bulwark-go/bulwark/abuse"
 	"github.com/bulwark-go/bulwark/accesslog"
 	"github.com/bulwark-go/bulwark/authn"
+	"github.com/bulwark-go/bulwark/authn/basic"
 	"github.com/bulwark-go/bulwark/authn/jwt"
 	"github.com/bulwark-go/bulwark/authn/jwt/jwks"
 	"github.com/bulwark-go/bulwark/authz"
 	"github.com/bulwark-go/bulwark/bodylimit"
 	"github.com/bulwark-go/bulwark/clientip"
 	"github.com/bulwark-go/bulwark/cors"
+	"github.com/bulwark-go/bulwark/csrf"
 	"github.com/bulwark-go/bulwark/headers"
 	"github.com/bulwark-go/bulwark/headers/csp"
+	"github.com/bulwark-go/bulwark/password"
 	"github.com/bulwark-go/bulwark/problem"
 	"github.com/bulwark-go/bulwark/ratelimit"
 	"github.com/bulwark-go/bulwark/ratelimit/redislimit"
 	"github.com/bulwark-go/bulwark/recovery"
+	"github.com/bulwark-go/bulwark/session"
 	"github.com/bulwark-go/bulwark/store"
 	"github.com/bulwark-go/bulwark/store/memstore"
 	"github.com/bulwark-go/bulwark/store/redisstore"
@@ -44,12 +49,15 @@ const (
 	StepCORS            = "cors"
 	StepBodyLimit       = "body_limit"
 	StepRateLimits      = "rate_limits"
+	StepAbuse           = "abuse"
 	StepAuthn           = "authn"
 	StepPrincipalLimits = "principal_limits"
+	StepPrincipalAbuse  = "principal_abuse"
+	StepCSRF            = "csrf"
 	StepAuthz           = "authz"
 )
 
-var shadowSteps = []string{StepIPFilter, StepCORS, StepBodyLimit, StepRateLimits, StepAuthn, StepPrincipalLimits, StepAuthz}
+var shadowSteps = []string{StepIPFilter, StepCORS, StepBodyLimit, StepRateLimits, StepAbuse, StepAuthn, StepPrincipalLimits, StepPrincipalAbuse, StepCSRF, StepAuthz}
 
 // DefaultRedisPrefix prefixes the gateway's Redis keys.
 const DefaultRedisPrefix = "bulwark:gw:"
@@ -151,6 +159,13 @@ type builder struct {
 	limits  map[string]*ratelimit.Limiter
 	authns  map[string]authn.Authenticator
 	az      *authz.Authorizer
+
+	identity *clientip.Identity
+	sessions map[string]*session.Manager     // session authenticators
+	basics   map[string]*basic.Authenticator // basic authenticators (login routes)
+	csrfs    map[csrfUse]*csrf.Guard
+	abuses   map[string]*abuse.Guard
+	verifier *password.Verifier
 }
 
 func (b *builder) abort() {
@@ -213,6 +228,7 @@ func (b *builder) build() error {
 	if err != nil {
 		return fmt.Errorf("client_ip: %w", err)
 	}
+	b.identity = id
 	rec, err := recovery.New(recovery.Options{Logger: tel.Logger, Audit: tel.Audit})
 	if err != nil {
 		return err
@@ -253,13 +269,23 @@ func (b *builder) build() error {
 		}
 		b.limits[name] = l
 	}
-	b.authns = map[string]authn.Authenticator{}
-	for _, name := range sortedKeys(cfg.Authenticators) {
-		a, err := b.buildAuthenticator(name, cfg.Authenticators[name])
-		if err != nil {
-			return fmt.Errorf("authenticators.%s: %w", name, err)
+	if err := b.buildAuthenticators(); err != nil {
+		return err
+	}
+	b.csrfs = map[csrfUse]*csrf.Guard{}
+	for _, name := range sortedKeys(cfg.CSRF) {
+		// Each route builds its own use; this validates every definition.
+		if _, err := b.buildCSRF(name, cfg.CSRF[name], nil, ""); err != nil {
+			return fmt.Errorf("csrf.%s: %w", name, err)
 		}
-		b.authns[name] = a
+	}
+	b.abuses = map[string]*abuse.Guard{}
+	for _, name := range sortedKeys(cfg.Abuse) {
+		g, err := b.buildAbuse(name, cfg.Abuse[name])
+		if err != nil {
+			return fmt.Errorf("abuse.%s: %w", name, err)
+		}
+		b.abuses[name] = g
 	}
 	azo := cfg.Authorization
 	azo.Audit = tel.Audit
@@ -416,31 +442,6 @@ func (b *builder) buildLimiter(name string, def Limiter) (*ratelimit.Limiter, er
 	return v.(*ratelimit.Limiter), nil
 }
 
-// buildAuthenticator builds a named authenticator.
-func (b *builder) buildAuthenticator(name string, def Authenticator) (authn.Authenticator, error) {
-	kinds := 0
-	if def.JWT != nil {
-		kinds++
-	}
-	if kinds != 1 {
-		return nil, errors.New("set exactly one kind (jwt)")
-	}
-	hashed := struct {
-		Def   Authenticator
-		Redis *Redis
-	}{def, nil}
-	if def.JWT.Revocation == "redis" {
-		hashed.Redis = b.g.cfg.Redis
-	}
-	v, err := b.reuse("authn/"+name, hashed, func() (any, func(), error) {
-		return b.buildJWT(def.JWT)
-	})
-	if err != nil {
-		return nil, err
-	}
-	return v.(*jwt.Verifier), nil
-}
-
 func (b *builder) buildJWT(def *JWT) (any, func(), error) {
 	o := def.VerifierOptions
 	var closers []func()
@@ -561,17 +562,13 @@ func (b *builder) buildRoute(rc Route, pools map[string]*pool) (*route, error) {
 	if !ok {
 		return nil, fmt.Errorf("policy %q is not defined", rc.Policy)
 	}
-	pl, ok := pools[rc.Upstream]
-	if !ok {
-		return nil, fmt.Errorf("upstream %q is not defined", rc.Upstream)
-	}
 	for _, s := range pc.Shadow {
 		if !slices.Contains(shadowSteps, s) {
 			return nil, fmt.Errorf("policy %q: shadow %q: want one of %s", rc.Policy, s, strings.Join(shadowSteps, ", "))
 		}
 	}
 	shadow := func(s string) bool { return slices.Contains(pc.Shadow, s) }
-	rt := &route{cfg: rc, policy: rc.Policy, pool: pl}
+	rt := &route{cfg: rc, policy: rc.Policy}
 	var mws []bulwark.Middleware
 	add := func(name, detail string, sh bool, mw bulwark.Middleware) {
 		rt.steps = append(rt.steps, step{name: name, detail: detail, shadow: sh})
@@ -638,7 +635,52 @@ func (b *builder) buildRoute(rc Route, pools map[string]*pool) (*route, error) {
 		}
 		add(StepRateLimits, ln+": "+describeLimits(l, cfg.Limits[ln]), shadow(StepRateLimits), b.guard(StepRateLimits, shadow(StepRateLimits), l.Check, l.Handler))
 	}
-	// 6. authentication, then principal-keyed limits
+	// The route's session: loaded before abuse detection and
+	// authentication, saved as the response starts.
+	var sess *session.Manager
+	var sessName string
+	members := cfg.policyMembers(pc)
+	for _, m := range members {
+		if sm := b.sessions[m]; sm != nil {
+			if sess != nil && sm != sess {
+				return nil, fmt.Errorf("policy %q: authenticates by two sessions (%s, %s); use one", rc.Policy, sessName, m)
+			}
+			sess, sessName = sm, m
+		}
+	}
+	ep := rc.Session
+	if ep != nil {
+		sm := b.sessions[ep.Session]
+		if sm == nil {
+			return nil, fmt.Errorf("session.session %q is not a session authenticator", ep.Session)
+		}
+		if sess != nil && sm != sess {
+			return nil, fmt.Errorf("session %q differs from the policy's session %q", ep.Session, sessName)
+		}
+		sess, sessName = sm, ep.Session
+	}
+	if sess != nil {
+		add("session", sessName+": "+describeSession(cfg.Authenticators[sessName].Session), false, sess.Handler)
+	}
+	// 5. abuse detection before authentication
+	abuseStep := func(step, an string, post bool) error {
+		g := b.abuses[an]
+		if g == nil {
+			return fmt.Errorf("policy %q: abuse detector %q is not defined", rc.Policy, an)
+		}
+		def := cfg.Abuse[an]
+		if !post && def.keyedByPrincipal() {
+			return fmt.Errorf("policy %q: abuse detector %q counts by principal: list it under principal_abuse", rc.Policy, an)
+		}
+		add(step, an+": "+describeAbuse(def), shadow(step), b.guard(step, shadow(step), g.Check, g.Handler))
+		return nil
+	}
+	for _, an := range pc.Abuse {
+		if err := abuseStep(StepAbuse, an, false); err != nil {
+			return nil, err
+		}
+	}
+	// 6. authentication, then principal-keyed limits and abuse detectors
 	if len(pc.Authn) > 0 {
 		var auths []authn.Authenticator
 		for _, an := range pc.Authn {
@@ -661,7 +703,7 @@ func (b *builder) buildRoute(rc Route, pools map[string]*pool) (*route, error) {
 		if pc.AuthnOptional {
 			check, h, mode = g.CheckOptional, g.Optional, "optional"
 		}
-		add(StepAuthn, fmt.Sprintf("%s (%s)", strings.Join(pc.Authn, " | "), mode), shadow(StepAuthn), b.guard(StepAuthn, shadow(StepAuthn), check, h))
+		add(StepAuthn, fmt.Sprintf("%s (%s)", b.describeAuthn(pc.Authn), mode), shadow(StepAuthn), b.guard(StepAuthn, shadow(StepAuthn), check, h))
 	} else if pc.AuthnOptional {
 		return nil, fmt.Errorf("policy %q: authn_optional without authn", rc.Policy)
 	}
@@ -671,6 +713,46 @@ func (b *builder) buildRoute(rc Route, pools map[string]*pool) (*route, error) {
 			return nil, fmt.Errorf("policy %q: rate limit %q is not defined", rc.Policy, ln)
 		}
 		add(StepPrincipalLimits, ln+": "+describeLimits(l, cfg.Limits[ln]), shadow(StepPrincipalLimits), b.guard(StepPrincipalLimits, shadow(StepPrincipalLimits), l.Check, l.Handler))
+	}
+	if len(pc.PrincipalAbuse) > 0 && len(pc.Authn) == 0 {
+		return nil, fmt.Errorf("policy %q: principal_abuse needs authn", rc.Policy)
+	}
+	for _, an := range pc.PrincipalAbuse {
+		if err := abuseStep(StepPrincipalAbuse, an, true); err != nil {
+			return nil, err
+		}
+	}
+	// 7. CSRF
+	loginPath := ""
+	if ep != nil && ep.Action == "login" {
+		if loginPath = patternPath(rc.Match); loginPath == "" {
+			return nil, fmt.Errorf("a login route's match must be a fixed path (\"POST /login\")")
+		}
+	}
+	var csrfDef *CSRF
+	if pc.CSRF != "" {
+		def, ok := cfg.CSRF[pc.CSRF]
+		if !ok {
+			return nil, fmt.Errorf("policy %q: csrf %q is not defined", rc.Policy, pc.CSRF)
+		}
+		csrfDef = &def
+		g, err := b.buildCSRF(pc.CSRF, def, sess, loginPath)
+		if err != nil {
+			return nil, fmt.Errorf("policy %q: csrf: %w", rc.Policy, err)
+		}
+		detail := pc.CSRF + ": " + describeCSRF(def)
+		if sess != nil {
+			detail += ", tokens bound to session " + sessName
+		}
+		if loginPath != "" {
+			detail += ", login CSRF checked on " + loginPath
+		}
+		add(StepCSRF, detail, shadow(StepCSRF), b.guard(StepCSRF, shadow(StepCSRF), g.Check, g.Handler))
+		if def.UpstreamHeader != "" {
+			mws = append(mws, upstreamToken(def.UpstreamHeader))
+		}
+	} else if loginPath != "" {
+		return nil, fmt.Errorf("policy %q: a session login route needs a csrf guard (login CSRF)", rc.Policy)
 	}
 	// 8. authorization
 	if pc.Authz != nil {
@@ -683,14 +765,59 @@ func (b *builder) buildRoute(rc Route, pools map[string]*pool) (*route, error) {
 		}
 		add(StepAuthz, describeRule(*pc.Authz), shadow(StepAuthz), b.guard(StepAuthz, shadow(StepAuthz), q.Check, q.Handler))
 	}
-	// 9. the upstream
+	// 9. the gateway's own session endpoint, or the upstream
+	if ep != nil {
+		if rc.Upstream != "" {
+			return nil, errors.New("a session route is answered by the gateway: remove upstream")
+		}
+		redirect, err := localRedirect(ep.Redirect)
+		if err != nil {
+			return nil, fmt.Errorf("session: %w", err)
+		}
+		e := *ep
+		e.Redirect = redirect
+		var h http.Handler
+		switch ep.Action {
+		case "login":
+			users := b.basics[ep.Users]
+			if users == nil {
+				return nil, fmt.Errorf("session.users %q is not a basic authenticator", ep.Users)
+			}
+			h = b.loginHandler(e, func(r *http.Request, user, pw string) (*authn.Principal, error) {
+				return users.Verify(r.Context(), user, pw)
+			})
+			rt.steps = append(rt.steps, step{name: "session login", detail: fmt.Sprintf("form username/password checked against %s, session %s, 303 to %s", ep.Users, ep.Session, redirect)})
+		case "logout":
+			h = logoutHandler(e)
+			rt.steps = append(rt.steps, step{name: "session logout", detail: fmt.Sprintf("session %s ended, 303 to %s", ep.Session, redirect)})
+		default:
+			return nil, fmt.Errorf("session.action %q: want login or logout", ep.Action)
+		}
+		rt.handler = bulwark.Chain(mws...)(h)
+		return rt, nil
+	}
+	if rc.Upstream == "" {
+		return nil, errors.New("upstream is required")
+	}
+	pl, ok := pools[rc.Upstream]
+	if !ok {
+		return nil, fmt.Errorf("upstream %q is not defined", rc.Upstream)
+	}
+	rt.pool = pl
 	if rc.StripPrefix != "" && !strings.HasPrefix(rc.StripPrefix, "/") {
 		return nil, fmt.Errorf("strip_prefix %q must start with /", rc.StripPrefix)
+	}
+	var dropCookies []string
+	if sess != nil {
+		dropCookies = append(dropCookies, sessionCookieNames(cfg.Authenticators[sessName].Session)...)
+	}
+	if csrfDef != nil {
+		dropCookies = append(dropCookies, csrfCookieNames(csrfDef)...)
 	}
 	up := &forwarder{
 		pool: pl, stripPrefix: rc.StripPrefix, strip: b.g.strip, principal: pc.PrincipalHeaders,
 		managed: hg.managed, removeHeaders: hg.profile.StripHeaders, corsOwned: corsOn,
-		requestIDHeader: cfg.ClientIP.RequestIDHeader,
+		requestIDHeader: cfg.ClientIP.RequestIDHeader, dropCookies: dropCookies,
 	}
 	rt.steps = append(rt.steps, step{name: "upstream", detail: rc.Upstream + " " + strings.Join(pl.urls(), ", ")})
 	rt.handler = bulwark.Chain(mws...)(up)
@@ -712,13 +839,11 @@ func (b *builder) guard(name string, sh bool, check func(*http.Request) (*http.R
 	return func(next http.Handler) http.Handler {
 		return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 			r2, p := check(r)
+			if r2 == nil {
+				r2 = r // a check that read the body returns one replaying it
+			}
 			if p != nil {
 				tel.shadowDenied(r, name, p.Reason, p.Status)
-				next.ServeHTTP(w, r)
-				return
-			}
-			if r2 == nil {
-				r2 = r
 			}
 			next.ServeHTTP(w, r2)
 		})
@@ -972,3 +1097,97 @@ func (g *Gateway) Close(drainTimeout time.Duration) {
 func (g *Gateway) Config() *Config { return g.cfg }
 
 var _ = slog.LevelInfo
+
+func describeSession(d *Session) string {
+	st := d.Store
+	if st == "" {
+		st = "memory"
+	}
+	same := d.SameSite
+	if same == "" {
+		same = "lax"
+	}
+	return fmt.Sprintf("%s store, SameSite=%s, secure_always %v", st, same, d.SecureAlways)
+}
+
+func describeAbuse(d AbuseDetector) string {
+	key := d.Key
+	if key == "" {
+		key = "client"
+	}
+	act := string(d.Action)
+	if act == "" {
+		act = "block"
+	}
+	st := d.Store
+	if st == "" {
+		st = "memory"
+	}
+	s := fmt.Sprintf("distinct %s per %s > %d → %s [%s]", d.Fingerprint, key, d.Threshold, act, st)
+	for _, v := range d.Views {
+		a := string(v.Action)
+		if a == "" {
+			a = "flag"
+		}
+		s += fmt.Sprintf("; view %s: distinct %s per %s > %d → %s", v.Name, v.Value, v.Key, v.Threshold, a)
+	}
+	return s
+}
+
+func describeCSRF(d CSRF) string {
+	if d.OriginOnly {
+		return fmt.Sprintf("origin check only, trusted %v", d.TrustedOrigins)
+	}
+	return fmt.Sprintf("origin check and tokens, trusted %v", d.TrustedOrigins)
+}
+
+// describeAuthn names a policy's authenticators, compositions spelled out.
+func (b *builder) describeAuthn(names []string) string {
+	var parts []string
+	for _, n := range names {
+		parts = append(parts, b.describeAuthn1(n, 0))
+	}
+	return strings.Join(parts, " | ")
+}
+
+func (b *builder) describeAuthn1(name string, depth int) string {
+	def := b.g.cfg.Authenticators[name]
+	if depth > 8 {
+		return name
+	}
+	var members []string
+	sep := ""
+	switch def.kind() {
+	case "any_of":
+		sep = " | "
+		for _, m := range def.AnyOf {
+			members = append(members, b.describeAuthn1(m, depth+1))
+		}
+	case "all_of":
+		sep = " & "
+		for _, m := range def.AllOf {
+			members = append(members, b.describeAuthn1(m, depth+1))
+		}
+	default:
+		return name
+	}
+	return name + "(" + strings.Join(members, sep) + ")"
+}
+
+// sessionCookieNames are the names a session's cookie may have.
+func sessionCookieNames(d *Session) []string {
+	n := d.CookieName
+	if n == "" {
+		n = session.DefaultCookieName
+	}
+	return []string{n, "__Host-" + n}
+}
+
+// csrfCookieNames are the names the CSRF pre-session cookie may have.
+func csrfCookieNames(d *CSRF) []string {
+	n := d.CookieName
+	if n == "" {
+		n = csrf.DefaultCookieName
+	}
+	return []string{n, "__Host-" + n}
+}

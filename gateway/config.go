@@ -3,15 +3,23 @@ package gateway
 import (
 	"time"
 
+	"github.com/bulwark-go/bulwark/abuse"
+	"github.com/bulwark-go/bulwark/authn/apikey"
+	"github.com/bulwark-go/bulwark/authn/apikey/rediskeys"
+	"github.com/bulwark-go/bulwark/authn/basic"
+	"github.com/bulwark-go/bulwark/authn/introspect"
 	"github.com/bulwark-go/bulwark/authn/jwt"
 	"github.com/bulwark-go/bulwark/authn/jwt/jwks"
+	"github.com/bulwark-go/bulwark/authn/mtls"
 	"github.com/bulwark-go/bulwark/authz"
 	"github.com/bulwark-go/bulwark/bodylimit"
 	"github.com/bulwark-go/bulwark/clientip"
 	"github.com/bulwark-go/bulwark/cors"
+	"github.com/bulwark-go/bulwark/csrf"
 	"github.com/bulwark-go/bulwark/headers"
 	"github.com/bulwark-go/bulwark/headers/csp"
 	"github.com/bulwark-go/bulwark/ratelimit"
+	"github.com/bulwark-go/bulwark/session"
 )
 
 // Config is the gateway's configuration file, YAML or JSON (one schema,
@@ -43,8 +51,17 @@ type Config struct {
 	CORS map[string]cors.Options `json:"cors,omitempty" yaml:"cors,omitempty"`
 	// Limits are named rate limiters (ratelimit.Options and a store).
 	Limits map[string]Limiter `json:"limits,omitempty" yaml:"limits,omitempty"`
-	// Authenticators are named authenticators; each sets exactly one kind.
+	// Authenticators are named authenticators; each sets exactly one kind
+	// (or composes others with any_of / all_of).
 	Authenticators map[string]Authenticator `json:"authenticators,omitempty" yaml:"authenticators,omitempty"`
+	// CSRF are named CSRF guards (csrf.Options and their keys), step 7.
+	// A route whose policy names one and authenticates by session binds
+	// its tokens to that session.
+	CSRF map[string]CSRF `json:"csrf,omitempty" yaml:"csrf,omitempty"`
+	// Abuse are named abuse detectors (abuse.Options with their sources
+	// in text form), run at step 5 (policy abuse) or right after
+	// authentication (policy principal_abuse).
+	Abuse map[string]AbuseDetector `json:"abuse,omitempty" yaml:"abuse,omitempty"`
 	// Authorization is the role model (role → permissions, the admin
 	// role) every policy's authz rule is checked against.
 	Authorization authz.Options `json:"authorization,omitempty" yaml:"authorization,omitempty"`
@@ -183,11 +200,127 @@ type Limiter struct {
 }
 
 // Authenticator is one named authenticator. Exactly one kind is set; each
-// kind is its package's Options. (API keys, Basic, sessions, introspection
-// and mTLS join here as their packages land.)
+// kind is its package's Options (with, where the Options hold something
+// that has no text form — a store, a key — a thin wrapper adding only
+// that). AnyOf and AllOf compose other named authenticators instead.
 type Authenticator struct {
 	// JWT verifies bearer JWTs.
 	JWT *JWT `json:"jwt,omitempty" yaml:"jwt,omitempty"`
+	// APIKey checks API keys (package authn/apikey) against a file of
+	// records or the shared Redis store.
+	APIKey *APIKey `json:"apikey,omitempty" yaml:"apikey,omitempty"`
+	// Basic checks HTTP Basic credentials against a users file or table
+	// (package authn/basic). It is also what a session login route checks
+	// passwords against.
+	Basic *basic.Options `json:"basic,omitempty" yaml:"basic,omitempty"`
+	// Introspect asks an authorization server about opaque tokens (RFC
+	// 7662, package authn/introspect); with issuer and no endpoint, the
+	// endpoint is discovered (package authn/discovery).
+	Introspect *Introspect `json:"introspect,omitempty" yaml:"introspect,omitempty"`
+	// MTLS authenticates TLS client certificates (package authn/mtls).
+	// Without trusted_proxies, the RFC 9440 headers are believed from the
+	// client_ip section's trusted proxies.
+	MTLS *mtls.Options `json:"mtls,omitempty" yaml:"mtls,omitempty"`
+	// Session authenticates browser sessions (package session).
+	Session *Session `json:"session,omitempty" yaml:"session,omitempty"`
+	// AnyOf accepts a request when one of the named authenticators does,
+	// tried in order (authn.AnyOf).
+	AnyOf []string `json:"any_of,omitempty" yaml:"any_of,omitempty"`
+	// AllOf accepts a request only when every named authenticator does
+	// (authn.AllOf), e.g. a client certificate and an API key.
+	AllOf []string `json:"all_of,omitempty" yaml:"all_of,omitempty"`
+}
+
+// APIKey is an API key authenticator: apikey.Options with its hashing
+// secrets by reference and its store.
+type APIKey struct {
+	apikey.Options `yaml:",inline"`
+	// Secrets are the HMAC secrets keys are hashed under, newest first,
+	// by reference only ("${APIKEY_SECRET}"); SecretFiles name files
+	// holding them (appended after Secrets). At least one is required.
+	Secrets     []string `json:"secrets,omitempty" yaml:"secrets,omitempty"`
+	SecretFiles []string `json:"secret_files,omitempty" yaml:"secret_files,omitempty"`
+	// Store is "file" (the default: RecordsFile, in memory) or "redis"
+	// (package rediskeys on the top-level redis section, shared by every
+	// replica; manage keys with `bulwark apikey`).
+	Store string `json:"store,omitempty" yaml:"store,omitempty" jsonschema:"enum=file,enum=redis"`
+	// RecordsFile is a file of key records (a JSON array or JSON Lines,
+	// the format `bulwark apikey new` prints). Required with store "file".
+	RecordsFile string `json:"records_file,omitempty" yaml:"records_file,omitempty"`
+	// Redis tunes the Redis store's cache and key prefix.
+	Redis *rediskeys.Options `json:"redis,omitempty" yaml:"redis,omitempty"`
+}
+
+// Introspect is an introspection authenticator: introspect.Options, with
+// the answers optionally shared through the top-level redis section.
+type Introspect struct {
+	introspect.Options `yaml:",inline"`
+	// SharedCache is "" (each replica caches its own answers) or "redis"
+	// (answers shared by every replica).
+	SharedCache string `json:"shared_cache,omitempty" yaml:"shared_cache,omitempty" jsonschema:"enum=redis"`
+}
+
+// Session is a session authenticator: session.Options with where sessions
+// live.
+type Session struct {
+	session.Options `yaml:",inline"`
+	// Store is "memory" (the default; per replica), "redis" (shared by
+	// every replica; needs the top-level redis section) or "cookie"
+	// (encrypted cookies: no server state, but a copied cookie works until
+	// it times out; see package session).
+	Store string `json:"store,omitempty" yaml:"store,omitempty" jsonschema:"enum=memory,enum=redis,enum=cookie"`
+	// CookieKeys are the AES-256-GCM keys of store "cookie", newest first,
+	// by reference only ("${SESSION_KEY}"); CookieKeyFiles name files
+	// holding them. Each at least 32 bytes.
+	CookieKeys     []string `json:"cookie_keys,omitempty" yaml:"cookie_keys,omitempty"`
+	CookieKeyFiles []string `json:"cookie_key_files,omitempty" yaml:"cookie_key_files,omitempty"`
+}
+
+// CSRF is a CSRF guard: csrf.Options with its keys by reference. On a
+// route authenticated by a session, tokens are bound to that session
+// (Session.CSRFBinding); elsewhere to the guard's pre-session cookie.
+type CSRF struct {
+	csrf.Options `yaml:",inline"`
+	// Keys are the token HMAC keys, newest first, by reference only
+	// ("${CSRF_KEY}"); KeyFiles name files holding them. Required unless
+	// origin_only.
+	Keys     []string `json:"keys,omitempty" yaml:"keys,omitempty"`
+	KeyFiles []string `json:"key_files,omitempty" yaml:"key_files,omitempty"`
+	// UpstreamHeader, when set, sends a fresh token for the request's
+	// session upstream in this request header (client copies removed), so
+	// that server-rendered pages can put it in their forms' csrf_token
+	// field. Default none.
+	UpstreamHeader string `json:"upstream_header,omitempty" yaml:"upstream_header,omitempty"`
+}
+
+// AbuseDetector is an abuse guard: abuse.Options with its sources in text
+// form and its store. Sources: "client", "client/24/64" (the client's
+// network), "principal", "global", "basic-user", "header:NAME",
+// "apikey:HEADER", "json:a,b" (JSON body members), "card:NUMBER,MONTH,YEAR"
+// (the card fingerprint), and "A | B" (the first that has a value).
+type AbuseDetector struct {
+	abuse.Options `yaml:",inline"`
+	// Key is whose attempts are counted. Default "client".
+	Key string `json:"key,omitempty" yaml:"key,omitempty"`
+	// Fingerprint is what is counted distinct. Required.
+	Fingerprint string `json:"fingerprint" yaml:"fingerprint" jsonschema:"required"`
+	// Views are further counts over the same attempts.
+	Views []AbuseView `json:"views,omitempty" yaml:"views,omitempty"`
+	// Store is "memory" (the default; per replica) or "redis" (counts
+	// shared by every replica).
+	Store string `json:"store,omitempty" yaml:"store,omitempty" jsonschema:"enum=memory,enum=redis"`
+	// Secret is the HMAC secret by reference ("${ABUSE_SECRET}"); or set
+	// secret_env or secret_file.
+	Secret string `json:"secret,omitempty" yaml:"secret,omitempty"`
+}
+
+// AbuseView is an abuse.View with its sources in text form.
+type AbuseView struct {
+	abuse.View `yaml:",inline"`
+	// Key is whose attempts are counted. Required.
+	Key string `json:"key" yaml:"key" jsonschema:"required"`
+	// Value is what is counted distinct. Required.
+	Value string `json:"value" yaml:"value" jsonschema:"required"`
 }
 
 // JWT is a JWT verifier: jwt.VerifierOptions with its keys in serialisable
@@ -225,9 +358,19 @@ type Policy struct {
 	AuthnOptional bool `json:"authn_optional,omitempty" yaml:"authn_optional,omitempty"`
 	// Realm names the protection space in challenges. Default "api".
 	Realm string `json:"realm,omitempty" yaml:"realm,omitempty"`
+	// Abuse names abuse detectors run before authentication (step 5:
+	// keyed by client, header, body member).
+	Abuse []string `json:"abuse,omitempty" yaml:"abuse,omitempty"`
 	// PrincipalLimits names limiters run after authentication (keyed by
 	// principal).
 	PrincipalLimits []string `json:"principal_limits,omitempty" yaml:"principal_limits,omitempty"`
+	// PrincipalAbuse names abuse detectors run right after authentication
+	// (keyed by principal or API key).
+	PrincipalAbuse []string `json:"principal_abuse,omitempty" yaml:"principal_abuse,omitempty"`
+	// CSRF names the CSRF guard of unsafe requests (step 7). Required on
+	// routes authenticated by a cookie (a session, or a token or API key
+	// read from a cookie) and on session login routes.
+	CSRF string `json:"csrf,omitempty" yaml:"csrf,omitempty"`
 	// Authz is the rule callers must satisfy (roles, permissions, scopes).
 	Authz *authz.Rule `json:"authz,omitempty" yaml:"authz,omitempty"`
 	// PrincipalHeaders are sent upstream with the authenticated principal;
@@ -235,8 +378,8 @@ type Policy struct {
 	PrincipalHeaders *PrincipalHeaders `json:"principal_headers,omitempty" yaml:"principal_headers,omitempty"`
 	// Shadow lists guards evaluated without enforcing: what they would
 	// refuse is audited and counted, and the request passes. Names:
-	// "ip_filter", "cors", "body_limit", "rate_limits", "authn",
-	// "principal_limits", "authz".
+	// "ip_filter", "cors", "body_limit", "rate_limits", "abuse", "authn",
+	// "principal_limits", "principal_abuse", "csrf", "authz".
 	Shadow []string `json:"shadow,omitempty" yaml:"shadow,omitempty"`
 }
 
@@ -253,8 +396,9 @@ type Route struct {
 	// Match is a net/http ServeMux pattern: "[METHOD ][HOST]/PATH", e.g.
 	// "GET api.example.com/v1/items/{id}" or "/static/". Required.
 	Match string `json:"match" yaml:"match" jsonschema:"required"`
-	// Upstream names the backend. Required.
-	Upstream string `json:"upstream" yaml:"upstream" jsonschema:"required"`
+	// Upstream names the backend. Required, unless Session makes the
+	// gateway answer the route itself.
+	Upstream string `json:"upstream,omitempty" yaml:"upstream,omitempty"`
 	// Policy names the policy. Required.
 	Policy string `json:"policy" yaml:"policy" jsonschema:"required"`
 	// StripPrefix is removed from the path before proxying. Default none.
@@ -263,4 +407,33 @@ type Route struct {
 	// as resolved by client_ip); DenyIPs refuses clients in them, first.
 	AllowIPs []string `json:"allow_ips,omitempty" yaml:"allow_ips,omitempty"`
 	DenyIPs  []string `json:"deny_ips,omitempty" yaml:"deny_ips,omitempty"`
+	// Session makes the gateway answer this route itself, in place of an
+	// upstream, after the policy's guards: a form login that creates a
+	// session, or a logout that ends it.
+	Session *SessionEndpoint `json:"session,omitempty" yaml:"session,omitempty"`
+}
+
+// SessionEndpoint is a login or logout the gateway answers itself.
+//
+// Login takes a form-encoded POST of username and password, checks them
+// with a basic authenticator's users (the same constant-work check as HTTP
+// Basic: unknown users cost what wrong passwords do), logs the session in
+// (a new session ID: no fixation) and answers 303 to Redirect; bad
+// credentials are a 401 problem. Its policy must name a CSRF guard (the
+// route's path joins the guard's session routes: login CSRF) and should
+// rate-limit it. Logout ends the session server-side and answers 303.
+type SessionEndpoint struct {
+	// Action is "login" or "logout". Required.
+	Action string `json:"action" yaml:"action" jsonschema:"required,enum=login,enum=logout"`
+	// Session names the session authenticator. Required.
+	Session string `json:"session" yaml:"session" jsonschema:"required"`
+	// Users names the basic authenticator whose users may log in.
+	// Required for login.
+	Users string `json:"users,omitempty" yaml:"users,omitempty"`
+	// Redirect is where a successful login or a logout sends the browser
+	// (a local path). Default "/".
+	Redirect string `json:"redirect,omitempty" yaml:"redirect,omitempty"`
+	// Remember sets "remember me" sessions when the form's remember field
+	// is "on". Default false: browser-session logins only.
+	Remember bool `json:"remember,omitempty" yaml:"remember,omitempty"`
 }

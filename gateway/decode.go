@@ -7,6 +7,7 @@ import (
 	"io"
 	"os"
 	"path/filepath"
+	"strings"
 
 	"github.com/goccy/go-yaml"
 	"github.com/goccy/go-yaml/token"
@@ -14,6 +15,13 @@ import (
 
 // MaxConfigSize bounds a configuration file: 4 MiB.
 const MaxConfigSize = 4 << 20
+
+// MaxConfigDepth bounds the nesting of flow collections ([…], {…}) in a
+// configuration file: 100 levels, where a real one needs fewer than ten.
+// The YAML library's time grows faster than linearly with flow nesting
+// (10,000 levels of "{a: " take seconds, 100,000 of "[" minutes), so a
+// malformed file is refused before it is parsed.
+const MaxConfigDepth = 100
 
 // A ConfigError is a decoding error at a position of a file.
 type ConfigError struct {
@@ -81,7 +89,29 @@ func (cfg *Config) relativeTo(dir string) {
 			cfg.Upstreams[name] = u
 		}
 	}
+	fixAll := func(list []string) {
+		for i := range list {
+			fix(&list[i])
+		}
+	}
 	for _, a := range cfg.Authenticators {
+		if a.APIKey != nil {
+			fix(&a.APIKey.RecordsFile)
+			fixAll(a.APIKey.SecretFiles)
+		}
+		if a.Basic != nil {
+			fix(&a.Basic.File)
+		}
+		if a.Introspect != nil {
+			fix(&a.Introspect.ClientSecretFile)
+			fix(&a.Introspect.PrivateKeyFile)
+		}
+		if a.MTLS != nil {
+			fix(&a.MTLS.CAFile)
+		}
+		if a.Session != nil {
+			fixAll(a.Session.CookieKeyFiles)
+		}
 		if a.JWT != nil {
 			for i := range a.JWT.Keys {
 				k := &a.JWT.Keys[i]
@@ -89,6 +119,21 @@ func (cfg *Config) relativeTo(dir string) {
 				fix(&k.PEMFile)
 				fix(&k.JWKFile)
 			}
+		}
+	}
+	cfg.relativeToGuards(fix)
+}
+
+func (cfg *Config) relativeToGuards(fix func(*string)) {
+	for _, c := range cfg.CSRF {
+		for i := range c.KeyFiles {
+			fix(&c.KeyFiles[i])
+		}
+	}
+	for name, d := range cfg.Abuse {
+		if d.SecretFile != "" {
+			fix(&d.SecretFile)
+			cfg.Abuse[name] = d
 		}
 	}
 }
@@ -100,6 +145,9 @@ func (cfg *Config) relativeTo(dir string) {
 func Parse(file string, data []byte) (cfg *Config, err error) {
 	if len(data) > MaxConfigSize {
 		return nil, &ConfigError{File: file, Msg: fmt.Sprintf("larger than %d bytes", MaxConfigSize)}
+	}
+	if line, col, ok := tooDeep(data, MaxConfigDepth); ok {
+		return nil, &ConfigError{File: file, Line: line, Column: col, Msg: fmt.Sprintf("nested more than %d levels deep", MaxConfigDepth)}
 	}
 	defer func() {
 		// The YAML library is not ours: a panic on hostile input is an
@@ -153,3 +201,55 @@ func readAtMost(f *os.File, n int64) ([]byte, error) {
 }
 
 func ioLimit(f *os.File, n int64) *io.LimitedReader { return &io.LimitedReader{R: f, N: n} }
+
+// tooDeep reports the position where flow collections in data nest deeper
+// than max. Brackets inside quoted scalars do not count; a quote opens a
+// scalar only where YAML starts one (after space, a flow indicator, ':' or
+// at a line's start), so the apostrophe of "don't" opens nothing. Block
+// nesting is bounded by the YAML library itself.
+func tooDeep(data []byte, max int) (line, col int, deep bool) {
+	depth, line, col := 0, 1, 0
+	var quote byte
+	prev := byte('\n')
+	for i := 0; i < len(data); i++ {
+		c := data[i]
+		col++
+		if c == '\n' {
+			line, col = line+1, 0
+		}
+		switch {
+		case quote == '"':
+			if c == '\\' {
+				i++
+				col++
+			} else if c == '"' {
+				quote = 0
+			}
+		case quote == '\'':
+			if c == '\'' {
+				if i+1 < len(data) && data[i+1] == '\'' {
+					i++
+					col++
+				} else {
+					quote = 0
+				}
+			}
+		case c == '#' && (prev == ' ' || prev == '\t' || prev == '\n'):
+			for i+1 < len(data) && data[i+1] != '\n' {
+				i++
+			}
+		case (c == '"' || c == '\'') && strings.IndexByte(" \t\n\r[{,:-", prev) >= 0:
+			quote = c
+		case c == '[' || c == '{':
+			if depth++; depth > max {
+				return line, col, true
+			}
+		case c == ']' || c == '}':
+			if depth > 0 {
+				depth--
+			}
+		}
+		prev = c
+	}
+	return 0, 0, false
+}

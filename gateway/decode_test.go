@@ -3,6 +3,7 @@ package gateway
 import (
 	"strings"
 	"testing"
+	"time"
 )
 
 func TestParseStrict(t *testing.T) {
@@ -48,5 +49,34 @@ func TestTraceparent(t *testing.T) {
 	}
 	if got := quoteForwarded(`a"b:1`); got != `"a\"b:1"` {
 		t.Errorf("quoteForwarded = %s", got)
+	}
+}
+
+// Deeply nested flow collections are refused before the YAML library,
+// whose time grows faster than linearly with them (found by FuzzParse:
+// inputs like these stalled it for minutes).
+func TestParseDepth(t *testing.T) {
+	for _, in := range []string{
+		"listen: " + strings.Repeat("[", 100000),
+		"listen: " + strings.Repeat("{a: ", 20000),
+		"x: 'a' " + strings.Repeat("[", 200),
+	} {
+		start := time.Now()
+		_, err := Parse("deep.yaml", []byte(in))
+		if err == nil || !strings.Contains(err.Error(), "nested more than 100 levels") || !strings.HasPrefix(err.Error(), "deep.yaml:1:") {
+			t.Errorf("err = %v", err)
+		}
+		if d := time.Since(start); d > 2*time.Second {
+			t.Errorf("took %v", d)
+		}
+	}
+	// Brackets in quoted scalars and comments count for nothing; an
+	// apostrophe inside a word opens no quote.
+	ok := "listen: {addr: \"" + strings.Repeat("[", 300) + "\"} # " + strings.Repeat("{", 300) + "\nlog: {audit_file: don't}\nadmin: {addr: '" + strings.Repeat("[", 300) + "'}\n"
+	if _, err := Parse("ok.yaml", []byte(ok)); err != nil && strings.Contains(err.Error(), "nested") {
+		t.Errorf("quoted brackets counted: %v", err)
+	}
+	if _, _, deep := tooDeep([]byte("a: don't "+strings.Repeat("[", 101)), 100); !deep {
+		t.Error("an apostrophe in a word hid the nesting")
 	}
 }

@@ -20,12 +20,58 @@
 // Relative file paths in a file (certificates, keys, secret files) are
 // relative to the file's own directory.
 //
-// Guards are named definitions (headers, cors, limits, authenticators)
-// that policies reference; routes match ServeMux patterns ("GET
-// api.example.com/v1/items/{id}") and name a policy and an upstream. A new
-// authenticator kind joins as one field of Authenticator holding its
+// Guards are named definitions (headers, cors, limits, authenticators,
+// csrf, abuse) that policies reference; routes match ServeMux patterns
+// ("GET api.example.com/v1/items/{id}") and name a policy and an upstream.
+// A new authenticator kind joins as one field of Authenticator holding its
 // package's Options; a new guard as one named map of Config and one field
 // of Policy.
+//
+// # Authenticators
+//
+// One kind per definition: jwt, apikey (apikey.Options; records from a
+// file in the package's record format, or the shared Redis store of
+// package rediskeys; hashing secrets by reference), basic (basic.Options,
+// a users file), introspect (introspect.Options; with an issuer and no
+// endpoint, discovered), mtls (mtls.Options; without trusted_proxies, the
+// RFC 9440 headers are believed from client_ip's trusted proxies, never
+// with trusted_hops), session (session.Options; store memory, redis, or
+// cookie with keys by reference). any_of and all_of compose other
+// definitions (authn.AnyOf, authn.AllOf; a cycle is an error); all_of's
+// principal is its first member's. A policy's authn_optional lets
+// requests without credentials through, per route.
+//
+// # Sessions: who logs in
+//
+// The gateway fronts an upstream, so someone must create sessions. The
+// gateway does, itself: a route with session {action: login} answers a
+// form POST of username and password, checked against a basic
+// authenticator's users file (constant work for unknown users), logs the
+// session in with a new ID and answers 303. The upstream never sees a
+// password or a session ID (the session and CSRF cookies are removed from
+// proxied requests) and learns the user from principal headers, which
+// clients cannot spoof. The alternative — an upstream response header
+// that the gateway turns into a session — was left out: it would let any
+// upstream bug, or any upstream route echoing a header, log in as anyone.
+// A login route must name a CSRF guard (its path joins the guard's
+// session routes: login CSRF is checked without a cookie); action logout
+// ends the session server-side.
+//
+// # CSRF and abuse
+//
+// A policy's csrf names a guard (csrf.Options, keys by reference). On a
+// route whose policy authenticates by session (or that is a session
+// route), tokens are bound to that session: Binding returns the stored
+// session's CSRFBinding, renewed at login, and a visitor without a stored
+// session gets the guard's pre-session cookie, so browsing stores no
+// anonymous sessions. upstream_header hands a fresh token to the upstream
+// for its forms. Abuse detectors (abuse.Options; sources in text form,
+// see ParseSource; store memory or redis) run at step 5 (policy abuse)
+// or right after authentication (principal_abuse, the
+// bulwark.Policy.PostAuthAbuse position); one keyed by principal is
+// refused at step 5. A route's order: headers, IP lists, CORS, body
+// limit, rate limits, session load, abuse, authn, principal limits,
+// principal abuse, CSRF, authz, upstream.
 //
 // # The request path
 //
@@ -76,8 +122,11 @@
 //
 // # Many replicas
 //
-// Limits with store "redis" and JWT revocation "redis" share state through
-// the top-level redis section: replicas enforce one global limit. When
+// Limits, abuse detectors and sessions with store "redis", API keys with
+// store "redis", introspection with shared_cache "redis" and JWT
+// revocation "redis" share state through the top-level redis section:
+// replicas enforce one global limit and one abuse count, and a session
+// created on one replica is valid (and ended) on all. When
 // Redis fails, each limit applies its own outage policy (fallback_local,
 // fail_open, fail_closed), and decisions return to Redis when it answers
 // again. /readyz fails while a required Redis does not answer.
@@ -88,6 +137,9 @@
 // with a severity and a stable code (inline-secret, short-secret,
 // cors-wildcard-credentials, jwt-no-alg-allowlist, jwt-exp-not-required,
 // forwarded-trust-all, metrics-on-public-listener, admin-unauthenticated,
-// login-no-rate-limit, …). Secrets are given by reference only: "${ENV}"
-// or a *_file field; LintRules is open for the checks of guards to come.
+// login-no-rate-limit, session-insecure-cookie, session-samesite-none,
+// cookie-auth-no-csrf, csrf-trusted-origin-wildcard, apikey-in-query,
+// basic-over-plaintext, introspect-cache-long, abuse-spoofable-key, …).
+// Secrets are given by reference only: "${ENV}" or a *_file field;
+// LintRules is open for the checks of guards to come.
 package gateway

@@ -78,6 +78,26 @@ func startGateway(t *testing.T, config string) *gw {
 // startGatewayWatch is startGateway polling the file every watch.
 func startGatewayWatch(t *testing.T, config string, watch time.Duration) *gw {
 	t.Helper()
+	return startGatewayFull(t, config, watch, testResolver)
+}
+
+// startGatewayResolve is startGateway reading secrets from res.
+func startGatewayResolve(t *testing.T, config string, res Resolver) *gw {
+	t.Helper()
+	return startGatewayFull(t, config, -1, res)
+}
+
+func mustJSON(t *testing.T, v any) []byte {
+	t.Helper()
+	b, err := json.Marshal(v)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return b
+}
+
+func startGatewayFull(t *testing.T, config string, watch time.Duration, res Resolver) *gw {
+	t.Helper()
 	path := filepath.Join(t.TempDir(), "gateway.yaml")
 	if err := os.WriteFile(path, []byte(config), 0o600); err != nil {
 		t.Fatal(err)
@@ -93,7 +113,7 @@ func startGatewayWatch(t *testing.T, config string, watch time.Duration) *gw {
 	mem := audit.NewMemory()
 	srv, err := NewServer(ServerOptions{
 		ConfigPath: path, Logger: slog.New(slog.NewTextHandler(io.Discard, nil)), AuditSink: mem,
-		Resolve: testResolver, WatchInterval: watch, Listener: ln, AdminListener: aln,
+		Resolve: res, WatchInterval: watch, Listener: ln, AdminListener: aln,
 	})
 	if err != nil {
 		ln.Close()

@@ -9,6 +9,7 @@ import (
 	"slices"
 	"sort"
 	"strings"
+	"time"
 )
 
 // Severity ranks a lint finding. Findings of SeverityError make `bulwark
@@ -52,6 +53,15 @@ const (
 	CodePublicNoTLS          = "public-listener-plaintext"
 	CodeRouteUnauthenticated = "route-unauthenticated"
 	CodeInvalid              = "invalid"
+	CodeSessionInsecure      = "session-insecure-cookie"
+	CodeSessionSameSiteNone  = "session-samesite-none"
+	CodeSessionCookieStore   = "session-cookie-store"
+	CodeCookieAuthNoCSRF     = "cookie-auth-no-csrf"
+	CodeCSRFOriginWildcard   = "csrf-trusted-origin-wildcard"
+	CodeAPIKeyInQuery        = "apikey-in-query"
+	CodeBasicPlaintext       = "basic-over-plaintext"
+	CodeIntrospectCacheLong  = "introspect-cache-long"
+	CodeAbuseSpoofableKey    = "abuse-spoofable-key"
 )
 
 // LintOptions tune Lint.
@@ -61,14 +71,14 @@ type LintOptions struct {
 	Resolve Resolver
 }
 
-// LintRule is one check over a decoded configuration. Rules for guards
-// that join the gateway later (sessions without Secure, cookie routes
-// without CSRF) are added to LintRules.
+// LintRule is one check over a decoded configuration; a guard joining the
+// gateway adds its checks to LintRules.
 type LintRule func(cfg *Config, o LintOptions) []Finding
 
 // LintRules are the checks Lint runs, in order.
 var LintRules = []LintRule{
 	lintSecrets, lintCORS, lintJWT, lintForwarded, lintAdmin, lintListener, lintRoutes, lintUpstreams,
+	lintGuardSecrets, lintSessions, lintCookieRoutes, lintCSRF, lintAuthenticators, lintAbuse,
 }
 
 // Lint runs LintRules over cfg and returns the findings, errors first.
@@ -262,7 +272,7 @@ func lintRoutes(cfg *Config, _ LintOptions) []Finding {
 		if !ok {
 			continue
 		}
-		if loginLike.MatchString(r.Match) && len(p.RateLimits) == 0 {
+		if loginLike.MatchString(r.Match) && unsafeMethods(r.Match) && len(p.RateLimits) == 0 {
 			out = append(out, Finding{CodeLoginNoRateLimit, SeverityWarning, path,
 				fmt.Sprintf("%q looks like a login route and its policy %q has no rate limit before authentication", r.Match, r.Policy)})
 		}
@@ -295,6 +305,223 @@ func lintUpstreams(cfg *Config, _ LintOptions) []Finding {
 				out = append(out, Finding{CodeUpstreamPlaintext, SeverityInfo, fmt.Sprintf("upstreams.%s.urls[%d]", name, i),
 					"plain HTTP to a non-loopback upstream: principal headers travel unencrypted"})
 			}
+		}
+	}
+	return out
+}
+
+// checkRef is lintSecrets' reference check, for the guards' secrets.
+func checkRef(out *[]Finding, o LintOptions, path, v string, minLen int) {
+	if v == "" {
+		return
+	}
+	if !isRef(v) {
+		*out = append(*out, Finding{CodeInlineSecret, SeverityError, path,
+			`secrets are given by reference only: "${ENV_VAR}", or the matching *_file field`})
+		return
+	}
+	if o.Resolve != nil {
+		s, err := o.Resolve.expand(path, v)
+		switch {
+		case err != nil:
+			*out = append(*out, Finding{CodeUnresolvedSecret, SeverityError, path, err.Error()})
+		case len(s) < minLen:
+			*out = append(*out, Finding{CodeShortSecret, SeverityError, path,
+				fmt.Sprintf("the secret is %d bytes; use at least %d random bytes", len(s), minLen)})
+		}
+	}
+}
+
+func checkFiles(out *[]Finding, o LintOptions, path string, files []string, minLen int) {
+	if o.Resolve == nil {
+		return
+	}
+	for i, f := range files {
+		p := fmt.Sprintf("%s[%d]", path, i)
+		if s, err := readSecretFile(p, f); err != nil {
+			*out = append(*out, Finding{CodeUnresolvedSecret, SeverityError, p, err.Error()})
+		} else if len(s) < minLen {
+			*out = append(*out, Finding{CodeShortSecret, SeverityError, p,
+				fmt.Sprintf("the secret is %d bytes; use at least %d random bytes", len(s), minLen)})
+		}
+	}
+}
+
+// lintGuardSecrets checks the secrets of API keys, introspection, session
+// cookies, CSRF and abuse detectors: by reference only, long enough.
+func lintGuardSecrets(cfg *Config, o LintOptions) []Finding {
+	var out []Finding
+	for _, name := range sortedKeys(cfg.Authenticators) {
+		a := cfg.Authenticators[name]
+		p := "authenticators." + name
+		if a.APIKey != nil {
+			for i, s := range a.APIKey.Secrets {
+				checkRef(&out, o, fmt.Sprintf("%s.apikey.secrets[%d]", p, i), s, MinSecretLen)
+			}
+			checkFiles(&out, o, p+".apikey.secret_files", a.APIKey.SecretFiles, MinSecretLen)
+		}
+		if a.Introspect != nil {
+			checkRef(&out, o, p+".introspect.client_secret", a.Introspect.ClientSecret, 16)
+			if a.Introspect.PrivateKey != "" && !isRef(a.Introspect.PrivateKey) {
+				out = append(out, Finding{CodeInlineSecret, SeverityError, p + ".introspect.private_key", "a private key inline; use private_key_file"})
+			}
+		}
+		if a.Session != nil {
+			for i, s := range a.Session.CookieKeys {
+				checkRef(&out, o, fmt.Sprintf("%s.session.cookie_keys[%d]", p, i), s, MinSecretLen)
+			}
+			checkFiles(&out, o, p+".session.cookie_key_files", a.Session.CookieKeyFiles, MinSecretLen)
+		}
+	}
+	for _, name := range sortedKeys(cfg.CSRF) {
+		c := cfg.CSRF[name]
+		for i, s := range c.Keys {
+			checkRef(&out, o, fmt.Sprintf("csrf.%s.keys[%d]", name, i), s, MinSecretLen)
+		}
+		checkFiles(&out, o, "csrf."+name+".key_files", c.KeyFiles, MinSecretLen)
+	}
+	for _, name := range sortedKeys(cfg.Abuse) {
+		d := cfg.Abuse[name]
+		checkRef(&out, o, "abuse."+name+".secret", d.Secret, MinSecretLen)
+		if d.SecretFile != "" {
+			checkFiles(&out, o, "abuse."+name+".secret_file", []string{d.SecretFile}, MinSecretLen)
+		}
+	}
+	return out
+}
+
+// plaintextPublic reports whether the public listener serves plain HTTP
+// beyond loopback, with no TLS-terminating proxy in front.
+func plaintextPublic(cfg *Config) bool {
+	return cfg.Listen.TLS == nil && cfg.Listen.Addr != "" && !isLoopback(cfg.Listen.Addr) &&
+		len(cfg.ClientIP.TrustedProxies) == 0 && cfg.ClientIP.TrustedHops == 0
+}
+
+func lintSessions(cfg *Config, _ LintOptions) []Finding {
+	var out []Finding
+	for _, name := range sortedKeys(cfg.Authenticators) {
+		s := cfg.Authenticators[name].Session
+		if s == nil {
+			continue
+		}
+		p := "authenticators." + name + ".session"
+		if !s.SecureAlways {
+			sev, msg := SeverityWarning, "the session cookie is Secure only on requests that arrived over HTTPS; set secure_always: true in production"
+			if plaintextPublic(cfg) {
+				sev, msg = SeverityError, "the public listener serves plain HTTP: session cookies travel in clear; terminate TLS (listen.tls or a trusted proxy) and set secure_always: true"
+			}
+			out = append(out, Finding{CodeSessionInsecure, sev, p + ".secure_always", msg})
+		}
+		if strings.EqualFold(s.SameSite, "none") {
+			out = append(out, Finding{CodeSessionSameSiteNone, SeverityWarning, p + ".same_site",
+				"SameSite=None sends the session cookie on every cross-site request; use lax or strict unless the site is embedded elsewhere"})
+		}
+		if s.Store == "cookie" {
+			out = append(out, Finding{CodeSessionCookieStore, SeverityInfo, p + ".store",
+				"encrypted-cookie sessions cannot be ended server-side: a copied cookie works until it times out"})
+		}
+	}
+	return out
+}
+
+// unsafeMethods reports whether a route pattern admits unsafe methods:
+// one without a method admits every method.
+func unsafeMethods(match string) bool {
+	m, _, ok := strings.Cut(strings.TrimSpace(match), " ")
+	if !ok || strings.HasPrefix(m, "/") {
+		return true
+	}
+	switch strings.ToUpper(m) {
+	case "GET", "HEAD", "OPTIONS":
+		return false
+	}
+	return true
+}
+
+// lintCookieRoutes finds routes authenticated by a credential the browser
+// sends on its own (a session, a JWT or API key from a cookie) whose
+// unsafe requests no CSRF guard checks.
+func lintCookieRoutes(cfg *Config, _ LintOptions) []Finding {
+	var out []Finding
+	for i, r := range cfg.Routes {
+		p, ok := cfg.Policies[r.Policy]
+		if !ok || p.CSRF != "" || !unsafeMethods(r.Match) {
+			continue
+		}
+		var cookie []string
+		for _, m := range cfg.policyMembers(p) {
+			if cfg.Authenticators[m].cookieAuthenticated() {
+				cookie = append(cookie, m)
+			}
+		}
+		if r.Session != nil && r.Session.Action == "logout" {
+			cookie = append(cookie, r.Session.Session)
+		}
+		if len(cookie) > 0 {
+			out = append(out, Finding{CodeCookieAuthNoCSRF, SeverityError, fmt.Sprintf("routes[%d]", i),
+				fmt.Sprintf("%q admits unsafe methods authenticated by a cookie (%s) and its policy %q names no csrf guard", r.Match, strings.Join(cookie, ", "), r.Policy)})
+		}
+	}
+	return out
+}
+
+func lintCSRF(cfg *Config, _ LintOptions) []Finding {
+	var out []Finding
+	for _, name := range sortedKeys(cfg.CSRF) {
+		for i, o := range cfg.CSRF[name].TrustedOrigins {
+			if strings.Contains(o, "*") {
+				out = append(out, Finding{CodeCSRFOriginWildcard, SeverityWarning, fmt.Sprintf("csrf.%s.trusted_origins[%d]", name, i),
+					"a wildcard trusts every subdomain, including any that serves user content or can be taken over; list the origins"})
+			}
+		}
+	}
+	return out
+}
+
+func lintAuthenticators(cfg *Config, _ LintOptions) []Finding {
+	var out []Finding
+	used := map[string]bool{}
+	for _, r := range cfg.Routes {
+		if p, ok := cfg.Policies[r.Policy]; ok {
+			for _, m := range cfg.policyMembers(p) {
+				used[m] = true
+			}
+		}
+	}
+	for _, name := range sortedKeys(cfg.Authenticators) {
+		a := cfg.Authenticators[name]
+		p := "authenticators." + name
+		if a.APIKey != nil && a.APIKey.Query != "" {
+			out = append(out, Finding{CodeAPIKeyInQuery, SeverityWarning, p + ".apikey.query",
+				"keys in URLs leak into access logs, proxies, browser history and Referer headers; send them in the X-API-Key header"})
+		}
+		if a.JWT != nil {
+			for i, s := range a.JWT.Sources {
+				if s.From == "query" {
+					out = append(out, Finding{CodeAPIKeyInQuery, SeverityWarning, fmt.Sprintf("%s.jwt.sources[%d]", p, i),
+						"tokens in URLs leak into access logs, proxies, browser history and Referer headers"})
+				}
+			}
+		}
+		if a.Basic != nil && used[name] && plaintextPublic(cfg) {
+			out = append(out, Finding{CodeBasicPlaintext, SeverityError, p + ".basic",
+				"Basic sends the password on every request, and the public listener serves plain HTTP; terminate TLS"})
+		}
+		if a.Introspect != nil && a.Introspect.CacheTTL > 5*time.Minute {
+			out = append(out, Finding{CodeIntrospectCacheLong, SeverityInfo, p + ".introspect.cache_ttl",
+				fmt.Sprintf("a token revoked at the authorization server keeps working here for up to %v", a.Introspect.CacheTTL)})
+		}
+	}
+	return out
+}
+
+func lintAbuse(cfg *Config, _ LintOptions) []Finding {
+	var out []Finding
+	for _, name := range sortedKeys(cfg.Abuse) {
+		d := cfg.Abuse[name]
+		if (d.Action == "" || d.Action == "block") && strings.HasPrefix(strings.TrimSpace(d.Key), "header:") {
+			out = append(out, Finding{CodeAbuseSpoofableKey, SeverityWarning, "abuse." + name + ".key",
+				"a blocking detector keyed by a header the client chooses: a client evades it by changing the header, or locks out another by naming theirs; key by client or principal, or use action: flag"})
 		}
 	}
 	return out

@@ -14,6 +14,7 @@ import (
 	"net/http/httputil"
 	"net/url"
 	"os"
+	"slices"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -208,6 +209,7 @@ type forwarder struct {
 	removeHeaders   func(http.Header) // the profile's removals (Server, X-Powered-By, …)
 	corsOwned       bool              // the gateway answers CORS: upstream's CORS headers dropped
 	requestIDHeader string
+	dropCookies     []string // the gateway's own cookies (session, CSRF): never sent upstream
 }
 
 type fwdKey struct{}
@@ -245,6 +247,9 @@ func rewrite(pr *httputil.ProxyRequest) {
 	h := pr.Out.Header
 	for _, name := range f.strip {
 		delete(h, name)
+	}
+	if len(f.dropCookies) > 0 && len(h["Cookie"]) > 0 {
+		dropCookies(h, f.dropCookies)
 	}
 	ctx := pr.In.Context()
 	// Client identity, as the trust model resolved it: the one address
@@ -444,4 +449,25 @@ func (p *pool) down(t *target) {
 			p.tel.health.WithLabelValues(p.name, t.url.String()).Set(1)
 		}
 	})
+}
+
+// dropCookies removes the named cookies from h's Cookie headers: the
+// gateway's session ID is a credential the upstream has no use for.
+func dropCookies(h http.Header, names []string) {
+	var keep []string
+	for _, line := range h["Cookie"] {
+		for part := range strings.SplitSeq(line, ";") {
+			part = strings.TrimSpace(part)
+			name, _, _ := strings.Cut(part, "=")
+			if part == "" || slices.Contains(names, strings.TrimSpace(name)) {
+				continue
+			}
+			keep = append(keep, part)
+		}
+	}
+	if len(keep) == 0 {
+		delete(h, "Cookie")
+		return
+	}
+	h["Cookie"] = []string{strings.Join(keep, "; ")}
 }

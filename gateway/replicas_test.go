@@ -7,6 +7,8 @@ import (
 	"net"
 	"net/http"
 	"net/http/httptest"
+	"net/url"
+	"path/filepath"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -277,4 +279,106 @@ func grepLines(s, sub string) string {
 		}
 	}
 	return strings.Join(out, "\n")
+}
+
+// Two gateways on one Redis share sessions (a login on one is a session
+// on the other; a logout on the other ends it everywhere), CSRF tokens
+// and abuse counts (cards tried on either replica add up).
+func TestReplicasShareSessionsAndAbuse(t *testing.T) {
+	rs := testredis.StartServer(t)
+	up, _ := startEcho(t, "app")
+	users, err := filepath.Abs("../examples/gateway/browser-app/users.txt")
+	if err != nil {
+		t.Fatal(err)
+	}
+	cfg := fmt.Sprintf(`
+listen: {addr: 127.0.0.1:0}
+redis: {url: %q, prefix: %q, timeout: 2s}
+upstreams: {app: {urls: [%q]}}
+authenticators:
+  users: {basic: {file: %q}}
+  web: {session: {store: redis}}
+csrf:
+  web: {keys: ["${SESSION_CSRF_KEY}"], upstream_header: X-CSRF-Token}
+abuse:
+  cards: {fingerprint: "card:card_number,exp_month,exp_year", threshold: 3, store: redis, secret: "${ABUSE_SECRET}"}
+policies:
+  pages: {authn: [web], authn_optional: true, csrf: web}
+  login: {csrf: web}
+  app: {authn: [web], csrf: web, principal_headers: {subject: X-Auth-Subject}}
+  pay: {abuse: [cards]}
+routes:
+  - {match: "GET /page", upstream: app, policy: pages}
+  - {match: "POST /login", policy: login, session: {action: login, session: web, users: users, redirect: /app}}
+  - {match: "POST /logout", policy: app, session: {action: logout, session: web}}
+  - {match: "/app", upstream: app, policy: app}
+  - {match: "POST /pay", upstream: app, policy: pay}
+`, rs.URL(), testredis.Prefix(t), up.URL, users)
+	a, b := replicaResolve(t, cfg, guardsResolver), replicaResolve(t, cfg, guardsResolver)
+	send := func(base, method, path string, j jar, hdr map[string]string, body string) (*http.Response, []byte) {
+		req, _ := http.NewRequest(method, base+path, strings.NewReader(body))
+		for k, v := range hdr {
+			req.Header.Set(k, v)
+		}
+		if c := j.header(); c != "" {
+			req.Header.Set("Cookie", c)
+		}
+		resp, err := noRedirect.Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer resp.Body.Close()
+		out, _ := io.ReadAll(resp.Body)
+		j.take(resp)
+		return resp, out
+	}
+	j := jar{}
+	_, page := send(a.URL, "GET", "/page", j, nil, "")
+	token := decodeEcho(t, page).Header.Get("X-Csrf-Token")
+	form := url.Values{"username": {"bob"}, "password": {"builder-2026"}, "csrf_token": {token}}
+	resp, _ := send(b.URL, "POST", "/login", j, map[string]string{"Content-Type": "application/x-www-form-urlencoded"}, form.Encode())
+	if resp.StatusCode != 303 || j["session"] == "" {
+		t.Fatalf("login on replica B: %d %v", resp.StatusCode, j)
+	}
+	resp, out := send(a.URL, "GET", "/app", j, nil, "")
+	if resp.StatusCode != 200 || decodeEcho(t, out).Header.Get("X-Auth-Subject") != "bob" {
+		t.Fatalf("session from B on A: %d %s", resp.StatusCode, out)
+	}
+	token = decodeEcho(t, out).Header.Get("X-Csrf-Token")
+	if resp, _ := send(b.URL, "POST", "/logout", j.clone(), map[string]string{"X-CSRF-Token": token}, ""); resp.StatusCode != 303 {
+		t.Fatalf("logout on B: %d", resp.StatusCode)
+	}
+	if resp, _ := send(a.URL, "GET", "/app", j, nil, ""); resp.StatusCode != 401 {
+		t.Errorf("session logged out on B still works on A: %d", resp.StatusCode)
+	}
+
+	var codes []int
+	for i, card := range []string{"4111111111111111", "4000000000000002", "5555555555554444", "378282246310005"} {
+		base := []string{a.URL, b.URL}[i%2]
+		resp, _ := send(base, "POST", "/pay", jar{}, map[string]string{"Content-Type": "application/json"},
+			`{"card_number":"`+card+`","exp_month":1,"exp_year":2031}`)
+		codes = append(codes, resp.StatusCode)
+	}
+	if fmt.Sprint(codes) != "[200 200 200 403]" {
+		t.Errorf("cards across replicas: %v, want the 4th refused", codes)
+	}
+}
+
+func replicaResolve(t *testing.T, config string, res Resolver) *httptest.Server {
+	t.Helper()
+	cfg, err := Parse("replica.yaml", []byte(config))
+	if err != nil {
+		t.Fatal(err)
+	}
+	tel, err := NewTelemetry(nil, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	g, err := Build(cfg, BuildOptions{Telemetry: tel, Resolve: res})
+	if err != nil {
+		t.Fatal(err)
+	}
+	s := httptest.NewServer(g)
+	t.Cleanup(func() { s.Close(); g.Close(time.Second) })
+	return s
 }

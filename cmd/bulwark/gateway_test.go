@@ -13,9 +13,13 @@ import (
 
 // Every example config passes `bulwark check`, with its secrets resolved.
 func TestCheckExamples(t *testing.T) {
-	t.Setenv("BULWARK_JWT_SECRET", strings.Repeat("k", 40))
-	files, _ := filepath.Glob("../../examples/gateway/*")
-	if len(files) < 2 {
+	for _, env := range []string{"BULWARK_JWT_SECRET", "SESSION_CSRF_KEY", "ABUSE_SECRET", "APIKEY_SECRET"} {
+		t.Setenv(env, strings.Repeat("k", 40))
+	}
+	files, _ := filepath.Glob("../../examples/gateway/*.yaml")
+	jsons, _ := filepath.Glob("../../examples/gateway/*.json")
+	files = append(files, jsons...)
+	if len(files) < 4 {
 		t.Fatalf("examples: %v", files)
 	}
 	for _, f := range files {
@@ -125,4 +129,29 @@ func runCLIctx(ctx context.Context, args ...string) (int, string, string) {
 	var out, errb strings.Builder
 	code := run(ctx, args, strings.NewReader(""), &out, &errb)
 	return code, out.String(), errb.String()
+}
+
+// The README's gateway example passes `bulwark check`.
+func TestReadmeGatewayExample(t *testing.T) {
+	b, err := os.ReadFile("../../README.md")
+	if err != nil {
+		t.Fatal(err)
+	}
+	_, sec, ok := strings.Cut(string(b), "\n## The gateway\n")
+	if !ok {
+		t.Fatal("README: no gateway section")
+	}
+	_, block, ok := strings.Cut(sec, "```yaml\n")
+	if !ok {
+		t.Fatal("README: no yaml block in the gateway section")
+	}
+	block, _, _ = strings.Cut(block, "```")
+	p := filepath.Join(t.TempDir(), "readme.yaml")
+	if err := os.WriteFile(p, []byte(block), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	t.Setenv("JWT_SECRET", strings.Repeat("k", 40))
+	if code, out, errs := runCLI(t, "", "check", "--config", p, "--resolve"); code != 0 || !strings.Contains(out, ": ok (") {
+		t.Errorf("check README example: %d\n%s%s", code, out, errs)
+	}
 }
