@@ -158,8 +158,8 @@ func FuzzCookieQuery(f *testing.F) {
 		if ok != present || (!ok && v != "") {
 			t.Fatalf("query %q: %q, %v", query, v, ok)
 		}
-		if std := (url.Values{}); ok && v != "" && !strings.Contains(query, ";") {
-			std, _ = url.ParseQuery(query) // refuses the whole query on one bad escape
+		if ok && v != "" && !strings.Contains(query, ";") {
+			std, _ := url.ParseQuery(query) // skips a pair that does not unescape
 			if got := std["auth_token"]; len(got) > 0 && got[0] != v {
 				t.Fatalf("query %q: %q, net/url %q", query, v, got[0])
 			}
