@@ -29,7 +29,7 @@ func TestReadmeTestCommand(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	const packages = "./... ./bench/... ./examples/stdlib/... ./examples/chi/... ./examples/gin/... ./examples/echo/..."
+	const packages = "./... ./bench/... ./examples/stdlib/... ./examples/chi/... ./examples/gin/... ./examples/echo/... ./examples/shared/..."
 	const cmd = "go test -race -count=1 " + packages
 	if !strings.Contains(readme(t), "\n"+cmd+"\n") {
 		t.Errorf("the README's quick start does not show %q", cmd)

@@ -3,17 +3,12 @@
 package e2e_test
 
 import (
-	"bytes"
-	"context"
-	"encoding/json"
 	"html/template"
 	"net"
 	"net/http"
-	"os/exec"
 	"slices"
 	"strings"
 	"sync"
-	"syscall"
 	"testing"
 	"time"
 
@@ -178,25 +173,8 @@ type appBrowserResult struct {
 
 func runAppBrowser(t *testing.T, chromium, node string, cfg map[string]any) appBrowserResult {
 	t.Helper()
-	cfg["chromium"], cfg["userDataDir"], cfg["timeoutMs"] = chromium, t.TempDir(), 15000
-	arg, _ := json.Marshal(cfg)
-	ctx, cancel := context.WithTimeout(context.Background(), 90*time.Second)
-	defer cancel()
-	cmd := exec.CommandContext(ctx, node, "app_browser.mjs", string(arg))
-	cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true}
-	cmd.Cancel = func() error { return syscall.Kill(-cmd.Process.Pid, syscall.SIGKILL) }
-	cmd.WaitDelay = 5 * time.Second
-	var stdout, stderr bytes.Buffer
-	cmd.Stdout, cmd.Stderr = &stdout, &stderr
-	start := time.Now()
-	if err := cmd.Run(); err != nil {
-		t.Fatalf("browser driver: %v\nstderr:\n%s\nstdout:\n%s", err, stderr.String(), stdout.String())
-	}
-	t.Logf("browser run took %v", time.Since(start).Round(time.Millisecond))
 	var out appBrowserResult
-	if err := json.Unmarshal(stdout.Bytes(), &out); err != nil {
-		t.Fatalf("browser driver output %q: %v (stderr %s)", stdout.String(), err, stderr.String())
-	}
+	runDriver(t, chromium, node, "app_browser.mjs", cfg, 90*time.Second, &out)
 	return out
 }
 

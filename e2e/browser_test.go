@@ -181,15 +181,22 @@ type browserPageResult struct {
 // runBrowser runs cors_browser.mjs over the pages with a fresh profile.
 func runBrowser(t *testing.T, chromium, node string, pages []string) map[string]browserPageResult {
 	t.Helper()
-	cfg, _ := json.Marshal(map[string]any{
-		"chromium":    chromium,
-		"userDataDir": t.TempDir(),
-		"pages":       pages,
-		"timeoutMs":   15000,
-	})
-	ctx, cancel := context.WithTimeout(context.Background(), 40*time.Second)
+	var out map[string]browserPageResult
+	runDriver(t, chromium, node, "cors_browser.mjs", map[string]any{"pages": pages}, 40*time.Second, &out)
+	return out
+}
+
+// runDriver runs a node browser driver (script) with cfg, completed with
+// the Chromium binary, a fresh profile and a 15 s page timeout, as one JSON
+// argument, and decodes what it prints into out. The driver, and the
+// Chromium it starts, are killed after timeout.
+func runDriver(t *testing.T, chromium, node, script string, cfg map[string]any, timeout time.Duration, out any) {
+	t.Helper()
+	cfg["chromium"], cfg["userDataDir"], cfg["timeoutMs"] = chromium, t.TempDir(), 15000
+	arg, _ := json.Marshal(cfg)
+	ctx, cancel := context.WithTimeout(context.Background(), timeout)
 	defer cancel()
-	cmd := exec.CommandContext(ctx, node, "cors_browser.mjs", string(cfg))
+	cmd := exec.CommandContext(ctx, node, script, string(arg))
 	// Chromium runs in node's process group, killed with it on timeout.
 	cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true}
 	cmd.Cancel = func() error { return syscall.Kill(-cmd.Process.Pid, syscall.SIGKILL) }
@@ -201,11 +208,9 @@ func runBrowser(t *testing.T, chromium, node string, pages []string) map[string]
 		t.Fatalf("browser driver: %v\nstderr:\n%s\nstdout:\n%s", err, stderr.String(), stdout.String())
 	}
 	t.Logf("browser run took %v", time.Since(start).Round(time.Millisecond))
-	var out map[string]browserPageResult
-	if err := json.Unmarshal(stdout.Bytes(), &out); err != nil {
+	if err := json.Unmarshal(stdout.Bytes(), out); err != nil {
 		t.Fatalf("browser driver output %q: %v (stderr %s)", stdout.String(), err, stderr.String())
 	}
-	return out
 }
 
 // browserPage serves the probing page. Its script calls the API in order

@@ -13,6 +13,7 @@ import (
 	"time"
 
 	"github.com/bulwark-go/bulwark/authn"
+	"github.com/bulwark-go/bulwark/internal/httpsyntax"
 	"github.com/bulwark-go/bulwark/problem"
 	"github.com/bulwark-go/bulwark/store"
 )
@@ -196,27 +197,9 @@ func New(opts Options) (*Authenticator, error) {
 	return a, nil
 }
 
-// validToken reports whether s is an RFC 9110 token.
+// validToken reports whether s is an RFC 9110 token of at most 64 bytes.
 func validToken(s string) bool {
-	if s == "" || len(s) > 64 {
-		return false
-	}
-	for i := 0; i < len(s); i++ {
-		c := s[i]
-		if c <= ' ' || c >= 0x7f || isDelimiter(c) {
-			return false
-		}
-	}
-	return true
-}
-
-func isDelimiter(c byte) bool {
-	for _, d := range []byte(`"(),/:;<=>?@[\]{}`) {
-		if c == d {
-			return true
-		}
-	}
-	return false
+	return len(s) <= 64 && httpsyntax.IsToken(s)
 }
 
 // Challenge implements authn.Challenger: `ApiKey realm="..."`.

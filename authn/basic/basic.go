@@ -13,6 +13,8 @@ import (
 	"unicode/utf8"
 
 	"github.com/bulwark-go/bulwark/authn"
+	"github.com/bulwark-go/bulwark/authn/internal/credential"
+	"github.com/bulwark-go/bulwark/internal/httpsyntax"
 	"github.com/bulwark-go/bulwark/password"
 	"github.com/bulwark-go/bulwark/problem"
 )
@@ -248,20 +250,20 @@ func (a *Authenticator) Verify(ctx context.Context, user, pw string) (*authn.Pri
 // another scheme, and a 401 problem with a specific reason (see the
 // package documentation) for a malformed one.
 func Credentials(r *http.Request) (user, pw string, err error) {
-	vals := r.Header["Authorization"]
-	if len(vals) == 0 {
+	v, n := credential.Field(r.Header, "Authorization")
+	switch {
+	case n == 0:
 		return "", "", authn.ErrNoCredentials
-	}
-	if len(vals) > 1 {
+	case n > 1:
 		return "", "", refuse("authorization_malformed", "the request carries several Authorization headers")
 	}
-	return parse(vals[0])
+	return parse(v)
 }
 
 // parse decodes one Authorization header value.
 func parse(v string) (user, pw string, err error) {
-	scheme, rest, _ := strings.Cut(v, " ")
-	if scheme == "" || !isToken(scheme) {
+	scheme, rest := credential.Split(v)
+	if !httpsyntax.IsToken(scheme) {
 		return "", "", refuse("authorization_malformed", "the Authorization header has no authentication scheme")
 	}
 	if !strings.EqualFold(scheme, "Basic") {
@@ -270,7 +272,7 @@ func parse(v string) (user, pw string, err error) {
 	if len(v) > MaxHeaderLen {
 		return "", "", refuse("basic_too_long", "the Basic credentials are too long")
 	}
-	rest = strings.Trim(rest, " \t")
+	rest = httpsyntax.TrimOWS(rest) // Split leaves tabs after the spaces
 	if rest == "" {
 		return "", "", refuse("basic_malformed", "the Basic credentials are empty")
 	}
@@ -310,20 +312,6 @@ func hasControl(s string) bool {
 		}
 	}
 	return false
-}
-
-// isToken reports whether s is an RFC 9110 token.
-func isToken(s string) bool {
-	for i := 0; i < len(s); i++ {
-		c := s[i]
-		if c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z' || c >= '0' && c <= '9' {
-			continue
-		}
-		if !strings.ContainsRune("!#$%&'*+-.^_`|~", rune(c)) {
-			return false
-		}
-	}
-	return s != ""
 }
 
 // refuse is a 401 without a challenge: authn.Guard adds its own (the Basic

@@ -21,6 +21,7 @@ import (
 
 	"github.com/bulwark-go/bulwark/authn"
 	"github.com/bulwark-go/bulwark/authn/discovery"
+	"github.com/bulwark-go/bulwark/authn/internal/credential"
 	"github.com/bulwark-go/bulwark/authn/internal/outbound"
 	"github.com/bulwark-go/bulwark/problem"
 	"github.com/bulwark-go/bulwark/store"
@@ -635,30 +636,18 @@ func (a *Authenticator) sharedGet(k *digest, now time.Time) *entry {
 }
 
 // bearer reads the token of the Authorization header's Bearer scheme, by
-// the rules of package jwt: "" when there is none (or another scheme), a
-// 400 problem for several Authorization headers or empty credentials.
+// the rules every authenticator shares (package credential): "" when
+// there is none (or another scheme), a 400 problem for several
+// Authorization headers or empty credentials.
 func bearer(r *http.Request) (string, *problem.Problem) {
-	vals := r.Header["Authorization"]
-	if len(vals) == 0 {
-		return "", nil
-	}
-	if len(vals) > 1 {
+	tok, o := credential.Authorization(r.Header, "Authorization", "Bearer")
+	switch o {
+	case credential.Several:
 		return "", invalidRequest("the request carries several Authorization headers")
-	}
-	v := vals[0]
-	const scheme = "Bearer"
-	if len(v) < len(scheme) || !strings.EqualFold(v[:len(scheme)], scheme) {
-		return "", nil
-	}
-	rest := v[len(scheme):]
-	if rest != "" && rest[0] != ' ' {
-		return "", nil // e.g. "BearerX": another scheme
-	}
-	rest = strings.TrimRight(strings.TrimLeft(rest, " "), " \t")
-	if rest == "" {
+	case credential.Empty:
 		return "", invalidRequest("the Bearer credentials are empty")
 	}
-	return rest, nil
+	return tok, nil
 }
 
 // b64token reports whether s has the syntax of RFC 6750 §2.1's b64token:

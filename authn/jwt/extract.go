@@ -4,10 +4,10 @@ import (
 	"fmt"
 	"net/http"
 	"net/textproto"
-	"net/url"
 	"strings"
 
 	"github.com/bulwark-go/bulwark/authn"
+	"github.com/bulwark-go/bulwark/authn/internal/credential"
 	"github.com/bulwark-go/bulwark/problem"
 )
 
@@ -92,90 +92,36 @@ func extract(r *http.Request, sources []source) (string, authn.CredentialSource,
 		s := &sources[i]
 		switch s.from {
 		case FromHeader:
-			vals := r.Header[s.name]
-			if len(vals) == 0 {
+			if s.scheme == "" {
+				v, n := credential.Field(r.Header, s.name)
+				if n > 1 {
+					return "", 0, invalidRequest("the request carries several " + s.name + " headers")
+				}
+				if v = strings.TrimSpace(v); v != "" {
+					return v, s.kind, nil
+				}
 				continue
 			}
-			if len(vals) > 1 {
+			tok, o := credential.Authorization(r.Header, s.name, s.scheme)
+			switch o {
+			case credential.Several:
 				return "", 0, invalidRequest("the request carries several " + s.name + " headers")
-			}
-			v := vals[0]
-			if s.scheme == "" {
-				v = strings.TrimSpace(v)
-				if v == "" {
-					continue
-				}
-				return v, s.kind, nil
-			}
-			n := len(s.scheme)
-			if len(v) < n || !strings.EqualFold(v[:n], s.scheme) {
-				continue // another scheme: not ours
-			}
-			rest := v[n:]
-			if rest != "" && rest[0] != ' ' {
-				continue // e.g. "BearerX": another scheme
-			}
-			rest = strings.TrimLeft(rest, " ")
-			rest = strings.TrimRight(rest, " \t")
-			if rest == "" {
+			case credential.Empty:
 				return "", 0, invalidRequest("the " + s.scheme + " credentials are empty")
+			case credential.Found:
+				return tok, s.kind, nil
 			}
-			return rest, s.kind, nil
 		case FromCookie:
-			if tok, ok := cookieValue(r.Header["Cookie"], s.name); ok && tok != "" {
+			if tok, ok := credential.Cookie(r.Header["Cookie"], s.name); ok && tok != "" {
 				return tok, s.kind, nil
 			}
 		case FromQuery:
-			if tok := queryValue(r.URL, s.name); tok != "" {
+			if tok, _ := credential.Query(r.URL, s.name); tok != "" {
 				return tok, s.kind, nil
 			}
 		}
 	}
 	return "", 0, nil
-}
-
-// cookieValue finds a cookie without parsing every cookie into a slice.
-func cookieValue(lines []string, name string) (string, bool) {
-	for _, line := range lines {
-		for line != "" {
-			var part string
-			part, line, _ = strings.Cut(line, ";")
-			part = strings.TrimSpace(part)
-			k, v, ok := strings.Cut(part, "=")
-			if !ok || k != name {
-				continue
-			}
-			if len(v) >= 2 && v[0] == '"' && v[len(v)-1] == '"' {
-				v = v[1 : len(v)-1]
-			}
-			return v, true
-		}
-	}
-	return "", false
-}
-
-func queryValue(u *url.URL, name string) string {
-	if u == nil || u.RawQuery == "" {
-		return ""
-	}
-	q := u.RawQuery
-	for q != "" {
-		var part string
-		part, q, _ = strings.Cut(q, "&")
-		k, v, _ := strings.Cut(part, "=")
-		if k != name {
-			continue
-		}
-		if strings.ContainsAny(v, "%+") {
-			dec, err := url.QueryUnescape(v)
-			if err != nil {
-				return ""
-			}
-			v = dec
-		}
-		return v
-	}
-	return ""
 }
 
 func invalidRequest(detail string) *problem.Problem {

@@ -1,13 +1,12 @@
 package main
 
 import (
-	"encoding/json"
 	"net/http"
 
 	"github.com/go-chi/chi/v5"
 
 	"github.com/bulwark-go/bulwark"
-	"github.com/bulwark-go/bulwark/authn"
+	"github.com/bulwark-go/bulwark/examples/shared"
 )
 
 // New returns the API: a chi router inside Bulwark's site policy.
@@ -15,19 +14,19 @@ import (
 // Guards are net/http middleware, so chi takes them as they are: the site
 // policy's Handler wraps the router, and each route's policy goes in
 // r.With. Handlers read the caller from r.Context() with authn.FromContext.
-func New(cfg Config) (http.Handler, error) {
-	g, err := newGuards(cfg)
+func New(cfg shared.Config) (http.Handler, error) {
+	g, err := shared.NewGuards(cfg)
 	if err != nil {
 		return nil, err
 	}
 	r := chi.NewRouter()
 	r.Use(routeLabel)
-	r.Get("/healthz", func(w http.ResponseWriter, r *http.Request) { writeJSON(w, 200, map[string]string{"status": "ok"}) })
-	r.Method("GET", "/metrics", g.metrics.Exposition()) // in production, on an admin listener
-	r.With(g.list.Handler).Get("/api/items", listItems)
-	r.With(g.read.Handler).Get("/api/items/{id}", getItem)
-	r.With(g.remove.Handler).Delete("/api/items/{id}", deleteItem)
-	return g.site.Handler(r), nil
+	r.Get("/healthz", shared.Health)
+	r.Method("GET", "/metrics", g.Metrics.Exposition()) // in production, on an admin listener
+	r.With(g.List.Handler).Get("/api/items", shared.ListItems)
+	r.With(g.Read.Handler).Get("/api/items/{id}", shared.GetItem(chi.URLParam))
+	r.With(g.Remove.Handler).Delete("/api/items/{id}", shared.DeleteItem)
+	return g.Site.Handler(r), nil
 }
 
 // routeLabel is the adapter that names the route in the access log and the
@@ -45,24 +44,4 @@ func routeLabel(next http.Handler) http.Handler {
 			bulwark.SetRoute(r, p)
 		}
 	})
-}
-
-func listItems(w http.ResponseWriter, r *http.Request) {
-	p, _ := authn.FromContext(r.Context()) // set by the route's Authn guard
-	writeJSON(w, http.StatusOK, map[string]any{"caller": p.Subject, "items": []string{"1", "2"}})
-}
-
-func getItem(w http.ResponseWriter, r *http.Request) {
-	p, _ := authn.FromContext(r.Context())
-	writeJSON(w, http.StatusOK, map[string]any{"caller": p.Subject, "id": chi.URLParam(r, "id")})
-}
-
-func deleteItem(w http.ResponseWriter, r *http.Request) {
-	w.WriteHeader(http.StatusNoContent)
-}
-
-func writeJSON(w http.ResponseWriter, status int, v any) {
-	w.Header().Set("Content-Type", "application/json")
-	w.WriteHeader(status)
-	_ = json.NewEncoder(w).Encode(v)
 }

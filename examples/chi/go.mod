@@ -2,7 +2,10 @@ module github.com/bulwark-go/bulwark/examples/chi
 
 go 1.26.0
 
-replace github.com/bulwark-go/bulwark => ../..
+replace (
+	github.com/bulwark-go/bulwark => ../..
+	github.com/bulwark-go/bulwark/examples/shared => ../shared
+)
 
 require (
 	github.com/beorn7/perks v1.0.1 // indirect
@@ -19,4 +22,7 @@ require (
 	google.golang.org/protobuf v1.36.12 // indirect
 )
 
-require github.com/bulwark-go/bulwark v0.0.0-00010101000000-000000000000
+require (
+	github.com/bulwark-go/bulwark v0.0.0-00010101000000-000000000000
+	github.com/bulwark-go/bulwark/examples/shared v0.0.0-00010101000000-000000000000
+)

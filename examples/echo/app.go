@@ -8,6 +8,7 @@ import (
 
 	"github.com/bulwark-go/bulwark"
 	"github.com/bulwark-go/bulwark/authn"
+	"github.com/bulwark-go/bulwark/examples/shared"
 )
 
 // New returns the API: an echo server inside Bulwark's site policy. The
@@ -15,8 +16,8 @@ import (
 // it would any router; each route's policy is net/http middleware, which
 // echo.WrapMiddleware adapts. Echo's own Logger and Recover middleware are
 // left out: Bulwark's access log and recovery take their place.
-func New(cfg Config) (http.Handler, error) {
-	g, err := newGuards(cfg)
+func New(cfg shared.Config) (http.Handler, error) {
+	g, err := shared.NewGuards(cfg)
 	if err != nil {
 		return nil, err
 	}
@@ -24,11 +25,11 @@ func New(cfg Config) (http.Handler, error) {
 	e.HideBanner, e.HidePort = true, true
 	e.Use(routeLabel)
 	e.GET("/healthz", func(c echo.Context) error { return c.JSON(http.StatusOK, map[string]string{"status": "ok"}) })
-	e.GET("/metrics", echo.WrapHandler(g.metrics.Exposition())) // in production, on an admin listener
-	e.GET("/api/items", listItems, echo.WrapMiddleware(g.list.Handler))
-	e.GET("/api/items/:id", getItem, echo.WrapMiddleware(g.read.Handler))
-	e.DELETE("/api/items/:id", deleteItem, echo.WrapMiddleware(g.remove.Handler))
-	return g.site.Handler(e), nil
+	e.GET("/metrics", echo.WrapHandler(g.Metrics.Exposition())) // in production, on an admin listener
+	e.GET("/api/items", listItems, echo.WrapMiddleware(g.List.Handler))
+	e.GET("/api/items/:id", getItem, echo.WrapMiddleware(g.Read.Handler))
+	e.DELETE("/api/items/:id", deleteItem, echo.WrapMiddleware(g.Remove.Handler))
+	return g.Site.Handler(e), nil
 }
 
 // routerHandlers are the handlers echo picks when no route matched.

@@ -7,14 +7,15 @@ import (
 
 	"github.com/bulwark-go/bulwark"
 	"github.com/bulwark-go/bulwark/authn"
+	"github.com/bulwark-go/bulwark/examples/shared"
 )
 
 // New returns the API: a gin engine inside Bulwark's site policy. The
 // engine is an http.Handler, so the site policy's Handler wraps it as it
 // would any router; gin's own Logger and Recovery are left out (gin.New,
 // not gin.Default): Bulwark's access log and recovery take their place.
-func New(cfg Config) (http.Handler, error) {
-	g, err := newGuards(cfg)
+func New(cfg shared.Config) (http.Handler, error) {
+	g, err := shared.NewGuards(cfg)
 	if err != nil {
 		return nil, err
 	}
@@ -25,11 +26,11 @@ func New(cfg Config) (http.Handler, error) {
 	}
 	e.Use(routeLabel)
 	e.GET("/healthz", func(c *gin.Context) { c.JSON(http.StatusOK, gin.H{"status": "ok"}) })
-	e.GET("/metrics", gin.WrapH(g.metrics.Exposition())) // in production, on an admin listener
-	e.GET("/api/items", Wrap(g.list.Handler), listItems)
-	e.GET("/api/items/:id", Wrap(g.read.Handler), getItem)
-	e.DELETE("/api/items/:id", Wrap(g.remove.Handler), deleteItem)
-	return g.site.Handler(e), nil
+	e.GET("/metrics", gin.WrapH(g.Metrics.Exposition())) // in production, on an admin listener
+	e.GET("/api/items", Wrap(g.List.Handler), listItems)
+	e.GET("/api/items/:id", Wrap(g.Read.Handler), getItem)
+	e.DELETE("/api/items/:id", Wrap(g.Remove.Handler), deleteItem)
+	return g.Site.Handler(e), nil
 }
 
 // Wrap adapts net/http middleware — a Bulwark guard's Handler or Require,

@@ -2,7 +2,10 @@ module github.com/bulwark-go/bulwark/examples/gin
 
 go 1.26.0
 
-replace github.com/bulwark-go/bulwark => ../..
+replace (
+	github.com/bulwark-go/bulwark => ../..
+	github.com/bulwark-go/bulwark/examples/shared => ../shared
+)
 
 require (
 	github.com/beorn7/perks v1.0.1 // indirect
@@ -46,5 +49,6 @@ require (
 
 require (
 	github.com/bulwark-go/bulwark v0.0.0-00010101000000-000000000000
+	github.com/bulwark-go/bulwark/examples/shared v0.0.0-00010101000000-000000000000
 	github.com/gin-gonic/gin v1.12.0
 )

@@ -2,9 +2,15 @@ module github.com/bulwark-go/bulwark/examples/stdlib
 
 go 1.26.0
 
-replace github.com/bulwark-go/bulwark => ../..
+replace (
+	github.com/bulwark-go/bulwark => ../..
+	github.com/bulwark-go/bulwark/examples/shared => ../shared
+)
 
-require github.com/bulwark-go/bulwark v0.0.0-00010101000000-000000000000
+require (
+	github.com/bulwark-go/bulwark v0.0.0-00010101000000-000000000000 // indirect
+	github.com/bulwark-go/bulwark/examples/shared v0.0.0-00010101000000-000000000000
+)
 
 require (
 	github.com/beorn7/perks v1.0.1 // indirect

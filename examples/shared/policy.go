@@ -1,4 +1,14 @@
-package main
+// Package shared is what the framework examples (stdlib, chi, gin, echo)
+// have in common: the policy, the start-up code and, in exampletest, the
+// tests every example passes.
+//
+// The point of the examples is that the same policy works around any
+// router: NewGuards builds Bulwark's guards once, without a word about
+// routing, and each example's app.go only wires them into its router — the
+// site policy around the router, a route policy on each route, and, where
+// the router needs one, a small adapter that names the route for the
+// access log and the metrics.
+package shared
 
 import (
 	"errors"
@@ -20,13 +30,14 @@ import (
 	"github.com/bulwark-go/bulwark/recovery"
 )
 
-// The token claims this API accepts; main issues tokens with them.
+// The token claims the examples' API accepts; Main and the tests issue
+// tokens with them.
 const (
-	issuer   = "https://example.test"
-	audience = "items-api"
+	Issuer   = "https://example.test"
+	Audience = "items-api"
 )
 
-// Config is what the example takes from its environment.
+// Config is what an example takes from its environment.
 type Config struct {
 	// Key verifies access tokens (HS256). Required.
 	Key *jwt.Key
@@ -39,18 +50,25 @@ type Config struct {
 	ReadsPerMinute int
 }
 
-// guards are the Bulwark parts every example builds the same way, whatever
+// Guards are the Bulwark parts every example builds the same way, whatever
 // the router: the site-wide policy around the router, and the per-route
 // policies the router applies to its routes.
-type guards struct {
-	site    bulwark.Policy   // identity, log, metrics, recovery, headers, CORS, body cap
-	metrics *metrics.Metrics // its Exposition serves GET /metrics
-	list    bulwark.Policy   // GET /api/items: JWT, a rate limit per caller, scope read
-	read    bulwark.Policy   // GET /api/items/{id}: JWT, scope read
-	remove  bulwark.Policy   // DELETE /api/items/{id}: JWT, role admin
+type Guards struct {
+	// Site wraps the router: identity, access log, metrics, recovery,
+	// headers, CORS, body cap.
+	Site bulwark.Policy
+	// Metrics' Exposition serves GET /metrics.
+	Metrics *metrics.Metrics
+	// List guards GET /api/items: JWT, a rate limit per caller, scope read.
+	List bulwark.Policy
+	// Read guards GET /api/items/{id}: JWT, scope read.
+	Read bulwark.Policy
+	// Remove guards DELETE /api/items/{id}: JWT, role admin.
+	Remove bulwark.Policy
 }
 
-func newGuards(cfg Config) (*guards, error) {
+// NewGuards builds the guards of cfg, or says which option is wrong.
+func NewGuards(cfg Config) (*Guards, error) {
 	if cfg.Key == nil {
 		return nil, errors.New("config: a JWT key is required")
 	}
@@ -102,8 +120,8 @@ func newGuards(cfg Config) (*guards, error) {
 	}
 	verifier, err := jwt.NewVerifier(jwt.VerifierOptions{
 		Keys:     []*jwt.Key{cfg.Key},
-		Issuers:  []string{issuer},
-		Audience: []string{audience},
+		Issuers:  []string{Issuer},
+		Audience: []string{Audience},
 		Type:     jwt.TypeAccess,
 	})
 	if err != nil {
@@ -124,8 +142,8 @@ func newGuards(cfg Config) (*guards, error) {
 	if err != nil {
 		return nil, err
 	}
-	return &guards{
-		site: bulwark.Policy{
+	return &Guards{
+		Site: bulwark.Policy{
 			Identity:  identity.Handler,
 			AccessLog: log.Handler,
 			Metrics:   m.Handler,
@@ -134,9 +152,9 @@ func newGuards(cfg Config) (*guards, error) {
 			CORS:      crs.Handler,
 			BodyLimit: body.Handler,
 		},
-		metrics: m,
-		list:    bulwark.Policy{Authn: authGuard.Require, PostAuthLimits: listLimit.Handler, Authz: az.RequireScope("read")},
-		read:    bulwark.Policy{Authn: authGuard.Require, Authz: az.RequireScope("read")},
-		remove:  bulwark.Policy{Authn: authGuard.Require, Authz: az.RequireRole("admin")},
+		Metrics: m,
+		List:    bulwark.Policy{Authn: authGuard.Require, PostAuthLimits: listLimit.Handler, Authz: az.RequireScope("read")},
+		Read:    bulwark.Policy{Authn: authGuard.Require, Authz: az.RequireScope("read")},
+		Remove:  bulwark.Policy{Authn: authGuard.Require, Authz: az.RequireRole("admin")},
 	}, nil
 }
