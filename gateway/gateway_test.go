@@ -1,6 +1,8 @@
 package gateway
 
 import (
+	"bytes"
+	"io"
 	"net/http"
 	"strings"
 	"testing"
@@ -128,5 +130,25 @@ func TestDemoPolicyExample(t *testing.T) {
 		} else {
 			r.Body.Close()
 		}
+	}
+	// The security panel: on the admin listener only, showing the
+	// denials above (the login limit's 429 among them).
+	if resp, _ := g.do("GET", "/security", nil, ""); resp.StatusCode != 404 {
+		t.Errorf("public /security: %d", resp.StatusCode)
+	}
+	page, err := http.Get(g.admin + "/security")
+	if err != nil || page.StatusCode != 200 || !strings.HasPrefix(page.Header.Get("Content-Type"), "text/html") ||
+		!strings.Contains(page.Header.Get("Content-Security-Policy"), "'nonce-") {
+		t.Fatalf("admin /security: %v %v", err, page)
+	}
+	page.Body.Close()
+	data, err := http.Get(g.admin + "/security?format=json")
+	if err != nil || data.StatusCode != 200 {
+		t.Fatalf("admin /security?format=json: %v %v", err, data)
+	}
+	figures, _ := io.ReadAll(data.Body)
+	data.Body.Close()
+	if !bytes.Contains(figures, []byte(`"rate_limited"`)) {
+		t.Errorf("the login limit's 429 is not on the panel: %s", figures)
 	}
 }

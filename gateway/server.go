@@ -294,6 +294,7 @@ func (s *Server) startAdmin(cfg *Config, errc chan<- error) error {
 		w.Write([]byte("ready\n"))
 	})
 	mux.Handle("GET /metrics", s.tel.Metrics.Exposition())
+	mux.Handle("GET /security", s.tel.Panel) // the admin listener's own authentication (below) guards it
 	var h http.Handler = mux
 	if token != "" {
 		want := []byte("Bearer " + token)

@@ -12,6 +12,7 @@ import (
 
 	"github.com/bulwark-go/bulwark/audit"
 	"github.com/bulwark-go/bulwark/metrics"
+	"github.com/bulwark-go/bulwark/panel"
 	"github.com/bulwark-go/bulwark/ratelimit"
 )
 
@@ -24,6 +25,9 @@ type Telemetry struct {
 	// Audit is the sink guards record to: counted by Metrics, then
 	// forwarded to the sink NewTelemetry was given.
 	Audit audit.Sink
+	// Panel is the live security page the admin listener serves at
+	// /security, fed by Audit.
+	Panel *panel.Panel
 
 	serving   atomic.Pointer[Gateway] // the configuration a Server serves, for the store collector
 	shadow    *prometheus.CounterVec
@@ -42,7 +46,11 @@ func NewTelemetry(logger *slog.Logger, sink audit.Sink) (*Telemetry, error) {
 	if err != nil {
 		return nil, err
 	}
-	t := &Telemetry{Logger: logger, Metrics: m, Audit: m.Sink(audit.OrNop(sink))}
+	p, err := panel.New(panel.Options{Title: "Bulwark gateway security", Gatherer: m.Registry()})
+	if err != nil {
+		return nil, err
+	}
+	t := &Telemetry{Logger: logger, Metrics: m, Panel: p, Audit: m.Sink(p.Sink(audit.OrNop(sink)))}
 	t.shadow = prometheus.NewCounterVec(prometheus.CounterOpts{
 		Name: "bulwark_shadow_denials_total",
 		Help: "Requests a guard in shadow mode would have refused, by guard and reason; they were let through.",
