@@ -95,18 +95,9 @@ func (h *Hasher) Hash(key string) (string, error) {
 	return hashScheme + ":" + h.secrets[0].id + ":" + base64.RawURLEncoding.EncodeToString(d[:]), nil
 }
 
-// secretByID returns the secret named id, or nil.
-func (h *Hasher) secretByID(id string) *secret {
-	for _, s := range h.secrets {
-		if s.id == id {
-			return s
-		}
-	}
-	return nil
-}
-
 // secretBySID returns the secret whose identifier's value is sid, or
-// nil: secretByID without reading the entry's identifier string.
+// nil (a number, so that a check need not read the entry's identifier
+// string).
 func (h *Hasher) secretBySID(sid uint32) *secret {
 	for _, s := range h.secrets {
 		if s.sid == sid {
