@@ -171,7 +171,8 @@ func (d *decoder) skipStrings() {
 // decodeRecord decodes b, which it keeps: the record's strings share b's
 // memory (no copy), so b must never change afterwards — it is the value
 // the store returned (a copy of its own; memstore and redisstore both
-// return fresh bytes) or a cookie's freshly opened plaintext. Roles,
+// return fresh bytes), the Session's own buffer a store.Appender filled,
+// or a cookie's freshly opened plaintext. Roles,
 // scopes and data are validated here and decoded on demand
 // (materialize), so a request that reads the subject and a value
 // allocates nothing here.

@@ -63,7 +63,17 @@ func (m *Manager) loadInto(s *Session, r *http.Request, hdr http.Header) {
 			return
 		}
 		key = s.keyOf(&id)
-		b, found, err := m.kv.Get(r.Context(), key)
+		var b []byte
+		var found bool
+		var err error
+		if m.app != nil {
+			// Into the Session's own memory: no allocation for a record
+			// that fits. The bytes are written once, here (decodeRecord
+			// keeps them).
+			b, found, err = m.app.AppendValue(r.Context(), key, s.rawBuf[:0:rawBufLen])
+		} else {
+			b, found, err = m.kv.Get(r.Context(), key)
+		}
 		switch {
 		case err != nil:
 			s.err = err
@@ -96,6 +106,11 @@ func (m *Manager) loadInto(s *Session, r *http.Request, hdr http.Header) {
 	}
 	s.rec, s.loaded = rec, true
 }
+
+// rawBufLen bounds the stored records read into a Session's own memory
+// (a logged-in session with a few roles and values is about 120 bytes);
+// a larger one is read into memory of its own.
+const rawBufLen = 128
 
 // keyBufLen bounds the store keys built in a Session's own memory.
 const keyBufLen = 64

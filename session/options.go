@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"github.com/bulwark-go/bulwark/audit"
+	"github.com/bulwark-go/bulwark/internal/fastclock"
 	"github.com/bulwark-go/bulwark/problem"
 	"github.com/bulwark-go/bulwark/store"
 )
@@ -101,7 +102,9 @@ type Options struct {
 	// ErrorHandler writes the Handler's refusals (409 on a conflicting
 	// write, 503 when the store fails a write). Default problem.Write.
 	ErrorHandler problem.Handler `json:"-" yaml:"-"`
-	// Now is the clock. Default time.Now.
+	// Now is the clock. Default: the system clock read cheaply (a
+	// monotonic read added to a wall-clock anchor refreshed every
+	// second, so a step of the system clock shows within a second).
 	Now func() time.Time `json:"-" yaml:"-"`
 }
 
@@ -109,8 +112,9 @@ type Options struct {
 // New and safe for concurrent use.
 type Manager struct {
 	kv   store.KV
-	swap store.Swapper // nil when kv cannot swap: last writer wins
-	aead []cipher.AEAD // encrypted-cookie mode; first seals
+	app  store.Appender // nil when kv cannot copy into a session's buffer
+	swap store.Swapper  // nil when kv cannot swap: last writer wins
+	aead []cipher.AEAD  // encrypted-cookie mode; first seals
 
 	name, hostName string
 	path, domain   string
@@ -128,6 +132,7 @@ type Manager struct {
 	audit audit.Sink
 	deny  problem.Denier
 	now   func() time.Time
+	clock fastclock.Clock // now's default
 }
 
 // New validates opts and returns a Manager.
@@ -148,6 +153,7 @@ func New(opts Options) (*Manager, error) {
 	}
 	if opts.Store != nil {
 		m.swap, _ = opts.Store.(store.Swapper)
+		m.app, _ = opts.Store.(store.Appender)
 	}
 	for i, k := range opts.CookieKeys {
 		if len(k) < MinKeySize {
@@ -233,7 +239,7 @@ func New(opts Options) (*Manager, error) {
 	}
 	m.sPrefix = m.prefix + "s:"
 	if m.now == nil {
-		m.now = time.Now
+		m.now = m.clock.Now // see package internal/fastclock: a step of the system clock shows within a second
 	}
 	m.deny = problem.Denier{Guard: guardName, Audit: opts.Audit, Handler: opts.ErrorHandler}
 	return m, nil

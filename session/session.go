@@ -61,6 +61,7 @@ type Session struct {
 	key    string
 	keyBuf [keyBufLen]byte // key's bytes when it was loaded (see keyOf)
 	raw    []byte          // the record as stored: CompareAndSwap's old value
+	rawBuf [rawBufLen]byte // raw's bytes when they fit (see loadInto)
 	rec    record
 
 	hadCookie bool

@@ -86,6 +86,19 @@ type KV interface {
 	Consume(ctx context.Context, key, usedKey string, note []byte, grace time.Duration) (value, firstNote []byte, use Use, err error)
 }
 
+// Appender is implemented by stores that can copy a value into the
+// caller's memory (memstore): AppendValue is KV.Get without an allocation
+// of its own when dst has room. It is optional: a guard on a hot path
+// (session loading) type-asserts for it and otherwise calls Get.
+type Appender interface {
+	// AppendValue appends the value at key to dst and returns the
+	// extended slice, as Get would return the value (a counter as its
+	// decimal text); found is false, and dst returned unchanged, when
+	// key holds nothing. The store keeps no reference to dst or the
+	// result.
+	AppendValue(ctx context.Context, key string, dst []byte) (value []byte, found bool, err error)
+}
+
 // Use is what Consume found.
 type Use uint8
 

@@ -13,6 +13,7 @@ import (
 	"time"
 
 	"github.com/bulwark-go/bulwark/authn"
+	"github.com/bulwark-go/bulwark/internal/fastclock"
 	"github.com/bulwark-go/bulwark/internal/httpsyntax"
 	"github.com/bulwark-go/bulwark/problem"
 	"github.com/bulwark-go/bulwark/store"
@@ -72,7 +73,10 @@ type Options struct {
 	// Logger receives the rare failures of last-used writes. Default
 	// slog.Default().
 	Logger *slog.Logger `json:"-" yaml:"-"`
-	// Now is the clock for expiry and last-used times. Default time.Now.
+	// Now is the clock for expiry and last-used times. Default: the
+	// system clock read cheaply (a monotonic read added to a wall-clock
+	// anchor refreshed every second, so a step of the system clock is
+	// seen within a second; see the package doc).
 	Now func() time.Time `json:"-" yaml:"-"`
 }
 
@@ -84,11 +88,13 @@ type Authenticator struct {
 	legacy   LegacyStore // nil unless Options.Legacy
 	hasher   *Hasher
 	prefixes []string
-	header   string // canonical; "" when off
-	scheme   string // "" when off
+	sums     []uint32 // prefixSum of each of prefixes
+	header   string   // canonical; "" when off
+	scheme   string   // "" when off
 	cookie   string
 	query    string
-	now      func() time.Time
+	now      func() time.Time // Options.Now; nil: clock
+	clock    fastclock.Clock
 
 	touch    Toucher // nil when the store records no use
 	interval int64   // seconds
@@ -120,9 +126,6 @@ func New(opts Options) (*Authenticator, error) {
 		return nil, fmt.Errorf("%w (Options.Secrets)", err)
 	}
 	a := &Authenticator{store: opts.Store, hasher: h, now: opts.Now, log: opts.Logger}
-	if a.now == nil {
-		a.now = time.Now
-	}
 	if a.log == nil {
 		a.log = slog.Default()
 	}
@@ -141,6 +144,9 @@ func New(opts Options) (*Authenticator, error) {
 		}
 	}
 	a.prefixes = append([]string(nil), a.prefixes...)
+	for _, p := range a.prefixes {
+		a.sums = append(a.sums, prefixSum(p))
+	}
 	if opts.Legacy {
 		ls, ok := opts.Store.(LegacyStore)
 		if !ok {
@@ -240,7 +246,7 @@ func (a *Authenticator) Verify(ctx context.Context, key string) (*Entry, error) 
 }
 
 func (a *Authenticator) verify(ctx context.Context, raw string) (*Entry, *problem.Problem) {
-	pk, err := Parse(raw, a.prefixes)
+	pk, err := parse(raw, a.prefixes, a.sums)
 	var e *Entry
 	switch {
 	case err == nil:
@@ -249,10 +255,10 @@ func (a *Authenticator) verify(ctx context.Context, raw string) (*Entry, *proble
 		if err != nil {
 			return nil, unavailable(err)
 		}
-		if e == nil || e.rec.Legacy {
+		if e == nil || e.legacy {
 			return nil, refuse(reasonUnknown, nil)
 		}
-		s := a.hasher.secretByID(e.secretID)
+		s := a.hasher.secretBySID(e.sid)
 		if s == nil {
 			return nil, refuse(reasonUnknown, errRetiredSecret)
 		}
@@ -273,7 +279,7 @@ func (a *Authenticator) verify(ctx context.Context, raw string) (*Entry, *proble
 		}
 		// The digest is the lookup key itself: a match is the check
 		// (an HMAC that an attacker cannot compute).
-		if e == nil || !e.rec.Legacy {
+		if e == nil || !e.legacy {
 			return nil, refuse(reasonUnknown, nil)
 		}
 	case errors.Is(err, ErrNotFormatted):
@@ -288,14 +294,25 @@ func (a *Authenticator) verify(ctx context.Context, raw string) (*Entry, *proble
 	if e.revoked {
 		return nil, refuse(reasonRevoked, nil)
 	}
-	now := a.now()
-	if e.expires != 0 && now.UnixNano() >= e.expires {
+	if e.expires == 0 && a.touch == nil {
+		return e, nil // no clock needed
+	}
+	now := a.nowNano()
+	if e.expires != 0 && now >= e.expires {
 		return nil, refuse(reasonExpired, nil)
 	}
 	if a.touch != nil {
-		a.used1(e, now.Unix())
+		a.used1(e, now/int64(time.Second))
 	}
 	return e, nil
+}
+
+// nowNano reads the clock in Unix nanoseconds.
+func (a *Authenticator) nowNano() int64 {
+	if a.now != nil {
+		return a.now().UnixNano()
+	}
+	return a.clock.UnixNano()
 }
 
 var errRetiredSecret = errors.New("apikey: the key's hash names a secret that is no longer configured")

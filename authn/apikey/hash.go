@@ -30,6 +30,7 @@ type Hasher struct {
 
 type secret struct {
 	id   string
+	sid  uint32    // id's value
 	pool sync.Pool // of *hmacState
 }
 
@@ -58,7 +59,7 @@ func NewHasher(secrets ...[]byte) (*Hasher, error) {
 		}
 		seen[id] = true
 		key := append([]byte(nil), s...)
-		sc := &secret{id: id}
+		sc := &secret{id: id, sid: hexID(id)}
 		sc.pool.New = func() any { return &hmacState{h: hmac.New(sha256.New, key)} }
 		h.secrets = append(h.secrets, sc)
 	}
@@ -94,14 +95,33 @@ func (h *Hasher) Hash(key string) (string, error) {
 	return hashScheme + ":" + h.secrets[0].id + ":" + base64.RawURLEncoding.EncodeToString(d[:]), nil
 }
 
-// secretByID returns the secret named id, or nil.
-func (h *Hasher) secretByID(id string) *secret {
+// secretBySID returns the secret whose identifier's value is sid, or
+// nil (a number, so that a check need not read the entry's identifier
+// string).
+func (h *Hasher) secretBySID(sid uint32) *secret {
 	for _, s := range h.secrets {
-		if s.id == id {
+		if s.sid == sid {
 			return s
 		}
 	}
 	return nil
+}
+
+// hexID returns the value of a secret identifier (8 lower-case hex
+// digits, as parseHash and SecretID ensure).
+func hexID(id string) uint32 {
+	var v uint32
+	for i := 0; i < len(id); i++ {
+		c := id[i]
+		switch {
+		case '0' <= c && c <= '9':
+			c -= '0'
+		case 'a' <= c && c <= 'f':
+			c -= 'a' - 10
+		}
+		v = v<<4 | uint32(c)
+	}
+	return v
 }
 
 // sum writes the HMAC of key (at most MaxKeyLen bytes) to out, without

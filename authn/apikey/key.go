@@ -69,6 +69,13 @@ type Parsed struct {
 // for a well-formed token that has none of prefixes. It allocates
 // nothing.
 func Parse(key string, prefixes []string) (Parsed, error) {
+	return parse(key, prefixes, nil)
+}
+
+// parse is Parse; sums, when not nil, holds prefixSum of each of
+// prefixes (the Authenticator computes them once), which saves the CRC
+// of the prefix.
+func parse(key string, prefixes []string, sums []uint32) (Parsed, error) {
 	if len(key) > MaxKeyLen {
 		return Parsed{}, ErrTooLong
 	}
@@ -80,7 +87,7 @@ func Parse(key string, prefixes []string) (Parsed, error) {
 			return Parsed{}, ErrMalformed
 		}
 	}
-	for _, p := range prefixes {
+	for i, p := range prefixes {
 		if !strings.HasPrefix(key, p) {
 			continue
 		}
@@ -89,8 +96,13 @@ func Parse(key string, prefixes []string) (Parsed, error) {
 			!isBase62(body[:IDLen]) || !isBase62(body[IDLen+1:]) {
 			return Parsed{}, ErrMalformed
 		}
-		n := len(key) - ChecksumLen
-		if !checksumMatches(key[:n], key[n:]) {
+		var base uint32
+		if sums != nil {
+			base = sums[i]
+		} else {
+			base = prefixSum(p)
+		}
+		if !sumMatches(base, body[:headLen], body[headLen:]) {
 			return Parsed{}, ErrChecksum
 		}
 		return Parsed{Prefix: p, ID: body[:IDLen], Key: key}, nil
@@ -115,16 +127,62 @@ func isBase62(s string) bool {
 	return true
 }
 
-// crc computes the IEEE CRC-32 of s (hardware-accelerated where the CPU
-// has it) without copying it.
+// headLen is the length of the checksummed part of a key after its
+// prefix: identifier, "_", secret.
+const headLen = IDLen + 1 + SecretLen
+
+// crc computes the IEEE CRC-32 of s without copying it.
 func crc(s string) uint32 {
 	return crc32.ChecksumIEEE(unsafe.Slice(unsafe.StringData(s), len(s)))
 }
 
-// checksum is the CRC-32 of s in ChecksumLen base62 digits, most
+// The checksum of a key is the CRC-32 (IEEE) of everything before it:
+// prefix and head. Verification does not run the CRC over those bytes:
+// a CRC is affine over GF(2), so for a head of the fixed length headLen,
+//
+//	crc(prefix + head) = prefixSum(prefix) ^ headTab[0][head[0]] ^ … ^ headTab[headLen-1][head[headLen-1]]
+//
+// where prefixSum(prefix) = crc(prefix + headLen zero bytes) and
+// headTab[i][c] = crc(zeros with c at i) ^ crc(zeros): the contribution
+// of byte c at position i, independent of the prefix. The lookups are
+// independent of each other (no dependency chain, unlike a table-driven
+// CRC), and the table covers the printable ASCII a parsed key is made
+// of: 39 × 128 entries, 20 KB. TestChecksumTable checks it against
+// hash/crc32 for random heads.
+var headTab = func() *[headLen][128]uint32 {
+	t := new([headLen][128]uint32)
+	var zeros, msg [headLen]byte
+	z := crc32.ChecksumIEEE(zeros[:])
+	for i := range headLen {
+		for c := range 128 {
+			msg[i] = byte(c)
+			t[i][c] = crc32.ChecksumIEEE(msg[:]) ^ z
+		}
+		msg[i] = 0
+	}
+	return t
+}()
+
+// prefixSum returns crc(prefix + headLen zero bytes): see headTab.
+func prefixSum(prefix string) uint32 {
+	var zeros [headLen]byte
+	return crc32.Update(crc(prefix), crc32.IEEETable, zeros[:])
+}
+
+// headSum returns the CRC-32 of a prefix and head (headLen bytes below
+// 128), given prefixSum of the prefix.
+func headSum(base uint32, head string) uint32 {
+	head = head[:headLen]
+	v := base
+	for i := 0; i < headLen; i++ {
+		v ^= headTab[i][head[i]&0x7f]
+	}
+	return v
+}
+
+// encodeSum writes the CRC v in ChecksumLen base62 digits, most
 // significant first (62^6 > 2^32).
-func checksum(s string) [ChecksumLen]byte {
-	v := crc(s)
+func encodeSum(v uint32) [ChecksumLen]byte {
 	var out [ChecksumLen]byte
 	for i := ChecksumLen - 1; i >= 0; i-- {
 		out[i] = base62[v%62]
@@ -133,8 +191,14 @@ func checksum(s string) [ChecksumLen]byte {
 	return out
 }
 
-func checksumMatches(s, sum string) bool {
-	want := checksum(s)
+// checksum is the checksum of s (a prefix and a head, or anything, for
+// legacy callers) in ChecksumLen base62 digits.
+func checksum(s string) [ChecksumLen]byte { return encodeSum(crc(s)) }
+
+// sumMatches reports whether sum is the checksum of a prefix (whose
+// prefixSum is base) followed by head.
+func sumMatches(base uint32, head, sum string) bool {
+	want := encodeSum(headSum(base, head))
 	return string(want[:]) == sum
 }
 

@@ -46,8 +46,20 @@ type Toucher interface {
 type Static struct {
 	mu       sync.RWMutex
 	byID     map[string]*Entry
+	fast     map[idKey]*Entry // the entries of keys in Bulwark's format, by ID
 	byDigest map[digestKey]*Entry
 	used     map[string]time.Time
+}
+
+// idKey is an identifier of a key in Bulwark's format as a map key: a
+// fixed-size array hashes without a string header to follow, and compares
+// in the map's own memory.
+type idKey [IDLen]byte
+
+// toIDKey returns id (IDLen bytes) as an idKey.
+func toIDKey(id string) (k idKey) {
+	copy(k[:], id)
+	return k
 }
 
 type digestKey struct {
@@ -63,7 +75,7 @@ var (
 // NewStatic validates records and returns a Static store holding them.
 // Two records with one ID, or one hash, are refused.
 func NewStatic(records ...Record) (*Static, error) {
-	s := &Static{byID: make(map[string]*Entry, len(records)), byDigest: map[digestKey]*Entry{}, used: map[string]time.Time{}}
+	s := &Static{byID: make(map[string]*Entry, len(records)), fast: make(map[idKey]*Entry, len(records)), byDigest: map[digestKey]*Entry{}, used: map[string]time.Time{}}
 	for _, r := range records {
 		if _, dup := s.byID[r.ID]; dup {
 			return nil, fmt.Errorf("apikey: two records have the id %q", r.ID)
@@ -103,8 +115,14 @@ func (s *Static) put(r Record) error {
 	}
 	if old := s.byID[r.ID]; old != nil {
 		delete(s.byDigest, digestKey{old.secretID, old.digest})
+		if !old.legacy {
+			delete(s.fast, toIDKey(r.ID))
+		}
 	}
 	s.byID[r.ID] = e
+	if !e.legacy {
+		s.fast[toIDKey(r.ID)] = e // NewEntry checked its length
+	}
 	s.byDigest[dk] = e
 	return nil
 }
@@ -127,13 +145,14 @@ func (s *Static) Revoke(id string, at time.Time) bool {
 }
 
 // Lookup implements Store.
+// Legacy keys are found by hash only.
 func (s *Static) Lookup(_ context.Context, id string) (*Entry, error) {
-	s.mu.RLock()
-	e := s.byID[id]
-	s.mu.RUnlock()
-	if e != nil && e.rec.Legacy {
-		return nil, nil // legacy keys are found by hash only
+	if len(id) != IDLen {
+		return nil, nil
 	}
+	s.mu.RLock()
+	e := s.fast[toIDKey(id)]
+	s.mu.RUnlock()
 	return e, nil
 }
 
@@ -142,7 +161,7 @@ func (s *Static) LookupDigest(_ context.Context, secretID string, digest *[sha25
 	s.mu.RLock()
 	e := s.byDigest[digestKey{secretID, *digest}]
 	s.mu.RUnlock()
-	if e != nil && !e.rec.Legacy {
+	if e != nil && !e.legacy {
 		return nil, nil
 	}
 	return e, nil

@@ -100,7 +100,8 @@ type Options struct {
 	// Audit receives the circuit breaker's changes. Default: a log line
 	// on slog.Default().
 	Audit audit.Sink `json:"-" yaml:"-"`
-	// Now is the cache's clock. Default time.Now.
+	// Now is the cache's clock, for tests. Default: the monotonic clock
+	// (time since New), which wall-clock steps do not disturb.
 	Now func() time.Time `json:"-" yaml:"-"`
 }
 
@@ -111,7 +112,7 @@ type Store struct {
 	client  rueidis.Client
 	prefix  string // full: Redis store prefix + KeyPrefix
 	channel string
-	now     func() time.Time
+	now     func() time.Time // Options.Now; nil: monotonic time since base
 	base    time.Time
 	breaker *breaker.Breaker
 	onInval func(string)
@@ -154,11 +155,8 @@ func New(opts Options) (*Store, error) {
 		redis: opts.Redis, client: opts.Redis.Client(), prefix: opts.Redis.Key(kp),
 		now: opts.Now, base: time.Now(), onInval: opts.OnInvalidate,
 	}
-	if s.now == nil {
-		s.now = time.Now
-	}
 	s.channel = s.prefix + "invalidate"
-	s.cache = cache{m: map[string]cached{}, max: max, ttl: int64(ttl)}
+	s.cache = cache{m: map[cacheKey]cached{}, max: max, ttl: int64(ttl)}
 	s.breaker = breaker.New(breaker.Options{OnChange: breaker.Report(opts.Audit, "apikey", slog.String("prefix", s.prefix))})
 	s.ctx, s.cancel = context.WithCancel(context.Background())
 	s.done = make(chan struct{})
@@ -285,10 +283,20 @@ func (s *Store) do(ctx context.Context, op string, cmds ...rueidis.Completed) ([
 	return res, err
 }
 
+// cacheNow is the cache's clock in nanoseconds: monotonic time since the
+// Store was made (one clock read, immune to wall-clock steps), or
+// Options.Now.
+func (s *Store) cacheNow() int64 {
+	if s.now != nil {
+		return s.now().UnixNano()
+	}
+	return int64(time.Since(s.base))
+}
+
 // Lookup implements apikey.Store: from the cache when it holds id and the
 // subscription is live, else one HGETALL.
 func (s *Store) Lookup(ctx context.Context, id string) (*apikey.Entry, error) {
-	now := s.now().UnixNano()
+	now := s.cacheNow()
 	if e := s.cache.get(id, now); e != nil {
 		return e, nil
 	}
@@ -453,11 +461,26 @@ func (s *Store) Touch(ctx context.Context, used map[string]time.Time) error {
 // live.
 type cache struct {
 	mu   sync.RWMutex
-	m    map[string]cached
+	m    map[cacheKey]cached
 	max  int
 	ttl  int64
 	gen  atomic.Uint64 // bumped by every invalidation and reset
 	live atomic.Bool
+}
+
+// cacheKey is a key ID as a map key: IDs in Bulwark's format are
+// apikey.IDLen bytes, and a fixed-size array hashes and compares in the
+// map's own memory (no string data to follow). Longer IDs, which no
+// Lookup of the authenticator asks for, are not cached.
+type cacheKey [apikey.IDLen]byte
+
+// keyOf returns id's cache key, and false when id cannot be cached.
+func keyOf(id string) (k cacheKey, ok bool) {
+	if len(id) != apikey.IDLen {
+		return k, false
+	}
+	copy(k[:], id)
+	return k, true
 }
 
 type cached struct {
@@ -466,11 +489,12 @@ type cached struct {
 }
 
 func (c *cache) get(id string, now int64) *apikey.Entry {
-	if !c.live.Load() {
+	k, ok := keyOf(id)
+	if !ok || !c.live.Load() {
 		return nil
 	}
 	c.mu.RLock()
-	x, ok := c.m[id]
+	x, ok := c.m[k]
 	c.mu.RUnlock()
 	if !ok || now >= x.until {
 		return nil
@@ -481,7 +505,8 @@ func (c *cache) get(id string, now int64) *apikey.Entry {
 // put caches e, fetched when the generation was gen, unless an
 // invalidation or a reset happened since (the entry might be stale).
 func (c *cache) put(id string, e *apikey.Entry, gen uint64, now int64) {
-	if c.max < 0 || !c.live.Load() {
+	k, ok := keyOf(id)
+	if !ok || c.max < 0 || !c.live.Load() {
 		return
 	}
 	c.mu.Lock()
@@ -489,19 +514,21 @@ func (c *cache) put(id string, e *apikey.Entry, gen uint64, now int64) {
 	if c.gen.Load() != gen || !c.live.Load() {
 		return
 	}
-	if _, ok := c.m[id]; !ok && len(c.m) >= c.max {
-		for k := range c.m {
-			delete(c.m, k)
+	if _, ok := c.m[k]; !ok && len(c.m) >= c.max {
+		for victim := range c.m {
+			delete(c.m, victim)
 			break
 		}
 	}
-	c.m[id] = cached{e: e, until: now + c.ttl}
+	c.m[k] = cached{e: e, until: now + c.ttl}
 }
 
 func (c *cache) invalidate(id string) {
 	c.mu.Lock()
 	c.gen.Add(1)
-	delete(c.m, id)
+	if k, ok := keyOf(id); ok {
+		delete(c.m, k)
+	}
 	c.mu.Unlock()
 }
 
