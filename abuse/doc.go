@@ -85,6 +85,19 @@
 // zero (old sets expire after their window): rotate between attack waves,
 // or accept a window in which a blocked client is released.
 //
+// The client's HMAC is cached: each guard keeps a bounded table (16,384
+// direct-mapped slots, under 1.5 MiB when full) of recent raw client
+// values — the key of Client, ClientPrefix and Global — with their
+// digests, so a returning client costs one HMAC (its card's) instead of
+// two. The raw value is compared on every hit, so a shared slot only costs
+// a recomputation. The table holds client addresses in process memory,
+// which the process already sees on every connection; it is never stored,
+// sent or logged. Card numbers, usernames, emails, API keys, principals
+// and any Func or Header value are HMAC'd on every request and never
+// cached (one value's HMAC must not depend on who sent it, and secrets
+// must not linger). A hit is about an HMAC faster than a miss: whether a
+// client was seen recently is not secret from the client itself.
+//
 // # Stores
 //
 // The store must implement store.DistinctCounter. memstore counts exactly,

@@ -192,6 +192,7 @@ type Guard struct {
 	audit     audit.Sink
 	deny      problem.Denier
 	pool      sync.Pool
+	cache     *keyCache // nil when no source may use it
 	down      atomic.Bool
 	downSince atomic.Int64
 }
@@ -312,6 +313,9 @@ func New(opts Options) (*Guard, error) {
 			}
 		}
 		g.needForm = g.needForm || len(v.Key.form) > 0 || len(v.Value.form) > 0
+		if (v.Key.cache || v.Value.cache) && g.cache == nil {
+			g.cache = newKeyCache()
+		}
 	}
 	g.pool.New = func() any { return &scratch{mac: hmac.New(sha256.New, g.secret), arena: make([]byte, 0, 512)} }
 	return g, nil
@@ -398,6 +402,16 @@ func (sc *scratch) sum(prefix string, v []byte) string {
 	return unsafe.String(unsafe.SliceData(b), len(b))
 }
 
+// appendHex appends prefix and a cached hex digest to the arena, returning
+// them as a string that aliases it.
+func (sc *scratch) appendHex(prefix string, hex []byte) string {
+	start := len(sc.arena)
+	sc.arena = append(sc.arena, prefix...)
+	sc.arena = append(sc.arena, hex...)
+	b := sc.arena[start:]
+	return unsafe.String(unsafe.SliceData(b), len(b))
+}
+
 // prepare reads the request's keys and values into sc. A problem means the
 // body could not be read (over the cap).
 func (g *Guard) prepare(w http.ResponseWriter, r *http.Request, sc *scratch) *problem.Problem {
@@ -429,10 +443,10 @@ func (g *Guard) prepare(w http.ResponseWriter, r *http.Request, sc *scratch) *pr
 		if sc.raw, ok = v.Key.get(sc.raw[:0], r, &sc.in); !ok {
 			continue
 		}
-		sc.keys[i] = sc.sum(v.prefix, sc.raw)
+		sc.keys[i] = g.hmacOf(sc, v.prefix, sc.raw, &v.Key)
 		sc.use[i] = true
 		if sc.raw, ok = v.Value.get(sc.raw[:0], r, &sc.in); ok {
-			sc.members[i] = sc.sum("", sc.raw)
+			sc.members[i] = g.hmacOf(sc, "", sc.raw, &v.Value)
 		}
 	}
 	return nil

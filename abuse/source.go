@@ -20,6 +20,10 @@ type Source struct {
 	json []string // JSON body members it reads
 	form []string // urlencoded form fields it reads
 	get  func(dst []byte, r *http.Request, in *input) ([]byte, bool)
+	// cache lets the guard keep this source's raw values, with their HMAC,
+	// in its bounded client cache (keyCache): only for values derived from
+	// the client's address, never for secrets or card data.
+	cache bool
 }
 
 // String names the source, for the gateway's configuration and logs.
@@ -45,7 +49,7 @@ func clientAddr(r *http.Request) (netip.Addr, bool) {
 // (clientip.RequestKey). A request whose client cannot be told counts as
 // UnknownClient.
 func Client() Source {
-	return Source{name: "client", get: func(dst []byte, r *http.Request, _ *input) ([]byte, bool) {
+	return Source{name: "client", cache: true, get: func(dst []byte, r *http.Request, _ *input) ([]byte, bool) {
 		a, ok := clientAddr(r)
 		if !ok {
 			return append(dst, UnknownClient...), true
@@ -58,7 +62,7 @@ func Client() Source {
 // its IPv6 address to v6 bits (say 24 and 64). As the counted value of a
 // view keyed by a card, it counts the networks a card is tried from.
 func ClientPrefix(v4, v6 int) Source {
-	return Source{name: "client/" + strconv.Itoa(v4) + "/" + strconv.Itoa(v6), get: func(dst []byte, r *http.Request, _ *input) ([]byte, bool) {
+	return Source{name: "client/" + strconv.Itoa(v4) + "/" + strconv.Itoa(v6), cache: true, get: func(dst []byte, r *http.Request, _ *input) ([]byte, bool) {
 		a, ok := clientAddr(r)
 		if !ok {
 			return dst, false
@@ -205,7 +209,7 @@ func Func(name string, fn func(*http.Request) (string, bool)) Source {
 // Global is one key for every request the guard sees: the key of a
 // route-wide view (mount the guard per route).
 func Global() Source {
-	return Source{name: "global", get: func(dst []byte, _ *http.Request, _ *input) ([]byte, bool) {
+	return Source{name: "global", cache: true, get: func(dst []byte, _ *http.Request, _ *input) ([]byte, bool) {
 		return append(dst, '*'), true
 	}}
 }

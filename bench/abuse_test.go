@@ -155,7 +155,7 @@ func BenchmarkAbuse_Redis64_Bulwark(b *testing.B) {
 	var n atomic.Uint64
 	callers64(b)
 	b.ReportAllocs()
-	b.ResetTimer()
+	m := startMeter(b, rlGoRedis(b)) // this process's and the server's CPU per decision
 	b.RunParallel(func(pb *testing.PB) {
 		var mine []time.Duration
 		for pb.Next() {
@@ -172,7 +172,7 @@ func BenchmarkAbuse_Redis64_Bulwark(b *testing.B) {
 		lat = append(lat, mine...)
 		mu.Unlock()
 	})
-	b.StopTimer()
+	m.stop()
 	if len(lat) > 0 {
 		slices.Sort(lat)
 		b.ReportMetric(float64(lat[len(lat)/2].Microseconds()), "p50-µs")

@@ -169,8 +169,11 @@ const (
 // entry is one key. It is linked into its shard's LRU list and expiry heap.
 type entry struct {
 	// Fields an Incr reads and writes come first, to share a cache line.
-	key  string
-	exp  int64 // clock reading (ns since Store.epoch) at which it expires
+	key string
+	// exp is the entry's key in the expiry heap: the clock reading (ns
+	// since Store.epoch) at which it expires, or, after a value's or set's
+	// TTL was extended, an earlier bound (see extra.exp and deadline).
+	exp  int64
 	n    int64
 	hidx int32
 	kind kind
@@ -185,6 +188,12 @@ type entry struct {
 type extra struct {
 	val []byte
 	set map[string]struct{}
+	// exp, when later than entry.exp, is the entry's true expiry: an
+	// extension recorded without moving the entry in the heap (lazy
+	// expiry: a sliding window restarted on every access would otherwise
+	// sift the heap on every access). The heap is fixed only when the
+	// stale bound reaches its top (settle).
+	exp int64
 }
 
 type shard struct {
@@ -330,6 +339,7 @@ func (s *Store) Incr(_ context.Context, key string, delta int64, ttl time.Durati
 				sh.mu.Unlock()
 				return 0, ErrNotInteger
 			}
+			sh.settle(e) // a counter has no extra to hold a later expiry
 			e.kind, e.n, e.x = kindCounter, v, nil
 		}
 		sh.touch(e)

@@ -41,6 +41,10 @@ func (s *Store) sweepShard(i int) bool {
 		if len(sh.heap) == 0 || sh.heap[0].exp > now {
 			return false
 		}
+		if e := sh.heap[0]; e.deadline() > now {
+			sh.settle(e) // extended meanwhile: not expired
+			continue
+		}
 		sh.remove(sh.heap[0])
 	}
 	return true
@@ -52,7 +56,11 @@ func (e *entry) setValue(v []byte) {
 	// Reuse the buffer of a previous value (callers only ever get copies of
 	// it), unless it is much larger than needed.
 	if e.x == nil || e.x.set != nil || cap(e.x.val) > 2*len(v)+64 {
-		e.x = &extra{}
+		x := &extra{}
+		if e.x != nil {
+			x.exp = e.x.exp // keep a lazily extended expiry
+		}
+		e.x = x
 	}
 	e.x.val = append(e.x.val[:0], v...)
 }
@@ -66,6 +74,10 @@ func (sh *shard) get(key string, now int64) *entry {
 		return nil
 	}
 	if e.exp <= now {
+		if e.deadline() > now {
+			sh.settle(e) // extended: live
+			return e
+		}
 		sh.remove(e)
 		return nil
 	}
@@ -139,8 +151,13 @@ func (sh *shard) evict(now int64) bool {
 // evictExpired unlinks this shard's first-expiring entry if it has expired,
 // leaving its place in the key count to the caller.
 func (sh *shard) evictExpired(now int64) bool {
-	if len(sh.heap) > 0 && sh.heap[0].exp <= now {
-		sh.unlink(sh.heap[0])
+	for len(sh.heap) > 0 && sh.heap[0].exp <= now {
+		e := sh.heap[0]
+		if e.deadline() > now {
+			sh.settle(e) // extended meanwhile: it moves down, never comes back before its deadline
+			continue
+		}
+		sh.unlink(e)
 		return true
 	}
 	return false
@@ -226,9 +243,36 @@ func (sh *shard) moveToFront(e *entry) {
 	e.next.prev, sh.root.next = e, e
 }
 
+// setExp makes exp e's expiry. An extension of a value or set is lazy: it
+// is recorded in e.x and the heap keeps the earlier bound until it reaches
+// the top (get, sweepShard, evictExpired settle it then). An earlier expiry,
+// or any change to a counter, fixes the heap now.
 func (sh *shard) setExp(e *entry, exp int64) {
+	if e.x != nil {
+		if exp > e.exp {
+			e.x.exp = exp
+			return
+		}
+		e.x.exp = 0
+	}
 	if e.exp != exp {
 		e.exp = exp
+		sh.fix(int(e.hidx))
+	}
+}
+
+// deadline is e's true expiry: its heap key, or a later lazy extension.
+func (e *entry) deadline() int64 {
+	if e.x != nil && e.x.exp > e.exp {
+		return e.x.exp
+	}
+	return e.exp
+}
+
+// settle moves e in the heap to its true expiry.
+func (sh *shard) settle(e *entry) {
+	if d := e.deadline(); d != e.exp {
+		e.exp = d
 		sh.fix(int(e.hidx))
 	}
 }

@@ -146,6 +146,22 @@ var errBreakerOpen = errors.New("redisstore: Redis failed repeatedly; not asking
 // the client's error, or nil for any answer from Redis that is not an
 // error (a nil reply included).
 func (s *Store) do(ctx context.Context, op string, cmds rueidis.Commands, parse func([]rueidis.RedisResult) error) error {
+	return s.doParse(ctx, op, cmds, parseFunc(parse))
+}
+
+// parser reads the replies of do's commands (the marker's excluded). A
+// pooled pointer passed as a parser costs no allocation, where a closure
+// capturing the call's state would.
+type parser interface {
+	parse(res []rueidis.RedisResult) error
+}
+
+type parseFunc func([]rueidis.RedisResult) error
+
+func (f parseFunc) parse(res []rueidis.RedisResult) error { return f(res) }
+
+// doParse is do with a parser.
+func (s *Store) doParse(ctx context.Context, op string, cmds rueidis.Commands, p parser) error {
 	if s.closed.Load() {
 		return &store.UnavailableError{Op: op, Err: store.ErrClosed}
 	}
@@ -161,7 +177,7 @@ func (s *Store) do(ctx context.Context, op string, cmds rueidis.Commands, parse 
 	res := c.DoMulti(cctx, append(cmds, c.B().Get().Key(s.marker).Build())...)
 	err := s.observe(cctx, res[len(res)-1])
 	if err == nil {
-		err = parse(res[:len(res)-1])
+		err = p.parse(res[:len(res)-1])
 	}
 	cancel()
 	if err == nil {
