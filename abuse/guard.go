@@ -97,7 +97,8 @@ type View struct {
 	// Window is the retention window. Default: the guard's.
 	Window time.Duration `json:"window" yaml:"window"`
 	// FixedWindow keeps the window from its first value instead of
-	// restarting it with every attempt. Default: the guard's.
+	// restarting it with every attempt. A view's window is fixed when the
+	// view or the guard says so.
 	FixedWindow bool `json:"fixed_window" yaml:"fixed_window"`
 	// Approximate counts with a HyperLogLog on Redis (0.81% standard
 	// error, 12 KB per key at most) for very high cardinality, such as a
@@ -287,9 +288,7 @@ func New(opts Options) (*Guard, error) {
 			if v.Window == 0 {
 				v.Window = opts.Window
 			}
-			if !opts.FixedWindow && !v.FixedWindow {
-				v.FixedWindow = false
-			}
+			v.FixedWindow = v.FixedWindow || opts.FixedWindow
 		}
 		switch {
 		case v.Threshold <= 0:
@@ -481,7 +480,6 @@ func (g *Guard) decide(r *http.Request, sc *scratch, record bool) *problem.Probl
 	}
 	g.recovered()
 	var block *view
-	var blockSize int64
 	for j := range n {
 		op := &sc.ops[j]
 		v := &g.views[sc.idx[j]]
@@ -491,7 +489,7 @@ func (g *Guard) decide(r *http.Request, sc *scratch, record bool) *problem.Probl
 		switch v.Action {
 		case Block:
 			if block == nil {
-				block, blockSize = v, op.Size
+				block = v
 			}
 		case Flag:
 			if op.Member != "" {
@@ -504,7 +502,6 @@ func (g *Guard) decide(r *http.Request, sc *scratch, record bool) *problem.Probl
 		}
 	}
 	if block != nil {
-		_ = blockSize
 		return problem.Forbidden(problem.TypeAbuse, g.detail).WithReason(block.reason)
 	}
 	return nil

@@ -432,3 +432,29 @@ func TestGuardFormField(t *testing.T) {
 		t.Fatalf("3rd distinct failing user across JSON and form: %d, want 403", s)
 	}
 }
+
+// A guard-wide FixedWindow fixes its views' windows too (View.FixedWindow:
+// "fixed when the view or the guard says so"): the many-address view below
+// counts two networks a minute apart, then forgets both at the first
+// network's deadline even though the second arrived later.
+func TestGuardFixedWindowReachesViews(t *testing.T) {
+	c := testclock.New(time.Unix(1_700_000_000, 0))
+	var events audit.Memory
+	g, err := abuse.New(abuse.Options{Name: "cards", Store: memStore(t, c), Fingerprint: abuse.Card("card_number", "exp_month", "exp_year"),
+		Threshold: 100, Window: 10 * time.Minute, FixedWindow: true, Secret: secret, Audit: &events,
+		Views: []abuse.View{{Name: "networks", Key: abuse.Card("card_number", "exp_month", "exp_year"), Value: abuse.ClientPrefix(24, 64), Threshold: 2}}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	h := g.Handler(echo)
+	checkout(h, "198.51.100.1", "4000000000001111", 1)
+	c.Advance(time.Minute)
+	checkout(h, "198.51.101.1", "4000000000001111", 1)
+	c.Advance(9*time.Minute + time.Second) // past the first attempt's deadline, not the second's
+	checkout(h, "198.51.102.1", "4000000000001111", 1)
+	for _, e := range events.Events() {
+		if e.Reason == "cards:networks" {
+			t.Fatalf("the view's window restarted with the second attempt: it flagged %+v", e)
+		}
+	}
+}
