@@ -718,3 +718,46 @@ func TestStoreDown(t *testing.T) {
 		t.Fatalf("a login got %d with the store down", res.StatusCode)
 	}
 }
+
+// A login keeps an anonymous session's data (a cart filled before login)
+// and the same user's, but clears it when another subject logs in on the
+// session: user B never sees what user A stored.
+func TestLoginAsOtherUserClearsData(t *testing.T) {
+	e := newEnv(t, session.Options{})
+	res := e.do(req{}, func(w http.ResponseWriter, r *http.Request, s *session.Session) {
+		session.Set(s, "cart", "anon-cart")
+	})
+	c := sessionCookie(t, res)
+	res = e.do(req{cookie: "session=" + c.Value, method: http.MethodPost}, func(w http.ResponseWriter, r *http.Request, s *session.Session) {
+		s.Login(session.Identity{Subject: "alice"})
+		session.Set(s, "secret", "alice-only")
+	})
+	c = sessionCookie(t, res)
+	res = e.do(req{cookie: "session=" + c.Value, method: http.MethodPost}, func(w http.ResponseWriter, r *http.Request, s *session.Session) {
+		if v, _ := session.Get[string](s, "cart"); v != "anon-cart" {
+			t.Error("alice's login lost the anonymous cart")
+		}
+		s.Login(session.Identity{Subject: "alice"}) // again: same user, data kept
+	})
+	c = sessionCookie(t, res)
+	res = e.do(req{cookie: "session=" + c.Value, method: http.MethodPost}, func(w http.ResponseWriter, r *http.Request, s *session.Session) {
+		if v, _ := session.Get[string](s, "secret"); v != "alice-only" {
+			t.Error("alice's second login lost her data")
+		}
+		s.Login(session.Identity{Subject: "bob"})
+		if _, ok := session.Get[string](s, "secret"); ok {
+			t.Error("bob sees alice's data right after login")
+		}
+	})
+	c = sessionCookie(t, res)
+	e.do(req{cookie: "session=" + c.Value}, func(w http.ResponseWriter, r *http.Request, s *session.Session) {
+		if s.Subject() != "bob" {
+			t.Fatalf("subject %q", s.Subject())
+		}
+		for _, k := range []string{"secret", "cart"} {
+			if _, ok := session.Get[string](s, k); ok {
+				t.Errorf("bob's session holds alice's %q", k)
+			}
+		}
+	})
+}
