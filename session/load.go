@@ -162,9 +162,6 @@ func cookieValue(r *http.Request, name string) (string, bool) {
 // expiryGrace is how long the store keeps a record past its timeout.
 const expiryGrace = time.Minute
 
-// cookieAAD binds a sealed cookie to its purpose.
-var cookieAAD = []byte("bulwark session v1")
-
 // nonceLen is AES-GCM's standard nonce length.
 const nonceLen = 12
 
@@ -179,7 +176,7 @@ func (m *Manager) open(v string) []byte {
 		return nil
 	}
 	for _, g := range m.aead {
-		if p, err := g.Open(nil, b[:nonceLen], b[nonceLen:], cookieAAD); err == nil {
+		if p, err := g.Open(nil, b[:nonceLen], b[nonceLen:], m.aad); err == nil {
 			return p
 		}
 	}
@@ -191,7 +188,7 @@ func (m *Manager) seal(plain []byte) string {
 	g := m.aead[0]
 	b := make([]byte, nonceLen, nonceLen+len(plain)+g.Overhead())
 	_, _ = rand.Read(b)
-	b = g.Seal(b, b, plain, cookieAAD)
+	b = g.Seal(b, b, plain, m.aad)
 	return base64.RawURLEncoding.EncodeToString(b)
 }
 

@@ -36,6 +36,13 @@ func TestNewRefuses(t *testing.T) {
 		{"short idle", session.Options{Store: kv, IdleTimeout: time.Millisecond}, "too short"},
 		{"negative cap", session.Options{Store: kv, MaxSessionsPerUser: -1}, "negative"},
 		{"cap in cookie mode", session.Options{CookieKeys: [][]byte{make([]byte, 32)}, MaxSessionsPerUser: 2}, "server-side"},
+		{"duplicate key", session.Options{CookieKeys: [][]byte{key(1), key(2), key(1)}}, "CookieKeys[2] repeats CookieKeys[0]"},
+		{"domain tld", session.Options{Store: kv, Domain: "com"}, "public suffix"},
+		{"domain dotted tld", session.Options{Store: kv, Domain: ".com"}, "public suffix"},
+		{"domain co.uk", session.Options{Store: kv, Domain: "co.uk"}, "public suffix"},
+		{"domain CO.UK.", session.Options{Store: kv, Domain: "CO.UK."}, "public suffix"},
+		{"domain private suffix", session.Options{Store: kv, Domain: "github.io"}, "public suffix"},
+		{"domain single label", session.Options{Store: kv, Domain: "localhost"}, "single label"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			_, err := session.New(tc.opts)
@@ -46,6 +53,11 @@ func TestNewRefuses(t *testing.T) {
 	}
 	if _, err := session.New(session.Options{Store: kv, SameSite: "none", SecureAlways: true}); err != nil {
 		t.Fatalf("SameSite none with SecureAlways: %v", err)
+	}
+	for _, d := range []string{"example.com", ".example.co.uk", "me.github.io"} {
+		if _, err := session.New(session.Options{Store: kv, Domain: d}); err != nil {
+			t.Errorf("Domain %q: %v", d, err)
+		}
 	}
 }
 
