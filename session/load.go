@@ -267,7 +267,10 @@ func (s *Session) save() error {
 		s.ended = s.ended[1:]
 	}
 	now := m.now().UnixNano()
-	touch := s.loaded && now-s.rec.touched >= int64(m.touchEvery)
+	// Activity alone is not written for an error response: a refused
+	// request (a CSRF 403, a 401, a 429) changes no state, not even the
+	// idle deadline. Explicit changes (Login, Logout, Set) still save.
+	touch := s.loaded && !s.refused && now-s.rec.touched >= int64(m.touchEvery)
 	if !s.dirty && !touch {
 		if s.endCookie || (s.fail != "" && s.hdr != nil) {
 			s.setCookie("", 0) // remove a cookie that names nothing

@@ -69,6 +69,7 @@ type Session struct {
 	fail      string // why the request's cookie is not a session (a reason code)
 	err       error  // the store could not load the session
 	sent      bool   // the response headers are out
+	refused   bool   // the response is an error (status >= 400): no activity update
 
 	dirty, renew bool
 	login        bool    // Login called since the last save (audit)

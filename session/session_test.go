@@ -773,3 +773,40 @@ func TestLoginAsOtherUserClearsData(t *testing.T) {
 		}
 	})
 }
+
+// A refused request (an error status) records no activity: the idle
+// deadline stays where it was, so a stream of refused requests cannot
+// keep a session alive. A successful one still moves it, and an explicit
+// change is saved whatever the status.
+func TestRefusedRequestDoesNotTouch(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		e := newEnv(t, session.Options{IdleTimeout: 10 * time.Minute, AbsoluteTimeout: time.Hour})
+		cookie := e.login("alice", false)
+		time.Sleep(5 * time.Minute)
+		for _, status := range []int{http.StatusForbidden, http.StatusUnauthorized, http.StatusTooManyRequests} {
+			e.do(req{cookie: cookie, method: http.MethodPost}, func(w http.ResponseWriter, r *http.Request, s *session.Session) {
+				problem.Write(w, r, problem.New(status, problem.TypeForbidden, "refused"))
+			})
+		}
+		time.Sleep(6 * time.Minute) // 11 minutes after login: the refused requests kept nothing alive
+		if got := e.who(cookie); got != "error:session_expired" && got != "error:session_unknown" {
+			t.Fatalf("refused requests extended the idle deadline: %q", got)
+		}
+
+		cookie = e.login("bob", false)
+		time.Sleep(5 * time.Minute)
+		e.do(req{cookie: cookie, method: http.MethodPost}, func(w http.ResponseWriter, r *http.Request, s *session.Session) {
+			session.Set(s, "k", "v") // an explicit change: saved even on a 422
+			w.WriteHeader(http.StatusUnprocessableEntity)
+		})
+		e.do(req{cookie: cookie}, func(w http.ResponseWriter, r *http.Request, s *session.Session) {
+			if v, _ := session.Get[string](s, "k"); v != "v" {
+				t.Error("an explicit change was not saved with an error response")
+			}
+		})
+		time.Sleep(6 * time.Minute)
+		if got := e.who(cookie); got != "bob" {
+			t.Fatalf("a saved change did not record activity: %q", got)
+		}
+	})
+}
