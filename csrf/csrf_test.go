@@ -244,6 +244,14 @@ func TestOriginWithUserinfoRefused(t *testing.T) {
 	if got := reason(g, r); got != ReasonOriginMalformed {
 		t.Errorf("two Origins: %q", got)
 	}
+	// Sec-Fetch-Site repeated is refused like a repeated Origin, whatever
+	// the first value says.
+	for _, sites := range [][2]string{{"same-origin", "cross-site"}, {"same-origin", "same-origin"}, {"none", "cross-site"}} {
+		r = req("POST", "http://127.0.0.1:8000/api/logout", false, "Sec-Fetch-Site", sites[0], "Sec-Fetch-Site", sites[1], "Cookie", "a=b")
+		if got := reason(g, r); got != ReasonFetchMetadataMalformed {
+			t.Errorf("Sec-Fetch-Site %v: %q, want %s", sites, got, ReasonFetchMetadataMalformed)
+		}
+	}
 	r = req("POST", "http://127.0.0.1:8000/api/logout", false, "Referer", "http://evil@127.0.0.1:8000/", "Cookie", "a=b")
 	if got := reason(g, r); got != ReasonRefererMalformed {
 		t.Errorf("Referer with userinfo: %q", got)
@@ -454,6 +462,14 @@ func TestTokenSources(t *testing.T) {
 	check("urlencoded without token", ReasonTokenMissing, r)
 	r, _ = post("text/plain", FieldName+"="+tok)
 	check("text/plain form", ReasonTokenMissing, r)
+	// The media type is case-insensitive, as ParseForm reads it: a case
+	// variant is a form the handler will parse, so its token is read.
+	for _, ct := range []string{"Application/X-WWW-Form-Urlencoded", "APPLICATION/X-WWW-FORM-URLENCODED; charset=UTF-8", " application/x-www-form-urlencoded ;charset=utf-8"} {
+		r, _ = post(ct, "text=hello&"+FieldName+"="+url.QueryEscape(tok))
+		check("urlencoded as "+ct, "", r)
+	}
+	r, _ = post("application/x-www-form-urlencodedx", FieldName+"="+tok)
+	check("not quite urlencoded", ReasonTokenMissing, r)
 
 	var mp bytes.Buffer
 	mw := multipart.NewWriter(&mp)
@@ -464,6 +480,8 @@ func TestTokenSources(t *testing.T) {
 	mw.Close()
 	r, replayed = post(mw.FormDataContentType(), mp.String())
 	check("multipart", "", r)
+	r, _ = post(strings.Replace(mw.FormDataContentType(), "multipart/form-data", "Multipart/Form-Data", 1), mp.String())
+	check("multipart, case variant", "", r)
 	if replayed != mp.String() {
 		t.Errorf("multipart body not replayed whole: %d bytes of %d", len(replayed), mp.Len())
 	}
