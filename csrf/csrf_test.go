@@ -567,3 +567,76 @@ func TestNewRefuses(t *testing.T) {
 		t.Error(err)
 	}
 }
+
+// Clear (at logout) removes the pre-session and XSRF-TOKEN cookies and the
+// token header of the response; a Token after it issues a new pre-session,
+// not the request's old one.
+func TestClear(t *testing.T) {
+	g := tokenGuard(t)
+	_, cookies := issue(t, g, "http://example.com/app")
+	var pre, xsrf *http.Cookie
+	for _, c := range cookies {
+		switch c.Name {
+		case DefaultCookieName:
+			pre = c
+		case DefaultXSRFCookieName:
+			xsrf = c
+		}
+	}
+	if pre == nil || xsrf == nil {
+		t.Fatalf("GET /app set %v; want the pre-session and XSRF-TOKEN cookies", cookies)
+	}
+	logout := func(again bool) (*httptest.ResponseRecorder, string) {
+		var tok string
+		h := g.Handler(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+			Token(r) // a token issued earlier in the response is dropped too
+			Clear(r)
+			if again {
+				tok = Token(r)
+			}
+			w.WriteHeader(http.StatusSeeOther)
+		}))
+		w := httptest.NewRecorder()
+		h.ServeHTTP(w, req("POST", "http://example.com/session/logout", false,
+			"Cookie", pre.Name+"="+pre.Value+"; "+xsrf.Name+"="+xsrf.Value, "Sec-Fetch-Site", "same-origin", HeaderName, xsrf.Value))
+		return w, tok
+	}
+	w, _ := logout(false)
+	if w.Code != http.StatusSeeOther {
+		t.Fatalf("logout: %d %s", w.Code, w.Body)
+	}
+	if got := w.Header().Get(HeaderName); got != "" {
+		t.Errorf("X-CSRF-Token %q after Clear", got)
+	}
+	removed := map[string]bool{}
+	for _, c := range w.Result().Cookies() {
+		if c.MaxAge >= 0 {
+			t.Errorf("cookie %s set, not removed: %v", c.Name, c)
+		}
+		removed[c.Name] = true
+	}
+	if !removed[DefaultCookieName] || !removed[DefaultXSRFCookieName] || len(removed) != 2 {
+		t.Fatalf("removed %v; want the pre-session and XSRF-TOKEN cookies", removed)
+	}
+
+	w, tok := logout(true)
+	var fresh string
+	for _, c := range w.Result().Cookies() {
+		if c.Name == DefaultCookieName && c.MaxAge > 0 {
+			fresh = c.Value
+		}
+	}
+	if tok == "" || fresh == "" || fresh == pre.Value {
+		t.Fatalf("Token after Clear: token %q, pre-session %q (old %q)", tok, fresh, pre.Value)
+	}
+	// The new token is bound to the new pre-session, not the old one.
+	post := func(preID string) string {
+		return reason(g, req("POST", "http://example.com/app/notes", false, "Cookie", DefaultCookieName+"="+preID, "Sec-Fetch-Site", "same-origin", HeaderName, tok))
+	}
+	if got := post(fresh); got != "" {
+		t.Errorf("new token with the new pre-session: %q", got)
+	}
+	if got := post(pre.Value); got != ReasonSessionMismatch {
+		t.Errorf("new token with the old pre-session: %q", got)
+	}
+}

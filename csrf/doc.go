@@ -37,7 +37,9 @@
 //     or multipart form (the media type compared case-insensitively, as
 //     net/http's ParseForm does). Handlers hand tokens out with Token, TemplateField
 //     or TemplateFuncs; Options.IssuePaths hands them out on pages without
-//     a template.
+//     a template. At logout, Clear removes the pre-session and XSRF-TOKEN
+//     cookies (the token they carry is bound to the ended session); the
+//     next page hands out fresh ones.
 //
 // What passes unchecked: safe methods (GET, HEAD, OPTIONS — they must not
 // change state); requests to an Exempt path (matched exactly, never as a

@@ -193,11 +193,14 @@ func clip(s string) string {
 }
 
 // logout is POST /session/logout: the session is deleted from the store
-// (a copy of the cookie is worthless from now on) and the cookie removed.
+// (a copy of the cookie is worthless from now on) and the cookie removed,
+// with the CSRF guard's pre-session and XSRF-TOKEN cookies (bound to what
+// has ended); the next GET /app hands out fresh ones.
 func (wa *webApp) logout(w http.ResponseWriter, r *http.Request) {
 	if s, ok := session.FromContext(r.Context()); ok {
 		s.Logout()
 	}
+	csrf.Clear(r)
 	http.Redirect(w, r, "/app", http.StatusSeeOther)
 }
 

@@ -246,6 +246,21 @@ func TestAppFlow(t *testing.T) {
 		if c := b.setCookie("session"); c == nil || c.MaxAge >= 0 {
 			t.Errorf("logout did not remove the cookie: %+v", c)
 		}
+		// The CSRF cookies go with it: XSRF-TOKEN is bound to the ended
+		// session, the pre-session to the visit before login.
+		oldPre := b.cookies["csrf"]
+		for _, name := range []string{"XSRF-TOKEN", "csrf"} {
+			if c := b.setCookie(name); c == nil || c.MaxAge >= 0 {
+				t.Errorf("logout did not remove the %s cookie: %+v", name, c)
+			}
+		}
+		// The next page hands out fresh ones.
+		if r := b.do("GET", "/app", nil); r.status != 200 {
+			t.Fatalf("GET /app after logout: %d", r.status)
+		}
+		if x, p := b.setCookie("XSRF-TOKEN"), b.setCookie("csrf"); x == nil || x.Value == "" || p == nil || p.Value == "" || oldPre != nil && p.Value == oldPre.Value {
+			t.Errorf("GET /app after logout: XSRF-TOKEN %+v, pre-session %+v", x, p)
+		}
 		wantProblem(t, do(t, srv, "GET", "/session/me", "", "Cookie", "session="+old), 401)
 		replay := newBrowser(t, srv)
 		tok := replay.token()
