@@ -507,3 +507,78 @@ func TestSessionOrBearer(t *testing.T) {
 		t.Fatalf("/api/protected took the session: %d %s", r.status, r.raw)
 	}
 }
+
+// Every JSON or problem response of the HTML app's routes carries the API
+// header profile, every HTML page the HTML profile with the nonce its
+// inline style uses (DESIGN: "JSON responses (errors included) carry the
+// API profile … HTML pages carry the HTML profile").
+func TestAppHeaderProfiles(t *testing.T) {
+	srv := newDemo(t, demo.Config{})
+	api := func(name string, r response) {
+		t.Helper()
+		if csp := r.header.Get("Content-Security-Policy"); csp != "default-src 'none'; frame-ancestors 'none'" {
+			t.Errorf("%s (%d %s): CSP %q, want the API profile's", name, r.status, r.header.Get("Content-Type"), csp)
+		}
+		if rp := r.header.Get("Referrer-Policy"); rp != "no-referrer" {
+			t.Errorf("%s: Referrer-Policy %q, want no-referrer", name, rp)
+		}
+	}
+	nonceCSP := regexp.MustCompile(`'nonce-([^']+)'`)
+	styleNonce := regexp.MustCompile(`<style nonce="([^"]+)">`)
+	page := func(name string, r response, status int) {
+		t.Helper()
+		if r.status != status || r.header.Get("Content-Type") != "text/html; charset=utf-8" {
+			t.Fatalf("%s: %d %s, want an HTML page with %d", name, r.status, r.header.Get("Content-Type"), status)
+		}
+		csp := r.header.Get("Content-Security-Policy")
+		n, sn := nonceCSP.FindStringSubmatch(csp), styleNonce.FindStringSubmatch(r.raw)
+		if n == nil || sn == nil || html.UnescapeString(sn[1]) != n[1] || !strings.HasPrefix(csp, "default-src 'self'") {
+			t.Errorf("%s: CSP %q, style nonce %v: want the HTML profile's, with the page's nonce", name, csp, sn)
+		}
+		if rp := r.header.Get("Referrer-Policy"); rp != "strict-origin-when-cross-origin" {
+			t.Errorf("%s: Referrer-Policy %q", name, rp)
+		}
+	}
+
+	b := newBrowser(t, srv)
+	page("GET /app", b.do("GET", "/app", nil), 200)
+
+	// POST /session/login: a CSRF refusal is a problem; bad input and bad
+	// credentials re-render the form.
+	r := b.do("POST", "/session/login", url.Values{"username": {"alice"}, "password": {"x"}})
+	wantProblem(t, r, 403)
+	api("login without a token", r)
+	page("login with fields missing", b.do("POST", "/session/login", url.Values{"username": {"alice"}, "csrf_token": {b.token()}}), 422)
+	page("login with a wrong password", b.login("alice", "wrong"), 401)
+	r = b.login("alice", "wonderland-2026")
+	if r.status != 303 {
+		t.Fatalf("login: %d %s", r.status, r.raw)
+	}
+	api("login's redirect", r)
+
+	// POST /app/notes.
+	r = b.do("POST", "/app/notes", url.Values{"text": {"hi"}})
+	wantProblem(t, r, 403)
+	api("note without a token", r)
+	page("an empty note", b.addNote(""), 422)
+	api("a note's redirect", b.addNote("hello"))
+	anon := newBrowser(t, srv)
+	r = anon.addNote("hi")
+	wantProblem(t, r, 401)
+	api("note without a login", r)
+
+	// POST /session/logout: problems and its redirect, no page.
+	r = b.do("POST", "/session/logout", url.Values{})
+	wantProblem(t, r, 403)
+	api("logout without a token", r)
+	r = b.do("POST", "/session/logout", url.Values{"csrf_token": {b.token()}})
+	if r.status != 303 {
+		t.Fatalf("logout: %d %s", r.status, r.raw)
+	}
+	api("logout's redirect", r)
+
+	// GET /session/me: JSON either way.
+	r = b.me()
+	wantProblem(t, r, 401)
+	api("/session/me anonymous", r)
+}
