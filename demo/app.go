@@ -330,7 +330,7 @@ func (wa *webApp) describe() map[string]any {
 			"max_sessions_per_user": maxSessionsPer,
 			"renewal":               "a new ID at login; logout deletes the session server-side",
 		},
-		"session_login_limit": "sliding window, 5 attempts of any outcome per client IP per 5 minutes, on POST /session/login (its own window; the credential-stuffing detector is shared with /api/login); fails closed",
+		"session_login_limit": "sliding window, 5 attempts of any outcome per client IP per 5 minutes, on POST /session/login (its own window; the credential-stuffing detector is shared with /api/login); it runs before the CSRF check, so CSRF-refused attempts count too; fails closed",
 		"notes":               "at most 20 per user, 500 characters each, in the state store",
 	}
 }

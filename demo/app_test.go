@@ -17,6 +17,7 @@ import (
 	"github.com/bulwark-go/bulwark/authn"
 	"github.com/bulwark-go/bulwark/demo"
 	"github.com/bulwark-go/bulwark/internal/testredis"
+	"github.com/bulwark-go/bulwark/session"
 )
 
 // backends runs a test against the demo in memory and against a real
@@ -581,4 +582,27 @@ func TestAppHeaderProfiles(t *testing.T) {
 	r = b.me()
 	wantProblem(t, r, 401)
 	api("/session/me anonymous", r)
+}
+
+// A CSRF-refused request changes no state, not even the session's idle
+// deadline: refused POSTs cannot keep a session alive.
+func TestAppRefusedRequestKeepsIdleDeadline(t *testing.T) {
+	clock, advance := fakeClock()
+	srv := newDemo(t, demo.Config{Now: clock})
+	b := newBrowser(t, srv)
+	if r := b.login("alice", "wonderland-2026"); r.status != 303 {
+		t.Fatalf("login: %d %s", r.status, r.raw)
+	}
+	advance(10 * time.Minute)
+	for range 3 {
+		r := b.do("POST", "/app/notes", url.Values{"text": {"forged"}}) // no token
+		wantProblem(t, r, 403)
+		if r.body["reason"] != "csrf_token_missing" {
+			t.Fatalf("refusal reason %v", r.body["reason"])
+		}
+	}
+	advance(session.DefaultIdleTimeout - 10*time.Minute + time.Second) // just past the idle timeout since login
+	if r := b.me(); r.status != 401 {
+		t.Fatalf("refused requests kept the session alive: /session/me %d %s", r.status, r.raw)
+	}
 }
