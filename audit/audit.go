@@ -44,6 +44,7 @@
 //	           bad_credentials, basic_malformed, …, password_busy;
 //	           package mtls: client_cert_untrusted, …, token_cert_mismatch)
 //	csrf       csrf_cross_site, csrf_origin_mismatch, csrf_origin_malformed,
+//	           csrf_fetch_metadata_malformed,
 //	           csrf_referer_mismatch, csrf_referer_malformed,
 //	           csrf_token_missing, csrf_token_expired, csrf_token_invalid,
 //	           csrf_session_mismatch, csrf_xsrf_cookie_mismatch,

@@ -123,11 +123,16 @@ func (g *Guard) formToken(r *http.Request) (*http.Request, string, *problem.Prob
 		return r, "", nil
 	}
 	ct := r.Header.Get("Content-Type")
+	// The media type as net/http's ParseForm reads it (mime.ParseMediaType:
+	// case-insensitive, spaces trimmed), without its allocations on the
+	// common path: "Application/X-WWW-Form-Urlencoded" is a form too.
+	mt, _, _ := strings.Cut(ct, ";")
+	mt = strings.TrimSpace(mt)
 	var multi bool
 	var boundary string
 	switch {
-	case strings.HasPrefix(ct, "application/x-www-form-urlencoded"):
-	case strings.HasPrefix(ct, "multipart/form-data"):
+	case strings.EqualFold(mt, "application/x-www-form-urlencoded"):
+	case strings.EqualFold(mt, "multipart/form-data"):
 		mt, params, err := mime.ParseMediaType(ct)
 		if err != nil || mt != "multipart/form-data" || params["boundary"] == "" {
 			return r, "", nil

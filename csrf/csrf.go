@@ -19,17 +19,18 @@ import (
 // Reason codes of refused requests, in audit events (Problem.Reason).
 // They are stable: dashboards and alerts may switch on them.
 const (
-	ReasonCrossSite        = "csrf_cross_site"           // Sec-Fetch-Site: cross-site or same-site, Origin not trusted
-	ReasonOriginMismatch   = "csrf_origin_mismatch"      // Origin neither the request's own nor trusted
-	ReasonOriginMalformed  = "csrf_origin_malformed"     // Origin not a serialized origin (userinfo, path, several values, ...)
-	ReasonRefererMismatch  = "csrf_referer_mismatch"     // no Origin; Referer neither the request's own origin nor trusted
-	ReasonRefererMalformed = "csrf_referer_malformed"    // no Origin; Referer not an absolute http(s) URL, or with userinfo
-	ReasonTokenMissing     = "csrf_token_missing"        // no token in the header, the XSRF header or the form
-	ReasonTokenExpired     = "csrf_token_expired"        // a genuine token older than Options.Timeout
-	ReasonTokenInvalid     = "csrf_token_invalid"        // undecodable, or its signature matches no key
-	ReasonSessionMismatch  = "csrf_session_mismatch"     // a genuine token bound to another session (or none here)
-	ReasonXSRFMismatch     = "csrf_xsrf_cookie_mismatch" // X-XSRF-Token differs from the XSRF-TOKEN cookie
-	ReasonFormTooLarge     = "csrf_form_too_large"       // the form holds no token within Options.MaxFormBytes (413)
+	ReasonCrossSite              = "csrf_cross_site"               // Sec-Fetch-Site: cross-site or same-site, Origin not trusted
+	ReasonOriginMismatch         = "csrf_origin_mismatch"          // Origin neither the request's own nor trusted
+	ReasonOriginMalformed        = "csrf_origin_malformed"         // Origin not a serialized origin (userinfo, path, several values, ...)
+	ReasonFetchMetadataMalformed = "csrf_fetch_metadata_malformed" // Sec-Fetch-Site sent more than once
+	ReasonRefererMismatch        = "csrf_referer_mismatch"         // no Origin; Referer neither the request's own origin nor trusted
+	ReasonRefererMalformed       = "csrf_referer_malformed"        // no Origin; Referer not an absolute http(s) URL, or with userinfo
+	ReasonTokenMissing           = "csrf_token_missing"            // no token in the header, the XSRF header or the form
+	ReasonTokenExpired           = "csrf_token_expired"            // a genuine token older than Options.Timeout
+	ReasonTokenInvalid           = "csrf_token_invalid"            // undecodable, or its signature matches no key
+	ReasonSessionMismatch        = "csrf_session_mismatch"         // a genuine token bound to another session (or none here)
+	ReasonXSRFMismatch           = "csrf_xsrf_cookie_mismatch"     // X-XSRF-Token differs from the XSRF-TOKEN cookie
+	ReasonFormTooLarge           = "csrf_form_too_large"           // the form holds no token within Options.MaxFormBytes (413)
 )
 
 // Names of the token's carriers, as DESIGN fixes them.

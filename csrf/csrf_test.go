@@ -244,6 +244,14 @@ func TestOriginWithUserinfoRefused(t *testing.T) {
 	if got := reason(g, r); got != ReasonOriginMalformed {
 		t.Errorf("two Origins: %q", got)
 	}
+	// Sec-Fetch-Site repeated is refused like a repeated Origin, whatever
+	// the first value says.
+	for _, sites := range [][2]string{{"same-origin", "cross-site"}, {"same-origin", "same-origin"}, {"none", "cross-site"}} {
+		r = req("POST", "http://127.0.0.1:8000/api/logout", false, "Sec-Fetch-Site", sites[0], "Sec-Fetch-Site", sites[1], "Cookie", "a=b")
+		if got := reason(g, r); got != ReasonFetchMetadataMalformed {
+			t.Errorf("Sec-Fetch-Site %v: %q, want %s", sites, got, ReasonFetchMetadataMalformed)
+		}
+	}
 	r = req("POST", "http://127.0.0.1:8000/api/logout", false, "Referer", "http://evil@127.0.0.1:8000/", "Cookie", "a=b")
 	if got := reason(g, r); got != ReasonRefererMalformed {
 		t.Errorf("Referer with userinfo: %q", got)
@@ -454,6 +462,14 @@ func TestTokenSources(t *testing.T) {
 	check("urlencoded without token", ReasonTokenMissing, r)
 	r, _ = post("text/plain", FieldName+"="+tok)
 	check("text/plain form", ReasonTokenMissing, r)
+	// The media type is case-insensitive, as ParseForm reads it: a case
+	// variant is a form the handler will parse, so its token is read.
+	for _, ct := range []string{"Application/X-WWW-Form-Urlencoded", "APPLICATION/X-WWW-FORM-URLENCODED; charset=UTF-8", " application/x-www-form-urlencoded ;charset=utf-8"} {
+		r, _ = post(ct, "text=hello&"+FieldName+"="+url.QueryEscape(tok))
+		check("urlencoded as "+ct, "", r)
+	}
+	r, _ = post("application/x-www-form-urlencodedx", FieldName+"="+tok)
+	check("not quite urlencoded", ReasonTokenMissing, r)
 
 	var mp bytes.Buffer
 	mw := multipart.NewWriter(&mp)
@@ -464,6 +480,8 @@ func TestTokenSources(t *testing.T) {
 	mw.Close()
 	r, replayed = post(mw.FormDataContentType(), mp.String())
 	check("multipart", "", r)
+	r, _ = post(strings.Replace(mw.FormDataContentType(), "multipart/form-data", "Multipart/Form-Data", 1), mp.String())
+	check("multipart, case variant", "", r)
 	if replayed != mp.String() {
 		t.Errorf("multipart body not replayed whole: %d bytes of %d", len(replayed), mp.Len())
 	}
@@ -547,5 +565,78 @@ func TestNewRefuses(t *testing.T) {
 	}
 	if _, err := New(Options{OriginOnly: true, TrustedOrigins: []string{"http://localhost:3000", "https://*.example.com"}}); err != nil {
 		t.Error(err)
+	}
+}
+
+// Clear (at logout) removes the pre-session and XSRF-TOKEN cookies and the
+// token header of the response; a Token after it issues a new pre-session,
+// not the request's old one.
+func TestClear(t *testing.T) {
+	g := tokenGuard(t)
+	_, cookies := issue(t, g, "http://example.com/app")
+	var pre, xsrf *http.Cookie
+	for _, c := range cookies {
+		switch c.Name {
+		case DefaultCookieName:
+			pre = c
+		case DefaultXSRFCookieName:
+			xsrf = c
+		}
+	}
+	if pre == nil || xsrf == nil {
+		t.Fatalf("GET /app set %v; want the pre-session and XSRF-TOKEN cookies", cookies)
+	}
+	logout := func(again bool) (*httptest.ResponseRecorder, string) {
+		var tok string
+		h := g.Handler(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+			Token(r) // a token issued earlier in the response is dropped too
+			Clear(r)
+			if again {
+				tok = Token(r)
+			}
+			w.WriteHeader(http.StatusSeeOther)
+		}))
+		w := httptest.NewRecorder()
+		h.ServeHTTP(w, req("POST", "http://example.com/session/logout", false,
+			"Cookie", pre.Name+"="+pre.Value+"; "+xsrf.Name+"="+xsrf.Value, "Sec-Fetch-Site", "same-origin", HeaderName, xsrf.Value))
+		return w, tok
+	}
+	w, _ := logout(false)
+	if w.Code != http.StatusSeeOther {
+		t.Fatalf("logout: %d %s", w.Code, w.Body)
+	}
+	if got := w.Header().Get(HeaderName); got != "" {
+		t.Errorf("X-CSRF-Token %q after Clear", got)
+	}
+	removed := map[string]bool{}
+	for _, c := range w.Result().Cookies() {
+		if c.MaxAge >= 0 {
+			t.Errorf("cookie %s set, not removed: %v", c.Name, c)
+		}
+		removed[c.Name] = true
+	}
+	if !removed[DefaultCookieName] || !removed[DefaultXSRFCookieName] || len(removed) != 2 {
+		t.Fatalf("removed %v; want the pre-session and XSRF-TOKEN cookies", removed)
+	}
+
+	w, tok := logout(true)
+	var fresh string
+	for _, c := range w.Result().Cookies() {
+		if c.Name == DefaultCookieName && c.MaxAge > 0 {
+			fresh = c.Value
+		}
+	}
+	if tok == "" || fresh == "" || fresh == pre.Value {
+		t.Fatalf("Token after Clear: token %q, pre-session %q (old %q)", tok, fresh, pre.Value)
+	}
+	// The new token is bound to the new pre-session, not the old one.
+	post := func(preID string) string {
+		return reason(g, req("POST", "http://example.com/app/notes", false, "Cookie", DefaultCookieName+"="+preID, "Sec-Fetch-Site", "same-origin", HeaderName, tok))
+	}
+	if got := post(fresh); got != "" {
+		t.Errorf("new token with the new pre-session: %q", got)
+	}
+	if got := post(pre.Value); got != ReasonSessionMismatch {
+		t.Errorf("new token with the old pre-session: %q", got)
 	}
 }

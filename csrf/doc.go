@@ -16,7 +16,9 @@
 //     port included (gorilla/csrf CVE-2025-47909 compared hosts), or
 //     "https://*.example.com" patterns as package cors writes them. An
 //     Origin that is not a serialized origin — user information as in
-//     "http://evil@host" (Go issue #78563), a path, two values — is refused.
+//     "http://evil@host" (Go issue #78563), a path, two values — is refused,
+//     and so is a Sec-Fetch-Site sent twice (reason
+//     csrf_fetch_metadata_malformed): a browser sends each header once.
 //     Requests with neither Origin nor Referer nor Fetch Metadata pass this
 //     layer: every current browser sends Origin on unsafe requests, so they
 //     come from other clients, and the token layer still applies.
@@ -32,9 +34,12 @@
 //     readable XSRF-TOKEN cookie and be a valid token bound to the session:
 //     equality alone proves nothing a sibling subdomain that can set
 //     cookies could not forge), else the csrf_token field of a urlencoded
-//     or multipart form. Handlers hand tokens out with Token, TemplateField
+//     or multipart form (the media type compared case-insensitively, as
+//     net/http's ParseForm does). Handlers hand tokens out with Token, TemplateField
 //     or TemplateFuncs; Options.IssuePaths hands them out on pages without
-//     a template.
+//     a template. At logout, Clear removes the pre-session and XSRF-TOKEN
+//     cookies (the token they carry is bound to the ended session); the
+//     next page hands out fresh ones.
 //
 // What passes unchecked: safe methods (GET, HEAD, OPTIONS — they must not
 // change state); requests to an Exempt path (matched exactly, never as a

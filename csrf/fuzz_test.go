@@ -83,3 +83,30 @@ func FuzzOriginCheck(f *testing.F) {
 		}
 	})
 }
+
+// FuzzFormContentType: the guard reads the token from a urlencoded body
+// exactly when net/http's ParseForm (what the handler uses) reads it as a
+// form, whatever the Content-Type's case, spacing or parameters.
+func FuzzFormContentType(f *testing.F) {
+	g := tokenGuard(f)
+	for _, ct := range []string{
+		"application/x-www-form-urlencoded", "Application/X-WWW-Form-Urlencoded",
+		"application/x-www-form-urlencoded; charset=utf-8", " APPLICATION/x-www-form-urlencoded ;",
+		"application/x-www-form-urlencodedx", "text/plain", "multipart/form-data; boundary=x",
+		"application/x-www-form-urlencoded; charset", "",
+	} {
+		f.Add(ct)
+	}
+	f.Fuzz(func(t *testing.T, ct string) {
+		const body = "csrf_token=TOK"
+		r, _ := http.NewRequest("POST", "http://127.0.0.1:8000/app/notes", strings.NewReader(body))
+		r.Header["Content-Type"] = []string{ct}
+		_, tok, _ := g.formToken(r)
+		r2, _ := http.NewRequest("POST", "http://127.0.0.1:8000/app/notes", strings.NewReader(body))
+		r2.Header["Content-Type"] = []string{ct}
+		_ = r2.ParseForm()
+		if want := r2.PostForm.Get(FieldName); tok != want && (tok == "" || want == "") {
+			t.Fatalf("Content-Type %q: the guard read %q, ParseForm %q", ct, tok, want)
+		}
+	})
+}

@@ -20,6 +20,7 @@ type issuer struct {
 	kind    byte
 	binding string
 	pre     string // a pre-session ID issued in this response
+	cleared bool   // Clear ran: the request's pre-session is not reused
 }
 
 func (g *Guard) attach(w http.ResponseWriter, r *http.Request) *http.Request {
@@ -51,6 +52,36 @@ func Token(r *http.Request) string {
 	return is.token(r)
 }
 
+// Clear removes, in the response to r, the guard's cookies: the
+// pre-session cookie and (with Options.XSRFCookie) the readable
+// XSRF-TOKEN cookie, and drops a token already issued in this response
+// (its X-CSRF-Token header). Call it at logout, beside ending the
+// session: the XSRF-TOKEN value is bound to the ended session and is
+// worthless, and the pre-session outlived the anonymous visit it was made
+// for. The next page that calls Token hands out a fresh pre-session and
+// token. Like Token it needs r as seen inside Guard.Handler (elsewhere it
+// does nothing) and must run before the response header is written; a
+// Token call after it in the same response issues a new pre-session.
+func Clear(r *http.Request) {
+	is, _ := r.Context().Value(ctxKey{}).(*issuer)
+	if is == nil || is.g.originOnly {
+		return
+	}
+	g := is.g
+	is.tok, is.kind, is.binding, is.pre, is.cleared = "", 0, "", "", true
+	is.w.Header().Del(HeaderName)
+	is.setCookie(&http.Cookie{
+		Name: g.preSessionCookie(r), Value: "", Path: "/", MaxAge: -1,
+		HttpOnly: true, Secure: secure(r), SameSite: g.sameSite,
+	})
+	if g.xsrf {
+		is.setCookie(&http.Cookie{
+			Name: g.xsrfName, Value: "", Path: "/", MaxAge: -1,
+			HttpOnly: false, Secure: secure(r), SameSite: g.sameSite,
+		})
+	}
+}
+
 // TemplateField returns the hidden form field carrying Token(r), for
 // html/template: {{ csrfField .Request }} with TemplateFuncs.
 func TemplateField(r *http.Request) template.HTML {
@@ -72,6 +103,9 @@ func TemplateFuncs() template.FuncMap {
 func (is *issuer) token(r *http.Request) string {
 	g := is.g
 	kind, b, ok := g.bindingOf(r)
+	if ok && kind == kindPreSession && is.cleared {
+		ok = false // Clear removed the request's pre-session cookie
+	}
 	if !ok && is.pre != "" {
 		kind, b, ok = kindPreSession, is.pre, true
 	}

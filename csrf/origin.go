@@ -16,6 +16,7 @@ const (
 	detailOriginMalformed = "the request's Origin header is not a valid origin (scheme://host[:port])"
 	detailRefererMismatch = "the request's Referer is neither on this site's origin nor on a trusted one"
 	detailRefererBad      = "the request's Referer header is not a valid absolute URL"
+	detailFetchMetadata   = "the request carries Sec-Fetch-Site more than once; a browser sends it once"
 )
 
 // secure reports whether r reached the server over HTTPS: its own TLS
@@ -38,7 +39,14 @@ func (g *Guard) checkOrigin(r *http.Request) *problem.Problem {
 		// in "http://evil@host", a path, a second value) is not from one.
 		return refuse(ReasonOriginMalformed, detailOriginMalformed)
 	}
-	switch site, _, _ := singleHeader(r.Header, "Sec-Fetch-Site"); site {
+	site, _, ok := singleHeader(r.Header, "Sec-Fetch-Site")
+	if !ok {
+		// Several values: not from a browser, and which one a proxy or the
+		// application would read is anyone's guess (a repeated Origin is
+		// refused the same way).
+		return refuse(ReasonFetchMetadataMalformed, detailFetchMetadata)
+	}
+	switch site {
 	case "same-origin", "none":
 		// "none": the user opened the URL themselves (address bar,
 		// bookmark); no page made the request.

@@ -121,9 +121,13 @@ type note struct {
 // the user's notes otherwise. It renders into a buffer, so that a failure
 // is a clean 500 problem, and asks for the CSRF token before anything is
 // written.
+//
+// Headers: every response of the app's routes carries the site-wide API
+// profile (its problems and redirects included); render alone switches
+// the response to the HTML profile, whose CSP nonce the page's inline
+// style carries, and back to the API profile if it answers with a problem
+// after all. This is the one place an HTML page is written.
 func (wa *webApp) render(w http.ResponseWriter, r *http.Request, status int, d pageData) {
-	d.Nonce = csp.Nonce(r.Context())
-	d.Token = csrf.Token(r)
 	if s, ok := session.FromContext(r.Context()); ok && s.Authenticated() {
 		d.User, d.Roles = s.Subject(), s.Roles()
 		notes, err := wa.notes(r.Context(), d.User)
@@ -133,8 +137,12 @@ func (wa *webApp) render(w http.ResponseWriter, r *http.Request, status int, d p
 		}
 		d.Notes = notes
 	}
+	r = wa.html.Apply(w, r) // the HTML profile, with this response's nonce
+	d.Nonce = csp.Nonce(r.Context())
+	d.Token = csrf.Token(r)
 	var buf bytes.Buffer
 	if err := wa.page.Execute(&buf, d); err != nil {
+		r = wa.a.headers.Apply(w, r) // a problem: the API profile again
 		wa.a.deny("app").Deny(w, r, problem.New(http.StatusInternalServerError, problem.TypeInternal, "the page could not be rendered").WithReason("render_failed").WithErr(err))
 		return
 	}
@@ -193,11 +201,14 @@ func clip(s string) string {
 }
 
 // logout is POST /session/logout: the session is deleted from the store
-// (a copy of the cookie is worthless from now on) and the cookie removed.
+// (a copy of the cookie is worthless from now on) and the cookie removed,
+// with the CSRF guard's pre-session and XSRF-TOKEN cookies (bound to what
+// has ended); the next GET /app hands out fresh ones.
 func (wa *webApp) logout(w http.ResponseWriter, r *http.Request) {
 	if s, ok := session.FromContext(r.Context()); ok {
 		s.Logout()
 	}
+	csrf.Clear(r)
 	http.Redirect(w, r, "/app", http.StatusSeeOther)
 }
 
@@ -319,7 +330,7 @@ func (wa *webApp) describe() map[string]any {
 			"max_sessions_per_user": maxSessionsPer,
 			"renewal":               "a new ID at login; logout deletes the session server-side",
 		},
-		"session_login_limit": "sliding window, 5 attempts of any outcome per client IP per 5 minutes, on POST /session/login (its own window; the credential-stuffing detector is shared with /api/login); fails closed",
+		"session_login_limit": "sliding window, 5 attempts of any outcome per client IP per 5 minutes, on POST /session/login (its own window; the credential-stuffing detector is shared with /api/login); it runs before the CSRF check, so CSRF-refused attempts count too; fails closed",
 		"notes":               "at most 20 per user, 500 characters each, in the state store",
 	}
 }

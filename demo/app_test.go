@@ -17,6 +17,7 @@ import (
 	"github.com/bulwark-go/bulwark/authn"
 	"github.com/bulwark-go/bulwark/demo"
 	"github.com/bulwark-go/bulwark/internal/testredis"
+	"github.com/bulwark-go/bulwark/session"
 )
 
 // backends runs a test against the demo in memory and against a real
@@ -245,6 +246,21 @@ func TestAppFlow(t *testing.T) {
 		}
 		if c := b.setCookie("session"); c == nil || c.MaxAge >= 0 {
 			t.Errorf("logout did not remove the cookie: %+v", c)
+		}
+		// The CSRF cookies go with it: XSRF-TOKEN is bound to the ended
+		// session, the pre-session to the visit before login.
+		oldPre := b.cookies["csrf"]
+		for _, name := range []string{"XSRF-TOKEN", "csrf"} {
+			if c := b.setCookie(name); c == nil || c.MaxAge >= 0 {
+				t.Errorf("logout did not remove the %s cookie: %+v", name, c)
+			}
+		}
+		// The next page hands out fresh ones.
+		if r := b.do("GET", "/app", nil); r.status != 200 {
+			t.Fatalf("GET /app after logout: %d", r.status)
+		}
+		if x, p := b.setCookie("XSRF-TOKEN"), b.setCookie("csrf"); x == nil || x.Value == "" || p == nil || p.Value == "" || oldPre != nil && p.Value == oldPre.Value {
+			t.Errorf("GET /app after logout: XSRF-TOKEN %+v, pre-session %+v", x, p)
 		}
 		wantProblem(t, do(t, srv, "GET", "/session/me", "", "Cookie", "session="+old), 401)
 		replay := newBrowser(t, srv)
@@ -490,5 +506,103 @@ func TestSessionOrBearer(t *testing.T) {
 	}
 	if r := b.do("GET", "/api/protected", nil); r.status != 401 {
 		t.Fatalf("/api/protected took the session: %d %s", r.status, r.raw)
+	}
+}
+
+// Every JSON or problem response of the HTML app's routes carries the API
+// header profile, every HTML page the HTML profile with the nonce its
+// inline style uses (DESIGN: "JSON responses (errors included) carry the
+// API profile … HTML pages carry the HTML profile").
+func TestAppHeaderProfiles(t *testing.T) {
+	srv := newDemo(t, demo.Config{})
+	api := func(name string, r response) {
+		t.Helper()
+		if csp := r.header.Get("Content-Security-Policy"); csp != "default-src 'none'; frame-ancestors 'none'" {
+			t.Errorf("%s (%d %s): CSP %q, want the API profile's", name, r.status, r.header.Get("Content-Type"), csp)
+		}
+		if rp := r.header.Get("Referrer-Policy"); rp != "no-referrer" {
+			t.Errorf("%s: Referrer-Policy %q, want no-referrer", name, rp)
+		}
+	}
+	nonceCSP := regexp.MustCompile(`'nonce-([^']+)'`)
+	styleNonce := regexp.MustCompile(`<style nonce="([^"]+)">`)
+	page := func(name string, r response, status int) {
+		t.Helper()
+		if r.status != status || r.header.Get("Content-Type") != "text/html; charset=utf-8" {
+			t.Fatalf("%s: %d %s, want an HTML page with %d", name, r.status, r.header.Get("Content-Type"), status)
+		}
+		csp := r.header.Get("Content-Security-Policy")
+		n, sn := nonceCSP.FindStringSubmatch(csp), styleNonce.FindStringSubmatch(r.raw)
+		if n == nil || sn == nil || html.UnescapeString(sn[1]) != n[1] || !strings.HasPrefix(csp, "default-src 'self'") {
+			t.Errorf("%s: CSP %q, style nonce %v: want the HTML profile's, with the page's nonce", name, csp, sn)
+		}
+		if rp := r.header.Get("Referrer-Policy"); rp != "strict-origin-when-cross-origin" {
+			t.Errorf("%s: Referrer-Policy %q", name, rp)
+		}
+	}
+
+	b := newBrowser(t, srv)
+	page("GET /app", b.do("GET", "/app", nil), 200)
+
+	// POST /session/login: a CSRF refusal is a problem; bad input and bad
+	// credentials re-render the form.
+	r := b.do("POST", "/session/login", url.Values{"username": {"alice"}, "password": {"x"}})
+	wantProblem(t, r, 403)
+	api("login without a token", r)
+	page("login with fields missing", b.do("POST", "/session/login", url.Values{"username": {"alice"}, "csrf_token": {b.token()}}), 422)
+	page("login with a wrong password", b.login("alice", "wrong"), 401)
+	r = b.login("alice", "wonderland-2026")
+	if r.status != 303 {
+		t.Fatalf("login: %d %s", r.status, r.raw)
+	}
+	api("login's redirect", r)
+
+	// POST /app/notes.
+	r = b.do("POST", "/app/notes", url.Values{"text": {"hi"}})
+	wantProblem(t, r, 403)
+	api("note without a token", r)
+	page("an empty note", b.addNote(""), 422)
+	api("a note's redirect", b.addNote("hello"))
+	anon := newBrowser(t, srv)
+	r = anon.addNote("hi")
+	wantProblem(t, r, 401)
+	api("note without a login", r)
+
+	// POST /session/logout: problems and its redirect, no page.
+	r = b.do("POST", "/session/logout", url.Values{})
+	wantProblem(t, r, 403)
+	api("logout without a token", r)
+	r = b.do("POST", "/session/logout", url.Values{"csrf_token": {b.token()}})
+	if r.status != 303 {
+		t.Fatalf("logout: %d %s", r.status, r.raw)
+	}
+	api("logout's redirect", r)
+
+	// GET /session/me: JSON either way.
+	r = b.me()
+	wantProblem(t, r, 401)
+	api("/session/me anonymous", r)
+}
+
+// A CSRF-refused request changes no state, not even the session's idle
+// deadline: refused POSTs cannot keep a session alive.
+func TestAppRefusedRequestKeepsIdleDeadline(t *testing.T) {
+	clock, advance := fakeClock()
+	srv := newDemo(t, demo.Config{Now: clock})
+	b := newBrowser(t, srv)
+	if r := b.login("alice", "wonderland-2026"); r.status != 303 {
+		t.Fatalf("login: %d %s", r.status, r.raw)
+	}
+	advance(10 * time.Minute)
+	for range 3 {
+		r := b.do("POST", "/app/notes", url.Values{"text": {"forged"}}) // no token
+		wantProblem(t, r, 403)
+		if r.body["reason"] != "csrf_token_missing" {
+			t.Fatalf("refusal reason %v", r.body["reason"])
+		}
+	}
+	advance(session.DefaultIdleTimeout - 10*time.Minute + time.Second) // just past the idle timeout since login
+	if r := b.me(); r.status != 401 {
+		t.Fatalf("refused requests kept the session alive: /session/me %d %s", r.status, r.raw)
 	}
 }

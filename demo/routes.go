@@ -139,8 +139,10 @@ func (a *App) build() (http.Handler, error) {
 
 	// The HTML app (not under /api): the session is loaded (step 6, outside
 	// the guards that read it), then the CSRF guard runs both layers on
-	// unsafe requests (7). Pages get the HTML header profile (a nonce CSP).
-	page := bulwark.Policy{Headers: wa.html.Handler, Authn: wa.sessions.Handler, CSRF: wa.csrf.Handler}
+	// unsafe requests (7). Their problems and redirects keep the site's API
+	// header profile; the code that renders a page (webApp.render) switches
+	// that response to the HTML profile (a nonce CSP).
+	page := bulwark.Policy{Authn: wa.sessions.Handler, CSRF: wa.csrf.Handler}
 	formLogin := page
 	formLogin.PreAuthLimits = wa.limit.Handler // its own window: 5 per IP per 5 minutes
 	formLogin.Abuse = a.LoginAbuse             // the credential-stuffing detector of /api/login

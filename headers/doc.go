@@ -56,6 +56,18 @@
 // it and may set any header. Describe reports what a Profile sends and
 // what it deletes.
 //
+// A route that answers with both JSON (its problems, its redirects) and
+// HTML pages should not wrap the HTML profile around the whole route: its
+// problems would carry the page's CSP. Keep the API profile around it and
+// switch in the code that renders a page, before the header is written:
+//
+//	r = html.Apply(w, r)            // the HTML profile, and a nonce
+//	nonce := csp.Nonce(r.Context()) // for <style nonce> and <script nonce>
+//
+// Apply replaces every managed header, so a later api.Apply(w, r) (a
+// rendering failure answered with a problem) switches back cleanly. The
+// demo's /app, /session/* and /app/* routes work this way.
+//
 // # HSTS and proxies
 //
 // Strict-Transport-Security is sent only on requests that arrived over

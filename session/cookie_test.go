@@ -113,3 +113,47 @@ func TestConcurrentWritesRedis(t *testing.T) {
 		t.Fatal("a session survived RevokeUser")
 	}
 }
+
+// Every byte of a cookie key counts: two keys that differ only after
+// byte 32 are different keys, not one key twice.
+func TestCookieKeyWholeKeyUsed(t *testing.T) {
+	a := append(key(1), 'a')
+	b := append(key(1), 'b')
+	ea := newEnv(t, session.Options{CookieKeys: [][]byte{a}})
+	eb := newEnv(t, session.Options{CookieKeys: [][]byte{b}})
+	cookie := ea.login("alice", false)
+	if got := ea.who(cookie); got != "alice" {
+		t.Fatalf("round trip: %q", got)
+	}
+	if got := eb.who(cookie); got != "error:session_invalid" {
+		t.Fatalf("a key differing after byte 32 opened the cookie: %q", got)
+	}
+}
+
+// A cookie sealed for one Manager does not open in another that shares
+// its keys but names, scopes or places its cookie otherwise: the GCM
+// additional data binds the cookie name, Path and Domain.
+func TestCookieBoundToManager(t *testing.T) {
+	base := session.Options{CookieKeys: [][]byte{key(1)}}
+	src := newEnv(t, base)
+	cookie := src.login("alice", false, "admin")
+	_, v, _ := strings.Cut(cookie, "=")
+	for _, tc := range []struct {
+		name   string
+		opts   session.Options
+		cookie string
+	}{
+		{"other name", session.Options{CookieKeys: base.CookieKeys, CookieName: "admin_session"}, "admin_session=" + v},
+		{"other path", session.Options{CookieKeys: base.CookieKeys, Path: "/admin"}, "session=" + v},
+		{"other domain", session.Options{CookieKeys: base.CookieKeys, Domain: "example.com"}, "session=" + v},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			if got := newEnv(t, tc.opts).who(tc.cookie); got != "error:session_invalid" {
+				t.Fatalf("a cookie sealed for another Manager opened: %q", got)
+			}
+		})
+	}
+	if got := newEnv(t, base).who(cookie); got != "alice" {
+		t.Fatalf("the same configuration (a replica): %q", got)
+	}
+}

@@ -129,7 +129,12 @@
 //
 // Encrypted cookies (Options.CookieKeys, AES-256-GCM) need no shared
 // state: the session travels in the cookie, sealed with the first key and
-// opened with any (rotate by putting a new key first). But a copied cookie
+// opened with any (rotate by putting a new key first). The AES key is
+// derived from the whole configured key with HKDF-SHA256, and the sealed
+// value is bound (as GCM additional data) to the cookie's name, Path and
+// Domain: a cookie issued by one Manager does not open in another that
+// shares its keys but not its cookie (an admin area's session and a
+// shop's, say). Replicas configured alike read each other's cookies. But a copied cookie
 // stays valid until it times out — Logout only asks the browser to forget
 // it — RevokeUser returns ErrNotSupported, the per-user cap is refused,
 // concurrent writes are last-writer-wins, and everything stored rides on

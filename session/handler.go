@@ -35,6 +35,11 @@ const TypeConflict = problem.BaseURI + "session-conflict"
 // changed the session first, 503 (session_unavailable) when the store
 // cannot answer, 500 (session_cookie_too_large) for an encrypted cookie
 // past MaxCookieSize. Call Session.Save first to answer otherwise.
+//
+// An error response (status 400 or above: a CSRF refusal, a 401, a 429)
+// does not record activity: a session only read by a refused request keeps
+// its idle deadline, since a refused request changes no state. Changes the
+// handler made (Login, Logout, Set) are saved whatever the status.
 func (m *Manager) Handler(next http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		st := reqctx.From(r.Context())
@@ -117,6 +122,9 @@ func (w *writer) WriteHeader(code int) {
 	if code >= 100 && code < 200 && code != http.StatusSwitchingProtocols {
 		w.ResponseWriter.WriteHeader(code) // informational: the response has not started
 		return
+	}
+	if !w.started && code >= 400 {
+		w.s.refused = true
 	}
 	if w.begin() {
 		w.ResponseWriter.WriteHeader(code)

@@ -162,9 +162,6 @@ func cookieValue(r *http.Request, name string) (string, bool) {
 // expiryGrace is how long the store keeps a record past its timeout.
 const expiryGrace = time.Minute
 
-// cookieAAD binds a sealed cookie to its purpose.
-var cookieAAD = []byte("bulwark session v1")
-
 // nonceLen is AES-GCM's standard nonce length.
 const nonceLen = 12
 
@@ -179,7 +176,7 @@ func (m *Manager) open(v string) []byte {
 		return nil
 	}
 	for _, g := range m.aead {
-		if p, err := g.Open(nil, b[:nonceLen], b[nonceLen:], cookieAAD); err == nil {
+		if p, err := g.Open(nil, b[:nonceLen], b[nonceLen:], m.aad); err == nil {
 			return p
 		}
 	}
@@ -191,7 +188,7 @@ func (m *Manager) seal(plain []byte) string {
 	g := m.aead[0]
 	b := make([]byte, nonceLen, nonceLen+len(plain)+g.Overhead())
 	_, _ = rand.Read(b)
-	b = g.Seal(b, b, plain, cookieAAD)
+	b = g.Seal(b, b, plain, m.aad)
 	return base64.RawURLEncoding.EncodeToString(b)
 }
 
@@ -270,7 +267,10 @@ func (s *Session) save() error {
 		s.ended = s.ended[1:]
 	}
 	now := m.now().UnixNano()
-	touch := s.loaded && now-s.rec.touched >= int64(m.touchEvery)
+	// Activity alone is not written for an error response: a refused
+	// request (a CSRF 403, a 401, a 429) changes no state, not even the
+	// idle deadline. Explicit changes (Login, Logout, Set) still save.
+	touch := s.loaded && !s.refused && now-s.rec.touched >= int64(m.touchEvery)
 	if !s.dirty && !touch {
 		if s.endCookie || (s.fail != "" && s.hdr != nil) {
 			s.setCookie("", 0) // remove a cookie that names nothing

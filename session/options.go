@@ -1,8 +1,11 @@
 package session
 
 import (
+	"bytes"
 	"crypto/aes"
 	"crypto/cipher"
+	"crypto/hkdf"
+	"crypto/sha256"
 	"errors"
 	"fmt"
 	"net/http"
@@ -11,6 +14,7 @@ import (
 
 	"github.com/bulwark-go/bulwark/audit"
 	"github.com/bulwark-go/bulwark/internal/fastclock"
+	"github.com/bulwark-go/bulwark/internal/origin"
 	"github.com/bulwark-go/bulwark/problem"
 	"github.com/bulwark-go/bulwark/store"
 )
@@ -47,8 +51,11 @@ type Options struct {
 	// session sealed with AES-256-GCM in the cookie. The first key seals,
 	// every key opens (rotation: put the new key first, drop the old one
 	// once every cookie it sealed has expired). Each key must be at least
-	// 32 bytes; only the first 32 are used. See the package documentation
-	// for what this mode gives up.
+	// 32 bytes, and no two alike; the AES-256 key is derived from the
+	// whole key with HKDF-SHA256, and a sealed cookie is bound to the
+	// cookie's name, Path and Domain, so it opens in no Manager configured
+	// otherwise. See the package documentation for what this mode gives
+	// up.
 	CookieKeys [][]byte `json:"-" yaml:"-"`
 
 	// CookieName names the cookie. Default "session". Under HTTPS with
@@ -59,7 +66,9 @@ type Options struct {
 	Path string `json:"path" yaml:"path"`
 	// Domain is the cookie's Domain; empty (the default) sends the cookie
 	// to the exact host only, which is safer: a Domain shares it with every
-	// subdomain, and rules out the __Host- prefix.
+	// subdomain, and rules out the __Host- prefix. A public suffix ("com",
+	// "co.uk", "github.io") or a single label is refused: browsers drop
+	// such a cookie, or would share it with every site under the suffix.
 	Domain string `json:"domain" yaml:"domain"`
 	// SameSite is "lax" (default), "strict" or "none". Lax keeps the
 	// cookie off cross-site subrequests and POSTs; Strict also off
@@ -115,6 +124,7 @@ type Manager struct {
 	app  store.Appender // nil when kv cannot copy into a session's buffer
 	swap store.Swapper  // nil when kv cannot swap: last writer wins
 	aead []cipher.AEAD  // encrypted-cookie mode; first seals
+	aad  []byte         // the GCM additional data: the cookie's name, Path and Domain
 
 	name, hostName string
 	path, domain   string
@@ -159,7 +169,16 @@ func New(opts Options) (*Manager, error) {
 		if len(k) < MinKeySize {
 			return nil, fmt.Errorf("session: Options.CookieKeys[%d] is %d bytes; use at least %d random bytes (e.g. from crypto/rand)", i, len(k), MinKeySize)
 		}
-		block, err := aes.NewCipher(k[:32])
+		for j := range i {
+			if bytes.Equal(opts.CookieKeys[j], k) {
+				return nil, fmt.Errorf("session: Options.CookieKeys[%d] repeats CookieKeys[%d]; list each key once (rotation: the new key first, then the old one)", i, j)
+			}
+		}
+		dk, err := cookieKey(k)
+		if err != nil {
+			return nil, fmt.Errorf("session: Options.CookieKeys[%d]: %w", i, err)
+		}
+		block, err := aes.NewCipher(dk)
 		if err != nil {
 			return nil, fmt.Errorf("session: Options.CookieKeys[%d]: %w", i, err)
 		}
@@ -191,6 +210,15 @@ func New(opts Options) (*Manager, error) {
 	if strings.ContainsAny(m.domain, "; \t\r\n\x00") {
 		return nil, fmt.Errorf("session: Options.Domain %q is not a host name", m.domain)
 	}
+	if d := strings.ToLower(strings.TrimSuffix(strings.TrimPrefix(m.domain, "."), ".")); m.domain != "" {
+		if section, ok := origin.PublicSuffix(d); ok {
+			return nil, fmt.Errorf("session: Options.Domain %q is a public suffix (%s): browsers refuse the cookie, or share it with every site under it; leave Domain empty (the exact host, safest) or name a domain you own, e.g. \"example.com\"", m.domain, section)
+		}
+		if !strings.Contains(d, ".") {
+			return nil, fmt.Errorf("session: Options.Domain %q is a single label: browsers refuse such a cookie; leave Domain empty (the exact host, safest) or name a domain you own, e.g. \"example.com\"", m.domain)
+		}
+	}
+	m.aad = fmt.Appendf(nil, "bulwark session v2\x00%s\x00%s\x00%s", m.name, m.path, strings.ToLower(m.domain))
 	if m.path != "/" || m.domain != "" {
 		m.hostPrefix = false // the prefix requires Path=/ and no Domain
 	}
@@ -243,6 +271,12 @@ func New(opts Options) (*Manager, error) {
 	}
 	m.deny = problem.Denier{Guard: guardName, Audit: opts.Audit, Handler: opts.ErrorHandler}
 	return m, nil
+}
+
+// cookieKey derives the AES-256 key from a whole Options.CookieKeys
+// entry, so that every byte of it counts.
+func cookieKey(k []byte) ([]byte, error) {
+	return hkdf.Key(sha256.New, k, nil, "bulwark session cookie AES-256-GCM", 32)
 }
 
 // guardName names the package in audit events.

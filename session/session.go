@@ -69,6 +69,7 @@ type Session struct {
 	fail      string // why the request's cookie is not a session (a reason code)
 	err       error  // the store could not load the session
 	sent      bool   // the response headers are out
+	refused   bool   // the response is an error (status >= 400): no activity update
 
 	dirty, renew bool
 	login        bool    // Login called since the last save (audit)
@@ -168,8 +169,11 @@ func (s *Session) start(now int64) {
 // Login logs id's user in: the session gets a new ID (the old one is
 // destroyed, so an ID planted before login is worthless: session
 // fixation), a new CSRF binding, fresh timeouts (Identity.Remember
-// chooses which) and the user's roles and scopes; its data is kept. The
-// user's other sessions are listed with it, for LogoutEverywhere and
+// chooses which) and the user's roles and scopes. Its data is kept when
+// an anonymous session logs in (a cart filled before login survives) or
+// the same user logs in again; it is cleared when the subject changes
+// (user A's session logged in as user B), so that B never sees A's data.
+// The user's other sessions are listed with it, for LogoutEverywhere and
 // Options.MaxSessionsPerUser. Saved with the response (audit reason
 // session_created).
 func (s *Session) Login(id Identity) error {
@@ -178,6 +182,9 @@ func (s *Session) Login(id Identity) error {
 	}
 	now := s.m.now().UnixNano()
 	s.rec.materialize()
+	if s.rec.subject != "" && s.rec.subject != id.Subject {
+		s.rec.data = nil // another user's data: never handed to this one
+	}
 	s.start(now)
 	_, abs := s.m.lifetimes(id.Remember)
 	s.rec.created, s.rec.touched, s.rec.authAt, s.rec.deadline = now, now, now, now+int64(abs)

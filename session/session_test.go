@@ -36,6 +36,13 @@ func TestNewRefuses(t *testing.T) {
 		{"short idle", session.Options{Store: kv, IdleTimeout: time.Millisecond}, "too short"},
 		{"negative cap", session.Options{Store: kv, MaxSessionsPerUser: -1}, "negative"},
 		{"cap in cookie mode", session.Options{CookieKeys: [][]byte{make([]byte, 32)}, MaxSessionsPerUser: 2}, "server-side"},
+		{"duplicate key", session.Options{CookieKeys: [][]byte{key(1), key(2), key(1)}}, "CookieKeys[2] repeats CookieKeys[0]"},
+		{"domain tld", session.Options{Store: kv, Domain: "com"}, "public suffix"},
+		{"domain dotted tld", session.Options{Store: kv, Domain: ".com"}, "public suffix"},
+		{"domain co.uk", session.Options{Store: kv, Domain: "co.uk"}, "public suffix"},
+		{"domain CO.UK.", session.Options{Store: kv, Domain: "CO.UK."}, "public suffix"},
+		{"domain private suffix", session.Options{Store: kv, Domain: "github.io"}, "public suffix"},
+		{"domain single label", session.Options{Store: kv, Domain: "localhost"}, "single label"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			_, err := session.New(tc.opts)
@@ -46,6 +53,11 @@ func TestNewRefuses(t *testing.T) {
 	}
 	if _, err := session.New(session.Options{Store: kv, SameSite: "none", SecureAlways: true}); err != nil {
 		t.Fatalf("SameSite none with SecureAlways: %v", err)
+	}
+	for _, d := range []string{"example.com", ".example.co.uk", "me.github.io"} {
+		if _, err := session.New(session.Options{Store: kv, Domain: d}); err != nil {
+			t.Errorf("Domain %q: %v", d, err)
+		}
 	}
 }
 
@@ -717,4 +729,84 @@ func TestStoreDown(t *testing.T) {
 	if res.StatusCode != http.StatusServiceUnavailable {
 		t.Fatalf("a login got %d with the store down", res.StatusCode)
 	}
+}
+
+// A login keeps an anonymous session's data (a cart filled before login)
+// and the same user's, but clears it when another subject logs in on the
+// session: user B never sees what user A stored.
+func TestLoginAsOtherUserClearsData(t *testing.T) {
+	e := newEnv(t, session.Options{})
+	res := e.do(req{}, func(w http.ResponseWriter, r *http.Request, s *session.Session) {
+		session.Set(s, "cart", "anon-cart")
+	})
+	c := sessionCookie(t, res)
+	res = e.do(req{cookie: "session=" + c.Value, method: http.MethodPost}, func(w http.ResponseWriter, r *http.Request, s *session.Session) {
+		s.Login(session.Identity{Subject: "alice"})
+		session.Set(s, "secret", "alice-only")
+	})
+	c = sessionCookie(t, res)
+	res = e.do(req{cookie: "session=" + c.Value, method: http.MethodPost}, func(w http.ResponseWriter, r *http.Request, s *session.Session) {
+		if v, _ := session.Get[string](s, "cart"); v != "anon-cart" {
+			t.Error("alice's login lost the anonymous cart")
+		}
+		s.Login(session.Identity{Subject: "alice"}) // again: same user, data kept
+	})
+	c = sessionCookie(t, res)
+	res = e.do(req{cookie: "session=" + c.Value, method: http.MethodPost}, func(w http.ResponseWriter, r *http.Request, s *session.Session) {
+		if v, _ := session.Get[string](s, "secret"); v != "alice-only" {
+			t.Error("alice's second login lost her data")
+		}
+		s.Login(session.Identity{Subject: "bob"})
+		if _, ok := session.Get[string](s, "secret"); ok {
+			t.Error("bob sees alice's data right after login")
+		}
+	})
+	c = sessionCookie(t, res)
+	e.do(req{cookie: "session=" + c.Value}, func(w http.ResponseWriter, r *http.Request, s *session.Session) {
+		if s.Subject() != "bob" {
+			t.Fatalf("subject %q", s.Subject())
+		}
+		for _, k := range []string{"secret", "cart"} {
+			if _, ok := session.Get[string](s, k); ok {
+				t.Errorf("bob's session holds alice's %q", k)
+			}
+		}
+	})
+}
+
+// A refused request (an error status) records no activity: the idle
+// deadline stays where it was, so a stream of refused requests cannot
+// keep a session alive. A successful one still moves it, and an explicit
+// change is saved whatever the status.
+func TestRefusedRequestDoesNotTouch(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		e := newEnv(t, session.Options{IdleTimeout: 10 * time.Minute, AbsoluteTimeout: time.Hour})
+		cookie := e.login("alice", false)
+		time.Sleep(5 * time.Minute)
+		for _, status := range []int{http.StatusForbidden, http.StatusUnauthorized, http.StatusTooManyRequests} {
+			e.do(req{cookie: cookie, method: http.MethodPost}, func(w http.ResponseWriter, r *http.Request, s *session.Session) {
+				problem.Write(w, r, problem.New(status, problem.TypeForbidden, "refused"))
+			})
+		}
+		time.Sleep(6 * time.Minute) // 11 minutes after login: the refused requests kept nothing alive
+		if got := e.who(cookie); got != "error:session_expired" && got != "error:session_unknown" {
+			t.Fatalf("refused requests extended the idle deadline: %q", got)
+		}
+
+		cookie = e.login("bob", false)
+		time.Sleep(5 * time.Minute)
+		e.do(req{cookie: cookie, method: http.MethodPost}, func(w http.ResponseWriter, r *http.Request, s *session.Session) {
+			session.Set(s, "k", "v") // an explicit change: saved even on a 422
+			w.WriteHeader(http.StatusUnprocessableEntity)
+		})
+		e.do(req{cookie: cookie}, func(w http.ResponseWriter, r *http.Request, s *session.Session) {
+			if v, _ := session.Get[string](s, "k"); v != "v" {
+				t.Error("an explicit change was not saved with an error response")
+			}
+		})
+		time.Sleep(6 * time.Minute)
+		if got := e.who(cookie); got != "bob" {
+			t.Fatalf("a saved change did not record activity: %q", got)
+		}
+	})
 }
