@@ -19,26 +19,26 @@ var pageSource string
 
 var page = template.Must(template.New("panel").Parse(pageSource))
 
-// ServeHTTP serves the page (GET or HEAD), or with ?format=json its
-// figures as a Snapshot, under the HTML header profile with a fresh CSP
-// nonce per response. It authorizes nothing: mount it behind the
-// application's authentication and an admin-only check.
+// ServeHTTP serves the page (GET or HEAD) under the HTML header profile
+// with a fresh CSP nonce per response, or with ?format=json its figures as
+// a Snapshot under the API profile (which problems get too). It authorizes
+// nothing: mount it behind the application's authentication and an
+// admin-only check.
 func (p *Panel) ServeHTTP(w http.ResponseWriter, r *http.Request) {
-	p.html.Handler(http.HandlerFunc(p.serve)).ServeHTTP(w, r)
-}
-
-func (p *Panel) serve(w http.ResponseWriter, r *http.Request) {
 	if r.Method != http.MethodGet && r.Method != http.MethodHead {
+		p.api.Apply(w, r)
 		problem.Write(w, r, problem.MethodNotAllowed([]string{http.MethodGet, http.MethodHead}))
 		return
 	}
 	s := p.Snapshot(r.Context())
 	if r.URL.Query().Get("format") == "json" {
+		p.api.Apply(w, r)
 		b, _ := json.Marshal(s) // strings and integers only: it cannot fail
 		w.Header().Set("Content-Type", "application/json")
 		_, _ = w.Write(b)
 		return
 	}
+	r = p.html.Apply(w, r)
 	w.Header().Set("Content-Type", "text/html; charset=utf-8")
 	_ = page.Execute(w, struct {
 		Snapshot

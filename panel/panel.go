@@ -76,7 +76,8 @@ type Options struct {
 // addresses, principals and request IDs.
 type Panel struct {
 	opts  Options
-	html  *headers.Profile
+	html  *headers.Profile // the page
+	api   *headers.Profile // the JSON figures and problems
 	mu    sync.Mutex
 	st    state
 	start time.Time
@@ -111,7 +112,11 @@ func New(opts Options) (*Panel, error) {
 	if err != nil {
 		return nil, err
 	}
-	p := &Panel{opts: opts, html: html, start: opts.Now()}
+	api, err := headers.New(headers.API())
+	if err != nil {
+		return nil, err
+	}
+	p := &Panel{opts: opts, html: html, api: api, start: opts.Now()}
 	p.st.top = newTopK(opts.MaxClients)
 	p.st.epoch = p.start
 	p.st.recent = make([]EventRow, opts.RecentEvents)

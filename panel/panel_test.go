@@ -248,10 +248,18 @@ func TestJSON(t *testing.T) {
 	if s.DeniedHour != 1 || s.Events[0].Reason != "missing_role" {
 		t.Errorf("snapshot = %+v", s)
 	}
+	// JSON and problems carry the API profile, not the page's (DESIGN:
+	// "JSON responses (errors included) carry the API profile").
+	if csp := w.Header().Get("Content-Security-Policy"); !strings.HasPrefix(csp, "default-src 'none'") {
+		t.Errorf("JSON figures: CSP %q, want the API profile's", csp)
+	}
 	w = httptest.NewRecorder()
 	p.ServeHTTP(w, httptest.NewRequest("POST", "/admin/security", nil))
 	if w.Code != http.StatusMethodNotAllowed {
 		t.Errorf("POST: %d, want 405", w.Code)
+	}
+	if csp := w.Header().Get("Content-Security-Policy"); !strings.HasPrefix(csp, "default-src 'none'") {
+		t.Errorf("405 problem: CSP %q, want the API profile's", csp)
 	}
 }
 
