@@ -118,12 +118,12 @@ type anyOf struct {
 func (a *anyOf) Authenticate(r *http.Request) (*Principal, error) {
 	scheme := requestScheme(r, a.schemes)
 	var (
-		p         *Principal
-		refusal   error // the first refusal that counts, at index at
-		at        = len(a.members)
-		shared    error // the first refusal of the shared credential, at sharedAt
-		sharedAt  int
-		sharedOK  bool // a member accepted the shared credential
+		p        *Principal
+		refusal  error // the first refusal that counts, at index at
+		at       = len(a.members)
+		shared   error // the first refusal of the shared credential, at sharedAt
+		sharedAt int
+		sharedOK bool // a member accepted the shared credential
 	)
 	for i, au := range a.members {
 		inShared := scheme != "" && containsFold(a.schemes[i], scheme)
