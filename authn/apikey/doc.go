@@ -14,7 +14,7 @@
 // # Key format
 //
 //	bwk_live_<id: 14 base62>_<secret: 24 base62><checksum: 6 base62>
-//	bwk_live_7Qh2mZk3c9LxYa_Vt4rJ0pWb8nE1sKq6uFz2Hd3G0k9Ay
+//	bwk_live_7Qh2mZk3c9LxYa_Vt4rJ0pWb8nE1sKq6uFz2Hd31hG9Lk
 //
 // The prefix (default "bwk_live_"; "bwk_test_" or your own, see
 // ValidatePrefix) makes a leaked key recognisable to secret scanners
