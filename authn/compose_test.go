@@ -64,7 +64,7 @@ func basicValue(user, pw string) string {
 const combined = `Bearer realm="api", Basic realm="api", charset="UTF-8", ApiKey realm="api"`
 
 // AnyOf over Bearer, Basic and ApiKey: one WWW-Authenticate listing every
-// scheme; the first credential presented decides — a bad one is refused
+// scheme; every credential presented must be good — a bad one is refused
 // with its own reason, not rescued by another credential of a later
 // authenticator, nor by falling through to anonymous under Optional.
 func TestAnyOfComposition(t *testing.T) {
