@@ -45,39 +45,158 @@ type Challenger interface {
 	Challenge(realm string) string
 }
 
-// AnyOf returns an Authenticator that accepts a request when one of auths
-// does, trying them in order.
-//
-// An authenticator that finds no credential of its kind (ErrNoCredentials)
-// passes the request to the next one. An authenticator that finds a
-// credential and refuses it ends the search with its error: a request that
-// presents an invalid token is refused even if it also carries a valid API
-// key, so that a bad credential is never silently masked. When none of
-// auths finds a credential the result is ErrNoCredentials.
-func AnyOf(auths ...Authenticator) Authenticator {
-	return anyOf(append([]Authenticator(nil), auths...))
+// An AuthorizationReader is an Authenticator that reads the Authorization
+// header field, and names the schemes it reads there ("Bearer", "Basic",
+// "ApiKey"; none when it reads no Authorization field). AnyOf uses it to
+// tell one credential read by two members from two credentials, and
+// Guard to refuse an Authorization field that no authenticator reads
+// (reasons authorization_malformed, authorization_scheme_unsupported)
+// rather than treat it as no credential. The authenticators of packages
+// jwt, apikey, basic and introspect implement it.
+type AuthorizationReader interface {
+	AuthorizationSchemes() []string
 }
 
-type anyOf []Authenticator
+// AuthorizationSchemes returns the Authorization schemes au reads: its
+// own when it is an AuthorizationReader, else none.
+func AuthorizationSchemes(au Authenticator) []string {
+	if ar, ok := au.(AuthorizationReader); ok {
+		return ar.AuthorizationSchemes()
+	}
+	return nil
+}
 
-func (a anyOf) Authenticate(r *http.Request) (*Principal, error) {
-	for _, au := range a {
-		p, err := au.Authenticate(r)
-		if err == nil && p != nil {
-			return p, nil
-		}
-		if err != nil && !errors.Is(err, ErrNoCredentials) {
-			return nil, err
+func unionSchemes(sets [][]string) []string {
+	var out []string
+	for _, ss := range sets {
+		for _, s := range ss {
+			if !containsFold(out, s) {
+				out = append(out, s)
+			}
 		}
 	}
-	return nil, ErrNoCredentials
+	return out
+}
+
+// AnyOf returns an Authenticator that accepts a request when one of auths
+// does and none refuses it.
+//
+// Every member is asked. A member that finds no credential of its kind
+// (ErrNoCredentials) has no say. When any member finds a credential and
+// refuses it, the request is refused with the first such error in member
+// order — even when another member accepted another credential: a request
+// presenting several credentials must present only good ones, so that a
+// bad credential is never silently masked, in either order. Otherwise the
+// principal is the first member's that accepted. When no member finds a
+// credential the result is ErrNoCredentials.
+//
+// Members that read the same credential — the Authorization header field
+// in one scheme, say a jwt.Verifier and an introspection authenticator
+// both reading Bearer (see AuthorizationReader) — are alternatives for
+// that one credential, not several credentials: the first of them that
+// accepts it decides it (later ones are not asked), and their refusals
+// count only when none of them accepts it.
+//
+// Cost: members that find no credential return at once, but a request
+// carrying two credentials (a bearer token and an API key) pays for both
+// checks. Put the cheapest checks first; the order also decides which
+// refusal is reported.
+func AnyOf(auths ...Authenticator) Authenticator {
+	a := anyOf{members: append([]Authenticator(nil), auths...)}
+	a.schemes = make([][]string, len(a.members))
+	for i, au := range a.members {
+		a.schemes[i] = AuthorizationSchemes(au)
+	}
+	return &a
+}
+
+type anyOf struct {
+	members []Authenticator
+	schemes [][]string // each member's AuthorizationSchemes
+}
+
+func (a *anyOf) Authenticate(r *http.Request) (*Principal, error) {
+	scheme := requestScheme(r, a.schemes)
+	var (
+		p        *Principal
+		refusal  error // the first refusal that counts, at index at
+		at       = len(a.members)
+		shared   error // the first refusal of the shared credential, at sharedAt
+		sharedAt int
+		sharedOK bool // a member accepted the shared credential
+	)
+	for i, au := range a.members {
+		inShared := scheme != "" && containsFold(a.schemes[i], scheme)
+		if inShared && sharedOK {
+			continue // that credential is decided
+		}
+		q, err := au.Authenticate(r)
+		switch {
+		case err == nil && q != nil:
+			if p == nil {
+				p = q
+			}
+			if inShared {
+				sharedOK = true
+			}
+		case err == nil || errors.Is(err, ErrNoCredentials):
+		case inShared:
+			if shared == nil {
+				shared, sharedAt = err, i
+			}
+		case refusal == nil:
+			refusal, at = err, i
+		}
+	}
+	if shared != nil && !sharedOK && sharedAt < at {
+		refusal = shared
+	}
+	if refusal != nil {
+		return nil, refusal
+	}
+	if p == nil {
+		return nil, ErrNoCredentials
+	}
+	return p, nil
+}
+
+// requestScheme returns the scheme of r's one Authorization field when
+// more than one of the members read it (a credential they share), else "".
+func requestScheme(r *http.Request, schemes [][]string) string {
+	v := r.Header["Authorization"]
+	if len(v) != 1 {
+		return ""
+	}
+	s, _, _ := strings.Cut(v[0], " ")
+	n := 0
+	for _, ss := range schemes {
+		if containsFold(ss, s) {
+			n++
+		}
+	}
+	if n < 2 {
+		return ""
+	}
+	return s
+}
+
+func containsFold(ss []string, s string) bool {
+	for _, x := range ss {
+		if strings.EqualFold(x, s) {
+			return true
+		}
+	}
+	return false
 }
 
 // Challenge joins the challenges of the members (RFC 9110 §11.6.1 allows
 // several in one header field).
-func (a anyOf) Challenge(realm string) string {
-	return joinChallenges(realm, a)
+func (a *anyOf) Challenge(realm string) string {
+	return joinChallenges(realm, a.members)
 }
+
+// AuthorizationSchemes implements AuthorizationReader: the members'.
+func (a *anyOf) AuthorizationSchemes() []string { return unionSchemes(a.schemes) }
 
 // AllOf returns an Authenticator that accepts a request only when every one
 // of auths does (for example a client certificate and a token). The
@@ -139,6 +258,15 @@ func (a allOf) Authenticate(r *http.Request) (*Principal, error) {
 // Challenge joins the challenges of the members.
 func (a allOf) Challenge(realm string) string {
 	return joinChallenges(realm, a)
+}
+
+// AuthorizationSchemes implements AuthorizationReader: the members'.
+func (a allOf) AuthorizationSchemes() []string {
+	sets := make([][]string, len(a))
+	for i, au := range a {
+		sets[i] = AuthorizationSchemes(au)
+	}
+	return unionSchemes(sets)
 }
 
 func joinChallenges(realm string, auths []Authenticator) string {

@@ -48,10 +48,13 @@ func ExampleGuard() {
 		mux.ServeHTTP(w, r)
 		fmt.Println(strings.TrimSpace(fmt.Sprintf("%s %d %s", tc.method, w.Code, w.Header().Get("WWW-Authenticate"))))
 	}
+	// An API-key caller's 403 carries no Bearer insufficient_scope
+	// challenge: that error belongs to bearer tokens.
+
 	// Output:
 	// GET 401 Bearer realm="api"
 	// GET 200
-	// POST 403 Bearer realm="api", error="insufficient_scope", scope="write"
+	// POST 403
 }
 
 // Optional authentication: anonymous callers pass, but a bad credential

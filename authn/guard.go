@@ -3,8 +3,10 @@ package authn
 import (
 	"errors"
 	"net/http"
+	"strings"
 
 	"github.com/bulwark-go/bulwark/audit"
+	"github.com/bulwark-go/bulwark/internal/httpsyntax"
 	"github.com/bulwark-go/bulwark/internal/reqctx"
 	"github.com/bulwark-go/bulwark/problem"
 	"github.com/bulwark-go/bulwark/store"
@@ -34,7 +36,8 @@ type Options struct {
 type Guard struct {
 	auth      Authenticator
 	realm     string
-	challenge string // the plain challenge: no error code
+	challenge string   // the plain challenge: no error code
+	schemes   []string // the Authorization schemes the authenticator reads
 	deny      problem.Denier
 }
 
@@ -57,6 +60,7 @@ func New(opts Options) (*Guard, error) {
 		deny:  problem.Denier{Guard: guard, Audit: opts.Audit, Handler: opts.ErrorHandler},
 	}
 	g.challenge = challengeOf(opts.Authenticator, realm)
+	g.schemes = AuthorizationSchemes(opts.Authenticator)
 	if g.challenge == "" {
 		g.challenge = problem.Challenge("Bearer", realm)
 	}
@@ -106,6 +110,11 @@ func (g *Guard) check(r *http.Request, optional, fork bool) (*http.Request, *pro
 		return WithPrincipal(r, p), nil
 	case err != nil && !errors.Is(err, ErrNoCredentials):
 		return r, g.refusal(err)
+	}
+	if p := g.unreadAuthorization(r); p != nil {
+		return r, p
+	}
+	switch {
 	case optional:
 		return r, nil
 	}
@@ -133,6 +142,38 @@ func (g *Guard) Optional(next http.Handler) http.Handler { return g.deny.Wrap(g.
 func (g *Guard) missing() *problem.Problem {
 	return problem.Unauthorized(problem.TypeUnauthorized, g.challenge, "authentication is required").
 		WithReason("token_missing")
+}
+
+// unreadAuthorization is the refusal of a request that presents an
+// Authorization field no authenticator of the guard reads, when one of
+// them reads Authorization at all: a credential was presented, so it is
+// neither "no credential" nor, under Optional, anonymous. A value that
+// is only a scheme ("Authorization: <key>") or does not start with a
+// token is authorization_malformed; a scheme none reads is
+// authorization_scheme_unsupported. Both carry the guard's challenge,
+// which names the schemes it accepts.
+func (g *Guard) unreadAuthorization(r *http.Request) *problem.Problem {
+	if len(g.schemes) == 0 {
+		return nil
+	}
+	vals := r.Header["Authorization"]
+	if len(vals) == 0 {
+		return nil
+	}
+	reason, detail := "authorization_malformed", "the request carries several Authorization headers"
+	if len(vals) == 1 {
+		scheme, creds, _ := strings.Cut(vals[0], " ")
+		creds = strings.Trim(creds, " \t")
+		switch {
+		case containsFold(g.schemes, scheme):
+			return nil // read, and found to hold no credential
+		case creds == "" || !httpsyntax.IsToken(scheme):
+			detail = "the Authorization header has no authentication scheme: send \"<scheme> <credentials>\""
+		default:
+			reason, detail = "authorization_scheme_unsupported", "the Authorization header's scheme is not accepted here"
+		}
+	}
+	return problem.Unauthorized(problem.TypeUnauthorized, g.challenge, detail).WithReason(reason)
 }
 
 // refusal turns an authenticator's error into the problem to send, adding

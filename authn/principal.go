@@ -2,19 +2,29 @@
 // Authenticator contract, any-of / all-of composition, and the typed
 // context accessors handlers use to read who is calling.
 //
-// Authenticators (packages jwt, basic and mtls; API keys, OAuth2
-// introspection and sessions are planned) decode credentials once;
-// handlers read the result with FromContext and never decode again.
+// Authenticators (packages jwt, apikey, basic, introspect and mtls, and
+// package session's Manager) decode credentials once; handlers read the
+// result with FromContext and never decode again.
 //
-// Composed with AnyOf, the first authenticator that finds a credential of
-// its kind decides: a bad credential is refused with its own reason, never
-// passed over for a later authenticator's or for anonymous access under
-// Optional; a 401 for a missing or refused credential (other than a bad
-// bearer token, which gets its RFC 6750 error challenge) lists every
-// member's scheme in one WWW-Authenticate ("Bearer realm=…, Basic realm=…,
-// charset=…, ApiKey realm=…"). Put the authenticators whose credentials
-// are cheapest to check first: a request carrying several credentials is
-// decided by the first in order.
+// Composed with AnyOf, every credential a request presents must be good:
+// a bad one is refused with its own reason, never passed over for another
+// member's good credential (in either order) or for anonymous access
+// under Optional. Members that read the same credential (two Bearer
+// readers: a JWT verifier and an introspection authenticator) are
+// alternatives for it, not two credentials. An Authorization field that
+// no authenticator reads (no scheme, or an unknown one) is refused too
+// (authorization_malformed, authorization_scheme_unsupported), not taken
+// for no credential. A 401 for a missing or refused credential (other
+// than a bad bearer token, which gets its RFC 6750 error challenge) lists
+// every member's scheme in one WWW-Authenticate ("Bearer realm=…, Basic
+// realm=…, charset=…, ApiKey realm=…"). Every member is asked, so a
+// request carrying two credentials pays for both checks; members that
+// find no credential of their kind return at once.
+//
+// A token bound to a client certificate (a cnf claim, RFC 8705 §3) is
+// accepted only where its binding is checked: mtls.CertificateBound marks
+// the request with WithBindingCheck, and package jwt refuses a bound
+// token in a request not so marked (token_binding_unchecked).
 package authn
 
 import (

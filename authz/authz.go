@@ -11,9 +11,11 @@
 // refused with 401 (the route needed authentication first); a principal
 // without the required grant gets 403. Denials are problem+json responses
 // with one audit event each; the 401 carries the challenge
-// `Bearer realm="api"`, and scope denials the RFC 6750 challenge
-// `Bearer realm="api", error="insufficient_scope", scope="..."` (the realm
-// is Options.Realm).
+// `Bearer realm="api"`, and scope denials of bearer-token callers (JWT,
+// introspection) the RFC 6750 challenge `Bearer realm="api",
+// error="insufficient_scope", scope="..."` (the realm is Options.Realm);
+// other callers (API key, Basic, session, certificate) get their 403
+// without a challenge, since that error attribute is Bearer's.
 //
 // Ownership needs the resource, so it cannot be a middleware: handlers load
 // the resource first (an unknown id is a 404 before any 403, so that
@@ -216,7 +218,8 @@ func (a *Authorizer) RequirePermission(perm string, more ...string) func(http.Ha
 }
 
 // RequireScope returns middleware admitting callers holding every one of
-// the scopes; its refusals carry the RFC 6750 insufficient_scope challenge.
+// the scopes; its refusals of bearer-token callers carry the RFC 6750
+// insufficient_scope challenge (others': none).
 //
 // The shortcuts return no error: a rule Require would refuse (an empty
 // name, a scope with a space, say) becomes a guard that refuses every
@@ -274,11 +277,33 @@ func (q *Requirement) refusal(p *authn.Principal) *problem.Problem {
 	}
 	for _, s := range r.Scopes {
 		if !p.HasScope(s) {
-			return problem.Forbidden(problem.TypeInsufficientScope, "this operation requires the scope "+strings.Join(r.Scopes, " ")).
-				WithHeader("WWW-Authenticate", q.challenge).WithReason("insufficient_scope").With("required_scopes", r.Scopes)
+			pr := problem.Forbidden(problem.TypeInsufficientScope, "this operation requires the scope "+strings.Join(r.Scopes, " ")).
+				WithReason("insufficient_scope").With("required_scopes", r.Scopes)
+			if bearer(p.Method) {
+				pr.WithHeader("WWW-Authenticate", q.challenge)
+			}
+			return pr
 		}
 	}
 	return nil
+}
+
+// bearer reports whether a principal of method presented a bearer token
+// (jwt, introspect, alone or in an authn.AllOf: "mtls+jwt"), whose
+// scope refusal RFC 6750 §3.1 answers with the insufficient_scope
+// challenge. The error attribute is the Bearer scheme's: an API-key,
+// Basic, session or certificate caller gets the 403 without a challenge
+// (RFC 9110 asks none of a 403); its problem says which scopes are
+// missing.
+func bearer(method string) bool {
+	for method != "" {
+		var m string
+		m, method, _ = strings.Cut(method, "+")
+		if m == "jwt" || m == "introspect" {
+			return true
+		}
+	}
+	return false
 }
 
 // ValidateScopes reports whether scopes can be required by RequireScope: at

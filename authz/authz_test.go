@@ -63,6 +63,9 @@ func TestGuards(t *testing.T) {
 		{"role missing", a.RequireRole("admin"), bob, 403, ""},
 		{"scope granted", a.RequireScope("write"), alice, 204, ""},
 		{"scope missing", a.RequireScope("write"), bob, 403, `Bearer realm="api", error="insufficient_scope", scope="write"`},
+		{"scope missing, bearer in AllOf", a.RequireScope("write"), &authn.Principal{Subject: "svc", Method: "mtls+jwt", Scopes: []string{"read"}}, 403, `Bearer realm="api", error="insufficient_scope", scope="write"`},
+		{"scope missing, API key", a.RequireScope("write"), &authn.Principal{Subject: "ci", Method: "apikey", Scopes: []string{"read"}}, 403, ""},
+		{"scope missing, Basic", a.RequireScope("write"), &authn.Principal{Subject: "bob", Method: "basic", Scopes: []string{"read"}}, 403, ""},
 	}
 	denials := 0
 	for _, tc := range cases {

@@ -186,8 +186,9 @@ func (a *App) newAuth() (*auth, error) {
 	if x.apikeys, err = a.newAPIKeys(); err != nil {
 		return nil, err
 	}
-	// The first credential presented decides: a bad bearer token is not
-	// rescued by a good API key, nor the other way round.
+	// Every credential presented must be good: a bad bearer token is not
+	// rescued by a good API key, nor the other way round. A request that
+	// carries both pays for both checks.
 	if x.either, err = authn.New(authn.Options{Authenticator: authn.AnyOf(x.verifier, x.apikeys), Realm: demoRealm, Audit: a.audit}); err != nil {
 		return nil, err
 	}

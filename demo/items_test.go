@@ -4,6 +4,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/bulwark-go/bulwark/audit"
 	"github.com/bulwark-go/bulwark/demo"
 )
 
@@ -69,5 +70,51 @@ func TestBannerSaysDemoKeysAreDemoOnly(t *testing.T) {
 	b := demo.Banner("http://127.0.0.1:8000", false)
 	if !strings.Contains(b, demo.ReadAPIKey) || !strings.Contains(b, "demo only") || !strings.Contains(b, "/api/items") {
 		t.Fatalf("banner:\n%s", b)
+	}
+}
+
+// Every credential presented must be good, in both directions: a valid
+// bearer token does not rescue a bad API key, a valid key does not rescue
+// a bad ApiKey authorization; and an Authorization header that no
+// authenticator reads, or an empty X-API-Key, is refused with its own
+// reason (one audit event), not taken for "no credential" — on the
+// optional route too, which still lets a request without any through.
+func TestItemsEveryCredentialCounts(t *testing.T) {
+	sink := audit.NewMemory()
+	srv := newDemo(t, demo.Config{Audit: sink})
+	bob := login(t, srv, demo.BobUser, demo.BobPassword).body["access_token"].(string)
+	for _, c := range []struct {
+		path   string
+		hdr    []string
+		reason string
+	}{
+		{"/api/items", []string{"Authorization", "Bearer " + bob, "X-API-Key", "wrong-key"}, "apikey_unknown"},
+		{"/api/items", []string{"X-API-Key", demo.ReadAPIKey, "Authorization", "ApiKey wrong"}, "apikey_ambiguous"},
+		{"/api/items", []string{"Authorization", "Bearer not.a.jwt", "X-API-Key", demo.ReadAPIKey}, "token_malformed"},
+		{"/api/items", []string{"Authorization", demo.ReadAPIKey}, "authorization_malformed"},
+		{"/api/items", []string{"Authorization", "Foo bar"}, "authorization_scheme_unsupported"},
+		{"/api/items", []string{"X-API-Key", ""}, "apikey_empty"},
+		{"/api/posts", []string{"Authorization", "Foo bar"}, "authorization_scheme_unsupported"},
+		{"/api/posts", []string{"Authorization", demo.ReadAPIKey}, "authorization_malformed"},
+	} {
+		n := len(sink.Events())
+		r := do(t, srv, "GET", c.path, "", c.hdr...)
+		ev := sink.Events()[n:]
+		if r.status != 401 || len(ev) != 1 || ev[0].Reason != c.reason {
+			t.Errorf("%s %.60q: %d %+v; want 401 and one %s event", c.path, c.hdr, r.status, ev, c.reason)
+			continue
+		}
+		if c.path == "/api/items" && c.reason != "token_malformed" {
+			if ch := r.header.Get("WWW-Authenticate"); !strings.Contains(ch, "Bearer") || !strings.Contains(ch, "ApiKey") {
+				t.Errorf("%.60q: challenge %q; want Bearer and ApiKey", c.hdr, ch)
+			}
+		}
+	}
+	// Both good: accepted. Nothing at all on the optional route: anonymous.
+	if r := do(t, srv, "GET", "/api/items", "", "Authorization", "Bearer "+bob, "X-API-Key", demo.ReadAPIKey); r.status != 200 {
+		t.Errorf("good token and good key: %d %s", r.status, r.raw)
+	}
+	if r := do(t, srv, "GET", "/api/posts", ""); r.status != 200 {
+		t.Errorf("anonymous /api/posts: %d %s", r.status, r.raw)
 	}
 }

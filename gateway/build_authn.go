@@ -105,12 +105,38 @@ func (b *builder) composite(name string, stack []string) (authn.Authenticator, e
 	}
 	var a authn.Authenticator
 	if def.kind() == "all_of" {
-		a = authn.AllOf(auths...)
+		a = authn.AllOf(b.bindTokens(members, auths)...)
 	} else {
 		a = authn.AnyOf(auths...)
 	}
 	b.authns[name] = a
 	return a, nil
+}
+
+// bindTokens wraps the jwt members of an all_of that also holds an mtls
+// member in mtls.CertificateBound (RFC 8705 §3), so that a token bound to
+// a client certificate (cnf x5t#S256) is accepted with that certificate
+// only. Without the wrapper the verifier refuses every bound token
+// (token_binding_unchecked): all_of: [cert, token] would otherwise be a
+// configuration in which certificate-bound tokens cannot work at all.
+func (b *builder) bindTokens(members []string, auths []authn.Authenticator) []authn.Authenticator {
+	var certs *mtls.Authenticator
+	for _, a := range auths {
+		if c, ok := a.(*mtls.Authenticator); ok {
+			certs = c
+			break
+		}
+	}
+	if certs == nil {
+		return auths
+	}
+	out := slices.Clone(auths)
+	for i, m := range members {
+		if b.g.cfg.Authenticators[m].JWT != nil {
+			out[i] = mtls.CertificateBound(auths[i], certs, mtls.BoundOptions{})
+		}
+	}
+	return out
 }
 
 // authnMembers returns the kinds-level authenticators a name stands for,

@@ -38,7 +38,11 @@
 // with trusted_hops), session (session.Options; store memory, redis, or
 // cookie with keys by reference). any_of and all_of compose other
 // definitions (authn.AnyOf, authn.AllOf; a cycle is an error); all_of's
-// principal is its first member's. A policy's authn_optional lets
+// principal is its first member's. An all_of holding an mtls member wraps
+// its jwt members in mtls.CertificateBound, so that a token bound to a
+// client certificate (RFC 8705 §3, cnf x5t#S256) is accepted with that
+// certificate only; elsewhere a bound token is refused
+// (token_binding_unchecked). A policy's authn_optional lets
 // requests without credentials through, per route.
 //
 // # Sessions: who logs in

@@ -213,6 +213,15 @@ func (a *Authenticator) Challenge(realm string) string {
 	return problem.Challenge(DefaultScheme, realm)
 }
 
+// AuthorizationSchemes implements authn.AuthorizationReader: the
+// Options.Scheme keys are read from ("ApiKey"), none when it is off.
+func (a *Authenticator) AuthorizationSchemes() []string {
+	if a.scheme == "" {
+		return nil
+	}
+	return []string{a.scheme}
+}
+
 // Hasher returns the authenticator's hasher (its Options.Secrets).
 func (a *Authenticator) Hasher() *Hasher { return a.hasher }
 

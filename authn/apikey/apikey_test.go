@@ -217,7 +217,11 @@ func TestAuthenticate(t *testing.T) {
 		{"Bearer is not ours", f, func(r *http.Request) { r.Header.Set("Authorization", "Bearer "+f.key) }, "none", 0},
 		{"ApiKeyX is another scheme", f, func(r *http.Request) { r.Header.Set("Authorization", "ApiKeyX "+f.key) }, "none", 0},
 		{"no scheme", f, func(r *http.Request) { r.Header.Set("Authorization", f.key) }, "none", 0},
-		{"empty X-API-Key", f, func(r *http.Request) { r.Header.Set("X-API-Key", "  ") }, "none", 0},
+		{"empty X-API-Key", f, func(r *http.Request) { r.Header.Set("X-API-Key", "  ") }, "apikey_empty", 0},
+		{"header and another cookie key", fq, func(r *http.Request) {
+			r.Header.Set("X-API-Key", fq.key)
+			r.AddCookie(&http.Cookie{Name: "api_key", Value: "junk"})
+		}, "apikey_ambiguous", 0},
 		{"cookie off by default", f, func(r *http.Request) { r.AddCookie(&http.Cookie{Name: "api_key", Value: f.key}) }, "none", 0},
 		{"query off by default", f, func(r *http.Request) { r.URL.RawQuery = "api_key=" + f.key }, "none", 0},
 		{"cookie when on", fq, func(r *http.Request) { r.AddCookie(&http.Cookie{Name: "api_key", Value: fq.key}) }, "", authn.SourceCookie},
@@ -243,9 +247,25 @@ func TestAuthenticate(t *testing.T) {
 		{"known id, wrong secret", f, func(r *http.Request) { r.Header.Set("X-API-Key", wrongSecret(f.key)) }, "apikey_unknown", 0},
 		{"expired", f, func(r *http.Request) { r.Header.Set("X-API-Key", f.expired) }, "apikey_expired", 0},
 		{"unknown legacy key", f, func(r *http.Request) { r.Header.Set("X-API-Key", "demo-read-key-0002") }, "apikey_unknown", 0},
-		{"header wins over query", fq, func(r *http.Request) {
+		{"header and another query key", fq, func(r *http.Request) {
 			r.Header.Set("X-API-Key", fq.key)
 			r.URL.RawQuery = "api_key=junk"
+		}, "apikey_ambiguous", 0},
+		{"the same key in header and query", fq, func(r *http.Request) {
+			r.Header.Set("X-API-Key", fq.key)
+			r.URL.RawQuery = "api_key=" + fq.key
+		}, "", authn.SourceHeader},
+		{"good header, bad ApiKey authorization", f, func(r *http.Request) {
+			r.Header.Set("X-API-Key", f.key)
+			r.Header.Set("Authorization", "ApiKey wrong")
+		}, "apikey_ambiguous", 0},
+		{"bad header, good ApiKey authorization", f, func(r *http.Request) {
+			r.Header.Set("X-API-Key", "wrong")
+			r.Header.Set("Authorization", "ApiKey "+f.key)
+		}, "apikey_ambiguous", 0},
+		{"the same key in header and ApiKey authorization", f, func(r *http.Request) {
+			r.Header.Set("X-API-Key", f.key)
+			r.Header.Set("Authorization", "ApiKey "+f.key)
 		}, "", authn.SourceHeader},
 	}
 	for _, tc := range tests {

@@ -14,7 +14,7 @@
 // # Key format
 //
 //	bwk_live_<id: 14 base62>_<secret: 24 base62><checksum: 6 base62>
-//	bwk_live_7Qh2mZk3c9LxYa_Vt4rJ0pWb8nE1sKq6uFz2Hd3G0k9Ay
+//	bwk_live_7Qh2mZk3c9LxYa_Vt4rJ0pWb8nE1sKq6uFz2Hd31hG9Lk
 //
 // The prefix (default "bwk_live_"; "bwk_test_" or your own, see
 // ValidatePrefix) makes a leaked key recognisable to secret scanners
@@ -70,7 +70,10 @@
 // # Sources
 //
 // The X-API-Key header (Options.Header) and `Authorization: ApiKey <key>`
-// (Options.Scheme) by default, first found wins. A cookie (Options.Cookie)
+// (Options.Scheme) by default. A request carrying a key in more than one
+// source (the header and an ApiKey authorization, or a cookie or query
+// parameter when enabled) is refused as ambiguous unless the values are
+// identical: a bad key never hides behind a good one. A cookie (Options.Cookie)
 // and a query parameter (Options.Query) are off by default and leak-prone:
 // URLs end up in access logs, proxies, browser history and Referer
 // headers; cookies are sent by browsers on cross-site requests, so unsafe
@@ -83,8 +86,10 @@
 // Every refusal is a 401 problem of type invalid-credentials (the authn
 // guard adds its WWW-Authenticate challenge) with one of these reasons:
 //
-//	apikey_ambiguous   several X-API-Key headers or ApiKey authorizations
-//	apikey_empty       "Authorization: ApiKey" with nothing after it
+//	apikey_ambiguous   several X-API-Key headers or ApiKey authorizations, or
+//	                   different keys in two sources (header, ApiKey, cookie, query)
+//	apikey_empty       an empty X-API-Key header, or "Authorization: ApiKey"
+//	                   with nothing after it
 //	apikey_too_long    longer than MaxKeyLen (256) bytes: 64 KB values stop here
 //	apikey_malformed   a byte outside printable ASCII (control bytes, spaces,
 //	                   non-UTF-8), or a known prefix with parts of the wrong shape

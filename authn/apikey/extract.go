@@ -10,18 +10,26 @@ import (
 )
 
 // extract returns the key the request carries and where it found it
-// (SourceUnknown: none), or the refusal of an unusable one. Sources are
-// tried in order: the header, the Authorization scheme, the cookie, the
-// query parameter; the first that holds a key wins. It allocates nothing
-// unless a query value needs unescaping.
+// (SourceUnknown: none), or the refusal of an unusable one. Every enabled
+// source is read — the header, the Authorization scheme, the cookie, the
+// query parameter — and a request that carries a key in several of them
+// is refused as ambiguous (apikey_ambiguous) unless the values are
+// identical: which one the client meant is unknowable, and a bad key must
+// not hide behind a good one. An identical key in several sources is
+// recorded with the first source's kind. It allocates nothing unless a
+// query value needs unescaping.
 func (a *Authenticator) extract(r *http.Request) (string, authn.CredentialSource, *problem.Problem) {
+	key, src := "", authn.SourceUnknown
 	if a.header != "" {
 		v, n := credential.Field(r.Header, a.header)
-		if n > 1 {
+		switch {
+		case n > 1:
 			return "", 0, refuse(reasonAmbiguous, nil)
-		}
-		if v = httpsyntax.TrimOWS(v); v != "" {
-			return v, authn.SourceHeader, nil
+		case n == 1:
+			if v = httpsyntax.TrimOWS(v); v == "" {
+				return "", 0, refuse(reasonEmpty, nil)
+			}
+			key, src = v, authn.SourceHeader
 		}
 	}
 	if a.scheme != "" {
@@ -40,22 +48,33 @@ func (a *Authenticator) extract(r *http.Request) (string, authn.CredentialSource
 			return "", 0, refuse(reasonAmbiguous, nil)
 		case n == 1 && found == "":
 			return "", 0, refuse(reasonEmpty, nil)
-		case n == 1:
-			return found, authn.SourceHeader, nil
+		case n == 1 && src == authn.SourceUnknown:
+			key, src = found, authn.SourceHeader
+		case n == 1 && found != key:
+			return "", 0, refuse(reasonAmbiguous, nil)
 		}
 	}
 	if a.cookie != "" {
 		if v, ok := credential.Cookie(r.Header["Cookie"], a.cookie); ok && v != "" {
-			return v, authn.SourceCookie, nil
+			switch {
+			case src == authn.SourceUnknown:
+				key, src = v, authn.SourceCookie
+			case v != key:
+				return "", 0, refuse(reasonAmbiguous, nil)
+			}
 		}
 	}
 	if a.query != "" {
 		if v, ok := credential.Query(r.URL, a.query); ok {
-			if v == "" {
+			switch {
+			case v == "":
 				return "", 0, refuse(reasonMalformed, nil)
+			case src == authn.SourceUnknown:
+				key, src = v, authn.SourceQuery
+			case v != key:
+				return "", 0, refuse(reasonAmbiguous, nil)
 			}
-			return v, authn.SourceQuery, nil
 		}
 	}
-	return "", authn.SourceUnknown, nil
+	return key, src, nil
 }

@@ -25,7 +25,7 @@ const (
 // only to a caller who presented the right secret.
 var refusalDetails = map[string]string{
 	reasonAmbiguous: "the request carries more than one API key",
-	reasonEmpty:     "the ApiKey credentials are empty",
+	reasonEmpty:     "the API key is empty",
 	reasonTooLong:   "the API key is too long",
 	reasonMalformed: "the API key contains characters an API key never has, or has the wrong shape",
 	reasonChecksum:  "the API key's checksum does not match: it was mistyped or truncated",

@@ -91,6 +91,14 @@ func InfoOf(p *authn.Principal) (*KeyInfo, bool) {
 	return k, ok
 }
 
+// ValidGrant reports whether s can be a scope or role of a record: 1 to
+// 128 bytes, none of them a space, a control character, a quote or a
+// backslash (so that grants read back unambiguously from the record
+// format and from RFC 6750 scope strings).
+func ValidGrant(s string) bool {
+	return s != "" && len(s) <= 128 && !strings.ContainsFunc(s, func(c rune) bool { return c <= ' ' || c == 0x7f || c == '"' || c == '\\' })
+}
+
 // NewEntry validates r and returns its Entry.
 func NewEntry(r Record) (*Entry, error) {
 	if err := validID(r.ID, r.Legacy); err != nil {
@@ -102,7 +110,7 @@ func NewEntry(r Record) (*Entry, error) {
 	}
 	for _, list := range [][]string{r.Scopes, r.Roles} {
 		for _, s := range list {
-			if s == "" || len(s) > 128 || strings.ContainsFunc(s, func(c rune) bool { return c <= ' ' || c == 0x7f || c == '"' || c == '\\' }) {
+			if !ValidGrant(s) {
 				return nil, fmt.Errorf("apikey: record %s: scope or role %q must be 1 to 128 printable characters without spaces, quotes or backslashes", r.ID, s)
 			}
 		}

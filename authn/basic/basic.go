@@ -205,6 +205,9 @@ func (a *Authenticator) Challenge(realm string) string {
 	return problem.Challenge("Basic", realm, "charset", "UTF-8")
 }
 
+// AuthorizationSchemes implements authn.AuthorizationReader: Basic.
+func (a *Authenticator) AuthorizationSchemes() []string { return []string{"Basic"} }
+
 // Authenticate reads the request's Basic credentials and checks them. It
 // returns the user's principal (Method "basic", Source header); ErrNoCredentials
 // when the request has no Authorization header or one of another scheme;

@@ -44,8 +44,8 @@
 // server (one call per token per CacheTTL). A refusal (active false) is
 // reused for NegativeCacheTTL (10 seconds), so that a client retrying a
 // dead token costs one call, not one per request; a token cannot become
-// active again, so this only delays nothing. Failures (503s) are never
-// cached.
+// active again, so caching its refusal delays no legitimate request.
+// Failures (503s) are never cached.
 //
 // Tokens are kept only as their SHA-256, in memory and in the shared
 // cache, never in clear. The memory cache holds at most CacheSize answers

@@ -330,6 +330,9 @@ func (a *Authenticator) Endpoint() string { return a.endpoint }
 // Challenge implements authn.Challenger: Bearer.
 func (a *Authenticator) Challenge(realm string) string { return problem.Challenge("Bearer", realm) }
 
+// AuthorizationSchemes implements authn.AuthorizationReader: Bearer.
+func (a *Authenticator) AuthorizationSchemes() []string { return []string{"Bearer"} }
+
 // Authenticate implements authn.Authenticator: it reads the bearer token
 // of the Authorization header and introspects it (see Introspect).
 // Without one (or with a JWT, under SkipJWT) it returns

@@ -209,7 +209,8 @@ func TestRequestErrors(t *testing.T) {
 		reason string
 	}{
 		{"none", nil, 401, "token_missing"},
-		{"other scheme", []string{"Basic YTpi"}, 401, "token_missing"},
+		{"other scheme", []string{"Basic YTpi"}, 401, "authorization_scheme_unsupported"},
+		{"no scheme", []string{"opaque-token-without-scheme"}, 401, "authorization_malformed"},
 		{"empty bearer", []string{"Bearer   "}, 400, "token_invalid_request"},
 		{"two headers", []string{"Bearer a", "Bearer b"}, 400, "token_invalid_request"},
 		{"too large", []string{"Bearer " + strings.Repeat("a", 65)}, 401, "token_too_large"},

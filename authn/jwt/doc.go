@@ -215,6 +215,11 @@
 //	                      "the token is not intended for this service"
 //	token_revoked         the jti or the sid is on the denylist
 //	                      "the token has been revoked"
+//	token_binding_unchecked  a cnf claim (a token bound to a client
+//	                      certificate or a key, RFC 8705 §3) in a request
+//	                      no binding check marked: wrap the verifier in
+//	                      mtls.CertificateBound (authn.WithBindingCheck)
+//	                      "the token is bound to a client certificate, and this service does not check the binding"
 //
 // Besides these: 400 token_invalid_request for a malformed Authorization
 // header (two of them, empty credentials); 401 token_state_reset ("session

@@ -35,6 +35,10 @@ var (
 	ErrNotYetValid = errors.New("jwt: token not valid yet")
 	// ErrRevoked: the token or its session was revoked.
 	ErrRevoked = errors.New("jwt: token revoked")
+	// ErrBindingUnchecked: the token is bound (a cnf claim) and the
+	// request was not marked by authn.WithBindingCheck: nothing would
+	// check the binding (wrap the verifier in mtls.CertificateBound).
+	ErrBindingUnchecked = errors.New("jwt: token binding unchecked")
 )
 
 var (

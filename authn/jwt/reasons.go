@@ -13,18 +13,19 @@ import (
 // lists every reason with the detail the client sees; TestReasonTable
 // keeps the two in step.
 const (
-	reasonKeyUnknown     = "key_unknown"
-	reasonKeyAlgMismatch = "key_alg_mismatch"
-	reasonSignature      = "signature_invalid"
-	reasonType           = "type_invalid"
-	reasonWrongType      = "token_wrong_type"
-	reasonClaimMissing   = "claim_missing"
-	reasonClaimInvalid   = "claim_invalid"
-	reasonExpired        = "token_expired"
-	reasonNotYetValid    = "token_not_yet_valid"
-	reasonIssuer         = "issuer_invalid"
-	reasonAudience       = "audience_invalid"
-	reasonRevoked        = "token_revoked"
+	reasonKeyUnknown       = "key_unknown"
+	reasonKeyAlgMismatch   = "key_alg_mismatch"
+	reasonSignature        = "signature_invalid"
+	reasonType             = "type_invalid"
+	reasonWrongType        = "token_wrong_type"
+	reasonClaimMissing     = "claim_missing"
+	reasonClaimInvalid     = "claim_invalid"
+	reasonExpired          = "token_expired"
+	reasonNotYetValid      = "token_not_yet_valid"
+	reasonIssuer           = "issuer_invalid"
+	reasonAudience         = "audience_invalid"
+	reasonRevoked          = "token_revoked"
+	reasonBindingUnchecked = "token_binding_unchecked"
 )
 
 // Client-facing details shared by several reasons, or given by a
@@ -61,6 +62,7 @@ var refusalDetails = map[string]string{
 	reasonIssuer:              "the token's issuer is not accepted here",
 	reasonAudience:            "the token is not intended for this service",
 	reasonRevoked:             "the token has been revoked",
+	reasonBindingUnchecked:    "the token is bound to a client certificate, and this service does not check the binding",
 }
 
 // refuse is the 401 refusal of a token with reason and its detail; err

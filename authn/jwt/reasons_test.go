@@ -167,6 +167,7 @@ func TestRefusalReasons(t *testing.T) {
 		{"aud for a verifier naming none", jwttest.HSVerifier(t, func(o *jwt.VerifierOptions) { o.Audience = nil }), valid, "audience_invalid"},
 		{"revoked token", v, revoked(t, v, "revoked-jti", ""), "token_revoked"},
 		{"revoked session", v, revoked(t, v, "", "revoked-sid"), "token_revoked"},
+		{"certificate-bound token, binding unchecked", v, hs(std, claims(map[string]any{"cnf": map[string]any{"x5t#S256": "bwcK0esc3ACC3DB2Y5_lESsXE8o9ltc05O89jdN-dg2"}})), "token_binding_unchecked"},
 	}
 	documented := documentedReasons(t)
 	covered := map[string]bool{}

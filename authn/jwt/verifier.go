@@ -308,11 +308,32 @@ func (c chainKeySet) Generation() uint64 {
 // Challenge implements authn.Challenger.
 func (v *Verifier) Challenge(realm string) string { return problem.Challenge("Bearer", realm) }
 
+// AuthorizationSchemes implements authn.AuthorizationReader: the schemes
+// of the sources that read the Authorization header ("Bearer" by
+// default).
+func (v *Verifier) AuthorizationSchemes() []string {
+	var out []string
+	for _, s := range v.sources {
+		if s.from == FromHeader && s.name == "Authorization" && s.scheme != "" {
+			out = append(out, s.scheme)
+		}
+	}
+	return out
+}
+
 // Authenticate implements authn.Authenticator: it finds the token in the
 // configured sources and verifies it. No token: authn.ErrNoCredentials.
 //
 // The principal records where the token was found (Source: header, cookie
 // or query) and the key that verified it (KeyOf).
+//
+// A token carrying a cnf claim (bound to a client certificate or a key,
+// RFC 8705 §3, RFC 9449) is refused (token_binding_unchecked) unless the
+// request is marked by authn.WithBindingCheck — as mtls.CertificateBound
+// marks it before comparing the certificate's thumbprint — so that a
+// stolen bound token is not accepted as a plain bearer token by a
+// configuration that forgot the check. (Verify, outside HTTP, leaves
+// that check to its caller: the principal's claims keep cnf.)
 func (v *Verifier) Authenticate(r *http.Request) (*authn.Principal, error) {
 	tok, src, prob := extract(r, v.sources)
 	if prob != nil {
@@ -321,7 +342,14 @@ func (v *Verifier) Authenticate(r *http.Request) (*authn.Principal, error) {
 	if tok == "" {
 		return nil, authn.ErrNoCredentials
 	}
-	return v.verifyFrom(r.Context(), tok, src)
+	p, err := v.verifyFrom(r.Context(), tok, src)
+	if err != nil {
+		return nil, err
+	}
+	if _, bound := p.Claims["cnf"]; bound && !authn.BindingChecked(r.Context()) {
+		return nil, refuse(reasonBindingUnchecked, ErrBindingUnchecked)
+	}
+	return p, nil
 }
 
 // Verify verifies token and returns its principal. Errors are

@@ -30,7 +30,14 @@ type BoundOptions struct {
 // carries no x5t#S256 (another confirmation method, such as DPoP's jkt,
 // which this service cannot check) is refused (token_binding_unsupported);
 // a certificate that does not verify is refused as certs refuses it.
-// The principal is the token's, unchanged. Put it where the plain token
+// The principal is the token's, unchanged.
+//
+// It is the only place a certificate-bound token is accepted: a
+// jwt.Verifier refuses a token carrying cnf (token_binding_unchecked)
+// unless the request comes through CertificateBound, which marks it with
+// authn.WithBindingCheck — so authn.AllOf(certs, jwtV) or a plain
+// verifier cannot accept a bound token with another certificate or none.
+// Put it where the plain token
 // authenticator would go, e.g. authn.AnyOf(mtls.CertificateBound(jwtV,
 // certs, mtls.BoundOptions{}), apiKeys), or authn.AllOf(bound, certs) to
 // require both credentials.
@@ -52,8 +59,14 @@ func (b *bound) Challenge(realm string) string {
 	return problem.Challenge("Bearer", realm)
 }
 
+// AuthorizationSchemes implements authn.AuthorizationReader: the token
+// authenticator's.
+func (b *bound) AuthorizationSchemes() []string { return authn.AuthorizationSchemes(b.tokens) }
+
 func (b *bound) Authenticate(r *http.Request) (*authn.Principal, error) {
-	p, err := b.tokens.Authenticate(r)
+	// The token authenticator accepts a bound token only from a request
+	// whose caller checks the binding: this one, below.
+	p, err := b.tokens.Authenticate(authn.WithBindingCheck(r))
 	if err != nil || p == nil {
 		return p, err
 	}

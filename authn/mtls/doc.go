@@ -57,7 +57,13 @@
 // presents the client certificate of that thumbprint, so that a stolen
 // token is useless without the certificate's private key. The check sits
 // with the token, not in authn.AllOf, because a bound token must be
-// refused when presented alone too.
+// refused when presented alone too. A bound token is usable only through
+// CertificateBound: the verifier refuses a token carrying cnf
+// (token_binding_unchecked) in any request CertificateBound did not mark
+// with authn.WithBindingCheck, so authn.AllOf(certs, verifier) or a
+// plain verifier refuses it instead of accepting it as a bearer token.
+// (The gateway wraps the jwt member of an all_of that also holds an
+// mtls member in CertificateBound itself.)
 //
 // # Refusals
 //

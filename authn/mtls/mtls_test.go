@@ -314,6 +314,28 @@ func TestCertificateBoundTokens(t *testing.T) {
 	if got := get(t, p, both, mem3, tc(p.alice), "Authorization", boundTok); got.Status != 401 || got.Reason != "token_cert_mismatch" {
 		t.Fatalf("AllOf, other certificate: %+v", got)
 	}
+
+	// Without CertificateBound nothing checks the binding, so the
+	// verifier refuses a bound token whatever the certificate: AllOf in
+	// either order, or the verifier alone.
+	for name, a := range map[string]authn.Authenticator{
+		"AllOf(mtls, jwt)": authn.AllOf(m, v),
+		"AllOf(jwt, mtls)": authn.AllOf(v, m),
+		"jwt alone":        v,
+	} {
+		srv, mem := server(t, p, a, true)
+		for _, cert := range []*tls.Certificate{nil, tc(p.alice), tc(p.svc, p.inter)} {
+			got := get(t, p, srv, mem, cert, "Authorization", boundTok)
+			if got.Status != 401 || got.Reason != "token_binding_unchecked" || !strings.Contains(got.Chall, `error="invalid_token"`) {
+				t.Errorf("%s, bound token, certificate %v: %+v; want 401 token_binding_unchecked", name, cert != nil, got)
+			}
+		}
+		if name != "jwt alone" {
+			if got := get(t, p, srv, mem, tc(p.svc, p.inter), "Authorization", plainTok); got.Status != 200 {
+				t.Errorf("%s, unbound token: %+v", name, got)
+			}
+		}
+	}
 }
 
 // Optional authentication: no certificate passes anonymously, a bad one is

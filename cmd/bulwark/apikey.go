@@ -93,6 +93,17 @@ func runAPIKey(args []string, stdin io.Reader, stdout, stderr io.Writer) error {
 	if len(scopes) == 0 && len(roles) == 0 {
 		return usageError("apikey "+cmd, "--scopes (or --roles) is required: a key that grants nothing is of no use")
 	}
+	for _, fl := range []struct {
+		flag string
+		list []string
+	}{{"--scopes", scopes}, {"--roles", roles}} {
+		flag := fl.flag
+		for _, s := range fl.list {
+			if !apikey.ValidGrant(s) {
+				return usageError("apikey "+cmd, "%s: %q is not a valid scope or role: 1 to 128 printable characters without spaces, quotes or backslashes, separated by commas (e.g. %s read,write)", flag, s, flag)
+			}
+		}
+	}
 	secret, err := hashingSecret(*f.secretFile)
 	if err != nil {
 		return err

@@ -104,7 +104,8 @@ func TestAPIKeyRefuses(t *testing.T) {
 		{[]string{"apikey", "new", "--scopes", "read", "--secret-file", short}, 1, "at least 32"},
 		{[]string{"apikey", "new", "--scopes", "read", "--secret-file", path, "--prefix", "Bad-"}, 1, "invalid prefix"},
 		{[]string{"apikey", "new", "--scopes", "read", "--secret-file", path, "--ttl", "-1h"}, 2, "--ttl"},
-		{[]string{"apikey", "new", "--scopes", "re ad", "--secret-file", path}, 1, "scope"},
+		{[]string{"apikey", "new", "--scopes", "re ad", "--secret-file", path}, 2, `--scopes: "re ad" is not a valid scope`},
+		{[]string{"apikey", "new", "--scopes", "read", "--roles", "a\"b", "--secret-file", path}, 2, `--roles: "a\"b"`},
 		{[]string{"apikey", "migrate", "--scopes", "read", "--secret-file", path}, 2, "--id"},
 	} {
 		code, out, errs := runCLI(t, "", tc.args...)
