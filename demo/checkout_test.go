@@ -1,8 +1,12 @@
 package demo_test
 
 import (
+	"encoding/json"
 	"fmt"
+	"io"
+	"net/http"
 	"net/http/httptest"
+	"strings"
 	"testing"
 	"time"
 
@@ -91,4 +95,54 @@ func containsField(r response, field string) bool {
 		}
 	}
 	return false
+}
+
+// A blocked address gets 403 even when its body cannot be read — a
+// duplicate member (400 otherwise), a chunked body over the cap (413
+// otherwise) — and each such attempt restarts the hour; an address that
+// is not blocked gets the body's problem.
+func TestCheckoutBlockedUnreadableBody(t *testing.T) {
+	clock, advance := fakeClock()
+	srv := newDemo(t, demo.Config{Now: clock, TrustedProxies: []string{"127.0.0.1/32", "::1/128"}})
+	dup := `{"card_number":"4242424242424242","card_number":"4000056655665556","exp_month":12,"exp_year":2030,"cvv":"123","amount":5,"email":"a@example.com"}`
+	chunked := func(ip string) response { // no Content-Length: the cap is met while reading
+		req, err := http.NewRequest("POST", srv.URL+"/api/checkout", io.MultiReader(strings.NewReader(`{"card_number":"`), strings.NewReader(strings.Repeat("4", 80<<10)), strings.NewReader(`"}`)))
+		if err != nil {
+			t.Fatal(err)
+		}
+		req.Header.Set("Content-Type", "application/json")
+		req.Header.Set("X-Forwarded-For", ip)
+		res, err := srv.Client().Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer res.Body.Close()
+		raw, _ := io.ReadAll(res.Body)
+		out := response{status: res.StatusCode, header: res.Header, raw: string(raw)}
+		_ = json.Unmarshal(raw, &out.body)
+		return out
+	}
+	ip, other := "203.0.113.51", "198.51.100.10"
+	wantProblem(t, checkoutFrom(t, srv, other, dup), 400)
+	wantProblem(t, chunked(other), 413)
+	for i, card := range []string{"4242424242424242", "4000056655665556", "5555555555554444", "378282246310005"} {
+		r := checkoutFrom(t, srv, ip, checkoutBody(card, 10, 2032))
+		if want := map[bool]int{true: 403, false: 200}[i == 3]; r.status != want {
+			t.Fatalf("card %d: %d, want %d", i+1, r.status, want)
+		}
+	}
+	advance(59 * time.Minute)
+	if r := checkoutFrom(t, srv, ip, dup); r.status != 403 || r.body["type"] != "https://bulwark.dev/problems/abuse-detected" {
+		t.Fatalf("blocked address, duplicate member: %d %s", r.status, r.raw)
+	}
+	advance(59 * time.Minute)
+	if r := chunked(ip); r.status != 403 || r.body["type"] != "https://bulwark.dev/problems/abuse-detected" {
+		t.Fatalf("blocked address, body over the cap: %d %s", r.status, r.raw)
+	}
+	advance(59 * time.Minute) // 177 minutes after the last readable attempt
+	wantProblem(t, checkoutFrom(t, srv, ip, checkoutBody("4242424242424242", 10, 2032)), 403)
+	advance(time.Hour + time.Second)
+	if r := checkoutFrom(t, srv, ip, checkoutBody("4242424242424242", 10, 2032)); r.status != 200 {
+		t.Fatalf("after an hour of silence: %d %s", r.status, r.raw)
+	}
 }

@@ -284,7 +284,8 @@ func (a *App) describe() map[string]any {
 			"api":   "token bucket, capacity 100, refill 10/s, per principal (client IP when anonymous), on /api/* after authentication",
 			"login": "sliding window, 5 attempts of any outcome per client IP per 5 minutes, on POST /api/login and GET /api/basic together; fails closed (503) when Redis cannot decide",
 		},
-		"abuse": map[string]string{
+		"abuse": map[string]any{
+			"guards": []any{a.auth.stuffing.Describe(), a.auth.cardTest.Describe()}, // read from the guards themselves
 			"credential_stuffing": "more than 5 distinct usernames failing from one client IP (/64 for IPv6) within an hour → 403",
 			"account_targeted":    "more than 5 distinct client IPs (/64 for IPv6) failing for one username within an hour → audit flag",
 			"card_testing":        "POST /api/checkout: more than 3 distinct cards (HMAC of last four + expiry) from one client IP (/64 for IPv6) within an hour, restarted by every attempt (blocked ones too) → 403 for every checkout from it",
