@@ -82,6 +82,27 @@ func TestCheckoutValidation(t *testing.T) {
 			t.Fatalf("missing %s not listed: %s", f, r.raw)
 		}
 	}
+	// Each wrong value is told what is wrong with it (a card already
+	// counted, so the card-testing guard lets the checks through).
+	for body, want := range map[string]string{
+		`{"card_number":"4242424242424242","exp_month":12,"exp_year":2026,"cvv":"123","amount":0,"email":"a@example.com"}`:     "amount: must be greater than 0",
+		`{"card_number":"4242424242424242","exp_month":0,"exp_year":2030,"cvv":"123","amount":5,"email":"a@example.com"}`:      "exp_month: must be at least 1",
+		`{"card_number":"4242424242424242","exp_month":12,"exp_year":2026,"cvv":"123","amount":1e400,"email":"a@example.com"}`: "amount: is out of range",
+	} {
+		r := do(t, srv, "POST", "/api/checkout", body, "Content-Type", "application/json")
+		wantProblem(t, r, 422)
+		errs, _ := r.body["errors"].([]any)
+		first, _ := errs[0].(map[string]any)
+		if got := fmt.Sprint(first["field"], ": ", first["message"]); len(errs) != 1 || !strings.HasPrefix(got, want) {
+			t.Fatalf("%s: %s, want %s", body, r.raw, want)
+		}
+	}
+	// A body that is not an object: 400, saying so.
+	r = do(t, srv, "POST", "/api/checkout", `[`+checkoutBody("4242424242424242", 12, 2030)+`]`, "Content-Type", "application/json")
+	wantProblem(t, r, 400)
+	if r.body["detail"] != "the request body must be a JSON object" {
+		t.Fatalf("array body: %s", r.raw)
+	}
 	if r := do(t, srv, "POST", "/api/checkout", checkoutBody("4242424242424242", 1, 2027), "Content-Type", "application/json"); r.status != 200 {
 		t.Fatalf("this month's expiry: %d %s", r.status, r.raw)
 	}
