@@ -273,7 +273,7 @@ func (a *App) describe() map[string]any {
 			"app_guard": a.web.csrf.Describe(),
 		},
 		"sessions": a.web.describe(),
-		"secrets":  "signing seed, fingerprint and CSRF keys from BULWARK_DEMO_SIGNING_SEED, BULWARK_DEMO_FINGERPRINT_KEY, BULWARK_DEMO_CSRF_KEY (or *_FILE) when set, never written to Redis; else drawn from crypto/rand at start (shared through Redis with --redis: a demo-only fallback); never shown",
+		"secrets":  "the signing, fingerprint and CSRF keys from BULWARK_DEMO_SIGNING_SEED, BULWARK_DEMO_FINGERPRINT_KEY, BULWARK_DEMO_CSRF_KEY (or *_FILE) when set, never written to Redis; else drawn from crypto/rand at start (shared through Redis with --redis: a demo-only fallback); never shown",
 		"csp_reports": map[string]string{
 			"path":       "/csp-reports",
 			"per_client": "1 report/s, burst 5 (client IP, /64 for IPv6), at most 4096 clients tracked",
