@@ -38,6 +38,12 @@
 // past Threshold+1 members, which also bounds its size). FixedWindow makes
 // the window run from a key's first value instead.
 //
+// An attempt whose body cannot be read (a duplicate member: 400; over the
+// cap: 413) is still checked against the views whose key needs no body
+// (Client, say): a blocked client gets its 403, and the attempt restarts
+// its window; otherwise the body's problem is the answer and nothing is
+// counted. An unreadable body is no way out of a block.
+//
 // # Counting attempts or failures
 //
 // CountAttempts (the seed) records the value before the handler runs.
@@ -73,14 +79,29 @@
 // card, an email or an account must Flag (the default for views): anyone
 // can name a victim's card or account, and a block would lock the victim
 // out. Flags and alerts are audit events (decision flag, reason
-// "<guard>:<view>", attribute distinct); blocks are 403 problems of type
-// abuse-detected (reason Options.Name), each audited once.
+// "<guard>:<view>", attributes distinct, threshold, action and key: the
+// key's handle, the first 12 hex characters of its HMAC — never the raw
+// key — so that the events of one card or one email can be followed
+// without naming it); blocks are 403 problems of type abuse-detected
+// (reason Options.Name), each audited once.
+//
+// A flag view is not noisy: it flags when a key crosses its threshold and
+// then once per further distinct value (the 5th, 6th … card of an email),
+// never again for a request that adds nothing new. Its set keeps up to
+// 2×Threshold+1 values, so one key raises at most Threshold+1 flags per
+// window. An alert view audits once per window, at the crossing.
 //
 // # Secrets and privacy
 //
 // Every key and every counted value is an HMAC-SHA256 (128 bits kept)
-// under Options.Secret (or SecretEnv, SecretFile): card digits, usernames,
-// emails and addresses are never stored, sent to Redis or logged. Rotating
+// under Options.Secret (or SecretEnv, SecretFile): the guard's own store
+// keys and set members are HMACs, so card digits, usernames, emails and
+// addresses are never stored by the guard nor sent to Redis by it, and
+// its events name a key only by its handle. The audit event itself
+// carries the client IP (client_ip), like every guard's event
+// (audit.FromRequest): the log knows who was refused. Other guards keep
+// their own keys — the rate limiter's store keys hold raw client IPs —
+// so this says nothing of the whole process's state. Rotating
 // the secret changes every key and value, so every count restarts from
 // zero (old sets expire after their window): rotate between attack waves,
 // or accept a window in which a blocked client is released.
@@ -102,7 +123,8 @@
 //
 // The store must implement store.DistinctCounter. memstore counts exactly,
 // bounded like every memory store here (MaxKeys sets, evicting the least
-// recently used; each set capped at Threshold+1 members). redisstore runs
+// recently used; each set capped at Threshold+1 members, 2×Threshold+1
+// for a flag view). redisstore runs
 // one Lua script per view (SCARD, SADD unless over the cap, PEXPIRE), so
 // the count and the TTL restart are one atomic step; the views of one
 // request are pipelined in one round trip, and each view's state is one key,

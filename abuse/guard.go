@@ -33,9 +33,10 @@ const (
 	// Block refuses every request of the key with a 403 problem (type
 	// abuse-detected) while it is over the threshold, and audits each.
 	Block Action = "block"
-	// Flag lets the request pass and audits it (decision flag): a shadow
-	// mode, and the only safe action for a view whose key an attacker can
-	// name for a victim (a card, an email, an account).
+	// Flag lets the request pass and audits it (decision flag) when its key
+	// crosses the threshold, then once per further distinct value (not per
+	// request): a shadow mode, and the only safe action for a view whose
+	// key an attacker can name for a victim (a card, an email, an account).
 	Flag Action = "flag"
 	// Alert audits once per window, when the key crosses the threshold:
 	// for a route-wide rate (Global), where a flag per request is noise.
@@ -103,7 +104,7 @@ type View struct {
 	// Approximate counts with a HyperLogLog on Redis (0.81% standard
 	// error, 12 KB per key at most) for very high cardinality, such as a
 	// route-wide view. Default false: exact sets, bounded by Threshold+1
-	// members per key.
+	// members per key (2×Threshold+1 for a Flag view).
 	Approximate bool `json:"approximate" yaml:"approximate"`
 }
 
@@ -200,9 +201,11 @@ type Guard struct {
 
 type view struct {
 	View
-	reason  string // audit reason
-	prefix  string // store key prefix
-	sliding bool
+	reason       string // audit reason
+	prefix       string // store key prefix
+	sliding      bool
+	keyNeedsBody bool  // the key reads the body (JSON or form)
+	cap          int64 // the set's cap (DistinctOp.Cap)
 }
 
 func validName(s string) bool {
@@ -300,7 +303,14 @@ func New(opts Options) (*Guard, error) {
 		case v.Action != Block && v.Action != Flag && v.Action != Alert:
 			return nil, fmt.Errorf("%s: Action %q is not block, flag or alert", where, v.Action)
 		}
-		vw := view{View: v, reason: opts.Name, prefix: "abuse:" + opts.Name + ":", sliding: !v.FixedWindow}
+		vw := view{View: v, reason: opts.Name, prefix: "abuse:" + opts.Name + ":", sliding: !v.FixedWindow,
+			keyNeedsBody: len(v.Key.json) > 0 || len(v.Key.form) > 0, cap: int64(v.Threshold)}
+		if v.Action == Flag {
+			// A flag per distinct value past the threshold: the set keeps
+			// up to 2×Threshold+1 members, so a key raises Threshold+1
+			// flags per window at most.
+			vw.cap = 2 * int64(v.Threshold)
+		}
 		if i > 0 {
 			vw.reason = opts.Name + ":" + v.Name
 			vw.prefix = "abuse:" + opts.Name + ":" + v.Name + ":"
@@ -412,43 +422,61 @@ func (sc *scratch) appendHex(prefix string, hex []byte) string {
 }
 
 // prepare reads the request's keys and values into sc. A problem means the
-// body could not be read (over the cap).
+// body could not be read (over the cap, ambiguous, malformed): sc then
+// holds, without values, the keys of the views whose key needs no body
+// (the client, say), so that a blocked key is still refused (bodyless).
 func (g *Guard) prepare(w http.ResponseWriter, r *http.Request, sc *scratch) *problem.Problem {
 	sc.arena = sc.arena[:0]
 	sc.in.reset(g.needBody)
+	var bodyP *problem.Problem
 	formRead := false
 	if g.needForm { // an HTML form's body; anything else is left to Peek
 		form, ok, p := bind.PeekForm(w, r)
-		if p != nil {
-			return p
-		}
+		bodyP = p
 		sc.in.form, formRead = form, ok
 	}
-	if len(g.needBody) > 0 && !formRead {
+	if len(g.needBody) > 0 && !formRead && bodyP == nil {
 		data, ok, p := bind.Peek(w, r)
-		if p != nil {
-			return p
+		bodyP = p
+		if ok && p == nil {
+			bodyP = sc.in.parse(data)
 		}
-		if ok {
-			if p := sc.in.parse(data); p != nil {
-				return p
-			}
-		}
+	}
+	if bodyP != nil {
+		sc.in.reset(g.needBody) // read nothing of a body that was refused
 	}
 	for i := range g.views {
 		v := &g.views[i]
 		sc.use[i], sc.members[i] = false, ""
+		if bodyP != nil && v.keyNeedsBody {
+			continue
+		}
 		var ok bool
 		if sc.raw, ok = v.Key.get(sc.raw[:0], r, &sc.in); !ok {
 			continue
 		}
 		sc.keys[i] = g.hmacOf(sc, v.prefix, sc.raw, &v.Key)
 		sc.use[i] = true
+		if bodyP != nil {
+			continue // no value: the view can only be touched
+		}
 		if sc.raw, ok = v.Value.get(sc.raw[:0], r, &sc.in); ok {
 			sc.members[i] = g.hmacOf(sc, "", sc.raw, &v.Value)
 		}
 	}
-	return nil
+	return bodyP
+}
+
+// bodyless answers a request whose body could not be read (bodyP): if a
+// blocking view whose key needs no body (the client) is over its
+// threshold, the 403 — its window restarted, as for every blocked
+// attempt — else bodyP. A blocked client gains nothing, and does not
+// escape the restart, by sending an unreadable body.
+func (g *Guard) bodyless(r *http.Request, sc *scratch, bodyP *problem.Problem) *problem.Problem {
+	if p := g.decide(r, sc, false); p != nil && p.Status == http.StatusForbidden {
+		return p
+	}
+	return bodyP
 }
 
 // decide runs the views: with record, adding each value; without, only
@@ -467,8 +495,7 @@ func (g *Guard) decide(r *http.Request, sc *scratch, record bool) *problem.Probl
 		} else if v.Action != Block {
 			continue // a touch of a view that cannot refuse tells nothing
 		}
-		cp := int64(v.Threshold)
-		sc.ops[n] = store.DistinctOp{Key: sc.keys[i], Member: member, TTL: v.Window, Sliding: v.sliding, Cap: cp, Approximate: v.Approximate}
+		sc.ops[n] = store.DistinctOp{Key: sc.keys[i], Member: member, TTL: v.Window, Sliding: v.sliding, Cap: v.cap, Approximate: v.Approximate}
 		sc.idx[n] = uint8(i)
 		n++
 	}
@@ -492,12 +519,14 @@ func (g *Guard) decide(r *http.Request, sc *scratch, record bool) *problem.Probl
 				block = v
 			}
 		case Flag:
-			if op.Member != "" {
-				g.flag(r, v, op.Size)
+			// The crossing, then each further distinct value: not every
+			// request of a key already flagged.
+			if op.Added {
+				g.flag(r, v, op)
 			}
 		case Alert:
-			if op.Added && op.Size == int64(v.Threshold)+1 || v.Approximate && op.Added && op.Size > int64(v.Threshold) && op.Size <= int64(v.Threshold)+1 {
-				g.flag(r, v, op.Size)
+			if op.Added && op.Size == int64(v.Threshold)+1 {
+				g.flag(r, v, op)
 			}
 		}
 	}
@@ -507,13 +536,32 @@ func (g *Guard) decide(r *http.Request, sc *scratch, record bool) *problem.Probl
 	return nil
 }
 
-func (g *Guard) flag(r *http.Request, v *view, n int64) {
+// flag audits a flag or an alert of view v: the distinct count, and the
+// key's handle (KeyHandleLen hex characters of its HMAC, never the raw
+// key), so that the events of one key can be told apart and followed.
+func (g *Guard) flag(r *http.Request, v *view, op *store.DistinctOp) {
 	if g.audit == nil {
 		return
 	}
 	e := audit.FromRequest(r, "abuse", audit.Flag, v.reason)
-	e.Attrs = append(e.Attrs, slog.Int64("distinct", n), slog.Int("threshold", v.Threshold), slog.String("action", string(v.Action)))
+	e.Attrs = append(e.Attrs, slog.Int64("distinct", op.Size), slog.Int("threshold", v.Threshold), slog.String("action", string(v.Action)),
+		slog.String("key", keyHandle(op.Key, v.prefix)))
 	g.audit.Record(r.Context(), e)
+}
+
+// KeyHandleLen is the length of the key handle in flag and alert events:
+// the first 12 hex characters (48 bits) of the key's HMAC — enough to
+// follow one key through the log, too short to stand for the key.
+const KeyHandleLen = 12
+
+// keyHandle copies the handle out of a store key (prefix + hex HMAC),
+// which aliases pooled memory.
+func keyHandle(key, prefix string) string {
+	h := key[len(prefix):]
+	if len(h) > KeyHandleLen {
+		h = h[:KeyHandleLen]
+	}
+	return strings.Clone(h)
 }
 
 // unavailable handles a store error: one audit event when the outage
@@ -522,9 +570,9 @@ func (g *Guard) unavailable(r *http.Request, err error) *problem.Problem {
 	if g.down.CompareAndSwap(false, true) {
 		g.downSince.Store(time.Now().UnixNano())
 		if g.audit != nil {
-			policy := "fail_closed"
+			policy := OutageFailClosed
 			if g.failOpen {
-				policy = "fail_open"
+				policy = OutageFailOpen
 			}
 			e := audit.FromRequest(r, "abuse", audit.Flag, ReasonStoreUnavailable)
 			e.Attrs = append(e.Attrs, slog.String("detector", g.name), slog.String("policy", policy), slog.String("error", err.Error()))
@@ -598,7 +646,7 @@ func (g *Guard) Check(r *http.Request) (*http.Request, *problem.Problem) {
 	sc := g.get()
 	defer g.put(sc)
 	if p := g.prepare(nil, r, sc); p != nil {
-		return r, p
+		return r, g.bodyless(r, sc, p)
 	}
 	return r, g.decide(r, sc, g.count == CountAttempts)
 }
@@ -615,7 +663,9 @@ func (g *Guard) Handler(next http.Handler) http.Handler {
 		}
 		sc := g.get()
 		p := g.prepare(w, r, sc)
-		if p == nil {
+		if p != nil {
+			p = g.bodyless(r, sc, p)
+		} else {
 			p = g.decide(r, sc, g.count == CountAttempts)
 		}
 		if p != nil || g.count == CountAttempts {
@@ -682,4 +732,67 @@ func Report(w http.ResponseWriter, r *http.Request, o Outcome) (answered bool) {
 		}
 	}
 	return answered
+}
+
+// Outage policies, as Description.Outage names them.
+const (
+	// OutageFailClosed: while the store cannot answer, 503 with
+	// Retry-After (Options.FailOpen false, the default).
+	OutageFailClosed = "fail_closed"
+	// OutageFailOpen: while the store cannot answer, requests pass.
+	OutageFailOpen = "fail_open"
+)
+
+// Description is a guard's effective configuration, for a configuration
+// endpoint or a dashboard: never the secret, never a counted value.
+type Description struct {
+	// Name is Options.Name.
+	Name string `json:"name"`
+	// Count is CountAttempts or CountFailures.
+	Count Count `json:"count"`
+	// Outage is OutageFailClosed or OutageFailOpen: the policy of every
+	// view, since the guard's views share one store round trip.
+	Outage string `json:"outage"`
+	// Views are the primary view, then Options.Views.
+	Views []ViewDescription `json:"views"`
+	// AllowPrefixes are the allow-listed client networks.
+	AllowPrefixes []string `json:"allow_prefixes,omitempty"`
+	// AllowPrincipals is how many principals are allow-listed (their IDs
+	// are left out).
+	AllowPrincipals int `json:"allow_principals,omitempty"`
+}
+
+// ViewDescription is one view of a Description.
+type ViewDescription struct {
+	// Name is the view's audit reason: the guard's name for the primary
+	// view, "<guard>:<view>" for the others.
+	Name string `json:"name"`
+	// Key and Value name the view's sources (Source.String).
+	Key   string `json:"key"`
+	Value string `json:"value"`
+	// Threshold, Action, Window, FixedWindow and Approximate are the
+	// view's, defaults applied; Window in Go's duration text ("1h0m0s").
+	Threshold   int    `json:"threshold"`
+	Action      Action `json:"action"`
+	Window      string `json:"window"`
+	FixedWindow bool   `json:"fixed_window"`
+	Approximate bool   `json:"approximate"`
+}
+
+// Describe returns g's effective configuration (secrets left out).
+func (g *Guard) Describe() Description {
+	d := Description{Name: g.name, Count: g.count, Outage: OutageFailClosed, AllowPrincipals: len(g.allowIDs)}
+	if g.failOpen {
+		d.Outage = OutageFailOpen
+	}
+	for _, p := range g.allowNets {
+		d.AllowPrefixes = append(d.AllowPrefixes, p.String())
+	}
+	for _, v := range g.views {
+		d.Views = append(d.Views, ViewDescription{
+			Name: v.reason, Key: v.Key.String(), Value: v.Value.String(), Threshold: v.Threshold, Action: v.Action,
+			Window: v.Window.String(), FixedWindow: !v.sliding, Approximate: v.Approximate,
+		})
+	}
+	return d
 }

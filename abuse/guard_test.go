@@ -2,6 +2,7 @@ package abuse_test
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
@@ -199,14 +200,42 @@ func TestGuardManyAddressViews(t *testing.T) {
 		}
 	}
 	count := map[string]int{}
+	handles := map[string]map[string]bool{} // reason → key handles
 	for _, e := range sink.Events() {
 		count[string(e.Decision)+" "+e.Reason]++
+		for _, a := range e.Attrs {
+			if a.Key == "key" {
+				if handles[e.Reason] == nil {
+					handles[e.Reason] = map[string]bool{}
+				}
+				handles[e.Reason][a.Value.String()] = true
+			}
+		}
 	}
-	if count["flag card-testing:card-networks"] != 4 { // 4th and 5th network, 2 attempts each
+	// A flag when a key crosses its threshold, then one per further
+	// distinct value — not one per request of a flagged key.
+	if count["flag card-testing:card-networks"] != 2 { // the 4th and 5th network, once each
 		t.Errorf("card-networks flags: %v", count)
 	}
-	if count["flag card-testing:email-cards"] != 13-3 { // cards 4..13 (the first was 4242)
+	// Cards 4..7 (the first was 4242): a flag view keeps 2×Threshold+1
+	// values, so Threshold+1 flags per key and window at most.
+	if count["flag card-testing:email-cards"] != 4 {
 		t.Errorf("email-cards flags: %v", count)
+	}
+	// Each flag names its key by a handle: 12 hex characters of the key's
+	// HMAC, one per key (one card; one email), never the raw value.
+	for _, reason := range []string{"card-testing:card-networks", "card-testing:email-cards", "card-testing:route-cards"} {
+		if len(handles[reason]) != 1 {
+			t.Fatalf("%s: key handles %v, want one", reason, handles[reason])
+		}
+		for h := range handles[reason] {
+			if len(h) != abuse.KeyHandleLen || strings.Trim(h, "0123456789abcdef") != "" {
+				t.Fatalf("%s: key handle %q", reason, h)
+			}
+		}
+	}
+	if fmt.Sprint(handles["card-testing:card-networks"]) == fmt.Sprint(handles["card-testing:email-cards"]) {
+		t.Fatalf("two keys, one handle: %v", handles)
 	}
 	if count["flag card-testing:route-cards"] != 1 {
 		t.Errorf("route alert: %v", count)
@@ -456,5 +485,106 @@ func TestGuardFixedWindowReachesViews(t *testing.T) {
 		if e.Reason == "cards:networks" {
 			t.Fatalf("the view's window restarted with the second attempt: it flagged %+v", e)
 		}
+	}
+}
+
+// A blocked client whose body cannot be read — a duplicate member (400),
+// a body over the cap (413) — is still refused with 403, and the attempt
+// restarts its window like any blocked one: the client view needs no
+// body. A client that is not blocked gets the body's problem, and nothing
+// is counted.
+func TestGuardBlockedUnreadableBody(t *testing.T) {
+	c := testclock.New(time.Unix(1_700_000_000, 0))
+	g := cardGuard(t, memStore(t, c), nil, nil)
+	h := g.Handler(echo)
+	send := func(ip, body string) int {
+		r := httptest.NewRequest("POST", "/api/checkout", strings.NewReader(body))
+		r.Header.Set("Content-Type", "application/json")
+		r.RemoteAddr = ip + ":5000"
+		w := httptest.NewRecorder()
+		h.ServeHTTP(w, r)
+		if w.Code == 403 && !strings.Contains(w.Body.String(), "abuse-detected") {
+			t.Fatalf("403 without the abuse problem: %s", w.Body)
+		}
+		// The pure decision agrees with the handler.
+		r2 := httptest.NewRequest("POST", "/api/checkout", strings.NewReader(body))
+		r2.Header.Set("Content-Type", "application/json")
+		r2.RemoteAddr = ip + ":5000"
+		if _, p := g.Check(r2); p == nil || p.Status != w.Code {
+			t.Fatalf("Check: %v, handler: %d", p, w.Code)
+		}
+		return w.Code
+	}
+	dup := `{"card_number":"4000000000001111","card_number":"4000000000002222","exp_month":1,"exp_year":2030}`
+	huge := `{"card_number":"` + strings.Repeat("4", 1<<20+1) + `"}`
+	ip, other := "203.0.113.9", "198.51.100.1"
+	if got := send(other, dup); got != 400 {
+		t.Fatalf("duplicate member, client not blocked: %d, want 400", got)
+	}
+	if got := send(other, huge); got != 413 {
+		t.Fatalf("body over the cap, client not blocked: %d, want 413", got)
+	}
+	for m := 1; m <= 4; m++ {
+		checkout(h, ip, "4000000000001111", m)
+	}
+	if w := checkout(h, ip, "4000000000001111", 1); w.Code != 403 {
+		t.Fatalf("not blocked: %d", w.Code)
+	}
+	// Unreadable bodies, 59 minutes apart: each refused and each
+	// restarting the hour (send runs the handler and Check: two attempts).
+	for _, body := range []string{dup, huge, dup} {
+		c.Advance(59 * time.Minute)
+		if got := send(ip, body); got != 403 {
+			t.Fatalf("blocked client, unreadable body: %d, want 403", got)
+		}
+	}
+	c.Advance(59 * time.Minute)
+	if w := checkout(h, ip, "4000000000001111", 1); w.Code != 403 {
+		t.Fatalf("the unreadable attempts did not restart the window: %d", w.Code)
+	}
+	c.Advance(time.Hour + time.Second)
+	if w := checkout(h, ip, "4000000000001111", 1); w.Code != 200 {
+		t.Fatalf("still blocked after an hour of silence: %d", w.Code)
+	}
+	// The other client's unreadable bodies counted nothing.
+	for m := 1; m <= 3; m++ {
+		if w := checkout(h, other, "4000000000001111", m); w.Code != 200 {
+			t.Fatalf("other client, card %d: %d", m, w.Code)
+		}
+	}
+}
+
+// Describe reads the effective configuration back: each view with its
+// sources, threshold, action and window (defaults applied), the count
+// mode and the outage policy — one for every view — and never the secret.
+func TestGuardDescribe(t *testing.T) {
+	st := memstore.New(memstore.Options{})
+	defer st.Close()
+	username := abuse.JSONField("username")
+	g, err := abuse.New(abuse.Options{
+		Name: "credential-stuffing", Store: st, Fingerprint: username, Threshold: 5, Count: abuse.CountFailures,
+		Views:         []abuse.View{{Name: "account-targeted", Key: username, Value: abuse.Client(), Threshold: 7}},
+		AllowPrefixes: []netip.Prefix{netip.MustParsePrefix("192.0.2.9/24")}, Secret: secret,
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	b, err := json.Marshal(g.Describe())
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := `{"name":"credential-stuffing","count":"failures","outage":"fail_closed","views":[` +
+		`{"name":"credential-stuffing","key":"client","value":"json:username","threshold":5,"action":"block","window":"1h0m0s","fixed_window":false,"approximate":false},` +
+		`{"name":"credential-stuffing:account-targeted","key":"json:username","value":"client","threshold":7,"action":"flag","window":"1h0m0s","fixed_window":false,"approximate":false}],` +
+		`"allow_prefixes":["192.0.2.0/24"]}`
+	if string(b) != want {
+		t.Fatalf("Describe:\n got %s\nwant %s", b, want)
+	}
+	if strings.Contains(string(b), string(secret)) {
+		t.Fatal("the secret is in the description")
+	}
+	open := cardGuard(t, st, nil, func(o *abuse.Options) { o.FailOpen = true })
+	if d := open.Describe(); d.Outage != abuse.OutageFailOpen || d.Count != abuse.CountAttempts || len(d.Views) != 1 {
+		t.Fatalf("fail-open guard: %+v", d)
 	}
 }

@@ -1,6 +1,7 @@
 package abuse_test
 
 import (
+	"context"
 	"fmt"
 	"net/http"
 	"net/http/httptest"
@@ -42,8 +43,10 @@ func redisStores(t *testing.T, n int) []*redisstore.Store {
 
 // Two replicas on one Redis see one count: cards alternate between them,
 // and the 4th distinct card is refused by whichever gets it; the window
-// restarts with blocked attempts on either (Redis TTLs are real time, so
-// the restart is read from PTTL rather than waited for).
+// restarts with blocked attempts on either. Redis owns the clock of its
+// TTLs, so the test stands in for elapsed time by lowering the TTL one
+// replica wrote (PEXPIRE, as if 59 minutes had passed) and reads with
+// PTTL that a blocked attempt on the other replica restored the hour.
 func TestGuardRedisReplicas(t *testing.T) {
 	sts := redisStores(t, 2)
 	a := cardGuard(t, sts[0], nil, nil).Handler(echo)
@@ -60,6 +63,44 @@ func TestGuardRedisReplicas(t *testing.T) {
 	}
 	if w := checkout(a, ip, "4000000000001111", 1); w.Code != 403 {
 		t.Fatalf("accepted card on replica a while blocked: %d", w.Code)
+	}
+	// The client's one set (the guard has no other view, and only ip has
+	// tried yet), read with a raw client.
+	raw := sts[0].Client()
+	ctx := context.Background()
+	keys, err := raw.Do(ctx, raw.B().Keys().Pattern(sts[0].Prefix()+"abuse:card-testing:*").Build()).AsStrSlice()
+	if err != nil || len(keys) != 1 {
+		t.Fatalf("the client's set: %v %v", keys, err)
+	}
+	pttl := func() time.Duration {
+		ms, err := raw.Do(ctx, raw.B().Pttl().Key(keys[0]).Build()).AsInt64()
+		if err != nil {
+			t.Fatal(err)
+		}
+		return time.Duration(ms) * time.Millisecond
+	}
+	age := func() { // as if 59 minutes had passed since the last attempt
+		if err := raw.Do(ctx, raw.B().Pexpire().Key(keys[0]).Milliseconds(time.Minute.Milliseconds()).Build()).Error(); err != nil {
+			t.Fatal(err)
+		}
+		if d := pttl(); d > time.Minute {
+			t.Fatalf("PTTL %v after PEXPIRE", d)
+		}
+	}
+	if d := pttl(); d < 59*time.Minute { // replica a's blocked attempt wrote the hour
+		t.Fatalf("PTTL %v after a blocked attempt on a, want about an hour", d)
+	}
+	for i, h := range []http.Handler{b, a, b} { // blocked on b restarts a's hour, and back
+		age()
+		if w := checkout(h, ip, "4000000000001111", 1+i); w.Code != 403 {
+			t.Fatalf("blocked attempt %d: %d", i, w.Code)
+		}
+		if d := pttl(); d < 59*time.Minute {
+			t.Fatalf("blocked attempt %d did not restart the window: PTTL %v", i, d)
+		}
+	}
+	if n, err := raw.Do(ctx, raw.B().Scard().Key(keys[0]).Build()).AsInt64(); err != nil || n != 4 {
+		t.Fatalf("the set holds %d members (%v), want 4: blocked attempts add nothing", n, err)
 	}
 	if w := checkout(a, "198.51.100.7", "4000000000001111", 9); w.Code != 200 {
 		t.Fatalf("another IP: %d", w.Code)

@@ -14,7 +14,9 @@ import (
 // (whose attempts) or the value it counts distinct (what they tried). Build
 // it with Client, ClientPrefix, Principal, APIKey, Header, JSONField, Card,
 // Func or Global. Whatever it reads is HMAC'd before it is stored or
-// compared; the raw value is never kept or logged.
+// compared: the guard's store keys and members are HMACs, and its events
+// name a key only by its handle (the audit event carries the client IP,
+// as every guard's does; see the package doc, "Secrets and privacy").
 type Source struct {
 	name string
 	json []string // JSON body members it reads

@@ -5,11 +5,14 @@
 //	413 body over the cap: bodylimit.DefaultMaxBytes (1 MiB) unless a
 //	    bodylimit guard (or another http.MaxBytesReader) set one
 //	400 empty body, malformed JSON (with "offset", "line", "column"),
-//	    data after the JSON value, top-level null; an unknown field, a
-//	    field name in the wrong case, or a name used twice in one object
-//	    (with "field" and the position)
-//	422 a value of the wrong type (with "field"), or struct validation
-//	    failures (go-playground/validator tags), listed per field
+//	    data after the JSON value, top-level null, a body of the wrong
+//	    kind ("the request body must be a JSON object" for an array);
+//	    an unknown field, a field name in the wrong case, or a name used
+//	    twice in one object (with "field" and the position)
+//	422 a value of the wrong type (with "field"; rule "type"), a number
+//	    out of the field's range (1e400 for a float64: rule "range", the
+//	    message names the bounds), or struct validation failures
+//	    (go-playground/validator tags), listed per field
 //
 // An application adds its own rules with RegisterRule — a name for
 // `validate` tags, a check, and the message its 422 field errors carry —
@@ -45,6 +48,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"math"
 	"mime"
 	"net/http"
 	"reflect"
@@ -197,11 +201,17 @@ func decodeProblem(data []byte, dst any, err error) *problem.Problem {
 	case errors.As(err, &typ):
 		field := jsonPath(reflect.TypeOf(dst), typ.Field)
 		if field == "" {
-			return at(problem.New(http.StatusUnprocessableEntity, problem.TypeValidation,
+			// The body itself has the wrong shape (an array for an
+			// object): no field to name, so not a 422 without errors.
+			return at(problem.New(http.StatusBadRequest, problem.TypeBadRequest,
 				"the request body must be "+article("JSON "+jsonKind(typ.Type))), data, int(typ.Offset)).
-				WithReason("type_mismatch")
+				WithReason("body_type_mismatch")
 		}
-		return at(problem.Validation([]problem.FieldError{{Field: field, Message: "must be " + article(jsonKind(typ.Type)), Rule: "type"}}),
+		msg, rule := "must be "+article(jsonKind(typ.Type)), "type"
+		if m := outOfRange(typ); m != "" {
+			msg, rule = m, "range"
+		}
+		return at(problem.Validation([]problem.FieldError{{Field: field, Message: msg, Rule: rule}}),
 			data, int(typ.Offset)).WithReason("type_mismatch")
 	case errors.As(err, &inv):
 		return problem.New(http.StatusInternalServerError, problem.TypeInternal, "").WithErr(err).WithReason("bind_misuse")
@@ -220,6 +230,40 @@ func decodeProblem(data []byte, dst any, err error) *problem.Problem {
 	// card number — so not even the audit log gets it: only its type.
 	return problem.New(http.StatusUnprocessableEntity, problem.TypeValidation, "a value in the request body has the wrong format").
 		WithReason("invalid_value").WithErr(fmt.Errorf("a value was refused by its decoder (%T)", err))
+}
+
+// outOfRange is the message for a JSON number that has the field's kind
+// but not its range (1e400 for a float64, 300 for a uint8), else "". It
+// quotes the type's bounds, never the value.
+func outOfRange(e *json.UnmarshalTypeError) string {
+	num, ok := strings.CutPrefix(e.Value, "number ")
+	if !ok || e.Type == nil {
+		return ""
+	}
+	t := e.Type
+	for t.Kind() == reflect.Pointer {
+		t = t.Elem()
+	}
+	switch t.Kind() {
+	case reflect.Float32, reflect.Float64:
+		limit := math.MaxFloat64
+		if t.Kind() == reflect.Float32 {
+			limit = math.MaxFloat32
+		}
+		return "is out of range: must be a number between -" + strconv.FormatFloat(limit, 'g', 4, 64) + " and " + strconv.FormatFloat(limit, 'g', 4, 64)
+	case reflect.Int, reflect.Int8, reflect.Int16, reflect.Int32, reflect.Int64:
+		if strings.ContainsAny(num, ".eE") {
+			return "" // not an integer: the type message says so
+		}
+		bits := t.Bits()
+		return "is out of range: must be an integer between " + strconv.FormatInt(-1<<(bits-1), 10) + " and " + strconv.FormatInt(1<<(bits-1)-1, 10)
+	case reflect.Uint, reflect.Uint8, reflect.Uint16, reflect.Uint32, reflect.Uint64, reflect.Uintptr:
+		if strings.ContainsAny(num, ".eE") {
+			return ""
+		}
+		return "is out of range: must be an integer between 0 and " + strconv.FormatUint(math.MaxUint64>>(64-t.Bits()), 10)
+	}
+	return ""
 }
 
 // at records where in data a problem was found: the byte offset and the

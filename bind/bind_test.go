@@ -89,8 +89,16 @@ func TestJSON(t *testing.T) {
 		{name: "embedded type mismatch", ct: "application/json", body: `{"source":7}`, status: 422, reason: "type_mismatch",
 			fields: []fieldErr{{Field: "source", Message: "must be a string", Rule: "type"}}},
 		{name: "overflow", ct: "application/json", body: `{"age":300}`, status: 422, reason: "type_mismatch",
+			fields: []fieldErr{{Field: "age", Message: "is out of range: must be an integer between 0 and 255", Rule: "range"}}},
+		{name: "negative", ct: "application/json", body: `{"age":-1}`, status: 422, reason: "type_mismatch",
+			fields: []fieldErr{{Field: "age", Message: "is out of range: must be an integer between 0 and 255", Rule: "range"}}},
+		{name: "fraction", ct: "application/json", body: `{"age":1.5}`, status: 422, reason: "type_mismatch",
 			fields: []fieldErr{{Field: "age", Message: "must be a non-negative integer", Rule: "type"}}},
-		{name: "array body", ct: "application/json", body: `[1,2]`, status: 422, typ: problem.TypeValidation, reason: "type_mismatch"},
+		// The body's own shape is wrong: a 400 that says so, not a 422
+		// without a field error.
+		{name: "array body", ct: "application/json", body: `[1,2]`, status: 400, typ: problem.TypeBadRequest, reason: "body_type_mismatch",
+			ext: map[string]any{"detail": "the request body must be a JSON object"}},
+		{name: "string body", ct: "application/json", body: `"alice"`, status: 400, typ: problem.TypeBadRequest, reason: "body_type_mismatch"},
 		{name: "bad time", ct: "application/json", body: `{"when":"yesterday"}`, status: 422, typ: problem.TypeValidation, reason: "invalid_value"},
 		{name: "missing fields", ct: "application/json", body: `{}`, status: 422, typ: problem.TypeValidation, reason: "validation_failed",
 			fields: []fieldErr{
@@ -311,7 +319,7 @@ func TestDecodeGeneric(t *testing.T) {
 		t.Fatalf("%v %v", m, p)
 	}
 	_, p = bind.Decode[[]Address](httptest.NewRecorder(), post("application/json", `{"a":1}`))
-	if p == nil || p.Status != 422 {
+	if p == nil || p.Status != 400 || p.Detail != "the request body must be a JSON array" {
 		t.Fatalf("%v", p)
 	}
 }
@@ -376,6 +384,36 @@ func BenchmarkJSON(b *testing.B) {
 		var dst login
 		if p := bind.JSON(nil, r, &dst); p != nil {
 			b.Fatal(p)
+		}
+	}
+}
+
+// A number of the right kind but out of the field's range is told apart
+// from a value of the wrong kind, and neither message quotes the value.
+func TestNumberOutOfRange(t *testing.T) {
+	type Payment struct {
+		Amount float64 `json:"amount"`
+		Rate   float32 `json:"rate"`
+		Count  int64   `json:"count"`
+		Small  *int8   `json:"small"`
+	}
+	for body, want := range map[string]problem.FieldError{
+		`{"amount":1e400}`:              {Field: "amount", Message: "is out of range: must be a number between -1.798e+308 and 1.798e+308", Rule: "range"},
+		`{"amount":"5"}`:                {Field: "amount", Message: "must be a number", Rule: "type"},
+		`{"rate":1e39}`:                 {Field: "rate", Message: "is out of range: must be a number between -3.403e+38 and 3.403e+38", Rule: "range"},
+		`{"count":9223372036854775808}`: {Field: "count", Message: "is out of range: must be an integer between -9223372036854775808 and 9223372036854775807", Rule: "range"},
+		`{"count":1e3}`:                 {Field: "count", Message: "must be an integer", Rule: "type"},
+		`{"small":-129}`:                {Field: "small", Message: "is out of range: must be an integer between -128 and 127", Rule: "range"},
+	} {
+		var dst Payment
+		p := bind.JSON(httptest.NewRecorder(), post("application/json", body), &dst)
+		if p == nil || p.Status != 422 {
+			t.Fatalf("%s: %v", body, p)
+		}
+		got, _ := json.Marshal(p.Extensions["errors"])
+		w, _ := json.Marshal([]problem.FieldError{want})
+		if string(got) != string(w) {
+			t.Errorf("%s:\n got %s\nwant %s", body, got, w)
 		}
 	}
 }

@@ -36,7 +36,8 @@ const (
 
 // demoSecrets are the demo's signing seed and fingerprint key. Unlike the
 // demo accounts they are not public: a fixed signing key would let anyone
-// mint an admin token. Each process draws them from crypto/rand; demo
+// mint an admin token. Each given in the environment or a file (SecretEnv)
+// is used as is; otherwise each process draws them from crypto/rand; demo
 // replicas sharing a Redis (--redis) agree on one pair through SET NX, so
 // that a token issued by one verifies on every other. A real deployment
 // loads its keys from a secret store instead (jwt.KeyConfig).
@@ -51,6 +52,11 @@ const secretTTL = 365 * 24 * time.Hour
 
 func (a *App) loadSecrets(ctx context.Context) (*demoSecrets, error) {
 	get := func(name string) ([]byte, error) {
+		// From the environment or a file (SecretEnv): used as is, never
+		// written to Redis. Sharing through Redis is the demo-only fallback.
+		if v, ok, err := secretFromEnv(name); ok || err != nil {
+			return v, err
+		}
 		fresh := make([]byte, 32)
 		if _, err := rand.Read(fresh); err != nil {
 			return nil, err

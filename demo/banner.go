@@ -15,10 +15,22 @@ func Banner(base string, redis bool) string {
 	}
 	fmt.Fprintf(&b, "Bulwark demo listening on %s (state %s)\n\n", base, storage)
 	keys := "drawn at random by this process"
-	if redis {
+	all, none := secretsFromEnv()
+	switch {
+	case all:
+		keys = "from the environment"
+	case redis:
 		keys = "drawn at random, shared by the replicas through Redis"
 	}
 	fmt.Fprintf(&b, "!! DEMO MODE: the accounts below are public, so anyone can log in as them (signing keys are %s). Never expose this to a network you do not control. !!\n\n", keys)
+	if redis && !all {
+		what := "The signing seed and the fingerprint and CSRF keys are"
+		if !none {
+			what = "The secrets not set in the environment are"
+		}
+		fmt.Fprintf(&b, "%s kept in this Redis (%s): a demo-only fallback, since whoever reads Redis can read them. Set %s, %s and %s (or each *_FILE) to keep them out of it.\n\n",
+			what, "demo-secret:*", SecretEnv["signing-seed"], SecretEnv["fingerprint-key"], SecretEnv["csrf-key"])
+	}
 	fmt.Fprintf(&b, "Accounts:  %s / %s (role admin; scopes read, write)\n", AliceUser, AlicePassword)
 	fmt.Fprintf(&b, "           %s / %s (role user; scope read)\n", BobUser, BobPassword)
 	fmt.Fprintf(&b, "API keys:  %s (scope read), %s (scopes read, write): fixed static keys for the demo only; real keys come from `bulwark apikey new`\n", ReadAPIKey, WriteAPIKey)

@@ -7,14 +7,17 @@ import (
 	"github.com/bulwark-go/bulwark/problem"
 )
 
-// checkoutRequest is the body of POST /api/checkout.
+// checkoutRequest is the body of POST /api/checkout. The numbers are
+// pointers so that a missing one "is required" while a 0 is told what is
+// wrong with it ("must be greater than 0"): the validator's required
+// takes a number's zero for missing.
 type checkoutRequest struct {
-	CardNumber string  `json:"card_number" validate:"required,numeric,min=12,max=19"`
-	ExpMonth   int     `json:"exp_month" validate:"required,min=1,max=12"`
-	ExpYear    int     `json:"exp_year" validate:"required,min=2000,max=2100"`
-	CVV        string  `json:"cvv" validate:"required,numeric,min=3,max=4"`
-	Amount     float64 `json:"amount" validate:"required,gt=0,lte=1000000"`
-	Email      string  `json:"email" validate:"required,email,max=254"`
+	CardNumber string   `json:"card_number" validate:"required,numeric,min=12,max=19"`
+	ExpMonth   *int     `json:"exp_month" validate:"required,min=1,max=12"`
+	ExpYear    *int     `json:"exp_year" validate:"required,min=2000,max=2100"`
+	CVV        string   `json:"cvv" validate:"required,numeric,min=3,max=4"`
+	Amount     *float64 `json:"amount" validate:"required,gt=0,lte=1000000"`
+	Email      string   `json:"email" validate:"required,email,max=254"`
 }
 
 // checkout is POST /api/checkout, a demo payment (nothing is charged): the
@@ -33,7 +36,7 @@ func (a *App) checkout(w http.ResponseWriter, r *http.Request) {
 		errs = append(errs, problem.FieldError{Field: "card_number", Message: "is not a valid card number (Luhn check)", Rule: "luhn"})
 	}
 	now := a.cfg.Now()
-	if y, m := now.Year(), int(now.Month()); in.ExpYear < y || in.ExpYear == y && in.ExpMonth < m {
+	if y, m := now.Year(), int(now.Month()); *in.ExpYear < y || *in.ExpYear == y && *in.ExpMonth < m {
 		errs = append(errs, problem.FieldError{Field: "exp_year", Message: "the card has expired", Rule: "not_expired"})
 	}
 	if len(errs) > 0 {

@@ -1,8 +1,12 @@
 package demo_test
 
 import (
+	"encoding/json"
 	"fmt"
+	"io"
+	"net/http"
 	"net/http/httptest"
+	"strings"
 	"testing"
 	"time"
 
@@ -78,6 +82,27 @@ func TestCheckoutValidation(t *testing.T) {
 			t.Fatalf("missing %s not listed: %s", f, r.raw)
 		}
 	}
+	// Each wrong value is told what is wrong with it (a card already
+	// counted, so the card-testing guard lets the checks through).
+	for body, want := range map[string]string{
+		`{"card_number":"4242424242424242","exp_month":12,"exp_year":2026,"cvv":"123","amount":0,"email":"a@example.com"}`:     "amount: must be greater than 0",
+		`{"card_number":"4242424242424242","exp_month":0,"exp_year":2030,"cvv":"123","amount":5,"email":"a@example.com"}`:      "exp_month: must be at least 1",
+		`{"card_number":"4242424242424242","exp_month":12,"exp_year":2026,"cvv":"123","amount":1e400,"email":"a@example.com"}`: "amount: is out of range",
+	} {
+		r := do(t, srv, "POST", "/api/checkout", body, "Content-Type", "application/json")
+		wantProblem(t, r, 422)
+		errs, _ := r.body["errors"].([]any)
+		first, _ := errs[0].(map[string]any)
+		if got := fmt.Sprint(first["field"], ": ", first["message"]); len(errs) != 1 || !strings.HasPrefix(got, want) {
+			t.Fatalf("%s: %s, want %s", body, r.raw, want)
+		}
+	}
+	// A body that is not an object: 400, saying so.
+	r = do(t, srv, "POST", "/api/checkout", `[`+checkoutBody("4242424242424242", 12, 2030)+`]`, "Content-Type", "application/json")
+	wantProblem(t, r, 400)
+	if r.body["detail"] != "the request body must be a JSON object" {
+		t.Fatalf("array body: %s", r.raw)
+	}
 	if r := do(t, srv, "POST", "/api/checkout", checkoutBody("4242424242424242", 1, 2027), "Content-Type", "application/json"); r.status != 200 {
 		t.Fatalf("this month's expiry: %d %s", r.status, r.raw)
 	}
@@ -91,4 +116,54 @@ func containsField(r response, field string) bool {
 		}
 	}
 	return false
+}
+
+// A blocked address gets 403 even when its body cannot be read — a
+// duplicate member (400 otherwise), a chunked body over the cap (413
+// otherwise) — and each such attempt restarts the hour; an address that
+// is not blocked gets the body's problem.
+func TestCheckoutBlockedUnreadableBody(t *testing.T) {
+	clock, advance := fakeClock()
+	srv := newDemo(t, demo.Config{Now: clock, TrustedProxies: []string{"127.0.0.1/32", "::1/128"}})
+	dup := `{"card_number":"4242424242424242","card_number":"4000056655665556","exp_month":12,"exp_year":2030,"cvv":"123","amount":5,"email":"a@example.com"}`
+	chunked := func(ip string) response { // no Content-Length: the cap is met while reading
+		req, err := http.NewRequest("POST", srv.URL+"/api/checkout", io.MultiReader(strings.NewReader(`{"card_number":"`), strings.NewReader(strings.Repeat("4", 80<<10)), strings.NewReader(`"}`)))
+		if err != nil {
+			t.Fatal(err)
+		}
+		req.Header.Set("Content-Type", "application/json")
+		req.Header.Set("X-Forwarded-For", ip)
+		res, err := srv.Client().Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer res.Body.Close()
+		raw, _ := io.ReadAll(res.Body)
+		out := response{status: res.StatusCode, header: res.Header, raw: string(raw)}
+		_ = json.Unmarshal(raw, &out.body)
+		return out
+	}
+	ip, other := "203.0.113.51", "198.51.100.10"
+	wantProblem(t, checkoutFrom(t, srv, other, dup), 400)
+	wantProblem(t, chunked(other), 413)
+	for i, card := range []string{"4242424242424242", "4000056655665556", "5555555555554444", "378282246310005"} {
+		r := checkoutFrom(t, srv, ip, checkoutBody(card, 10, 2032))
+		if want := map[bool]int{true: 403, false: 200}[i == 3]; r.status != want {
+			t.Fatalf("card %d: %d, want %d", i+1, r.status, want)
+		}
+	}
+	advance(59 * time.Minute)
+	if r := checkoutFrom(t, srv, ip, dup); r.status != 403 || r.body["type"] != "https://bulwark.dev/problems/abuse-detected" {
+		t.Fatalf("blocked address, duplicate member: %d %s", r.status, r.raw)
+	}
+	advance(59 * time.Minute)
+	if r := chunked(ip); r.status != 403 || r.body["type"] != "https://bulwark.dev/problems/abuse-detected" {
+		t.Fatalf("blocked address, body over the cap: %d %s", r.status, r.raw)
+	}
+	advance(59 * time.Minute) // 177 minutes after the last readable attempt
+	wantProblem(t, checkoutFrom(t, srv, ip, checkoutBody("4242424242424242", 10, 2032)), 403)
+	advance(time.Hour + time.Second)
+	if r := checkoutFrom(t, srv, ip, checkoutBody("4242424242424242", 10, 2032)); r.status != 200 {
+		t.Fatalf("after an hour of silence: %d %s", r.status, r.raw)
+	}
 }

@@ -81,14 +81,18 @@ func (a *App) describeOutage() map[string]any {
 	if a.auth.verifier.Describe().RevocationFailOpen {
 		revocation = "fail_open"
 	}
+	// The abuse guards say their own policy; a view (account-targeted is
+	// one of the credential-stuffing guard) shares its guard's store round
+	// trip, hence its policy.
+	stuffing, cards := a.auth.stuffing.Describe().Outage, a.auth.cardTest.Describe().Outage
 	out := map[string]any{
 		"rate_limits":         limits, // each: its policy, and what it has seen of its store
 		"jwt_revocation":      revocation,
 		"refresh":             "fail_closed",
 		"logout":              "fail_closed",
-		"credential_stuffing": "fail_closed",
-		"account_targeted":    "fail_open",
-		"card_testing":        "fail_closed",
+		"credential_stuffing": stuffing,
+		"account_targeted":    stuffing,
+		"card_testing":        cards,
 		"note": "fail_closed: 503 with Retry-After; fail_open: the request passes (audited); fallback_local: " +
 			"each replica counts on its own. A full in-memory store counts as an outage too.",
 	}

@@ -2,6 +2,7 @@ package demo_test
 
 import (
 	"bytes"
+	"fmt"
 	"log/slog"
 	"strings"
 	"sync"
@@ -71,7 +72,7 @@ func TestRedisOutageVisible(t *testing.T) {
 	o := outage()
 	breakers, _ := o["redis_breakers"].(map[string]any)
 	ip, _ := o["rate_limits"].(map[string]any)["ip"].(map[string]any)
-	if o["jwt_revocation"] != "fail_closed" || o["credential_stuffing"] != "fail_closed" || o["account_targeted"] != "fail_open" ||
+	if o["jwt_revocation"] != "fail_closed" || o["credential_stuffing"] != "fail_closed" || o["account_targeted"] != "fail_closed" ||
 		ip["outage"] != "fallback_local" || ip["degraded"] != false ||
 		breakers["tokens"] != "closed" || breakers["state"] != "closed" || breakers["rate_limits"] != "closed" {
 		t.Fatalf("outage before the freeze: %v", o)
@@ -143,8 +144,46 @@ func TestOutagePoliciesShown(t *testing.T) {
 	o, _ := r.body["outage"].(map[string]any)
 	limits, _ := o["rate_limits"].(map[string]any)
 	if len(limits) != 3 || o["jwt_revocation"] != "fail_closed" || o["refresh"] != "fail_closed" || o["logout"] != "fail_closed" ||
-		o["credential_stuffing"] != "fail_closed" || o["account_targeted"] != "fail_open" || o["redis_breakers"] != nil {
+		o["credential_stuffing"] != "fail_closed" || o["account_targeted"] != "fail_closed" || o["redis_breakers"] != nil {
 		t.Fatalf("outage in memory mode: %s", r.raw)
+	}
+	// The abuse policies are read from the guards: account-targeted is a
+	// view of the credential-stuffing guard, which fails closed, as does
+	// card testing; /config/security lists each guard's views with their
+	// thresholds, actions and windows, and the same policy.
+	if o["card_testing"] != "fail_closed" {
+		t.Fatalf("card testing outage: %v", o["card_testing"])
+	}
+	ab, _ := r.body["abuse"].(map[string]any)
+	guards, _ := ab["guards"].([]any)
+	if len(guards) != 2 {
+		t.Fatalf("abuse guards: %s", r.raw)
+	}
+	views := map[string]map[string]any{}
+	for _, g := range guards {
+		g, _ := g.(map[string]any)
+		vs, _ := g["views"].([]any)
+		for _, v := range vs {
+			v, _ := v.(map[string]any)
+			v["outage"], v["count"] = g["outage"], g["count"]
+			views[v["name"].(string)] = v
+		}
+	}
+	for name, want := range map[string]string{
+		"credential-stuffing":                  "failures block 5 1h0m0s fail_closed",
+		"credential-stuffing:account-targeted": "failures flag 5 1h0m0s fail_closed",
+		"card-testing":                         "attempts block 3 1h0m0s fail_closed",
+		"card-testing:card-networks":           "attempts flag 3 1h0m0s fail_closed",
+		"card-testing:email-cards":             "attempts flag 3 1h0m0s fail_closed",
+		"card-testing:route-cards":             "attempts alert 100 1m0s fail_closed",
+	} {
+		v := views[name]
+		if got := fmt.Sprint(v["count"], " ", v["action"], " ", v["threshold"], " ", v["window"], " ", v["outage"]); got != want {
+			t.Errorf("view %s: %s, want %s", name, got, want)
+		}
+	}
+	if len(views) != 6 {
+		t.Fatalf("abuse guards: %s", r.raw)
 	}
 	for name, l := range limits {
 		want := "fallback_local"

@@ -275,7 +275,7 @@ func (a *App) describe() map[string]any {
 			"app_guard": a.web.csrf.Describe(),
 		},
 		"sessions": a.web.describe(),
-		"secrets":  "signing and fingerprint keys drawn from crypto/rand at start (shared through Redis with --redis); never shown",
+		"secrets":  "the signing, fingerprint and CSRF keys from BULWARK_DEMO_SIGNING_SEED, BULWARK_DEMO_FINGERPRINT_KEY, BULWARK_DEMO_CSRF_KEY (or *_FILE) when set, never written to Redis; else drawn from crypto/rand at start (shared through Redis with --redis: a demo-only fallback); never shown",
 		"csp_reports": map[string]string{
 			"path":       "/csp-reports",
 			"per_client": "1 report/s, burst 5 (client IP, /64 for IPv6), at most 4096 clients tracked",
@@ -286,14 +286,15 @@ func (a *App) describe() map[string]any {
 			"api":   "token bucket, capacity 100, refill 10/s, per principal (client IP when anonymous), on /api/* after authentication",
 			"login": "sliding window, 5 attempts of any outcome per client IP per 5 minutes, on POST /api/login and GET /api/basic together; fails closed (503) when Redis cannot decide",
 		},
-		"abuse": map[string]string{
+		"abuse": map[string]any{
+			"guards":              []any{a.auth.stuffing.Describe(), a.auth.cardTest.Describe()}, // read from the guards themselves
 			"credential_stuffing": "more than 5 distinct usernames failing from one client IP (/64 for IPv6) within an hour → 403",
 			"account_targeted":    "more than 5 distinct client IPs (/64 for IPv6) failing for one username within an hour → audit flag",
 			"card_testing":        "POST /api/checkout: more than 3 distinct cards (HMAC of last four + expiry) from one client IP (/64 for IPv6) within an hour, restarted by every attempt (blocked ones too) → 403 for every checkout from it",
 			"card_networks":       "one card from more than 3 client networks (/24, /64) within an hour → audit flag (never a block: anyone can name a card)",
 			"email_cards":         "more than 3 distinct cards for one email within an hour → audit flag (never a block)",
 			"route_cards":         "more than 100 distinct cards on POST /api/checkout within a minute → one audit alert per minute (bulwark_security_events_total{reason=\"card-testing:route-cards\"})",
-			"fingerprints":        "HMAC-SHA256 under the demo's fingerprint key; raw cards, usernames and addresses are never stored or logged",
+			"fingerprints":        "the guards' store keys and members are HMAC-SHA256 under the demo's fingerprint key (raw cards, usernames and addresses are never stored by them); audit events carry the client IP like every guard's, and a flag names its key by a handle (12 hex characters of the key's HMAC); a flag view flags at its threshold, then once per further distinct value",
 		},
 		"passwords": fmt.Sprintf("argon2id (m=19456 KiB, t=2, p=1); at most %d checks at once (%d MiB), a wait of up to %v for a turn, then 503 with Retry-After",
 			a.auth.passwords.MaxConcurrent(), a.auth.passwords.MemoryBudget()>>20, password.DefaultMaxWait),

@@ -27,6 +27,11 @@ const demoUsage = `Usage: bulwark demo [flags]
 Serves the reference API with every protection on. Its accounts are public:
 never expose it to a network you do not control.
 
+Environment (each optional; base64 of 32 random bytes, or the same name
+with _FILE naming a file that holds it): BULWARK_DEMO_SIGNING_SEED,
+BULWARK_DEMO_FINGERPRINT_KEY, BULWARK_DEMO_CSRF_KEY. Unset, each is drawn
+at random, and with --redis shared through Redis: a demo-only fallback.
+
 Flags:
 `
 

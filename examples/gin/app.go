@@ -1,6 +1,7 @@
 package main
 
 import (
+	"io"
 	"net/http"
 
 	"github.com/gin-gonic/gin"
@@ -37,21 +38,82 @@ func New(cfg shared.Config) (http.Handler, error) {
 // a route's bulwark.Policy Handler — to a gin handler. A guard either
 // answers the request itself (a 401, 403 or 429 problem), and the chain
 // stops there, or passes the request on, often with a new context (the
-// principal), which the rest of the chain sees as c.Request. Middleware
-// that wraps the ResponseWriter (the access log, metrics, headers) belongs
-// in the site policy around the engine, not here.
+// principal), which the rest of the chain sees as c.Request, and
+// sometimes with a ResponseWriter of its own, which the rest of the chain
+// writes through as c.Writer: an abuse guard counting failures
+// (CountFailures) without the handler's abuse.Report reads the response
+// status from it. The access log, metrics and headers still belong in the
+// site policy around the engine: they see every response, unmatched
+// routes included.
 func Wrap(mw func(http.Handler) http.Handler) gin.HandlerFunc {
 	return func(c *gin.Context) {
 		passed := false
-		mw(http.HandlerFunc(func(_ http.ResponseWriter, r *http.Request) {
+		orig := c.Writer
+		mw(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 			passed = true
 			c.Request = r
+			if w != http.ResponseWriter(orig) {
+				gw := &writer{ResponseWriter: orig, w: w, size: -1, status: http.StatusOK}
+				c.Writer = gw
+				defer gw.WriteHeaderNow() // a status alone (c.Status(401)) reaches the guard before it returns
+			}
 			c.Next()
-		})).ServeHTTP(c.Writer, c.Request)
+		})).ServeHTTP(orig, c.Request)
+		c.Writer = orig
 		if !passed {
 			c.Abort()
 		}
 	}
+}
+
+// writer is gin's ResponseWriter over a guard's ResponseWriter: gin's
+// semantics (the status is held until the first write, so headers may be
+// set after c.Status), every write going through the guard's w. Hijack,
+// CloseNotify and Pusher are gin's own writer's.
+type writer struct {
+	gin.ResponseWriter // gin's: Hijack, CloseNotify, Pusher
+	w                  http.ResponseWriter
+	size, status       int
+}
+
+func (w *writer) Header() http.Header { return w.w.Header() }
+func (w *writer) Status() int         { return w.status }
+func (w *writer) Size() int           { return w.size }
+func (w *writer) Written() bool       { return w.size != -1 }
+func (w *writer) Unwrap() http.ResponseWriter {
+	return w.w
+}
+
+func (w *writer) WriteHeader(code int) {
+	if code > 0 && !w.Written() {
+		w.status = code
+	}
+}
+
+func (w *writer) WriteHeaderNow() {
+	if !w.Written() {
+		w.size = 0
+		w.w.WriteHeader(w.status)
+	}
+}
+
+func (w *writer) Write(b []byte) (int, error) {
+	w.WriteHeaderNow()
+	n, err := w.w.Write(b)
+	w.size += n
+	return n, err
+}
+
+func (w *writer) WriteString(s string) (int, error) {
+	w.WriteHeaderNow()
+	n, err := io.WriteString(w.w, s)
+	w.size += n
+	return n, err
+}
+
+func (w *writer) Flush() {
+	w.WriteHeaderNow()
+	_ = http.NewResponseController(w.w).Flush()
 }
 
 // routeLabel is the adapter that names the route in the access log and the
