@@ -88,6 +88,7 @@ type Gateway struct {
 	redis     *sharedRedis
 	resources map[string]*resource // by kind/name: stateful guards, reusable
 	strip     []string             // principal headers, removed from every request
+	stripSet  headerSet            // strip, normalised ('_' as '-', any case)
 	refs      atomic.Int64         // requests being served
 	closing   atomic.Bool          // Close began: no new request is admitted
 }
@@ -310,6 +311,7 @@ func (b *builder) build() error {
 		}
 	}
 	sort.Strings(b.g.strip)
+	b.g.stripSet = newHeaderSet(b.g.strip)
 
 	// Routes.
 	api, err := headers.New(headers.API())
@@ -815,7 +817,7 @@ func (b *builder) buildRoute(rc Route, pools map[string]*pool) (*route, error) {
 		dropCookies = append(dropCookies, csrfCookieNames(csrfDef)...)
 	}
 	up := &forwarder{
-		pool: pl, stripPrefix: rc.StripPrefix, strip: b.g.strip, principal: pc.PrincipalHeaders,
+		pool: pl, stripPrefix: rc.StripPrefix, strip: b.g.stripSet, principal: pc.PrincipalHeaders,
 		managed: hg.managed, removeHeaders: hg.profile.StripHeaders, corsOwned: corsOn,
 		requestIDHeader: cfg.ClientIP.RequestIDHeader, dropCookies: dropCookies,
 	}

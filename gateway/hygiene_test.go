@@ -1,0 +1,123 @@
+package gateway
+
+import (
+	"io"
+	"net"
+	"net/http"
+	"strings"
+	"testing"
+
+	"github.com/prometheus/client_golang/prometheus/testutil"
+)
+
+// TestSpoofedPrincipalVariantsStripped: servers behind the gateway that
+// read headers through CGI-style variables (X_Auth_Subject and
+// X-Auth-Subject both become HTTP_X_AUTH_SUBJECT) must not see a
+// client's copy under any spelling.
+func TestSpoofedPrincipalVariantsStripped(t *testing.T) {
+	up, _ := startEcho(t, "app")
+	g := startGateway(t, exampleConfig(t, "demo-policy.yaml", "http://127.0.0.1:8000", up.URL))
+	bob := hsToken(t, "bob", []string{"user"}, []string{"read"})
+	for _, path := range []string{"/api/public", "/api/protected"} {
+		req, _ := http.NewRequest("GET", g.url+path, nil)
+		req.Header.Set("Authorization", "Bearer "+bob)
+		// Set raw, so that no client canonicalisation hides the variants.
+		req.Header["X_Auth_Subject"] = []string{"alice"}
+		req.Header["X_AUTH_ROLES"] = []string{"admin"}
+		req.Header["x-auth-scopes"] = []string{"write"}
+		req.Header["X-AUTH_METHOD"] = []string{"mtls"}
+		resp, err := client.Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		b, _ := io.ReadAll(resp.Body)
+		resp.Body.Close()
+		if resp.StatusCode != 200 {
+			t.Fatalf("%s: %d %s", path, resp.StatusCode, b)
+		}
+		e := decodeEcho(t, b)
+		for k, v := range e.Header {
+			if !strings.HasPrefix(strings.ToLower(strings.ReplaceAll(k, "_", "-")), "x-auth-") {
+				continue
+			}
+			ok := path == "/api/protected" && len(v) == 1 &&
+				(k == "X-Auth-Subject" && v[0] == "bob" || k == "X-Auth-Roles" && v[0] == "user" ||
+					k == "X-Auth-Scopes" && v[0] == "read" || k == "X-Auth-Method" && v[0] == "jwt")
+			if !ok {
+				t.Errorf("%s: spoofed principal header reached the upstream: %s: %q", path, k, v)
+			}
+		}
+	}
+}
+
+// TestChunkedBodyOverLimit: a body over the limit without a declared
+// length is the client's fault: 413, no upstream marked down, no upstream
+// error counted.
+func TestChunkedBodyOverLimit(t *testing.T) {
+	a, _ := startEcho(t, "a")
+	b, _ := startEcho(t, "b")
+	g := startGateway(t, `
+listen: {addr: 127.0.0.1:0}
+upstreams:
+  app: {urls: ["`+a.URL+`", "`+b.URL+`"], unhealthy_for: 1h}
+policies:
+  small: {body_limit: {max_bytes: 1024}}
+routes:
+  - {match: "/up", upstream: app, policy: small}
+`)
+	for i := range 6 {
+		// An io.Reader of unknown length: sent chunked.
+		body := io.MultiReader(strings.NewReader(strings.Repeat("x", 64<<10)))
+		req, _ := http.NewRequest("POST", g.url+"/up", body)
+		req.ContentLength = -1
+		resp, err := client.Do(req)
+		if err != nil {
+			// The gateway may close the connection once it has answered.
+			t.Logf("request %d: %v", i, err)
+			continue
+		}
+		rb, _ := io.ReadAll(resp.Body)
+		resp.Body.Close()
+		if resp.StatusCode != 413 || !strings.Contains(string(rb), "body-too-large") {
+			t.Errorf("request %d: %d %s, want a 413 problem", i, resp.StatusCode, rb)
+		}
+	}
+	for _, u := range []string{a.URL, b.URL} {
+		if v := testutil.ToFloat64(g.srv.tel.health.WithLabelValues("app", u)); v != 1 {
+			t.Errorf("%s marked down by a client's oversized body", u)
+		}
+	}
+	if v := testutil.ToFloat64(g.srv.tel.upstreams.WithLabelValues("app", "unavailable")); v != 0 {
+		t.Errorf("upstream errors counted: %v", v)
+	}
+	// Both still serve, in turn.
+	served := map[string]int{}
+	for range 4 {
+		resp, rb := g.do("POST", "/up", nil, "small")
+		if resp.StatusCode != 200 {
+			t.Fatalf("small body: %d %s", resp.StatusCode, rb)
+		}
+		served[decodeEcho(t, rb).Server]++
+	}
+	if served["a"] != 2 || served["b"] != 2 {
+		t.Errorf("round robin after oversized bodies: %v", served)
+	}
+}
+
+// TestRetriedUpstreamErrorCounted: a dial failure resent to the next URL
+// still counts as an upstream error.
+func TestRetriedUpstreamErrorCounted(t *testing.T) {
+	up, _ := startEcho(t, "a")
+	dead, _ := net.Listen("tcp", "127.0.0.1:0")
+	deadURL := "http://" + dead.Addr().String()
+	dead.Close()
+	g := startGateway(t, basicConfig(`"`+up.URL+`", "`+deadURL+`"`, ""))
+	for range 4 {
+		if resp, _ := g.do("GET", "/open/", nil, ""); resp.StatusCode != 200 {
+			t.Fatalf("status %d", resp.StatusCode)
+		}
+	}
+	if v := testutil.ToFloat64(g.srv.tel.upstreams.WithLabelValues("app", "unavailable")); v != 1 {
+		t.Errorf("bulwark_upstream_errors_total{kind=unavailable} = %v, want 1 (the retried dial)", v)
+	}
+}
