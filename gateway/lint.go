@@ -5,6 +5,7 @@ import (
 	"net"
 	"net/netip"
 	"net/url"
+	"os"
 	"regexp"
 	"slices"
 	"sort"
@@ -62,6 +63,7 @@ const (
 	CodeBasicPlaintext       = "basic-over-plaintext"
 	CodeIntrospectCacheLong  = "introspect-cache-long"
 	CodeAbuseSpoofableKey    = "abuse-spoofable-key"
+	CodeExampleMaterial      = "example-material"
 )
 
 // LintOptions tune Lint.
@@ -79,6 +81,7 @@ type LintRule func(cfg *Config, o LintOptions) []Finding
 var LintRules = []LintRule{
 	lintSecrets, lintCORS, lintJWT, lintForwarded, lintAdmin, lintListener, lintRoutes, lintUpstreams,
 	lintGuardSecrets, lintSessions, lintCookieRoutes, lintCSRF, lintAuthenticators, lintAbuse,
+	lintExampleMaterial,
 }
 
 // Lint runs LintRules over cfg and returns the findings, errors first.
@@ -110,7 +113,7 @@ func lintSecrets(cfg *Config, o LintOptions) []Finding {
 			s, err := o.Resolve.expand(path, v)
 			switch {
 			case err != nil:
-				out = append(out, Finding{CodeUnresolvedSecret, SeverityError, path, err.Error()})
+				out = append(out, secretFinding(path, err))
 			case len(s) < minLen:
 				out = append(out, Finding{CodeShortSecret, SeverityError, path,
 					fmt.Sprintf("the secret is %d bytes; use at least %d random bytes", len(s), minLen)})
@@ -133,7 +136,7 @@ func lintSecrets(cfg *Config, o LintOptions) []Finding {
 			}
 			if o.Resolve != nil && k.SecretFile != "" {
 				if s, err := readSecretFile(p+".secret_file", k.SecretFile); err != nil {
-					out = append(out, Finding{CodeUnresolvedSecret, SeverityError, p + ".secret_file", err.Error()})
+					out = append(out, secretFinding(p+".secret_file", err))
 				} else if k.SecretEncoding == "" && len(s) < MinSecretLen {
 					out = append(out, Finding{CodeShortSecret, SeverityError, p + ".secret_file",
 						fmt.Sprintf("the secret is %d bytes; use at least %d random bytes", len(s), MinSecretLen)})
@@ -253,6 +256,31 @@ func samePort(a, b string) bool {
 	return ha == hb || wild(ha) || wild(hb)
 }
 
+// ExampleMarker marks key material published with an example; a listener
+// key holding it draws a CodeExampleMaterial warning (files are read only
+// when secrets are resolved).
+const ExampleMarker = "EXAMPLE ONLY"
+
+func lintExampleMaterial(cfg *Config, o LintOptions) []Finding {
+	if o.Resolve == nil {
+		return nil
+	}
+	var out []Finding
+	for _, l := range []struct {
+		path string
+		tls  *ServerTLS
+	}{{"listen.tls.key_file", cfg.Listen.TLS}, {"admin.tls.key_file", cfg.Admin.TLS}} {
+		if l.tls == nil || l.tls.KeyFile == "" {
+			continue
+		}
+		if b, err := os.ReadFile(l.tls.KeyFile); err == nil && strings.Contains(string(b), ExampleMarker) {
+			out = append(out, Finding{CodeExampleMaterial, SeverityWarning, l.path,
+				"this key is published with an example (marked " + ExampleMarker + "): anyone can impersonate this listener; make your own"})
+		}
+	}
+	return out
+}
+
 func lintListener(cfg *Config, _ LintOptions) []Finding {
 	if cfg.Listen.TLS == nil && cfg.Listen.Addr != "" && !isLoopback(cfg.Listen.Addr) &&
 		len(cfg.ClientIP.TrustedProxies) == 0 && cfg.ClientIP.TrustedHops == 0 {
@@ -324,7 +352,7 @@ func checkRef(out *[]Finding, o LintOptions, path, v string, minLen int) {
 		s, err := o.Resolve.expand(path, v)
 		switch {
 		case err != nil:
-			*out = append(*out, Finding{CodeUnresolvedSecret, SeverityError, path, err.Error()})
+			*out = append(*out, secretFinding(path, err))
 		case len(s) < minLen:
 			*out = append(*out, Finding{CodeShortSecret, SeverityError, path,
 				fmt.Sprintf("the secret is %d bytes; use at least %d random bytes", len(s), minLen)})
@@ -339,7 +367,7 @@ func checkFiles(out *[]Finding, o LintOptions, path string, files []string, minL
 	for i, f := range files {
 		p := fmt.Sprintf("%s[%d]", path, i)
 		if s, err := readSecretFile(p, f); err != nil {
-			*out = append(*out, Finding{CodeUnresolvedSecret, SeverityError, p, err.Error()})
+			*out = append(*out, secretFinding(p, err))
 		} else if len(s) < minLen {
 			*out = append(*out, Finding{CodeShortSecret, SeverityError, p,
 				fmt.Sprintf("the secret is %d bytes; use at least %d random bytes", len(s), minLen)})
