@@ -21,6 +21,7 @@ import (
 	"github.com/bulwark-go/bulwark"
 	"github.com/bulwark-go/bulwark/abuse"
 	"github.com/bulwark-go/bulwark/accesslog"
+	"github.com/bulwark-go/bulwark/audit"
 	"github.com/bulwark-go/bulwark/authn"
 	"github.com/bulwark-go/bulwark/authn/basic"
 	"github.com/bulwark-go/bulwark/authn/jwt"
@@ -107,6 +108,17 @@ type sharedRedis struct {
 	prefix   string
 	timeout  time.Duration
 	required bool
+}
+
+// store is a Store on the shared client with keys under the configured
+// prefix + sub, every command bounded by redis.timeout (not the library's
+// 250ms default: the configuration's bound holds for every guard).
+func (r *sharedRedis) store(sub string, sink audit.Sink) *redisstore.Store {
+	s, err := redisstore.Open(redisstore.Options{Client: r.client, Prefix: r.prefix + sub, Timeout: r.timeout, Audit: sink})
+	if err != nil { // only invalid options fail, and these were validated
+		return redisstore.New(r.client, r.prefix+sub)
+	}
+	return s
 }
 
 // route is one built route.
@@ -487,7 +499,7 @@ func (b *builder) buildJWT(def *JWT) (any, func(), error) {
 			closeAll()
 			return nil, nil, errors.New(`revocation "redis" needs the top-level redis section`)
 		}
-		o.Store = redisstore.New(b.g.redis.client, b.g.redis.prefix+"jwt:")
+		o.Store = b.g.redis.store("jwt:", b.g.tel.Audit)
 	default:
 		closeAll()
 		return nil, nil, fmt.Errorf("revocation %q: want memory or redis", def.Revocation)
