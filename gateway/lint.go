@@ -204,10 +204,129 @@ func lintForwarded(cfg *Config, _ LintOptions) []Finding {
 		out = append(out, Finding{CodeForwardedTrustAll, SeverityWarning, "client_ip.trusted_hops",
 			"trusted_hops believes forwarding headers from any peer; list trusted_proxies unless every path to the gateway crosses those proxies"})
 	}
+	all := false
+	var prefixes []netip.Prefix
 	for i, p := range cfg.ClientIP.TrustedProxies {
-		if pr, err := netip.ParsePrefix(p); err == nil && pr.Bits() == 0 {
+		pr, err := netip.ParsePrefix(p)
+		if err != nil {
+			a, aerr := netip.ParseAddr(p)
+			if aerr != nil {
+				continue
+			}
+			pr = netip.PrefixFrom(a, a.BitLen())
+		}
+		if pr.Bits() == 0 {
+			all = true
 			out = append(out, Finding{CodeForwardedTrustAll, SeverityError, fmt.Sprintf("client_ip.trusted_proxies[%d]", i),
 				"trusting every address lets any client choose its IP"})
+		}
+		prefixes = append(prefixes, pr.Masked())
+	}
+	if !all {
+		v4, v6 := publicCoverage(prefixes)
+		if v4 > MaxTrustedPublicIPv4 {
+			out = append(out, Finding{CodeForwardedTrustAll, SeverityError, "client_ip.trusted_proxies",
+				fmt.Sprintf("the trusted proxies cover %d public IPv4 addresses, more than a /8 (%d): clients there choose their IP; list your proxies' own ranges", v4, MaxTrustedPublicIPv4)})
+		}
+		if v6 {
+			out = append(out, Finding{CodeForwardedTrustAll, SeverityError, "client_ip.trusted_proxies",
+				fmt.Sprintf("the trusted proxies cover more public IPv6 space than a /%d: clients there choose their IP; list your proxies' own ranges", 128-MaxTrustedPublicIPv6Bits)})
+		}
+	}
+	return out
+}
+
+// The most public address space trusted_proxies may cover before the
+// forwarded-trust-all lint refuses it: a /8 of IPv4 (16.7 million
+// addresses; no proxy fleet needs more) and a /32 of IPv6 (a whole
+// provider allocation), in host bits. Private, loopback, link-local,
+// shared (100.64/10), multicast and reserved IPv4 ranges do not count: a
+// list of RFC 1918 ranges is the common, safe configuration behind a
+// load balancer. For IPv6 only global unicast (2000::/3) counts.
+const (
+	MaxTrustedPublicIPv4     = 1 << 24
+	MaxTrustedPublicIPv6Bits = 96
+)
+
+// nonPublicV4 are the disjoint IPv4 ranges that are not public.
+var nonPublicV4 = []netip.Prefix{
+	netip.MustParsePrefix("0.0.0.0/8"), netip.MustParsePrefix("10.0.0.0/8"),
+	netip.MustParsePrefix("100.64.0.0/10"), netip.MustParsePrefix("127.0.0.0/8"),
+	netip.MustParsePrefix("169.254.0.0/16"), netip.MustParsePrefix("172.16.0.0/12"),
+	netip.MustParsePrefix("192.168.0.0/16"), netip.MustParsePrefix("224.0.0.0/3"),
+}
+
+var globalV6 = netip.MustParsePrefix("2000::/3")
+
+// publicCoverage returns how many public IPv4 addresses the prefixes
+// cover, and whether the global unicast IPv6 addresses they cover are
+// more than 2^MaxTrustedPublicIPv6Bits. IPv4-mapped IPv6 prefixes count
+// as IPv4.
+func publicCoverage(prefixes []netip.Prefix) (v4 int64, v6Over bool) {
+	var p4, p6 []netip.Prefix
+	for _, p := range prefixes {
+		switch {
+		case p.Addr().Is4():
+			p4 = append(p4, p)
+		case p.Addr().Is4In6() && p.Bits() >= 96:
+			p4 = append(p4, netip.PrefixFrom(p.Addr().Unmap(), p.Bits()-96).Masked())
+		default:
+			if p.Contains(netip.MustParseAddr("::ffff:0.0.0.0")) && p.Bits() <= 96 {
+				p4 = append(p4, netip.MustParsePrefix("0.0.0.0/0"))
+			}
+			p6 = append(p6, p)
+		}
+	}
+	for _, p := range outermost(p4) {
+		n := int64(1) << (32 - p.Bits())
+		for _, x := range nonPublicV4 {
+			if o, ok := overlap(p, x); ok {
+				n -= int64(1) << (32 - o.Bits())
+			}
+		}
+		v4 += n
+	}
+	// IPv6: the sum of 2^hostbits of the disjoint parts inside 2000::/3,
+	// in units of 2^(MaxTrustedPublicIPv6Bits-8) addresses so that it
+	// fits an int64 (smaller parts are negligible against the bound).
+	var units int64
+	const unitBits = MaxTrustedPublicIPv6Bits - 8
+	for _, p := range outermost(p6) {
+		if o, ok := overlap(p, globalV6); ok {
+			if hb := 128 - o.Bits(); hb >= unitBits {
+				units += int64(1) << min(hb-unitBits, 40)
+			}
+		}
+	}
+	return v4, units > 1<<8
+}
+
+// overlap returns the intersection of two prefixes (CIDR ranges nest or
+// are disjoint).
+func overlap(a, b netip.Prefix) (netip.Prefix, bool) {
+	switch {
+	case a.Bits() >= b.Bits() && b.Contains(a.Addr()):
+		return a, true
+	case b.Bits() > a.Bits() && a.Contains(b.Addr()):
+		return b, true
+	}
+	return netip.Prefix{}, false
+}
+
+// outermost drops the prefixes another one in the list contains (and
+// duplicates), leaving disjoint ranges.
+func outermost(ps []netip.Prefix) []netip.Prefix {
+	var out []netip.Prefix
+	for i, p := range ps {
+		inside := false
+		for j, q := range ps {
+			if i != j && q.Bits() <= p.Bits() && q.Contains(p.Addr()) && (q.Bits() < p.Bits() || j < i) {
+				inside = true
+				break
+			}
+		}
+		if !inside {
+			out = append(out, p)
 		}
 	}
 	return out
