@@ -23,6 +23,7 @@ import (
 	"github.com/bulwark-go/bulwark/accesslog"
 	"github.com/bulwark-go/bulwark/audit"
 	"github.com/bulwark-go/bulwark/authn"
+	"github.com/bulwark-go/bulwark/authn/apikey"
 	"github.com/bulwark-go/bulwark/authn/basic"
 	"github.com/bulwark-go/bulwark/authn/jwt"
 	"github.com/bulwark-go/bulwark/authn/jwt/jwks"
@@ -828,10 +829,28 @@ func (b *builder) buildRoute(rc Route, pools map[string]*pool) (*route, error) {
 	if csrfDef != nil {
 		dropCookies = append(dropCookies, csrfCookieNames(csrfDef)...)
 	}
+	var creds headerSet
+	var dropQuery []string
+	if rc.StripCredentials {
+		hs := []string{"Authorization", apikey.DefaultHeader}
+		for _, a := range credentialSources(cfg, pc.Authn) {
+			if a.Header != "" && a.Header != apikey.Off {
+				hs = append(hs, a.Header)
+			}
+			if a.Cookie != "" {
+				dropCookies = append(dropCookies, a.Cookie)
+			}
+			if a.Query != "" {
+				dropQuery = append(dropQuery, a.Query)
+			}
+		}
+		creds = newHeaderSet(hs)
+	}
 	up := &forwarder{
 		pool: pl, stripPrefix: rc.StripPrefix, strip: b.g.stripSet, principal: pc.PrincipalHeaders,
 		managed: hg.managed, removeHeaders: hg.profile.StripHeaders, corsOwned: corsOn,
 		requestIDHeader: cfg.ClientIP.RequestIDHeader, dropCookies: dropCookies,
+		credentials: creds, dropQuery: dropQuery,
 	}
 	rt.steps = append(rt.steps, step{name: "upstream", detail: rc.Upstream + " " + strings.Join(pl.urls(), ", ")})
 	rt.handler = bulwark.Chain(mws...)(up)
@@ -1186,6 +1205,31 @@ func (b *builder) describeAuthn1(name string, depth int) string {
 		return name
 	}
 	return name + "(" + strings.Join(members, sep) + ")"
+}
+
+// credentialSources are the API-key options of the authenticators names
+// reach (through any_of and all_of).
+func credentialSources(cfg *Config, names []string) []apikey.Options {
+	var out []apikey.Options
+	seen := map[string]bool{}
+	var walk func(string)
+	walk = func(n string) {
+		if seen[n] {
+			return
+		}
+		seen[n] = true
+		def := cfg.Authenticators[n]
+		if def.APIKey != nil {
+			out = append(out, def.APIKey.Options)
+		}
+		for _, m := range append(append([]string(nil), def.AnyOf...), def.AllOf...) {
+			walk(m)
+		}
+	}
+	for _, n := range names {
+		walk(n)
+	}
+	return out
 }
 
 // sessionCookieNames are the names a session's cookie may have.

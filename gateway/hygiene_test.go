@@ -1,13 +1,17 @@
 package gateway
 
 import (
+	"fmt"
 	"io"
 	"net"
 	"net/http"
+	"path/filepath"
 	"strings"
 	"testing"
 
 	"github.com/prometheus/client_golang/prometheus/testutil"
+
+	"github.com/bulwark-go/bulwark/authn/apikey"
 )
 
 // TestSpoofedPrincipalVariantsStripped: servers behind the gateway that
@@ -119,5 +123,77 @@ func TestRetriedUpstreamErrorCounted(t *testing.T) {
 	}
 	if v := testutil.ToFloat64(g.srv.tel.upstreams.WithLabelValues("app", "unavailable")); v != 1 {
 		t.Errorf("bulwark_upstream_errors_total{kind=unavailable} = %v, want 1 (the retried dial)", v)
+	}
+}
+
+// strip_credentials keeps the client's credentials at the gateway; a
+// route without it forwards them, and the lint notes that.
+func TestStripCredentials(t *testing.T) {
+	h, err := apikey.NewHasher([]byte("0123456789abcdef0123456789abcdef-APIKEY_SECRET"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	key, rec, _ := apikey.Generate(h, apikey.Spec{Owner: "svc", Scopes: []string{"read"}})
+	recs := filepath.Join(t.TempDir(), "keys.json")
+	writeFile(t, recs, string(mustJSON(t, []apikey.Record{rec})))
+	up, _ := startEcho(t, "app")
+	config := `
+listen: {addr: 127.0.0.1:0}
+upstreams: {app: {urls: ["` + up.URL + `"]}}
+authenticators:
+  jwt: {jwt: {algorithms: [HS256], keys: [{kid: demo, alg: HS256, secret: "${JWT_SECRET}"}]}}
+  key: {apikey: {secrets: ["${APIKEY_SECRET}"], records_file: "` + recs + `", header: X-Service-Key, query: api_key}}
+  either: {any_of: [jwt, key]}
+policies: {p: {authn: [either]}}
+routes:
+  - {match: "/stripped/", upstream: app, policy: p, strip_credentials: true}
+  - {match: "/kept/", upstream: app, policy: p}
+`
+	g := startGatewayResolve(t, config, guardsResolver)
+	tok := hsToken(t, "bob", nil, nil)
+	send := func(path string, hdr map[string]string) echoed {
+		t.Helper()
+		req, _ := http.NewRequest("GET", g.url+path, nil)
+		for k, v := range hdr {
+			req.Header[k] = []string{v} // raw: underscore spellings kept
+		}
+		resp, err := client.Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		b, _ := io.ReadAll(resp.Body)
+		resp.Body.Close()
+		if resp.StatusCode != 200 {
+			t.Fatalf("%s: %d %s", path, resp.StatusCode, b)
+		}
+		return decodeEcho(t, b)
+	}
+	e := send("/stripped/a", map[string]string{"Authorization": "Bearer " + tok, "X_API_KEY": "k", "X-Api-Key": "k", "X_Service_Key": "k"})
+	if len(e.Header) == 0 || e.Header.Get("Authorization") != "" || e.Header.Get("X-Api-Key") != "" || e.Header.Get("X_api_key") != "" || e.Header.Get("X_service_key") != "" {
+		t.Errorf("credentials reached the upstream: %v", e.Header)
+	}
+	e = send("/stripped/b?api_key="+key+"&page=2", nil)
+	if e.Path != "/stripped/b" || e.Query != "page=2" {
+		t.Errorf("API key in the query reached the upstream: %+v", e)
+	}
+	e = send("/stripped/c", map[string]string{"X-Service-Key": key})
+	if e.Header.Get("X-Service-Key") != "" {
+		t.Errorf("API key header reached the upstream: %v", e.Header)
+	}
+	if e := send("/kept/a", map[string]string{"Authorization": "Bearer " + tok}); e.Header.Get("Authorization") == "" {
+		t.Errorf("without strip_credentials the token is forwarded: %v", e.Header)
+	}
+	cfg, err := Parse("t.yaml", []byte(config))
+	if err != nil {
+		t.Fatal(err)
+	}
+	var noted []string
+	for _, f := range Lint(cfg, LintOptions{}) {
+		if f.Code == CodeCredentialsForwarded {
+			noted = append(noted, f.Path)
+		}
+	}
+	if fmt.Sprint(noted) != "[routes[1].strip_credentials]" {
+		t.Errorf("credentials-forwarded findings: %v", noted)
 	}
 }

@@ -64,6 +64,7 @@ const (
 	CodeIntrospectCacheLong  = "introspect-cache-long"
 	CodeAbuseSpoofableKey    = "abuse-spoofable-key"
 	CodeExampleMaterial      = "example-material"
+	CodeCredentialsForwarded = "credentials-forwarded"
 )
 
 // LintOptions tune Lint.
@@ -427,6 +428,10 @@ func lintRoutes(cfg *Config, _ LintOptions) []Finding {
 			out = append(out, Finding{CodeRouteUnauthenticated, SeverityInfo, path,
 				fmt.Sprintf("%q is served without authentication", r.Match)})
 		}
+		if r.Upstream != "" && r.Session == nil && !r.StripCredentials && consumesCredential(cfg, p.Authn) {
+			out = append(out, Finding{CodeCredentialsForwarded, SeverityInfo, path + ".strip_credentials",
+				fmt.Sprintf("%q passes the credential the gateway checked (token, API key) on to the upstream; strip_credentials: true keeps it at the gateway when the upstream trusts the principal headers instead", r.Match)})
+		}
 	}
 	for _, name := range sortedKeys(cfg.Policies) {
 		if s := cfg.Policies[name].Shadow; len(s) > 0 {
@@ -435,6 +440,37 @@ func lintRoutes(cfg *Config, _ LintOptions) []Finding {
 		}
 	}
 	return out
+}
+
+// consumesCredential reports whether the authenticators names reach read
+// a credential a request carries in a header or query (JWT, API key,
+// Basic, introspection) — the session and CSRF cookies are removed
+// anyway, and mTLS sends nothing upstream.
+func consumesCredential(cfg *Config, names []string) bool {
+	seen := map[string]bool{}
+	var walk func(string) bool
+	walk = func(n string) bool {
+		if seen[n] {
+			return false
+		}
+		seen[n] = true
+		a := cfg.Authenticators[n]
+		if a.JWT != nil || a.APIKey != nil || a.Basic != nil || a.Introspect != nil {
+			return true
+		}
+		for _, m := range append(append([]string(nil), a.AnyOf...), a.AllOf...) {
+			if walk(m) {
+				return true
+			}
+		}
+		return false
+	}
+	for _, n := range names {
+		if walk(n) {
+			return true
+		}
+	}
+	return false
 }
 
 func lintUpstreams(cfg *Config, _ LintOptions) []Finding {

@@ -250,7 +250,9 @@ type forwarder struct {
 	removeHeaders   func(http.Header) // the profile's removals (Server, X-Powered-By, …)
 	corsOwned       bool              // the gateway answers CORS: upstream's CORS headers dropped
 	requestIDHeader string
-	dropCookies     []string // the gateway's own cookies (session, CSRF): never sent upstream
+	dropCookies     []string  // the gateway's own cookies (session, CSRF): never sent upstream
+	credentials     headerSet // strip_credentials: the client's credential headers
+	dropQuery       []string  // strip_credentials: API-key query parameters
 }
 
 type fwdKey struct{}
@@ -292,6 +294,19 @@ func rewrite(pr *httputil.ProxyRequest) {
 	}
 	h := pr.Out.Header
 	f.strip.removeFrom(h)
+	f.credentials.removeFrom(h)
+	if len(f.dropQuery) > 0 && pr.Out.URL.RawQuery != "" {
+		q, changed := pr.Out.URL.Query(), false
+		for _, name := range f.dropQuery {
+			if q.Has(name) {
+				q.Del(name)
+				changed = true
+			}
+		}
+		if changed { // untouched otherwise: the upstream sees the query as sent
+			pr.Out.URL.RawQuery = q.Encode()
+		}
+	}
 	if len(f.dropCookies) > 0 && len(h["Cookie"]) > 0 {
 		dropCookies(h, f.dropCookies)
 	}
