@@ -21,7 +21,9 @@ import (
 	"github.com/bulwark-go/bulwark"
 	"github.com/bulwark-go/bulwark/abuse"
 	"github.com/bulwark-go/bulwark/accesslog"
+	"github.com/bulwark-go/bulwark/audit"
 	"github.com/bulwark-go/bulwark/authn"
+	"github.com/bulwark-go/bulwark/authn/apikey"
 	"github.com/bulwark-go/bulwark/authn/basic"
 	"github.com/bulwark-go/bulwark/authn/jwt"
 	"github.com/bulwark-go/bulwark/authn/jwt/jwks"
@@ -88,6 +90,7 @@ type Gateway struct {
 	redis     *sharedRedis
 	resources map[string]*resource // by kind/name: stateful guards, reusable
 	strip     []string             // principal headers, removed from every request
+	stripSet  headerSet            // strip, normalised ('_' as '-', any case)
 	refs      atomic.Int64         // requests being served
 	closing   atomic.Bool          // Close began: no new request is admitted
 }
@@ -106,6 +109,17 @@ type sharedRedis struct {
 	prefix   string
 	timeout  time.Duration
 	required bool
+}
+
+// store is a Store on the shared client with keys under the configured
+// prefix + sub, every command bounded by redis.timeout (not the library's
+// 250ms default: the configuration's bound holds for every guard).
+func (r *sharedRedis) store(sub string, sink audit.Sink) *redisstore.Store {
+	s, err := redisstore.Open(redisstore.Options{Client: r.client, Prefix: r.prefix + sub, Timeout: r.timeout, Audit: sink})
+	if err != nil { // only invalid options fail, and these were validated
+		return redisstore.New(r.client, r.prefix+sub)
+	}
+	return s
 }
 
 // route is one built route.
@@ -310,6 +324,7 @@ func (b *builder) build() error {
 		}
 	}
 	sort.Strings(b.g.strip)
+	b.g.stripSet = newHeaderSet(b.g.strip)
 
 	// Routes.
 	api, err := headers.New(headers.API())
@@ -485,7 +500,7 @@ func (b *builder) buildJWT(def *JWT) (any, func(), error) {
 			closeAll()
 			return nil, nil, errors.New(`revocation "redis" needs the top-level redis section`)
 		}
-		o.Store = redisstore.New(b.g.redis.client, b.g.redis.prefix+"jwt:")
+		o.Store = b.g.redis.store("jwt:", b.g.tel.Audit)
 	default:
 		closeAll()
 		return nil, nil, fmt.Errorf("revocation %q: want memory or redis", def.Revocation)
@@ -814,10 +829,28 @@ func (b *builder) buildRoute(rc Route, pools map[string]*pool) (*route, error) {
 	if csrfDef != nil {
 		dropCookies = append(dropCookies, csrfCookieNames(csrfDef)...)
 	}
+	var creds headerSet
+	var dropQuery []string
+	if rc.StripCredentials {
+		hs := []string{"Authorization", apikey.DefaultHeader}
+		for _, a := range credentialSources(cfg, pc.Authn) {
+			if a.Header != "" && a.Header != apikey.Off {
+				hs = append(hs, a.Header)
+			}
+			if a.Cookie != "" {
+				dropCookies = append(dropCookies, a.Cookie)
+			}
+			if a.Query != "" {
+				dropQuery = append(dropQuery, a.Query)
+			}
+		}
+		creds = newHeaderSet(hs)
+	}
 	up := &forwarder{
-		pool: pl, stripPrefix: rc.StripPrefix, strip: b.g.strip, principal: pc.PrincipalHeaders,
+		pool: pl, stripPrefix: rc.StripPrefix, strip: b.g.stripSet, principal: pc.PrincipalHeaders,
 		managed: hg.managed, removeHeaders: hg.profile.StripHeaders, corsOwned: corsOn,
 		requestIDHeader: cfg.ClientIP.RequestIDHeader, dropCookies: dropCookies,
+		credentials: creds, dropQuery: dropQuery,
 	}
 	rt.steps = append(rt.steps, step{name: "upstream", detail: rc.Upstream + " " + strings.Join(pl.urls(), ", ")})
 	rt.handler = bulwark.Chain(mws...)(up)
@@ -1172,6 +1205,31 @@ func (b *builder) describeAuthn1(name string, depth int) string {
 		return name
 	}
 	return name + "(" + strings.Join(members, sep) + ")"
+}
+
+// credentialSources are the API-key options of the authenticators names
+// reach (through any_of and all_of).
+func credentialSources(cfg *Config, names []string) []apikey.Options {
+	var out []apikey.Options
+	seen := map[string]bool{}
+	var walk func(string)
+	walk = func(n string) {
+		if seen[n] {
+			return
+		}
+		seen[n] = true
+		def := cfg.Authenticators[n]
+		if def.APIKey != nil {
+			out = append(out, def.APIKey.Options)
+		}
+		for _, m := range append(append([]string(nil), def.AnyOf...), def.AllOf...) {
+			walk(m)
+		}
+	}
+	for _, n := range names {
+		walk(n)
+	}
+	return out
 }
 
 // sessionCookieNames are the names a session's cookie may have.

@@ -19,7 +19,6 @@ import (
 	"github.com/bulwark-go/bulwark/password"
 	"github.com/bulwark-go/bulwark/session"
 	"github.com/bulwark-go/bulwark/store/memstore"
-	"github.com/bulwark-go/bulwark/store/redisstore"
 )
 
 // kind names the one kind an authenticator definition sets, or "" when it
@@ -320,7 +319,7 @@ func (b *builder) buildAPIKey(name string, def *APIKey) (any, func(), error) {
 		if def.Redis != nil {
 			ro = *def.Redis
 		}
-		rs := redisstore.New(b.g.redis.client, b.g.redis.prefix)
+		rs := b.g.redis.store("", b.g.tel.Audit)
 		ro.Redis, ro.Audit = rs, b.g.tel.Audit
 		st, err := rediskeys.New(ro)
 		if err != nil {
@@ -369,7 +368,7 @@ func (b *builder) buildIntrospect(name string, def *Introspect) (any, func(), er
 		if b.g.redis == nil {
 			return nil, nil, errors.New(`introspect: shared_cache "redis" needs the top-level redis section`)
 		}
-		o.SharedCache = redisstore.New(b.g.redis.client, b.g.redis.prefix+"introspect:"+name+":")
+		o.SharedCache = b.g.redis.store("introspect:"+name+":", b.g.tel.Audit)
 	default:
 		return nil, nil, fmt.Errorf("introspect: shared_cache %q: want redis or nothing", def.SharedCache)
 	}
@@ -392,7 +391,7 @@ func (b *builder) buildSession(name string, def *Session) (any, func(), error) {
 		if b.g.redis == nil {
 			return nil, nil, errors.New(`session: store "redis" needs the top-level redis section`)
 		}
-		o.Store = redisstore.New(b.g.redis.client, b.g.redis.prefix+"sess:"+name+":")
+		o.Store = b.g.redis.store("sess:"+name+":", b.g.tel.Audit)
 	case "cookie":
 		keys, err := b.secrets("session.cookie_keys", def.CookieKeys, def.CookieKeyFiles)
 		if err != nil {

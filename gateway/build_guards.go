@@ -16,7 +16,6 @@ import (
 	"github.com/bulwark-go/bulwark/session"
 	"github.com/bulwark-go/bulwark/store"
 	"github.com/bulwark-go/bulwark/store/memstore"
-	"github.com/bulwark-go/bulwark/store/redisstore"
 )
 
 // ParseSource reads an abuse source in the configuration's text form:
@@ -172,7 +171,7 @@ func (b *builder) buildAbuse(name string, def AbuseDetector) (*abuse.Guard, erro
 			if b.g.redis == nil {
 				return nil, nil, errors.New(`store "redis" needs the top-level redis section`)
 			}
-			o.Store = redisstore.New(b.g.redis.client, b.g.redis.prefix+"abuse:")
+			o.Store = b.g.redis.store("abuse:", b.g.tel.Audit)
 		default:
 			return nil, nil, fmt.Errorf("store %q: want memory or redis", def.Store)
 		}

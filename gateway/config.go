@@ -407,6 +407,14 @@ type Route struct {
 	// as resolved by client_ip); DenyIPs refuses clients in them, first.
 	AllowIPs []string `json:"allow_ips,omitempty" yaml:"allow_ips,omitempty"`
 	DenyIPs  []string `json:"deny_ips,omitempty" yaml:"deny_ips,omitempty"`
+	// StripCredentials removes the client's credentials before proxying:
+	// Authorization, X-API-Key, and the header, cookie and query parameter
+	// any API-key authenticator of the policy reads (under any spelling of
+	// the header names, as principal headers are). The session and CSRF
+	// cookies are always removed. Default false: an upstream that checks
+	// the token itself still gets it; the lint notes routes that forward a
+	// credential an authenticator consumed (credentials-forwarded).
+	StripCredentials bool `json:"strip_credentials,omitempty" yaml:"strip_credentials,omitempty"`
 	// Session makes the gateway answer this route itself, in place of an
 	// upstream, after the policy's guards: a form login that creates a
 	// session, or a logout that ends it.

@@ -7,9 +7,12 @@ import (
 	"io"
 	"os"
 	"path/filepath"
+	"strconv"
 	"strings"
 
 	"github.com/goccy/go-yaml"
+	"github.com/goccy/go-yaml/ast"
+	"github.com/goccy/go-yaml/parser"
 	"github.com/goccy/go-yaml/token"
 )
 
@@ -162,7 +165,7 @@ func Parse(file string, data []byte) (cfg *Config, err error) {
 		if errors.Is(err, errEOF) || err.Error() == "EOF" {
 			return nil, &ConfigError{File: file, Msg: "empty configuration"}
 		}
-		return nil, positioned(file, err)
+		return nil, positioned(file, data, err)
 	}
 	var extra any
 	if err := dec.Decode(&extra); err == nil {
@@ -173,20 +176,88 @@ func Parse(file string, data []byte) (cfg *Config, err error) {
 
 var errEOF = errors.New("EOF")
 
-// positioned turns the YAML library's error into a ConfigError.
-func positioned(file string, err error) error {
+// positioned turns the YAML library's error into a ConfigError. The
+// library gives no position for errors from values parsed by their own
+// text parsers (durations, the guards' enums: "time: invalid duration
+// \"banana\""); for those, the position is that of the first scalar whose
+// value the message quotes.
+func positioned(file string, data []byte, err error) error {
 	var te interface {
 		GetToken() *token.Token
 		GetMessage() string
 	}
 	if errors.As(err, &te) {
 		ce := &ConfigError{File: file, Msg: te.GetMessage()}
+		if strings.Contains(ce.Msg, "cannot unmarshal map[string]") && strings.HasSuffix(ce.Msg, "of type string") {
+			// app: {urls: [http://127.0.0.1:8000]} reads the URL as
+			// the mapping {"http": "//127.0.0.1:8000"}.
+			ce.Msg += `; a value with a colon inside {…} or […] is read as a mapping: quote it ("http://127.0.0.1:8000")`
+		}
 		if tk := te.GetToken(); tk != nil && tk.Position != nil {
 			ce.Line, ce.Column = tk.Position.Line, tk.Position.Column
 		}
 		return ce
 	}
-	return &ConfigError{File: file, Msg: err.Error()}
+	ce := &ConfigError{File: file, Msg: err.Error()}
+	if v, ok := quotedValue(ce.Msg); ok {
+		ce.Line, ce.Column = scalarPosition(data, v)
+	}
+	return ce
+}
+
+// quotedValue returns the first Go-quoted string in msg.
+func quotedValue(msg string) (string, bool) {
+	i := strings.IndexByte(msg, '"')
+	if i < 0 {
+		return "", false
+	}
+	q, err := strconv.QuotedPrefix(msg[i:])
+	if err != nil {
+		return "", false
+	}
+	v, err := strconv.Unquote(q)
+	return v, err == nil && v != ""
+}
+
+// scalarPosition is the line and column of the first scalar in data whose
+// value is v, or 0, 0.
+func scalarPosition(data []byte, v string) (line, col int) {
+	f, err := parser.ParseBytes(data, 0)
+	if err != nil {
+		return 0, 0
+	}
+	find := &scalarFinder{want: v}
+	for _, doc := range f.Docs {
+		if find.tok == nil {
+			ast.Walk(find, doc)
+		}
+	}
+	if find.tok == nil || find.tok.Position == nil {
+		return 0, 0
+	}
+	return find.tok.Position.Line, find.tok.Position.Column
+}
+
+type scalarFinder struct {
+	want string
+	tok  *token.Token
+}
+
+func (s *scalarFinder) Visit(n ast.Node) ast.Visitor {
+	if s.tok != nil {
+		return nil
+	}
+	if mv, ok := n.(*ast.MappingValueNode); ok { // values only, never keys
+		ast.Walk(s, mv.Value)
+		return nil
+	}
+	if sc, ok := n.(ast.ScalarNode); ok {
+		if fmt.Sprint(sc.GetValue()) == s.want {
+			s.tok = n.GetToken()
+			return nil
+		}
+	}
+	return s
 }
 
 func readAtMost(f *os.File, n int64) ([]byte, error) {

@@ -80,3 +80,20 @@ func TestParseDepth(t *testing.T) {
 		t.Error("an apostrophe in a word hid the nesting")
 	}
 }
+
+// Errors from values parsed by their own text parsers (durations, enums)
+// carry the offending value's position, in YAML and JSON.
+func TestParseTypeErrorPositions(t *testing.T) {
+	for _, tc := range []struct{ name, data, want string }{
+		{"gw.yaml", "listen: {addr: ':1'}\nupstreams:\n  banana: {urls: [\"http://x\"], connect_timeout: banana}\n", `gw.yaml:3:49: time: invalid duration "banana"`},
+		{"gw.yaml", "listen: {addr: ':1'}\nlimits:\n  l:\n    limits:\n      - {algorithm: tokenbucket, limit: 1, window: 1s}\n", `gw.yaml:5:21: ratelimit: unknown algorithm "tokenbucket"`},
+		{"gw.json", "{\"listen\": {\"addr\": \":1\"},\n \"upstreams\": {\"app\": {\"urls\": [\"http://x\"],\n  \"connect_timeout\": \"banana\"}}}", `gw.json:3:22: time: invalid duration "banana"`},
+		{"gw.json", "{\"listen\": {\"addr\": \":1\"},\n \"limits\": {\"l\": {\"limits\": [{\"algorithm\": \"tokenbucket\"}]}}}", `gw.json:2:44: ratelimit: unknown algorithm "tokenbucket"`},
+		{"gw.yaml", "listen: {addr: ':1'}\nupstreams:\n  app: {urls: [http://127.0.0.1:8000]}\n", `quote it`},
+	} {
+		_, err := Parse(tc.name, []byte(tc.data))
+		if err == nil || !strings.Contains(err.Error(), tc.want) {
+			t.Errorf("%s: err = %v, want %q", tc.data, err, tc.want)
+		}
+	}
+}

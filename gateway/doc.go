@@ -17,6 +17,12 @@
 // and a JWT add to the embedded Options only what has no serialisable form
 // there (the CSP, the store, the keys).
 //
+// Errors from values with their own text parsers (durations such as
+// connect_timeout, enums such as a limit's algorithm) carry the position
+// of the first value the message quotes. Quote URLs inside flow
+// collections: in {urls: [http://127.0.0.1:8000]} YAML reads the URL as a
+// mapping ("http": "//127.0.0.1:8000"); write {urls: ["http://127.0.0.1:8000"]}.
+//
 // Relative file paths in a file (certificates, keys, secret files) are
 // relative to the file's own directory.
 //
@@ -93,7 +99,14 @@
 // X-Forwarded-Proto and Forwarded carry the client the trust model
 // resolved — never a client's chain passed on. The principal headers every
 // policy names are removed from every request, on every route, before the
-// authenticated principal is written into them. The request ID and a W3C
+// authenticated principal is written into them — under any spelling: case
+// ignored and '_' taken for '-', since CGI, WSGI, PHP-FPM and nginx (with
+// underscores_in_headers) read X_Auth_Subject as X-Auth-Subject. A
+// route's strip_credentials removes the client's credentials too
+// (Authorization, X-API-Key, the API-key header, cookie and query
+// parameter of its authenticators); it is off by default, for upstreams
+// that check the token themselves, and the lint notes routes that forward
+// a credential the gateway consumed (credentials-forwarded, info). The request ID and a W3C
 // traceparent (the client's when valid, else a new one) go upstream.
 // Upstream copies of the headers the gateway's profile sets, and of the
 // CORS headers where the gateway answers CORS, are dropped. Several URLs
@@ -102,7 +115,11 @@
 // a request whose connection could not be made — never sent, so safe to
 // resend whatever its method, when it has no body to replay — is retried
 // on the next URL.
-// Failures are 502 (unavailable) or 504 (timeout) problems. WebSocket
+// Every failed attempt, retried or not, counts in
+// bulwark_upstream_errors_total. Failures are 502 (unavailable) or 504
+// (timeout) problems. A failure on the client's side — a body over the
+// route's limit without a Content-Length (413), or cut short (400) — is
+// neither counted as an upstream error nor marks an upstream down. WebSocket
 // upgrades pass through; server-sent events are flushed as they come.
 //
 // # Reloads and state
@@ -145,5 +162,18 @@
 // cookie-auth-no-csrf, csrf-trusted-origin-wildcard, apikey-in-query,
 // basic-over-plaintext, introspect-cache-long, abuse-spoofable-key, …).
 // Secrets are given by reference only: "${ENV}" or a *_file field;
-// LintRules is open for the checks of guards to come.
+// LintRules is open for the checks of guards to come. serve runs the same
+// lint, secrets resolved: an error finding refuses the configuration (at
+// start, and on reload, where the old one keeps serving); warnings are
+// logged once per load. Before binding any listener, serve checks the
+// listener and admin sections whole (CheckListeners, which `bulwark check
+// --resolve` runs too).
+//
+// forwarded-trust-all weighs the public address space trusted_proxies
+// cover, ranges merged: more than a /8 of public IPv4
+// (MaxTrustedPublicIPv4; private, loopback, link-local, shared,
+// multicast and reserved ranges do not count) or a /32 of global unicast
+// IPv6 is an error — a client inside that space chooses its own IP.
+// example-material warns about a listener key marked EXAMPLE ONLY
+// (examples/gateway/internal-service/, published with the repository).
 package gateway

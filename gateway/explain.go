@@ -25,10 +25,12 @@ func (g *Gateway) Explain(method, rawURL string, header http.Header) (string, er
 		r.Header = http.Header{}
 	}
 	lookup := r
+	preflight := false
 	if m := r.Header.Get("Access-Control-Request-Method"); method == http.MethodOptions && m != "" {
 		c := *r
 		c.Method = m
 		lookup = &c
+		preflight = true
 	}
 	_, pattern := g.mux.Handler(lookup)
 	var b strings.Builder
@@ -48,12 +50,29 @@ func (g *Gateway) Explain(method, rawURL string, header http.Header) (string, er
 		return "", fmt.Errorf("route %q not found", pattern)
 	}
 	fmt.Fprintf(&b, "  route %q, policy %q\n", pattern, rt.policy)
+	if preflight {
+		fmt.Fprintf(&b, "  a CORS preflight for %s\n", lookup.Method)
+	}
+	if p := rt.cfg.StripPrefix; p != "" {
+		up := strings.TrimPrefix(u.Path, p)
+		if !strings.HasPrefix(up, "/") {
+			up = "/" + up
+		}
+		fmt.Fprintf(&b, "  strip_prefix %q: the upstream sees the path %s\n", p, up)
+	}
 	for i, s := range rt.steps {
 		mark := ""
 		if s.shadow {
 			mark = " [shadow: reports, does not enforce]"
 		}
 		fmt.Fprintf(&b, "  %d. %s: %s%s\n", i+2, s.name, s.detail, mark)
+		if preflight && s.name == StepCORS {
+			fmt.Fprintf(&b, "  the preflight is answered here; no later step runs and nothing reaches the upstream\n")
+			return b.String(), nil
+		}
+	}
+	if preflight {
+		fmt.Fprintf(&b, "  no CORS policy on this route: the preflight goes on like any request\n")
 	}
 	return b.String(), nil
 }

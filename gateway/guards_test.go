@@ -221,7 +221,7 @@ func TestInternalServiceExample(t *testing.T) {
 	up, hits := startEcho(t, "ledger")
 	cfg := exampleConfig(t, "internal-service.yaml",
 		"0.0.0.0:8443", "127.0.0.1:0", "https://ledger.internal:9443", up.URL,
-		"/etc/bulwark/tls/server.pem", write("srv.pem", srvCert), "/etc/bulwark/tls/server.key", write("srv.key", srvKey),
+		"internal-service/server.pem", write("srv.pem", srvCert), "internal-service/server.key", write("srv.key", srvKey),
 		"internal-service/clients-ca.pem", write("ca.pem", ca.pem), "internal-service/apikeys.jsonl", recs)
 	g := startGatewayResolve(t, cfg, guardsResolver)
 	roots := x509.NewCertPool()

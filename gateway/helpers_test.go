@@ -40,6 +40,7 @@ type echoed struct {
 	Header http.Header `json:"header"`
 	Body   string      `json:"body"`
 	Server string      `json:"server"`
+	Query  string      `json:"query"`
 }
 
 func startEcho(t *testing.T, name string) (*httptest.Server, *atomic.Int64) {
@@ -51,7 +52,7 @@ func startEcho(t *testing.T, name string) (*httptest.Server, *atomic.Int64) {
 		w.Header().Set("Content-Type", "application/json")
 		w.Header().Set("Server", "upstream/1.0")
 		w.Header().Set("Content-Security-Policy", "default-src *")
-		json.NewEncoder(w).Encode(echoed{r.Method, r.URL.Path, r.Host, r.Header, string(b), name})
+		json.NewEncoder(w).Encode(echoed{r.Method, r.URL.Path, r.Host, r.Header, string(b), name, r.URL.RawQuery})
 	}))
 	t.Cleanup(s.Close)
 	return s, &hits

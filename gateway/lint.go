@@ -5,6 +5,7 @@ import (
 	"net"
 	"net/netip"
 	"net/url"
+	"os"
 	"regexp"
 	"slices"
 	"sort"
@@ -62,6 +63,8 @@ const (
 	CodeBasicPlaintext       = "basic-over-plaintext"
 	CodeIntrospectCacheLong  = "introspect-cache-long"
 	CodeAbuseSpoofableKey    = "abuse-spoofable-key"
+	CodeExampleMaterial      = "example-material"
+	CodeCredentialsForwarded = "credentials-forwarded"
 )
 
 // LintOptions tune Lint.
@@ -79,6 +82,7 @@ type LintRule func(cfg *Config, o LintOptions) []Finding
 var LintRules = []LintRule{
 	lintSecrets, lintCORS, lintJWT, lintForwarded, lintAdmin, lintListener, lintRoutes, lintUpstreams,
 	lintGuardSecrets, lintSessions, lintCookieRoutes, lintCSRF, lintAuthenticators, lintAbuse,
+	lintExampleMaterial,
 }
 
 // Lint runs LintRules over cfg and returns the findings, errors first.
@@ -110,7 +114,7 @@ func lintSecrets(cfg *Config, o LintOptions) []Finding {
 			s, err := o.Resolve.expand(path, v)
 			switch {
 			case err != nil:
-				out = append(out, Finding{CodeUnresolvedSecret, SeverityError, path, err.Error()})
+				out = append(out, secretFinding(path, err))
 			case len(s) < minLen:
 				out = append(out, Finding{CodeShortSecret, SeverityError, path,
 					fmt.Sprintf("the secret is %d bytes; use at least %d random bytes", len(s), minLen)})
@@ -133,7 +137,7 @@ func lintSecrets(cfg *Config, o LintOptions) []Finding {
 			}
 			if o.Resolve != nil && k.SecretFile != "" {
 				if s, err := readSecretFile(p+".secret_file", k.SecretFile); err != nil {
-					out = append(out, Finding{CodeUnresolvedSecret, SeverityError, p + ".secret_file", err.Error()})
+					out = append(out, secretFinding(p+".secret_file", err))
 				} else if k.SecretEncoding == "" && len(s) < MinSecretLen {
 					out = append(out, Finding{CodeShortSecret, SeverityError, p + ".secret_file",
 						fmt.Sprintf("the secret is %d bytes; use at least %d random bytes", len(s), MinSecretLen)})
@@ -201,10 +205,129 @@ func lintForwarded(cfg *Config, _ LintOptions) []Finding {
 		out = append(out, Finding{CodeForwardedTrustAll, SeverityWarning, "client_ip.trusted_hops",
 			"trusted_hops believes forwarding headers from any peer; list trusted_proxies unless every path to the gateway crosses those proxies"})
 	}
+	all := false
+	var prefixes []netip.Prefix
 	for i, p := range cfg.ClientIP.TrustedProxies {
-		if pr, err := netip.ParsePrefix(p); err == nil && pr.Bits() == 0 {
+		pr, err := netip.ParsePrefix(p)
+		if err != nil {
+			a, aerr := netip.ParseAddr(p)
+			if aerr != nil {
+				continue
+			}
+			pr = netip.PrefixFrom(a, a.BitLen())
+		}
+		if pr.Bits() == 0 {
+			all = true
 			out = append(out, Finding{CodeForwardedTrustAll, SeverityError, fmt.Sprintf("client_ip.trusted_proxies[%d]", i),
 				"trusting every address lets any client choose its IP"})
+		}
+		prefixes = append(prefixes, pr.Masked())
+	}
+	if !all {
+		v4, v6 := publicCoverage(prefixes)
+		if v4 > MaxTrustedPublicIPv4 {
+			out = append(out, Finding{CodeForwardedTrustAll, SeverityError, "client_ip.trusted_proxies",
+				fmt.Sprintf("the trusted proxies cover %d public IPv4 addresses, more than a /8 (%d): clients there choose their IP; list your proxies' own ranges", v4, MaxTrustedPublicIPv4)})
+		}
+		if v6 {
+			out = append(out, Finding{CodeForwardedTrustAll, SeverityError, "client_ip.trusted_proxies",
+				fmt.Sprintf("the trusted proxies cover more public IPv6 space than a /%d: clients there choose their IP; list your proxies' own ranges", 128-MaxTrustedPublicIPv6Bits)})
+		}
+	}
+	return out
+}
+
+// The most public address space trusted_proxies may cover before the
+// forwarded-trust-all lint refuses it: a /8 of IPv4 (16.7 million
+// addresses; no proxy fleet needs more) and a /32 of IPv6 (a whole
+// provider allocation), in host bits. Private, loopback, link-local,
+// shared (100.64/10), multicast and reserved IPv4 ranges do not count: a
+// list of RFC 1918 ranges is the common, safe configuration behind a
+// load balancer. For IPv6 only global unicast (2000::/3) counts.
+const (
+	MaxTrustedPublicIPv4     = 1 << 24
+	MaxTrustedPublicIPv6Bits = 96
+)
+
+// nonPublicV4 are the disjoint IPv4 ranges that are not public.
+var nonPublicV4 = []netip.Prefix{
+	netip.MustParsePrefix("0.0.0.0/8"), netip.MustParsePrefix("10.0.0.0/8"),
+	netip.MustParsePrefix("100.64.0.0/10"), netip.MustParsePrefix("127.0.0.0/8"),
+	netip.MustParsePrefix("169.254.0.0/16"), netip.MustParsePrefix("172.16.0.0/12"),
+	netip.MustParsePrefix("192.168.0.0/16"), netip.MustParsePrefix("224.0.0.0/3"),
+}
+
+var globalV6 = netip.MustParsePrefix("2000::/3")
+
+// publicCoverage returns how many public IPv4 addresses the prefixes
+// cover, and whether the global unicast IPv6 addresses they cover are
+// more than 2^MaxTrustedPublicIPv6Bits. IPv4-mapped IPv6 prefixes count
+// as IPv4.
+func publicCoverage(prefixes []netip.Prefix) (v4 int64, v6Over bool) {
+	var p4, p6 []netip.Prefix
+	for _, p := range prefixes {
+		switch {
+		case p.Addr().Is4():
+			p4 = append(p4, p)
+		case p.Addr().Is4In6() && p.Bits() >= 96:
+			p4 = append(p4, netip.PrefixFrom(p.Addr().Unmap(), p.Bits()-96).Masked())
+		default:
+			if p.Contains(netip.MustParseAddr("::ffff:0.0.0.0")) && p.Bits() <= 96 {
+				p4 = append(p4, netip.MustParsePrefix("0.0.0.0/0"))
+			}
+			p6 = append(p6, p)
+		}
+	}
+	for _, p := range outermost(p4) {
+		n := int64(1) << (32 - p.Bits())
+		for _, x := range nonPublicV4 {
+			if o, ok := overlap(p, x); ok {
+				n -= int64(1) << (32 - o.Bits())
+			}
+		}
+		v4 += n
+	}
+	// IPv6: the sum of 2^hostbits of the disjoint parts inside 2000::/3,
+	// in units of 2^(MaxTrustedPublicIPv6Bits-8) addresses so that it
+	// fits an int64 (smaller parts are negligible against the bound).
+	var units int64
+	const unitBits = MaxTrustedPublicIPv6Bits - 8
+	for _, p := range outermost(p6) {
+		if o, ok := overlap(p, globalV6); ok {
+			if hb := 128 - o.Bits(); hb >= unitBits {
+				units += int64(1) << min(hb-unitBits, 40)
+			}
+		}
+	}
+	return v4, units > 1<<8
+}
+
+// overlap returns the intersection of two prefixes (CIDR ranges nest or
+// are disjoint).
+func overlap(a, b netip.Prefix) (netip.Prefix, bool) {
+	switch {
+	case a.Bits() >= b.Bits() && b.Contains(a.Addr()):
+		return a, true
+	case b.Bits() > a.Bits() && a.Contains(b.Addr()):
+		return b, true
+	}
+	return netip.Prefix{}, false
+}
+
+// outermost drops the prefixes another one in the list contains (and
+// duplicates), leaving disjoint ranges.
+func outermost(ps []netip.Prefix) []netip.Prefix {
+	var out []netip.Prefix
+	for i, p := range ps {
+		inside := false
+		for j, q := range ps {
+			if i != j && q.Bits() <= p.Bits() && q.Contains(p.Addr()) && (q.Bits() < p.Bits() || j < i) {
+				inside = true
+				break
+			}
+		}
+		if !inside {
+			out = append(out, p)
 		}
 	}
 	return out
@@ -253,6 +376,31 @@ func samePort(a, b string) bool {
 	return ha == hb || wild(ha) || wild(hb)
 }
 
+// ExampleMarker marks key material published with an example; a listener
+// key holding it draws a CodeExampleMaterial warning (files are read only
+// when secrets are resolved).
+const ExampleMarker = "EXAMPLE ONLY"
+
+func lintExampleMaterial(cfg *Config, o LintOptions) []Finding {
+	if o.Resolve == nil {
+		return nil
+	}
+	var out []Finding
+	for _, l := range []struct {
+		path string
+		tls  *ServerTLS
+	}{{"listen.tls.key_file", cfg.Listen.TLS}, {"admin.tls.key_file", cfg.Admin.TLS}} {
+		if l.tls == nil || l.tls.KeyFile == "" {
+			continue
+		}
+		if b, err := os.ReadFile(l.tls.KeyFile); err == nil && strings.Contains(string(b), ExampleMarker) {
+			out = append(out, Finding{CodeExampleMaterial, SeverityWarning, l.path,
+				"this key is published with an example (marked " + ExampleMarker + "): anyone can impersonate this listener; make your own"})
+		}
+	}
+	return out
+}
+
 func lintListener(cfg *Config, _ LintOptions) []Finding {
 	if cfg.Listen.TLS == nil && cfg.Listen.Addr != "" && !isLoopback(cfg.Listen.Addr) &&
 		len(cfg.ClientIP.TrustedProxies) == 0 && cfg.ClientIP.TrustedHops == 0 {
@@ -280,6 +428,10 @@ func lintRoutes(cfg *Config, _ LintOptions) []Finding {
 			out = append(out, Finding{CodeRouteUnauthenticated, SeverityInfo, path,
 				fmt.Sprintf("%q is served without authentication", r.Match)})
 		}
+		if r.Upstream != "" && r.Session == nil && !r.StripCredentials && consumesCredential(cfg, p.Authn) {
+			out = append(out, Finding{CodeCredentialsForwarded, SeverityInfo, path + ".strip_credentials",
+				fmt.Sprintf("%q passes the credential the gateway checked (token, API key) on to the upstream; strip_credentials: true keeps it at the gateway when the upstream trusts the principal headers instead", r.Match)})
+		}
 	}
 	for _, name := range sortedKeys(cfg.Policies) {
 		if s := cfg.Policies[name].Shadow; len(s) > 0 {
@@ -288,6 +440,37 @@ func lintRoutes(cfg *Config, _ LintOptions) []Finding {
 		}
 	}
 	return out
+}
+
+// consumesCredential reports whether the authenticators names reach read
+// a credential a request carries in a header or query (JWT, API key,
+// Basic, introspection) — the session and CSRF cookies are removed
+// anyway, and mTLS sends nothing upstream.
+func consumesCredential(cfg *Config, names []string) bool {
+	seen := map[string]bool{}
+	var walk func(string) bool
+	walk = func(n string) bool {
+		if seen[n] {
+			return false
+		}
+		seen[n] = true
+		a := cfg.Authenticators[n]
+		if a.JWT != nil || a.APIKey != nil || a.Basic != nil || a.Introspect != nil {
+			return true
+		}
+		for _, m := range append(append([]string(nil), a.AnyOf...), a.AllOf...) {
+			if walk(m) {
+				return true
+			}
+		}
+		return false
+	}
+	for _, n := range names {
+		if walk(n) {
+			return true
+		}
+	}
+	return false
 }
 
 func lintUpstreams(cfg *Config, _ LintOptions) []Finding {
@@ -324,7 +507,7 @@ func checkRef(out *[]Finding, o LintOptions, path, v string, minLen int) {
 		s, err := o.Resolve.expand(path, v)
 		switch {
 		case err != nil:
-			*out = append(*out, Finding{CodeUnresolvedSecret, SeverityError, path, err.Error()})
+			*out = append(*out, secretFinding(path, err))
 		case len(s) < minLen:
 			*out = append(*out, Finding{CodeShortSecret, SeverityError, path,
 				fmt.Sprintf("the secret is %d bytes; use at least %d random bytes", len(s), minLen)})
@@ -339,7 +522,7 @@ func checkFiles(out *[]Finding, o LintOptions, path string, files []string, minL
 	for i, f := range files {
 		p := fmt.Sprintf("%s[%d]", path, i)
 		if s, err := readSecretFile(p, f); err != nil {
-			*out = append(*out, Finding{CodeUnresolvedSecret, SeverityError, p, err.Error()})
+			*out = append(*out, secretFinding(p, err))
 		} else if len(s) < minLen {
 			*out = append(*out, Finding{CodeShortSecret, SeverityError, p,
 				fmt.Sprintf("the secret is %d bytes; use at least %d random bytes", len(s), minLen)})

@@ -131,3 +131,43 @@ routes: [{match: "POST /logout", policy: p, session: {action: logout, session: w
 		}
 	}
 }
+
+// forwarded-trust-all weighs the public space the trusted proxies cover,
+// not only /0.
+func TestLintTrustedProxyCoverage(t *testing.T) {
+	for _, tc := range []struct {
+		proxies string
+		flagged bool
+	}{
+		{`["0.0.0.0/1", "128.0.0.0/1"]`, true},
+		{`["0.0.0.0/0"]`, true},
+		{`["11.0.0.0/8", "12.0.0.0/8"]`, true},
+		{`["11.0.0.0/8"]`, false},                                                 // a /8: at the bound
+		{`["10.0.0.0/8", "172.16.0.0/12", "192.168.0.0/16", "127.0.0.1"]`, false}, // private: safe
+		{`["0.0.0.0/4"]`, true},                                                   // 0/8 excluded, the rest public
+		{`["::ffff:0.0.0.0/97"]`, true},                                           // IPv4-mapped: half of IPv4
+		{`["2000::/3"]`, true},
+		{`["2001:db8::/32"]`, false},
+		{`["2001:db8::/31"]`, true},
+		{`["fc00::/7", "fe80::/10"]`, false},
+		{`["203.0.113.0/24", "2001:db8:1::/48"]`, false},
+	} {
+		cfg, err := Parse("t.yaml", []byte(`
+listen: {addr: "127.0.0.1:8080"}
+client_ip: {trusted_proxies: `+tc.proxies+`}
+upstreams: {app: {urls: ["http://127.0.0.1:8000"]}}
+policies: {p: {}}
+routes: [{match: "/", upstream: app, policy: p}]
+`))
+		if err != nil {
+			t.Fatal(err)
+		}
+		got := false
+		for _, f := range Lint(cfg, LintOptions{}) {
+			got = got || (f.Code == CodeForwardedTrustAll && f.Severity == SeverityError)
+		}
+		if got != tc.flagged {
+			t.Errorf("%s: flagged %v, want %v", tc.proxies, got, tc.flagged)
+		}
+	}
+}

@@ -8,6 +8,7 @@ import (
 	"encoding/hex"
 	"errors"
 	"fmt"
+	"io"
 	"math/rand/v2"
 	"net"
 	"net/http"
@@ -21,6 +22,7 @@ import (
 	"time"
 
 	"github.com/bulwark-go/bulwark/authn"
+	"github.com/bulwark-go/bulwark/bodylimit"
 	"github.com/bulwark-go/bulwark/clientip"
 	"github.com/bulwark-go/bulwark/problem"
 	"github.com/bulwark-go/bulwark/ratelimit"
@@ -175,12 +177,26 @@ func orDefault(d, def time.Duration) time.Duration {
 
 // errorHandler answers a failed round trip: 504 for a timeout, 502
 // otherwise, as problems; the target is skipped for a while after a
-// connection failure or a timeout. A client that went away gets nothing.
+// connection failure or a timeout. A failure of the client's side — its
+// body over the route's limit (413), or cut short (400) — is the client's:
+// it counts no upstream error and marks no upstream down. A client that
+// went away gets nothing.
 func (p *pool) errorHandler(t *target) func(http.ResponseWriter, *http.Request, error) {
 	return func(w http.ResponseWriter, r *http.Request, err error) {
 		if r.Context().Err() != nil && errors.Is(err, context.Canceled) {
 			w.WriteHeader(ratelimit.StatusClientClosedRequest)
 			return
+		}
+		if st, _ := r.Context().Value(fwdKey{}).(*fwdState); st != nil && st.body != nil {
+			if berr := st.body.failed(); berr != nil {
+				var mbe *http.MaxBytesError
+				if errors.As(berr, &mbe) {
+					problem.Denier{Guard: "bodylimit", Audit: p.tel.Audit}.Deny(w, r, bodylimit.TooLarge(mbe.Limit))
+					return
+				}
+				problem.Write(w, r, problem.New(http.StatusBadRequest, problem.TypeBadRequest, "the request body could not be read").WithReason("body_unreadable").WithErr(berr))
+				return
+			}
 		}
 		var ne net.Error
 		timeout := errors.Is(err, context.DeadlineExceeded) || (errors.As(err, &ne) && ne.Timeout())
@@ -199,29 +215,61 @@ func (p *pool) errorHandler(t *target) func(http.ResponseWriter, *http.Request, 
 	}
 }
 
+// bodyWatch is a client's request body that remembers the first read
+// error other than io.EOF: a body over the limit or a client gone
+// mid-upload, which is no fault of the upstream's.
+type bodyWatch struct {
+	rc  io.ReadCloser
+	err atomic.Pointer[error]
+}
+
+func (b *bodyWatch) Read(p []byte) (int, error) {
+	n, err := b.rc.Read(p)
+	if err != nil && err != io.EOF {
+		b.err.CompareAndSwap(nil, &err)
+	}
+	return n, err
+}
+
+func (b *bodyWatch) Close() error { return b.rc.Close() }
+
+func (b *bodyWatch) failed() error {
+	if e := b.err.Load(); e != nil {
+		return *e
+	}
+	return nil
+}
+
 // forwarder sends a route's requests to its upstream.
 type forwarder struct {
 	pool            *pool
 	stripPrefix     string
-	strip           []string // principal headers of every policy: never from clients
+	strip           headerSet // principal headers of every policy: never from clients
 	principal       *PrincipalHeaders
 	managed         []string          // response headers the gateway's profile owns
 	removeHeaders   func(http.Header) // the profile's removals (Server, X-Powered-By, …)
 	corsOwned       bool              // the gateway answers CORS: upstream's CORS headers dropped
 	requestIDHeader string
-	dropCookies     []string // the gateway's own cookies (session, CSRF): never sent upstream
+	dropCookies     []string  // the gateway's own cookies (session, CSRF): never sent upstream
+	credentials     headerSet // strip_credentials: the client's credential headers
+	dropQuery       []string  // strip_credentials: API-key query parameters
 }
 
 type fwdKey struct{}
 
 type fwdState struct {
-	f *forwarder
-	t *target
+	f    *forwarder
+	t    *target
+	body *bodyWatch // nil without a body
 }
 
 func (f *forwarder) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	t := f.pool.pick()
 	st := fwdState{f: f, t: t}
+	if r.Body != nil && r.Body != http.NoBody {
+		st.body = &bodyWatch{rc: r.Body}
+		r.Body = st.body
+	}
 	r = r.WithContext(context.WithValue(r.Context(), fwdKey{}, &st))
 	t.proxy.ServeHTTP(w, r)
 }
@@ -245,8 +293,19 @@ func rewrite(pr *httputil.ProxyRequest) {
 		pr.Out.Host = pr.In.Host
 	}
 	h := pr.Out.Header
-	for _, name := range f.strip {
-		delete(h, name)
+	f.strip.removeFrom(h)
+	f.credentials.removeFrom(h)
+	if len(f.dropQuery) > 0 && pr.Out.URL.RawQuery != "" {
+		q, changed := pr.Out.URL.Query(), false
+		for _, name := range f.dropQuery {
+			if q.Has(name) {
+				q.Del(name)
+				changed = true
+			}
+		}
+		if changed { // untouched otherwise: the upstream sees the query as sent
+			pr.Out.URL.RawQuery = q.Encode()
+		}
 	}
 	if len(f.dropCookies) > 0 && len(h["Cookie"]) > 0 {
 		dropCookies(h, f.dropCookies)
@@ -293,6 +352,47 @@ func rewrite(pr *httputil.ProxyRequest) {
 			set(f.principal.Method, p.Method)
 			set(f.principal.Roles, strings.Join(p.Roles, ","))
 			set(f.principal.Scopes, strings.Join(p.Scopes, " "))
+		}
+	}
+}
+
+// headerSet is a set of header names normalised as servers behind the
+// gateway may read them: case ignored and '_' taken for '-' (CGI, WSGI,
+// PHP-FPM, nginx with underscores_in_headers all map X_Auth_Subject and
+// X-Auth-Subject to the same variable).
+type headerSet map[string]struct{}
+
+// newHeaderSet is the normalised set of names.
+func newHeaderSet(names []string) headerSet {
+	s := make(headerSet, len(names))
+	for _, n := range names {
+		s[normHeader(n)] = struct{}{}
+	}
+	return s
+}
+
+// normHeader lower-cases name and maps '_' to '-'.
+func normHeader(name string) string {
+	return strings.Map(func(r rune) rune {
+		if r == '_' {
+			return '-'
+		}
+		if r >= 'A' && r <= 'Z' {
+			return r + ('a' - 'A')
+		}
+		return r
+	}, name)
+}
+
+// removeFrom deletes from h every header whose normalised name is in s,
+// in one pass over h.
+func (s headerSet) removeFrom(h http.Header) {
+	if len(s) == 0 {
+		return
+	}
+	for k := range h {
+		if _, ok := s[normHeader(k)]; ok {
+			delete(h, k)
 		}
 	}
 }
@@ -404,6 +504,9 @@ func (rt *retryTransport) RoundTrip(req *http.Request) (*http.Response, error) {
 		if req.Body != nil && req.Body != http.NoBody && req.GetBody == nil {
 			return nil, err // a body we cannot replay
 		}
+		// This attempt failed as surely as one answered 502: counted,
+		// even though the next URL may save the request.
+		p.tel.upstreams.WithLabelValues(p.name, "unavailable").Inc()
 		p.markDown(req.URL.Host)
 		next := p.pick()
 		if next.url.Host == req.URL.Host {

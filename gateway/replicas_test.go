@@ -340,6 +340,14 @@ routes:
 	if resp.StatusCode != 303 || j["session"] == "" {
 		t.Fatalf("login on replica B: %d %v", resp.StatusCode, j)
 	}
+	// The session store honours redis.timeout (2s), not the library's
+	// 250ms default: a Redis that stalls for 600ms (as a loaded machine
+	// may) delays the request, and does not fail it. Redis lifts the
+	// pause by itself.
+	pauser := testredis.ClientOf(t, rs.URL())
+	if err := pauser.Do(context.Background(), pauser.B().ClientPause().Timeout(600).All().Build()).Error(); err != nil {
+		t.Fatal(err)
+	}
 	resp, out := send(a.URL, "GET", "/app", j, nil, "")
 	if resp.StatusCode != 200 || decodeEcho(t, out).Header.Get("X-Auth-Subject") != "bob" {
 		t.Fatalf("session from B on A: %d %s", resp.StatusCode, out)

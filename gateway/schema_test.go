@@ -3,6 +3,7 @@ package gateway
 import (
 	"bytes"
 	"flag"
+	"fmt"
 	"os"
 	"path/filepath"
 	"strings"
@@ -63,8 +64,91 @@ func TestGolden(t *testing.T) {
 		}
 		want, _ := os.ReadFile(golden)
 		if got != string(want) {
-			t.Errorf("%s: policy changed; diff against %s:\n%s", f, golden, got)
+			t.Errorf("%s: policy changed (-%s +got; go test -run TestGolden -update accepts it):\n%s", f, golden, lineDiff(string(want), got))
 		}
+	}
+}
+
+// lineDiff is a unified-style line diff of a and b: changed lines marked
+// - and +, with two lines of context, hunks headed by @@ -line +line @@.
+func lineDiff(a, b string) string {
+	x, y := strings.Split(a, "\n"), strings.Split(b, "\n")
+	// lcs[i][j]: the longest common subsequence of x[i:] and y[j:].
+	lcs := make([][]int, len(x)+1)
+	for i := range lcs {
+		lcs[i] = make([]int, len(y)+1)
+	}
+	for i := len(x) - 1; i >= 0; i-- {
+		for j := len(y) - 1; j >= 0; j-- {
+			if x[i] == y[j] {
+				lcs[i][j] = lcs[i+1][j+1] + 1
+			} else {
+				lcs[i][j] = max(lcs[i+1][j], lcs[i][j+1])
+			}
+		}
+	}
+	type op struct {
+		kind byte // ' ', '-', '+'
+		text string
+		i, j int // line numbers (0-based) in a and b
+	}
+	var ops []op
+	i, j := 0, 0
+	for i < len(x) || j < len(y) {
+		switch {
+		case i < len(x) && j < len(y) && x[i] == y[j]:
+			ops = append(ops, op{' ', x[i], i, j})
+			i, j = i+1, j+1
+		case i < len(x) && (j == len(y) || lcs[i+1][j] >= lcs[i][j+1]):
+			ops = append(ops, op{'-', x[i], i, j})
+			i++
+		default:
+			ops = append(ops, op{'+', y[j], i, j})
+			j++
+		}
+	}
+	const context = 2
+	var out strings.Builder
+	for k := 0; k < len(ops); {
+		if ops[k].kind == ' ' {
+			k++
+			continue
+		}
+		start := max(k-context, 0)
+		end := k
+		for end < len(ops) {
+			if ops[end].kind != ' ' {
+				end++
+				continue
+			}
+			run := end
+			for run < len(ops) && ops[run].kind == ' ' {
+				run++
+			}
+			if run-end > 2*context || run == len(ops) {
+				end = min(end+context, len(ops))
+				break
+			}
+			end = run
+		}
+		fmt.Fprintf(&out, "@@ -%d +%d @@\n", ops[start].i+1, ops[start].j+1)
+		for _, o := range ops[start:end] {
+			fmt.Fprintf(&out, "%c%s\n", o.kind, o.text)
+		}
+		k = end
+	}
+	return out.String()
+}
+
+func TestLineDiff(t *testing.T) {
+	a := "one\ntwo\nthree\nfour\nfive\nsix\nseven\neight\nnine\n"
+	b := "one\ntwo\nthree\nFOUR\nfive\nsix\nseven\neight\nnine\nten\n"
+	want := "@@ -2 +2 @@\n two\n three\n-four\n+FOUR\n five\n six\n@@ -8 +8 @@\n eight\n nine\n+ten\n \n"
+	if got := lineDiff(a, b); got != want {
+		t.Errorf("lineDiff:\n%s\nwant:\n%s", got, want)
+	}
+	if lineDiff(a, a) != "" {
+		t.Errorf("no difference, yet a diff: %q", lineDiff(a, a))
 	}
 }
 

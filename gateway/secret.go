@@ -1,7 +1,7 @@
 package gateway
 
 import (
-	"fmt"
+	"errors"
 	"os"
 	"regexp"
 	"strings"
@@ -36,16 +36,38 @@ func (res Resolver) expand(field, s string) (string, error) {
 		return v
 	})
 	if missing != "" {
-		return "", fmt.Errorf("%s: environment variable %s is not set", field, missing)
+		return "", &SecretError{Field: field, Msg: "environment variable " + missing + " is not set"}
 	}
 	return out, nil
+}
+
+// A SecretError is a secret reference that could not be read: an unset
+// environment variable or an unreadable file. Its message names the
+// reference, never a value.
+type SecretError struct {
+	Field string // where in the configuration, e.g. csrf.web.keys[0]
+	Msg   string
+	Err   error // the underlying error, if any
+}
+
+func (e *SecretError) Error() string { return e.Field + ": " + e.Msg }
+func (e *SecretError) Unwrap() error { return e.Err }
+
+// secretFinding is the lint finding of a reference that could not be
+// read: the path once, in the finding's Path.
+func secretFinding(path string, err error) Finding {
+	msg := err.Error()
+	if se, ok := errors.AsType[*SecretError](err); ok {
+		msg = se.Msg
+	}
+	return Finding{CodeUnresolvedSecret, SeverityError, path, msg}
 }
 
 // readSecretFile reads a secret file, dropping one trailing newline.
 func readSecretFile(field, path string) (string, error) {
 	b, err := os.ReadFile(path)
 	if err != nil {
-		return "", fmt.Errorf("%s: %w", field, err)
+		return "", &SecretError{Field: field, Msg: err.Error(), Err: err}
 	}
 	return strings.TrimSuffix(strings.TrimSuffix(string(b), "\n"), "\r"), nil
 }

@@ -12,6 +12,7 @@ import (
 	"net/http"
 	"os"
 	"os/signal"
+	"strings"
 	"sync"
 	"sync/atomic"
 	"syscall"
@@ -93,6 +94,9 @@ func NewServer(o ServerOptions) (*Server, error) {
 	if s.tel, err = NewTelemetry(o.Logger, sink); err != nil {
 		return nil, err
 	}
+	if err := s.lint(cfg); err != nil {
+		return nil, err
+	}
 	g, err := Build(cfg, BuildOptions{Telemetry: s.tel, Resolve: o.Resolve})
 	if err != nil {
 		return nil, err
@@ -103,6 +107,42 @@ func NewServer(o ServerOptions) (*Server, error) {
 	s.current.Store(g)
 	s.tel.serving.Store(g)
 	return s, nil
+}
+
+// A LintError is a configuration refused for its error-level lint
+// findings (the ones `bulwark check` reports).
+type LintError struct {
+	File     string
+	Findings []Finding // severity error only
+}
+
+func (e *LintError) Error() string {
+	var b strings.Builder
+	fmt.Fprintf(&b, "%s: %d lint error(s); `bulwark check --config %s` explains them", e.File, len(e.Findings), e.File)
+	for _, f := range e.Findings {
+		b.WriteString("\n  ")
+		b.WriteString(f.String())
+	}
+	return b.String()
+}
+
+// lint runs the security lint serve shares with `bulwark check`, secrets
+// resolved: error findings refuse the configuration, warnings are logged
+// (once per load).
+func (s *Server) lint(cfg *Config) error {
+	var errs []Finding
+	for _, f := range Lint(cfg, LintOptions{Resolve: s.o.Resolve}) {
+		switch f.Severity {
+		case SeverityError:
+			errs = append(errs, f)
+		case SeverityWarning:
+			s.o.Logger.Warn("gateway: lint", "code", f.Code, "path", f.Path, "message", f.Message)
+		}
+	}
+	if len(errs) > 0 {
+		return &LintError{File: s.o.ConfigPath, Findings: errs}
+	}
+	return nil
 }
 
 // Gateway returns the configuration being served.
@@ -128,6 +168,9 @@ func (s *Server) Reload() error {
 	}
 	old := s.current.Load()
 	cfg, err := LoadFile(s.o.ConfigPath)
+	if err == nil {
+		err = s.lint(cfg)
+	}
 	if err == nil {
 		var g *Gateway
 		if g, err = Build(cfg, BuildOptions{Telemetry: s.tel, Resolve: s.o.Resolve, Previous: old}); err == nil {
@@ -169,6 +212,12 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 // and releases every guard.
 func (s *Server) Run(ctx context.Context) error {
 	cfg := s.current.Load().cfg
+	// Everything is checked before anything is bound: a configuration
+	// the admin listener would refuse never serves a public request.
+	plan, err := planListeners(cfg, s.o.Resolve, true, s.o.AdminListener != nil)
+	if err != nil {
+		return err
+	}
 	l := cfg.Listen
 	s.public = &http.Server{
 		Handler:                      s,
@@ -183,27 +232,28 @@ func (s *Server) Run(ctx context.Context) error {
 		s.public.MaxHeaderBytes = DefaultMaxHeaderBytes
 	}
 	ln := s.o.Listener
-	var err error
 	if ln == nil {
 		if ln, err = net.Listen("tcp", l.Addr); err != nil {
 			return err
 		}
 	}
-	if l.TLS != nil {
-		tc, err := serverTLS(l.TLS)
-		if err != nil {
-			ln.Close()
-			return fmt.Errorf("listen.tls: %w", err)
+	var aln net.Listener
+	if !plan.adminOff {
+		if aln = s.o.AdminListener; aln == nil {
+			if aln, err = net.Listen("tcp", plan.adminAddr); err != nil {
+				ln.Close()
+				return fmt.Errorf("admin: %w", err)
+			}
 		}
-		ln = tls.NewListener(ln, tc)
+	}
+	if plan.publicTLS != nil {
+		ln = tls.NewListener(ln, plan.publicTLS)
 	}
 	errc := make(chan error, 2)
 	go func() { errc <- s.public.Serve(ln) }()
 	s.o.Logger.Info("gateway: serving", "addr", ln.Addr().String(), "tls", l.TLS != nil)
-
-	if err := s.startAdmin(cfg, errc); err != nil {
-		s.public.Close()
-		return err
+	if aln != nil {
+		s.startAdmin(plan, aln, errc)
 	}
 
 	hup := make(chan os.Signal, 1)
@@ -249,37 +299,80 @@ func (s *Server) shutdown(cfg *Config) error {
 	return err
 }
 
-// startAdmin serves /healthz, /readyz and /metrics on the admin listener.
-func (s *Server) startAdmin(cfg *Config, errc chan<- error) error {
+// listenPlan is the listeners' settings, checked and loaded before any
+// is bound.
+type listenPlan struct {
+	publicTLS  *tls.Config
+	adminOff   bool
+	adminAddr  string
+	adminToken string
+	adminTLS   *tls.Config
+}
+
+// CheckListeners checks the listener and admin sections as serve does
+// before it binds anything: the admin address, its authentication beyond
+// loopback, its token resolved through res, and every TLS certificate,
+// key and client CA loaded. `bulwark check --resolve` runs it.
+func CheckListeners(cfg *Config, res Resolver) error {
+	_, err := planListeners(cfg, res, true, false)
+	return err
+}
+
+// planListeners checks cfg's listener and admin sections; with load, it
+// resolves the admin token and loads the TLS material. adminGiven: the
+// admin listener is provided (tests), so its address is not checked.
+func planListeners(cfg *Config, res Resolver, load, adminGiven bool) (*listenPlan, error) {
+	plan := &listenPlan{}
+	if cfg.Listen.TLS != nil && load {
+		tc, err := serverTLS(cfg.Listen.TLS)
+		if err != nil {
+			return nil, fmt.Errorf("listen.tls: %w", err)
+		}
+		plan.publicTLS = tc
+	}
 	a := cfg.Admin
-	if a.Addr == "off" && s.o.AdminListener == nil {
-		return nil
+	if a.Addr == "off" && !adminGiven {
+		plan.adminOff = true
+		return plan, nil
 	}
-	addr := a.Addr
-	if addr == "" {
-		addr = DefaultAdminAddr
+	plan.adminAddr = a.Addr
+	if plan.adminAddr == "" {
+		plan.adminAddr = DefaultAdminAddr
 	}
-	if samePort(addr, cfg.Listen.Addr) {
-		return errors.New("admin.addr: the admin listener must not share the public listener's address")
+	if !adminGiven && samePort(plan.adminAddr, cfg.Listen.Addr) {
+		return nil, errors.New("admin.addr: the admin listener must not share the public listener's address")
 	}
-	token := ""
-	if a.Token != "" {
-		t, err := s.o.Resolve.expand("admin.token", a.Token)
-		if err != nil {
-			return err
+	if load {
+		if a.Token != "" {
+			t, err := res.expand("admin.token", a.Token)
+			if err != nil {
+				return nil, err
+			}
+			plan.adminToken = t
+		} else if a.TokenFile != "" {
+			t, err := readSecretFile("admin.token_file", a.TokenFile)
+			if err != nil {
+				return nil, err
+			}
+			plan.adminToken = t
 		}
-		token = t
-	} else if a.TokenFile != "" {
-		t, err := readSecretFile("admin.token_file", a.TokenFile)
+	}
+	authed := a.Token != "" || a.TokenFile != "" || (a.TLS != nil && a.TLS.ClientCAFile != "")
+	if !adminGiven && !isLoopback(plan.adminAddr) && !authed {
+		return nil, errors.New("admin: bound beyond loopback, it needs a token (admin.token) or mTLS (admin.tls.client_ca_file)")
+	}
+	if a.TLS != nil && load {
+		tc, err := serverTLS(a.TLS)
 		if err != nil {
-			return err
+			return nil, fmt.Errorf("admin.tls: %w", err)
 		}
-		token = t
+		plan.adminTLS = tc
 	}
-	mtls := a.TLS != nil && a.TLS.ClientCAFile != ""
-	if !isLoopback(addr) && token == "" && !mtls && s.o.AdminListener == nil {
-		return errors.New("admin: bound beyond loopback, it needs a token (admin.token) or mTLS (admin.tls.client_ca_file)")
-	}
+	return plan, nil
+}
+
+// startAdmin serves /healthz, /readyz and /metrics on the admin listener.
+func (s *Server) startAdmin(plan *listenPlan, ln net.Listener, errc chan<- error) {
 	mux := http.NewServeMux()
 	mux.HandleFunc("GET /healthz", func(w http.ResponseWriter, r *http.Request) {
 		w.Header().Set("Content-Type", "text/plain; charset=utf-8")
@@ -296,8 +389,8 @@ func (s *Server) startAdmin(cfg *Config, errc chan<- error) error {
 	mux.Handle("GET /metrics", s.tel.Metrics.Exposition())
 	mux.Handle("GET /security", s.tel.Panel) // the admin listener's own authentication (below) guards it
 	var h http.Handler = mux
-	if token != "" {
-		want := []byte("Bearer " + token)
+	if plan.adminToken != "" {
+		want := []byte("Bearer " + plan.adminToken)
 		h = http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 			if subtle.ConstantTimeCompare([]byte(r.Header.Get("Authorization")), want) != 1 {
 				problem.Write(w, r, problem.Unauthorized(problem.TypeUnauthorized, problem.Challenge("Bearer", "bulwark-admin"), "a valid admin token is required"))
@@ -307,24 +400,11 @@ func (s *Server) startAdmin(cfg *Config, errc chan<- error) error {
 		})
 	}
 	s.admin = &http.Server{Handler: h, ReadHeaderTimeout: 5 * time.Second, IdleTimeout: time.Minute, MaxHeaderBytes: 16 << 10}
-	ln := s.o.AdminListener
-	if ln == nil {
-		var err error
-		if ln, err = net.Listen("tcp", addr); err != nil {
-			return fmt.Errorf("admin: %w", err)
-		}
-	}
-	if a.TLS != nil {
-		tc, err := serverTLS(a.TLS)
-		if err != nil {
-			ln.Close()
-			return fmt.Errorf("admin.tls: %w", err)
-		}
-		ln = tls.NewListener(ln, tc)
+	if plan.adminTLS != nil {
+		ln = tls.NewListener(ln, plan.adminTLS)
 	}
 	go func() { errc <- s.admin.Serve(ln) }()
 	s.o.Logger.Info("gateway: admin listener", "addr", ln.Addr().String())
-	return nil
 }
 
 // serverTLS is a listener's TLS configuration: the certificate reloaded

@@ -13,9 +13,10 @@ import (
 
 // Every example config passes `bulwark check`, with its secrets resolved.
 func TestCheckExamples(t *testing.T) {
-	for _, env := range []string{"BULWARK_JWT_SECRET", "SESSION_CSRF_KEY", "ABUSE_SECRET", "APIKEY_SECRET"} {
+	for _, env := range []string{"BULWARK_JWT_SECRET", "SESSION_CSRF_KEY", "ABUSE_SECRET"} {
 		t.Setenv(env, strings.Repeat("k", 40))
 	}
+	t.Setenv("APIKEY_SECRET", "example-only-apikey-secret-0123456789abcdef") // internal-service.yaml's
 	files, _ := filepath.Glob("../../examples/gateway/*.yaml")
 	jsons, _ := filepath.Glob("../../examples/gateway/*.json")
 	files = append(files, jsons...)
@@ -153,5 +154,52 @@ func TestReadmeGatewayExample(t *testing.T) {
 	t.Setenv("JWT_SECRET", strings.Repeat("k", 40))
 	if code, out, errs := runCLI(t, "", "check", "--config", p, "--resolve"); code != 0 || !strings.Contains(out, ": ok (") {
 		t.Errorf("check README example: %d\n%s%s", code, out, errs)
+	}
+}
+
+// check --resolve loads what serve loads; an unreadable secret is one
+// finding naming its path once; --explain prints the explanation first,
+// routes a preflight and shows strip_prefix.
+func TestCheckResolveAndOutput(t *testing.T) {
+	dir := t.TempDir()
+	write := func(name, s string) string {
+		p := filepath.Join(dir, name)
+		os.WriteFile(p, []byte(s), 0o600)
+		return p
+	}
+	tlsMissing := write("tls.yaml", `
+listen: {addr: "127.0.0.1:8443", tls: {cert_file: nope.pem, key_file: nope.key}}
+upstreams: {app: {urls: ["http://127.0.0.1:8000"]}}
+policies: {p: {}}
+routes: [{match: "/", upstream: app, policy: p}]
+`)
+	if code, out, _ := runCLI(t, "", "check", "--config", tlsMissing, "--resolve"); code != 1 || !strings.Contains(out, "listen.tls") {
+		t.Errorf("--resolve with missing TLS files: %d %s", code, out)
+	}
+	if code, out, _ := runCLI(t, "", "check", "--config", tlsMissing); code != 0 {
+		t.Errorf("by form only: %d %s", code, out)
+	}
+	unset := write("unset.yaml", `
+listen: {addr: "127.0.0.1:8080"}
+upstreams: {app: {urls: ["http://127.0.0.1:8000"]}}
+authenticators: {jwt: {jwt: {algorithms: [HS256], keys: [{kid: a, alg: HS256, secret: "${BULWARK_TEST_UNSET_15}"}]}}}
+cors: {site: {allowed_origins: ["https://example.com"], allowed_methods: [GET, POST]}}
+policies: {p: {authn: [jwt], cors: site}}
+routes: [{match: "/api/", upstream: app, policy: p, strip_prefix: /api}]
+`)
+	code, out, _ := runCLI(t, "", "check", "--config", unset, "--resolve")
+	if code != 1 || strings.Count(out, "BULWARK_TEST_UNSET_15") != 1 || strings.Contains(out, "error invalid") ||
+		strings.Count(out, "keys[0].secret") != 1 {
+		t.Errorf("unset variable: want one finding, its path once:\n%s", out)
+	}
+	t.Setenv("BULWARK_TEST_UNSET_15", strings.Repeat("k", 40))
+	code, out, _ = runCLI(t, "", "check", "--config", unset, "--explain", "GET http://x/api/items")
+	if code != 0 || !strings.HasPrefix(out, "GET http://x/api/items") || !strings.Contains(out, `strip_prefix "/api": the upstream sees the path /items`) {
+		t.Errorf("explain: %d\n%s", code, out)
+	}
+	code, out, _ = runCLI(t, "", "check", "--config", unset, "--explain", "OPTIONS http://x/api/items",
+		"--explain-header", "Origin: https://example.com", "--explain-header", "Access-Control-Request-Method: POST")
+	if code != 0 || !strings.Contains(out, "a CORS preflight for POST") || !strings.Contains(out, "answered here") || strings.Contains(out, "authn:") {
+		t.Errorf("explain a preflight: %d\n%s", code, out)
 	}
 }

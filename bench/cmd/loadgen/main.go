@@ -1,10 +1,16 @@
 // Command loadgen measures, in one run on loopback, the requests per second
 // and the p50/p99 latency of: the upstream direct, a bare
-// httputil.ReverseProxy, and the gateway with JWT (HS256, cache on) + rate
-// limits (in memory, then in Redis) + CORS + the API header profile, with
-// traffic drawn from 10,000 distinct tokens, Zipf-distributed.
+// httputil.ReverseProxy, and `bulwark serve` — the gateway's real server
+// path, gateway.NewServer with its public listener settings (header
+// timeouts and size cap), the admin listener, the config-file watcher and
+// the access log on (JSON lines to a file) — with JWT (HS256, cache on) +
+// a rate limit (in memory, then in Redis) + CORS + the API header
+// profile, with traffic drawn from 10,000 distinct tokens, Zipf-distributed.
+// The rate limit (1,000,000 per second per principal) is high enough never
+// to deny: the figures are the cost of checking it, and a denial would be
+// counted as an error.
 //
-//	go run ./cmd/loadgen [-d 5s] [-c 32] [-redis redis://127.0.0.1:6379/0]
+//	go run ./cmd/loadgen [-d 5s] [-c 32] [-redis redis://127.0.0.1:6379/0] [-accesslog FILE]
 package main
 
 import (
@@ -19,9 +25,9 @@ import (
 	"net/http/httputil"
 	"net/url"
 	"os"
+	"path/filepath"
 	"runtime/pprof"
 	"slices"
-
 	"sync"
 	"time"
 
@@ -38,8 +44,25 @@ func main() {
 	tokens := flag.Int("tokens", 10000, "distinct tokens")
 	rounds := flag.Int("rounds", 5, "interleaved rounds: each target is measured d/rounds per round, so that drift in the machine's load hits every target alike")
 	profile := flag.String("cpuprofile", "", "write a CPU profile of the in-memory gateway run to this file")
+	logPath := flag.String("accesslog", "", "the gateway's access and audit log; default a temporary file, removed at exit")
 	flag.Parse()
 	slog.SetDefault(slog.New(slog.NewTextHandler(io.Discard, nil)))
+	dir, err := os.MkdirTemp("", "loadgen")
+	if err != nil {
+		panic(err)
+	}
+	defer os.RemoveAll(dir)
+	if *logPath == "" {
+		*logPath = filepath.Join(dir, "gateway.log")
+	}
+	logFile, err := os.OpenFile(*logPath, os.O_WRONLY|os.O_CREATE|os.O_APPEND, 0o600)
+	if err != nil {
+		panic(err)
+	}
+	defer logFile.Close()
+	ctx, stop := context.WithCancel(context.Background())
+	defer stop()
+	gw := &gateways{ctx: ctx, dir: dir, log: logFile}
 
 	upstream := serve(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		w.Header().Set("Content-Type", "application/json")
@@ -54,10 +77,9 @@ func main() {
 
 	type run struct{ name, url string }
 	runs := []run{{"upstream direct", upstream}, {"bare ReverseProxy", bare}}
-	gwMem := startGateway(config(upstream, "memory", ""))
-	runs = append(runs, run{"bulwark gateway (memory)", gwMem})
+	runs = append(runs, run{"bulwark serve (memory)", gw.start(config(upstream, "memory", "", *logPath))})
 	if *redisURL != "" {
-		runs = append(runs, run{"bulwark gateway (Redis)", startGateway(config(upstream, "redis", *redisURL))})
+		runs = append(runs, run{"bulwark serve (Redis)", gw.start(config(upstream, "redis", *redisURL, *logPath))})
 	}
 	fmt.Printf("loadgen: %d clients, %s per target in %d interleaved rounds, %d tokens (Zipf s=1.1), one process on loopback\n\n", *conc, *dur, *rounds, *tokens)
 	fmt.Printf("%-28s %10s %10s %10s %8s\n", "target", "req/s", "p50", "p99", "errors")
@@ -101,13 +123,15 @@ func serve(h http.Handler) string {
 	return "http://" + ln.Addr().String()
 }
 
-func config(upstream, store, redisURL string) string {
+func config(upstream, store, redisURL, logPath string) string {
 	redis := ""
 	if store == "redis" {
 		redis = fmt.Sprintf("redis: {url: %q, prefix: \"bulwark:loadgen:%d:\"}\n", redisURL, time.Now().UnixNano())
 	}
 	return redis + `
 listen: {addr: "127.0.0.1:0"}
+admin: {addr: "127.0.0.1:0"}
+log: {access_log: true, audit_file: "` + logPath + `"}
 upstreams: {app: {urls: ["` + upstream + `"]}}
 cors:
   spa: {allowed_origins: ["https://app.example.com"], allowed_headers: [Authorization], exposed_headers: [X-Request-ID]}
@@ -122,22 +146,44 @@ routes:
 `
 }
 
-func startGateway(config string) string {
-	cfg, err := gateway.Parse("loadgen.yaml", []byte(config))
+// gateways start `bulwark serve`'s server: gateway.NewServer on a config
+// file, run until ctx ends.
+type gateways struct {
+	ctx context.Context
+	dir string
+	log io.Writer
+	n   int
+}
+
+func (g *gateways) start(config string) string {
+	g.n++
+	path := filepath.Join(g.dir, fmt.Sprintf("gateway-%d.yaml", g.n))
+	if err := os.WriteFile(path, []byte(config), 0o600); err != nil {
+		panic(err)
+	}
+	// The listener is the one serve would open on listen.addr; passing it
+	// only tells loadgen its port. Everything else is serve's own.
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
 		panic(err)
 	}
-	tel, err := gateway.NewTelemetry(nil, nil)
-	if err != nil {
-		panic(err)
-	}
-	res := func(string) (string, bool) { return secret, true }
-	g, err := gateway.Build(cfg, gateway.BuildOptions{Telemetry: tel, Resolve: res})
+	srv, err := gateway.NewServer(gateway.ServerOptions{
+		ConfigPath: path,
+		Logger:     slog.New(slog.NewJSONHandler(g.log, nil)),
+		Resolve:    func(string) (string, bool) { return secret, true },
+		Listener:   ln,
+	})
 	if err != nil {
 		fmt.Fprintln(os.Stderr, "loadgen:", err)
 		os.Exit(1)
 	}
-	return serve(g)
+	go func() {
+		if err := srv.Run(g.ctx); err != nil {
+			fmt.Fprintln(os.Stderr, "loadgen: serve:", err)
+			os.Exit(1)
+		}
+	}()
+	return "http://" + ln.Addr().String()
 }
 
 func issue(n int) []string {
