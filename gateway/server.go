@@ -390,14 +390,7 @@ func (s *Server) startAdmin(plan *listenPlan, ln net.Listener, errc chan<- error
 	mux.Handle("GET /security", s.tel.Panel) // the admin listener's own authentication (below) guards it
 	var h http.Handler = mux
 	if plan.adminToken != "" {
-		want := []byte("Bearer " + plan.adminToken)
-		h = http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-			if subtle.ConstantTimeCompare([]byte(r.Header.Get("Authorization")), want) != 1 {
-				problem.Write(w, r, problem.Unauthorized(problem.TypeUnauthorized, problem.Challenge("Bearer", "bulwark-admin"), "a valid admin token is required"))
-				return
-			}
-			mux.ServeHTTP(w, r)
-		})
+		h = adminTokenRequired(mux, plan.adminToken)
 	}
 	s.admin = &http.Server{Handler: h, ReadHeaderTimeout: 5 * time.Second, IdleTimeout: time.Minute, MaxHeaderBytes: 16 << 10}
 	if plan.adminTLS != nil {
@@ -472,4 +465,27 @@ func (c *certReloader) get(*tls.ClientHelloInfo) (*tls.Certificate, error) {
 		}
 	}
 	return c.current, nil
+}
+
+// adminTokenRequired lets through requests that present the admin token:
+// as a bearer token (scripts, Prometheus), or as the password of HTTP
+// Basic credentials with any user name, so that a browser, which cannot
+// send a bearer token by itself, can open /security after its own prompt.
+// Both comparisons take constant time.
+func adminTokenRequired(next http.Handler, token string) http.Handler {
+	want := []byte(token)
+	challenge := problem.Challenge("Bearer", "bulwark-admin") + ", " + problem.Challenge("Basic", "bulwark-admin", "charset", "UTF-8")
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		var got []byte
+		if auth := r.Header.Get("Authorization"); len(auth) > 7 && strings.EqualFold(auth[:7], "Bearer ") {
+			got = []byte(auth[7:])
+		} else if _, pw, ok := r.BasicAuth(); ok {
+			got = []byte(pw)
+		}
+		if subtle.ConstantTimeCompare(got, want) != 1 {
+			problem.Write(w, r, problem.Unauthorized(problem.TypeUnauthorized, challenge, "a valid admin token is required"))
+			return
+		}
+		next.ServeHTTP(w, r)
+	})
 }

@@ -173,4 +173,21 @@ routes: [{match: "/", upstream: app, policy: open}]
 	if !strings.Contains(string(b), "bulwark_upstream_healthy") {
 		t.Errorf("metrics lack the upstream gauge")
 	}
+	// A browser opens the panel with the token as a Basic password (it
+	// cannot send a bearer token by itself): the 401 offers Basic, and any
+	// user name with the token passes; a wrong password does not.
+	resp, err = http.Get("http://" + aln.Addr().String() + "/security")
+	if err != nil || resp.StatusCode != 401 || !strings.Contains(resp.Header.Get("WWW-Authenticate"), `Basic realm="bulwark-admin"`) {
+		t.Fatalf("admin /security without token: %v %v", err, resp)
+	}
+	resp.Body.Close()
+	for pw, want := range map[string]int{"admin-token-0123456789abcdef": 200, "admin-token-0123456789abcdeX": 401} {
+		req, _ = http.NewRequest("GET", "http://"+aln.Addr().String()+"/security", nil)
+		req.SetBasicAuth("operator", pw)
+		resp, err = http.DefaultClient.Do(req)
+		if err != nil || resp.StatusCode != want {
+			t.Fatalf("admin /security with Basic password %q: %v %v, want %d", pw, err, resp, want)
+		}
+		resp.Body.Close()
+	}
 }
