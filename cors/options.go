@@ -9,7 +9,7 @@ import (
 
 // Options configure a CORS policy. The zero value allows no cross-origin
 // access at all: list the origins you trust. Options double as the
-// configuration of the planned gateway (json/yaml tags); the func-valued
+// configuration of the gateway (json/yaml tags); the func-valued
 // fields can only be set from Go.
 type Options struct {
 	// AllowedOrigins lists the origins whose pages may read responses: an

@@ -477,7 +477,7 @@ func isSecure(r *http.Request) bool {
 // Apply sets the headers on w for request r and returns the request to pass
 // on: r itself, or, with a CSP nonce, r with the nonce in its context (read
 // it with csp.Nonce). It is the Handler's body, for callers that compose
-// their own pipeline (such as the planned gateway).
+// their own pipeline (such as package gateway).
 func (p *Profile) Apply(w http.ResponseWriter, r *http.Request) *http.Request {
 	h := w.Header()
 	if len(h) != 0 {

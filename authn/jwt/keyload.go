@@ -110,7 +110,7 @@ func algForCurve(crv string) (string, error) {
 }
 
 // KeyConfig describes one key in configuration; a configuration file (the
-// planned gateway's) decodes it from YAML or JSON. Exactly one source must
+// gateway's) decodes it from YAML or JSON. Exactly one source must
 // be set: Secret, SecretFile, PEM, PEMFile, JWK or JWKFile. Prefer the
 // *File forms (or a ${ENV} reference the gateway resolves into Secret) to
 // literal secrets in config files.

@@ -37,7 +37,7 @@ const (
 // no kid and several keys share its algorithm.
 const maxKeyTries = 4
 
-// VerifierOptions configure a Verifier; a configuration file (the planned
+// VerifierOptions configure a Verifier; a configuration file (the
 // gateway's) decodes into them from YAML or JSON (keys through KeyConfig).
 // Every zero value is the secure default noted beside it, but one of Keys
 // or KeySet is required.

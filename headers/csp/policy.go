@@ -17,7 +17,7 @@ import (
 // StrictDynamic, …), "*", schemes ("https:", "data:"), hosts
 // ("https://*.example.com:8443/path") and hashes ('sha256-…', see Hash).
 //
-// Options doubles as configuration: a file (the planned gateway's) decodes
+// Options doubles as configuration: a file (the gateway's) decodes
 // YAML or JSON into it. The zero value is refused (an empty policy
 // restricts nothing).
 type Options struct {
