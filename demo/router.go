@@ -5,6 +5,7 @@ import (
 	"strings"
 
 	"github.com/bulwark-go/bulwark"
+	"github.com/bulwark-go/bulwark/internal/muxfallback"
 	"github.com/bulwark-go/bulwark/problem"
 )
 
@@ -32,16 +33,15 @@ func (rt *router) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	}
 	// No route matched: let the mux decide between 404, 405 and a
 	// redirect (trailing slash, cleaned path), then answer with a problem.
-	rec := &statusRecorder{header: http.Header{}}
-	rt.mux.ServeHTTP(rec, r)
-	switch rec.status {
+	status, h := muxfallback.Of(rt.mux, r)
+	switch status {
 	case http.StatusMethodNotAllowed:
-		rt.deny.Deny(w, r, problem.MethodNotAllowed(strings.Split(rec.header.Get("Allow"), ", ")))
+		rt.deny.Deny(w, r, problem.MethodNotAllowed(strings.Split(h.Get("Allow"), ", ")))
 	case http.StatusMovedPermanently, http.StatusPermanentRedirect, http.StatusTemporaryRedirect, http.StatusFound:
-		if loc := rec.header.Get("Location"); loc != "" {
+		if loc := h.Get("Location"); loc != "" {
 			w.Header().Set("Location", loc)
 		}
-		w.WriteHeader(rec.status)
+		w.WriteHeader(status)
 	default:
 		rt.deny.Deny(w, r, problem.NotFound())
 	}
@@ -65,23 +65,4 @@ func (rt *router) asterisk(w http.ResponseWriter, r *http.Request) {
 	w.Header().Set("Allow", serverMethods)
 	w.Header().Set("Content-Length", "0")
 	w.WriteHeader(http.StatusOK)
-}
-
-// statusRecorder captures what the mux's fallback handler would send.
-type statusRecorder struct {
-	header http.Header
-	status int
-}
-
-func (s *statusRecorder) Header() http.Header { return s.header }
-func (s *statusRecorder) Write(b []byte) (int, error) {
-	if s.status == 0 {
-		s.status = http.StatusOK
-	}
-	return len(b), nil
-}
-func (s *statusRecorder) WriteHeader(code int) {
-	if s.status == 0 {
-		s.status = code
-	}
 }

@@ -34,6 +34,7 @@ import (
 	"github.com/bulwark-go/bulwark/csrf"
 	"github.com/bulwark-go/bulwark/headers"
 	"github.com/bulwark-go/bulwark/headers/csp"
+	"github.com/bulwark-go/bulwark/internal/muxfallback"
 	"github.com/bulwark-go/bulwark/password"
 	"github.com/bulwark-go/bulwark/problem"
 	"github.com/bulwark-go/bulwark/ratelimit"
@@ -1053,32 +1054,11 @@ func validMethod(m string) bool {
 // unrouted answers a request no route matches: 405 with Allow when the
 // path matches another method, else 404, as problems.
 func (g *Gateway) unrouted(w http.ResponseWriter, r *http.Request, deny problem.Denier) {
-	rec := &statusRecorder{header: http.Header{}}
-	h, _ := g.mux.Handler(r)
-	h.ServeHTTP(rec, r)
-	if rec.status == http.StatusMethodNotAllowed {
-		deny.Deny(w, r, problem.MethodNotAllowed(strings.Split(rec.header.Get("Allow"), ", ")).WithReason("method_not_allowed"))
+	if status, h := muxfallback.Of(g.mux, r); status == http.StatusMethodNotAllowed {
+		deny.Deny(w, r, problem.MethodNotAllowed(strings.Split(h.Get("Allow"), ", ")).WithReason("method_not_allowed"))
 		return
 	}
 	deny.Deny(w, r, problem.NotFound().WithReason("no_route"))
-}
-
-type statusRecorder struct {
-	header http.Header
-	status int
-}
-
-func (s *statusRecorder) Header() http.Header { return s.header }
-func (s *statusRecorder) Write(b []byte) (int, error) {
-	if s.status == 0 {
-		s.status = http.StatusOK
-	}
-	return len(b), nil
-}
-func (s *statusRecorder) WriteHeader(code int) {
-	if s.status == 0 {
-		s.status = code
-	}
 }
 
 // Ready reports whether every required store answers.
