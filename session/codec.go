@@ -4,6 +4,7 @@ import (
 	"encoding/binary"
 	"errors"
 	"math"
+	"math/bits"
 	"time"
 	"unsafe"
 )
@@ -84,29 +85,85 @@ func appendStrings(b []byte, ss []string) []byte {
 
 // decoder reads a record from one string: every string of the record is
 // a substring of it, so decoding allocates the string once, and the
-// slices of roles, scopes and fields.
+// slices of roles, scopes and fields. It advances an offset, not the
+// string: a decoder's fields then hold no pointer that changes, so
+// decoding needs no write barrier when the garbage collector runs.
 type decoder struct {
 	s   string
+	i   int // the offset of the rest
 	err bool
 }
 
+// rest returns what is left to decode.
+func (d *decoder) rest() string { return d.s[d.i:] }
+
+// fail marks the input malformed; nothing is left.
+func (d *decoder) fail() { d.err, d.i = true, len(d.s) }
+
+// uvarint reads an unsigned varint: the one-byte case (lengths, counts)
+// at once, longer ones in uvarintLong.
 func (d *decoder) uvarint() uint64 {
+	if d.i < len(d.s) {
+		if c := d.s[d.i]; c < 0x80 {
+			d.i++
+			return uint64(c)
+		}
+	}
+	return d.uvarintLong()
+}
+
+func (d *decoder) uvarintLong() uint64 {
+	r := d.s[d.i:]
+	if len(r) >= 9 {
+		// Word at a time: the terminating byte is the first without its
+		// high bit; the 7-bit groups before it are packed together by
+		// three mask-and-shift steps. Varints of 1 to 9 bytes (the
+		// record's times are 9) take this path; others, and every error,
+		// the loop below.
+		w := le64(r)
+		if stop := ^w & 0x8080808080808080; stop != 0 {
+			n := bits.TrailingZeros64(stop)/8 + 1  // bytes, 1 to 8
+			if n == 1 || byte(w>>(8*(n-1))) != 0 { // minimal
+				d.i += n
+				return pack7(w & (1<<(8*n) - 1))
+			}
+		} else if c := r[8]; c < 0x80 && c != 0 {
+			d.i += 9
+			return pack7(w) | uint64(c)<<56
+		}
+	}
 	var x uint64
 	var shift uint
-	for i := 0; i < len(d.s) && i < binary.MaxVarintLen64; i++ {
-		c := d.s[i]
+	for i := 0; i < len(r) && i < binary.MaxVarintLen64; i++ {
+		c := r[i]
 		if c < 0x80 {
 			if (i == binary.MaxVarintLen64-1 && c > 1) || (i > 0 && c == 0) {
 				break // overflow, or a non-minimal encoding: one encoding per record
 			}
-			d.s = d.s[i+1:]
+			d.i += i + 1
 			return x | uint64(c)<<shift
 		}
 		x |= uint64(c&0x7f) << shift
 		shift += 7
 	}
-	d.err, d.s = true, ""
+	d.fail()
 	return 0
+}
+
+// pack7 packs the low 7 bits of each of w's 8 bytes, least significant
+// first, into 56 bits.
+func pack7(w uint64) uint64 {
+	w &= 0x7f7f7f7f7f7f7f7f
+	w = w&0x007f007f007f007f | w&0x7f007f007f007f00>>1
+	w = w&0x00003fff00003fff | w&0x3fff00003fff0000>>2
+	return w&0x000000000fffffff | w&0x0fffffff00000000>>4
+}
+
+// le64 reads the first 8 bytes of s, little-endian (one load).
+func le64(s string) uint64 {
+	_ = s[7]
+	return uint64(s[0]) | uint64(s[1])<<8 | uint64(s[2])<<16 | uint64(s[3])<<24 |
+		uint64(s[4])<<32 | uint64(s[5])<<40 | uint64(s[6])<<48 | uint64(s[7])<<56
 }
 
 func (d *decoder) varint() int64 {
@@ -119,31 +176,31 @@ func (d *decoder) varint() int64 {
 }
 
 func (d *decoder) byte() byte {
-	if len(d.s) == 0 {
-		d.err = true
+	if d.i >= len(d.s) {
+		d.fail()
 		return 0
 	}
-	c := d.s[0]
-	d.s = d.s[1:]
+	c := d.s[d.i]
+	d.i++
 	return c
 }
 
 func (d *decoder) string() string {
 	n := d.uvarint()
-	if n > uint64(len(d.s)) {
-		d.err, d.s = true, ""
+	if n > uint64(len(d.s)-d.i) {
+		d.fail()
 		return ""
 	}
-	v := d.s[:n]
-	d.s = d.s[n:]
+	v := d.s[d.i : d.i+int(n)]
+	d.i += int(n)
 	return v
 }
 
 // count reads a number of items, each at least min bytes long.
 func (d *decoder) count(min int) int {
 	n := d.uvarint()
-	if n > uint64(len(d.s)/min) {
-		d.err, d.s = true, ""
+	if n > uint64((len(d.s)-d.i)/min) {
+		d.fail()
 		return 0
 	}
 	return int(n)
@@ -191,15 +248,15 @@ func decodeRecord(b []byte) (record, error) {
 	rec.persistent = flags&1 != 0
 	rec.binding = d.string()
 	rec.subject = d.string()
-	rec.tail = d.s
+	rec.tail = d.rest()
 	d.skipStrings() // roles
 	d.skipStrings() // scopes
-	rec.dataEnc = d.s
+	rec.dataEnc = d.rest()
 	for n := d.count(2); n > 0 && !d.err; n-- {
 		d.string()
 		d.string()
 	}
-	if d.err || d.s != "" || flags > 1 || len(rec.binding) != bindingLen || rec.deadline <= 0 {
+	if d.err || d.rest() != "" || flags > 1 || len(rec.binding) != bindingLen || rec.deadline <= 0 {
 		return record{}, errCorrupt
 	}
 	return rec, nil
@@ -309,7 +366,7 @@ func decodeValue[T Value](s string) (v T, ok bool) {
 	case int, int64:
 		d := decoder{s: body}
 		n := d.varint()
-		if k != kindInt || d.err || d.s != "" {
+		if k != kindInt || d.err || d.rest() != "" {
 			return v, false
 		}
 		if _, isInt := any(v).(int); isInt {
@@ -328,7 +385,7 @@ func decodeValue[T Value](s string) (v T, ok bool) {
 	case time.Time:
 		d := decoder{s: body}
 		n := d.varint()
-		if k != kindTime || d.err || d.s != "" {
+		if k != kindTime || d.err || d.rest() != "" {
 			return v, false
 		}
 		r = time.Unix(0, n)

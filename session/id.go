@@ -41,23 +41,20 @@ func parseID(dst *[32]byte, v string) bool {
 	if len(v) != IDLen {
 		return false
 	}
-	var acc uint32
-	var bits uint
-	n := 0
-	for i := 0; i < len(v); i++ {
-		c := b64Value[v[i]]
-		if c == 0xff {
-			return false
-		}
-		acc = acc<<6 | uint32(c)
-		bits += 6
-		if bits >= 8 {
-			bits -= 8
-			dst[n] = byte(acc >> bits)
-			n++
-		}
+	// Four characters make three bytes, with no chain from one group to
+	// the next; an invalid character's 0xff shows in bad's high bit.
+	var bad byte
+	for g := range 10 {
+		a, b, c, d := b64Value[v[4*g]], b64Value[v[4*g+1]], b64Value[v[4*g+2]], b64Value[v[4*g+3]]
+		bad |= a | b | c | d
+		x := uint32(a)<<18 | uint32(b)<<12 | uint32(c)<<6 | uint32(d)
+		dst[3*g], dst[3*g+1], dst[3*g+2] = byte(x>>16), byte(x>>8), byte(x)
 	}
-	return acc&(1<<bits-1) == 0 // 43×6 = 258 bits: 2 spare, zero
+	a, b, c := b64Value[v[40]], b64Value[v[41]], b64Value[v[42]]
+	bad |= a | b | c
+	x := uint32(a)<<12 | uint32(b)<<6 | uint32(c)
+	dst[30], dst[31] = byte(x>>10), byte(x>>2)
+	return bad&0x80 == 0 && x&3 == 0 // 43×6 = 258 bits: 2 spare, zero
 }
 
 // b64Value maps a base64url character to its value, anything else to

@@ -40,11 +40,7 @@ func (m *Manager) load(r *http.Request, hdr http.Header) *Session {
 func (m *Manager) loadInto(s *Session, r *http.Request, hdr http.Header) {
 	s.m, s.r, s.hdr = m, r, hdr
 	s.secure = m.secureAlways || isSecure(r)
-	s.cookieName = m.name
-	if m.hostPrefix && s.secure {
-		s.cookieName = m.hostName
-	}
-	v, ok := cookieValue(r, s.cookieName)
+	v, ok := cookieValue(r, s.cookieName())
 	if !ok {
 		return
 	}
@@ -146,9 +142,9 @@ func cookieValue(r *http.Request, name string) (string, bool) {
 		for line != "" {
 			var part string
 			part, line, _ = strings.Cut(line, ";")
-			part = strings.TrimLeft(part, " \t")
+			part = trimLeftOWS(part)
 			if len(part) > len(name) && part[len(name)] == '=' && part[:len(name)] == name {
-				v := strings.TrimRight(part[len(name)+1:], " \t")
+				v := trimRightOWS(part[len(name)+1:])
 				if len(v) > 1 && v[0] == '"' && v[len(v)-1] == '"' {
 					v = v[1 : len(v)-1]
 				}
@@ -157,6 +153,22 @@ func cookieValue(r *http.Request, name string) (string, bool) {
 		}
 	}
 	return "", false
+}
+
+// trimLeftOWS and trimRightOWS drop spaces and tabs from one end of s:
+// strings.TrimLeft(s, " \t") without the cutset's generic path.
+func trimLeftOWS(s string) string {
+	for len(s) > 0 && (s[0] == ' ' || s[0] == '\t') {
+		s = s[1:]
+	}
+	return s
+}
+
+func trimRightOWS(s string) string {
+	for len(s) > 0 && (s[len(s)-1] == ' ' || s[len(s)-1] == '\t') {
+		s = s[:len(s)-1]
+	}
+	return s
 }
 
 // expiryGrace is how long the store keeps a record past its timeout.
@@ -246,13 +258,13 @@ func (s *Session) save() error {
 	m := s.m
 	ctx := s.r.Context()
 	if s.err != nil {
-		if s.dirty || len(s.ended) > 0 {
+		if s.dirty || s.pendingEnds() {
 			return s.err
 		}
 		return nil
 	}
-	for len(s.ended) > 0 {
-		e := s.ended[0]
+	for s.pendingEnds() {
+		e := (*s.ended)[0]
 		if e.key != "" {
 			if err := m.kv.Delete(ctx, e.key); err != nil {
 				return err
@@ -264,7 +276,7 @@ func (s *Session) save() error {
 			}
 		}
 		m.event(s.r, audit.Allow, "session_destroyed", e.subject)
-		s.ended = s.ended[1:]
+		*s.ended = (*s.ended)[1:]
 	}
 	now := m.now().UnixNano()
 	// Activity alone is not written for an error response: a refused
@@ -287,7 +299,7 @@ func (s *Session) save() error {
 	enc := appendRecord(make([]byte, 0, 128), &rec)
 	if m.aead != nil {
 		v := m.seal(enc)
-		if len(s.cookieName)+len(v)+len(m.path)+len(m.domain)+96 > MaxCookieSize {
+		if len(s.cookieName())+len(v)+len(m.path)+len(m.domain)+96 > MaxCookieSize {
 			return ErrCookieTooLarge
 		}
 		if err := s.setCookie(v, rec.deadline-now); err != nil {
@@ -375,6 +387,9 @@ func (s *Session) save() error {
 	return nil
 }
 
+// pendingEnds reports whether sessions Logout ended remain to delete.
+func (s *Session) pendingEnds() bool { return s.ended != nil && len(*s.ended) > 0 }
+
 // afterWrite records a successful write.
 func (s *Session) afterWrite(rec record, _ []byte) {
 	s.rec, s.loaded = rec, true
@@ -388,7 +403,7 @@ func (s *Session) setCookie(v string, maxAge int64) error {
 		return ErrHeadersSent
 	}
 	m := s.m
-	c := http.Cookie{Name: s.cookieName, Value: v, Path: m.path, Domain: m.domain,
+	c := http.Cookie{Name: s.cookieName(), Value: v, Path: m.path, Domain: m.domain,
 		HttpOnly: true, Secure: s.secure, SameSite: m.sameSite}
 	switch {
 	case v == "":
@@ -397,7 +412,7 @@ func (s *Session) setCookie(v string, maxAge int64) error {
 		c.MaxAge = int((maxAge + int64(time.Second) - 1) / int64(time.Second))
 	}
 	// One Set-Cookie for the session cookie per response: the last word.
-	prefix := s.cookieName + "="
+	prefix := s.cookieName() + "="
 	cs := s.hdr["Set-Cookie"]
 	for i := 0; i < len(cs); i++ {
 		if strings.HasPrefix(cs[i], prefix) {

@@ -49,11 +49,9 @@ type Identity struct {
 // (or explicitly with Save). A Session belongs to its request: do not use
 // it from other goroutines.
 type Session struct {
-	m          *Manager
-	r          *http.Request
-	hdr        http.Header // the response's, under Handler; nil otherwise
-	secure     bool
-	cookieName string
+	m   *Manager
+	r   *http.Request
+	hdr http.Header // the response's, under Handler; nil otherwise
 
 	// key is the stored session's store key (prefix, "s:", the ID's
 	// reference: never the ID); "" when not stored yet (and in cookie
@@ -64,19 +62,30 @@ type Session struct {
 	rawBuf [rawBufLen]byte // raw's bytes when they fit (see loadInto)
 	rec    record
 
-	hadCookie bool
-	loaded    bool   // rec is a live session from the cookie
-	fail      string // why the request's cookie is not a session (a reason code)
-	err       error  // the store could not load the session
-	sent      bool   // the response headers are out
-	refused   bool   // the response is an error (status >= 400): no activity update
-
-	dirty, renew bool
-	login        bool    // Login called since the last save (audit)
-	ended        []ended // sessions Logout ended, to delete at save
-	endCookie    bool    // the cookie is to be removed (unless a new one replaces it)
+	fail  string   // why the request's cookie is not a session (a reason code)
+	err   error    // the store could not load the session
+	ended *[]ended // sessions Logout ended, to delete at save (rare: behind a pointer)
 
 	principal *authn.Principal
+
+	// The flags together, so that a Session fits a smaller allocation.
+	secure       bool
+	hadCookie    bool
+	loaded       bool // rec is a live session from the cookie
+	sent         bool // the response headers are out
+	refused      bool // the response is an error (status >= 400): no activity update
+	dirty, renew bool
+	login        bool // Login called since the last save (audit)
+	endCookie    bool // the cookie is to be removed (unless a new one replaces it)
+}
+
+// cookieName returns the session cookie's name for this request: with
+// Options.HostPrefix, the __Host- name over HTTPS.
+func (s *Session) cookieName() string {
+	if s.m.hostPrefix && s.secure {
+		return s.m.hostName
+	}
+	return s.m.name
 }
 
 // ended is a session Logout ended: its store key and user.
@@ -230,7 +239,10 @@ func (s *Session) SetPrivileges(roles, scopes []string) {
 // CSRFBinding asked for) starts a new anonymous session under a new ID.
 func (s *Session) Logout() {
 	if s.loaded || s.key != "" {
-		s.ended = append(s.ended, ended{s.key, s.rec.subject})
+		if s.ended == nil {
+			s.ended = new([]ended)
+		}
+		*s.ended = append(*s.ended, ended{s.key, s.rec.subject})
 	}
 	s.endCookie = s.endCookie || s.hadCookie || s.loaded || s.key != ""
 	s.key, s.raw, s.rec, s.loaded, s.principal = "", nil, record{}, false, nil

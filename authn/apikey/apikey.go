@@ -85,8 +85,10 @@ type Options struct {
 // safe for concurrent use. Close stops its last-used writer.
 type Authenticator struct {
 	store    Store
+	pre      prefetcher  // store, when it takes hints; else nil
 	legacy   LegacyStore // nil unless Options.Legacy
 	hasher   *Hasher
+	only     *secret // the secret when there is one, else nil
 	prefixes []string
 	sums     []uint32 // prefixSum of each of prefixes
 	header   string   // canonical; "" when off
@@ -126,6 +128,10 @@ func New(opts Options) (*Authenticator, error) {
 		return nil, fmt.Errorf("%w (Options.Secrets)", err)
 	}
 	a := &Authenticator{store: opts.Store, hasher: h, now: opts.Now, log: opts.Logger}
+	if len(h.secrets) == 1 {
+		a.only = h.secrets[0]
+	}
+	a.pre, _ = opts.Store.(prefetcher)
 	if a.log == nil {
 		a.log = slog.Default()
 	}
@@ -237,7 +243,7 @@ func (a *Authenticator) Authenticate(r *http.Request) (*authn.Principal, error) 
 	if src == authn.SourceUnknown {
 		return nil, authn.ErrNoCredentials
 	}
-	e, perr := a.verify(r.Context(), raw)
+	e, perr := a.verify(r.Context(), raw, src)
 	if perr != nil {
 		return nil, perr
 	}
@@ -247,14 +253,26 @@ func (a *Authenticator) Authenticate(r *http.Request) (*authn.Principal, error) 
 // Verify checks key (outside HTTP, e.g. for another protocol) and returns
 // its entry, or the refusal. It applies the same rules as Authenticate.
 func (a *Authenticator) Verify(ctx context.Context, key string) (*Entry, error) {
-	e, p := a.verify(ctx, key)
+	e, p := a.verify(ctx, key, authn.SourceUnknown)
 	if p != nil {
 		return nil, p
 	}
 	return e, nil
 }
 
-func (a *Authenticator) verify(ctx context.Context, raw string) (*Entry, *problem.Problem) {
+// verify checks raw, which came from src (the principal the caller reads).
+func (a *Authenticator) verify(ctx context.Context, raw string, src authn.CredentialSource) (*Entry, *problem.Problem) {
+	if a.pre != nil {
+		// Let the store start loading the key's slot while the format
+		// and checksum are checked (a hint: a malformed key is refused
+		// below all the same).
+		for _, p := range a.prefixes {
+			if len(raw) == len(p)+bodyLen && raw[:len(p)] == p {
+				a.pre.Prefetch(raw[len(p) : len(p)+IDLen])
+				break
+			}
+		}
+	}
 	pk, err := parse(raw, a.prefixes, a.sums)
 	var e *Entry
 	switch {
@@ -264,14 +282,30 @@ func (a *Authenticator) verify(ctx context.Context, raw string) (*Entry, *proble
 		if err != nil {
 			return nil, unavailable(err)
 		}
-		if e == nil || e.legacy {
+		if e == nil {
 			return nil, refuse(reasonUnknown, nil)
 		}
-		s := a.hasher.secretBySID(e.sid)
+		// Among many keys the entry is likely not in the CPU's cache:
+		// start loading the fields the check reads, and compute the HMAC
+		// meanwhile. With one secret the HMAC needs nothing from the
+		// entry; with several, its secret ID picks the secret.
+		e.prefetch(src)
+		s := a.only
 		if s == nil {
-			return nil, refuse(reasonUnknown, errRetiredSecret)
+			if s = a.hasher.secretBySID(e.sid); s == nil {
+				if e.legacy {
+					return nil, refuse(reasonUnknown, nil)
+				}
+				return nil, refuse(reasonUnknown, errRetiredSecret)
+			}
 		}
 		s.sum(pk.Key, &digest)
+		if e.legacy {
+			return nil, refuse(reasonUnknown, nil)
+		}
+		if e.sid != s.sid {
+			return nil, refuse(reasonUnknown, errRetiredSecret)
+		}
 		if subtle.ConstantTimeCompare(digest[:], e.digest[:]) != 1 {
 			return nil, refuse(reasonUnknown, nil)
 		}

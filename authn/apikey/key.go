@@ -82,10 +82,8 @@ func parse(key string, prefixes []string, sums []uint32) (Parsed, error) {
 	if key == "" {
 		return Parsed{}, ErrMalformed
 	}
-	for i := 0; i < len(key); i++ {
-		if c := key[i]; c < 0x21 || c > 0x7e {
-			return Parsed{}, ErrMalformed
-		}
+	if !printable(key) {
+		return Parsed{}, ErrMalformed
 	}
 	for i, p := range prefixes {
 		if !strings.HasPrefix(key, p) {
@@ -108,6 +106,31 @@ func parse(key string, prefixes []string, sums []uint32) (Parsed, error) {
 		return Parsed{Prefix: p, ID: body[:IDLen], Key: key}, nil
 	}
 	return Parsed{Key: key}, ErrNotFormatted
+}
+
+// printable reports whether every byte of s is printable ASCII other
+// than space (0x21 to 0x7e), 8 bytes at a time: for a word w,
+// (w - 0x21…) &^ w has a high bit set iff a byte is below 0x21 (exact as
+// a whole; a borrow only follows such a byte), and (w + 0x01…) | w iff a
+// byte is 0x7f or above.
+func printable(s string) bool {
+	if len(s) < 8 {
+		for i := 0; i < len(s); i++ {
+			if c := s[i]; c < 0x21 || c > 0x7e {
+				return false
+			}
+		}
+		return true
+	}
+	const ones, highs = 0x0101010101010101, 0x8080808080808080
+	var bad uint64
+	for i := 0; i+8 <= len(s); i += 8 {
+		w := le64(s[i:])
+		bad |= (w-0x21*ones)&^w | (w + ones) | w
+	}
+	w := le64(s[len(s)-8:]) // the tail, overlapping the last word
+	bad |= (w-0x21*ones)&^w | (w + ones) | w
+	return bad&highs == 0
 }
 
 // isBase62Byte marks the bytes of the base62 alphabet.
@@ -170,14 +193,29 @@ func prefixSum(prefix string) uint32 {
 }
 
 // headSum returns the CRC-32 of a prefix and head (headLen bytes below
-// 128), given prefixSum of the prefix.
+// 128), given prefixSum of the prefix. It reads the head 8 bytes at a
+// time (one load each) and looks up every byte's contribution.
 func headSum(base uint32, head string) uint32 {
 	head = head[:headLen]
 	v := base
-	for i := 0; i < headLen; i++ {
+	i := 0
+	for ; i+8 <= headLen; i += 8 {
+		w := le64(head[i:])
+		t := (*[8][128]uint32)(headTab[i : i+8])
+		v ^= t[0][w&0x7f] ^ t[1][w>>8&0x7f] ^ t[2][w>>16&0x7f] ^ t[3][w>>24&0x7f] ^
+			t[4][w>>32&0x7f] ^ t[5][w>>40&0x7f] ^ t[6][w>>48&0x7f] ^ t[7][w>>56&0x7f]
+	}
+	for ; i < headLen; i++ {
 		v ^= headTab[i][head[i]&0x7f]
 	}
 	return v
+}
+
+// le64 reads the first 8 bytes of s, little-endian (one load).
+func le64(s string) uint64 {
+	_ = s[7]
+	return uint64(s[0]) | uint64(s[1])<<8 | uint64(s[2])<<16 | uint64(s[3])<<24 |
+		uint64(s[4])<<32 | uint64(s[5])<<40 | uint64(s[6])<<48 | uint64(s[7])<<56
 }
 
 // encodeSum writes the CRC v in ChecksumLen base62 digits, most
@@ -195,12 +233,28 @@ func encodeSum(v uint32) [ChecksumLen]byte {
 // legacy callers) in ChecksumLen base62 digits.
 func checksum(s string) [ChecksumLen]byte { return encodeSum(crc(s)) }
 
-// sumMatches reports whether sum is the checksum of a prefix (whose
-// prefixSum is base) followed by head.
+// sumMatches reports whether sum (ChecksumLen base62 digits, as parse
+// checked) is the checksum of a prefix (whose prefixSum is base) followed
+// by head. It decodes sum rather than encode the CRC: the digits'
+// products are independent, where encoding is a chain of divisions, and
+// the encoding is a bijection from [0, 62^6) to the digit strings, so
+// the two comparisons agree.
 func sumMatches(base uint32, head, sum string) bool {
-	want := encodeSum(headSum(base, head))
-	return string(want[:]) == sum
+	sum = sum[:ChecksumLen]
+	got := uint64(base62Val[sum[0]])*(62*62*62*62*62) + uint64(base62Val[sum[1]])*(62*62*62*62) +
+		uint64(base62Val[sum[2]])*(62*62*62) + uint64(base62Val[sum[3]])*(62*62) +
+		uint64(base62Val[sum[4]])*62 + uint64(base62Val[sum[5]])
+	return got == uint64(headSum(base, head))
 }
+
+// base62Val is the value of each base62 digit (0 for other bytes, which
+// parse refuses before it looks).
+var base62Val = func() (t [256]uint8) {
+	for i := 0; i < len(base62); i++ {
+		t[base62[i]] = uint8(i)
+	}
+	return t
+}()
 
 // randBase62 returns n base62 characters drawn uniformly from crypto/rand
 // (rejection sampling: bytes of 248 and above are redrawn).

@@ -12,8 +12,10 @@ import (
 	"strings"
 	"sync/atomic"
 	"time"
+	"unsafe"
 
 	"github.com/bulwark-go/bulwark/authn"
+	"github.com/bulwark-go/bulwark/internal/prefetch"
 )
 
 // Record is what a store keeps for one key: never the key, only its hash.
@@ -71,6 +73,24 @@ type Entry struct {
 
 	secretID string
 	rec      Record
+}
+
+// prefetch starts loading the cache lines of the fields a check reads —
+// those up to legacy (at most two lines) and the principal for src — so
+// that the CPU fetches them while it computes the HMAC. Entries are
+// allocated wherever the heap had room (a cache fills in the order keys
+// are used), so a check of a cold key would otherwise wait for memory.
+//
+// The addresses are computed with unsafe.Add, not as &e.field: taking a
+// field's address makes the compiler check e for nil with a load of it —
+// the very wait the prefetch is to avoid.
+func (e *Entry) prefetch(src authn.CredentialSource) {
+	p := unsafe.Pointer(e)
+	prefetch.Line(p) // digest first
+	prefetch.Line(unsafe.Add(p, unsafe.Offsetof(e.legacy)))
+	if int(src) < len(e.principals) {
+		prefetch.Line(unsafe.Add(p, unsafe.Offsetof(e.principals)+uintptr(src)*unsafe.Sizeof(e.principals[0])))
+	}
 }
 
 // KeyInfo is what a principal authenticated by an API key carries in

@@ -7,6 +7,8 @@ import (
 	"os"
 	"sync"
 	"time"
+
+	"github.com/bulwark-go/bulwark/authn/apikey/internal/idtable"
 )
 
 // Store finds key records. A miss is (nil, nil); an error means the store
@@ -46,19 +48,19 @@ type Toucher interface {
 type Static struct {
 	mu       sync.RWMutex
 	byID     map[string]*Entry
-	fast     map[idKey]*Entry // the entries of keys in Bulwark's format, by ID
+	fast     *idtable.Table[*Entry] // the entries of keys in Bulwark's format, by ID
 	byDigest map[digestKey]*Entry
 	used     map[string]time.Time
 }
 
-// idKey is an identifier of a key in Bulwark's format as a map key: a
-// fixed-size array hashes without a string header to follow, and compares
-// in the map's own memory.
-type idKey [IDLen]byte
+// The identifier length the table holds is the package's.
+var _ [IDLen - idtable.Len]struct{}
+var _ [idtable.Len - IDLen]struct{}
 
-// toIDKey returns id (IDLen bytes) as an idKey.
-func toIDKey(id string) (k idKey) {
-	copy(k[:], id)
+// idKey returns the table key of id, the ID of a valid record in
+// Bulwark's format (IDLen base62 bytes).
+func idKey(id string) idtable.Key {
+	k, _ := idtable.KeyOf(id)
 	return k
 }
 
@@ -67,15 +69,22 @@ type digestKey struct {
 	digest [sha256.Size]byte
 }
 
+// prefetcher is a Store that takes hints of the lookups to come (Static,
+// rediskeys' Store): see Static.Prefetch.
+type prefetcher interface {
+	Prefetch(id string)
+}
+
 var (
 	_ LegacyStore = (*Static)(nil)
 	_ Toucher     = (*Static)(nil)
+	_ prefetcher  = (*Static)(nil)
 )
 
 // NewStatic validates records and returns a Static store holding them.
 // Two records with one ID, or one hash, are refused.
 func NewStatic(records ...Record) (*Static, error) {
-	s := &Static{byID: make(map[string]*Entry, len(records)), fast: make(map[idKey]*Entry, len(records)), byDigest: map[digestKey]*Entry{}, used: map[string]time.Time{}}
+	s := &Static{byID: make(map[string]*Entry, len(records)), fast: idtable.New[*Entry](len(records)), byDigest: map[digestKey]*Entry{}, used: map[string]time.Time{}}
 	for _, r := range records {
 		if _, dup := s.byID[r.ID]; dup {
 			return nil, fmt.Errorf("apikey: two records have the id %q", r.ID)
@@ -116,12 +125,12 @@ func (s *Static) put(r Record) error {
 	if old := s.byID[r.ID]; old != nil {
 		delete(s.byDigest, digestKey{old.secretID, old.digest})
 		if !old.legacy {
-			delete(s.fast, toIDKey(r.ID))
+			s.fast.Delete(idKey(r.ID))
 		}
 	}
 	s.byID[r.ID] = e
 	if !e.legacy {
-		s.fast[toIDKey(r.ID)] = e // NewEntry checked its length
+		s.fast.Put(idKey(r.ID), e) // NewEntry checked the ID
 	}
 	s.byDigest[dk] = e
 	return nil
@@ -147,13 +156,24 @@ func (s *Static) Revoke(id string, at time.Time) bool {
 // Lookup implements Store.
 // Legacy keys are found by hash only.
 func (s *Static) Lookup(_ context.Context, id string) (*Entry, error) {
-	if len(id) != IDLen {
+	k, ok := idtable.KeyOf(id)
+	if !ok {
 		return nil, nil
 	}
 	s.mu.RLock()
-	e := s.fast[toIDKey(id)]
+	e, _ := s.fast.Get(k)
 	s.mu.RUnlock()
 	return e, nil
+}
+
+// Prefetch is a hint that a Lookup of id follows shortly: it starts
+// loading the memory that lookup reads, so that the CPU fetches it while
+// the caller does other work (the authenticator calls it before it
+// checks the key's format). It takes no lock and changes nothing.
+func (s *Static) Prefetch(id string) {
+	if k, ok := idtable.KeyOf(id); ok {
+		s.fast.Prefetch(k)
+	}
 }
 
 // LookupDigest implements LegacyStore.

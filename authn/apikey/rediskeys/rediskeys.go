@@ -56,6 +56,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"math/rand/v2"
 	"strconv"
 	"sync"
 	"sync/atomic"
@@ -65,6 +66,7 @@ import (
 
 	"github.com/bulwark-go/bulwark/audit"
 	"github.com/bulwark-go/bulwark/authn/apikey"
+	"github.com/bulwark-go/bulwark/authn/apikey/internal/idtable"
 	"github.com/bulwark-go/bulwark/internal/breaker"
 	"github.com/bulwark-go/bulwark/store"
 	"github.com/bulwark-go/bulwark/store/redisstore"
@@ -156,7 +158,7 @@ func New(opts Options) (*Store, error) {
 		now: opts.Now, base: time.Now(), onInval: opts.OnInvalidate,
 	}
 	s.channel = s.prefix + "invalidate"
-	s.cache = cache{m: map[cacheKey]cached{}, max: max, ttl: int64(ttl)}
+	s.cache = cache{max: max, ttl: int64(ttl)}
 	s.breaker = breaker.New(breaker.Options{OnChange: breaker.Report(opts.Audit, "apikey", slog.String("prefix", s.prefix))})
 	s.ctx, s.cancel = context.WithCancel(context.Background())
 	s.done = make(chan struct{})
@@ -291,6 +293,16 @@ func (s *Store) cacheNow() int64 {
 		return s.now().UnixNano()
 	}
 	return int64(time.Since(s.base))
+}
+
+// Prefetch is a hint that a Lookup of id follows shortly: it starts
+// loading the cache slot that lookup reads, so that the CPU fetches it
+// while the caller does other work (the authenticator calls it before it
+// checks the key's format). It takes no lock and changes nothing.
+func (s *Store) Prefetch(id string) {
+	if k, ok := idtable.KeyOf(id); ok {
+		s.cache.t.Prefetch(k)
+	}
 }
 
 // Lookup implements apikey.Store: from the cache when it holds id and the
@@ -458,29 +470,17 @@ func (s *Store) Touch(ctx context.Context, used map[string]time.Time) error {
 }
 
 // cache holds verified entries while the invalidation subscription is
-// live.
+// live, in the open-addressing table package apikey's Static uses (one
+// cache line answers a hit; see internal/idtable). IDs in Bulwark's
+// format are apikey.IDLen bytes; others, which no Lookup of the
+// authenticator asks for, are not cached.
 type cache struct {
 	mu   sync.RWMutex
-	m    map[cacheKey]cached
+	t    idtable.Table[cached]
 	max  int
 	ttl  int64
 	gen  atomic.Uint64 // bumped by every invalidation and reset
 	live atomic.Bool
-}
-
-// cacheKey is a key ID as a map key: IDs in Bulwark's format are
-// apikey.IDLen bytes, and a fixed-size array hashes and compares in the
-// map's own memory (no string data to follow). Longer IDs, which no
-// Lookup of the authenticator asks for, are not cached.
-type cacheKey [apikey.IDLen]byte
-
-// keyOf returns id's cache key, and false when id cannot be cached.
-func keyOf(id string) (k cacheKey, ok bool) {
-	if len(id) != apikey.IDLen {
-		return k, false
-	}
-	copy(k[:], id)
-	return k, true
 }
 
 type cached struct {
@@ -489,12 +489,12 @@ type cached struct {
 }
 
 func (c *cache) get(id string, now int64) *apikey.Entry {
-	k, ok := keyOf(id)
+	k, ok := idtable.KeyOf(id)
 	if !ok || !c.live.Load() {
 		return nil
 	}
 	c.mu.RLock()
-	x, ok := c.m[k]
+	x, ok := c.t.Get(k)
 	c.mu.RUnlock()
 	if !ok || now >= x.until {
 		return nil
@@ -505,7 +505,7 @@ func (c *cache) get(id string, now int64) *apikey.Entry {
 // put caches e, fetched when the generation was gen, unless an
 // invalidation or a reset happened since (the entry might be stale).
 func (c *cache) put(id string, e *apikey.Entry, gen uint64, now int64) {
-	k, ok := keyOf(id)
+	k, ok := idtable.KeyOf(id)
 	if !ok || c.max < 0 || !c.live.Load() {
 		return
 	}
@@ -514,20 +514,17 @@ func (c *cache) put(id string, e *apikey.Entry, gen uint64, now int64) {
 	if c.gen.Load() != gen || !c.live.Load() {
 		return
 	}
-	if _, ok := c.m[k]; !ok && len(c.m) >= c.max {
-		for victim := range c.m {
-			delete(c.m, victim)
-			break
-		}
+	if _, ok := c.t.Get(k); !ok && c.t.Len() >= c.max {
+		c.t.Evict(rand.Uint64())
 	}
-	c.m[k] = cached{e: e, until: now + c.ttl}
+	c.t.Put(k, cached{e: e, until: now + c.ttl})
 }
 
 func (c *cache) invalidate(id string) {
 	c.mu.Lock()
 	c.gen.Add(1)
-	if k, ok := keyOf(id); ok {
-		delete(c.m, k)
+	if k, ok := idtable.KeyOf(id); ok {
+		c.t.Delete(k)
 	}
 	c.mu.Unlock()
 }
@@ -535,7 +532,7 @@ func (c *cache) invalidate(id string) {
 func (c *cache) reset(live bool) {
 	c.mu.Lock()
 	c.gen.Add(1)
-	clear(c.m)
+	c.t.Clear()
 	c.live.Store(live)
 	c.mu.Unlock()
 }
