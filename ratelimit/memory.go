@@ -10,6 +10,8 @@ import (
 	"sync/atomic"
 	"time"
 	"unsafe"
+
+	"github.com/bulwark-go/bulwark/internal/prefetch"
 )
 
 // The in-process state of one Limit: a hash table of keys, split into
@@ -599,7 +601,7 @@ func (t *memoryTable) afterApply(sh *memShard, tab *slotTable, i uint64, now int
 func (t *memoryTable) touch(h uint64) {
 	tab := t.shard(h).tab.Load()
 	i := uint64(slotHash(h)) & tab.mask
-	prefetch(&tab.words[i*t.stride])
+	prefetch.Line(unsafe.Pointer(&tab.words[i*t.stride]))
 }
 
 // take decides one single-limit request.
