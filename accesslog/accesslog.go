@@ -77,13 +77,14 @@ func (l *Log) Handler(next http.Handler) http.Handler {
 				status = http.StatusInternalServerError
 			}
 			route := reqctx.RouteOf(r)
-			attrs := []slog.Attr{
+			var buf [9]slog.Attr // room for every attribute: no allocation
+			attrs := append(buf[:0],
 				slog.String("method", logsafe.Method(r.Method)),
 				slog.String("route", route),
 				slog.Int("status", status),
 				slog.Duration("duration", time.Since(start)),
 				slog.Int64("bytes", rw.Bytes),
-			}
+			)
 			if aborted != nil {
 				attrs = append(attrs, slog.Bool("aborted", true))
 			}

@@ -847,12 +847,17 @@ func (b *builder) buildRoute(rc Route, pools map[string]*pool) (*route, error) {
 		}
 		creds = newHeaderSet(hs)
 	}
+	rid := cfg.ClientIP.RequestIDHeader
+	if rid == "" {
+		rid = clientip.DefaultRequestIDHeader
+	}
 	up := &forwarder{
 		pool: pl, stripPrefix: rc.StripPrefix, strip: b.g.stripSet, principal: pc.PrincipalHeaders,
 		managed: hg.managed, removeHeaders: hg.profile.StripHeaders, corsOwned: corsOn,
-		requestIDHeader: cfg.ClientIP.RequestIDHeader, dropCookies: dropCookies,
+		requestIDHeader: http.CanonicalHeaderKey(rid), dropCookies: dropCookies,
 		credentials: creds, dropQuery: dropQuery,
 	}
+	up.proxies = pl.proxiesFor(up)
 	rt.steps = append(rt.steps, step{name: "upstream", detail: rc.Upstream + " " + strings.Join(pl.urls(), ", ")})
 	rt.handler = bulwark.Chain(mws...)(up)
 	return rt, nil

@@ -52,11 +52,11 @@ type pool struct {
 	unhealthyFor time.Duration
 	preserveHost bool
 	tel          *Telemetry
+	transport    http.RoundTripper // every target's, through retryTransport
 }
 
 type target struct {
 	url       *url.URL
-	proxy     *httputil.ReverseProxy
 	downUntil atomic.Int64 // unix nanoseconds
 }
 
@@ -70,20 +70,23 @@ func (p *pool) urls() []string {
 
 // pick returns the next healthy target, or, when every one is marked
 // down, the next one anyway: a request is never refused without trying.
-func (p *pool) pick() *target {
+func (p *pool) pick() *target { return p.targets[p.pickIndex()] }
+
+// pickIndex is pick's index in p.targets.
+func (p *pool) pickIndex() int {
 	n := uint64(len(p.targets))
 	start := p.next.Add(1)
 	if n == 1 {
-		return p.targets[0]
+		return 0
 	}
 	now := time.Now().UnixNano()
 	for i := uint64(0); i < n; i++ {
-		t := p.targets[(start+i)%n]
-		if t.downUntil.Load() <= now {
-			return t
+		j := (start + i) % n
+		if p.targets[j].downUntil.Load() <= now {
+			return int(j)
 		}
 	}
-	return p.targets[start%n]
+	return int(start % n)
 }
 
 func newPool(name string, u Upstream, tel *Telemetry) (*pool, error) {
@@ -95,6 +98,7 @@ func newPool(name string, u Upstream, tel *Telemetry) (*pool, error) {
 		return nil, err
 	}
 	p := &pool{name: name, unhealthyFor: u.UnhealthyFor, preserveHost: u.PreserveHost, tel: tel}
+	p.transport = &retryTransport{pool: p, base: tr}
 	if p.unhealthyFor == 0 {
 		p.unhealthyFor = DefaultUnhealthyFor
 	}
@@ -104,19 +108,27 @@ func newPool(name string, u Upstream, tel *Telemetry) (*pool, error) {
 			return nil, fmt.Errorf("url %q: want http(s)://host[:port][/path], without credentials, query or fragment", s)
 		}
 		t := &target{url: pu}
-		t.proxy = &httputil.ReverseProxy{
-			Transport:    &retryTransport{pool: p, base: tr},
-			BufferPool:   bufferPool{},
-			ErrorHandler: p.errorHandler(t),
-			// Rewrite is set by the forwarder per request through
-			// the context; see forwarder.ServeHTTP.
-			Rewrite:        rewrite,
-			ModifyResponse: modifyResponse,
-		}
 		tel.health.WithLabelValues(name, pu.String()).Set(1)
 		p.targets = append(p.targets, t)
 	}
 	return p, nil
+}
+
+// proxiesFor returns f's reverse proxies, one per target of p, in
+// p.targets' order: each knows its forwarder and target, so that no
+// request carries them in its context.
+func (p *pool) proxiesFor(f *forwarder) []*httputil.ReverseProxy {
+	out := make([]*httputil.ReverseProxy, len(p.targets))
+	for i, t := range p.targets {
+		out[i] = &httputil.ReverseProxy{
+			Transport:      p.transport,
+			BufferPool:     bufferPool{},
+			ErrorHandler:   p.errorHandler(t),
+			Rewrite:        func(pr *httputil.ProxyRequest) { f.rewrite(pr, t) },
+			ModifyResponse: f.modifyResponse,
+		}
+	}
+	return out
 }
 
 // newTransport is the tuned transport of one upstream.
@@ -187,8 +199,8 @@ func (p *pool) errorHandler(t *target) func(http.ResponseWriter, *http.Request, 
 			w.WriteHeader(ratelimit.StatusClientClosedRequest)
 			return
 		}
-		if st, _ := r.Context().Value(fwdKey{}).(*fwdState); st != nil && st.body != nil {
-			if berr := st.body.failed(); berr != nil {
+		if body, _ := r.Context().Value(fwdKey{}).(*bodyWatch); body != nil {
+			if berr := body.failed(); berr != nil {
 				var mbe *http.MaxBytesError
 				if errors.As(berr, &mbe) {
 					problem.Denier{Guard: "bodylimit", Audit: p.tel.Audit}.Deny(w, r, bodylimit.TooLarge(mbe.Limit))
@@ -246,41 +258,35 @@ type forwarder struct {
 	stripPrefix     string
 	strip           headerSet // principal headers of every policy: never from clients
 	principal       *PrincipalHeaders
-	managed         []string          // response headers the gateway's profile owns
-	removeHeaders   func(http.Header) // the profile's removals (Server, X-Powered-By, …)
-	corsOwned       bool              // the gateway answers CORS: upstream's CORS headers dropped
-	requestIDHeader string
-	dropCookies     []string  // the gateway's own cookies (session, CSRF): never sent upstream
-	credentials     headerSet // strip_credentials: the client's credential headers
-	dropQuery       []string  // strip_credentials: API-key query parameters
+	managed         []string                 // response headers the gateway's profile owns
+	removeHeaders   func(http.Header)        // the profile's removals (Server, X-Powered-By, …)
+	corsOwned       bool                     // the gateway answers CORS: upstream's CORS headers dropped
+	requestIDHeader string                   // canonical form
+	dropCookies     []string                 // the gateway's own cookies (session, CSRF): never sent upstream
+	credentials     headerSet                // strip_credentials: the client's credential headers
+	dropQuery       []string                 // strip_credentials: API-key query parameters
+	proxies         []*httputil.ReverseProxy // per pool target: pool.proxiesFor
 }
 
+// fwdKey is the context key of a request's *bodyWatch, for the error
+// handler; a request without a body has none.
 type fwdKey struct{}
 
-type fwdState struct {
-	f    *forwarder
-	t    *target
-	body *bodyWatch // nil without a body
-}
-
 func (f *forwarder) ServeHTTP(w http.ResponseWriter, r *http.Request) {
-	t := f.pool.pick()
-	st := fwdState{f: f, t: t}
+	i := f.pool.pickIndex()
 	if r.Body != nil && r.Body != http.NoBody {
-		st.body = &bodyWatch{rc: r.Body}
-		r.Body = st.body
+		body := &bodyWatch{rc: r.Body}
+		r.Body = body
+		r = r.WithContext(context.WithValue(r.Context(), fwdKey{}, body))
 	}
-	r = r.WithContext(context.WithValue(r.Context(), fwdKey{}, &st))
-	t.proxy.ServeHTTP(w, r)
+	f.proxies[i].ServeHTTP(w, r)
 }
 
 // rewrite builds the outbound request: the target URL, the forwarding
 // headers from the client identity the gateway resolved, the request ID
 // and trace context, and the principal headers (every incoming copy
 // removed first).
-func rewrite(pr *httputil.ProxyRequest) {
-	st := pr.In.Context().Value(fwdKey{}).(*fwdState)
-	f := st.f
+func (f *forwarder) rewrite(pr *httputil.ProxyRequest, t *target) {
 	if f.stripPrefix != "" {
 		p := strings.TrimPrefix(pr.Out.URL.Path, f.stripPrefix)
 		if !strings.HasPrefix(p, "/") {
@@ -288,7 +294,7 @@ func rewrite(pr *httputil.ProxyRequest) {
 		}
 		pr.Out.URL.Path, pr.Out.URL.RawPath = p, ""
 	}
-	pr.SetURL(st.t.url)
+	pr.SetURL(t.url)
 	if f.pool.preserveHost {
 		pr.Out.Host = pr.In.Host
 	}
@@ -320,26 +326,53 @@ func rewrite(pr *httputil.ProxyRequest) {
 	}
 	delete(h, "Forwarded")
 	delete(h, "X-Real-Ip")
+	// The values written below share two allocations: their bytes in one
+	// string, their one-element slices in one array (each capped, so that
+	// an append by anyone later copies instead of writing into the next).
+	var vals outValues
+	var sbuf [192]byte
+	b := sbuf[:0]
+	var ipEnd, fwdEnd, tpEnd int
 	if ip.IsValid() {
-		h.Set("X-Forwarded-For", ip.String())
-		node := ip.String()
+		b = ip.AppendTo(b)
+		ipEnd = len(b)
+		b = append(b, "for="...)
 		if ip.Is6() && !ip.Is4In6() {
-			node = `"[` + node + `]"`
+			b = append(b, `"[`...)
+			b = append(b, b[:ipEnd]...)
+			b = append(b, `]"`...)
+		} else {
+			b = append(b, b[:ipEnd]...)
 		}
-		h.Set("Forwarded", "for="+node+";host="+quoteForwarded(pr.In.Host)+";proto="+proto)
+		b = append(b, ";host="...)
+		b = appendForwarded(b, pr.In.Host)
+		b = append(b, ";proto="...)
+		b = append(b, proto...)
+		fwdEnd = len(b)
 	}
-	h.Set("X-Forwarded-Host", pr.In.Host)
-	h.Set("X-Forwarded-Proto", proto)
-	rid := f.requestIDHeader
-	if rid == "" {
-		rid = clientip.DefaultRequestIDHeader
+	id := clientip.RequestID(ctx)
+	tp := h.Get("Traceparent")
+	if id != "" && f.requestIDHeader == "Traceparent" {
+		tp = id // the request ID, set below, is in that header by then
 	}
-	if id := clientip.RequestID(ctx); id != "" {
-		h.Set(rid, id)
+	newTrace := !validTraceparent(tp)
+	if newTrace {
+		b = appendTraceparent(b)
+		tpEnd = len(b)
 	}
-	if tp := h.Get("Traceparent"); !validTraceparent(tp) {
+	str := string(b)
+	if ip.IsValid() {
+		vals.set(h, "X-Forwarded-For", str[:ipEnd])
+		vals.set(h, "Forwarded", str[ipEnd:fwdEnd])
+	}
+	vals.set(h, "X-Forwarded-Host", pr.In.Host)
+	vals.set(h, "X-Forwarded-Proto", proto)
+	if id != "" {
+		vals.set(h, f.requestIDHeader, id)
+	}
+	if newTrace {
 		delete(h, "Tracestate")
-		h.Set("Traceparent", newTraceparent())
+		vals.set(h, "Traceparent", str[fwdEnd:tpEnd])
 	}
 	if f.principal != nil {
 		if p, ok := authn.FromContext(ctx); ok && p != nil {
@@ -354,6 +387,24 @@ func rewrite(pr *httputil.ProxyRequest) {
 			set(f.principal.Scopes, strings.Join(p.Scopes, " "))
 		}
 	}
+}
+
+// outValues holds the one-element value slices of the headers rewrite
+// sets, so that they cost one allocation together rather than one each
+// (http.Header.Set's).
+type outValues struct {
+	arr *[6]string
+	n   int
+}
+
+// set sets h[name] to v; name is in canonical form.
+func (o *outValues) set(h http.Header, name, v string) {
+	if o.arr == nil {
+		o.arr = new([6]string)
+	}
+	o.arr[o.n] = v
+	h[name] = o.arr[o.n : o.n+1 : o.n+1]
+	o.n++
 }
 
 // headerSet is a set of header names normalised as servers behind the
@@ -390,43 +441,60 @@ func (s headerSet) removeFrom(h http.Header) {
 	if len(s) == 0 {
 		return
 	}
+	var buf [64]byte
 	for k := range h {
-		if _, ok := s[normHeader(k)]; ok {
+		if _, ok := s[string(appendNormHeader(buf[:0], k))]; ok {
 			delete(h, k)
 		}
 	}
 }
 
-var forwardedEscaper = strings.NewReplacer(`\`, `\\`, `"`, `\"`)
+// appendNormHeader appends normHeader(name) to b, without the allocation
+// of a new string for every header of every request.
+func appendNormHeader(b []byte, name string) []byte {
+	for i := 0; i < len(name); i++ {
+		c := name[i]
+		switch {
+		case c == '_':
+			c = '-'
+		case c >= 'A' && c <= 'Z':
+			c += 'a' - 'A'
+		}
+		b = append(b, c)
+	}
+	return b
+}
 
 // quoteForwarded writes a Forwarded host value: a token as it is, else a
 // quoted-string (RFC 7239; a host with a port needs quoting).
-func quoteForwarded(host string) string {
+func quoteForwarded(host string) string { return string(appendForwarded(nil, host)) }
+
+// appendForwarded appends quoteForwarded(host) to b.
+func appendForwarded(b []byte, host string) []byte {
 	if host == "" {
-		return `""`
+		return append(b, `""`...)
 	}
 	for i := 0; i < len(host); i++ {
 		c := host[i]
 		if !(c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z' || c >= '0' && c <= '9' || c == '.' || c == '-') {
-			if strings.ContainsAny(host, `"\`) {
-				host = forwardedEscaper.Replace(host)
+			b = append(b, '"')
+			for j := 0; j < len(host); j++ {
+				if c := host[j]; c == '"' || c == '\\' {
+					b = append(b, '\\')
+				}
+				b = append(b, host[j])
 			}
-			return `"` + host + `"`
+			return append(b, '"')
 		}
 	}
-	return host
+	return append(b, host...)
 }
 
 // modifyResponse keeps the gateway's security headers authoritative: the
 // upstream's copies of the headers the profile sets are dropped (the
 // profile's stay), as are the headers it removes, and the CORS headers
 // when the gateway answers CORS.
-func modifyResponse(resp *http.Response) error {
-	st, _ := resp.Request.Context().Value(fwdKey{}).(*fwdState)
-	if st == nil {
-		return nil
-	}
-	f := st.f
+func (f *forwarder) modifyResponse(resp *http.Response) error {
 	for _, name := range f.managed {
 		delete(resp.Header, name)
 	}
@@ -467,18 +535,19 @@ func validTraceparent(s string) bool {
 
 // newTraceparent starts a trace: random IDs from the runtime's ChaCha8
 // generator (no system call per request), not sampled.
-func newTraceparent() string {
+func newTraceparent() string { return string(appendTraceparent(nil)) }
+
+// appendTraceparent appends newTraceparent() to dst.
+func appendTraceparent(dst []byte) []byte {
 	var b [24]byte
 	binary.LittleEndian.PutUint64(b[0:], rand.Uint64())
 	binary.LittleEndian.PutUint64(b[8:], rand.Uint64()|1) // never all zero
 	binary.LittleEndian.PutUint64(b[16:], rand.Uint64()|1)
-	var out [55]byte
-	copy(out[:], "00-")
-	hex.Encode(out[3:35], b[:16])
-	out[35] = '-'
-	hex.Encode(out[36:52], b[16:])
-	copy(out[52:], "-00")
-	return string(out[:])
+	dst = append(dst, "00-"...)
+	dst = hex.AppendEncode(dst, b[:16])
+	dst = append(dst, '-')
+	dst = hex.AppendEncode(dst, b[16:])
+	return append(dst, "-00"...)
 }
 
 // bufferPool recycles the 32 KiB copy buffers of the reverse proxy.

@@ -10,7 +10,7 @@
 // to deny: the figures are the cost of checking it, and a denial would be
 // counted as an error.
 //
-//	go run ./cmd/loadgen [-d 5s] [-c 32] [-redis redis://127.0.0.1:6379/0] [-accesslog FILE]
+//	go run ./cmd/loadgen [-d 5s] [-c 32] [-redis redis://127.0.0.1:6379/0] [-accesslog FILE] [-cpuprofile FILE] [-memprofile FILE]
 package main
 
 import (
@@ -26,6 +26,7 @@ import (
 	"net/url"
 	"os"
 	"path/filepath"
+	"runtime"
 	"runtime/pprof"
 	"slices"
 	"sync"
@@ -43,7 +44,8 @@ func main() {
 	redisURL := flag.String("redis", "redis://127.0.0.1:6379/0", "Redis for the shared-state run; empty: skip it")
 	tokens := flag.Int("tokens", 10000, "distinct tokens")
 	rounds := flag.Int("rounds", 5, "interleaved rounds: each target is measured d/rounds per round, so that drift in the machine's load hits every target alike")
-	profile := flag.String("cpuprofile", "", "write a CPU profile of the in-memory gateway run to this file")
+	profile := flag.String("cpuprofile", "", "write a CPU profile of the measured rounds (every target) to this file")
+	memProfile := flag.String("memprofile", "", "write an allocation profile of the measured rounds (every target) to this file")
 	logPath := flag.String("accesslog", "", "the gateway's access and audit log; default a temporary file, removed at exit")
 	flag.Parse()
 	slog.SetDefault(slog.New(slog.NewTextHandler(io.Discard, nil)))
@@ -93,6 +95,17 @@ func main() {
 		}
 		pprof.StartCPUProfile(f)
 		defer pprof.StopCPUProfile()
+	}
+	if *memProfile != "" {
+		runtime.MemProfileRate = 4096
+		defer func() {
+			f, err := os.Create(*memProfile)
+			if err != nil {
+				panic(err)
+			}
+			defer f.Close()
+			pprof.Lookup("allocs").WriteTo(f, 0)
+		}()
 	}
 	total := make([]sample, len(runs))
 	for range *rounds {
