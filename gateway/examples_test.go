@@ -1,16 +1,16 @@
 package gateway
 
 import (
-	"bytes"
 	"context"
 	"log/slog"
 	"net"
 	"os"
 	"path/filepath"
 	"strings"
-	"sync"
 	"testing"
 	"time"
+
+	"github.com/bulwark-go/bulwark/internal/testsync"
 )
 
 // exampleResolver holds the secrets the examples reference; APIKEY_SECRET
@@ -20,23 +20,6 @@ func exampleResolver(name string) (string, bool) {
 		return "example-only-apikey-secret-0123456789abcdef", true
 	}
 	return strings.Repeat("k", 40), true
-}
-
-type syncBuffer struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
-
-func (s *syncBuffer) Write(p []byte) (int, error) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.Write(p)
-}
-
-func (s *syncBuffer) String() string {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.String()
 }
 
 // Every example starts as serve starts it — lint, build, the listeners'
@@ -50,7 +33,7 @@ func TestEveryExampleStarts(t *testing.T) {
 	}
 	for _, f := range files {
 		t.Run(filepath.Base(f), func(t *testing.T) {
-			var logs syncBuffer
+			var logs testsync.Buffer
 			ln, _ := net.Listen("tcp", "127.0.0.1:0")
 			aln, _ := net.Listen("tcp", "127.0.0.1:0")
 			srv, err := NewServer(ServerOptions{ConfigPath: f, Logger: slog.New(slog.NewTextHandler(&logs, nil)),
@@ -124,7 +107,7 @@ upstreams: {app: {urls: ["http://127.0.0.1:1"]}}
 policies: {p: {}}
 routes: [{match: "/", upstream: app, policy: p}]
 `)
-	var logs syncBuffer
+	var logs testsync.Buffer
 	srv, err := NewServer(ServerOptions{ConfigPath: path, Logger: slog.New(slog.NewTextHandler(&logs, nil)), Resolve: testResolver, WatchInterval: -1})
 	if err != nil {
 		t.Fatal(err)

@@ -24,21 +24,7 @@ import (
 // telemetry, as a separate process would have).
 func replica(t *testing.T, config string) *httptest.Server {
 	t.Helper()
-	cfg, err := Parse("replica.yaml", []byte(config))
-	if err != nil {
-		t.Fatal(err)
-	}
-	tel, err := NewTelemetry(nil, nil)
-	if err != nil {
-		t.Fatal(err)
-	}
-	g, err := Build(cfg, BuildOptions{Telemetry: tel, Resolve: testResolver})
-	if err != nil {
-		t.Fatal(err)
-	}
-	s := httptest.NewServer(g)
-	t.Cleanup(func() { s.Close(); g.Close(time.Second) })
-	return s
+	return replicaResolve(t, config, testResolver)
 }
 
 func replicaConfig(redisURL, prefix, upstream string) string {
@@ -372,6 +358,7 @@ routes:
 	}
 }
 
+// replicaResolve is replica with its own secret resolver.
 func replicaResolve(t *testing.T, config string, res Resolver) *httptest.Server {
 	t.Helper()
 	cfg, err := Parse("replica.yaml", []byte(config))

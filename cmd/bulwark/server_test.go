@@ -15,25 +15,8 @@ import (
 	"time"
 
 	"github.com/bulwark-go/bulwark/clientip"
+	"github.com/bulwark-go/bulwark/internal/testsync"
 )
-
-// syncBuffer is a bytes.Buffer safe for the server's goroutines to write.
-type syncBuffer struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
-
-func (s *syncBuffer) Write(p []byte) (int, error) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.Write(p)
-}
-
-func (s *syncBuffer) String() string {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.String()
-}
 
 // startDemo runs `bulwark demo` with args on a free port and returns its
 // address and a function that stops it and returns its stderr (the access
@@ -42,7 +25,7 @@ func startDemo(t *testing.T, args ...string) (addr string, stop func() string) {
 	t.Helper()
 	ctx, cancel := context.WithCancel(context.Background())
 	pr, pw := io.Pipe()
-	stderr := &syncBuffer{}
+	stderr := &testsync.Buffer{}
 	done := make(chan int, 1)
 	go func() {
 		code := run(ctx, append([]string{"demo", "--addr", "127.0.0.1:0"}, args...), nil, pw, stderr)

@@ -24,6 +24,27 @@ import (
 )
 
 // countingClient counts the round trips that reach the client.
+// breakerStore opens a store on its own client to url, counting the
+// commands that reach the client, with a test clock for the breaker and
+// its audit events in memory.
+func breakerStore(t *testing.T, url string, timeout time.Duration) (*redisstore.Store, *countingClient, *testclock.Clock, *audit.Memory) {
+	t.Helper()
+	inner, err := redisstore.NewClient(redisstore.Options{URL: url, Timeout: timeout})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(inner.Close)
+	client := &countingClient{Client: inner}
+	clk := testclock.New(time.Unix(1_700_000_000, 0))
+	events := audit.NewMemory()
+	st, err := redisstore.Open(redisstore.Options{Client: client, Timeout: timeout, Audit: events, Now: clk.Now})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { _ = st.Close() })
+	return st, client, clk, events
+}
+
 type countingClient struct {
 	rueidis.Client
 	calls atomic.Int64
@@ -50,19 +71,7 @@ func (c *countingClient) DoMulti(ctx context.Context, cmds ...rueidis.Completed)
 func TestBreakerUnderVerifier(t *testing.T) {
 	srv := testredis.StartServer(t)
 	const timeout = 100 * time.Millisecond
-	inner, err := redisstore.NewClient(redisstore.Options{URL: srv.URL(), Timeout: timeout})
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(inner.Close)
-	client := &countingClient{Client: inner}
-	clk := testclock.New(time.Unix(1_700_000_000, 0))
-	events := audit.NewMemory()
-	st, err := redisstore.Open(redisstore.Options{Client: client, Timeout: timeout, Audit: events, Now: clk.Now})
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { _ = st.Close() })
+	st, client, clk, events := breakerStore(t, srv.URL(), timeout)
 
 	key, err := jwt.NewHMACKey("k1", jwt.HS256, []byte("a test secret of at least 32 bytes, for HS256"))
 	if err != nil {
@@ -186,19 +195,7 @@ func TestBreakerEveryMethod(t *testing.T) {
 	srv := testredis.StartServer(t)
 	// A generous timeout: the outage here is a dead server, which refuses
 	// connections at once.
-	inner, err := redisstore.NewClient(redisstore.Options{URL: srv.URL(), Timeout: testTimeout})
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(inner.Close)
-	client := &countingClient{Client: inner}
-	clk := testclock.New(time.Unix(1_700_000_000, 0))
-	events := audit.NewMemory()
-	s, err := redisstore.Open(redisstore.Options{Client: client, Timeout: testTimeout, Audit: events, Now: clk.Now})
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { _ = s.Close() })
+	s, client, clk, events := breakerStore(t, srv.URL(), testTimeout)
 	ctx := context.Background()
 
 	// Error replies (a wrong type), and callers who gave up: no outage.

@@ -14,12 +14,12 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
 	"github.com/bulwark-go/bulwark/authn/jwt"
 	"github.com/bulwark-go/bulwark/examples/shared"
+	"github.com/bulwark-go/bulwark/internal/testsync"
 )
 
 // Routes are the route labels a router gives the access log and the
@@ -41,7 +41,7 @@ func Run(t *testing.T, routes Routes, newAPI func(shared.Config) (http.Handler, 
 	if err != nil {
 		t.Fatal(err)
 	}
-	logs := new(syncBuffer)
+	logs := new(testsync.Buffer)
 	h, err := newAPI(shared.Config{Key: key, Logger: slog.New(slog.NewJSONHandler(logs, nil)), ReadsPerMinute: 3})
 	if err != nil {
 		t.Fatal(err)
@@ -168,7 +168,7 @@ func Run(t *testing.T, routes Routes, newAPI func(shared.Config) (http.Handler, 
 		do("GET", "/nowhere/42", reader)
 		do("GET", "/api/items-x/1", reader) // near a route, but not one
 		do("DELETE", "/api/items", admin)   // a route, but not for this method
-		lines := logs.requests(t)
+		lines := requests(t, logs)
 		for _, want := range []logged{{routeItem, 200}, {routeList, 200}, {routeList, 429}, {routeList, 401}, {routeHealth, 200}, {"/nowhere/42", 404}, {"/api/items-x/1", 404}} {
 			if !lines[want] {
 				t.Errorf("no access-log line with route %q and status %d in:\n%s", want.route, want.status, logs)
@@ -219,24 +219,6 @@ func checkProblem(t *testing.T, resp *http.Response, body []byte, status int, ty
 	}
 }
 
-// syncBuffer collects log lines written by the server's goroutines.
-type syncBuffer struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
-
-func (s *syncBuffer) Write(p []byte) (int, error) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.Write(p)
-}
-
-func (s *syncBuffer) String() string {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.String()
-}
-
 // logged is what the access log said of a request.
 type logged struct {
 	route  string
@@ -244,7 +226,7 @@ type logged struct {
 }
 
 // requests returns the routes and statuses of the access-log lines.
-func (s *syncBuffer) requests(t *testing.T) map[logged]bool {
+func requests(t *testing.T, s *testsync.Buffer) map[logged]bool {
 	t.Helper()
 	out := map[logged]bool{}
 	sc := bufio.NewScanner(strings.NewReader(s.String()))
